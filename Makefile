@@ -1,0 +1,47 @@
+# recruitment-tracking: the commands of SPEC §7.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_DEPS := node_modules/.package-lock.json
+TSX := node --import tsx
+
+.PHONY: help install up down test check typecheck lint types unit integration stack-test bench run demo clean-stack
+
+help:
+	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
+	@echo "make down     stop what 'make up' started"
+	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
+	@echo "make bench    run the benchmarks"
+
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(NODE_DEPS)
+
+up: install
+	bash infra/scripts/up.sh
+
+down:
+	bash infra/scripts/down.sh
+
+types: install
+	$(TSX) libs/events/generate-types.ts
+
+typecheck: install
+	npx tsc --noEmit -p .
+
+lint: install
+	npx eslint --max-warnings=0 .
+
+check: typecheck lint
+
+# The suite proper, then the stack restart test, which stops and starts the stack and so runs
+# alone after everything else.
+test: check up
+	npx vitest run --project unit --project integration
+	npx vitest run --project stack
+
+bench: up
+	$(TSX) bench/run.ts

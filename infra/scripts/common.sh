@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Shared settings and helpers for the local stack scripts. Sourced, never run.
+set -euo pipefail
+
+INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT_DIR="$(cd "$INFRA_DIR/.." && pwd)"
+
+# Everything the stack downloads or writes lives outside the git tree.
+STACK_HOME="${RECRUITMENT_STACK_HOME:-$HOME/.cache/recruitment-tracking}"
+DIST_DIR="$STACK_HOME/dist"       # jars fetched from Maven Central
+DATA_DIR="$STACK_HOME/data"       # Kafka log dirs (survive make down)
+RUN_DIR="$STACK_HOME/run"         # pid files and markers of what we started
+LOG_DIR="$STACK_HOME/logs"
+
+KAFKA_VERSION="3.9.2"
+APICURIO_VERSION="3.0.9"
+KAFKA_LIBS="$DIST_DIR/kafka-$KAFKA_VERSION/libs"
+APICURIO_DIR="$DIST_DIR/apicurio-registry-$APICURIO_VERSION"
+
+PG_HOST=127.0.0.1 PG_PORT=5432
+REDIS_HOST=127.0.0.1 REDIS_PORT=6379
+KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093
+REGISTRY_PORT=8081
+REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+
+mkdir -p "$DIST_DIR" "$DATA_DIR" "$RUN_DIR" "$LOG_DIR"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# True when something accepts TCP connections on host:port.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# True when the pid file names a live process.
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# wait_until <seconds> <description> <command...>
+wait_until() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then die "$what did not come up within ${timeout}s"; fi
+    sleep 0.5
+  done
+}
+
+registry_ready() { curl -fsS -o /dev/null "$REGISTRY_URL/subjects" 2>/dev/null; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }

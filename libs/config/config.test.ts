@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEV_JWT_SECRET, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('gives the defaults of SPEC §6 for an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.kafka.brokers).toEqual(['localhost:9092']);
+    expect(c.schemaRegistryUrl).toBe('http://localhost:8081/apis/ccompat/v7');
+    expect(c.databaseUrl).toBe('postgres://postgres@localhost:5432/recruitment');
+    expect(c.redisUrl).toBe('redis://localhost:6379');
+    expect(c.httpPort).toBe(3000);
+    expect(c.defaultTimezone).toBe('Europe/Oslo');
+    expect(c.attributionWindowDays).toBe(30);
+    expect(c.auth.jwtSecret).toBe(DEV_JWT_SECRET);
+    expect(c.auth.usingDevSecret).toBe(true);
+  });
+
+  it('reads every variable it is given', () => {
+    const c = loadConfig({
+      KAFKA_BROKERS: 'a:1, b:2',
+      HTTP_PORT: '8080',
+      ATTRIBUTION_WINDOW_DAYS: '7',
+      DEFAULT_TIMEZONE: 'America/New_York',
+      AUTH_JWT_SECRET: 'x'.repeat(32),
+      SCHEMA_REGISTRY_URL: 'http://registry:8081/',
+    });
+    expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(c.httpPort).toBe(8080);
+    expect(c.attributionWindowDays).toBe(7);
+    expect(c.defaultTimezone).toBe('America/New_York');
+    expect(c.auth.usingDevSecret).toBe(false);
+    expect(c.schemaRegistryUrl).toBe('http://registry:8081');
+  });
+
+  it.each([
+    ['HTTP_PORT', 'eighty'],
+    ['ATTRIBUTION_WINDOW_DAYS', '0'],
+    ['DEFAULT_TIMEZONE', 'Mars/Olympus'],
+    ['KAFKA_BROKERS', 'no-port'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['LOG_LEVEL', 'loud'],
+  ])('a bad %s stops start-up naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('refuses to start in production without the secrets', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', VISITOR_HASH_KEY: 'k'.repeat(32) })).toThrow(/AUTH_JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32) })).toThrow(/VISITOR_HASH_KEY/);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) }).nodeEnv).toBe('production');
+  });
+});

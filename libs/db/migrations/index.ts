@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as m0001 from './0001_ingest_facts.js';
+
+/**
+ * Migrations are append-only and numbered. They are listed here, imported statically, so they
+ * run the same under tsx, vitest and a bundled build without a file-system loader.
+ */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '0001_ingest_facts': m0001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name] as Knex.Migration,
+};

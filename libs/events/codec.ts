@@ -1,0 +1,142 @@
+import avro from 'avsc';
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import type { Records } from './types.generated.js';
+import { schemaOf } from './schemas.js';
+import { TOPICS, valueSubject, type TopicKey, type TopicNames } from './topics.js';
+
+/** Topics that carry an Avro record (all but the dead-letter topic). */
+export type RecordTopic = { [K in TopicKey]: (typeof TOPICS)[K]['record'] extends null ? never : K }[TopicKey];
+/** The record type a topic carries. */
+export type RecordOf<T extends RecordTopic> = Records[NonNullable<(typeof TOPICS)[T]['record']>];
+
+/**
+ * A record that can never be decoded or is not a valid event. It goes to the dead-letter topic;
+ * retrying it would fail the same way.
+ */
+export class PoisonRecordError extends Error {
+  override name = 'PoisonRecordError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const MAGIC_BYTE = 0;
+const HEADER_LENGTH = 5;
+
+export interface EventCodec {
+  /** Registers every record schema under `<topic>-value` with BACKWARD compatibility. */
+  registerAll(): Promise<Map<RecordTopic, number>>;
+  encode<T extends RecordTopic>(topic: T, value: RecordOf<T>): Promise<Buffer>;
+  /**
+   * Decodes Confluent wire format written with any schema registered in the registry that
+   * resolves to this service's reader schema. Throws PoisonRecordError for bytes that can never
+   * decode; other errors (registry unreachable) are transient.
+   */
+  decode<T extends RecordTopic>(topic: T, bytes: Buffer | null): Promise<RecordOf<T>>;
+}
+
+const RECORD_TOPICS = (Object.keys(TOPICS) as TopicKey[]).filter((k): k is RecordTopic => TOPICS[k].record !== null);
+
+export function createSchemaRegistry(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 } });
+}
+
+export function createEventCodec(deps: { registry: SchemaRegistry; topics: TopicNames }): EventCodec {
+  const { registry, topics } = deps;
+  const readerTypes = new Map<RecordTopic, avro.Type>(
+    RECORD_TOPICS.map((t) => [t, avro.Type.forSchema(schemaOf(TOPICS[t].record as keyof Records) as avro.Schema)]),
+  );
+  const writerIds = new Map<RecordTopic, number>();
+  /** Resolvers by topic and writer schema id: built once, reused for every message. */
+  const resolvers = new Map<string, Promise<avro.Resolver | null>>();
+
+  const readerType = (topic: RecordTopic): avro.Type => readerTypes.get(topic) as avro.Type;
+
+  async function writerIdFor(topic: RecordTopic): Promise<number> {
+    let id = writerIds.get(topic);
+    if (id === undefined) {
+      id = await registry.getLatestSchemaId(valueSubject(topics[topic]));
+      writerIds.set(topic, id);
+    }
+    return id;
+  }
+
+  async function resolverFor(topic: RecordTopic, schemaId: number): Promise<avro.Resolver | null> {
+    const key = `${topic}:${schemaId}`;
+    let pending = resolvers.get(key);
+    if (!pending) {
+      pending = (async () => {
+        let writerSchema;
+        try {
+          writerSchema = await registry.getSchema(schemaId);
+        } catch (err) {
+          if ((err as { status?: number }).status === 404) {
+            throw new PoisonRecordError(`schema id ${schemaId} is not in the registry`, { cause: err });
+          }
+          throw err;
+        }
+        const schemaJson = (writerSchema as { schema?: () => unknown }).schema;
+        if (typeof schemaJson !== 'function') throw new PoisonRecordError(`schema id ${schemaId} is not an Avro schema`);
+        // Rebuilt with this module's avsc so the resolver never mixes two avsc copies.
+        const writer = avro.Type.forSchema(schemaJson.call(writerSchema) as avro.Schema);
+        const reader = readerType(topic);
+        if (reader.equals(writer)) return null;
+        try {
+          return reader.createResolver(writer);
+        } catch (err) {
+          throw new PoisonRecordError(`schema id ${schemaId} cannot be read as ${TOPICS[topic].record}: ${(err as Error).message}`, { cause: err });
+        }
+      })();
+      resolvers.set(key, pending);
+      // A transient failure must not be cached.
+      pending.catch((err: unknown) => {
+        if (!(err instanceof PoisonRecordError)) resolvers.delete(key);
+      });
+    }
+    return pending;
+  }
+
+  return {
+    async registerAll() {
+      const ids = new Map<RecordTopic, number>();
+      for (const topic of RECORD_TOPICS) {
+        const schema = JSON.stringify(schemaOf(TOPICS[topic].record as keyof Records));
+        const { id } = await registry.register(
+          { type: SchemaType.AVRO, schema },
+          { subject: valueSubject(topics[topic]), compatibility: COMPATIBILITY.BACKWARD },
+        );
+        ids.set(topic, id);
+        writerIds.set(topic, id);
+      }
+      return ids;
+    },
+
+    async encode(topic, value) {
+      const id = await writerIdFor(topic);
+      const type = readerType(topic);
+      const paths: string[] = [];
+      if (!type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })) {
+        throw new PoisonRecordError(`invalid ${TOPICS[topic].record}: bad field(s) ${paths.join(', ')}`);
+      }
+      const body = type.toBuffer(value);
+      const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+      out.writeUInt8(MAGIC_BYTE, 0);
+      out.writeInt32BE(id, 1);
+      body.copy(out, HEADER_LENGTH);
+      return out;
+    },
+
+    async decode(topic, bytes) {
+      if (!bytes || bytes.length < HEADER_LENGTH) throw new PoisonRecordError('value is empty or shorter than the 5-byte wire header');
+      if (bytes.readUInt8(0) !== MAGIC_BYTE) throw new PoisonRecordError(`unknown magic byte ${bytes.readUInt8(0)}`);
+      const schemaId = bytes.readInt32BE(1);
+      const resolver = await resolverFor(topic, schemaId);
+      try {
+        const body = bytes.subarray(HEADER_LENGTH);
+        return (resolver ? readerType(topic).fromBuffer(body, resolver) : readerType(topic).fromBuffer(body)) as RecordOf<typeof topic>;
+      } catch (err) {
+        throw new PoisonRecordError(`undecodable ${TOPICS[topic].record} (schema id ${schemaId}): ${(err as Error).message}`, { cause: err });
+      }
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { RECORD_NAMES, type RecordName } from './topics.js';
+
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+
+/** An Avro schema as JSON, read from schemas/<Record>.avsc. */
+export type AvroSchema = Record<string, unknown>;
+
+let cache: Map<RecordName, AvroSchema> | undefined;
+
+/** All record schemas, read once from schemas/. */
+export function loadSchemas(): ReadonlyMap<RecordName, AvroSchema> {
+  cache ??= new Map(
+    RECORD_NAMES.map((name) => [name, JSON.parse(readFileSync(`${SCHEMAS_DIR}${name}.avsc`, 'utf8')) as AvroSchema]),
+  );
+  return cache;
+}
+
+export function schemaOf(name: RecordName): AvroSchema {
+  const schema = loadSchemas().get(name);
+  if (!schema) throw new Error(`no schema for record ${name}`);
+  return schema;
+}

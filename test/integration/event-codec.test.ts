@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import avro from 'avsc';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { readTopic } from '../support/kafka.js';
+import { FIXTURES } from '../../libs/events/fixtures.js';
+import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
+import { PoisonRecordError, type RecordTopic } from '../../libs/events/codec.js';
+import { schemaOf } from '../../libs/events/schemas.js';
+import { TOPICS, valueSubject } from '../../libs/events/topics.js';
+
+let env: TestEnv;
+let producer: EventProducer;
+
+beforeAll(async () => {
+  env = await createTestEnv('codec');
+  producer = createEventProducer(env);
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await producer?.disconnect();
+  await env?.close();
+});
+
+const recordTopics = Object.keys(FIXTURES) as RecordTopic[];
+
+describe('event contracts through the real registry and broker', () => {
+  it.each(recordTopics)('the %s fixture round-trips: produce, consume, decode equals the fixture', async (topic) => {
+    const fixture = FIXTURES[topic];
+    await producer.send(topic, [fixture]);
+    const [message] = await readTopic(env.kafka, env.topics[topic], 1);
+    expect(message?.key?.toString()).toBe(String((fixture as unknown as Record<string, unknown>)[TOPICS[topic].keyField as string]));
+    expect(message?.value?.readUInt8(0)).toBe(0); // Confluent magic byte
+    const decoded = await env.codec.decode(topic, message?.value ?? null);
+    expect({ ...decoded }).toEqual(fixture);
+  });
+
+  it('a record in the Confluent wire format written by another client decodes', async () => {
+    // Another producer: registers its own (older, narrower) writer schema over plain HTTP and
+    // encodes with its own Avro library; our reader schema resolves it.
+    const subject = valueSubject(env.topics.userLogins);
+    const writerSchema = {
+      type: 'record',
+      name: 'UserLoggedIn',
+      namespace: 'recruitment.events',
+      fields: [
+        { name: 'eventId', type: 'string' },
+        { name: 'userId', type: 'string' },
+        { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+        { name: 'client', type: ['null', 'string'], default: null },
+      ],
+    };
+    const response = await fetch(`${env.config.schemaRegistryUrl}/subjects/${subject}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(writerSchema) }),
+    });
+    expect(response.status).toBe(200);
+    const { id } = (await response.json()) as { id: number };
+    const body = avro.Type.forSchema(writerSchema as avro.Schema).toBuffer({ eventId: 'e-foreign', userId: 'u-1', occurredAt: 1_700_000_000_000, client: 'ios' });
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(id, 1);
+    await producer.sendRaw('userLogins', [{ key: 'u-1', value: Buffer.concat([header, body]) }]);
+
+    const [message] = await readTopic(env.kafka, env.topics.userLogins, 2).then((all) => all.filter((m) => m.key?.toString() === 'u-1'));
+    expect({ ...(await env.codec.decode('userLogins', message?.value ?? null)) }).toEqual({ eventId: 'e-foreign', userId: 'u-1', occurredAt: 1_700_000_000_000 });
+  });
+
+  it('bytes that can never decode are poison, not transient', async () => {
+    await expect(env.codec.decode('inviteClicks', Buffer.from('not avro'))).rejects.toBeInstanceOf(PoisonRecordError);
+    await expect(env.codec.decode('inviteClicks', null)).rejects.toBeInstanceOf(PoisonRecordError);
+    const unknownId = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2]);
+    await expect(env.codec.decode('inviteClicks', unknownId)).rejects.toBeInstanceOf(PoisonRecordError);
+    const good = await env.codec.encode('userLogins', FIXTURES.userLogins);
+    await expect(env.codec.decode('userLogins', good.subarray(0, good.length - 3))).rejects.toBeInstanceOf(PoisonRecordError);
+  });
+
+  it('the registered schema of every subject is the one in schemas/', async () => {
+    for (const topic of recordTopics.filter((t) => t !== 'userLogins')) {
+      const res = await fetch(`${env.config.schemaRegistryUrl}/subjects/${valueSubject(env.topics[topic])}/versions/latest`);
+      expect(res.status).toBe(200);
+      const { schema } = (await res.json()) as { schema: string };
+      expect(JSON.parse(schema)).toEqual(schemaOf(TOPICS[topic].record));
+    }
+  });
+});
