@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['libs/**/*.test.ts', 'services/**/*.test.ts'],
         },
       },
@@ -17,6 +18,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file has its own topics, consumer groups and database; two cores, two files.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -26,6 +28,7 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
