@@ -74,13 +74,12 @@ export async function up(knex: Knex): Promise<void> {
       platform text,
       occurred_at timestamptz not null,
       attributed_link_id text,
-      status text not null check (status in ('counted', 'duplicate', 'unattributed', 'pending')),
+      status text not null check (status in ('counted', 'unattributed', 'pending')),
       recorded_at timestamptz not null default now()
     );
     create index installs_device on installs (device_id, occurred_at) where device_id is not null;
     create index installs_pending on installs (link_id) where status = 'pending';
-    -- One counted install per device and link.
-    create unique index installs_counted_once on installs (device_id, attributed_link_id) where status = 'counted';
+    create index installs_unattributed on installs (device_id) where status = 'unattributed';
 
     -- Every registration delivery, earliest per user decides attribution.
     create table registrations (
@@ -141,9 +140,10 @@ export async function up(knex: Knex): Promise<void> {
       unique_visitor boolean not null,
       occurred_at timestamptz not null,
       source_event_id text not null,
-      published_at timestamptz
+      published_at timestamptz,
+      created_at timestamptz not null default now()
     );
-    create index referral_trackings_unpublished on referral_trackings (event_id) where published_at is null;
+    create index referral_trackings_unpublished on referral_trackings (created_at) where published_at is null;
     create index referral_trackings_referral on referral_trackings (referral_id) where referral_id is not null;
 
     create table erased_users (

@@ -1,0 +1,29 @@
+import { createHmac } from 'node:crypto';
+import { isbot } from 'isbot';
+import type { VisitorMeta } from '../events/types.generated.js';
+
+/**
+ * The visitor identity of a click: the device id when the app or redirector knows it, else a
+ * keyed hash of ip + user agent. Only the keyed hash (HMAC-SHA256 with VISITOR_HASH_KEY) is
+ * ever stored; the raw IP never leaves this function. A click with neither is its own visitor.
+ */
+export function visitorHash(visitor: VisitorMeta, hashKey: string, eventId: string): string {
+  const mac = createHmac('sha256', hashKey);
+  if (visitor.deviceId) mac.update(`device\0${visitor.deviceId}`);
+  else if (visitor.ip || visitor.userAgent) mac.update(`ipua\0${visitor.ip ?? ''}\0${visitor.userAgent ?? ''}`);
+  else mac.update(`event\0${eventId}`);
+  return mac.digest('base64url');
+}
+
+/**
+ * Known bots and link-preview fetchers (chat apps and social networks unfurling a shared
+ * link), as recognised by the isbot library. A click without a user agent is not a bot.
+ */
+export function isBotUserAgent(userAgent: string | null | undefined): boolean {
+  return !!userAgent && isbot(userAgent);
+}
+
+/** The UTC calendar day of an instant, as YYYY-MM-DD: the unique-click period. */
+export function utcDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}

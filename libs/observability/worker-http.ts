@@ -1,0 +1,45 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * The operational endpoints of a worker: /healthz (the process is alive), /readyz (its
+ * dependencies answer and it has joined its consumer group) and /metrics (Prometheus).
+ */
+export function createWorkerHttp(options: { port: number; registry: Registry; ready: () => Promise<string | null>; log: Logger }) {
+  let server: Server | undefined;
+  const send = (res: import('node:http').ServerResponse, status: number, body: string, type = 'application/json') => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  return {
+    async start(): Promise<number> {
+      server = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/healthz') return send(res, 200, '{"status":"ok"}');
+        if (path === '/readyz') {
+          void options.ready().then(
+            (problem) => (problem ? send(res, 503, JSON.stringify({ status: 'unavailable', reason: problem })) : send(res, 200, '{"status":"ready"}')),
+            (err: Error) => send(res, 503, JSON.stringify({ status: 'unavailable', reason: err.message })),
+          );
+          return;
+        }
+        if (path === '/metrics') {
+          void options.registry.metrics().then((text) => send(res, 200, text, options.registry.contentType));
+          return;
+        }
+        send(res, 404, '{"error":{"code":"NOT_FOUND","message":"no such route"}}');
+      });
+      await new Promise<void>((resolve) => server!.listen(options.port, '0.0.0.0', resolve));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : options.port;
+      options.log.info({ port }, 'operational endpoints listening (/healthz, /readyz, /metrics)');
+      return port;
+    },
+    async close(): Promise<void> {
+      if (!server) return;
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      server = undefined;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+
+/** A pg pool whose idle-client errors are logged instead of crashing the process. */
+export function createPool(config: Config, log: Logger, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000 });
+  pool.on('error', (err) => log.warn({ err }, 'postgres client error'));
+  return pool;
+}
+
+/** A Redis client that reconnects forever; commands fail fast while it is down so batches retry. */
+export function createRedis(config: Config, log: Logger): Redis {
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 5_000),
+  });
+  redis.on('error', (err) => log.debug({ err }, 'redis connection error'));
+  return redis;
+}

@@ -1,0 +1,248 @@
+import type { Pool } from 'pg';
+import type { Redis } from 'ioredis';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Config } from '../../libs/config/config.js';
+import type { Logger } from '../../libs/log/logger.js';
+import { PoisonRecordError, type EventCodec, type RecordOf } from '../../libs/events/codec.js';
+import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
+import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
+import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
+import { markPublished, unpublishedTrackings } from './facts/trackings.js';
+import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
+import { createIngestMetrics, type IngestMetrics } from './metrics.js';
+
+export interface IngestWorkerDeps {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  redis: Redis;
+  kafka: Kafka;
+  codec: EventCodec;
+  topics: TopicNames;
+  groupId?: string;
+  metrics?: IngestMetrics;
+}
+
+/** Serializes batch transactions across partitions and instances (see applyBatch). */
+const INGEST_LOCK_SQL = "select pg_advisory_xact_lock(hashtextextended('recruitment-tracking:ingest', 0))";
+const SEEN_TTL_SECONDS = 7 * 24 * 3600;
+const RELAY_INTERVAL_MS = 5_000;
+
+class InvalidEventError extends Error {
+  override name = 'InvalidEventError';
+}
+
+interface DeadLetter {
+  message: KafkaMessage;
+  error: Error;
+}
+
+/**
+ * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,
+ * and publishes one ReferralEventRecorded per counted funnel event.
+ */
+export function createIngestWorker(deps: IngestWorkerDeps) {
+  const { config, log, pool, redis, kafka, codec, topics } = deps;
+  const metrics = deps.metrics ?? createIngestMetrics();
+  const groupId = deps.groupId ?? `${config.kafka.topicPrefix}recruitment.ingest-worker`;
+  const producer = createEventProducer({ kafka, codec, topics });
+  const topicByName = new Map<string, InputTopic>(INPUT_TOPICS.map((t) => [topics[t], t]));
+  let seenPrefix: string | undefined;
+  let relayTimer: NodeJS.Timeout | undefined;
+  let relaying: Promise<void> = Promise.resolve();
+  let closing: Promise<void> | undefined;
+
+  /** Redis keys are scoped to this database's identity: a recreated database never trusts old markers. */
+  async function redisPrefix(): Promise<string> {
+    if (!seenPrefix) {
+      const { rows } = await pool.query<{ epoch: string }>('select epoch from store_identity');
+      seenPrefix = `rt:${rows[0]?.epoch}:seen:`;
+    }
+    return seenPrefix;
+  }
+
+  async function decodeAll<T extends InputTopic>(topic: T, messages: KafkaMessage[]) {
+    const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
+    const valid: { record: RecordOf<T>; eventId: string | null }[] = [];
+    const dead: DeadLetter[] = [];
+    for (const message of messages) {
+      try {
+        const record = await codec.decode(topic, message.value);
+        const problem = handler.validate(record);
+        if (problem) dead.push({ message, error: new InvalidEventError(problem) });
+        else valid.push({ record, eventId: handler.eventId(record) });
+      } catch (err) {
+        if (err instanceof PoisonRecordError) dead.push({ message, error: err });
+        else throw err; // registry unreachable: transient, the whole batch is retried
+      }
+    }
+    return { handler, valid, dead };
+  }
+
+  /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the batch. */
+  async function dropSeen<R>(topic: InputTopic, items: { record: R; eventId: string | null }[]): Promise<{ fresh: R[]; ids: string[] }> {
+    const unique = new Map<string, R>();
+    const keyless: R[] = [];
+    for (const item of items) {
+      if (item.eventId === null) keyless.push(item.record);
+      else if (!unique.has(item.eventId)) unique.set(item.eventId, item.record);
+    }
+    const ids = [...unique.keys()];
+    let fresh = [...unique.values()];
+    if (ids.length > 0) {
+      const prefix = await redisPrefix();
+      const hits = await redis.mget(ids.map((id) => `${prefix}${topic}:${id}`));
+      fresh = ids.flatMap((id, i) => (hits[i] === null ? [unique.get(id) as R] : []));
+      const inBatch = items.length - keyless.length - ids.length;
+      const inRedis = ids.length - fresh.length;
+      if (inBatch) metrics.duplicates.inc({ topic, layer: 'batch' }, inBatch);
+      if (inRedis) metrics.duplicates.inc({ topic, layer: 'redis' }, inRedis);
+    }
+    return { fresh: [...keyless, ...fresh], ids };
+  }
+
+  /**
+   * One Postgres transaction per batch. Attribution joins facts from different topics and
+   * partitions (a registration waits for its link, a late click completes a device
+   * attribution), so batch transactions are serialized by an advisory lock: every batch sees
+   * the committed effects of all earlier ones and no resolution can fall between two
+   * concurrent transactions. Batches are large, so this costs little throughput.
+   */
+  async function applyBatch<T extends InputTopic>(topic: T, handler: TopicHandler<T>, records: RecordOf<T>[]): Promise<Tracking[]> {
+    const effects: BatchEffects = {
+      trackings: [],
+      note(counter, n = 1) {
+        if (n <= 0) return;
+        if (counter === 'duplicate') metrics.duplicates.inc({ topic, layer: 'postgres' }, n);
+        else if (counter === 'bot') metrics.bots.inc(n);
+        else metrics.rejected.inc({ reason: counter.replace('rejected_', '') }, n);
+      },
+    };
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(INGEST_LOCK_SQL);
+      const ctx: FactsContext = { tx: client, effects, attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey };
+      await handler.apply(ctx, records);
+      await client.query('commit');
+      return effects.trackings;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function publishTrackings(rows: Tracking[]): Promise<void> {
+    if (rows.length === 0) return;
+    await producer.send(
+      'referralEvents',
+      rows.map((r) => ({
+        eventId: r.eventId, orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, campaignId: r.campaignId, referralId: r.referralId,
+        userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt.getTime(),
+      })),
+    );
+    const client = await pool.connect();
+    try {
+      await markPublished(client, rows.map((r) => r.eventId));
+    } finally {
+      client.release();
+    }
+    for (const r of rows) metrics.eventsOut.inc({ stage: r.stage });
+  }
+
+  async function publishDeadLetters(batch: Batch, dead: DeadLetter[]): Promise<void> {
+    if (dead.length === 0) return;
+    await producer.sendRaw(
+      'deadLetters',
+      dead.map(({ message, error }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          'dlq.source.topic': batch.topic,
+          'dlq.source.partition': String(batch.partition),
+          'dlq.source.offset': message.offset,
+          'dlq.error.class': error.name,
+          'dlq.error.message': error.message.slice(0, 1000),
+        },
+      })),
+    );
+    metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
+    for (const { message, error } of dead) batch.log.warn({ offset: message.offset, errorClass: error.name, reason: error.message }, 'record sent to the dead-letter topic');
+  }
+
+  async function handle(batch: Batch): Promise<void> {
+    const topic = topicByName.get(batch.topic);
+    if (!topic) throw new Error(`not an input topic: ${batch.topic}`);
+    const end = metrics.batchSeconds.startTimer({ topic });
+    const { handler, valid, dead } = await decodeAll(topic, batch.messages);
+    const { fresh, ids } = await dropSeen(topic, valid);
+    const trackings = fresh.length > 0 ? await applyBatch(topic, handler, fresh) : [];
+    await publishDeadLetters(batch, dead);
+    await publishTrackings(trackings);
+    if (ids.length > 0) {
+      // Markers are written only after the facts are durable, so a marker always means "done".
+      const prefix = await redisPrefix();
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.set(`${prefix}${topic}:${id}`, '1', 'EX', SEEN_TTL_SECONDS);
+      await pipeline.exec();
+    }
+    metrics.eventsIn.inc({ topic }, batch.messages.length);
+    end();
+  }
+
+  /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
+  async function relayOutbox(): Promise<void> {
+    const client = await pool.connect();
+    let rows: Tracking[];
+    try {
+      rows = await unpublishedTrackings(client, 10, 5000);
+    } finally {
+      client.release();
+    }
+    if (rows.length > 0) {
+      log.info({ count: rows.length }, 'relaying unpublished referral events');
+      await publishTrackings(rows);
+    }
+  }
+
+  const consumer = createBatchConsumer({
+    kafka,
+    groupId,
+    topics: INPUT_TOPICS.map((t) => topics[t]),
+    log,
+    handle,
+    onBatchDone: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
+  });
+
+  return {
+    metrics,
+    groupId,
+    get joined() {
+      return consumer.joined;
+    },
+    async start(): Promise<void> {
+      await producer.connect();
+      await consumer.start();
+      relayTimer = setInterval(() => {
+        relaying = relaying.then(relayOutbox).catch((err: unknown) => log.warn({ err }, 'outbox relay failed; will retry'));
+      }, RELAY_INTERVAL_MS);
+      log.info({ groupId }, 'ingest worker started');
+    },
+    /** Finishes the batch in flight, commits, and disconnects. Safe to call twice. */
+    close(): Promise<void> {
+      closing ??= (async () => {
+        if (relayTimer) clearInterval(relayTimer);
+        await consumer.close();
+        await relaying;
+        await producer.disconnect();
+        log.info('ingest worker stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+export type IngestWorker = ReturnType<typeof createIngestWorker>;

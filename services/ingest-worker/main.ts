@@ -1,0 +1,45 @@
+/**
+ * Entry point of the ingest worker. Consumes the input topics of SPEC §3, writes facts to
+ * Postgres, publishes recruitment.referral-events.v1. Operational endpoints on METRICS_PORT
+ * (default 9101).
+ */
+import { loadConfig } from '../../libs/config/config.js';
+import { createLogger } from '../../libs/log/logger.js';
+import { createKafka } from '../../libs/kafka/client.js';
+import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
+import { topicNames } from '../../libs/events/topics.js';
+import { createPool, createRedis } from '../../libs/runtime/connections.js';
+import { onShutdown } from '../../libs/runtime/shutdown.js';
+import { createWorkerHttp } from '../../libs/observability/worker-http.js';
+import { createIngestWorker } from './ingest-worker.js';
+
+const config = loadConfig();
+const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
+const pool = createPool(config, log);
+const redis = createRedis(config, log);
+const kafka = createKafka({ ...config.kafka, log });
+const topics = topicNames(config.kafka.topicPrefix);
+const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+const worker = createIngestWorker({ config, log, pool, redis, kafka, codec, topics });
+
+const http = createWorkerHttp({
+  port: Number(process.env.METRICS_PORT ?? 9101),
+  registry: worker.metrics.registry,
+  log,
+  ready: async () => {
+    await pool.query('select 1');
+    await redis.ping();
+    return worker.joined ? null : 'not yet joined the consumer group';
+  },
+});
+
+onShutdown(log, async () => {
+  await worker.close();
+  await http.close();
+  await pool.end();
+  redis.disconnect();
+});
+
+await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; batches will wait for it'));
+await http.start();
+await worker.start();

@@ -1,0 +1,52 @@
+import type { Kafka } from 'kafkajs';
+import { createPool, createRedis } from '../../libs/runtime/connections.js';
+import { createIngestWorker, type IngestWorker } from '../../services/ingest-worker/ingest-worker.js';
+import type { TestEnv } from './env.js';
+import { eventually } from './env.js';
+import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
+
+/** An ingest worker in this process, on the test env's database, topics and a group of its own. */
+export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string } = {}) {
+  const config = options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config;
+  const pool = createPool(config, env.log, 4);
+  const redis = createRedis(config, env.log);
+  const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: env.topics });
+  const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest') });
+  await worker.start();
+  return {
+    worker,
+    pool,
+    async stop() {
+      await worker.close();
+      await pool.end();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Resolves once the group has committed offsets up to the end of every partition of the topics. */
+export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: string[], timeoutMs = 90_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await eventually(
+      async () => {
+        const ends = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
+        const committed = await admin.fetchOffsets({ groupId, topics });
+        for (const { topic, offsets } of ends) {
+          const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+          for (const p of offsets) {
+            if (p.high === '0') continue;
+            const c = mine.find((m) => m.partition === p.partition);
+            if (!c || BigInt(c.offset) < BigInt(p.high)) return undefined;
+          }
+        }
+        return true;
+      },
+      timeoutMs,
+      `consumer group ${groupId} to catch up`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
