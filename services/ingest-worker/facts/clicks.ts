@@ -4,6 +4,7 @@ import { linkStateAt } from '../../../libs/domain/link-activity.js';
 import { funnelEventId } from '../../../libs/domain/event-ids.js';
 import { loadLinks } from './links.js';
 import { insertTrackings } from './trackings.js';
+import { backfillStageTimes } from './referral-stage-times.js';
 import type { FactsContext } from './tx.js';
 
 /**
@@ -108,5 +109,7 @@ export async function resolveClicks(ctx: FactsContext, where: { eventIds?: strin
       }),
     )),
   );
-  return [...new Set(counted.flatMap((c) => (c.device_id ? [c.device_id] : [])))];
+  const fromDevices = counted.flatMap((c) => (c.device_id ? [{ deviceId: c.device_id, linkId: c.link_id, occurredAt: c.occurred_at }] : []));
+  await backfillStageTimes(tx, 'clicked_at', fromDevices, ctx.attributionWindowDays);
+  return [...new Set(fromDevices.map((c) => c.deviceId))];
 }

@@ -4,6 +4,7 @@ import { funnelEventId } from '../../../libs/domain/event-ids.js';
 import { loadLinks } from './links.js';
 import { loadDeviceTouches } from './touches.js';
 import { insertTrackings } from './trackings.js';
+import { backfillStageTimes } from './referral-stage-times.js';
 import type { FactsContext } from './tx.js';
 
 /** Stores new installs: 'pending' when they name a link, 'unattributed' otherwise. */
@@ -65,5 +66,7 @@ export async function resolveInstalls(ctx: FactsContext, where: { eventIds?: str
       }),
     )),
   );
-  return [...new Set(counted.flatMap((i) => (i.device_id ? [i.device_id] : [])))];
+  const fromDevices = counted.flatMap((i) => (i.device_id ? [{ deviceId: i.device_id, linkId: choice.get(i.event_id) as string, occurredAt: i.occurred_at }] : []));
+  await backfillStageTimes(tx, 'installed_at', fromDevices, ctx.attributionWindowDays);
+  return [...new Set(fromDevices.map((i) => i.deviceId))];
 }

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, dropDatabase, eventually, type TestEnv } from '../support/env.js';
+import { startIngestWorker, waitForCatchUp } from '../support/workers.js';
+import { factsSnapshot } from '../support/facts.js';
+import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
+import { INPUT_TOPICS } from '../../libs/events/topics.js';
+import { createKnex, ensureDatabase, migrateLatest, type Knex } from '../../libs/db/knex.js';
+import { createRedis } from '../../libs/runtime/connections.js';
+import { sampleTraffic, type SampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { publishSample } from '../../libs/sample/publish-sample.js';
+
+/**
+ * Faults must not change a single fact: every run below consumes the same topics into a
+ * database of its own, and its facts must equal those of an undisturbed reference run.
+ */
+let env: TestEnv;
+let producer: EventProducer;
+let reference: Awaited<ReturnType<typeof factsSnapshot>>;
+const traffic: SampleTraffic = sampleTraffic({ seed: 7, clicks: 2500 });
+const extraDbs: string[] = [];
+const inputTopics = () => INPUT_TOPICS.map((t) => env.topics[t]);
+
+async function freshDatabase(name: string): Promise<{ url: string; db: Knex }> {
+  const url = new URL(env.config.databaseUrl);
+  url.pathname = `${url.pathname}_${name}`;
+  await ensureDatabase(url.toString());
+  const db = createKnex(url.toString(), { min: 0, max: 2 });
+  await migrateLatest(db);
+  extraDbs.push(url.toString());
+  return { url: url.toString(), db };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('ingest_faults');
+  producer = createEventProducer(env);
+  await producer.connect();
+  await publishSample(producer, traffic);
+  const ref = await startIngestWorker(env, { group: 'reference' });
+  await waitForCatchUp(env.kafka, env.group('reference'), inputTopics());
+  await ref.stop();
+  reference = await factsSnapshot(env.db);
+}, 300_000);
+
+afterAll(async () => {
+  await producer?.disconnect();
+  for (const url of extraDbs) await dropDatabase(url);
+  await env?.close();
+});
+
+describe('ingest worker under faults', () => {
+  it('the reference run counted a realistic mix', () => {
+    const byStatus = (s: string) => reference.clicks.filter((c) => (c as { status: string }).status === s).length;
+    expect(byStatus('counted')).toBeGreaterThan(1500);
+    expect(byStatus('bot')).toBeGreaterThan(100);
+    expect(reference.referrals.length).toBeGreaterThan(100);
+    expect(reference.clicks.length).toBe(new Set(traffic.clicks.map((c) => c.eventId)).size);
+  });
+
+  it('all topics replayed from offset 0 leave identical facts', async () => {
+    const replay = await startIngestWorker(env, { group: 'replay' });
+    await waitForCatchUp(env.kafka, env.group('replay'), inputTopics());
+    await replay.stop();
+    expect(await factsSnapshot(env.db)).toEqual(reference);
+  });
+
+  it('Redis flushed mid-stream leaves identical facts', async () => {
+    const { url, db } = await freshDatabase('redis');
+    const redis = createRedis(env.config, env.log);
+    const worker = await startIngestWorker(env, { group: 'redis-flush', databaseUrl: url });
+    try {
+      await eventually(async () => ((await db('clicks').count({ n: '*' }))[0]?.n as string) > '0' || undefined, 60_000, 'first clicks');
+      // Flush everything this database's worker ever wrote to Redis, then redeliver a chunk.
+      const { rows } = await db.raw<{ rows: { epoch: string }[] }>('select epoch from store_identity');
+      const keys = await redis.keys(`rt:${rows[0]?.epoch}:*`);
+      if (keys.length) await redis.del(...keys);
+      await producer.send('inviteClicks', traffic.clicks.slice(0, 300));
+      await waitForCatchUp(env.kafka, env.group('redis-flush'), inputTopics());
+      expect(await factsSnapshot(db)).toEqual(await factsSnapshot(env.db));
+    } finally {
+      await worker.stop();
+      redis.disconnect();
+      await db.destroy();
+    }
+  });
+
+  it('kill -9 of the worker mid-batch and a restart leave identical facts', async () => {
+    const { url, db } = await freshDatabase('kill');
+    const spawnWorker = (): ChildProcess =>
+      spawn(process.execPath, ['--import', 'tsx', 'services/ingest-worker/main.ts'], {
+        env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    const first = spawnWorker();
+    try {
+      await eventually(async () => (Number((await db('clicks').count({ n: '*' }))[0]?.n) > 200 ? true : undefined), 90_000, 'the worker to be mid-stream');
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      const before = Number((await db('clicks').count({ n: '*' }))[0]?.n);
+      expect(before).toBeLessThan(reference.clicks.length); // it really died mid-stream
+      const second = spawnWorker();
+      try {
+        await waitForCatchUp(env.kafka, `${env.config.kafka.topicPrefix}recruitment.ingest-worker`, inputTopics());
+        // Outbox rows the killed process committed but never published are relayed.
+        await eventually(async () => (Number((await db('referral_trackings').whereNull('published_at').count({ n: '*' }))[0]?.n) === 0 ? true : undefined), 60_000, 'outbox drained');
+      } finally {
+        second.kill('SIGTERM');
+        await new Promise((r) => second.once('exit', r));
+      }
+      expect(await factsSnapshot(db)).toEqual(await factsSnapshot(env.db));
+    } finally {
+      if (first.exitCode === null) first.kill('SIGKILL');
+      await db.destroy();
+    }
+  });
+
+  it('two instances with a rebalance in the middle leave identical facts', async () => {
+    const { url, db } = await freshDatabase('rebalance');
+    const a = await startIngestWorker(env, { group: 'pair', databaseUrl: url });
+    const b = await startIngestWorker(env, { group: 'pair', databaseUrl: url });
+    try {
+      await eventually(async () => (Number((await db('clicks').count({ n: '*' }))[0]?.n) > 200 ? true : undefined), 90_000, 'both mid-stream');
+      await b.stop(); // a takes over b's partitions
+      const c = await startIngestWorker(env, { group: 'pair', databaseUrl: url }); // and gives some to c
+      try {
+        await waitForCatchUp(env.kafka, env.group('pair'), inputTopics());
+      } finally {
+        await c.stop();
+      }
+      expect(await factsSnapshot(db)).toEqual(await factsSnapshot(env.db));
+    } finally {
+      await a.stop();
+      await db.destroy();
+    }
+  });
+});
