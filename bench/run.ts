@@ -1,0 +1,2 @@
+/** The benchmarks of `make bench`, one after another. */
+await import('./ingest-throughput.js');
