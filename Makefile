@@ -6,13 +6,14 @@ SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 TSX := node --import tsx
 
-.PHONY: help install up down test check typecheck lint types unit integration stack-test bench run demo clean-stack
+.PHONY: help install up down test check typecheck lint types bench ingest-worker
 
 help:
 	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
 	@echo "make down     stop what 'make up' started"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
 	@echo "make bench    run the benchmarks"
+	@echo "make ingest-worker  run the ingest worker in the foreground"
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -42,6 +43,10 @@ check: typecheck lint
 test: check up
 	npx vitest run --project unit --project integration
 	npx vitest run --project stack
+
+# The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
+ingest-worker: up
+	$(TSX) services/ingest-worker/main.ts
 
 bench: up
 	$(TSX) bench/run.ts
