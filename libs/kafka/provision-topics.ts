@@ -1,4 +1,4 @@
-import type { Kafka, ITopicConfig } from 'kafkajs';
+import type { Admin, Kafka, ITopicConfig } from 'kafkajs';
 import { TOPICS, type TopicKey, type TopicNames } from '../events/topics.js';
 
 /**
@@ -18,10 +18,31 @@ export async function provisionTopics(kafka: Kafka, names: TopicNames, only?: re
       replicationFactor: 1,
       configEntries: Object.entries(TOPICS[k].config).map(([name, value]) => ({ name, value })),
     }));
-    if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
+    if (topics.length > 0) {
+      await admin.createTopics({ topics, waitForLeaders: false });
+      await waitForLeaders(admin, topics.map((t) => t.topic));
+    }
     return topics.map((t) => t.topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until every partition of the new topics has a leader. kafkajs' own waitForLeaders
+ * fails on the transient UNKNOWN_TOPIC_OR_PARTITION a broker answers while it creates them.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
