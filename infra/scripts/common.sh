@@ -31,8 +31,14 @@ die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 # True when something accepts TCP connections on host:port.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# True when the pid file names a live process.
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# True when the pid file names a live process, and (given a pattern) one whose command line
+# matches it: a pid left by a machine restart may since belong to something else.
+pid_alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null || return 1
+  [ -z "${2:-}" ] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
 
 # wait_until <seconds> <description> <command...>
 wait_until() {

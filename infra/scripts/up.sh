@@ -39,7 +39,7 @@ ensure_redis() {
 
 ensure_kafka() {
   local pidfile="$RUN_DIR/kafka.pid"
-  if pid_alive "$pidfile"; then log "kafka: already running (pid $(cat "$pidfile"))"; return; fi
+  if pid_alive "$pidfile" kafka.Kafka; then log "kafka: already running (pid $(cat "$pidfile"))"; return; fi
   if port_open 127.0.0.1 $KAFKA_PORT; then log "kafka: reusing the broker on $KAFKA_PORT"; return; fi
   local dir="$DATA_DIR/kafka" conf="$RUN_DIR/kafka-server.properties"
   mkdir -p "$dir"
@@ -58,7 +58,7 @@ ensure_kafka() {
 
 ensure_registry() {
   local pidfile="$RUN_DIR/registry.pid"
-  if pid_alive "$pidfile"; then log "registry: already running (pid $(cat "$pidfile"))"; return; fi
+  if pid_alive "$pidfile" apicurio-registry; then log "registry: already running (pid $(cat "$pidfile"))"; return; fi
   if registry_ready; then log "registry: reusing the registry on $REGISTRY_PORT"; return; fi
   if port_open 127.0.0.1 $REGISTRY_PORT; then die "port $REGISTRY_PORT is taken by something that is not a schema registry"; fi
   psql -h $PG_HOST -p $PG_PORT -U postgres -tAc "select 1 from pg_database where datname = 'apicurio'" | grep -q 1 \
