@@ -1,5 +1,3 @@
-import type { LinkState } from './link-activity.js';
-
 export const DAY_MS = 24 * 3600 * 1000;
 
 /** A counted click or install on a link, from one device. */
@@ -76,6 +74,3 @@ export function attributeRegistration(
   if (link.mentorId === registration.userId) return { kind: 'self_referral', link };
   return touch ? { kind: 'attributed', by, link, touch } : { kind: 'attributed', by, link };
 }
-
-/** Re-exported for callers deciding click status. */
-export type { LinkState };

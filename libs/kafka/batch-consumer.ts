@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
 
 export interface Batch {
@@ -21,13 +21,9 @@ export interface BatchConsumerOptions {
    * the handler's to dead-letter, not to throw).
    */
   handle(batch: Batch): Promise<void>;
-  /** Commit offsets to Kafka after each batch (false when the handler stores positions itself). */
-  commitToKafka?: boolean;
   partitionsConsumedConcurrently?: number;
   onBatchDone?(info: { topic: string; partition: number; size: number; seconds: number; lag: number }): void;
   onAssigned?(assignment: Record<string, number[]>): Promise<void> | void;
-  /** Exposes the consumer for seeks on assignment. */
-  consumerRef?(consumer: Consumer): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +44,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     maxWaitTimeInMs: 250,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
-  options.consumerRef?.(consumer);
   let closing: Promise<void> | undefined;
   let joined = false;
 
@@ -72,7 +67,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0) return;
           const blog = log.child({ topic: batch.topic, partition: batch.partition });
           const started = process.hrtime.bigint();
@@ -94,11 +89,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
           if (isStale()) return;
           const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
           resolveOffset(last.offset);
-          if (options.commitToKafka !== false) {
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-          } else {
-            await commitOffsetsIfNecessary().catch(() => undefined);
-          }
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
           await heartbeat().catch(() => undefined);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));

@@ -1,5 +1,5 @@
 import type { UserRegistered } from '../../../libs/events/types.generated.js';
-import { attributeRegistration, lastTouch, type AttributionDecision, type Touch } from '../../../libs/domain/attribution.js';
+import { attributeRegistration, lastTouch, type Touch } from '../../../libs/domain/attribution.js';
 import { funnelEventId, referralId } from '../../../libs/domain/event-ids.js';
 import { loadLinks } from './links.js';
 import { loadDeviceTouches } from './touches.js';
@@ -72,10 +72,9 @@ export async function resolveRegistrations(ctx: FactsContext, where: { userIds?:
     return { r, d: attributeRegistration(fact, links, touches.get(r.device_id ?? '') ?? [], ctx.attributionWindowDays) };
   });
 
-  const statusOf = (d: AttributionDecision) => d.kind;
   await tx.query(
     `update registrations g set status = t.s from unnest($1::text[], $2::text[]) as t(e, s) where g.event_id = t.e and g.status <> t.s`,
-    [[...decisions.map((x) => x.r.event_id), ...superseded], [...decisions.map((x) => statusOf(x.d)), ...superseded.map(() => 'superseded')]],
+    [[...decisions.map((x) => x.r.event_id), ...superseded], [...decisions.map((x) => x.d.kind), ...superseded.map(() => 'superseded')]],
   );
   for (const x of decisions) if (x.d.kind === 'pending') ctx.effects.note('pending_link');
 
