@@ -144,12 +144,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
         userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt.getTime(),
       })),
     );
-    const client = await pool.connect();
-    try {
-      await markPublished(client, rows.map((r) => r.eventId));
-    } finally {
-      client.release();
-    }
+    await markPublished(pool, rows.map((r) => r.eventId));
     for (const r of rows) metrics.eventsOut.inc({ stage: r.stage });
   }
 
@@ -195,13 +190,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
 
   /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
   async function relayOutbox(): Promise<void> {
-    const client = await pool.connect();
-    let rows: Tracking[];
-    try {
-      rows = await unpublishedTrackings(client, 10, 5000);
-    } finally {
-      client.release();
-    }
+    const rows = await unpublishedTrackings(pool, 10, 5000);
     if (rows.length > 0) {
       log.info({ count: rows.length }, 'relaying unpublished referral events');
       await publishTrackings(rows);

@@ -1,4 +1,8 @@
+import type { Pool } from 'pg';
 import type { Tx, Tracking } from './tx.js';
+
+/** Outbox bookkeeping runs outside the batch transaction, on the pool or a client. */
+type Queryable = Pool | Tx;
 
 /**
  * Appends funnel events to the stage log / outbox. A row whose deterministic id is already
@@ -28,7 +32,7 @@ interface TrackingRow {
 }
 
 /** Outbox rows not yet published (left by a crash between commit and publish). */
-export async function unpublishedTrackings(tx: Tx, olderThanSeconds: number, limit: number): Promise<Tracking[]> {
+export async function unpublishedTrackings(tx: Queryable, olderThanSeconds: number, limit: number): Promise<Tracking[]> {
   const { rows } = await tx.query<TrackingRow>(
     `select * from referral_trackings
       where published_at is null and created_at < now() - make_interval(secs => $1)
@@ -41,7 +45,7 @@ export async function unpublishedTrackings(tx: Tx, olderThanSeconds: number, lim
   }));
 }
 
-export async function markPublished(tx: Tx, eventIds: string[]): Promise<void> {
+export async function markPublished(tx: Queryable, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return;
   await tx.query('update referral_trackings set published_at = now() where event_id = any($1::text[]) and published_at is null', [eventIds]);
 }
