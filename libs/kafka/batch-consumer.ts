@@ -1,4 +1,4 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
 
 export interface Batch {
@@ -7,6 +7,8 @@ export interface Batch {
   messages: KafkaMessage[];
   highWatermark: string;
   log: Logger;
+  /** True once the batch no longer belongs to this consumer (revoked, or its partition was seeked). */
+  isStale(): boolean;
 }
 
 export interface BatchConsumerOptions {
@@ -23,7 +25,12 @@ export interface BatchConsumerOptions {
   handle(batch: Batch): Promise<void>;
   partitionsConsumedConcurrently?: number;
   onBatchDone?(info: { topic: string; partition: number; size: number; seconds: number; lag: number }): void;
-  onAssigned?(assignment: Record<string, number[]>): Promise<void> | void;
+  /**
+   * Runs after every group join, before any batch of the new assignment is handled (batches
+   * wait for it, and a failure is retried with the batch's backoff). It may seek partitions to
+   * positions kept elsewhere; batches fetched before the seek are then dropped as stale.
+   */
+  onAssigned?(assignment: Record<string, number[]>, consumer: Consumer): Promise<void> | void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,11 +53,25 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
   });
   let closing: Promise<void> | undefined;
   let joined = false;
+  let assignment: Record<string, number[]> = {};
+  let prepared: Promise<void> | undefined;
+
+  /** The onAssigned hook for the current assignment, run once; a failed run is retried by the next caller. */
+  function prepare(): Promise<void> {
+    prepared ??= Promise.resolve(options.onAssigned?.(assignment, consumer)).catch((err: unknown) => {
+      prepared = undefined;
+      throw err;
+    });
+    return prepared;
+  }
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     joined = true;
-    log.info({ groupId, assignment: event.payload.memberAssignment }, 'joined consumer group');
-    void Promise.resolve(options.onAssigned?.(event.payload.memberAssignment)).catch((err: unknown) => log.error({ err }, 'assignment hook failed'));
+    assignment = event.payload.memberAssignment;
+    prepared = undefined;
+    log.info({ groupId, assignment }, 'joined consumer group');
+    // Emitted synchronously before the first fetch of the generation, so no batch can miss it.
+    prepare().catch((err: unknown) => log.warn({ err }, 'assignment hook failed; the first batch retries it'));
   });
   consumer.on(consumer.events.CRASH, (event) => log.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed'));
 
@@ -74,7 +95,9 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
           for (let attempt = 0; ; attempt++) {
             if (!isRunning() || isStale()) return; // revoked or shutting down: not ours to commit
             try {
-              await options.handle({ topic: batch.topic, partition: batch.partition, messages: batch.messages, highWatermark: batch.highWatermark, log: blog });
+              await prepare();
+              if (isStale()) return;
+              await options.handle({ topic: batch.topic, partition: batch.partition, messages: batch.messages, highWatermark: batch.highWatermark, log: blog, isStale });
               break;
             } catch (err) {
               const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));

@@ -8,6 +8,7 @@ import { insertRegistrations, resolveRegistrations } from './facts/registrations
 import { recordLogins } from './facts/logins.js';
 import { eraseUsers } from './facts/erasures.js';
 import type { FactsContext } from './facts/tx.js';
+import { check } from '../../libs/events/validation.js';
 
 export type InputTopic = (typeof INPUT_TOPICS)[number];
 
@@ -18,22 +19,6 @@ export interface TopicHandler<T extends InputTopic> {
   validate(record: RecordOf<T>): string | null;
   /** Applies a batch of valid, not-yet-seen records inside the batch transaction. */
   apply(ctx: FactsContext, records: RecordOf<T>[]): Promise<void>;
-}
-
-const MIN_TIME = Date.UTC(2000, 0, 1);
-const MAX_FUTURE_MS = 24 * 3600 * 1000;
-
-/** Field checks shared by every event: required ids are non-empty, times are plausible. */
-function check(fields: Record<string, string | null | undefined>, times: Record<string, number | null | undefined>): string | null {
-  for (const [name, value] of Object.entries(fields)) {
-    if (value !== undefined && value !== null && value.trim() === '') return `${name} is empty`;
-    if (value !== undefined && value !== null && value.length > 256) return `${name} is longer than 256 characters`;
-  }
-  for (const [name, value] of Object.entries(times)) {
-    if (value === undefined || value === null) continue;
-    if (!Number.isFinite(value) || value < MIN_TIME || value > Date.now() + MAX_FUTURE_MS) return `${name} ${value} is not a plausible timestamp`;
-  }
-  return null;
 }
 
 /**

@@ -7,6 +7,7 @@ import { PoisonRecordError, type EventCodec, type RecordOf } from '../../libs/ev
 import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
+import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { markPublished, unpublishedTrackings } from './facts/trackings.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
@@ -28,15 +29,6 @@ export interface IngestWorkerDeps {
 const INGEST_LOCK_SQL = "select pg_advisory_xact_lock(hashtextextended('recruitment-tracking:ingest', 0))";
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
 const RELAY_INTERVAL_MS = 5_000;
-
-class InvalidEventError extends Error {
-  override name = 'InvalidEventError';
-}
-
-interface DeadLetter {
-  message: KafkaMessage;
-  error: Error;
-}
 
 /**
  * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,
@@ -148,26 +140,6 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     for (const r of rows) metrics.eventsOut.inc({ stage: r.stage });
   }
 
-  async function publishDeadLetters(batch: Batch, dead: DeadLetter[]): Promise<void> {
-    if (dead.length === 0) return;
-    await producer.sendRaw(
-      'deadLetters',
-      dead.map(({ message, error }) => ({
-        key: message.key,
-        value: message.value,
-        headers: {
-          'dlq.source.topic': batch.topic,
-          'dlq.source.partition': String(batch.partition),
-          'dlq.source.offset': message.offset,
-          'dlq.error.class': error.name,
-          'dlq.error.message': error.message.slice(0, 1000),
-        },
-      })),
-    );
-    metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
-    for (const { message, error } of dead) batch.log.warn({ offset: message.offset, errorClass: error.name, reason: error.message }, 'record sent to the dead-letter topic');
-  }
-
   async function handle(batch: Batch): Promise<void> {
     const topic = topicByName.get(batch.topic);
     if (!topic) throw new Error(`not an input topic: ${batch.topic}`);
@@ -175,7 +147,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     const { handler, valid, dead } = await decodeAll(topic, batch.messages);
     const { fresh, ids } = await dropSeen(topic, valid);
     const trackings = fresh.length > 0 ? await applyBatch(topic, handler, fresh) : [];
-    await publishDeadLetters(batch, dead);
+    await publishDeadLetters(producer, batch, dead);
+    if (dead.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
     await publishTrackings(trackings);
     if (ids.length > 0) {
       // Markers are written only after the facts are durable, so a marker always means "done".

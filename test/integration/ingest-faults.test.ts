@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnv, dropDatabase, eventually, type TestEnv } from '../support/env.js';
+import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { startIngestWorker, waitForCatchUp } from '../support/workers.js';
 import { factsSnapshot } from '../support/facts.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
 import { INPUT_TOPICS } from '../../libs/events/topics.js';
-import { createKnex, ensureDatabase, migrateLatest, type Knex } from '../../libs/db/knex.js';
 import { createRedis } from '../../libs/runtime/connections.js';
 import { sampleTraffic, type SampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
@@ -18,18 +17,7 @@ let env: TestEnv;
 let producer: EventProducer;
 let reference: Awaited<ReturnType<typeof factsSnapshot>>;
 const traffic: SampleTraffic = sampleTraffic({ seed: 7, clicks: 2500 });
-const extraDbs: string[] = [];
 const inputTopics = () => INPUT_TOPICS.map((t) => env.topics[t]);
-
-async function freshDatabase(name: string): Promise<{ url: string; db: Knex }> {
-  const url = new URL(env.config.databaseUrl);
-  url.pathname = `${url.pathname}_${name}`;
-  await ensureDatabase(url.toString());
-  const db = createKnex(url.toString(), { min: 0, max: 2 });
-  await migrateLatest(db);
-  extraDbs.push(url.toString());
-  return { url: url.toString(), db };
-}
 
 beforeAll(async () => {
   env = await createTestEnv('ingest_faults');
@@ -44,7 +32,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await producer?.disconnect();
-  for (const url of extraDbs) await dropDatabase(url);
   await env?.close();
 });
 
@@ -65,7 +52,7 @@ describe('ingest worker under faults', () => {
   });
 
   it('Redis flushed mid-stream leaves identical facts', async () => {
-    const { url, db } = await freshDatabase('redis');
+    const { url, db } = await env.database('redis');
     const redis = createRedis(env.config, env.log);
     const worker = await startIngestWorker(env, { group: 'redis-flush', databaseUrl: url });
     try {
@@ -80,12 +67,11 @@ describe('ingest worker under faults', () => {
     } finally {
       await worker.stop();
       redis.disconnect();
-      await db.destroy();
     }
   });
 
   it('kill -9 of the worker mid-batch and a restart leave identical facts', async () => {
-    const { url, db } = await freshDatabase('kill');
+    const { url, db } = await env.database('kill');
     const spawnWorker = (): ChildProcess =>
       spawn(process.execPath, ['--import', 'tsx', 'services/ingest-worker/main.ts'], {
         env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test' },
@@ -110,12 +96,11 @@ describe('ingest worker under faults', () => {
       expect(await factsSnapshot(db)).toEqual(await factsSnapshot(env.db));
     } finally {
       if (first.exitCode === null) first.kill('SIGKILL');
-      await db.destroy();
     }
   });
 
   it('two instances with a rebalance in the middle leave identical facts', async () => {
-    const { url, db } = await freshDatabase('rebalance');
+    const { url, db } = await env.database('rebalance');
     const a = await startIngestWorker(env, { group: 'pair', databaseUrl: url });
     const b = await startIngestWorker(env, { group: 'pair', databaseUrl: url });
     try {
@@ -130,7 +115,6 @@ describe('ingest worker under faults', () => {
       expect(await factsSnapshot(db)).toEqual(await factsSnapshot(env.db));
     } finally {
       await a.stop();
-      await db.destroy();
     }
   });
 });

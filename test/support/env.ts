@@ -22,6 +22,8 @@ export interface TestEnv {
   codec: EventCodec;
   /** A consumer group id unique to this file. */
   group(name: string): string;
+  /** Another migrated database of this file's own (dropped by close()), for a run that must start empty. */
+  database(name: string): Promise<{ url: string; db: Knex }>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function createTestEnv(name: string, options: { env?: Record<string
   await provisionTopics(kafka, topics);
   const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
   await codec.registerAll();
+  const extra: { url: string; db: Knex }[] = [];
 
   return {
     namespace,
@@ -57,7 +60,20 @@ export async function createTestEnv(name: string, options: { env?: Record<string
     topics,
     codec,
     group: (g) => `${namespace}.${g}`,
+    async database(suffix) {
+      const url = new URL(config.databaseUrl);
+      url.pathname = `${url.pathname}_${suffix}`;
+      await ensureDatabase(url.toString());
+      const other = { url: url.toString(), db: createKnex(url.toString(), { min: 0, max: 2 }) };
+      extra.push(other);
+      await migrateLatest(other.db);
+      return other;
+    },
     async close() {
+      for (const other of extra) {
+        await other.db.destroy();
+        await dropDatabase(other.url);
+      }
       await db.destroy();
       await deleteTopics(kafka, Object.values(topics)).catch(() => undefined);
       await dropDatabase(config.databaseUrl);

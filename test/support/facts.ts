@@ -1,4 +1,7 @@
 import type { Knex } from '../../libs/db/knex.js';
+import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
+import { addEvent, zeroTotals } from '../../libs/funnel/increments.js';
+import { localDay } from '../../libs/funnel/periods.js';
 
 /**
  * Every fact the ingest worker derives, without bookkeeping columns (arrival times, publish
@@ -31,4 +34,57 @@ export async function funnelByMentor(db: Knex): Promise<Record<string, Record<st
     if (r.stage === 'CLICKED') out[r.mentor_id]!.UNIQUE = Number(r.u);
   }
   return out;
+}
+
+export interface FunnelRow {
+  mentorId: string;
+  /** The UTC hour (ISO) for hourly rows, the local day for daily rows. */
+  bucket: string;
+  campaignId: string | null;
+  orgId: string;
+  clicks: number;
+  uniqueClicks: number;
+  installs: number;
+  registrations: number;
+  activations: number;
+}
+
+const byKey = (a: FunnelRow, b: FunnelRow) => {
+  const ka = JSON.stringify([a.mentorId, a.bucket, a.campaignId, a.orgId]);
+  const kb = JSON.stringify([b.mentorId, b.bucket, b.campaignId, b.orgId]);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
+/** Every row of the funnel tables, sorted by key, counts as numbers. */
+export async function funnelSnapshot(db: Knex): Promise<{ hourly: FunnelRow[]; daily: FunnelRow[] }> {
+  const counts = 'clicks::int as "clicks", unique_clicks::int as "uniqueClicks", installs::int as "installs", registrations::int as "registrations", activations::int as "activations"';
+  const keys = 'mentor_id as "mentorId", campaign_id as "campaignId", org_id as "orgId"';
+  const hourly = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00.000"Z"') as bucket, ${counts} from funnel_hourly`)).rows;
+  const daily = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, day::text as bucket, ${counts} from funnel_daily`)).rows;
+  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey) };
+}
+
+/**
+ * The funnel tables computed independently, in plain TypeScript, from distinct events: what
+ * the aggregator must arrive at whatever the delivery order, duplicates or crashes.
+ */
+export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (orgId: string) => string = () => 'Europe/Oslo'): { hourly: FunnelRow[]; daily: FunnelRow[] } {
+  const distinct = new Map(events.map((e) => [e.eventId, e]));
+  const tables = { hourly: new Map<string, FunnelRow>(), daily: new Map<string, FunnelRow>() };
+  for (const e of distinct.values()) {
+    const buckets = {
+      hourly: new Date(Math.floor(e.occurredAt / 3_600_000) * 3_600_000).toISOString(),
+      daily: localDay(e.occurredAt, timezoneOf(e.orgId)),
+    };
+    for (const table of ['hourly', 'daily'] as const) {
+      const key = JSON.stringify([e.mentorId, buckets[table], e.campaignId ?? null, e.orgId]);
+      let row = tables[table].get(key);
+      if (!row) {
+        row = { mentorId: e.mentorId, bucket: buckets[table], campaignId: e.campaignId ?? null, orgId: e.orgId, ...zeroTotals() };
+        tables[table].set(key, row);
+      }
+      addEvent(row, e);
+    }
+  }
+  return { hourly: [...tables.hourly.values()].sort(byKey), daily: [...tables.daily.values()].sort(byKey) };
 }

@@ -2,8 +2,10 @@ import type { Kafka } from 'kafkajs';
 import { createPool, createRedis } from '../../libs/runtime/connections.js';
 import { createIngestWorker, type IngestWorker } from '../../services/ingest-worker/ingest-worker.js';
 import type { TestEnv } from './env.js';
+import type { Knex } from '../../libs/db/knex.js';
 import { eventually } from './env.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
+import { createAggregatorWorker, type AggregatorWorker } from '../../services/aggregator-worker/aggregator-worker.js';
 
 /** An ingest worker in this process, on the test env's database, topics and a group of its own. */
 export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string } = {}) {
@@ -45,6 +47,43 @@ export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: stri
       },
       timeoutMs,
       `consumer group ${groupId} to catch up`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** An aggregator worker in this process, on the test env's database, topics and a group of its own. */
+export async function startAggregatorWorker(env: TestEnv, options: { group?: string; databaseUrl?: string } = {}) {
+  const config = options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config;
+  const pool = createPool(config, env.log, 4);
+  const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: env.topics });
+  const worker: AggregatorWorker = createAggregatorWorker({ config, log: env.log, pool, kafka: env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'aggregator') });
+  await worker.start();
+  return {
+    worker,
+    pool,
+    async stop() {
+      await worker.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Resolves once the funnel positions stored in the database reach the end of every partition of the topic. */
+export async function waitForPositions(kafka: Kafka, db: { raw: Knex['raw'] }, topic: string, timeoutMs = 120_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    await eventually(
+      async () => {
+        const { rows } = await db.raw<{ rows: { partition: number; next_offset: string }[] }>('select partition, next_offset from funnel_positions where topic = ?', [topic]);
+        const at = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+        return ends.every((p) => p.high === '0' || (at.get(p.partition) ?? 0n) >= BigInt(p.high)) ? true : undefined;
+      },
+      timeoutMs,
+      `funnel positions to reach the end of ${topic}`,
     );
   } finally {
     await admin.disconnect();

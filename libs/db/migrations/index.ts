@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_ingest_facts.js';
+import * as m0002 from './0002_funnel_tables.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -7,6 +8,7 @@ import * as m0001 from './0001_ingest_facts.js';
  */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_ingest_facts': m0001,
+  '0002_funnel_tables': m0002,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

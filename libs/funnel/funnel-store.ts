@@ -1,0 +1,89 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Increment } from './increments.js';
+
+export type Queryable = Pick<Pool | PoolClient, 'query'>;
+
+/**
+ * Batch transactions of the aggregator take this lock shared (they run side by side); a
+ * rebuild takes it exclusively for the moment it swaps the tables in.
+ */
+export const FUNNEL_LOCK_KEY = "hashtextextended('recruitment-tracking:funnel', 0)";
+
+/** Locks and returns the stored position of one partition (0 when none is stored yet). */
+export async function lockPosition(tx: Queryable, topic: string, partition: number): Promise<bigint> {
+  // An upsert that changes nothing still takes the row lock: a second instance still applying a
+  // batch of this partition after a rebalance waits here and then sees the position it left.
+  const { rows } = await tx.query<{ next_offset: string }>(
+    `insert into funnel_positions (topic, partition, next_offset) values ($1, $2, 0)
+     on conflict (topic, partition) do update set topic = excluded.topic
+     returning next_offset`,
+    [topic, partition],
+  );
+  return BigInt(rows[0]?.next_offset ?? '0');
+}
+
+export async function savePosition(tx: Queryable, topic: string, partition: number, nextOffset: bigint): Promise<void> {
+  await tx.query('update funnel_positions set next_offset = $3, updated_at = now() where topic = $1 and partition = $2', [topic, partition, nextOffset.toString()]);
+}
+
+/** Stored positions of a topic's partitions. */
+export async function storedPositions(db: Queryable, topic: string, partitions: number[]): Promise<Map<number, bigint>> {
+  const { rows } = await db.query<{ partition: number; next_offset: string }>(
+    'select partition, next_offset from funnel_positions where topic = $1 and partition = any($2::int[])',
+    [topic, partitions],
+  );
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+}
+
+/** Records event ids as counted; returns the ids that were not counted before. */
+export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const { rows } = await tx.query<{ event_id: string }>(
+    'insert into funnel_counted_events (event_id) select unnest($1::text[]) on conflict do nothing returning event_id',
+    [eventIds],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
+
+/**
+ * Adds increments to the hourly (UTC) and daily (org timezone) tables in one statement: one
+ * upsert per distinct row, in key order, so concurrent batches lock rows in the same order.
+ * Returns how many rows of each table were written.
+ */
+export async function applyIncrements(tx: Queryable, increments: Increment[], defaultTimezone: string): Promise<{ hourly: number; daily: number }> {
+  if (increments.length === 0) return { hourly: 0, daily: 0 };
+  const col = <K extends keyof Increment>(k: K) => increments.map((i) => i[k]);
+  const { rows } = await tx.query<{ hourly: string; daily: string }>(
+    `with inc as (
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+         as t(org_id, mentor_id, campaign_id, slot, clicks, unique_clicks, installs, registrations, activations)
+     ), hourly as (
+       insert into funnel_hourly as f (mentor_id, hour, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
+       select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id,
+              sum(clicks), sum(unique_clicks), sum(installs), sum(registrations), sum(activations)
+         from inc group by 1, 2, 3, 4 order by 1, 2, 3, 4
+       on conflict (mentor_id, hour, campaign_id, org_id) do update set
+         clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
+         installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
+         activations = f.activations + excluded.activations
+       returning 1
+     ), daily as (
+       insert into funnel_daily as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
+       select inc.mentor_id, (inc.slot at time zone coalesce(s.timezone, $10))::date, inc.campaign_id, inc.org_id,
+              sum(clicks), sum(unique_clicks), sum(installs), sum(registrations), sum(activations)
+         from inc left join org_settings s on s.org_id = inc.org_id
+        group by 1, 2, 3, 4 order by 1, 2, 3, 4
+       on conflict (mentor_id, day, campaign_id, org_id) do update set
+         clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
+         installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
+         activations = f.activations + excluded.activations
+       returning 1
+     )
+     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,
+    [
+      col('orgId'), col('mentorId'), col('campaignId'), increments.map((i) => new Date(i.slot)),
+      col('clicks'), col('uniqueClicks'), col('installs'), col('registrations'), col('activations'), defaultTimezone,
+    ],
+  );
+  return { hourly: Number(rows[0]?.hourly ?? 0), daily: Number(rows[0]?.daily ?? 0) };
+}

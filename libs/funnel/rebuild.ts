@@ -1,0 +1,121 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from '../log/logger.js';
+import { FUNNEL_LOCK_KEY } from './funnel-store.js';
+
+const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_counted_events'] as const;
+
+export interface RebuildResult {
+  events: number;
+  lateEvents: number;
+  hourlyRows: number;
+  dailyRows: number;
+  seconds: number;
+}
+
+/**
+ * Recomputes the funnel tables from the ingest facts (the referral stage log, one row per
+ * funnel event the ingest worker ever counted) and swaps them in atomically.
+ *
+ * All of it is one transaction. The bulk of the work runs without blocking anyone: new tables
+ * are filled from one snapshot of the stage log while the aggregator keeps consuming and
+ * readers keep reading the old tables. Then the rebuild takes the funnel lock exclusively
+ * (in-flight aggregator batches finish, new ones wait), adds the stage-log rows committed
+ * since the snapshot, and renames the new tables into place. Readers see either the old
+ * tables or the new ones, never a half-built one.
+ *
+ * Stored positions stay as they are, and stay consistent: every event the aggregator has
+ * counted was in the stage log before it was published, so the rebuilt set of counted event
+ * ids covers it, and any event still to come on the topic is counted once if it is new to the
+ * rebuilt tables and skipped if the rebuild already counted it.
+ */
+export async function rebuildFunnels(pool: Pool, options: { defaultTimezone: string; log: Logger }): Promise<RebuildResult> {
+  const started = Date.now();
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows: lock } = await client.query<{ ok: boolean }>("select pg_try_advisory_xact_lock(hashtextextended('recruitment-tracking:rebuild', 0)) as ok");
+    if (!lock[0]?.ok) throw new Error('another rebuild of the funnel tables is running');
+    for (const t of TABLES) await client.query(`create table ${t}_next (like ${t} including all)`);
+
+    // Bulk: one snapshot of the stage log, counted into the new tables.
+    await client.query(`create temp table rebuild_source on commit drop as ${SOURCE_SQL} from referral_trackings t`);
+    const events = await fill(client, 'rebuild_source', options.defaultTimezone);
+    const built = await rowCounts(client);
+    options.log.info({ events, ...built }, 'rebuild: new funnel tables filled; swapping them in');
+
+    // Swap: no aggregator batch runs from here to commit.
+    await client.query(`select pg_advisory_xact_lock(${FUNNEL_LOCK_KEY})`);
+    await client.query(
+      `create temp table rebuild_late on commit drop as ${SOURCE_SQL}
+         from referral_trackings t where not exists (select from funnel_counted_events_next n where n.event_id = t.event_id)`,
+    );
+    const lateEvents = await fill(client, 'rebuild_late', options.defaultTimezone);
+    const final = await rowCounts(client);
+    await swapIn(client);
+    await client.query('commit');
+    const result = { events: events + lateEvents, lateEvents, hourlyRows: final.hourly, dailyRows: final.daily, seconds: (Date.now() - started) / 1000 };
+    options.log.info(result, 'rebuild: funnel tables replaced');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** A funnel event from the stage log, with its 15-minute slot computed as the aggregator does. */
+const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor,
+    to_timestamp(floor(extract(epoch from t.occurred_at) / 900) * 900) as slot`;
+
+const SUMS = `count(*) filter (where stage = 'CLICKED'), count(*) filter (where stage = 'CLICKED' and unique_visitor),
+  count(*) filter (where stage = 'INSTALLED'), count(*) filter (where stage = 'REGISTERED'), count(*) filter (where stage = 'ACTIVATED')`;
+
+const ADD = `clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
+  installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
+  activations = f.activations + excluded.activations`;
+
+/** Counts the events of a source relation into the _next tables; returns how many there were. */
+async function fill(client: PoolClient, source: string, defaultTimezone: string): Promise<number> {
+  const { rowCount } = await client.query(`insert into funnel_counted_events_next (event_id) select event_id from ${source} on conflict do nothing`);
+  await client.query(
+    `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
+     select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUMS}
+       from ${source} group by 1, 2, 3, 4
+     on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD}`,
+  );
+  await client.query(
+    `insert into funnel_daily_next as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
+     select src.mentor_id, (src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${SUMS}
+       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4
+     on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD}`,
+    [defaultTimezone],
+  );
+  return rowCount ?? 0;
+}
+
+async function rowCounts(client: PoolClient): Promise<{ hourly: number; daily: number }> {
+  const { rows } = await client.query<{ hourly: string; daily: string }>(
+    'select (select count(*) from funnel_hourly_next) as hourly, (select count(*) from funnel_daily_next) as daily',
+  );
+  return { hourly: Number(rows[0]?.hourly), daily: Number(rows[0]?.daily) };
+}
+
+/** Replaces each table by its _next twin, giving the twin's indexes (and constraints) the old names. */
+async function swapIn(client: PoolClient): Promise<void> {
+  for (const table of TABLES) {
+    const { rows } = await client.query<{ table: string; name: string; shape: string }>(
+      `select tablename as table, indexname as name,
+              regexp_replace(indexdef, '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+', '\\1') as shape
+         from pg_indexes where schemaname = current_schema() and tablename in ($1, $1 || '_next')`,
+      [table],
+    );
+    const oldByShape = new Map(rows.filter((r) => r.table === table).map((r) => [r.shape, r.name]));
+    await client.query(`drop table ${table}`);
+    await client.query(`alter table ${table}_next rename to ${table}`);
+    for (const r of rows.filter((x) => x.table === `${table}_next`)) {
+      const name = oldByShape.get(r.shape);
+      if (name && name !== r.name) await client.query(`alter index "${r.name}" rename to "${name}"`);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import type { Pool } from 'pg';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Config } from '../../libs/config/config.js';
+import type { Logger } from '../../libs/log/logger.js';
+import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
+import { PoisonRecordError, type EventCodec } from '../../libs/events/codec.js';
+import type { TopicNames } from '../../libs/events/topics.js';
+import { check } from '../../libs/events/validation.js';
+import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
+import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
+import { FUNNEL_LOCK_KEY, applyIncrements, claimEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
+import { sumIncrements } from '../../libs/funnel/increments.js';
+import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
+
+export interface AggregatorWorkerDeps {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  kafka: Kafka;
+  codec: EventCodec;
+  topics: TopicNames;
+  groupId?: string;
+  metrics?: AggregatorMetrics;
+}
+
+interface Decoded {
+  offset: bigint;
+  event: ReferralEventRecorded;
+}
+
+const validate = (e: ReferralEventRecorded): string | null =>
+  check({ eventId: e.eventId, orgId: e.orgId, mentorId: e.mentorId, linkId: e.linkId, campaignId: e.campaignId }, { occurredAt: e.occurredAt });
+
+/**
+ * The aggregator worker: consumes recruitment.referral-events.v1 and keeps the funnel tables.
+ *
+ * Exactly once by construction: a batch's increments, the event ids it counted and the
+ * partition's next offset are written in one Postgres transaction. Records below the stored
+ * position are ignored (a replay or a rebalance redelivers them), and an event id that was
+ * already counted (an event re-published after an ingest crash) is skipped. Kafka's committed
+ * offsets only follow, for lag monitoring; on every assignment the worker seeks to the
+ * positions stored in Postgres.
+ */
+export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
+  const { config, log, pool, kafka, codec, topics } = deps;
+  const metrics = deps.metrics ?? createAggregatorMetrics();
+  const groupId = deps.groupId ?? `${config.kafka.topicPrefix}recruitment.aggregator-worker`;
+  const topic = topics.referralEvents;
+  const producer = createEventProducer({ kafka, codec, topics });
+  let closing: Promise<void> | undefined;
+
+  async function seekToStoredPositions(assignment: Record<string, number[]>, consumer: Consumer): Promise<void> {
+    const partitions = assignment[topic] ?? [];
+    if (partitions.length === 0) return;
+    const positions = await storedPositions(pool, topic, partitions);
+    for (const partition of partitions) consumer.seek({ topic, partition, offset: (positions.get(partition) ?? 0n).toString() });
+    // The group's Kafka offsets follow the stored ones, so lag tools see where the worker really is.
+    const stored = [...positions].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() }));
+    if (stored.length > 0) await consumer.commitOffsets(stored);
+    log.info({ positions: Object.fromEntries(partitions.map((p) => [p, (positions.get(p) ?? 0n).toString()])) }, 'resuming from stored positions');
+  }
+
+  async function decodeAll(batch: Batch): Promise<{ valid: Decoded[]; dead: DeadLetter[] }> {
+    const valid: Decoded[] = [];
+    const dead: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      try {
+        const event = await codec.decode('referralEvents', message.value);
+        const problem = validate(event);
+        if (problem) dead.push({ message, error: new InvalidEventError(problem) });
+        else valid.push({ offset: BigInt(message.offset), event });
+      } catch (err) {
+        if (err instanceof PoisonRecordError) dead.push({ message, error: err });
+        else throw err; // registry unreachable: transient, the whole batch is retried
+      }
+    }
+    return { valid, dead };
+  }
+
+  async function handle(batch: Batch): Promise<void> {
+    const end = metrics.batchSeconds.startTimer();
+    const { valid, dead } = await decodeAll(batch);
+    const lastOffset = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})`);
+      const position = await lockPosition(client, topic, batch.partition);
+      if (lastOffset < position) {
+        // All of it was applied before (a replay, or a batch fetched before the seek took effect).
+        await client.query('rollback');
+        metrics.duplicates.inc({ layer: 'position' }, batch.messages.length);
+        return;
+      }
+      const firstOffset = BigInt(batch.messages[0]?.offset ?? '0');
+      if (firstOffset > position) {
+        metrics.gaps.inc();
+        batch.log.warn({ storedPosition: position.toString(), firstOffset: firstOffset.toString() }, 'records between the stored position and this batch are gone from the topic; rebuild from the facts to recover them');
+      }
+      const below = batch.messages.filter((m) => BigInt(m.offset) < position).length;
+      if (below > 0) metrics.duplicates.inc({ layer: 'position' }, below);
+
+      // Dead letters go out before the position moves past them: at least once, never lost.
+      const newDead = dead.filter((d) => BigInt(d.message.offset) >= position);
+      await publishDeadLetters(producer, batch, newDead);
+      metrics.deadLetters.inc(newDead.length);
+
+      const unique = new Map<string, ReferralEventRecorded>();
+      for (const { offset, event } of valid) if (offset >= position && !unique.has(event.eventId)) unique.set(event.eventId, event);
+      const inBatch = valid.filter((v) => v.offset >= position).length - unique.size;
+      const claimed = await claimEvents(client, [...unique.keys()]);
+      const events = [...unique.values()].filter((e) => claimed.has(e.eventId));
+      const rows = await applyIncrements(client, sumIncrements(events), config.defaultTimezone);
+      await savePosition(client, topic, batch.partition, lastOffset + 1n);
+      await client.query('commit');
+
+      if (inBatch > 0) metrics.duplicates.inc({ layer: 'batch' }, inBatch);
+      if (unique.size > claimed.size) metrics.duplicates.inc({ layer: 'event_id' }, unique.size - claimed.size);
+      for (const e of events) metrics.counted.inc({ stage: e.stage });
+      metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
+      metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
+      metrics.batchSize.observe(batch.messages.length);
+      metrics.eventsIn.inc(batch.messages.length);
+      end();
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  const consumer = createBatchConsumer({
+    kafka,
+    groupId,
+    topics: [topic],
+    log,
+    handle,
+    onAssigned: seekToStoredPositions,
+    partitionsConsumedConcurrently: 3,
+    onBatchDone: ({ partition, lag }) => metrics.lag.set({ partition: String(partition) }, lag),
+  });
+
+  return {
+    metrics,
+    groupId,
+    get joined() {
+      return consumer.joined;
+    },
+    async start(): Promise<void> {
+      await producer.connect();
+      await consumer.start();
+      log.info({ groupId, topic }, 'aggregator worker started');
+    },
+    /** Finishes the batch in flight, commits, and disconnects. Safe to call twice. */
+    close(): Promise<void> {
+      closing ??= (async () => {
+        await consumer.close();
+        await producer.disconnect();
+        log.info('aggregator worker stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+export type AggregatorWorker = ReturnType<typeof createAggregatorWorker>;

@@ -1,0 +1,40 @@
+/**
+ * Entry point of the aggregator worker. Consumes recruitment.referral-events.v1 and keeps the
+ * funnel tables in Postgres. Operational endpoints on METRICS_PORT (default 9102).
+ */
+import { loadConfig } from '../../libs/config/config.js';
+import { createLogger } from '../../libs/log/logger.js';
+import { createKafka } from '../../libs/kafka/client.js';
+import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
+import { topicNames } from '../../libs/events/topics.js';
+import { createPool } from '../../libs/runtime/connections.js';
+import { onShutdown } from '../../libs/runtime/shutdown.js';
+import { createWorkerHttp } from '../../libs/observability/worker-http.js';
+import { createAggregatorWorker } from './aggregator-worker.js';
+
+const config = loadConfig();
+const log = createLogger({ name: 'aggregator-worker', level: config.logLevel });
+const pool = createPool(config, log);
+const kafka = createKafka({ ...config.kafka, log });
+const topics = topicNames(config.kafka.topicPrefix);
+const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+const worker = createAggregatorWorker({ config, log, pool, kafka, codec, topics });
+
+const http = createWorkerHttp({
+  port: Number(process.env.METRICS_PORT ?? 9102),
+  registry: worker.metrics.registry,
+  log,
+  ready: async () => {
+    await pool.query('select 1');
+    return worker.joined ? null : 'not yet joined the consumer group';
+  },
+});
+
+onShutdown(log, async () => {
+  await worker.close();
+  await http.close();
+  await pool.end();
+});
+
+await http.start();
+await worker.start();
