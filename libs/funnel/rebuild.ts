@@ -107,8 +107,8 @@ async function swapIn(client: PoolClient): Promise<void> {
     const { rows } = await client.query<{ table: string; name: string; shape: string }>(
       `select tablename as table, indexname as name,
               regexp_replace(indexdef, '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+', '\\1') as shape
-         from pg_indexes where schemaname = current_schema() and tablename in ($1, $1 || '_next')`,
-      [table],
+         from pg_indexes where schemaname = current_schema() and tablename in ($1, $2)`,
+      [table, `${table}_next`],
     );
     const oldByShape = new Map(rows.filter((r) => r.table === table).map((r) => [r.shape, r.name]));
     await client.query(`drop table ${table}`);
