@@ -131,9 +131,11 @@ describe('funnel periods across clock changes', () => {
     // The stage log the ingest worker keeps holds these same events.
     await env.db.raw(
       `insert into referral_trackings (event_id, org_id, mentor_id, link_id, campaign_id, stage, unique_visitor, occurred_at, source_event_id, published_at)
-       select * , now() from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bool[], ?::timestamptz[], ?::text[])`,
+       select event_id, org_id, mentor_id, link_id, nullif(campaign_id, ''), stage, unique_visitor, occurred_at, source_event_id, now()
+         from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bool[], ?::timestamptz[], ?::text[])
+           as t(event_id, org_id, mentor_id, link_id, campaign_id, stage, unique_visitor, occurred_at, source_event_id)`,
       [
-        events.map((e) => e.eventId), events.map((e) => e.orgId), events.map((e) => e.mentorId), events.map((e) => e.linkId), events.map(() => null),
+        events.map((e) => e.eventId), events.map((e) => e.orgId), events.map((e) => e.mentorId), events.map((e) => e.linkId), events.map((e) => e.campaignId ?? ''),
         events.map((e) => e.stage), events.map((e) => e.uniqueVisitor), events.map((e) => new Date(e.occurredAt)), events.map((e) => `src_${e.eventId}`),
       ],
     );

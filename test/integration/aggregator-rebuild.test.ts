@@ -6,7 +6,7 @@ import { expectedFunnel, funnelSnapshot } from '../support/facts.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
 import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { createPool } from '../../libs/runtime/connections.js';
-import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { rebuildFunnels, type RebuildResult } from '../../libs/funnel/rebuild.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
@@ -92,7 +92,7 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
       await settled();
       flowing = false;
     })();
-    const rebuilds = [];
+    const rebuilds: RebuildResult[] = [];
     do rebuilds.push(await rebuildFunnels(pool, { defaultTimezone: env.config.defaultTimezone, log: env.log }));
     while (flowing);
     await flow;
