@@ -6,14 +6,16 @@ SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 TSX := node --import tsx
 
-.PHONY: help install up down test check typecheck lint types bench ingest-worker
+.PHONY: help install up down test check typecheck lint types bench ingest-worker aggregator-worker rebuild
 
 help:
 	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
 	@echo "make down     stop what 'make up' started"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
 	@echo "make bench    run the benchmarks"
-	@echo "make ingest-worker  run the ingest worker in the foreground"
+	@echo "make ingest-worker      run the ingest worker in the foreground"
+	@echo "make aggregator-worker  run the aggregator worker in the foreground"
+	@echo "make rebuild            recompute the funnel tables from the ingest facts and swap them in"
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -47,6 +49,14 @@ test: check up
 # The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
 ingest-worker: up
 	$(TSX) services/ingest-worker/main.ts
+
+# The aggregator worker in the foreground against the local stack.
+aggregator-worker: up
+	$(TSX) services/aggregator-worker/main.ts
+
+# Recomputes the funnel tables from the ingest facts; safe while the workers run.
+rebuild: up
+	$(TSX) services/aggregator-worker/rebuild.ts
 
 bench: up
 	$(TSX) bench/run.ts

@@ -13,6 +13,9 @@ const pool = createPool(config, log, 2);
 try {
   const result = await rebuildFunnels(pool, { defaultTimezone: config.defaultTimezone, log });
   process.stdout.write(`${JSON.stringify(result)}\n`);
+} catch (err) {
+  log.error({ err }, 'rebuild failed; the funnel tables are unchanged');
+  process.exitCode = 1;
 } finally {
   await pool.end();
 }
