@@ -1,0 +1,142 @@
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Pool } from 'pg';
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../../libs/config/config.js';
+import type { Logger } from '../../libs/log/logger.js';
+import type { EventProducer } from '../../libs/kafka/event-producer.js';
+import { authorize, createTokenVerifier, type Caller, type Grant, type Resource } from './auth.js';
+import { ApiError, errorHandler } from './errors.js';
+import { registerRoutes } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route addresses; routes with one need a token and pass authorize() first. */
+    resource?: (request: FastifyRequest) => Resource;
+  }
+  interface FastifyRequest {
+    caller?: Caller;
+    grant?: Grant;
+  }
+}
+
+export interface QueryServiceDeps {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  redis: Redis;
+  producer: EventProducer;
+  kafkaAdmin: Admin;
+  /** Requests per minute per token (default 1200). */
+  rateLimitPerMinute?: number;
+}
+
+export type App = FastifyInstance<never, never, never, never, TypeBoxTypeProvider>;
+
+/**
+ * The query service as a Fastify app, not listening: main.ts listens, tests inject.
+ */
+export async function buildApp(deps: QueryServiceDeps) {
+  const { config, log, pool, redis } = deps;
+  const verify = createTokenVerifier(config.auth);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'query_' });
+  const requests = new Counter({ name: 'http_requests_total', help: 'Requests answered, by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Request latency, by method, route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const app = Fastify({
+    loggerInstance: log,
+    // One line per request from the onResponse hook below: route, status, time; never an address.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    bodyLimit: 64 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+
+  await app.register(helmet, { global: true });
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimitPerMinute ?? 1200,
+    timeWindow: '1 minute',
+    hook: 'preValidation',
+    redis,
+    nameSpace: 'rt:ratelimit:',
+    skipOnError: true,
+    allowList: (request) => !request.url.startsWith('/v1/'),
+    // Per token; the token itself and the caller's address are never stored, only digests.
+    keyGenerator: (request) => {
+      const auth = request.headers.authorization;
+      return auth ? `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 32)}` : `a:${createHmac('sha256', config.visitorHashKey).update(request.ip).digest('base64url').slice(0, 32)}`;
+    },
+    errorResponseBuilder: (_request, context) => ({ statusCode: 429, error: { code: 'rate_limited', message: `more than ${context.max} requests per minute with this token; retry in ${context.after}` } }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'recruitment-tracking query service', version: '1.0.0', description: 'Referral funnel numbers for mentors, coordinators, org admins and the platform (SPEC §5).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if (!request.routeOptions.config.resource) return;
+    request.caller = await verify(request.headers.authorization);
+  });
+  // After validation (a bad parameter is a 400 even when out of scope), before the handler.
+  app.addHook('preHandler', async (request) => {
+    const resource = request.routeOptions.config.resource;
+    if (!resource) return;
+    request.grant = await authorize(pool, request.caller as Caller, resource(request), config.defaultTimezone);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, role: request.caller?.role }, 'request');
+  });
+
+  const hidden = { schema: { hide: true } };
+  app.get('/healthz', hidden, async () => ({ status: 'ok' }));
+  app.get('/readyz', hidden, async (_request, reply) => {
+    const checks = await Promise.allSettled([
+      pool.query('select 1'),
+      redis.ping(),
+      Promise.race([deps.kafkaAdmin.describeCluster(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]),
+    ]);
+    const names = ['postgres', 'redis', 'kafka'];
+    const down = names.filter((_, i) => checks[i]?.status === 'rejected');
+    return down.length ? reply.status(503).send({ status: 'unavailable', down }) : { status: 'ready' };
+  });
+  app.get('/metrics', hidden, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/openapi.json', hidden, async () => app.swagger());
+
+  registerRoutes(app as unknown as App, deps);
+  await app.ready();
+  return app;
+}
+
+export { ApiError };

@@ -1,0 +1,159 @@
+import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Queryable } from '../../libs/funnel/funnel-store.js';
+import { ApiError } from './errors.js';
+
+export const ROLES = ['mentor', 'coordinator', 'org_admin', 'platform_admin', 'service'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, from a verified token. */
+export interface Caller {
+  sub: string;
+  org: string | null;
+  role: Role;
+}
+
+/**
+ * Verifies bearer tokens: HS256 with AUTH_JWT_SECRET, or the keys of AUTH_JWKS_URL when set
+ * (fetched, cached and refreshed by jose).
+ */
+export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string | undefined }) {
+  const secret = new TextEncoder().encode(auth.jwtSecret);
+  const jwks: JWTVerifyGetKey | undefined = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl)) : undefined;
+
+  return async function verify(authorization: string | undefined): Promise<Caller> {
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
+    if (!match) throw new ApiError(401, 'unauthorized', 'missing or malformed bearer token');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = jwks
+        ? await jwtVerify(match[1] as string, jwks, { algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })
+        : await jwtVerify(match[1] as string, secret, { algorithms: ['HS256'] }));
+    } catch {
+      throw new ApiError(401, 'unauthorized', 'invalid or expired token');
+    }
+    const { sub, org, role } = payload as JWTPayload & { org?: unknown; role?: unknown };
+    if (typeof sub !== 'string' || sub === '') throw new ApiError(401, 'unauthorized', 'token has no sub claim');
+    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new ApiError(401, 'unauthorized', 'token has no valid role claim');
+    if (role !== 'platform_admin' && role !== 'service' && (typeof org !== 'string' || org === '')) throw new ApiError(401, 'unauthorized', 'token has no org claim');
+    return { sub, org: typeof org === 'string' && org !== '' ? org : null, role: role as Role };
+  };
+}
+
+/** What a route addresses, declared by the route; authorize() decides whether the caller may. */
+export type Resource =
+  | { kind: 'mentor'; mentorId: string }
+  | { kind: 'coordinator'; coordinatorId: string }
+  | { kind: 'org'; orgId: string }
+  | { kind: 'platform' }
+  | { kind: 'recruit' }
+  | { kind: 'events' };
+
+/**
+ * What the caller may read: every organization, one organization, or some mentors of one
+ * organization. Queries take it as a filter, so even a route that forgot a check could not
+ * return rows outside it.
+ */
+export type Visibility = { kind: 'platform' } | { kind: 'org'; orgId: string } | { kind: 'mentors'; orgId: string; mentorIds: string[] };
+
+/** The answer of authorize(): what the caller may see, and the organization the resource belongs to. */
+export interface Grant {
+  caller: Caller;
+  visibility: Visibility;
+  /** The addressed resource's organization and its timezone (mentor, coordinator and org resources). */
+  orgId: string | null;
+  timezone: string | null;
+  /** The mentors a coordinator resource covers. */
+  mentorIds: string[];
+}
+
+const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+const forbidden = (role: Role) => new ApiError(403, 'forbidden', `role ${role} may not use this route`);
+
+/**
+ * The one place scope is enforced (SPEC §5). A role that may never use a route gets 403; an id
+ * outside the caller's scope gets the same 404 as an id that does not exist, so answers never
+ * reveal what lies outside. Scopes are read on every request: a new CoordinatorScope applies
+ * at once.
+ */
+export async function authorize(db: Queryable, caller: Caller, resource: Resource, defaultTimezone: string): Promise<Grant> {
+  if (resource.kind === 'events') {
+    if (caller.role !== 'service') throw forbidden(caller.role);
+    return { caller, visibility: { kind: 'mentors', orgId: caller.org ?? '', mentorIds: [] }, orgId: null, timezone: null, mentorIds: [] };
+  }
+  if (caller.role === 'service') throw forbidden(caller.role);
+  const visibility = await visibilityOf(db, caller);
+  const grant = (orgId: string | null, mentorIds: string[] = []): Grant => ({ caller, visibility, orgId, timezone: null, mentorIds });
+
+  switch (resource.kind) {
+    case 'platform':
+      if (visibility.kind !== 'platform') throw forbidden(caller.role);
+      return grant(null);
+    case 'recruit':
+      return grant(null);
+    case 'org': {
+      if (visibility.kind === 'mentors') throw forbidden(caller.role);
+      if (visibility.kind === 'org' && visibility.orgId !== resource.orgId) throw notFound('organization');
+      return withTimezone(db, grant(resource.orgId), defaultTimezone);
+    }
+    case 'mentor': {
+      const orgId = (await mentorOrg(db, resource.mentorId)) ?? (caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null);
+      if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');
+      return withTimezone(db, grant(orgId, [resource.mentorId]), defaultTimezone);
+    }
+    case 'coordinator': {
+      if (caller.role === 'mentor') throw forbidden(caller.role);
+      if (caller.role === 'coordinator' && caller.sub !== resource.coordinatorId) throw notFound('coordinator');
+      const scope = await coordinatorScope(db, resource.coordinatorId);
+      if (!scope) {
+        if (caller.role === 'coordinator' && caller.org) return withTimezone(db, grant(caller.org, []), defaultTimezone);
+        throw notFound('coordinator');
+      }
+      if (visibility.kind !== 'platform' && visibility.orgId !== scope.orgId) throw notFound('coordinator');
+      return withTimezone(db, grant(scope.orgId, scope.mentorIds), defaultTimezone);
+    }
+  }
+}
+
+export function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): boolean {
+  if (visibility.kind === 'platform') return true;
+  if (visibility.orgId !== orgId) return false;
+  return visibility.kind === 'org' || visibility.mentorIds.includes(mentorId);
+}
+
+async function visibilityOf(db: Queryable, caller: Caller): Promise<Visibility> {
+  switch (caller.role) {
+    case 'platform_admin':
+      return { kind: 'platform' };
+    case 'org_admin':
+      return { kind: 'org', orgId: caller.org as string };
+    case 'mentor':
+      return { kind: 'mentors', orgId: caller.org as string, mentorIds: [caller.sub] };
+    default: {
+      // A coordinator sees the mentors of their current scope, in the scope's organization.
+      const scope = await coordinatorScope(db, caller.sub);
+      if (!scope || scope.orgId !== caller.org) return { kind: 'mentors', orgId: caller.org as string, mentorIds: [] };
+      return { kind: 'mentors', orgId: scope.orgId, mentorIds: scope.mentorIds };
+    }
+  }
+}
+
+async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{ orgId: string; mentorIds: string[] } | null> {
+  const { rows } = await db.query<{ org_id: string; mentor_ids: string[] }>('select org_id, mentor_ids from coordinator_scopes where coordinator_id = $1', [coordinatorId]);
+  return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids } : null;
+}
+
+/** A mentor's organization, from their invite links. */
+async function mentorOrg(db: Queryable, mentorId: string): Promise<string | null> {
+  const { rows } = await db.query<{ org_id: string }>('select org_id from invite_links where mentor_id = $1 limit 1', [mentorId]);
+  return rows[0]?.org_id ?? null;
+}
+
+async function withTimezone(db: Queryable, grant: Grant, defaultTimezone: string): Promise<Grant> {
+  if (!grant.orgId) return grant;
+  return { ...grant, timezone: await orgTimezone(db, grant.orgId, defaultTimezone) };
+}
+
+export async function orgTimezone(db: Queryable, orgId: string, defaultTimezone: string): Promise<string> {
+  const { rows } = await db.query<{ timezone: string }>('select timezone from org_settings where org_id = $1', [orgId]);
+  return rows[0]?.timezone ?? defaultTimezone;
+}

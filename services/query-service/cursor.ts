@@ -1,0 +1,27 @@
+import { badParameter } from './errors.js';
+
+/**
+ * Keyset cursors: the sort key of the last row of a page (registration time and referral id),
+ * base64url-encoded JSON. Opaque to clients; a tampered cursor is a 400 naming `cursor`.
+ */
+export interface RecruitCursor {
+  registeredAt: string;
+  referralId: string;
+}
+
+export function encodeCursor(c: RecruitCursor): string {
+  return Buffer.from(JSON.stringify([c.registeredAt, c.referralId])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): RecruitCursor | null {
+  if (cursor === undefined) return null;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !Number.isNaN(Date.parse(value[0])) && /^\d{4}-\d{2}-\d{2}T/.test(value[0])) {
+      return { registeredAt: value[0], referralId: value[1] };
+    }
+  } catch {
+    // fall through
+  }
+  throw badParameter('cursor', 'is not a cursor this service issued');
+}

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** An error with the HTTP status and machine-readable code it is answered with. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badParameter = (name: string, problem: string) => new ApiError(400, 'invalid_parameter', `${name}: ${problem}`);
+
+/** Names the parameter an Ajv validation error is about: "from", "visitor.platform", "limit". */
+function parameterOf(err: FastifyError): string {
+  const first = err.validation?.[0];
+  if (!first) return 'request';
+  const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const missing = (first.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ?? (first.params as { additionalProperty?: string }).additionalProperty;
+  return [path, missing].filter(Boolean).join('.') || (err.validationContext ?? 'request');
+}
+
+/** Every error leaves as {error: {code, message}}; a 5xx never carries internals. */
+export function errorHandler(err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof ApiError) {
+    void reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+    return;
+  }
+  if (err.validation) {
+    const name = parameterOf(err);
+    void reply.status(400).send({ error: { code: 'invalid_parameter', message: `${name}: ${err.validation[0]?.message ?? 'is invalid'}` } });
+    return;
+  }
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) {
+    request.log.error({ err }, 'request failed');
+    void reply.status(500).send({ error: { code: 'internal', message: 'internal error; the request id identifies it in the logs' } });
+    return;
+  }
+  void reply.status(status).send({ error: { code: err.code?.toLowerCase().replace(/^fst_err_/, '') ?? 'bad_request', message: err.message } });
+}

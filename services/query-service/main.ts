@@ -1,0 +1,39 @@
+/**
+ * Entry point of the query service: the HTTP API of SPEC §5 on HTTP_PORT (default 3000),
+ * bound to HTTP_HOST (default 127.0.0.1; set 0.0.0.0 in a container).
+ */
+import { loadConfig } from '../../libs/config/config.js';
+import { createLogger } from '../../libs/log/logger.js';
+import { createKafka } from '../../libs/kafka/client.js';
+import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
+import { topicNames } from '../../libs/events/topics.js';
+import { createPool, createRedis } from '../../libs/runtime/connections.js';
+import { onShutdown } from '../../libs/runtime/shutdown.js';
+import { buildApp } from './app.js';
+
+const config = loadConfig();
+const log = createLogger({ name: 'query-service', level: config.logLevel });
+const pool = createPool(config, log, 20);
+const redis = createRedis(config, log);
+const kafka = createKafka({ ...config.kafka, log });
+const topics = topicNames(config.kafka.topicPrefix);
+const producer = createEventProducer({ kafka, codec: createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics }), topics });
+const kafkaAdmin = kafka.admin();
+const rateLimit = process.env.RATE_LIMIT_PER_MINUTE ? Number(process.env.RATE_LIMIT_PER_MINUTE) : undefined;
+const app = await buildApp({ config, log, pool, redis, producer, kafkaAdmin, ...(rateLimit ? { rateLimitPerMinute: rateLimit } : {}) });
+
+onShutdown(log, async () => {
+  await app.close();
+  await producer.disconnect();
+  await kafkaAdmin.disconnect();
+  await pool.end();
+  redis.disconnect();
+});
+
+await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; rate limits are skipped until it is'));
+// Kafka is needed only to accept webhook events; reads work while it is away.
+void Promise.all([producer.connect(), kafkaAdmin.connect()]).catch((err: unknown) => log.warn({ err }, 'kafka not reachable yet'));
+const address = await app.listen({ port: config.httpPort, host: process.env.HTTP_HOST ?? '127.0.0.1' });
+log.info({ address, docs: `${address}/docs` }, 'query service listening');
+if (config.auth.usingDevSecret) log.warn({ devJwtSecret: config.auth.jwtSecret }, 'AUTH_JWT_SECRET is not set: tokens are verified with the development secret');

@@ -1,0 +1,29 @@
+import { DateTime } from 'luxon';
+import { daysBetween, periodStart, type Granularity } from '../../libs/funnel/periods.js';
+import { badParameter } from './errors.js';
+
+/** Longest ranges accepted, in days: a daily series of two years, anything else ten years. */
+export const MAX_RANGE_DAYS = { day: 731, other: 3660 } as const;
+const DEFAULT_DAYS = 30;
+
+/**
+ * The inclusive date range of a request, in the org's timezone: `to` defaults to today there,
+ * `from` to 29 days before `to`. Names the parameter that is wrong.
+ */
+export function resolveRange(query: { from?: string | undefined; to?: string | undefined }, timezone: string, granularity: Granularity | null, now = Date.now()): { from: string; to: string } {
+  const valid = (name: 'from' | 'to', value: string) => {
+    try {
+      periodStart(value, 'day');
+    } catch {
+      throw badParameter(name, `${value} is not a valid date (YYYY-MM-DD)`);
+    }
+    return value;
+  };
+  const to = query.to ? valid('to', query.to) : (DateTime.fromMillis(now, { zone: timezone }).toISODate() as string);
+  const from = query.from ? valid('from', query.from) : (DateTime.fromISO(to, { zone: 'UTC' }).minus({ days: DEFAULT_DAYS - 1 }).toISODate() as string);
+  const days = daysBetween(from, to);
+  if (days < 1) throw badParameter('from', `${from} is after to (${to})`);
+  const max = granularity === 'day' ? MAX_RANGE_DAYS.day : MAX_RANGE_DAYS.other;
+  if (days > max) throw badParameter('to', `the range ${from}..${to} spans ${days} days; at most ${max} are allowed${granularity === 'day' ? ' for a daily series' : ''}`);
+  return { from, to };
+}

@@ -1,0 +1,114 @@
+import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
+import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
+import { check } from '../../libs/events/validation.js';
+import type { App, QueryServiceDeps } from './app.js';
+import type { Grant } from './auth.js';
+import { ApiError, badParameter } from './errors.js';
+import * as q from './queries.js';
+import {
+  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformanceSummary, MentorReferralStats, OrgRecruitProfile,
+  OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitProfile,
+} from './schemas.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: false });
+const grantOf = (request: FastifyRequest) => request.grant as Grant;
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+/** The routes of SPEC §5. Each declares the resource it addresses; auth.ts decides who may. */
+export function registerRoutes(app: App, deps: QueryServiceDeps): void {
+  const { pool: db, config } = deps;
+
+  app.get('/v1/mentors/:mentorId/referral-stats', {
+    schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
+    config: { resource: (r) => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId }) },
+  }, async (request) => q.mentorStats(db, grantOf(request), request.params.mentorId, request.query));
+
+  app.get('/v1/mentors/:mentorId/recruits', {
+    schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: page(RecruitProfile), ...errors } },
+    config: { resource: (r) => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId }) },
+  }, async (request) => q.mentorRecruits(db, grantOf(request), request.params.mentorId, request.query));
+
+  app.get('/v1/mentors/:mentorId/annual-summary', {
+    schema: { tags: ['mentors'], summary: "A mentor's year and standing in the organization", params: Params.mentorId, querystring: Query.annual, response: { 200: AnnualSummary, ...errors } },
+    config: { resource: (r) => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId }) },
+  }, async (request) => q.annualSummary(db, grantOf(request), request.params.mentorId, request.query));
+
+  app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
+    schema: {
+      tags: ['coordinators'], summary: "The coordinator's mentors ranked", params: Params.coordinatorId, querystring: Query.performance,
+      response: { 200: Type.Object({ coordinatorId: Type.String(), items: Type.Array(MentorPerformanceSummary) }, { additionalProperties: false }), ...errors },
+    },
+    config: { resource: (r) => ({ kind: 'coordinator', coordinatorId: (r.params as { coordinatorId: string }).coordinatorId }) },
+  }, async (request) => q.mentorPerformance(db, grantOf(request), request.params.coordinatorId, request.query));
+
+  app.get('/v1/orgs/:orgId/recruitment-summary', {
+    schema: { tags: ['organizations'], summary: "An organization's funnel, top mentors and campaigns", params: Params.orgId, querystring: Query.summary, response: { 200: OrgRecruitmentSummary, ...errors } },
+    config: { resource: (r) => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId }) },
+  }, async (request) => q.orgSummary(db, grantOf(request), request.params.orgId, request.query));
+
+  app.get('/v1/orgs/:orgId/referrals', {
+    schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: page(OrgRecruitProfile), ...errors } },
+    config: { resource: (r) => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId }) },
+  }, async (request) => q.orgReferrals(db, grantOf(request), request.params.orgId, request.query));
+
+  app.get('/v1/platform/growth', {
+    schema: { tags: ['platform'], summary: 'Totals and series per organization', querystring: Query.summary, response: { 200: PlatformGrowth, ...errors } },
+    config: { resource: () => ({ kind: 'platform' }) },
+  }, async (request) => q.platformGrowth(db, request.query, config.defaultTimezone));
+
+  app.get('/v1/conversions/:userId', {
+    schema: { tags: ['conversions'], summary: "How a user was recruited: link or device, mentor, campaign", params: Params.userId, response: { 200: ConversionRecord, ...errors } },
+    config: { resource: () => ({ kind: 'recruit' }) },
+  }, async (request) => {
+    const record = await q.conversionRecord(db, grantOf(request).visibility, request.params.userId);
+    if (!record) throw new ApiError(404, 'not_found', 'conversion not found');
+    return record;
+  });
+
+  // Webhook ingress for producers not on Kafka: validate, publish, 202. A retry with the same
+  // eventId publishes again, and the ingest worker drops the duplicate.
+  const accepted = { 202: Accepted, ...errors, 503: ErrorBody };
+  const eventTime = (name: string, value: string | number) => {
+    const ms = typeof value === 'number' ? value : Date.parse(value);
+    const problem = check({}, { [name]: ms });
+    if (problem) throw badParameter(name, problem);
+    return ms;
+  };
+  async function publish(send: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([send(), new Promise((_, reject) => (timer = setTimeout(() => reject(new ApiError(503, 'unavailable', 'the event broker did not acknowledge in time; retry with the same eventId')), PUBLISH_TIMEOUT_MS)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  app.post('/v1/events/invite-clicks', {
+    schema: { tags: ['events'], summary: 'Publish an InviteClicked (role service)', body: Bodies.inviteClick, response: accepted },
+    config: { resource: () => ({ kind: 'events' }) },
+  }, async (request, reply) => {
+    const b = request.body;
+    const v = b.visitor;
+    const record: InviteClicked = {
+      eventId: b.eventId, linkId: b.linkId, occurredAt: eventTime('occurredAt', b.occurredAt),
+      visitor: { ip: v.ip ?? null, userAgent: v.userAgent ?? null, deviceId: v.deviceId ?? null, platform: v.platform ?? null, referrer: v.referrer ?? null, locale: v.locale ?? null },
+    };
+    await publish(() => deps.producer.send('inviteClicks', [record]));
+    return reply.status(202).send({ eventId: record.eventId });
+  });
+
+  app.post('/v1/events/registrations', {
+    schema: { tags: ['events'], summary: 'Publish a UserRegistered (role service)', body: Bodies.registration, response: accepted },
+    config: { resource: () => ({ kind: 'events' }) },
+  }, async (request, reply) => {
+    const b = request.body;
+    const record: UserRegistered = {
+      eventId: b.eventId, userId: b.userId, orgId: b.orgId, linkId: b.linkId ?? null, deviceId: b.deviceId ?? null, displayName: b.displayName ?? null,
+      occurredAt: eventTime('occurredAt', b.occurredAt),
+    };
+    await publish(() => deps.producer.send('userRegistered', [record]));
+    return reply.status(202).send({ eventId: record.eventId });
+  });
+}

@@ -1,0 +1,221 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * The JSON shapes of SPEC §5. Routes declare them as their schemas: requests are validated
+ * against them, responses are serialized through them (a field not named here never leaves
+ * the service), and the OpenAPI document is generated from them.
+ */
+
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description });
+const Day = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: ['2026-03-29'] });
+const Instant = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+
+export const STAGES = ['CLICKED', 'INSTALLED', 'REGISTERED', 'ACTIVATED'] as const;
+export const Stage = Type.Union([Type.Literal('CLICKED'), Type.Literal('INSTALLED'), Type.Literal('REGISTERED'), Type.Literal('ACTIVATED')]);
+export const Granularity = Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month'), Type.Literal('year')], { default: 'day' });
+
+export const FunnelTotals = Type.Object(
+  {
+    clicks: Type.Integer(),
+    uniqueClicks: Type.Integer(),
+    installs: Type.Integer(),
+    registrations: Type.Integer(),
+    activations: Type.Integer(),
+  },
+  { title: 'FunnelTotals', additionalProperties: false },
+);
+
+export const Conversion = Type.Object(
+  {
+    clickToRegistration: Rate,
+    registrationToActivation: Rate,
+    clickToActivation: Rate,
+  },
+  { title: 'Conversion', additionalProperties: false, description: 'Rates in [0, 1]; null when the denominator is 0.' },
+);
+
+export const SeriesPoint = Type.Object(
+  {
+    periodStart: Type.String({ description: 'First day of the period in the org timezone (a Monday for weeks)' }),
+    clicks: Type.Integer(),
+    uniqueClicks: Type.Integer(),
+    installs: Type.Integer(),
+    registrations: Type.Integer(),
+    activations: Type.Integer(),
+  },
+  { title: 'SeriesPoint', additionalProperties: false },
+);
+
+const recruitFields = {
+  referralId: Type.String(),
+  userId: Type.String(),
+  displayName: Type.Union([Type.String(), Type.Null()]),
+  linkId: Type.String(),
+  campaignId: Type.Union([Type.String(), Type.Null()]),
+  stage: Stage,
+  clickedAt: Instant,
+  installedAt: Instant,
+  registeredAt: Instant,
+  activatedAt: Instant,
+};
+export const RecruitProfile = Type.Object(recruitFields, { title: 'RecruitProfile', additionalProperties: false });
+export const OrgRecruitProfile = Type.Object({ ...recruitFields, mentorId: Type.String() }, { title: 'OrgRecruitProfile', additionalProperties: false });
+
+export const MentorPerformanceSummary = Type.Object(
+  { mentorId: Type.String(), totals: FunnelTotals, conversion: Conversion, rank: Type.Integer({ minimum: 1 }) },
+  { title: 'MentorPerformanceSummary', additionalProperties: false },
+);
+
+export const MentorReferralStats = Type.Object(
+  {
+    mentorId: Type.String(),
+    orgId: Type.String(),
+    from: Type.String(),
+    to: Type.String(),
+    timezone: Type.String(),
+    totals: FunnelTotals,
+    conversion: Conversion,
+    series: Type.Array(SeriesPoint),
+  },
+  { title: 'MentorReferralStats', additionalProperties: false },
+);
+
+export const CampaignSummary = Type.Object(
+  { campaignId: Type.Union([Type.String(), Type.Null()]), totals: FunnelTotals, conversion: Conversion },
+  { title: 'CampaignSummary', additionalProperties: false },
+);
+
+export const OrgRecruitmentSummary = Type.Object(
+  {
+    orgId: Type.String(),
+    totals: FunnelTotals,
+    conversion: Conversion,
+    series: Type.Array(SeriesPoint),
+    topMentors: Type.Array(MentorPerformanceSummary),
+    campaigns: Type.Array(CampaignSummary),
+  },
+  { title: 'OrgRecruitmentSummary', additionalProperties: false },
+);
+
+export const AnnualSummary = Type.Object(
+  {
+    mentorId: Type.String(),
+    year: Type.Integer(),
+    totals: FunnelTotals,
+    recruits: Type.Integer({ description: 'Recruits who registered through the mentor in the year' }),
+    rankInOrg: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+    percentileInOrg: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+  },
+  { title: 'AnnualSummary', additionalProperties: false },
+);
+
+export const OrgGrowth = Type.Object(
+  { orgId: Type.String(), timezone: Type.String(), totals: FunnelTotals, conversion: Conversion, series: Type.Array(SeriesPoint) },
+  { title: 'OrgGrowth', additionalProperties: false },
+);
+
+export const PlatformGrowth = Type.Object(
+  { from: Type.String(), to: Type.String(), organizations: Type.Array(OrgGrowth) },
+  { title: 'PlatformGrowth', additionalProperties: false },
+);
+
+export const ConversionRecord = Type.Object(
+  {
+    userId: Type.String(),
+    referralId: Type.String(),
+    linkId: Type.String(),
+    mentorId: Type.String(),
+    campaignId: Type.Union([Type.String(), Type.Null()]),
+    orgId: Type.String(),
+    attributedBy: Type.Union([Type.Literal('LINK'), Type.Literal('DEVICE')]),
+    registeredAt: Type.String({ format: 'date-time' }),
+    activatedAt: Instant,
+  },
+  { title: 'ConversionRecord', additionalProperties: false },
+);
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false }) },
+  { title: 'Error', additionalProperties: false },
+);
+
+export const Accepted = Type.Object({ eventId: Type.String() }, { title: 'Accepted', additionalProperties: false });
+
+/** Query parameters shared by the routes. */
+export const Params = {
+  mentorId: Type.Object({ mentorId: Id('Mentor id') }),
+  coordinatorId: Type.Object({ coordinatorId: Id('Coordinator id') }),
+  orgId: Type.Object({ orgId: Id('Organization id') }),
+  userId: Type.Object({ userId: Id('User id') }),
+};
+
+export const MAX_PAGE = 200;
+const range = {
+  from: Type.Optional(Day('First day, inclusive, in the org timezone (default: 29 days before `to`)')),
+  to: Type.Optional(Day('Last day, inclusive, in the org timezone (default: today)')),
+};
+const page = {
+  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50, description: `Page size, 1 to ${MAX_PAGE}` }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page' })),
+};
+
+export const Query = {
+  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')) }, { additionalProperties: false }),
+  recruits: Type.Object({ stage: Type.Optional(Stage), ...page }, { additionalProperties: false }),
+  performance: Type.Object(
+    {
+      ...range,
+      sort: Type.Union([Type.Literal('registrations'), Type.Literal('activations'), Type.Literal('clickToRegistration')], { default: 'registrations' }),
+      limit: page.limit,
+    },
+    { additionalProperties: false },
+  ),
+  summary: Type.Object({ ...range, granularity: Granularity }, { additionalProperties: false }),
+  referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...page }, { additionalProperties: false }),
+  annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })) }, { additionalProperties: false }),
+};
+
+const OptionalString = (maxLength = 256) => Type.Optional(Type.Union([Type.String({ maxLength }), Type.Null()]));
+const EventTime = Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0 })], { description: 'ISO 8601 instant or epoch milliseconds' });
+
+/** Webhook bodies: the Avro records of SPEC §3 as JSON (optional fields may be absent or null). */
+export const Bodies = {
+  inviteClick: Type.Object(
+    {
+      eventId: Id('Unique per logical event; a retry repeats it'),
+      linkId: Id('Invite link id'),
+      occurredAt: EventTime,
+      visitor: Type.Object(
+        {
+          ip: OptionalString(64),
+          userAgent: OptionalString(1024),
+          deviceId: OptionalString(),
+          platform: Type.Optional(Type.Union([Type.Literal('IOS'), Type.Literal('ANDROID'), Type.Literal('WEB'), Type.Literal('OTHER'), Type.Null()])),
+          referrer: OptionalString(2048),
+          locale: OptionalString(64),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  registration: Type.Object(
+    {
+      eventId: Id('Unique per logical event; a retry repeats it'),
+      userId: Id('User id'),
+      orgId: Id('Organization id'),
+      linkId: OptionalString(),
+      deviceId: OptionalString(),
+      displayName: OptionalString(),
+      occurredAt: EventTime,
+    },
+    { additionalProperties: false },
+  ),
+};
+
+export type FunnelTotalsT = Static<typeof FunnelTotals>;
+export type ConversionT = Static<typeof Conversion>;
+export type RecruitProfileT = Static<typeof RecruitProfile>;
+export type OrgRecruitProfileT = Static<typeof OrgRecruitProfile>;
+export type MentorPerformanceSummaryT = Static<typeof MentorPerformanceSummary>;
