@@ -80,7 +80,7 @@ export async function buildApp(deps: QueryServiceDeps) {
     timeWindow: '1 minute',
     hook: 'preValidation',
     redis,
-    nameSpace: 'rt:ratelimit:',
+    nameSpace: `rt:${config.kafka.topicPrefix}ratelimit:`,
     skipOnError: true,
     allowList: (request) => !request.url.startsWith('/v1/'),
     // Per token; the token itself and the caller's address are never stored, only digests.
@@ -88,7 +88,7 @@ export async function buildApp(deps: QueryServiceDeps) {
       const auth = request.headers.authorization;
       return auth ? `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 32)}` : `a:${createHmac('sha256', config.visitorHashKey).update(request.ip).digest('base64url').slice(0, 32)}`;
     },
-    errorResponseBuilder: (_request, context) => ({ statusCode: 429, error: { code: 'rate_limited', message: `more than ${context.max} requests per minute with this token; retry in ${context.after}` } }),
+    errorResponseBuilder: (_request, context) => new ApiError(429, 'rate_limited', `more than ${context.max} requests per minute with this token; retry in ${context.after}`),
   });
   await app.register(swagger, {
     openapi: {

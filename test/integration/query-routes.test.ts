@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startQueryApp, type QueryApp } from '../support/query.js';
+import { loadQueryFixture } from '../support/query-fixture.js';
+import { readTopic } from '../support/kafka.js';
+
+/** Every route of SPEC §5 through app.inject(), with the exact numbers of the fixture. */
+let env: TestEnv;
+let q: QueryApp;
+let admin: string;
+
+async function get(url: string, token = admin) {
+  const res = await q.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  return { status: res.statusCode, body: res.json(), headers: res.headers };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('query_routes');
+  q = await startQueryApp(env);
+  await loadQueryFixture(q.pool, env.config.defaultTimezone);
+  admin = await q.token('org_admin', 'admin-a', 'org-a');
+});
+
+afterAll(async () => {
+  await q?.close();
+  await env?.close();
+});
+
+const T = (clicks: number, uniqueClicks: number, installs: number, registrations: number, activations: number) => ({ clicks, uniqueClicks, installs, registrations, activations });
+
+describe('query service routes', () => {
+  it('GET referral-stats: totals, conversion and a daily series cut in Oslo time', async () => {
+    const { status, body } = await get('/v1/mentors/m-a1/referral-stats?from=2026-03-09&to=2026-03-31&granularity=day');
+    expect(status).toBe(200);
+    expect(Object.keys(body)).toEqual(['mentorId', 'orgId', 'from', 'to', 'timezone', 'totals', 'conversion', 'series']);
+    expect(body).toMatchObject({ mentorId: 'm-a1', orgId: 'org-a', from: '2026-03-09', to: '2026-03-31', timezone: 'Europe/Oslo' });
+    expect(body.totals).toEqual(T(8, 6, 2, 3, 1));
+    expect(body.conversion).toEqual({ clickToRegistration: 0.5, registrationToActivation: 1 / 3, clickToActivation: 1 / 6 });
+    expect(body.series).toHaveLength(23);
+    expect(body.series.filter((p: { clicks: number }) => p.clicks > 0)).toEqual([
+      { periodStart: '2026-03-10', ...T(6, 4, 2, 2, 1) },
+      { periodStart: '2026-03-30', ...T(2, 2, 0, 1, 0) }, // 22:30 UTC on the 29th is past midnight in Oslo
+    ]);
+  });
+
+  it('GET referral-stats: weeks, a campaign filter, and rates null on empty periods', async () => {
+    const weeks = await get('/v1/mentors/m-a1/referral-stats?from=2026-03-01&to=2026-03-31&granularity=week&campaignId=spring');
+    expect(weeks.body.series.map((p: { periodStart: string; clicks: number }) => [p.periodStart, p.clicks])).toEqual([
+      ['2026-02-23', 0], ['2026-03-02', 0], ['2026-03-09', 6], ['2026-03-16', 0], ['2026-03-23', 0], ['2026-03-30', 0],
+    ]);
+    expect(weeks.body.totals).toEqual(T(6, 4, 2, 2, 1));
+    const empty = await get('/v1/mentors/m-a1/referral-stats?from=2026-05-01&to=2026-05-31&granularity=month');
+    expect(empty.body.totals).toEqual(T(0, 0, 0, 0, 0));
+    expect(empty.body.conversion).toEqual({ clickToRegistration: null, registrationToActivation: null, clickToActivation: null });
+    expect(empty.body.series).toEqual([{ periodStart: '2026-05-01', ...T(0, 0, 0, 0, 0) }]);
+  });
+
+  it('GET recruits: keyset pages, newest first, and a stage filter', async () => {
+    const first = await get('/v1/mentors/m-a1/recruits?limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((r: { userId: string }) => r.userId)).toEqual(['u-a3', 'u-a2']);
+    expect(Object.keys(first.body.items[0])).toEqual(['referralId', 'userId', 'displayName', 'linkId', 'campaignId', 'stage', 'clickedAt', 'installedAt', 'registeredAt', 'activatedAt']);
+    expect(first.body.items[0]).toEqual({
+      referralId: 'r-a3', userId: 'u-a3', displayName: 'Name u-a3', linkId: 'l-a1n', campaignId: null, stage: 'REGISTERED',
+      clickedAt: '2026-03-29T22:35:00.000Z', installedAt: null, registeredAt: '2026-03-29T22:40:00.000Z', activatedAt: null,
+    });
+    const second = await get(`/v1/mentors/m-a1/recruits?limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((r: { userId: string }) => r.userId)).toEqual(['u-a1']);
+    expect(second.body.nextCursor).toBeNull();
+    const activated = await get('/v1/mentors/m-a1/recruits?stage=ACTIVATED');
+    expect(activated.body.items.map((r: { userId: string; stage: string }) => [r.userId, r.stage])).toEqual([['u-a1', 'ACTIVATED']]);
+    expect((await get('/v1/mentors/m-a1/recruits?stage=CLICKED')).body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('GET annual-summary: the year, recruits, and rank and percentile in the org', async () => {
+    const a1 = await get('/v1/mentors/m-a1/annual-summary?year=2026');
+    expect(a1.body).toEqual({ mentorId: 'm-a1', year: 2026, totals: T(8, 6, 2, 3, 1), recruits: 3, rankInOrg: 1, percentileInOrg: 1 });
+    const a3 = await get('/v1/mentors/m-a3/annual-summary?year=2026');
+    expect(a3.body).toEqual({ mentorId: 'm-a3', year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 3, percentileInOrg: 1 / 3 });
+    expect((await get('/v1/mentors/m-a1/annual-summary?year=2025')).body).toMatchObject({ totals: T(0, 0, 0, 0, 0), recruits: 0, rankInOrg: 1, percentileInOrg: 1 });
+  });
+
+  it('GET mentor-performance: the scope mentors ranked by each sort', async () => {
+    const range = 'from=2026-03-01&to=2026-03-31';
+    const byRegs = await get(`/v1/coordinators/coord-a/mentor-performance?${range}`);
+    expect(byRegs.body.coordinatorId).toBe('coord-a');
+    expect(byRegs.body.items.map((i: { mentorId: string; rank: number; totals: { registrations: number } }) => [i.mentorId, i.rank, i.totals.registrations])).toEqual([['m-a1', 1, 3], ['m-a2', 2, 3]]);
+    const byActs = await get(`/v1/coordinators/coord-a/mentor-performance?${range}&sort=activations`);
+    expect(byActs.body.items.map((i: { mentorId: string }) => i.mentorId)).toEqual(['m-a2', 'm-a1']);
+    const byRate = await get(`/v1/coordinators/coord-a/mentor-performance?${range}&sort=clickToRegistration&limit=1`);
+    expect(byRate.body.items).toEqual([{ mentorId: 'm-a2', totals: T(3, 3, 0, 3, 3), conversion: { clickToRegistration: 1, registrationToActivation: 1, clickToActivation: 1 }, rank: 1 }]);
+  });
+
+  it('GET recruitment-summary: org totals, series, top mentors and campaigns', async () => {
+    const { body } = await get('/v1/orgs/org-a/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=month');
+    expect(Object.keys(body)).toEqual(['orgId', 'totals', 'conversion', 'series', 'topMentors', 'campaigns']);
+    expect(body.totals).toEqual(T(12, 10, 2, 6, 4));
+    expect(body.series).toEqual([{ periodStart: '2026-03-01', ...T(12, 10, 2, 6, 4) }]);
+    expect(body.topMentors.map((m: { mentorId: string; rank: number }) => [m.mentorId, m.rank])).toEqual([['m-a1', 1], ['m-a2', 2], ['m-a3', 3]]);
+    expect(body.campaigns.map((c: { campaignId: string | null; totals: { clicks: number; registrations: number } }) => [c.campaignId, c.totals.clicks, c.totals.registrations])).toEqual([['spring', 9, 5], [null, 3, 1]]);
+  });
+
+  it('GET org referrals: every recruit of the org with its mentor, filterable by mentor', async () => {
+    const all = await get('/v1/orgs/org-a/referrals?limit=200');
+    expect(all.body.items.map((r: { userId: string; mentorId: string }) => `${r.userId}:${r.mentorId}`)).toEqual(['u-a3:m-a1', 'u-a6:m-a2', 'u-a5:m-a2', 'u-a4:m-a2', 'u-a2:m-a1', 'u-a1:m-a1']);
+    const a2 = await get('/v1/orgs/org-a/referrals?mentorId=m-a2&stage=ACTIVATED');
+    expect(a2.body.items.map((r: { userId: string }) => r.userId)).toEqual(['u-a6', 'u-a5', 'u-a4']);
+  });
+
+  it('GET platform growth: every organization in its own timezone', async () => {
+    const token = await q.token('platform_admin', 'root');
+    const { body } = await get('/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month', token);
+    expect(body.from).toBe('2026-03-01');
+    expect(body.organizations.map((o: { orgId: string; timezone: string; totals: unknown }) => [o.orgId, o.timezone, o.totals])).toEqual([
+      ['org-a', 'Europe/Oslo', T(12, 10, 2, 6, 4)],
+      ['org-b', 'America/New_York', T(5, 5, 0, 1, 0)],
+    ]);
+    const days = await get('/v1/platform/growth?from=2026-03-09&to=2026-03-10&granularity=day', token);
+    const b = days.body.organizations.find((o: { orgId: string }) => o.orgId === 'org-b');
+    expect(b.series.map((p: { periodStart: string; clicks: number }) => [p.periodStart, p.clicks])).toEqual([['2026-03-09', 5], ['2026-03-10', 0]]); // 03:00Z is 23:00 the day before in New York
+  });
+
+  it('GET conversions: the attribution record, 404 when unknown', async () => {
+    const { status, body } = await get('/v1/conversions/u-a2');
+    expect(status).toBe(200);
+    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null });
+    expect((await get('/v1/conversions/nobody')).status).toBe(404);
+  });
+
+  it('POST events: validates against the record, publishes to Kafka, answers 202 with the eventId', async () => {
+    const token = await q.token('service', 'redirector');
+    const click = { eventId: 'evt-web-1', linkId: 'l-a1', occurredAt: '2026-03-12T10:00:00Z', visitor: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0', platform: 'WEB' } };
+    const post = (url: string, payload: unknown) => q.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: payload as object });
+    const res = await post('/v1/events/invite-clicks', click);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ eventId: 'evt-web-1' });
+    expect((await post('/v1/events/invite-clicks', click)).statusCode).toBe(202); // a retry is harmless: the ingest worker drops it
+    const reg = await post('/v1/events/registrations', { eventId: 'evt-reg-1', userId: 'u-new', orgId: 'org-a', linkId: 'l-a1', occurredAt: Date.parse('2026-03-12T10:05:00Z') });
+    expect(reg.statusCode).toBe(202);
+
+    const clicks = await readTopic(env.kafka, env.topics.inviteClicks, 2);
+    const decoded = await env.codec.decode('inviteClicks', clicks[0]?.value ?? null);
+    expect(decoded).toMatchObject({ eventId: 'evt-web-1', linkId: 'l-a1', occurredAt: Date.parse('2026-03-12T10:00:00Z'), visitor: { ip: '203.0.113.9', platform: 'WEB', deviceId: null } });
+    const [registration] = await readTopic(env.kafka, env.topics.userRegistered, 1);
+    expect(await env.codec.decode('userRegistered', registration?.value ?? null)).toMatchObject({ eventId: 'evt-reg-1', userId: 'u-new', displayName: null });
+
+    const bad = await post('/v1/events/invite-clicks', { ...click, visitor: { platform: 'PALM' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toMatch(/^visitor\.platform/);
+    const missing = await post('/v1/events/registrations', { eventId: 'e', userId: 'u', occurredAt: 1 });
+    expect(missing.json().error.message).toMatch(/^orgId/);
+    const ancient = await post('/v1/events/registrations', { eventId: 'e', userId: 'u', orgId: 'o', occurredAt: 1 });
+    expect(ancient.statusCode).toBe(400);
+    expect(ancient.json().error.message).toMatch(/^occurredAt/);
+  });
+
+  it('names the bad parameter in a 400', async () => {
+    const cases: [string, RegExp][] = [
+      ['/v1/mentors/m-a1/referral-stats?from=2026-13-01', /^from/],
+      ['/v1/mentors/m-a1/referral-stats?to=2026-02-30', /^to/],
+      ['/v1/mentors/m-a1/referral-stats?from=2026-03-10&to=2026-03-01', /^from/],
+      ['/v1/mentors/m-a1/referral-stats?from=2020-01-01&to=2026-01-01&granularity=day', /^to/],
+      ['/v1/mentors/m-a1/referral-stats?granularity=hour', /^granularity/],
+      ['/v1/mentors/m-a1/referral-stats?bogus=1', /^bogus/],
+      ['/v1/mentors/m-a1/recruits?limit=0', /^limit/],
+      ['/v1/mentors/m-a1/recruits?limit=201', /^limit/],
+      ['/v1/mentors/m-a1/recruits?cursor=abc', /^cursor/],
+      ['/v1/mentors/m-a1/recruits?stage=LOST', /^stage/],
+      ['/v1/coordinators/coord-a/mentor-performance?sort=clicks', /^sort/],
+      ['/v1/mentors/m-a1/annual-summary?year=1999', /^year/],
+    ];
+    for (const [url, message] of cases) {
+      const res = await get(url);
+      expect([url, res.status, res.body.error.code]).toEqual([url, 400, 'invalid_parameter']);
+      expect(res.body.error.message).toMatch(message);
+    }
+  });
+
+  it('answers the operational routes, with security headers and request ids', async () => {
+    expect((await q.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    expect((await q.app.inject('/readyz')).json()).toEqual({ status: 'ready' });
+    const res = await q.app.inject({ url: '/v1/mentors/m-a1/referral-stats', headers: { authorization: `Bearer ${admin}`, 'x-request-id': 'req-123' } });
+    expect(res.headers['x-request-id']).toBe('req-123');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['strict-transport-security']).toBeDefined();
+    const metrics = (await q.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/http_request_duration_seconds_bucket\{.*route="\/v1\/mentors\/:mentorId\/referral-stats"/);
+    const doc = (await q.app.inject('/openapi.json')).json();
+    expect(doc.openapi).toBe('3.0.3');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/conversions/{userId}', '/v1/coordinators/{coordinatorId}/mentor-performance', '/v1/events/invite-clicks', '/v1/events/registrations',
+      '/v1/mentors/{mentorId}/annual-summary', '/v1/mentors/{mentorId}/recruits', '/v1/mentors/{mentorId}/referral-stats',
+      '/v1/orgs/{orgId}/recruitment-summary', '/v1/orgs/{orgId}/referrals', '/v1/platform/growth',
+    ]);
+    expect((await q.app.inject('/docs/')).statusCode).toBe(200);
+  });
+
+  it('limits requests per token with 429', async () => {
+    const limited = await startQueryApp(env, { rateLimitPerMinute: 3 });
+    try {
+      const token = await limited.token('mentor', 'm-a3', 'org-a');
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await limited.app.inject({ url: '/v1/mentors/m-a3/referral-stats', headers: { authorization: `Bearer ${token}` } })).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      const other = await limited.token('mentor', 'm-a1', 'org-a');
+      expect((await limited.app.inject({ url: '/v1/mentors/m-a1/referral-stats', headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import type { Pool } from 'pg';
+import { applyIncrements } from '../../libs/funnel/funnel-store.js';
+import { sumIncrements, type FunnelEvent } from '../../libs/funnel/increments.js';
+import type { FunnelStage } from '../../libs/events/types.generated.js';
+
+/**
+ * Two organizations as the workers would leave them, for the query service tests:
+ *
+ * org-a (Europe/Oslo, the default): mentors m-a1 (links l-a1 in campaign spring, l-a1n in
+ * none), m-a2 (l-a2, spring) and m-a3 (l-a3); coordinator coord-a oversees m-a1 and m-a2.
+ * org-b (America/New_York): mentor m-b1 (l-b1, campaign autumn); coordinator coord-b.
+ *
+ * Funnel numbers (all March 2026):
+ *   m-a1 spring  10 Mar 10:00Z  6 clicks (4 unique), 2 installs, 2 registrations, 1 activation
+ *   m-a1 none    29 Mar 22:30Z  (30 Mar 00:30 in Oslo) 2 clicks (2 unique), 1 registration
+ *   m-a2 spring  11 Mar 12:00Z  3 clicks (3 unique), 3 registrations, 3 activations
+ *   m-a3 none    12 Mar 09:00Z  1 click (unique)
+ *   m-b1 autumn  10 Mar 03:00Z  (9 Mar 23:00 in New York) 5 clicks (5 unique), 1 registration
+ * Recruits: u-a1 (m-a1, link, activated), u-a2 (m-a1, device), u-a3 (m-a1, no campaign),
+ * u-a4..u-a6 (m-a2, activated), u-b1 (m-b1).
+ */
+export const FIXTURE = {
+  orgs: { a: 'org-a', b: 'org-b' },
+  mentorsOf: { 'org-a': ['m-a1', 'm-a2', 'm-a3'], 'org-b': ['m-b1'] } as Record<string, string[]>,
+  scopes: { 'coord-a': { org: 'org-a', mentors: ['m-a1', 'm-a2'] }, 'coord-b': { org: 'org-b', mentors: ['m-b1'] } } as Record<string, { org: string; mentors: string[] }>,
+  recruitsOf: { 'm-a1': ['u-a1', 'u-a2', 'u-a3'], 'm-a2': ['u-a4', 'u-a5', 'u-a6'], 'm-a3': [], 'm-b1': ['u-b1'] } as Record<string, string[]>,
+};
+
+const LINKS = [
+  ['l-a1', 'org-a', 'm-a1', 'spring'],
+  ['l-a1n', 'org-a', 'm-a1', null],
+  ['l-a2', 'org-a', 'm-a2', 'spring'],
+  ['l-a3', 'org-a', 'm-a3', null],
+  ['l-b1', 'org-b', 'm-b1', 'autumn'],
+] as const;
+
+function events(orgId: string, mentorId: string, campaignId: string | null, iso: string, counts: Partial<Record<FunnelStage | 'UNIQUE', number>>): FunnelEvent[] {
+  const at = Date.parse(iso);
+  const out: FunnelEvent[] = [];
+  const add = (stage: FunnelStage, n: number, uniqueVisitor = false) => {
+    for (let i = 0; i < n; i++) out.push({ orgId, mentorId, campaignId, stage, uniqueVisitor, occurredAt: at });
+  };
+  add('CLICKED', counts.UNIQUE ?? 0, true);
+  add('CLICKED', (counts.CLICKED ?? 0) - (counts.UNIQUE ?? 0));
+  add('INSTALLED', counts.INSTALLED ?? 0);
+  add('REGISTERED', counts.REGISTERED ?? 0);
+  add('ACTIVATED', counts.ACTIVATED ?? 0);
+  return out;
+}
+
+export async function loadQueryFixture(pool: Pool, defaultTimezone: string): Promise<void> {
+  await pool.query("insert into org_settings (org_id, timezone) values ('org-b', 'America/New_York')");
+  for (const [linkId, orgId, mentorId, campaignId] of LINKS) {
+    await pool.query('insert into invite_links (link_id, org_id, mentor_id, campaign_id, created_at) values ($1, $2, $3, $4, $5)', [linkId, orgId, mentorId, campaignId, new Date('2026-01-01T00:00:00Z')]);
+  }
+  for (const [coordinatorId, s] of Object.entries(FIXTURE.scopes)) {
+    await pool.query('insert into coordinator_scopes (coordinator_id, org_id, mentor_ids, updated_at) values ($1, $2, $3, now())', [coordinatorId, s.org, s.mentors]);
+  }
+  const funnel = [
+    ...events('org-a', 'm-a1', 'spring', '2026-03-10T10:00:00Z', { CLICKED: 6, UNIQUE: 4, INSTALLED: 2, REGISTERED: 2, ACTIVATED: 1 }),
+    ...events('org-a', 'm-a1', null, '2026-03-29T22:30:00Z', { CLICKED: 2, UNIQUE: 2, REGISTERED: 1 }),
+    ...events('org-a', 'm-a2', 'spring', '2026-03-11T12:00:00Z', { CLICKED: 3, UNIQUE: 3, REGISTERED: 3, ACTIVATED: 3 }),
+    ...events('org-a', 'm-a3', null, '2026-03-12T09:00:00Z', { CLICKED: 1, UNIQUE: 1 }),
+    ...events('org-b', 'm-b1', 'autumn', '2026-03-10T03:00:00Z', { CLICKED: 5, UNIQUE: 5, REGISTERED: 1 }),
+  ];
+  await applyIncrements(pool, sumIncrements(funnel), defaultTimezone);
+
+  const referrals: [string, string, string, string, string, string | null, 'LINK' | 'DEVICE', string, string | null][] = [
+    ['r-a1', 'u-a1', 'org-a', 'm-a1', 'l-a1', 'spring', 'LINK', '2026-03-10T10:05:00Z', '2026-03-11T08:00:00Z'],
+    ['r-a2', 'u-a2', 'org-a', 'm-a1', 'l-a1', 'spring', 'DEVICE', '2026-03-10T11:00:00Z', null],
+    ['r-a3', 'u-a3', 'org-a', 'm-a1', 'l-a1n', null, 'LINK', '2026-03-29T22:40:00Z', null],
+    ['r-a4', 'u-a4', 'org-a', 'm-a2', 'l-a2', 'spring', 'LINK', '2026-03-11T12:01:00Z', '2026-03-11T13:00:00Z'],
+    ['r-a5', 'u-a5', 'org-a', 'm-a2', 'l-a2', 'spring', 'LINK', '2026-03-11T12:02:00Z', '2026-03-11T13:00:00Z'],
+    ['r-a6', 'u-a6', 'org-a', 'm-a2', 'l-a2', 'spring', 'LINK', '2026-03-11T12:03:00Z', '2026-03-11T13:00:00Z'],
+    ['r-b1', 'u-b1', 'org-b', 'm-b1', 'l-b1', 'autumn', 'LINK', '2026-03-10T03:10:00Z', null],
+  ];
+  for (const [referralId, userId, orgId, mentorId, linkId, campaignId, by, registeredAt, activatedAt] of referrals) {
+    await pool.query(
+      `insert into referrals (referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, clicked_at, registered_at, activated_at, registration_event_id)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [referralId, userId, orgId, mentorId, linkId, campaignId, by, `Name ${userId}`, new Date(Date.parse(registeredAt) - 300_000), registeredAt, activatedAt, `evt-${userId}`],
+    );
+  }
+}
