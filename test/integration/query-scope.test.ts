@@ -1,0 +1,166 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startQueryApp, type QueryApp } from '../support/query.js';
+import { loadQueryFixture } from '../support/query-fixture.js';
+import type { TokenRole } from '../../libs/auth/tokens.js';
+
+/**
+ * Every role against every route: the allowed case and the denied case, with the status the
+ * caller gets. Denials by role are 403; ids outside the caller's scope are 404, the same as
+ * ids that do not exist, so nothing outside is revealed.
+ */
+let env: TestEnv;
+let q: QueryApp;
+
+const range = 'from=2026-03-01&to=2026-03-31';
+const R = {
+  stats: (m: string) => `GET /v1/mentors/${m}/referral-stats?${range}`,
+  recruits: (m: string) => `GET /v1/mentors/${m}/recruits`,
+  annual: (m: string) => `GET /v1/mentors/${m}/annual-summary?year=2026`,
+  performance: (c: string) => `GET /v1/coordinators/${c}/mentor-performance?${range}`,
+  summary: (o: string) => `GET /v1/orgs/${o}/recruitment-summary?${range}`,
+  referrals: (o: string) => `GET /v1/orgs/${o}/referrals`,
+  growth: () => `GET /v1/platform/growth?${range}`,
+  conversion: (u: string) => `GET /v1/conversions/${u}`,
+  clicks: () => 'POST /v1/events/invite-clicks',
+  registrations: () => 'POST /v1/events/registrations',
+};
+
+const bodies: Record<string, object> = {
+  '/v1/events/invite-clicks': { eventId: 'evt-scope-1', linkId: 'l-a1', occurredAt: '2026-03-12T10:00:00Z', visitor: {} },
+  '/v1/events/registrations': { eventId: 'evt-scope-2', userId: 'u-x', orgId: 'org-a', occurredAt: '2026-03-12T10:00:00Z' },
+};
+
+async function call(route: string, token: string | null) {
+  const [method, url] = route.split(' ') as ['GET' | 'POST', string];
+  const res = await q.app.inject({
+    method,
+    url,
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    ...(method === 'POST' ? { payload: bodies[url] } : {}),
+  });
+  return { status: res.statusCode, body: res.json() };
+}
+
+type Case = [route: string, status: number];
+const CALLERS: { role: TokenRole; sub: string; org: string | null; allowed: Case[]; denied: Case[] }[] = [
+  {
+    role: 'mentor', sub: 'm-a1', org: 'org-a',
+    allowed: [[R.stats('m-a1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a1'), 200], [R.conversion('u-a1'), 200]],
+    denied: [
+      [R.stats('m-a2'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a2'), 404], [R.performance('coord-a'), 403], [R.summary('org-a'), 403],
+      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a4'), 404], [R.clicks(), 403], [R.registrations(), 403],
+    ],
+  },
+  {
+    role: 'coordinator', sub: 'coord-a', org: 'org-a',
+    allowed: [[R.stats('m-a2'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a2'), 200], [R.performance('coord-a'), 200], [R.conversion('u-a4'), 200]],
+    denied: [
+      [R.stats('m-a3'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a3'), 404], [R.performance('coord-b'), 404], [R.summary('org-a'), 403],
+      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403],
+    ],
+  },
+  {
+    role: 'org_admin', sub: 'admin-a', org: 'org-a',
+    allowed: [
+      [R.stats('m-a3'), 200], [R.recruits('m-a2'), 200], [R.annual('m-a1'), 200], [R.performance('coord-a'), 200], [R.summary('org-a'), 200],
+      [R.referrals('org-a'), 200], [R.conversion('u-a3'), 200],
+    ],
+    denied: [
+      [R.stats('m-b1'), 404], [R.recruits('m-b1'), 404], [R.annual('m-b1'), 404], [R.performance('coord-b'), 404], [R.summary('org-b'), 404],
+      [R.referrals('org-b'), 404], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403],
+    ],
+  },
+  {
+    role: 'platform_admin', sub: 'root', org: null,
+    allowed: [
+      [R.stats('m-b1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-b1'), 200], [R.performance('coord-b'), 200], [R.summary('org-b'), 200],
+      [R.referrals('org-a'), 200], [R.growth(), 200], [R.conversion('u-b1'), 200],
+    ],
+    denied: [[R.clicks(), 403], [R.registrations(), 403], [R.stats('nobody'), 404], [R.performance('nobody'), 404]],
+  },
+  {
+    role: 'service', sub: 'redirector', org: null,
+    allowed: [[R.clicks(), 202], [R.registrations(), 202]],
+    denied: [
+      [R.stats('m-a1'), 403], [R.recruits('m-a1'), 403], [R.annual('m-a1'), 403], [R.performance('coord-a'), 403], [R.summary('org-a'), 403],
+      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a1'), 403],
+    ],
+  },
+];
+
+beforeAll(async () => {
+  env = await createTestEnv('query_scope');
+  q = await startQueryApp(env);
+  await loadQueryFixture(q.pool, env.config.defaultTimezone);
+});
+
+afterAll(async () => {
+  await q?.close();
+  await env?.close();
+});
+
+describe('scope: every role against every route', () => {
+  for (const caller of CALLERS) {
+    it(`${caller.role}: allowed routes answer, denied routes refuse without data`, async () => {
+      const token = await q.token(caller.role, caller.sub, caller.org);
+      for (const [route, status] of caller.allowed) expect([route, (await call(route, token)).status]).toEqual([route, status]);
+      for (const [route, status] of caller.denied) {
+        const res = await call(route, token);
+        expect([route, res.status]).toEqual([route, status]);
+        expect(Object.keys(res.body)).toEqual(['error']);
+        expect(res.body.error.code).toBe(status === 403 ? 'forbidden' : 'not_found');
+      }
+    });
+  }
+
+  it('every route needs a valid token: 401 otherwise', async () => {
+    const secret = new TextEncoder().encode(env.config.auth.jwtSecret);
+    const sign = (claims: Record<string, unknown>, alter: (j: SignJWT) => SignJWT = (j) => j, key = secret) =>
+      alter(new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('m-a1').setIssuedAt()).sign(key);
+    const bad = [
+      null,
+      'not-a-jwt',
+      await sign({ role: 'mentor', org: 'org-a' }, (j) => j, new TextEncoder().encode('another-secret-of-sufficient-length')),
+      await sign({ role: 'mentor', org: 'org-a' }, (j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 60)),
+      await sign({ role: 'superuser', org: 'org-a' }),
+      await sign({ role: 'mentor' }),
+      `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"m-a1","role":"platform_admin"}').toString('base64url')}.`,
+    ];
+    for (const route of Object.values(R).map((r) => r('x'))) {
+      for (const token of bad) {
+        const res = await call(route, token);
+        expect([route, token?.slice(0, 12), res.status, res.body.error?.code]).toEqual([route, token?.slice(0, 12), 401, 'unauthorized']);
+      }
+    }
+  });
+
+  it('a new coordinator scope applies at once', async () => {
+    const token = await q.token('coordinator', 'coord-a', 'org-a');
+    expect((await call(R.stats('m-a3'), token)).status).toBe(404);
+    await q.pool.query("update coordinator_scopes set mentor_ids = '{m-a3}' where coordinator_id = 'coord-a'");
+    try {
+      expect((await call(R.stats('m-a3'), token)).status).toBe(200);
+      expect((await call(R.stats('m-a1'), token)).status).toBe(404);
+      const perf = await call(R.performance('coord-a'), token);
+      expect(perf.body.items.map((i: { mentorId: string }) => i.mentorId)).toEqual(['m-a3']);
+    } finally {
+      await q.pool.query("update coordinator_scopes set mentor_ids = '{m-a1,m-a2}' where coordinator_id = 'coord-a'");
+    }
+  });
+
+  it('ids in the query string cannot widen the scope', async () => {
+    const admin = await q.token('org_admin', 'admin-a', 'org-a');
+    expect((await call(`GET /v1/orgs/org-a/referrals?mentorId=m-b1`, admin)).body).toEqual({ items: [], nextCursor: null });
+    // A coordinator whose token names another org sees nothing of the scope's org.
+    const crossed = await q.token('coordinator', 'coord-a', 'org-b');
+    expect((await call(R.stats('m-a1'), crossed)).status).toBe(404);
+    expect((await call(R.performance('coord-a'), crossed)).status).toBe(404);
+    // A mentor with no links yet reads their own (empty) numbers, in their token's org.
+    const newcomer = await q.token('mentor', 'm-new', 'org-a');
+    const own = await call(R.stats('m-new'), newcomer);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ mentorId: 'm-new', orgId: 'org-a', totals: { clicks: 0, registrations: 0 } });
+  });
+});
