@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from 'pg';
-import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
-import { startAggregatorWorker, startIngestWorker, waitForCatchUp, waitForPositions } from '../support/workers.js';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startPipeline } from '../support/workers.js';
 import { expectedFunnel, funnelSnapshot } from '../support/facts.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
-import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { rebuildFunnels, type RebuildResult } from '../../libs/funnel/rebuild.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
@@ -18,8 +17,7 @@ import type { ReferralEventRecorded } from '../../libs/events/types.generated.js
 let env: TestEnv;
 let producer: EventProducer;
 let pool: Pool;
-let ingest: Awaited<ReturnType<typeof startIngestWorker>>;
-let aggregator: Awaited<ReturnType<typeof startAggregatorWorker>>;
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 
 /** The funnel events of the stage log, as the ingest worker published them. */
 async function stageLog(): Promise<ReferralEventRecorded[]> {
@@ -32,12 +30,7 @@ async function stageLog(): Promise<ReferralEventRecorded[]> {
   }));
 }
 
-async function settled(): Promise<void> {
-  await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
-  await eventually(async () => ((await pool.query('select 1 from referral_trackings where published_at is null limit 1')).rowCount === 0 ? true : undefined), 60_000, 'outbox drained');
-  await waitForPositions(env.kafka, env.db, env.topics.referralEvents);
-}
-
+const settled = () => pipeline.settled();
 const indexNames = async () => (await pool.query<{ indexname: string }>("select indexname from pg_indexes where tablename like 'funnel%' order by 1")).rows.map((r) => r.indexname);
 const clickTotal = async () => Number((await pool.query<{ n: string | null }>('select sum(clicks) n from funnel_daily')).rows[0]?.n ?? 0);
 
@@ -47,14 +40,12 @@ beforeAll(async () => {
   producer = createEventProducer(env);
   await producer.connect();
   await publishSample(producer, sampleTraffic({ seed: 21, clicks: 2500, start: Date.UTC(2026, 2, 20), days: 20 }));
-  ingest = await startIngestWorker(env);
-  aggregator = await startAggregatorWorker(env);
+  pipeline = await startPipeline(env);
   await settled();
 }, 300_000);
 
 afterAll(async () => {
-  await aggregator?.stop();
-  await ingest?.stop();
+  await pipeline?.stop();
   await producer?.disconnect();
   await pool?.end();
   await env?.close();

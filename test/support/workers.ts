@@ -3,6 +3,7 @@ import { createPool, createRedis } from '../../libs/runtime/connections.js';
 import { createIngestWorker, type IngestWorker } from '../../services/ingest-worker/ingest-worker.js';
 import type { TestEnv } from './env.js';
 import type { Knex } from '../../libs/db/knex.js';
+import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { eventually } from './env.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
 import { createAggregatorWorker, type AggregatorWorker } from '../../services/aggregator-worker/aggregator-worker.js';
@@ -88,4 +89,24 @@ export async function waitForPositions(kafka: Kafka, db: { raw: Knex['raw'] }, t
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Both workers on the test env, and a way to wait until everything published has been counted. */
+export async function startPipeline(env: TestEnv) {
+  const ingest = await startIngestWorker(env);
+  const aggregator = await startAggregatorWorker(env);
+  return {
+    ingest,
+    aggregator,
+    /** Resolves once the ingest worker has consumed every input, published its outbox, and the aggregator has counted it all. */
+    async settled(): Promise<void> {
+      await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
+      await eventually(async () => ((await ingest.pool.query('select 1 from referral_trackings where published_at is null limit 1')).rowCount === 0 ? true : undefined), 60_000, 'outbox drained');
+      await waitForPositions(env.kafka, env.db, env.topics.referralEvents);
+    },
+    async stop(): Promise<void> {
+      await aggregator.stop();
+      await ingest.stop();
+    },
+  };
 }
