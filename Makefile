@@ -6,15 +6,17 @@ SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 TSX := node --import tsx
 
-.PHONY: help install up down test check typecheck lint types bench ingest-worker aggregator-worker rebuild
+.PHONY: help install up down run test check typecheck lint types bench ingest-worker aggregator-worker query-service rebuild
 
 help:
 	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
 	@echo "make down     stop what 'make up' started"
+	@echo "make run      the stack and the three services in the foreground (Ctrl-C stops them)"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
 	@echo "make bench    run the benchmarks"
 	@echo "make ingest-worker      run the ingest worker in the foreground"
 	@echo "make aggregator-worker  run the aggregator worker in the foreground"
+	@echo "make query-service      run the query service in the foreground"
 	@echo "make rebuild            recompute the funnel tables from the ingest facts and swap them in"
 
 $(NODE_DEPS): package.json package-lock.json
@@ -49,6 +51,14 @@ test: check up
 # The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
 ingest-worker: up
 	$(TSX) services/ingest-worker/main.ts
+
+# The stack, then the three services in the foreground under one supervisor (SPEC §7).
+run: up
+	$(TSX) infra/run.ts
+
+# The query service in the foreground against the local stack.
+query-service: up
+	$(TSX) services/query-service/main.ts
 
 # The aggregator worker in the foreground against the local stack.
 aggregator-worker: up

@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ServiceSpec {
+  name: string;
+  /** Arguments to node, e.g. ['--import', 'tsx', 'services/ingest-worker/main.ts']. */
+  args: string[];
+  env?: Record<string, string>;
+}
+
+const COLORS = [36, 35, 33, 32, 34];
+
+/**
+ * Runs services as child processes in the foreground: every output line is prefixed with
+ * the service's name, a service that exits on its own is restarted with backoff, and
+ * stop() (or SIGINT/SIGTERM, when handleSignals) stops them all gracefully, by pid.
+ */
+export function superviseServices(specs: ServiceSpec[], options: { out?: NodeJS.WritableStream; color?: boolean } = {}) {
+  const out = options.out ?? process.stdout;
+  const width = Math.max(...specs.map((s) => s.name.length));
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  let exited: () => void = () => undefined;
+  const allExited = new Promise<void>((resolve) => (exited = resolve));
+
+  const prefix = (name: string, i: number) => {
+    const label = name.padEnd(width);
+    return options.color ? `\x1b[${COLORS[i % COLORS.length]}m${label}\x1b[0m | ` : `${label} | `;
+  };
+
+  function start(spec: ServiceSpec, i: number, restarts = 0): void {
+    const child = spawn(process.execPath, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.set(spec.name, child);
+    const startedAt = Date.now();
+    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => out.write(`${prefix(spec.name, i)}${line}\n`));
+    child.on('exit', (code, signal) => {
+      children.delete(spec.name);
+      if (stopping) {
+        if (children.size === 0) exited();
+        return;
+      }
+      // Crashed or exited on its own: restart, backing off while it keeps failing fast.
+      const next = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(next, 5));
+      out.write(`${prefix(spec.name, i)}exited (${signal ?? code}); restarting in ${delay / 1000} s\n`);
+      setTimeout(() => !stopping && start(spec, i, next), delay).unref();
+    });
+  }
+
+  specs.forEach((spec, i) => start(spec, i));
+
+  return {
+    pids: () => [...children.values()].map((c) => c.pid),
+    /** Sends SIGTERM to every service and resolves when all have exited. */
+    async stop(): Promise<void> {
+      if (!stopping) {
+        stopping = true;
+        if (children.size === 0) exited();
+        for (const child of children.values()) child.kill('SIGTERM');
+      }
+      await allExited;
+    },
+    /** Resolves when every service has exited after stop(). */
+    exited: allExited,
+  };
+}
