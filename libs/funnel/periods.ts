@@ -22,12 +22,24 @@ export function periodStart(day: string, granularity: Granularity): string {
   return parseDay(day).startOf(LUXON_UNIT[granularity]).toISODate() as string;
 }
 
-/** The start of every period that overlaps [from, to] (inclusive), in order. */
+/**
+ * The start of every period that overlaps [from, to] (inclusive), in order. Plain UTC date
+ * arithmetic: calendar dates have no clock, so no timezone can shift them (and it runs on
+ * every series request, where luxon objects per day would dominate the cost).
+ */
 export function periodStarts(from: string, to: string, granularity: Granularity): string[] {
-  const end = parseDay(to);
+  const end = Date.parse(`${parseDay(to).toISODate()}T00:00:00Z`);
+  const first = new Date(`${periodStart(from, granularity)}T00:00:00Z`);
   const out: string[] = [];
-  for (let d = parseDay(periodStart(from, granularity)); d <= end; d = d.plus({ [`${granularity}s`]: 1 })) out.push(d.toISODate() as string);
-  return out;
+  for (let i = 0; ; i++) {
+    const y = first.getUTCFullYear();
+    const m = first.getUTCMonth();
+    const d = first.getUTCDate();
+    const t =
+      granularity === 'day' ? Date.UTC(y, m, d + i) : granularity === 'week' ? Date.UTC(y, m, d + 7 * i) : granularity === 'month' ? Date.UTC(y, m + i, 1) : Date.UTC(y + i, 0, 1);
+    if (t > end) return out;
+    out.push(new Date(t).toISOString().slice(0, 10));
+  }
 }
 
 /** Whole days from `from` to `to`, both included (1 for a single day, 0 or less when reversed). */

@@ -68,7 +68,7 @@ export async function buildApp(deps: QueryServiceDeps) {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     bodyLimit: 64 * 1024,
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // Errors raised by the router itself (a bad URL encoding, an overlong path) answer in our format too.
     frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();

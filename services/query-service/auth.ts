@@ -96,8 +96,11 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
       return withTimezone(db, grant(resource.orgId), defaultTimezone);
     }
     case 'mentor': {
-      const orgId = (await mentorOrg(db, resource.mentorId)) ?? (caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null);
+      const known = await mentorOrg(db, resource.mentorId);
+      // A mentor without links yet still reads their own (empty) numbers, in their token's org.
+      const orgId = known?.orgId ?? (caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null);
       if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');
+      if (known) return { ...grant(orgId, [resource.mentorId]), timezone: known.timezone ?? defaultTimezone };
       return withTimezone(db, grant(orgId, [resource.mentorId]), defaultTimezone);
     }
     case 'coordinator': {
@@ -142,10 +145,13 @@ async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{
   return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids } : null;
 }
 
-/** A mentor's organization, from their invite links. */
-async function mentorOrg(db: Queryable, mentorId: string): Promise<string | null> {
-  const { rows } = await db.query<{ org_id: string }>('select org_id from invite_links where mentor_id = $1 limit 1', [mentorId]);
-  return rows[0]?.org_id ?? null;
+/** A mentor's organization (from their invite links) and its timezone, in one round trip. */
+async function mentorOrg(db: Queryable, mentorId: string): Promise<{ orgId: string; timezone: string | null } | null> {
+  const { rows } = await db.query<{ org_id: string; timezone: string | null }>(
+    'select l.org_id, s.timezone from invite_links l left join org_settings s on s.org_id = l.org_id where l.mentor_id = $1 limit 1',
+    [mentorId],
+  );
+  return rows[0] ? { orgId: rows[0].org_id, timezone: rows[0].timezone } : null;
 }
 
 async function withTimezone(db: Queryable, grant: Grant, defaultTimezone: string): Promise<Grant> {
