@@ -26,6 +26,8 @@ const HEADER_LENGTH = 5;
 export interface EventCodec {
   /** Registers every record schema under `<topic>-value` with BACKWARD compatibility. */
   registerAll(): Promise<Map<RecordTopic, number>>;
+  /** For every record topic, the registry id of this service's schema under its subject, or why there is none. */
+  checkAll(): Promise<{ subject: string; id: number | null; problem: string | null }[]>;
   encode<T extends RecordTopic>(topic: T, value: RecordOf<T>): Promise<Buffer>;
   /**
    * Decodes Confluent wire format written with any schema registered in the registry that
@@ -97,6 +99,19 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
   }
 
   return {
+    async checkAll() {
+      const out: { subject: string; id: number | null; problem: string | null }[] = [];
+      for (const topic of RECORD_TOPICS) {
+        const subject = valueSubject(topics[topic]);
+        const schema = JSON.stringify(schemaOf(TOPICS[topic].record as keyof Records));
+        try {
+          out.push({ subject, id: await registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema }), problem: null });
+        } catch (err) {
+          out.push({ subject, id: null, problem: `not registered as this version (run: recruitment schemas register): ${(err as Error).message}` });
+        }
+      }
+      return out;
+    },
     async registerAll() {
       const ids = new Map<RecordTopic, number>();
       for (const topic of RECORD_TOPICS) {

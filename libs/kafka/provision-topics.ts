@@ -58,3 +58,30 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
     await admin.disconnect();
   }
 }
+
+/** What is wrong with the topics of the catalogue on the broker: missing, too few partitions, wrong cleanup policy. */
+export async function checkTopics(kafka: Kafka, names: TopicNames): Promise<{ topic: string; problem: string | null; partitions: number }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const keys = Object.keys(TOPICS) as TopicKey[];
+    const present = keys.filter((k) => existing.has(names[k]));
+    const meta = present.length ? (await admin.fetchTopicMetadata({ topics: present.map((k) => names[k]) })).topics : [];
+    const configs = present.length
+      ? (await admin.describeConfigs({ includeSynonyms: false, resources: present.map((k) => ({ type: 2, name: names[k], configNames: ['cleanup.policy'] })) })).resources
+      : [];
+    return keys.map((k) => {
+      const spec = TOPICS[k];
+      const partitions = meta.find((t) => t.name === names[k])?.partitions.length ?? 0;
+      if (!existing.has(names[k])) return { topic: names[k], problem: 'missing (run: recruitment topics create)', partitions };
+      if (partitions < spec.partitions) return { topic: names[k], problem: `${partitions} partitions, expected at least ${spec.partitions}`, partitions };
+      const policy = configs.find((r) => r.resourceName === names[k])?.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue;
+      const wanted = (spec.config as Record<string, string>)['cleanup.policy'] ?? 'delete';
+      if (policy && policy !== wanted) return { topic: names[k], problem: `cleanup.policy ${policy}, expected ${wanted}`, partitions };
+      return { topic: names[k], problem: null, partitions };
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The `recruitment` CLI (npx recruitment --help): replays and backfills, rebuilds, sample
+ * traffic, topics and schemas, dev tokens and consumer lag. Reads the environment of SPEC §6
+ * like the services, so it points wherever they point.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../../libs/config/config.js';
+import { createLogger } from '../../libs/log/logger.js';
+import { createKafka } from '../../libs/kafka/client.js';
+import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import { checkTopics, provisionTopics } from '../../libs/kafka/provision-topics.js';
+import { planReplay, replay } from '../../libs/kafka/replay.js';
+import { consumerLag } from '../../libs/kafka/lag.js';
+import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
+import { INPUT_TOPICS, TOPICS, topicNames, type TopicKey } from '../../libs/events/topics.js';
+import { createPool } from '../../libs/runtime/connections.js';
+import { createProgress } from '../../libs/runtime/progress.js';
+import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { publishSample } from '../../libs/sample/publish-sample.js';
+import { mintToken, TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
+
+const config = loadConfig();
+const log = createLogger({ name: 'recruitment-cli', level: process.env.LOG_LEVEL ?? 'warn' });
+const names = topicNames(config.kafka.topicPrefix);
+const kafka = () => createKafka({ ...config.kafka, log });
+const codec = () => createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: names });
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const integer = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(value);
+};
+const offset = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be an offset (a whole number)');
+  return BigInt(value);
+};
+const instant = (value: string) => {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError('must be an ISO 8601 time, e.g. 2026-03-29T00:00:00Z');
+  return ms;
+};
+
+/** A topic given as its catalogue key (inviteClicks), short name (invite-clicks) or full name. */
+function topicKey(value: string): TopicKey {
+  const keys = Object.keys(TOPICS) as TopicKey[];
+  const found = keys.find((k) => k === value || TOPICS[k].name === value || names[k] === value || TOPICS[k].name === `recruitment.${value}.v1`);
+  if (!found) program.error(`error: unknown topic ${JSON.stringify(value)}; one of ${INPUT_TOPICS.map((k) => TOPICS[k].name.replace(/^recruitment\.|\.v1$/g, '')).join(', ')}`);
+  return found as TopicKey;
+}
+
+/** Runs work that Ctrl-C can interrupt: the first signal aborts it cleanly, a second exits. */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = () => {
+    if (++count > 1) process.exit(130);
+    process.stderr.write('\nstopping after the batch in flight (Ctrl-C again to exit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const program = new Command('recruitment')
+  .description('Operate recruitment-tracking: replays and backfills, rebuilds, sample traffic, topics, schemas, tokens, lag.\nReads KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL, AUTH_JWT_SECRET … like the services (SPEC §6).')
+  .showHelpAfterError()
+  .configureHelp({ showGlobalOptions: true });
+
+program
+  .command('produce-sample')
+  .description('publish seedable, realistic sample traffic to the input topics (links, scopes, clicks with bots and duplicates, installs, registrations, logins)')
+  .option('-n, --events <n>', 'about how many input events to publish', integer('events'), 10_000)
+  .option('--seed <n>', 'seed: the same seed gives the same traffic', integer('seed'), 1)
+  .option('--orgs <n>', 'organizations', integer('orgs'), 3)
+  .option('--mentors <n>', 'mentors per organization', integer('mentors'), 12)
+  .option('--start <time>', 'first event time (ISO 8601)', instant, Date.UTC(2026, 2, 16))
+  .option('--days <n>', 'days the traffic spans', integer('days'), 21)
+  .action(async (o: { events: number; seed: number; orgs: number; mentors: number; start: number; days: number }) => {
+    const traffic = sampleTraffic({ seed: o.seed, clicks: Math.max(1, Math.round(o.events / 1.6)), orgs: o.orgs, mentorsPerOrg: o.mentors, start: o.start, days: o.days });
+    const total = Object.values(traffic).reduce((n, list: unknown[]) => n + list.length, 0);
+    const producer = createEventProducer({ kafka: kafka(), codec: codec(), topics: names });
+    await producer.connect();
+    const progress = createProgress('produce-sample', total);
+    try {
+      const sent = await publishSample(producer, traffic, 2000, (n) => progress.update(n));
+      progress.stop();
+      out(JSON.stringify({ sent, links: traffic.links.length, clicks: traffic.clicks.length, registrations: traffic.registrations.length, seed: o.seed }));
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+program
+  .command('replay')
+  .description(
+    'send a range of input records through the pipeline again (to the same topic and partition). Idempotent: the ingest worker drops what it has seen, so a replay only fills gaps and can be re-run. State topics (links, scopes) are replayed as their current state.',
+  )
+  .option('-t, --topic <topic...>', 'input topics to replay (e.g. invite-clicks user-registered)')
+  .option('--all', 'every input topic')
+  .addOption(new Option('--from-offset <n>', 'first offset, in every partition').argParser(offset).conflicts('fromTime'))
+  .addOption(new Option('--from-time <time>', 'first record at or after this broker timestamp (ISO 8601)').argParser(instant))
+  .addOption(new Option('--to-offset <n>', 'stop before this offset, in every partition').argParser(offset).conflicts('toTime'))
+  .addOption(new Option('--to-time <time>', 'stop before the first record at or after this broker timestamp').argParser(instant))
+  .option('--dry-run', 'print the plan, send nothing')
+  .action(async (o: { topic?: string[]; all?: boolean; fromOffset?: bigint; fromTime?: number; toOffset?: bigint; toTime?: number; dryRun?: boolean }) => {
+    if (!o.all && !o.topic?.length) program.error('error: name the topics to replay with --topic, or pass --all');
+    const keys = o.all ? [...INPUT_TOPICS] : [...new Set((o.topic ?? []).map(topicKey))];
+    const notInput = keys.filter((k) => !(INPUT_TOPICS as readonly string[]).includes(k));
+    if (notInput.length) program.error(`error: only input topics can be replayed, not ${notInput.map((k) => TOPICS[k].name).join(', ')}`);
+    const k = kafka();
+    const admin = k.admin();
+    await admin.connect();
+    let plan;
+    try {
+      plan = await planReplay(
+        admin,
+        keys.map((key) => ({ name: names[key], state: (TOPICS[key].config as Record<string, string>)['cleanup.policy'] === 'compact' })),
+        { offset: o.fromOffset, time: o.fromTime },
+        { offset: o.toOffset, time: o.toTime },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    for (const r of plan.ranges) out(`${r.topic}[${r.partition}] offsets ${r.start}..${r.end - 1n}${plan.stateTopics.includes(r.topic) ? ' (latest state per key)' : ''}`);
+    out(`${plan.total} records in range`);
+    if (o.dryRun || plan.total === 0) return;
+    const progress = createProgress('replay', plan.total);
+    const result = await interruptible((signal) => replay(k, plan, { log, signal, onProgress: (n) => progress.update(n) }));
+    progress.stop();
+    out(JSON.stringify(result));
+    if (result.stopped) process.exitCode = 130;
+  });
+
+program
+  .command('rebuild')
+  .description('recompute the funnel tables from the ingest facts and swap them in atomically (safe while the workers run)')
+  .action(async () => {
+    const pool = createPool(config, log, 2);
+    try {
+      process.stderr.write('rebuilding the funnel tables…\n');
+      out(JSON.stringify(await rebuildFunnels(pool, { defaultTimezone: config.defaultTimezone, log })));
+    } finally {
+      await pool.end();
+    }
+  });
+
+const topics = program.command('topics').description('the topics of SPEC §3');
+topics
+  .command('create')
+  .description('create the topics that are missing, with their partitions and retention or compaction')
+  .action(async () => {
+    const created = await provisionTopics(kafka(), names);
+    out(created.length ? `created: ${created.join(', ')}` : 'all topics present');
+  });
+topics
+  .command('check')
+  .description('check that every topic exists with its partitions and cleanup policy; exits 1 otherwise')
+  .action(async () => {
+    const rows = await checkTopics(kafka(), names);
+    for (const r of rows) out(`${r.problem ? 'FAIL' : 'ok  '} ${r.topic} (${r.partitions} partitions)${r.problem ? `: ${r.problem}` : ''}`);
+    if (rows.some((r) => r.problem)) process.exitCode = 1;
+  });
+
+const schemas = program.command('schemas').description('the Avro schemas of schemas/*.avsc in the registry');
+schemas
+  .command('register')
+  .description('register every schema under <topic>-value with BACKWARD compatibility (a new compatible version is added)')
+  .action(async () => {
+    const ids = await codec().registerAll();
+    for (const [topic, id] of ids) out(`${names[topic]}-value: id ${id}`);
+  });
+schemas
+  .command('check')
+  .description("check that the registry holds this code's version of every schema; exits 1 otherwise")
+  .action(async () => {
+    const rows = await codec().checkAll();
+    for (const r of rows) out(`${r.problem ? 'FAIL' : 'ok  '} ${r.subject}${r.id !== null ? ` (id ${r.id})` : ''}${r.problem ? `: ${r.problem}` : ''}`);
+    if (rows.some((r) => r.problem)) process.exitCode = 1;
+  });
+
+program
+  .command('token')
+  .description('mint a JWT for the query service, signed with AUTH_JWT_SECRET (or the development secret)')
+  .addOption(new Option('--role <role>', 'the role claim').choices(TOKEN_ROLES).makeOptionMandatory())
+  .requiredOption('--sub <id>', 'the subject: the mentor, coordinator or admin id')
+  .option('--org <id>', 'the organization (required for mentor, coordinator and org_admin)')
+  .option('--ttl <duration>', 'lifetime, e.g. 30m, 12h, 7d', '12h')
+  .action(async (o: { role: TokenRole; sub: string; org?: string; ttl: string }) => {
+    if (!o.org && ['mentor', 'coordinator', 'org_admin'].includes(o.role)) program.error(`error: --org is required for role ${o.role}`);
+    if (config.auth.jwksUrl) process.stderr.write('note: AUTH_JWKS_URL is set, so the service will not accept HS256 tokens minted here\n');
+    out(await mintToken({ role: o.role, sub: o.sub, org: o.org ?? null }, config.auth.jwtSecret, o.ttl));
+  });
+
+program
+  .command('lag')
+  .description('consumer lag per group, topic and partition (default: the ingest and aggregator workers)')
+  .option('-g, --group <id...>', 'consumer group ids')
+  .action(async (o: { group?: string[] }) => {
+    const groups = o.group?.length
+      ? o.group.map((g) => ({ id: g, topics: null as string[] | null }))
+      : [
+          { id: `${config.kafka.topicPrefix}recruitment.ingest-worker`, topics: INPUT_TOPICS.map((t) => names[t]) },
+          { id: `${config.kafka.topicPrefix}recruitment.aggregator-worker`, topics: [names.referralEvents] },
+        ];
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      for (const g of groups) {
+        const groupTopics = g.topics ?? (await admin.fetchOffsets({ groupId: g.id })).map((t) => t.topic);
+        const rows = await consumerLag(admin, g.id, groupTopics);
+        out(`${g.id}: total lag ${rows.reduce((n, r) => n + r.lag, 0)}`);
+        for (const r of rows) out(`  ${r.topic}[${r.partition}] committed ${r.committed ?? '-'} end ${r.end} lag ${r.lag}`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+await program.parseAsync(process.argv);
