@@ -6,11 +6,12 @@ SHELL := /bin/bash
 NODE_DEPS := node_modules/.package-lock.json
 TSX := node --import tsx
 
-.PHONY: help install up down run test check typecheck lint types bench ingest-worker aggregator-worker query-service rebuild
+.PHONY: help install up down run demo test check typecheck lint types bench ingest-worker aggregator-worker query-service rebuild
 
 help:
 	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
 	@echo "make down     stop what 'make up' started"
+	@echo "make demo     the stack, the services and sample traffic; prints URLs and a token per role"
 	@echo "make run      the stack and the three services in the foreground (Ctrl-C stops them)"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
 	@echo "make bench    run the benchmarks"
@@ -55,6 +56,10 @@ ingest-worker: up
 # The stack, then the three services in the foreground under one supervisor (SPEC §7).
 run: up
 	$(TSX) infra/run.ts
+
+# Everything plus realistic sample traffic; DEMO_CHECK=1 (set under CI) checks every role and exits.
+demo: up
+	DEMO_CHECK=$${DEMO_CHECK:-$${CI:+1}} $(TSX) infra/demo.ts
 
 # The query service in the foreground against the local stack.
 query-service: up
