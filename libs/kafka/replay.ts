@@ -87,6 +87,7 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
     await consumer.subscribe({ topics: [...new Set(plan.ranges.map((r) => r.topic))], fromBeginning: true });
     const finished = new Promise<boolean>((resolve, reject) => {
       const abort = () => resolve(true);
+      if (options.signal?.aborted) return abort();
       options.signal?.addEventListener('abort', abort, { once: true });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         for (const r of ranges.values()) consumer.seek({ topic: r.topic, partition: r.partition, offset: r.start.toString() });

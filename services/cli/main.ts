@@ -115,26 +115,32 @@ program
     const notInput = keys.filter((k) => !(INPUT_TOPICS as readonly string[]).includes(k));
     if (notInput.length) program.error(`error: only input topics can be replayed, not ${notInput.map((k) => TOPICS[k].name).join(', ')}`);
     const k = kafka();
-    const admin = k.admin();
-    await admin.connect();
-    let plan;
-    try {
-      plan = await planReplay(
-        admin,
-        keys.map((key) => ({ name: names[key], state: (TOPICS[key].config as Record<string, string>)['cleanup.policy'] === 'compact' })),
-        { offset: o.fromOffset, time: o.fromTime },
-        { offset: o.toOffset, time: o.toTime },
-      );
-    } finally {
-      await admin.disconnect();
-    }
-    for (const r of plan.ranges) out(`${r.topic}[${r.partition}] offsets ${r.start}..${r.end - 1n}${plan.stateTopics.includes(r.topic) ? ' (latest state per key)' : ''}`);
-    out(`${plan.total} records in range`);
-    if (o.dryRun || plan.total === 0) return;
-    const progress = createProgress('replay', plan.total);
-    const result = await interruptible((signal) => replay(k, plan, { log, signal, onProgress: (n) => progress.update(n) }));
-    progress.stop();
-    out(JSON.stringify(result));
+    // Ctrl-C at any point, planning included, stops cleanly; a replay can always be run again.
+    const result = await interruptible(async (signal) => {
+      const admin = k.admin();
+      await admin.connect();
+      let plan;
+      try {
+        plan = await planReplay(
+          admin,
+          keys.map((key) => ({ name: names[key], state: (TOPICS[key].config as Record<string, string>)['cleanup.policy'] === 'compact' })),
+          { offset: o.fromOffset, time: o.fromTime },
+          { offset: o.toOffset, time: o.toTime },
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      for (const r of plan.ranges) out(`${r.topic}[${r.partition}] offsets ${r.start}..${r.end - 1n}${plan.stateTopics.includes(r.topic) ? ' (latest state per key)' : ''}`);
+      out(`${plan.total} records in range`);
+      if (o.dryRun || plan.total === 0 || signal.aborted) return { read: 0, sent: 0, stopped: signal.aborted };
+      const progress = createProgress('replay', plan.total);
+      try {
+        return await replay(k, plan, { log, signal, onProgress: (n) => progress.update(n) });
+      } finally {
+        progress.stop();
+      }
+    });
+    if (!o.dryRun) out(JSON.stringify(result));
     if (result.stopped) process.exitCode = 130;
   });
 
