@@ -15,7 +15,7 @@ import { consumerLag } from '../libs/kafka/lag.js';
 import { createEventCodec, createSchemaRegistry } from '../libs/events/codec.js';
 import { INPUT_TOPICS, topicNames } from '../libs/events/topics.js';
 import { createPool } from '../libs/runtime/connections.js';
-import { superviseServices } from '../libs/runtime/supervisor.js';
+import { PIPELINE_SERVICES, superviseServices } from '../libs/runtime/supervisor.js';
 import { mintToken, type TokenRole } from '../libs/auth/tokens.js';
 import { sampleTraffic } from '../libs/sample/sample-traffic.js';
 
@@ -36,15 +36,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 18
 }
 const ready = (url: string) => async () => (await fetch(url)).ok;
 
-const tsx = (file: string) => ['--import', 'tsx', file];
-const services = superviseServices(
-  [
-    { name: 'ingest', args: tsx('services/ingest-worker/main.ts') },
-    { name: 'aggregator', args: tsx('services/aggregator-worker/main.ts') },
-    { name: 'query', args: tsx('services/query-service/main.ts') },
-  ],
-  { color: process.stdout.isTTY },
-);
+const services = superviseServices(PIPELINE_SERVICES, { color: process.stdout.isTTY });
 let stopping = false;
 const stop = async (code: number) => {
   if (stopping) process.exit(code);

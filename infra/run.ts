@@ -3,18 +3,10 @@
  * The stack must be up (make run brings it up first). Ctrl-C stops everything cleanly.
  */
 import { loadConfig } from '../libs/config/config.js';
-import { superviseServices } from '../libs/runtime/supervisor.js';
+import { PIPELINE_SERVICES, superviseServices } from '../libs/runtime/supervisor.js';
 
 const config = loadConfig();
-const tsx = (file: string) => ['--import', 'tsx', file];
-const services = superviseServices(
-  [
-    { name: 'ingest', args: tsx('services/ingest-worker/main.ts') },
-    { name: 'aggregator', args: tsx('services/aggregator-worker/main.ts') },
-    { name: 'query', args: tsx('services/query-service/main.ts') },
-  ],
-  { color: process.stdout.isTTY },
-);
+const services = superviseServices(PIPELINE_SERVICES, { color: process.stdout.isTTY });
 
 const api = `http://127.0.0.1:${config.httpPort}`;
 process.stdout.write(

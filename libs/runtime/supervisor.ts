@@ -10,6 +10,13 @@ export interface ServiceSpec {
 
 const COLORS = [36, 35, 33, 32, 34];
 
+/** The three services of the pipeline, as `make run` and `make demo` start them. */
+export const PIPELINE_SERVICES: ServiceSpec[] = [
+  { name: 'ingest', args: ['--import', 'tsx', 'services/ingest-worker/main.ts'] },
+  { name: 'aggregator', args: ['--import', 'tsx', 'services/aggregator-worker/main.ts'] },
+  { name: 'query', args: ['--import', 'tsx', 'services/query-service/main.ts'] },
+];
+
 /**
  * Runs services as child processes in the foreground: every output line is prefixed with
  * the service's name, a service that exits on its own is restarted with backoff, and
