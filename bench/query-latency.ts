@@ -1,8 +1,9 @@
 /**
  * Query service latency: 200,000 funnel events for 150 mentors over a year are aggregated into
  * a database of their own, then autocannon drives GET /v1/mentors/{id}/referral-stats (a
- * random mentor per request, 90 days, daily series) on the query service process for 20 s
- * with 20 connections. Prints p50/p99 and requests/s, and the same for a yearly range.
+ * random mentor per request, 90 days, daily series) on the query service process for 20 s,
+ * with 1 connection (latency unloaded) and 20 (under load), and a yearly range with 20. Prints
+ * p50/p99 and requests/s.
  */
 import autocannon from 'autocannon';
 import { createTestEnv } from '../test/support/env.js';
@@ -41,14 +42,15 @@ try {
   const token = await mintToken({ role: 'platform_admin', sub: 'bench' }, env.config.auth.jwtSecret);
   const ids = mentors.map((m) => m.split('|')[0] as string);
   try {
-    for (const [label, query] of [
-      ['90 days, daily', 'from=2026-06-01&to=2026-08-29&granularity=day'],
-      ['a year, monthly', 'from=2026-01-01&to=2026-12-31&granularity=month'],
+    for (const [label, query, connections] of [
+      ['90 days, daily, 1 connection', 'from=2026-06-01&to=2026-08-29&granularity=day', 1],
+      ['90 days, daily, 20 connections', 'from=2026-06-01&to=2026-08-29&granularity=day', 20],
+      ['a year, monthly, 20 connections', 'from=2026-01-01&to=2026-12-31&granularity=month', 20],
     ] as const) {
       let i = 0;
       const result = await autocannon({
         url: address,
-        connections: 20,
+        connections,
         duration: Number(process.env.BENCH_SECONDS ?? 20),
         headers: { authorization: `Bearer ${token}` },
         requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/mentors/${ids[i++ % ids.length]}/referral-stats?${query}` }) }],
