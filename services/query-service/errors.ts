@@ -23,6 +23,11 @@ function parameterOf(err: FastifyError): string {
   return [path, missing].filter(Boolean).join('.') || (err.validationContext ?? 'request');
 }
 
+/** Errors of a dependency that is down or overloaded (Postgres, connection pool): worth a retry. */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const isUnavailable = (err: { code?: unknown; message?: string }) =>
+  (typeof err.code === 'string' && UNAVAILABLE.has(err.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(err.message ?? '');
+
 /** Every error leaves as {error: {code, message}}; a 5xx never carries internals. */
 export function errorHandler(err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof ApiError) {
@@ -32,6 +37,11 @@ export function errorHandler(err: FastifyError | ApiError, request: FastifyReque
   if (err.validation) {
     const name = parameterOf(err);
     void reply.status(400).send({ error: { code: 'invalid_parameter', message: `${name}: ${err.validation[0]?.message ?? 'is invalid'}` } });
+    return;
+  }
+  if (isUnavailable(err)) {
+    request.log.warn({ err }, 'a dependency is unavailable');
+    void reply.status(503).header('retry-after', '5').send({ error: { code: 'unavailable', message: 'a dependency of this service is unavailable; retry shortly' } });
     return;
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -195,6 +195,20 @@ describe('query service routes', () => {
     expect((await q.app.inject('/docs/')).statusCode).toBe(200);
   });
 
+  it('answers 503 with Retry-After while Postgres is unreachable, and readyz says which dependency', async () => {
+    const down = await startQueryApp(env, { databaseUrl: 'postgres://postgres@127.0.0.1:1/recruitment' });
+    try {
+      const res = await down.app.inject({ url: '/v1/mentors/m-a1/referral-stats', headers: { authorization: `Bearer ${admin}` } });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json()).toEqual({ error: { code: 'unavailable', message: expect.stringContaining('unavailable') } });
+      const ready = await down.app.inject('/readyz');
+      expect([ready.statusCode, ready.json()]).toEqual([503, { status: 'unavailable', down: ['postgres'] }]);
+    } finally {
+      await down.close();
+    }
+  });
+
   it('limits requests per token with 429', async () => {
     const limited = await startQueryApp(env, { rateLimitPerMinute: 3 });
     try {

@@ -5,8 +5,8 @@ import { mintToken, type TokenRole } from '../../libs/auth/tokens.js';
 import { buildApp } from '../../services/query-service/app.js';
 
 /** The query service app on the test env's database and topics, for app.inject(). */
-export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?: number } = {}) {
-  const pool = createPool(env.config, env.log, 6);
+export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?: number; databaseUrl?: string } = {}) {
+  const pool = createPool(options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config, env.log, 6);
   const redis = createRedis(env.config, env.log);
   await redis.connect();
   const producer = createEventProducer(env);
