@@ -71,7 +71,7 @@ aggregator-worker: up
 
 # Recomputes the funnel tables from the ingest facts; safe while the workers run.
 rebuild: up
-	$(TSX) services/aggregator-worker/rebuild.ts
+	node bin/recruitment.mjs rebuild
 
 bench: up
 	$(TSX) bench/run.ts

@@ -28,8 +28,16 @@ export interface RebuildResult {
  * ids covers it, and any event still to come on the topic is counted once if it is new to the
  * rebuilt tables and skipped if the rebuild already counted it.
  */
-export async function rebuildFunnels(pool: Pool, options: { defaultTimezone: string; log: Logger }): Promise<RebuildResult> {
+/** The steps of a rebuild, in order, for progress reporting. */
+export const REBUILD_STEPS = ['snapshot of the stage log', 'counted events', 'hourly table', 'daily table', 'waiting for in-flight batches', 'events logged since the snapshot', 'swap'] as const;
+
+export async function rebuildFunnels(
+  pool: Pool,
+  options: { defaultTimezone: string; log: Logger; onStep?: (done: number, step: (typeof REBUILD_STEPS)[number]) => void },
+): Promise<RebuildResult> {
   const started = Date.now();
+  let done = 0;
+  const step = () => options.onStep?.(done, REBUILD_STEPS[done++] as (typeof REBUILD_STEPS)[number]);
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -38,21 +46,26 @@ export async function rebuildFunnels(pool: Pool, options: { defaultTimezone: str
     for (const t of TABLES) await client.query(`create table ${t}_next (like ${t} including all)`);
 
     // Bulk: one snapshot of the stage log, counted into the new tables.
+    step();
     await client.query(`create temp table rebuild_source on commit drop as ${SOURCE_SQL} from referral_trackings t`);
-    const events = await fill(client, 'rebuild_source', options.defaultTimezone);
+    const events = await fill(client, 'rebuild_source', options.defaultTimezone, step);
     const built = await rowCounts(client);
     options.log.info({ events, ...built }, 'rebuild: new funnel tables filled; swapping them in');
 
     // Swap: no aggregator batch runs from here to commit.
+    step();
     await client.query(`select pg_advisory_xact_lock(${FUNNEL_LOCK_KEY})`);
+    step();
     await client.query(
       `create temp table rebuild_late on commit drop as ${SOURCE_SQL}
          from referral_trackings t where not exists (select from funnel_counted_events_next n where n.event_id = t.event_id)`,
     );
     const lateEvents = await fill(client, 'rebuild_late', options.defaultTimezone);
     const final = await rowCounts(client);
+    step();
     await swapIn(client);
     await client.query('commit');
+    options.onStep?.(REBUILD_STEPS.length, 'swap');
     const result = { events: events + lateEvents, lateEvents, hourlyRows: final.hourly, dailyRows: final.daily, seconds: (Date.now() - started) / 1000 };
     options.log.info(result, 'rebuild: funnel tables replaced');
     return result;
@@ -76,14 +89,17 @@ const ADD = `clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_click
   activations = f.activations + excluded.activations`;
 
 /** Counts the events of a source relation into the _next tables; returns how many there were. */
-async function fill(client: PoolClient, source: string, defaultTimezone: string): Promise<number> {
+async function fill(client: PoolClient, source: string, defaultTimezone: string, step: () => void = () => undefined): Promise<number> {
+  step();
   const { rowCount } = await client.query(`insert into funnel_counted_events_next (event_id) select event_id from ${source} on conflict do nothing`);
+  step();
   await client.query(
     `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
      select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUMS}
        from ${source} group by 1, 2, 3, 4
      on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD}`,
   );
+  step();
   await client.query(
     `insert into funnel_daily_next as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
      select src.mentor_id, (src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${SUMS}

@@ -15,7 +15,7 @@ import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.
 import { INPUT_TOPICS, TOPICS, topicNames, type TopicKey } from '../../libs/events/topics.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { createProgress } from '../../libs/runtime/progress.js';
-import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { REBUILD_STEPS, rebuildFunnels } from '../../libs/funnel/rebuild.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
 import { mintToken, TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
@@ -149,9 +149,18 @@ program
   .description('recompute the funnel tables from the ingest facts and swap them in atomically (safe while the workers run)')
   .action(async () => {
     const pool = createPool(config, log, 2);
+    const progress = createProgress('rebuild (steps)', REBUILD_STEPS.length);
     try {
-      process.stderr.write('rebuilding the funnel tables…\n');
-      out(JSON.stringify(await rebuildFunnels(pool, { defaultTimezone: config.defaultTimezone, log })));
+      const result = await rebuildFunnels(pool, {
+        defaultTimezone: config.defaultTimezone,
+        log,
+        onStep: (done, step) => {
+          progress.update(done);
+          if (!process.stderr.isTTY && done < REBUILD_STEPS.length) process.stderr.write(`rebuild: ${step}…\n`);
+        },
+      });
+      progress.stop();
+      out(JSON.stringify(result));
     } finally {
       await pool.end();
     }
