@@ -76,7 +76,9 @@ export async function buildApp(deps: QueryServiceDeps) {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
 
-  await app.register(helmet, { global: true });
+  // No upgrade-insecure-requests: the docs page must load its scripts over plain http on a
+  // local machine; behind TLS the browser is on https already.
+  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   await app.register(rateLimit, {
     global: true,
     max: deps.rateLimitPerMinute ?? 1200,
@@ -101,7 +103,7 @@ export async function buildApp(deps: QueryServiceDeps) {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '') });
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

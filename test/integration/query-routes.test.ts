@@ -192,7 +192,11 @@ describe('query service routes', () => {
       '/v1/mentors/{mentorId}/annual-summary', '/v1/mentors/{mentorId}/recruits', '/v1/mentors/{mentorId}/referral-stats',
       '/v1/orgs/{orgId}/recruitment-summary', '/v1/orgs/{orgId}/referrals', '/v1/platform/growth',
     ]);
-    expect((await q.app.inject('/docs/')).statusCode).toBe(200);
+    const docs = await q.app.inject('/docs/');
+    expect(docs.statusCode).toBe(200);
+    // The viewer works over plain http on a local machine: no upgrade of its script requests.
+    expect(docs.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
+    for (const script of docs.body.match(/src="\.\/static\/[^"]+\.js"/g) ?? []) expect((await q.app.inject(`/docs/${script.slice(7, -1)}`)).statusCode).toBe(200);
   });
 
   it('answers 503 with Retry-After while Postgres is unreachable, and readyz says which dependency', async () => {
