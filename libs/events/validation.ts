@@ -13,3 +13,24 @@ export function check(fields: Record<string, string | null | undefined>, times: 
   }
   return null;
 }
+
+/**
+ * The path of the first string anywhere in a record that holds a NUL character, or null.
+ * Postgres text cannot store NUL, so such a record could never be written: it is invalid input
+ * for the dead-letter topic, never a batch that fails forever.
+ */
+export function nulField(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulField(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nulField(v, path ? `${path}.${k}` : k);
+      if (found) return found;
+    }
+  }
+  return null;
+}

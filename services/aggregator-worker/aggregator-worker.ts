@@ -5,7 +5,7 @@ import type { Logger } from '../../libs/log/logger.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
 import { PoisonRecordError, type EventCodec } from '../../libs/events/codec.js';
 import type { TopicNames } from '../../libs/events/topics.js';
-import { check } from '../../libs/events/validation.js';
+import { check, nulField } from '../../libs/events/validation.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
@@ -30,6 +30,7 @@ interface Decoded {
 }
 
 const validate = (e: ReferralEventRecorded): string | null =>
+  (nulField(e) ? `${nulField(e)} contains a NUL character` : null) ??
   check({ eventId: e.eventId, orgId: e.orgId, mentorId: e.mentorId, linkId: e.linkId, campaignId: e.campaignId }, { occurredAt: e.occurredAt });
 
 /**

@@ -8,6 +8,7 @@ import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
+import { nulField } from '../../libs/events/validation.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { markPublished, unpublishedTrackings } from './facts/trackings.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
@@ -61,7 +62,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     for (const message of messages) {
       try {
         const record = await codec.decode(topic, message.value);
-        const problem = handler.validate(record);
+        const nul = nulField(record);
+        const problem = nul ? `${nul} contains a NUL character` : handler.validate(record);
         if (problem) dead.push({ message, error: new InvalidEventError(problem) });
         else valid.push({ record, eventId: handler.eventId(record) });
       } catch (err) {

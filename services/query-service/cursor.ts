@@ -17,7 +17,7 @@ export function decodeCursor(cursor: string | undefined): RecruitCursor | null {
   if (cursor === undefined) return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !Number.isNaN(Date.parse(value[0])) && /^\d{4}-\d{2}-\d{2}T/.test(value[0])) {
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !value[1].includes('\u0000') && !Number.isNaN(Date.parse(value[0])) && /^\d{4}-\d{2}-\d{2}T/.test(value[0])) {
       return { registeredAt: value[0], referralId: value[1] };
     }
   } catch {

@@ -6,7 +6,9 @@ import { Type, type Static } from 'typebox';
  * the service), and the OpenAPI document is generated from them.
  */
 
-const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, description });
+/** Ids and free text never hold NUL (Postgres text cannot), so such a value is a 400, not a 500. */
+const NO_NUL = '^[^\\u0000]*$';
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL, description });
 const Day = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: ['2026-03-29'] });
 const Instant = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
@@ -176,7 +178,7 @@ export const Query = {
   annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })) }, { additionalProperties: false }),
 };
 
-const OptionalString = (maxLength = 256) => Type.Optional(Type.Union([Type.String({ maxLength }), Type.Null()]));
+const OptionalString = (maxLength = 256) => Type.Optional(Type.Union([Type.String({ maxLength, pattern: NO_NUL }), Type.Null()]));
 const EventTime = Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0 })], { description: 'ISO 8601 instant or epoch milliseconds' });
 
 /** Webhook bodies: the Avro records of SPEC §3 as JSON (optional fields may be absent or null). */

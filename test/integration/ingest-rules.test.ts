@@ -198,16 +198,21 @@ describe('ingest worker rules, through the real broker', () => {
       { key: 'poison', value: Buffer.from('definitely not avro') },
       { key: 'poison', value: await env.codec.encode('inviteClicks', click('poison', T0, {}, 'clk_poison_good')) },
       { key: 'poison', value: await env.codec.encode('inviteClicks', click('poison', T0, {}, ' ')) },
+      // Postgres cannot store NUL: a record holding one must not fail its batch forever.
+      { key: 'poison', value: await env.codec.encode('inviteClicks', click('poison', T0, { deviceId: 'dev\u0000ice' }, 'clk_poison_nul')) },
+      { key: 'poison', value: await env.codec.encode('inviteClicks', click('poison', T0 + 1000, {}, 'clk_poison_after')) },
     ]);
     await settle();
-    expect(await stages('poison')).toEqual({ CLICKED: 1 });
-    const dead = await readTopic(env.kafka, env.topics.deadLetters, 2);
+    expect(await stages('poison')).toEqual({ CLICKED: 2 });
+    const dead = await readTopic(env.kafka, env.topics.deadLetters, 3);
     const headers = dead.map((m) => Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, v?.toString()])));
     expect(headers.map((h) => [h['dlq.source.topic'], h['dlq.error.class']])).toEqual([
       [env.topics.inviteClicks, 'PoisonRecordError'],
       [env.topics.inviteClicks, 'InvalidEventError'],
+      [env.topics.inviteClicks, 'InvalidEventError'],
     ]);
     expect(headers[1]?.['dlq.error.message']).toBe('eventId is empty');
+    expect(headers[2]?.['dlq.error.message']).toBe('visitor.deviceId contains a NUL character');
     expect(dead[0]?.value?.toString()).toBe('definitely not avro');
     expect(headers.every((h) => h['dlq.source.partition'] !== undefined && h['dlq.source.offset'] !== undefined)).toBe(true);
   });

@@ -14,7 +14,7 @@ let env: TestEnv;
 let q: QueryApp;
 
 const KNOWN = ['m-a1', 'm-a2', 'm-a3', 'm-b1', 'coord-a', 'coord-b', 'org-a', 'org-b', 'u-a1', 'u-a4', 'u-b1', 'admin-a', 'root'];
-const id = fc.oneof({ arbitrary: fc.constantFrom(...KNOWN), weight: 6 }, fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }), fc.constantFrom('..', '%', ' ', 'a/b', "'; drop table referrals; --", 'x'.repeat(200)));
+const id = fc.oneof({ arbitrary: fc.constantFrom(...KNOWN), weight: 6 }, fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }), fc.constantFrom('..', '%', ' ', 'a/b', 'nul\u0000id', '\u0000', "'; drop table referrals; --", 'x'.repeat(200)));
 const day = fc.oneof(
   fc.date({ min: new Date('1990-01-01'), max: new Date('2100-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
   fc.constantFrom('2026-03-01', '2026-03-31', '2026-02-29', '2026-13-01', '2026-3-1', ''),

@@ -168,6 +168,10 @@ describe('query service routes', () => {
       ['/v1/mentors/m-a1/recruits?stage=LOST', /^stage/],
       ['/v1/coordinators/coord-a/mentor-performance?sort=clicks', /^sort/],
       ['/v1/mentors/m-a1/annual-summary?year=1999', /^year/],
+      ['/v1/mentors/m%00a1/referral-stats', /^mentorId/],
+      ['/v1/orgs/org-a/referrals?mentorId=m%00', /^mentorId/],
+      ['/v1/conversions/%00', /^userId/],
+      [`/v1/mentors/m-a1/recruits?cursor=${Buffer.from('["2026-03-10T10:05:00.000Z","r\u0000"]').toString('base64url')}`, /^cursor/],
     ];
     for (const [url, message] of cases) {
       const res = await get(url);
