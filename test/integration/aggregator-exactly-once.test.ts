@@ -80,7 +80,7 @@ describe('aggregator worker, exactly once', () => {
       });
     const first = spawnWorker();
     try {
-      await eventually(async () => ((await positionsSum(db)) > 0 ? true : undefined), 90_000, 'the worker to be mid-stream');
+      await eventually(async () => ((await positionsSum(db)) > 0 ? true : undefined), 90_000, 'the worker to be mid-stream', 20);
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
       expect(await positionsSum(db)).toBeLessThan(total); // it really died mid-stream
