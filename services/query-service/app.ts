@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -15,6 +16,7 @@ import type { EventProducer } from '../../libs/kafka/event-producer.js';
 import { authorize, createTokenVerifier, type Caller, type Grant, type Resource } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { registerRoutes } from './routes.js';
+import { within } from '../../libs/runtime/within.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -38,7 +40,7 @@ export interface QueryServiceDeps {
   rateLimitPerMinute?: number;
 }
 
-export type App = FastifyInstance<never, never, never, never, TypeBoxTypeProvider>;
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
 
 /**
  * The query service as a Fastify app, not listening: main.ts listens, tests inject.
@@ -127,11 +129,7 @@ export async function buildApp(deps: QueryServiceDeps) {
   const hidden = { schema: { hide: true } };
   app.get('/healthz', hidden, async () => ({ status: 'ok' }));
   app.get('/readyz', hidden, async (_request, reply) => {
-    const checks = await Promise.allSettled([
-      pool.query('select 1'),
-      redis.ping(),
-      Promise.race([deps.kafkaAdmin.describeCluster(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]),
-    ]);
+    const checks = await Promise.allSettled([within(2000, pool.query('select 1')), within(2000, redis.ping()), within(2000, deps.kafkaAdmin.describeCluster())]);
     const names = ['postgres', 'redis', 'kafka'];
     const down = names.filter((_, i) => checks[i]?.status === 'rejected');
     return down.length ? reply.status(503).send({ status: 'unavailable', down }) : { status: 'ready' };
@@ -139,9 +137,8 @@ export async function buildApp(deps: QueryServiceDeps) {
   app.get('/metrics', hidden, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/openapi.json', hidden, async () => app.swagger());
 
-  registerRoutes(app as unknown as App, deps);
+  registerRoutes(app, deps);
   await app.ready();
   return app;
 }
 
-export { ApiError };

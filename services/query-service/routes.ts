@@ -5,6 +5,7 @@ import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './app.js';
 import type { Grant } from './auth.js';
 import { ApiError, badParameter } from './errors.js';
+import { TimeoutError, within } from '../../libs/runtime/within.js';
 import * as q from './queries.js';
 import {
   Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformanceSummary, MentorReferralStats, OrgRecruitProfile,
@@ -77,11 +78,11 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
     return ms;
   };
   async function publish(send: () => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([send(), new Promise((_, reject) => (timer = setTimeout(() => reject(new ApiError(503, 'unavailable', 'the event broker did not acknowledge in time; retry with the same eventId')), PUBLISH_TIMEOUT_MS)))]);
-    } finally {
-      clearTimeout(timer);
+      await within(PUBLISH_TIMEOUT_MS, send());
+    } catch (err) {
+      if (err instanceof TimeoutError) throw new ApiError(503, 'unavailable', 'the event broker did not acknowledge in time; retry with the same eventId');
+      throw err;
     }
   }
 
