@@ -8,7 +8,7 @@ import { Type, type Static } from 'typebox';
 
 /** Ids and free text never hold NUL (Postgres text cannot), so such a value is a 400, not a 500. */
 const NO_NUL = '^[^\\u0000]*$';
-const Id = (description: string) => Type.String({ minLength: 1, maxLength: 128, pattern: NO_NUL, description });
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL, description });
 const Day = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: ['2026-03-29'] });
 const Instant = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);

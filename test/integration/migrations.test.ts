@@ -28,6 +28,10 @@ describe('migrations', () => {
 
       await db.migrate.latest();
       expect(await tables(db)).toEqual(created);
+
+      // An organization's timezone must be one Postgres knows.
+      await db.raw("insert into org_settings (org_id, timezone) values ('o1', 'Asia/Kolkata')");
+      await expect(db.raw("insert into org_settings (org_id, timezone) values ('o2', 'Mars/Olympus_Mons')")).rejects.toThrow(/time zone/);
     } finally {
       await db.destroy();
     }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as m0001 from './0001_ingest_facts.js';
 import * as m0002 from './0002_funnel_tables.js';
+import * as m0003 from './0003_org_timezone_check.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -9,6 +10,7 @@ import * as m0002 from './0002_funnel_tables.js';
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_ingest_facts': m0001,
   '0002_funnel_tables': m0002,
+  '0003_org_timezone_check': m0003,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
