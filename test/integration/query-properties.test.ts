@@ -13,7 +13,7 @@ import { TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
 let env: TestEnv;
 let q: QueryApp;
 
-const KNOWN = ['m-a1', 'm-a2', 'm-a3', 'm-b1', 'coord-a', 'coord-b', 'org-a', 'org-b', 'u-a1', 'u-a4', 'u-b1', 'admin-a', 'root'];
+const KNOWN = ['m-a1', 'm-a2', 'm-a3', 'm-b1', 'coord-a', 'coord-b', 'org-a', 'org-b', 'u-a1', 'u-a4', 'u-b1', 'admin-a', 'root', 'constructor', '__proto__'];
 const id = fc.oneof({ arbitrary: fc.constantFrom(...KNOWN), weight: 6 }, fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }), fc.constantFrom('..', '%', ' ', 'a/b', 'nul\u0000id', '\u0000', "'; drop table referrals; --", 'x'.repeat(200)));
 const day = fc.oneof(
   fc.date({ min: new Date('1990-01-01'), max: new Date('2100-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
@@ -29,8 +29,8 @@ const FIXTURE_CALLERS = [
 ] as const;
 const randomCaller = fc.record({
   role: fc.constantFrom(...TOKEN_ROLES),
-  sub: fc.oneof(fc.constantFrom(...KNOWN), fc.string({ minLength: 1, maxLength: 20 })),
-  org: fc.oneof(fc.constantFrom('org-a', 'org-b', null), fc.string({ minLength: 1, maxLength: 10 })),
+  sub: fc.oneof(fc.constantFrom(...KNOWN, 'constructor', '__proto__'), fc.string({ minLength: 1, maxLength: 20 })),
+  org: fc.oneof(fc.constantFrom('org-a', 'org-b', null, 'constructor', '__proto__', 'toString'), fc.string({ minLength: 1, maxLength: 10 })),
 });
 const caller = fc.oneof({ arbitrary: fc.constantFrom(...FIXTURE_CALLERS).map((c) => ({ ...c }) as { role: TokenRole; sub: string; org: string | null }), weight: 3 }, { arbitrary: randomCaller, weight: 1 });
 const from = fc.constantFrom('2026-03-01', '2026-03-10', '2025-12-31');
@@ -62,14 +62,16 @@ const request = fc.nat(ROUTES.length - 1).chain((i) => {
 /** What a caller may see, from the fixture's description alone. */
 function visibleTo(c: { role: TokenRole; sub: string; org: string | null }): { orgs: Set<string>; mentors: Set<string>; users: Set<string> } | 'everything' {
   if (c.role === 'platform_admin') return 'everything';
+  // Own properties only: a random org or sub may well be "constructor" or "__proto__".
+  const own = <T>(table: Record<string, T>, key: string | null): T | undefined => (key !== null && Object.hasOwn(table, key) ? table[key] : undefined);
   let mentors: string[] = [];
-  if (c.role === 'org_admin') mentors = FIXTURE.mentorsOf[c.org ?? ''] ?? [];
+  if (c.role === 'org_admin') mentors = own(FIXTURE.mentorsOf, c.org) ?? [];
   if (c.role === 'mentor') mentors = [c.sub];
   if (c.role === 'coordinator') {
-    const scope = FIXTURE.scopes[c.sub];
+    const scope = own(FIXTURE.scopes, c.sub);
     mentors = scope && scope.org === c.org ? scope.mentors : [];
   }
-  return { orgs: new Set(c.org ? [c.org] : []), mentors: new Set(mentors), users: new Set(mentors.flatMap((m) => FIXTURE.recruitsOf[m] ?? [])) };
+  return { orgs: new Set(c.org ? [c.org] : []), mentors: new Set(mentors), users: new Set(mentors.flatMap((m) => own(FIXTURE.recruitsOf, m) ?? [])) };
 }
 
 /** Every value under the keys mentorId, orgId and userId anywhere in a JSON answer. */
@@ -117,7 +119,7 @@ describe('query service under random input', () => {
         for (const o of ids.orgId) expect([url, c, o, visible.orgs.has(o)]).toEqual([url, c, o, true]);
         for (const u of ids.userId) expect([url, c, u, visible.users.has(u)]).toEqual([url, c, u, true]);
       }),
-      { numRuns: 600, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      { numRuns: Number(process.env.FC_RUNS ?? 600), seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
     );
     expect(answered).toBeGreaterThan(100);
   });
