@@ -39,6 +39,7 @@ describe('loadConfig', () => {
     ['KAFKA_BROKERS', 'no-port'],
     ['DATABASE_URL', 'mysql://x'],
     ['LOG_LEVEL', 'loud'],
+    ['KAFKA_SESSION_TIMEOUT_MS', '1000'],
   ])('a bad %s stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));

@@ -30,6 +30,8 @@ const schema = z.object({
     .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
     .refine((brokers) => brokers.length > 0 && brokers.every((b) => /^[^:\s]+:\d+$/.test(b)), 'must be host:port[,host:port…]'),
   KAFKA_CLIENT_ID: z.string().min(1).default('recruitment-tracking'),
+  /** How long the broker waits for a silent group member before handing its partitions on. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Prepended to every topic name; lets tests and parallel environments share one broker. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may only contain letters, digits, . _ -').default(''),
   SCHEMA_REGISTRY_URL: url(['http:', 'https:']).default('http://localhost:8081/apis/ccompat/v7'),
@@ -46,7 +48,7 @@ const schema = z.object({
 
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number };
   schemaRegistryUrl: string;
   databaseUrl: string;
   redisUrl: string;
@@ -84,7 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     nodeEnv: e.NODE_ENV,
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX },
+    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS },
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -24,6 +24,8 @@ export interface BatchConsumerOptions {
    */
   handle(batch: Batch): Promise<void>;
   partitionsConsumedConcurrently?: number;
+  /** Session timeout of the group member (default 30 s). */
+  sessionTimeoutMs?: number;
   onBatchDone?(info: { topic: string; partition: number; size: number; seconds: number; lag: number }): void;
   /**
    * Runs after every group join, before any batch of the new assignment is handled (batches
@@ -42,11 +44,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export function createBatchConsumer(options: BatchConsumerOptions) {
   const { kafka, groupId, topics, log } = options;
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId,
-    sessionTimeout: 30_000,
+    sessionTimeout,
     rebalanceTimeout: 60_000,
-    heartbeatInterval: 3_000,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     maxBytesPerPartition: 2 * 1024 * 1024,
     maxWaitTimeInMs: 250,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },

@@ -135,6 +135,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   const consumer = createBatchConsumer({
     kafka,
     groupId,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     topics: [topic],
     log,
     handle,

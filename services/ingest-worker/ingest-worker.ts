@@ -175,6 +175,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   const consumer = createBatchConsumer({
     kafka,
     groupId,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
     handle,

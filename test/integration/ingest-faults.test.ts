@@ -74,7 +74,7 @@ describe('ingest worker under faults', () => {
     const { url, db } = await env.database('kill');
     const spawnWorker = (): ChildProcess =>
       spawn(process.execPath, ['--import', 'tsx', 'services/ingest-worker/main.ts'], {
-        env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+        env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test', KAFKA_SESSION_TIMEOUT_MS: '8000' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     const first = spawnWorker();
