@@ -3,12 +3,13 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
-import { PoisonRecordError, type EventCodec } from '../../libs/events/codec.js';
+import type { EventCodec } from '../../libs/events/codec.js';
 import type { TopicNames } from '../../libs/events/topics.js';
-import { check, nulField } from '../../libs/events/validation.js';
+import { check } from '../../libs/events/validation.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
-import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
+import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
+import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { FUNNEL_LOCK_KEY, applyIncrements, claimEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
 import { sumIncrements } from '../../libs/funnel/increments.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
@@ -24,13 +25,7 @@ export interface AggregatorWorkerDeps {
   metrics?: AggregatorMetrics;
 }
 
-interface Decoded {
-  offset: bigint;
-  event: ReferralEventRecorded;
-}
-
 const validate = (e: ReferralEventRecorded): string | null =>
-  (nulField(e) ? `${nulField(e)} contains a NUL character` : null) ??
   check({ eventId: e.eventId, orgId: e.orgId, mentorId: e.mentorId, linkId: e.linkId, campaignId: e.campaignId }, { occurredAt: e.occurredAt });
 
 /**
@@ -62,26 +57,11 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     log.info({ positions: Object.fromEntries(partitions.map((p) => [p, (positions.get(p) ?? 0n).toString()])) }, 'resuming from stored positions');
   }
 
-  async function decodeAll(batch: Batch): Promise<{ valid: Decoded[]; dead: DeadLetter[] }> {
-    const valid: Decoded[] = [];
-    const dead: DeadLetter[] = [];
-    for (const message of batch.messages) {
-      try {
-        const event = await codec.decode('referralEvents', message.value);
-        const problem = validate(event);
-        if (problem) dead.push({ message, error: new InvalidEventError(problem) });
-        else valid.push({ offset: BigInt(message.offset), event });
-      } catch (err) {
-        if (err instanceof PoisonRecordError) dead.push({ message, error: err });
-        else throw err; // registry unreachable: transient, the whole batch is retried
-      }
-    }
-    return { valid, dead };
-  }
-
   async function handle(batch: Batch): Promise<void> {
     const end = metrics.batchSeconds.startTimer();
-    const { valid, dead } = await decodeAll(batch);
+    const decoded = await decodeBatch(codec, 'referralEvents', batch.messages, validate);
+    const valid = decoded.valid.map(({ message, record }) => ({ offset: BigInt(message.offset), event: record }));
+    const { dead } = decoded;
     const lastOffset = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
     const client = await pool.connect();
     try {

@@ -3,12 +3,12 @@ import type { Redis } from 'ioredis';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
-import { PoisonRecordError, type EventCodec, type RecordOf } from '../../libs/events/codec.js';
+import type { EventCodec, RecordOf } from '../../libs/events/codec.js';
 import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
-import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
-import { nulField } from '../../libs/events/validation.js';
+import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
+import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { markPublished, unpublishedTrackings } from './facts/trackings.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
@@ -57,21 +57,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
 
   async function decodeAll<T extends InputTopic>(topic: T, messages: KafkaMessage[]) {
     const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
-    const valid: { record: RecordOf<T>; eventId: string | null }[] = [];
-    const dead: DeadLetter[] = [];
-    for (const message of messages) {
-      try {
-        const record = await codec.decode(topic, message.value);
-        const nul = nulField(record);
-        const problem = nul ? `${nul} contains a NUL character` : handler.validate(record);
-        if (problem) dead.push({ message, error: new InvalidEventError(problem) });
-        else valid.push({ record, eventId: handler.eventId(record) });
-      } catch (err) {
-        if (err instanceof PoisonRecordError) dead.push({ message, error: err });
-        else throw err; // registry unreachable: transient, the whole batch is retried
-      }
-    }
-    return { handler, valid, dead };
+    const { valid, dead } = await decodeBatch(codec, topic, messages, (record) => handler.validate(record));
+    return { handler, valid: valid.map(({ record }) => ({ record, eventId: handler.eventId(record) })), dead };
   }
 
   /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the batch. */
