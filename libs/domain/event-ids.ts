@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-
-export type FunnelStage = 'CLICKED' | 'INSTALLED' | 'REGISTERED' | 'ACTIVATED';
+import type { FunnelStage } from '../events/types.generated.js';
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
 

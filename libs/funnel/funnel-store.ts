@@ -1,7 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Queryable } from '../db/queryable.js';
 import type { Increment } from './increments.js';
-
-export type Queryable = Pick<Pool | PoolClient, 'query'>;
 
 /**
  * Batch transactions of the aggregator take this lock shared (they run side by side); a

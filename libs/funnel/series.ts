@@ -1,4 +1,4 @@
-import type { Queryable } from './funnel-store.js';
+import type { Queryable } from '../db/queryable.js';
 import { FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from './increments.js';
 import { periodStarts, type Granularity } from './periods.js';
 

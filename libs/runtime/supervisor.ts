@@ -57,7 +57,6 @@ export function superviseServices(specs: ServiceSpec[], options: { out?: NodeJS.
   specs.forEach((spec, i) => start(spec, i));
 
   return {
-    pids: () => [...children.values()].map((c) => c.pid),
     /** Sends SIGTERM to every service and resolves when all have exited. */
     async stop(): Promise<void> {
       if (!stopping) {
@@ -67,7 +66,5 @@ export function superviseServices(specs: ServiceSpec[], options: { out?: NodeJS.
       }
       await allExited;
     },
-    /** Resolves when every service has exited after stop(). */
-    exited: allExited,
   };
 }

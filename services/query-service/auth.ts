@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { Queryable } from '../../libs/funnel/funnel-store.js';
+import type { Queryable } from '../../libs/db/queryable.js';
 import { ApiError } from './errors.js';
+import { TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
 
-export const ROLES = ['mentor', 'coordinator', 'org_admin', 'platform_admin', 'service'] as const;
-export type Role = (typeof ROLES)[number];
+export type Role = TokenRole;
 
 /** Who is calling, from a verified token. */
 export interface Caller {
@@ -33,7 +33,7 @@ export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string |
     }
     const { sub, org, role } = payload as JWTPayload & { org?: unknown; role?: unknown };
     if (typeof sub !== 'string' || sub === '') throw new ApiError(401, 'unauthorized', 'token has no sub claim');
-    if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new ApiError(401, 'unauthorized', 'token has no valid role claim');
+    if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) throw new ApiError(401, 'unauthorized', 'token has no valid role claim');
     if (role !== 'platform_admin' && role !== 'service' && (typeof org !== 'string' || org === '')) throw new ApiError(401, 'unauthorized', 'token has no org claim');
     return { sub, org: typeof org === 'string' && org !== '' ? org : null, role: role as Role };
   };

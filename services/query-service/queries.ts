@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Queryable } from '../../libs/funnel/funnel-store.js';
+import type { Queryable } from '../../libs/db/queryable.js';
 import { FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from '../../libs/funnel/increments.js';
 import { conversionOf } from '../../libs/funnel/conversion.js';
 import { funnelSeries, type SeriesPoint } from '../../libs/funnel/series.js';

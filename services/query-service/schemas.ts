@@ -13,7 +13,6 @@ const Day = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{
 const Instant = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
 
-export const STAGES = ['CLICKED', 'INSTALLED', 'REGISTERED', 'ACTIVATED'] as const;
 export const Stage = Type.Union([Type.Literal('CLICKED'), Type.Literal('INSTALLED'), Type.Literal('REGISTERED'), Type.Literal('ACTIVATED')]);
 export const Granularity = Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month'), Type.Literal('year')], { default: 'day' });
 
@@ -216,8 +215,6 @@ export const Bodies = {
   ),
 };
 
-export type FunnelTotalsT = Static<typeof FunnelTotals>;
-export type ConversionT = Static<typeof Conversion>;
 export type RecruitProfileT = Static<typeof RecruitProfile>;
 export type OrgRecruitProfileT = Static<typeof OrgRecruitProfile>;
 export type MentorPerformanceSummaryT = Static<typeof MentorPerformanceSummary>;

@@ -1,8 +1,5 @@
-import type { Pool } from 'pg';
+import type { Queryable } from '../../../libs/db/queryable.js';
 import type { Tx, Tracking } from './tx.js';
-
-/** Outbox bookkeeping runs outside the batch transaction, on the pool or a client. */
-type Queryable = Pool | Tx;
 
 /**
  * Appends funnel events to the stage log / outbox. A row whose deterministic id is already

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { FunnelStage } from '../../../libs/domain/event-ids.js';
+import type { FunnelStage } from '../../../libs/events/types.generated.js';
 
 /** A client inside the batch transaction. */
 export type Tx = PoolClient;
