@@ -7,6 +7,11 @@ import type { Increment } from './increments.js';
  */
 export const FUNNEL_LOCK_KEY = "hashtextextended('recruitment-tracking:funnel', 0)";
 
+/** The update of an upsert into a funnel table aliased `f`: add the new counts to the row's. */
+export const ADD_COUNTS = `clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
+  installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
+  activations = f.activations + excluded.activations`;
+
 /** Locks and returns the stored position of one partition (0 when none is stored yet). */
 export async function lockPosition(tx: Queryable, topic: string, partition: number): Promise<bigint> {
   // An upsert that changes nothing still takes the row lock: a second instance still applying a
@@ -60,10 +65,7 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
        select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id,
               sum(clicks), sum(unique_clicks), sum(installs), sum(registrations), sum(activations)
          from inc group by 1, 2, 3, 4 order by 1, 2, 3, 4
-       on conflict (mentor_id, hour, campaign_id, org_id) do update set
-         clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
-         installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
-         activations = f.activations + excluded.activations
+       on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD_COUNTS}
        returning 1
      ), daily as (
        insert into funnel_daily as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
@@ -71,10 +73,7 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
               sum(clicks), sum(unique_clicks), sum(installs), sum(registrations), sum(activations)
          from inc left join org_settings s on s.org_id = inc.org_id
         group by 1, 2, 3, 4 order by 1, 2, 3, 4
-       on conflict (mentor_id, day, campaign_id, org_id) do update set
-         clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
-         installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
-         activations = f.activations + excluded.activations
+       on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}
        returning 1
      )
      select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,

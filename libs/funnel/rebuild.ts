@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../log/logger.js';
-import { FUNNEL_LOCK_KEY } from './funnel-store.js';
+import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 
 const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_counted_events'] as const;
 
@@ -84,10 +84,6 @@ const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.s
 const SUMS = `count(*) filter (where stage = 'CLICKED'), count(*) filter (where stage = 'CLICKED' and unique_visitor),
   count(*) filter (where stage = 'INSTALLED'), count(*) filter (where stage = 'REGISTERED'), count(*) filter (where stage = 'ACTIVATED')`;
 
-const ADD = `clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
-  installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
-  activations = f.activations + excluded.activations`;
-
 /** Counts the events of a source relation into the _next tables; returns how many there were. */
 async function fill(client: PoolClient, source: string, defaultTimezone: string, step: () => void = () => undefined): Promise<number> {
   step();
@@ -97,14 +93,14 @@ async function fill(client: PoolClient, source: string, defaultTimezone: string,
     `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
      select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUMS}
        from ${source} group by 1, 2, 3, 4
-     on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD}`,
+     on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD_COUNTS}`,
   );
   step();
   await client.query(
     `insert into funnel_daily_next as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
      select src.mentor_id, (src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${SUMS}
        from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4
-     on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD}`,
+     on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}`,
     [defaultTimezone],
   );
   return rowCount ?? 0;

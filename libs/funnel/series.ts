@@ -16,18 +16,31 @@ export interface SeriesQuery {
 
 export type SeriesPoint = { periodStart: string } & FunnelTotals;
 
-interface Row {
-  period_start: string;
-  clicks: string;
-  unique_clicks: string;
-  installs: string;
-  registrations: string;
-  activations: string;
+/** The five counts summed over funnel table rows, named as SumRow reads them. */
+export const FUNNEL_SUMS = `sum(clicks)::int as clicks, sum(unique_clicks)::int as unique_clicks, sum(installs)::int as installs,
+  sum(registrations)::int as registrations, sum(activations)::int as activations`;
+
+export interface SumRow {
+  clicks: number;
+  unique_clicks: number;
+  installs: number;
+  registrations: number;
+  activations: number;
 }
 
-const toTotals = (r: Row): FunnelTotals => ({
-  clicks: Number(r.clicks), uniqueClicks: Number(r.unique_clicks), installs: Number(r.installs), registrations: Number(r.registrations), activations: Number(r.activations),
-});
+export const totalsOf = (r: SumRow | undefined): FunnelTotals =>
+  r ? { clicks: r.clicks, uniqueClicks: r.unique_clicks, installs: r.installs, registrations: r.registrations, activations: r.activations } : zeroTotals();
+
+/** One point per period start, zeros where nothing happened, and the totals over them all. */
+export function fillSeries(starts: string[], byPeriod: ReadonlyMap<string, FunnelTotals> | undefined): { totals: FunnelTotals; series: SeriesPoint[] } {
+  const totals = zeroTotals();
+  const series = starts.map((periodStart) => {
+    const t = byPeriod?.get(periodStart) ?? zeroTotals();
+    for (const k of FUNNEL_COUNTS) totals[k] += t[k];
+    return { periodStart, ...t };
+  });
+  return { totals, series };
+}
 
 /**
  * Funnel totals and a series with one point per period overlapping [from, to], empty periods
@@ -35,10 +48,8 @@ const toTotals = (r: Row): FunnelTotals => ({
  * A period's start is its calendar start (a Monday, the 1st), even when `from` cuts into it.
  */
 export async function funnelSeries(db: Queryable, q: SeriesQuery): Promise<{ totals: FunnelTotals; series: SeriesPoint[] }> {
-  const { rows } = await db.query<Row>(
-    `select date_trunc($1, day::timestamp)::date::text as period_start,
-            sum(clicks) as clicks, sum(unique_clicks) as unique_clicks, sum(installs) as installs,
-            sum(registrations) as registrations, sum(activations) as activations
+  const { rows } = await db.query<SumRow & { period_start: string }>(
+    `select date_trunc($1, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
        from funnel_daily
       where day between $2::date and $3::date
         and ($4::text is null or org_id = $4)
@@ -47,12 +58,5 @@ export async function funnelSeries(db: Queryable, q: SeriesQuery): Promise<{ tot
       group by 1`,
     [q.granularity, q.from, q.to, q.orgId ?? null, q.mentorIds ?? null, q.campaignId ?? null],
   );
-  const byPeriod = new Map(rows.map((r) => [r.period_start, toTotals(r)]));
-  const totals = zeroTotals();
-  const series = periodStarts(q.from, q.to, q.granularity).map((periodStart) => {
-    const t = byPeriod.get(periodStart) ?? zeroTotals();
-    for (const k of FUNNEL_COUNTS) totals[k] += t[k];
-    return { periodStart, ...t };
-  });
-  return { totals, series };
+  return fillSeries(periodStarts(q.from, q.to, q.granularity), new Map(rows.map((r) => [r.period_start, totalsOf(r)])));
 }

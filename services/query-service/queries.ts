@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import type { Queryable } from '../../libs/db/queryable.js';
-import { FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from '../../libs/funnel/increments.js';
+import { zeroTotals, type FunnelTotals } from '../../libs/funnel/increments.js';
 import { conversionOf } from '../../libs/funnel/conversion.js';
-import { funnelSeries, type SeriesPoint } from '../../libs/funnel/series.js';
+import { FUNNEL_SUMS, fillSeries, funnelSeries, totalsOf, type SumRow } from '../../libs/funnel/series.js';
 import { periodStarts, type Granularity } from '../../libs/funnel/periods.js';
 import type { Grant, Visibility } from './auth.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -16,18 +16,6 @@ import type { MentorPerformanceSummaryT, OrgRecruitProfileT, RecruitProfileT } f
  */
 
 type Stage = RecruitProfileT['stage'];
-const SUMS = `sum(clicks)::int as clicks, sum(unique_clicks)::int as unique_clicks, sum(installs)::int as installs,
-  sum(registrations)::int as registrations, sum(activations)::int as activations`;
-
-interface SumRow {
-  clicks: number;
-  unique_clicks: number;
-  installs: number;
-  registrations: number;
-  activations: number;
-}
-const totalsOf = (r: SumRow | undefined): FunnelTotals =>
-  r ? { clicks: r.clicks, uniqueClicks: r.unique_clicks, installs: r.installs, registrations: r.registrations, activations: r.activations } : zeroTotals();
 
 export async function mentorStats(db: Queryable, grant: Grant, mentorId: string, q: { from?: string; to?: string; granularity: Granularity; campaignId?: string }) {
   const timezone = grant.timezone as string;
@@ -96,7 +84,7 @@ export async function orgReferrals(db: Queryable, grant: Grant, orgId: string, q
 /** Totals per mentor over a range, for the given mentors or (null) every mentor of the org. */
 async function totalsByMentor(db: Queryable, orgId: string, mentorIds: string[] | null, from: string, to: string): Promise<Map<string, FunnelTotals>> {
   const { rows } = await db.query<SumRow & { mentor_id: string }>(
-    `select mentor_id, ${SUMS} from funnel_daily
+    `select mentor_id, ${FUNNEL_SUMS} from funnel_daily
       where org_id = $1 and ($2::text[] is null or mentor_id = any($2)) and day between $3::date and $4::date
       group by mentor_id`,
     [orgId, mentorIds, from, to],
@@ -126,7 +114,7 @@ export async function orgSummary(db: Queryable, grant: Grant, orgId: string, q: 
   const { totals, series } = await funnelSeries(db, { orgId, ...range, granularity: q.granularity });
   const topMentors = rank(await totalsByMentor(db, orgId, null, range.from, range.to), 'registrations').slice(0, 10);
   const { rows } = await db.query<SumRow & { campaign_id: string | null }>(
-    `select campaign_id, ${SUMS} from funnel_daily where org_id = $1 and day between $2::date and $3::date
+    `select campaign_id, ${FUNNEL_SUMS} from funnel_daily where org_id = $1 and day between $2::date and $3::date
       group by campaign_id order by sum(registrations) desc, campaign_id nulls last`,
     [orgId, range.from, range.to],
   );
@@ -180,7 +168,7 @@ export async function platformGrowth(db: Queryable, q: { from?: string; to?: str
     [range.from, range.to],
   );
   const { rows } = await db.query<SumRow & { org_id: string; period_start: string }>(
-    `select org_id, date_trunc($3, day::timestamp)::date::text as period_start, ${SUMS}
+    `select org_id, date_trunc($3, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
        from funnel_daily where day between $1::date and $2::date group by 1, 2`,
     [range.from, range.to, q.granularity],
   );
@@ -191,12 +179,7 @@ export async function platformGrowth(db: Queryable, q: { from?: string; to?: str
   }
   const starts = periodStarts(range.from, range.to, q.granularity);
   const organizations = orgs.map((o) => {
-    const totals = zeroTotals();
-    const series: SeriesPoint[] = starts.map((periodStart) => {
-      const t = byOrg.get(o.org_id)?.get(periodStart) ?? zeroTotals();
-      for (const k of FUNNEL_COUNTS) totals[k] += t[k];
-      return { periodStart, ...t };
-    });
+    const { totals, series } = fillSeries(starts, byOrg.get(o.org_id));
     return { orgId: o.org_id, timezone: o.timezone ?? defaultTimezone, totals, conversion: conversionOf(totals), series };
   });
   return { ...range, organizations };
