@@ -81,7 +81,13 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
     return { caller, visibility: { kind: 'mentors', orgId: caller.org ?? '', mentorIds: [] }, orgId: null, timezone: null, mentorIds: [] };
   }
   if (caller.role === 'service') throw forbidden(caller.role);
-  const visibility = await visibilityOf(db, caller);
+  // A coordinator reading their own route needs their scope twice: read it once per request.
+  const scopes = new Map<string, ReturnType<typeof coordinatorScope>>();
+  const scopeOf = (coordinatorId: string) => {
+    if (!scopes.has(coordinatorId)) scopes.set(coordinatorId, coordinatorScope(db, coordinatorId));
+    return scopes.get(coordinatorId) as ReturnType<typeof coordinatorScope>;
+  };
+  const visibility = await visibilityOf(caller, scopeOf);
   const grant = (orgId: string | null, mentorIds: string[] = []): Grant => ({ caller, visibility, orgId, timezone: null, mentorIds });
 
   switch (resource.kind) {
@@ -106,7 +112,7 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
     case 'coordinator': {
       if (caller.role === 'mentor') throw forbidden(caller.role);
       if (caller.role === 'coordinator' && caller.sub !== resource.coordinatorId) throw notFound('coordinator');
-      const scope = await coordinatorScope(db, resource.coordinatorId);
+      const scope = await scopeOf(resource.coordinatorId);
       if (!scope) {
         if (caller.role === 'coordinator' && caller.org) return withTimezone(db, grant(caller.org, []), defaultTimezone);
         throw notFound('coordinator');
@@ -117,13 +123,13 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
   }
 }
 
-export function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): boolean {
+function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): boolean {
   if (visibility.kind === 'platform') return true;
   if (visibility.orgId !== orgId) return false;
   return visibility.kind === 'org' || visibility.mentorIds.includes(mentorId);
 }
 
-async function visibilityOf(db: Queryable, caller: Caller): Promise<Visibility> {
+async function visibilityOf(caller: Caller, scopeOf: (coordinatorId: string) => ReturnType<typeof coordinatorScope>): Promise<Visibility> {
   switch (caller.role) {
     case 'platform_admin':
       return { kind: 'platform' };
@@ -133,7 +139,7 @@ async function visibilityOf(db: Queryable, caller: Caller): Promise<Visibility> 
       return { kind: 'mentors', orgId: caller.org as string, mentorIds: [caller.sub] };
     default: {
       // A coordinator sees the mentors of their current scope, in the scope's organization.
-      const scope = await coordinatorScope(db, caller.sub);
+      const scope = await scopeOf(caller.sub);
       if (!scope || scope.orgId !== caller.org) return { kind: 'mentors', orgId: caller.org as string, mentorIds: [] };
       return { kind: 'mentors', orgId: scope.orgId, mentorIds: scope.mentorIds };
     }
