@@ -83,13 +83,17 @@ try {
   await admin.disconnect();
 
   const org = `s${seed}_org0`;
-  const tokens: Record<TokenRole, string> = {
-    mentor: await mintToken({ role: 'mentor', sub: `${org}_mentor0`, org }, config.auth.jwtSecret),
-    coordinator: await mintToken({ role: 'coordinator', sub: `s${seed}_coord0`, org }, config.auth.jwtSecret),
-    org_admin: await mintToken({ role: 'org_admin', sub: 'demo-admin', org }, config.auth.jwtSecret),
-    platform_admin: await mintToken({ role: 'platform_admin', sub: 'demo-platform' }, config.auth.jwtSecret),
-    service: await mintToken({ role: 'service', sub: 'demo-webhook' }, config.auth.jwtSecret),
+  // Who each ready-made token speaks for; the curl lines below mint the same identities.
+  const identities: Record<TokenRole, { sub: string; org?: string }> = {
+    mentor: { sub: `${org}_mentor0`, org },
+    coordinator: { sub: `s${seed}_coord0`, org },
+    org_admin: { sub: 'demo-admin', org },
+    platform_admin: { sub: 'demo-platform' },
+    service: { sub: 'demo-webhook' },
   };
+  const tokens = Object.fromEntries(
+    await Promise.all(Object.entries(identities).map(async ([role, who]) => [role, await mintToken({ role: role as TokenRole, ...who }, config.auth.jwtSecret)])),
+  ) as Record<TokenRole, string>;
   const range = 'from=2026-03-01&to=2026-04-30';
   const examples: [TokenRole, string, (body: never) => number][] = [
     ['mentor', `/v1/mentors/${org}_mentor0/referral-stats?${range}&granularity=week`, (b: { totals: { clicks: number } }) => b.totals.clicks],
@@ -107,7 +111,10 @@ try {
   say('');
   for (const [role, token] of Object.entries(tokens)) say(`  ${role.padEnd(15)} ${token}`);
   say('');
-  for (const [role, path] of examples) say(`  curl -H "Authorization: Bearer $(npx recruitment token --role ${role} …)" '${api}${path}'`.replace(' …', role === 'platform_admin' ? ' --sub you' : ` --sub ${role === 'mentor' ? `${org}_mentor0` : role === 'coordinator' ? `s${seed}_coord0` : 'you'} --org ${org}`));
+  for (const [role, path] of examples) {
+    const who = identities[role];
+    say(`  curl -H "Authorization: Bearer $(npx recruitment token --role ${role} --sub ${who.sub}${who.org ? ` --org ${who.org}` : ''})" '${api}${path}'`);
+  }
   say('');
 
   // Every role sees non-zero numbers (and the service role may post an event).

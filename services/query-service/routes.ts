@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './app.js';
-import type { Grant } from './auth.js';
+import type { Grant, Resource } from './auth.js';
 import { ApiError, badParameter } from './errors.js';
 import { TimeoutError, within } from '../../libs/runtime/within.js';
 import * as q from './queries.js';
@@ -17,23 +17,29 @@ const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Objec
 const grantOf = (request: FastifyRequest) => request.grant as Grant;
 const PUBLISH_TIMEOUT_MS = 10_000;
 
+/** The resources the routes address, read from their (already validated) path parameters. */
+const mentor = (r: FastifyRequest): Resource => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId });
+const coordinator = (r: FastifyRequest): Resource => ({ kind: 'coordinator', coordinatorId: (r.params as { coordinatorId: string }).coordinatorId });
+const org = (r: FastifyRequest): Resource => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId });
+const events = (): Resource => ({ kind: 'events' });
+
 /** The routes of SPEC §5. Each declares the resource it addresses; auth.ts decides who may. */
 export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   const { pool: db, config } = deps;
 
   app.get('/v1/mentors/:mentorId/referral-stats', {
     schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
-    config: { resource: (r) => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId }) },
+    config: { resource: mentor },
   }, async (request) => q.mentorStats(db, grantOf(request), request.params.mentorId, request.query));
 
   app.get('/v1/mentors/:mentorId/recruits', {
     schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: page(RecruitProfile), ...errors } },
-    config: { resource: (r) => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId }) },
+    config: { resource: mentor },
   }, async (request) => q.mentorRecruits(db, grantOf(request), request.params.mentorId, request.query));
 
   app.get('/v1/mentors/:mentorId/annual-summary', {
     schema: { tags: ['mentors'], summary: "A mentor's year and standing in the organization", params: Params.mentorId, querystring: Query.annual, response: { 200: AnnualSummary, ...errors } },
-    config: { resource: (r) => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId }) },
+    config: { resource: mentor },
   }, async (request) => q.annualSummary(db, grantOf(request), request.params.mentorId, request.query));
 
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
@@ -41,17 +47,17 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
       tags: ['coordinators'], summary: "The coordinator's mentors ranked", params: Params.coordinatorId, querystring: Query.performance,
       response: { 200: Type.Object({ coordinatorId: Type.String(), items: Type.Array(MentorPerformanceSummary) }, { additionalProperties: false }), ...errors },
     },
-    config: { resource: (r) => ({ kind: 'coordinator', coordinatorId: (r.params as { coordinatorId: string }).coordinatorId }) },
+    config: { resource: coordinator },
   }, async (request) => q.mentorPerformance(db, grantOf(request), request.params.coordinatorId, request.query));
 
   app.get('/v1/orgs/:orgId/recruitment-summary', {
     schema: { tags: ['organizations'], summary: "An organization's funnel, top mentors and campaigns", params: Params.orgId, querystring: Query.summary, response: { 200: OrgRecruitmentSummary, ...errors } },
-    config: { resource: (r) => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId }) },
+    config: { resource: org },
   }, async (request) => q.orgSummary(db, grantOf(request), request.params.orgId, request.query));
 
   app.get('/v1/orgs/:orgId/referrals', {
     schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: page(OrgRecruitProfile), ...errors } },
-    config: { resource: (r) => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId }) },
+    config: { resource: org },
   }, async (request) => q.orgReferrals(db, grantOf(request), request.params.orgId, request.query));
 
   app.get('/v1/platform/growth', {
@@ -88,7 +94,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
 
   app.post('/v1/events/invite-clicks', {
     schema: { tags: ['events'], summary: 'Publish an InviteClicked (role service)', body: Bodies.inviteClick, response: accepted },
-    config: { resource: () => ({ kind: 'events' }) },
+    config: { resource: events },
   }, async (request, reply) => {
     const b = request.body;
     const v = b.visitor;
@@ -102,7 +108,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
 
   app.post('/v1/events/registrations', {
     schema: { tags: ['events'], summary: 'Publish a UserRegistered (role service)', body: Bodies.registration, response: accepted },
-    config: { resource: () => ({ kind: 'events' }) },
+    config: { resource: events },
   }, async (request, reply) => {
     const b = request.body;
     const record: UserRegistered = {
