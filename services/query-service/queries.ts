@@ -109,16 +109,23 @@ export async function mentorPerformance(db: Queryable, grant: Grant, coordinator
   return { coordinatorId, items: rank(all, q.sort).slice(0, q.limit) };
 }
 
+/** One scan of the org's days, grouped three ways at once: by period, by mentor, by campaign. */
 export async function orgSummary(db: Queryable, grant: Grant, orgId: string, q: { from?: string; to?: string; granularity: Granularity }) {
   const range = resolveRange(q, grant.timezone as string, q.granularity);
-  const { totals, series } = await funnelSeries(db, { orgId, ...range, granularity: q.granularity });
-  const topMentors = rank(await totalsByMentor(db, orgId, null, range.from, range.to), 'registrations').slice(0, 10);
-  const { rows } = await db.query<SumRow & { campaign_id: string | null }>(
-    `select campaign_id, ${FUNNEL_SUMS} from funnel_daily where org_id = $1 and day between $2::date and $3::date
-      group by campaign_id order by sum(registrations) desc, campaign_id nulls last`,
-    [orgId, range.from, range.to],
+  const { rows } = await db.query<SumRow & { period_start: string | null; mentor_id: string | null; campaign_id: string | null; by: 'period' | 'mentor' | 'campaign' }>(
+    `select date_trunc($4, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
+            case when grouping(mentor_id) = 0 then 'mentor' when grouping(campaign_id) = 0 then 'campaign' else 'period' end as by,
+            ${FUNNEL_SUMS}
+       from funnel_daily where org_id = $1 and day between $2::date and $3::date
+      group by grouping sets ((date_trunc($4, day::timestamp)), (mentor_id), (campaign_id))`,
+    [orgId, range.from, range.to, q.granularity],
   );
-  const campaigns = rows.map((r) => ({ campaignId: r.campaign_id, totals: totalsOf(r), conversion: conversionOf(totalsOf(r)) }));
+  const { totals, series } = fillSeries(periodStarts(range.from, range.to, q.granularity), new Map(rows.filter((r) => r.by === 'period').map((r) => [r.period_start as string, totalsOf(r)])));
+  const topMentors = rank(new Map(rows.filter((r) => r.by === 'mentor').map((r) => [r.mentor_id as string, totalsOf(r)])), 'registrations').slice(0, 10);
+  const campaigns = rows
+    .filter((r) => r.by === 'campaign')
+    .sort((a, b) => b.registrations - a.registrations || (a.campaign_id === null ? 1 : b.campaign_id === null ? -1 : a.campaign_id < b.campaign_id ? -1 : 1))
+    .map((r) => ({ campaignId: r.campaign_id, totals: totalsOf(r), conversion: conversionOf(totalsOf(r)) }));
   return { orgId, totals, conversion: conversionOf(totals), series, topMentors, campaigns };
 }
 
