@@ -4,12 +4,18 @@ import type { FunnelStage } from '../events/types.generated.js';
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
 
 /**
- * Deterministic eventId of a ReferralEventRecorded: the same funnel fact always gets the same
- * id, so a re-publish after a crash is recognisable downstream. Clicks and installs are counted
- * per source event; registration and activation once per user.
+ * Deterministic eventId of a ReferralEventRecorded: the same funnel decision always gets the
+ * same id, so a re-publish after a crash is recognisable downstream. Clicks and installs are
+ * decided per source event, registration and activation once per user. A decision that is
+ * revised gets a new revision and so a new id: no id ever stands for two different events.
  */
-export function funnelEventId(stage: FunnelStage, subject: string): string {
-  return `rfe_${digest(`${stage}\0${subject}`)}`;
+export function funnelEventId(stage: FunnelStage, subject: string, revision = 0): string {
+  return `rfe_${digest(revision === 0 ? `${stage}\0${subject}` : `${stage}\0${subject}\0${revision}`)}`;
+}
+
+/** The id of the event that retracts `eventId` (each event is retracted at most once). */
+export function retractionEventId(eventId: string): string {
+  return `rfe_${digest(`RETRACT\0${eventId}`)}`;
 }
 
 /** The referral of a user (one per attributed user). */

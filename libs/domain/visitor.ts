@@ -27,3 +27,13 @@ export function isBotUserAgent(userAgent: string | null | undefined): boolean {
 export function utcDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
+
+/**
+ * What stands in for an erased person's device id in every table, and for the visitor hash of
+ * its clicks: a keyed hash of another domain than visitorHash, so it matches later events from
+ * the same device (and the counts stay as they were) without the device id or its visitor hash
+ * ever being stored again.
+ */
+export function erasedDevicePseudonym(deviceId: string, hashKey: string): string {
+  return `erased:${createHmac('sha256', hashKey).update(`erased-device\0${deviceId}`).digest('base64url')}`;
+}

@@ -76,7 +76,7 @@ export interface UserErased {
 
 export type FunnelStage = 'CLICKED' | 'INSTALLED' | 'REGISTERED' | 'ACTIVATED';
 
-/** One counted funnel event, attributed to a mentor. Published by the ingest worker with a deterministic eventId. */
+/** One counted funnel event, attributed to a mentor, or the retraction of one. Published by the ingest worker with a deterministic eventId. */
 export interface ReferralEventRecorded {
   eventId: string;
   orgId: string;
@@ -88,6 +88,8 @@ export interface ReferralEventRecorded {
   stage: FunnelStage;
   uniqueVisitor: boolean;
   occurredAt: number;
+  /** When set, this event cancels the earlier event with that id: it repeats its mentor, campaign, org, stage, uniqueVisitor and occurredAt, and consumers subtract it. */
+  retractsEventId?: string | null;
 }
 
 /** Every record by its Avro name. */

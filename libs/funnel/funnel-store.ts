@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/queryable.js';
-import type { Increment } from './increments.js';
+import { COUNT_COLUMNS, FUNNEL_COUNT_CATALOGUE, type Increment } from './increments.js';
 
 /**
  * Batch transactions of the aggregator take this lock shared (they run side by side); a
@@ -8,9 +8,9 @@ import type { Increment } from './increments.js';
 export const FUNNEL_LOCK_KEY = "hashtextextended('recruitment-tracking:funnel', 0)";
 
 /** The update of an upsert into a funnel table aliased `f`: add the new counts to the row's. */
-export const ADD_COUNTS = `clicks = f.clicks + excluded.clicks, unique_clicks = f.unique_clicks + excluded.unique_clicks,
-  installs = f.installs + excluded.installs, registrations = f.registrations + excluded.registrations,
-  activations = f.activations + excluded.activations`;
+export const ADD_COUNTS = FUNNEL_COUNT_CATALOGUE.map((c) => `${c.column} = f.${c.column} + excluded.${c.column}`).join(', ');
+
+const SUM_COLUMNS = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})`).join(', ');
 
 /** Locks and returns the stored position of one partition (0 when none is stored yet). */
 export async function lockPosition(tx: Queryable, topic: string, partition: number): Promise<bigint> {
@@ -55,22 +55,20 @@ export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Se
  */
 export async function applyIncrements(tx: Queryable, increments: Increment[], defaultTimezone: string): Promise<{ hourly: number; daily: number }> {
   if (increments.length === 0) return { hourly: 0, daily: 0 };
-  const col = <K extends keyof Increment>(k: K) => increments.map((i) => i[k]);
+  const counts = FUNNEL_COUNT_CATALOGUE.map((c, i) => `$${i + 5}::bigint[]`).join(', ');
   const { rows } = await tx.query<{ hourly: string; daily: string }>(
     `with inc as (
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
-         as t(org_id, mentor_id, campaign_id, slot, clicks, unique_clicks, installs, registrations, activations)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], ${counts})
+         as t(org_id, mentor_id, campaign_id, slot, ${COUNT_COLUMNS})
      ), hourly as (
-       insert into funnel_hourly as f (mentor_id, hour, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
-       select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id,
-              sum(clicks), sum(unique_clicks), sum(installs), sum(registrations), sum(activations)
+       insert into funnel_hourly as f (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
+       select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUM_COLUMNS}
          from inc group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD_COUNTS}
        returning 1
      ), daily as (
-       insert into funnel_daily as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
-       select inc.mentor_id, (inc.slot at time zone coalesce(s.timezone, $10))::date, inc.campaign_id, inc.org_id,
-              sum(clicks), sum(unique_clicks), sum(installs), sum(registrations), sum(activations)
+       insert into funnel_daily as f (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
+       select inc.mentor_id, (inc.slot at time zone coalesce(s.timezone, $${FUNNEL_COUNT_CATALOGUE.length + 5})::date, inc.campaign_id, inc.org_id, ${SUM_COLUMNS}
          from inc left join org_settings s on s.org_id = inc.org_id
         group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}
@@ -78,8 +76,8 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
      )
      select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,
     [
-      col('orgId'), col('mentorId'), col('campaignId'), increments.map((i) => new Date(i.slot)),
-      col('clicks'), col('uniqueClicks'), col('installs'), col('registrations'), col('activations'), defaultTimezone,
+      increments.map((i) => i.orgId), increments.map((i) => i.mentorId), increments.map((i) => i.campaignId), increments.map((i) => new Date(i.slot)),
+      ...FUNNEL_COUNT_CATALOGUE.map((c) => increments.map((i) => i[c.name])), defaultTimezone,
     ],
   );
   return { hourly: Number(rows[0]?.hourly ?? 0), daily: Number(rows[0]?.daily ?? 0) };

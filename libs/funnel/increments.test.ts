@@ -43,4 +43,12 @@ describe('sumIncrements', () => {
     expect(new Date(b!.slot).toISOString()).toBe('2026-10-25T01:00:00.000Z');
     expect(sumIncrements([ev({ occurredAt: -1 })])[0]?.slot).toBe(-SLOT_MS);
   });
+
+  it('subtracts a retraction exactly: an event and its retraction leave zeros', () => {
+    const click = ev({ uniqueVisitor: true });
+    const [inc] = sumIncrements([click, ev({ stage: 'REGISTERED' }), { ...click, retractsEventId: 'rfe_1' }, ev({ stage: 'REGISTERED', retractsEventId: 'rfe_2' })]);
+    expect(inc).toMatchObject({ clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 });
+    const [only] = sumIncrements([ev({ stage: 'ACTIVATED', retractsEventId: 'rfe_3' })]);
+    expect(only).toMatchObject({ activations: -1 });
+  });
 });

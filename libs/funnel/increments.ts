@@ -1,9 +1,34 @@
 import type { FunnelStage } from '../events/types.generated.js';
 
+/**
+ * The catalogue of funnel counts: each count's name in the API, its column in the funnel
+ * tables, and the events it counts. The aggregator's increments, its upsert, the rebuild and
+ * the read sums are all generated from this list, so a new count is one line here (and a
+ * migration adding its column).
+ */
+export const FUNNEL_COUNT_CATALOGUE = [
+  { name: 'clicks', column: 'clicks', stage: 'CLICKED', uniqueOnly: false },
+  { name: 'uniqueClicks', column: 'unique_clicks', stage: 'CLICKED', uniqueOnly: true },
+  { name: 'installs', column: 'installs', stage: 'INSTALLED', uniqueOnly: false },
+  { name: 'registrations', column: 'registrations', stage: 'REGISTERED', uniqueOnly: false },
+  { name: 'activations', column: 'activations', stage: 'ACTIVATED', uniqueOnly: false },
+] as const satisfies readonly { name: string; column: string; stage: FunnelStage; uniqueOnly: boolean }[];
+
 /** The five numbers of SPEC §5 FunnelTotals, in storage order. */
-export const FUNNEL_COUNTS = ['clicks', 'uniqueClicks', 'installs', 'registrations', 'activations'] as const;
-export type FunnelCount = (typeof FUNNEL_COUNTS)[number];
+export const FUNNEL_COUNTS = FUNNEL_COUNT_CATALOGUE.map((c) => c.name);
+export type FunnelCount = (typeof FUNNEL_COUNT_CATALOGUE)[number]['name'];
 export type FunnelTotals = Record<FunnelCount, number>;
+
+/** The count columns, comma-separated, in catalogue order. */
+export const COUNT_COLUMNS = FUNNEL_COUNT_CATALOGUE.map((c) => c.column).join(', ');
+
+/**
+ * SQL that sums a relation of funnel events (columns stage, unique_visitor, retracts_event_id)
+ * into the count columns, in catalogue order: an event adds one, a retraction takes one away.
+ */
+export const COUNT_EVENTS_SQL = FUNNEL_COUNT_CATALOGUE.map(
+  (c) => `coalesce(sum(case when retracts_event_id is null then 1 else -1 end) filter (where stage = '${c.stage}'${c.uniqueOnly ? ' and unique_visitor' : ''}), 0)`,
+).join(', ');
 
 /**
  * Width of the time slots increments are summed into. Every timezone offset in use today is a
@@ -19,6 +44,8 @@ export interface FunnelEvent {
   stage: FunnelStage;
   uniqueVisitor: boolean;
   occurredAt: number;
+  /** Set on a retraction: the event subtracts what the retracted one added. */
+  retractsEventId?: string | null;
 }
 
 export interface Increment extends FunnelTotals {
@@ -29,25 +56,12 @@ export interface Increment extends FunnelTotals {
   slot: number;
 }
 
-export const zeroTotals = (): FunnelTotals => ({ clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 });
+export const zeroTotals = (): FunnelTotals => Object.fromEntries(FUNNEL_COUNTS.map((c) => [c, 0])) as FunnelTotals;
 
-/** Adds one event's contribution to a set of totals. */
-export function addEvent(totals: FunnelTotals, event: Pick<FunnelEvent, 'stage' | 'uniqueVisitor'>): void {
-  switch (event.stage) {
-    case 'CLICKED':
-      totals.clicks += 1;
-      if (event.uniqueVisitor) totals.uniqueClicks += 1;
-      break;
-    case 'INSTALLED':
-      totals.installs += 1;
-      break;
-    case 'REGISTERED':
-      totals.registrations += 1;
-      break;
-    case 'ACTIVATED':
-      totals.activations += 1;
-      break;
-  }
+/** Adds one event's contribution to a set of totals (subtracts it for a retraction). */
+export function addEvent(totals: FunnelTotals, event: Pick<FunnelEvent, 'stage' | 'uniqueVisitor' | 'retractsEventId'>): void {
+  const sign = event.retractsEventId ? -1 : 1;
+  for (const c of FUNNEL_COUNT_CATALOGUE) if (c.stage === event.stage && (!c.uniqueOnly || event.uniqueVisitor)) totals[c.name] += sign;
 }
 
 /**

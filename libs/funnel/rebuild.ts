@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
+import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
 
 const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_counted_events'] as const;
 
@@ -78,11 +79,8 @@ export async function rebuildFunnels(
 }
 
 /** A funnel event from the stage log, with its 15-minute slot computed as the aggregator does. */
-const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor,
+const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
     to_timestamp(floor(extract(epoch from t.occurred_at) / 900) * 900) as slot`;
-
-const SUMS = `count(*) filter (where stage = 'CLICKED'), count(*) filter (where stage = 'CLICKED' and unique_visitor),
-  count(*) filter (where stage = 'INSTALLED'), count(*) filter (where stage = 'REGISTERED'), count(*) filter (where stage = 'ACTIVATED')`;
 
 /** Counts the events of a source relation into the _next tables; returns how many there were. */
 async function fill(client: PoolClient, source: string, defaultTimezone: string, step: () => void = () => undefined): Promise<number> {
@@ -90,15 +88,15 @@ async function fill(client: PoolClient, source: string, defaultTimezone: string,
   const { rowCount } = await client.query(`insert into funnel_counted_events_next (event_id) select event_id from ${source} on conflict do nothing`);
   step();
   await client.query(
-    `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
-     select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUMS}
+    `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
+     select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${COUNT_EVENTS_SQL}
        from ${source} group by 1, 2, 3, 4
      on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD_COUNTS}`,
   );
   step();
   await client.query(
-    `insert into funnel_daily_next as f (mentor_id, day, campaign_id, org_id, clicks, unique_clicks, installs, registrations, activations)
-     select src.mentor_id, (src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${SUMS}
+    `insert into funnel_daily_next as f (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
+     select src.mentor_id, (src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${COUNT_EVENTS_SQL}
        from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4
      on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}`,
     [defaultTimezone],

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/queryable.js';
-import { FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from './increments.js';
+import { FUNNEL_COUNT_CATALOGUE, FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from './increments.js';
 import { periodStarts, type Granularity } from './periods.js';
 
 export interface SeriesQuery {
@@ -17,19 +17,12 @@ export interface SeriesQuery {
 export type SeriesPoint = { periodStart: string } & FunnelTotals;
 
 /** The five counts summed over funnel table rows, named as SumRow reads them. */
-export const FUNNEL_SUMS = `sum(clicks)::int as clicks, sum(unique_clicks)::int as unique_clicks, sum(installs)::int as installs,
-  sum(registrations)::int as registrations, sum(activations)::int as activations`;
+export const FUNNEL_SUMS = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})::int as ${c.column}`).join(', ');
 
-export interface SumRow {
-  clicks: number;
-  unique_clicks: number;
-  installs: number;
-  registrations: number;
-  activations: number;
-}
+export type SumRow = Record<(typeof FUNNEL_COUNT_CATALOGUE)[number]['column'], number>;
 
 export const totalsOf = (r: SumRow | undefined): FunnelTotals =>
-  r ? { clicks: r.clicks, uniqueClicks: r.unique_clicks, installs: r.installs, registrations: r.registrations, activations: r.activations } : zeroTotals();
+  r ? (Object.fromEntries(FUNNEL_COUNT_CATALOGUE.map((c) => [c.name, r[c.column]])) as FunnelTotals) : zeroTotals();
 
 /** One point per period start, zeros where nothing happened, and the totals over them all. */
 export function fillSeries(starts: string[], byPeriod: ReadonlyMap<string, FunnelTotals> | undefined): { totals: FunnelTotals; series: SeriesPoint[] } {

@@ -26,7 +26,7 @@ export interface AggregatorWorkerDeps {
 }
 
 const validate = (e: ReferralEventRecorded): string | null =>
-  check({ eventId: e.eventId, orgId: e.orgId, mentorId: e.mentorId, linkId: e.linkId, campaignId: e.campaignId }, { occurredAt: e.occurredAt });
+  check({ eventId: e.eventId, orgId: e.orgId, mentorId: e.mentorId, linkId: e.linkId, campaignId: e.campaignId, retractsEventId: e.retractsEventId }, { occurredAt: e.occurredAt });
 
 /**
  * The aggregator worker: consumes recruitment.referral-events.v1 and keeps the funnel tables.
@@ -98,7 +98,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
 
       if (inBatch > 0) metrics.duplicates.inc({ layer: 'batch' }, inBatch);
       if (unique.size > claimed.size) metrics.duplicates.inc({ layer: 'event_id' }, unique.size - claimed.size);
-      for (const e of events) metrics.counted.inc({ stage: e.stage });
+      for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
       metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
       metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
       metrics.batchSize.observe(batch.messages.length);

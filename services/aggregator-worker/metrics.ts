@@ -5,7 +5,7 @@ export function createAggregatorMetrics(registry = new Registry()) {
   return {
     registry,
     eventsIn: new Counter({ name: 'aggregator_events_in_total', help: 'Records consumed from the referral-events topic', registers: [registry] }),
-    counted: new Counter({ name: 'aggregator_events_counted_total', help: 'Funnel events added to the funnel tables, by stage', labelNames: ['stage'], registers: [registry] }),
+    counted: new Counter({ name: 'aggregator_events_counted_total', help: 'Funnel events applied to the funnel tables, by stage and kind (event adds, retraction subtracts)', labelNames: ['stage', 'kind'], registers: [registry] }),
     duplicates: new Counter({
       name: 'aggregator_duplicates_skipped_total',
       help: 'Records not counted again, by what caught them: below the stored position, repeated in the batch, or an event id already counted',

@@ -1,13 +1,15 @@
 import type { RecordOf } from '../../libs/events/codec.js';
 import type { INPUT_TOPICS } from '../../libs/events/topics.js';
+import { erasedDevicePseudonym } from '../../libs/domain/visitor.js';
 import { upsertLinks } from './facts/links.js';
 import { upsertScopes } from './facts/scopes.js';
-import { insertClicks, resolveClicks } from './facts/clicks.js';
-import { insertInstalls, resolveInstalls } from './facts/installs.js';
-import { insertRegistrations, resolveRegistrations } from './facts/registrations.js';
-import { recordLogins } from './facts/logins.js';
+import { insertClicks } from './facts/clicks.js';
+import { insertInstalls } from './facts/installs.js';
+import { insertRegistrations } from './facts/registrations.js';
+import { insertLogins } from './facts/logins.js';
 import { eraseUsers } from './facts/erasures.js';
 import type { FactsContext } from './facts/tx.js';
+import { noSeeds, type Seeds } from './redecide.js';
 import { check } from '../../libs/events/validation.js';
 
 export type InputTopic = (typeof INPUT_TOPICS)[number];
@@ -17,67 +19,71 @@ export interface TopicHandler<T extends InputTopic> {
   eventId(record: RecordOf<T>): string | null;
   /** Why a decoded record is not a valid event, or null when it is. */
   validate(record: RecordOf<T>): string | null;
-  /** Applies a batch of valid, not-yet-seen records inside the batch transaction. */
-  apply(ctx: FactsContext, records: RecordOf<T>[]): Promise<void>;
+  /** Batches of this topic change facts other batches read, so they run alone. */
+  exclusive?: boolean;
+  /**
+   * Stores a batch of valid, not-yet-seen records inside the batch transaction and says what
+   * they can change (the worker then re-decides exactly that).
+   */
+  store(ctx: FactsContext, records: RecordOf<T>[], exclusive: boolean): Promise<Seeds>;
 }
 
-/**
- * One entry per input topic: how to recognise a duplicate, validate and apply it. Resolution
- * cascades live here: a link that arrives resolves the clicks, installs and registrations that
- * waited for it; a counted click or install may complete a device attribution.
- */
+/** One entry per input topic: how to recognise a duplicate, validate it, and store it. */
 export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   inviteLinks: {
     eventId: () => null,
     validate: (l) => check({ linkId: l.linkId, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId }, { createdAt: l.createdAt }),
-    async apply(ctx, links) {
-      const linkIds = await upsertLinks(ctx.tx, links);
-      const clickDevices = await resolveClicks(ctx, { linkIds });
-      const installDevices = await resolveInstalls(ctx, { linkIds, deviceIds: clickDevices });
-      await resolveRegistrations(ctx, { linkIds, deviceIds: [...clickDevices, ...installDevices] });
+    async store(ctx, links) {
+      const changedLinks = await upsertLinks(ctx.tx, links);
+      return { ...noSeeds(), changedLinks };
     },
   },
   coordinatorScopes: {
     eventId: () => null,
     validate: (s) => check({ orgId: s.orgId, coordinatorId: s.coordinatorId, ...Object.fromEntries(s.mentorIds.map((m, i) => [`mentorIds[${i}]`, m])) }, { updatedAt: s.updatedAt }),
-    apply: (ctx, scopes) => upsertScopes(ctx.tx, scopes),
+    async store(ctx, scopes) {
+      await upsertScopes(ctx.tx, scopes);
+      return noSeeds();
+    },
   },
   inviteClicks: {
     eventId: (c) => c.eventId,
     validate: (c) => check({ eventId: c.eventId, linkId: c.linkId, deviceId: c.visitor.deviceId }, { occurredAt: c.occurredAt }),
-    async apply(ctx, clicks) {
-      const eventIds = await insertClicks(ctx, clicks);
-      const devices = await resolveClicks(ctx, { eventIds });
-      if (devices.length === 0) return;
-      const installDevices = await resolveInstalls(ctx, { deviceIds: devices });
-      await resolveRegistrations(ctx, { deviceIds: [...devices, ...installDevices] });
+    async store(ctx, clicks) {
+      const stored = await insertClicks(ctx, clicks);
+      return { ...noSeeds(), clickIds: stored.eventIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
     },
   },
   appInstalls: {
     eventId: (i) => i.eventId,
     validate: (i) => check({ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId }, { occurredAt: i.occurredAt }),
-    async apply(ctx, installs) {
-      const eventIds = await insertInstalls(ctx, installs);
-      const devices = await resolveInstalls(ctx, { eventIds });
-      await resolveRegistrations(ctx, { deviceIds: devices });
+    async store(ctx, installs) {
+      const stored = await insertInstalls(ctx, installs, installs.map((i) => erasedDevicePseudonym(i.deviceId, ctx.visitorHashKey)));
+      return { ...noSeeds(), installIds: stored.eventIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
     },
   },
   userRegistered: {
     eventId: (r) => r.eventId,
     validate: (r) => check({ eventId: r.eventId, userId: r.userId, orgId: r.orgId, linkId: r.linkId, deviceId: r.deviceId }, { occurredAt: r.occurredAt }),
-    async apply(ctx, regs) {
-      const userIds = await insertRegistrations(ctx, regs);
-      await resolveRegistrations(ctx, { userIds });
+    async store(ctx, regs, exclusive) {
+      const stored = await insertRegistrations(ctx, regs, exclusive);
+      return { ...noSeeds(), userIds: stored.userIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
     },
   },
   userLogins: {
     eventId: (l) => l.eventId,
     validate: (l) => check({ eventId: l.eventId, userId: l.userId }, { occurredAt: l.occurredAt }),
-    apply: recordLogins,
+    async store(ctx, logins) {
+      return { ...noSeeds(), userIds: await insertLogins(ctx, logins) };
+    },
   },
   userErasures: {
     eventId: (e) => e.eventId,
     validate: (e) => check({ eventId: e.eventId, userId: e.userId, orgId: e.orgId }, { occurredAt: e.occurredAt }),
-    apply: eraseUsers,
+    exclusive: true,
+    async store(ctx, erasures) {
+      await eraseUsers(ctx, erasures);
+      return noSeeds();
+    },
   },
 };

@@ -12,6 +12,8 @@ import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { markPublished, unpublishedTrackings } from './facts/trackings.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
+import { NeedsExclusiveBatchError } from './facts/registrations.js';
+import { redecide } from './redecide.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 
 export interface IngestWorkerDeps {
@@ -26,8 +28,9 @@ export interface IngestWorkerDeps {
   metrics?: IngestMetrics;
 }
 
-/** Serializes batch transactions across partitions and instances (see applyBatch). */
-const INGEST_LOCK_SQL = "select pg_advisory_xact_lock(hashtextextended('recruitment-tracking:ingest', 0))";
+const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
+const ERASURE_LOCK_SHARED = `select pg_advisory_xact_lock_shared(${ERASURE_LOCK})`;
+const ERASURE_LOCK_EXCLUSIVE = `select pg_advisory_xact_lock(${ERASURE_LOCK})`;
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
 const RELAY_INTERVAL_MS = 5_000;
 
@@ -84,35 +87,43 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   }
 
   /**
-   * One Postgres transaction per batch. Attribution joins facts from different topics and
-   * partitions (a registration waits for its link, a late click completes a device
-   * attribution), so batch transactions are serialized by an advisory lock: every batch sees
-   * the committed effects of all earlier ones and no resolution can fall between two
-   * concurrent transactions. Batches are large, so this costs little throughput.
+   * One Postgres transaction per batch: store the new facts, then re-decide what they can
+   * change (see redecide). Batches that touch the same links, devices or users are serialized
+   * by row locks on those subjects; others run side by side, across partitions and instances.
+   * Erasures rewrite device ids in every table, so their batches run alone: every batch holds
+   * the erasure lock shared, an erasure batch holds it exclusively.
    */
   async function applyBatch<T extends InputTopic>(topic: T, handler: TopicHandler<T>, records: RecordOf<T>[]): Promise<Tracking[]> {
     const effects: BatchEffects = {
-      trackings: [],
       note(counter, n = 1) {
         if (n <= 0) return;
         if (counter === 'duplicate') metrics.duplicates.inc({ topic, layer: 'postgres' }, n);
         else if (counter === 'bot') metrics.bots.inc(n);
+        else if (counter === 'retraction') metrics.retractions.inc(n);
         else metrics.rejected.inc({ reason: counter.replace('rejected_', '') }, n);
       },
     };
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
-      await client.query(INGEST_LOCK_SQL);
-      const ctx: FactsContext = { tx: client, effects, attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey };
-      await handler.apply(ctx, records);
-      await client.query('commit');
-      return effects.trackings;
-    } catch (err) {
-      await client.query('rollback').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+    let exclusive = handler.exclusive === true;
+    for (;;) {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query(exclusive ? ERASURE_LOCK_EXCLUSIVE : ERASURE_LOCK_SHARED);
+        const ctx: FactsContext = { tx: client, effects, attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey };
+        const seeds = await handler.store(ctx, records, exclusive);
+        const trackings = await redecide(ctx, seeds);
+        await client.query('commit');
+        return trackings;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        if (err instanceof NeedsExclusiveBatchError && !exclusive) {
+          exclusive = true;
+          continue;
+        }
+        throw err;
+      } finally {
+        client.release();
+      }
     }
   }
 
@@ -122,11 +133,11 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       'referralEvents',
       rows.map((r) => ({
         eventId: r.eventId, orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, campaignId: r.campaignId, referralId: r.referralId,
-        userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt.getTime(),
+        userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt, retractsEventId: r.retractsEventId,
       })),
     );
     await markPublished(pool, rows.map((r) => r.eventId));
-    for (const r of rows) metrics.eventsOut.inc({ stage: r.stage });
+    for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
   }
 
   async function handle(batch: Batch): Promise<void> {

@@ -5,7 +5,8 @@ export function createIngestMetrics(registry = new Registry()) {
   return {
     registry,
     eventsIn: new Counter({ name: 'ingest_events_in_total', help: 'Records consumed, by input topic', labelNames: ['topic'], registers: [registry] }),
-    eventsOut: new Counter({ name: 'ingest_events_out_total', help: 'ReferralEventRecorded published, by stage', labelNames: ['stage'], registers: [registry] }),
+    eventsOut: new Counter({ name: 'ingest_events_out_total', help: 'ReferralEventRecorded published, by stage and kind (event or retraction)', labelNames: ['stage', 'kind'], registers: [registry] }),
+    retractions: new Counter({ name: 'ingest_decisions_revised_total', help: 'Published decisions retracted because a later fact changed them', registers: [registry] }),
     duplicates: new Counter({ name: 'ingest_duplicates_dropped_total', help: 'Duplicate deliveries dropped, by topic and the layer that caught them', labelNames: ['topic', 'layer'], registers: [registry] }),
     bots: new Counter({ name: 'ingest_bot_clicks_total', help: 'Clicks from bots and link-preview fetchers (kept, never counted)', registers: [registry] }),
     rejected: new Counter({ name: 'ingest_clicks_rejected_total', help: 'Clicks not counted: link expired, revoked, or not known (yet)', labelNames: ['reason'], registers: [registry] }),

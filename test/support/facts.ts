@@ -12,19 +12,26 @@ export async function factsSnapshot(db: Knex) {
     links: await q('select link_id, org_id, mentor_id, campaign_id, expires_at, revoked_at from invite_links order by 1'),
     scopes: await q('select coordinator_id, org_id, mentor_ids, updated_at from coordinator_scopes order by 1'),
     clicks: await q('select event_id, link_id, status, unique_visitor, is_bot, visitor_hash, device_id from clicks order by 1'),
-    uniqueVisits: await q('select link_id, visitor_hash, day::text, event_id from unique_visits order by 1, 2, 3'),
     installs: await q('select event_id, status, attributed_link_id from installs order by 1'),
     registrations: await q('select event_id, status, display_name from registrations order by 1'),
     logins: await q('select event_id from logins order by 1'),
     referrals: await q('select * from referrals order by 1'),
-    trackings: await q('select event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id from referral_trackings order by 1'),
+    // What counts now, per subject: event ids are left out, because a run whose batches were
+    // cut differently may have reached the same decisions through other revisions.
+    decisions: await q(`select d.stage, d.subject, t.org_id, t.mentor_id, t.link_id, t.campaign_id, t.referral_id, t.user_id, t.unique_visitor, t.occurred_at, t.source_event_id
+                          from funnel_decisions d join referral_trackings t on t.event_id = d.live_event_id order by 1, 2`),
+    // The stage log nets out to the same events (each retraction cancels exactly one of them).
+    net: await q(`select stage, mentor_id, unique_visitor, sum(case when retracts_event_id is null then 1 else -1 end)::int n
+                    from referral_trackings group by 1, 2, 3 having sum(case when retracts_event_id is null then 1 else -1 end) <> 0 order by 1, 2, 3`),
   };
 }
 
-/** Funnel counts per mentor from the stage log. */
+/** Funnel counts per mentor from the stage log (a retraction cancels its event). */
 export async function funnelByMentor(db: Knex): Promise<Record<string, Record<string, number>>> {
   const { rows } = await db.raw<{ rows: { mentor_id: string; stage: string; n: string; u: string }[] }>(
-    `select mentor_id, stage, count(*) n, count(*) filter (where unique_visitor) u from referral_trackings group by 1, 2 order by 1, 2`,
+    `select mentor_id, stage, sum(case when retracts_event_id is null then 1 else -1 end) n,
+            coalesce(sum(case when retracts_event_id is null then 1 else -1 end) filter (where unique_visitor), 0) u
+       from referral_trackings group by 1, 2 having sum(case when retracts_event_id is null then 1 else -1 end) <> 0 order by 1, 2`,
   );
   const out: Record<string, Record<string, number>> = {};
   for (const r of rows) {

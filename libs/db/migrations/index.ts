@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as m0001 from './0001_ingest_facts.js';
 import * as m0002 from './0002_funnel_tables.js';
 import * as m0003 from './0003_org_timezone_check.js';
+import * as m0004 from './0004_revisable_decisions.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0001_ingest_facts': m0001,
   '0002_funnel_tables': m0002,
   '0003_org_timezone_check': m0003,
+  '0004_revisable_decisions': m0004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,72 +1,78 @@
 import type { AppInstalled } from '../../../libs/events/types.generated.js';
-import { lastTouch } from '../../../libs/domain/attribution.js';
-import { funnelEventId } from '../../../libs/domain/event-ids.js';
-import { loadLinks } from './links.js';
-import { loadDeviceTouches } from './touches.js';
-import { insertTrackings } from './trackings.js';
-import { backfillStageTimes } from './referral-stage-times.js';
-import type { FactsContext } from './tx.js';
+import type { InstallDecision, InstallFact } from '../../../libs/domain/attribution.js';
+import type { FactsContext, Tx } from './tx.js';
 
-/** Stores new installs: 'pending' when they name a link, 'unattributed' otherwise. */
-export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[]): Promise<string[]> {
-  if (installs.length === 0) return [];
-  const { rows } = await ctx.tx.query<{ event_id: string }>(
-    `insert into installs (event_id, device_id, link_id, platform, occurred_at, status)
-     select e, d, l, p, o, case when l is null then 'unattributed' else 'pending' end
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) as t(e, d, l, p, o)
-     on conflict (event_id) do nothing
-     returning event_id`,
-    [installs.map((i) => i.eventId), installs.map((i) => i.deviceId), installs.map((i) => i.linkId ?? null), installs.map((i) => i.platform ?? null), installs.map((i) => new Date(i.occurredAt))],
-  );
-  ctx.effects.note('duplicate', installs.length - rows.length);
-  return rows.map((r) => r.event_id);
+/** A stored install with what was last decided for it. */
+export interface StoredInstall extends InstallFact {
+  status: InstallDecision['status'];
+  attributedLinkId: string | null;
+}
+
+export interface InsertedInstalls {
+  eventIds: string[];
+  linkIds: string[];
+  deviceIds: string[];
 }
 
 /**
- * Attributes waiting installs: one naming a link once that link is known; one without a link
- * to the last counted click from its device within the window (any org). Publishes INSTALLED.
- * Returns the devices of newly counted installs.
+ * Stores new installs, 'pending' when they name a link and 'unattributed' otherwise until
+ * decideInstall says more. An install from an erased device stores the device's pseudonym.
  */
-export async function resolveInstalls(ctx: FactsContext, where: { eventIds?: string[]; linkIds?: string[]; deviceIds?: string[] }): Promise<string[]> {
-  const { tx } = ctx;
-  const { rows: waiting } = await tx.query<{ event_id: string; device_id: string | null; link_id: string | null; occurred_at: Date }>(
-    `select event_id, device_id, link_id, occurred_at from installs
-      where status in ('pending', 'unattributed')
-        and (event_id = any($1::text[]) or link_id = any($2::text[]) or (status = 'unattributed' and device_id = any($3::text[])))`,
-    [where.eventIds ?? [], where.linkIds ?? [], where.deviceIds ?? []],
+export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[], pseudonyms: (string | null)[]): Promise<InsertedInstalls> {
+  if (installs.length === 0) return { eventIds: [], linkIds: [], deviceIds: [] };
+  const { rows } = await ctx.tx.query<{ event_id: string; link_id: string | null; device_id: string | null }>(
+    `insert into installs (event_id, device_id, link_id, platform, occurred_at, status)
+     select t.e, case when ed.pseudonym is null then t.d else t.x end, t.l, t.p, t.o, case when t.l is null then 'unattributed' else 'pending' end
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) as t(e, d, l, p, o, x)
+       left join erased_devices ed on ed.pseudonym = t.x
+     on conflict (event_id) do nothing
+     returning event_id, link_id, device_id`,
+    [
+      installs.map((i) => i.eventId), installs.map((i) => i.deviceId), installs.map((i) => i.linkId ?? null),
+      installs.map((i) => i.platform ?? null), installs.map((i) => new Date(i.occurredAt)), pseudonyms,
+    ],
   );
-  if (waiting.length === 0) return [];
-  const touches = await loadDeviceTouches(tx, waiting.filter((i) => !i.link_id && i.device_id).map((i) => i.device_id as string));
-  const choice = new Map<string, string>(); // install event id -> link id
-  for (const install of waiting) {
-    if (install.link_id) choice.set(install.event_id, install.link_id);
-    else if (install.device_id) {
-      const clicksOnly = (touches.get(install.device_id) ?? []).filter((t) => t.kind === 'click');
-      const touch = lastTouch(clicksOnly, install.occurred_at.getTime(), ctx.attributionWindowDays);
-      if (touch) choice.set(install.event_id, touch.linkId);
-    }
-  }
-  const links = await loadLinks(tx, choice.values());
-  const counted = waiting.filter((i) => links.has(choice.get(i.event_id) ?? ''));
-  if (counted.length === 0) return [];
+  ctx.effects.note('duplicate', installs.length - rows.length);
+  return {
+    eventIds: rows.map((r) => r.event_id),
+    linkIds: [...new Set(rows.flatMap((r) => (r.link_id ? [r.link_id] : [])))],
+    deviceIds: [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))],
+  };
+}
+
+/** The devices of installs that name one of the links. */
+export async function installDevicesOnLinks(tx: Tx, linkIds: string[]): Promise<string[]> {
+  if (linkIds.length === 0) return [];
+  const { rows } = await tx.query<{ device_id: string }>(
+    'select distinct device_id from installs where link_id = any($1::text[]) and device_id is not null',
+    [linkIds],
+  );
+  return rows.map((r) => r.device_id);
+}
+
+/**
+ * The installs whose decision the given facts can change: the new ones, those naming a changed
+ * link, and those without a link from a device whose clicks changed.
+ */
+export async function loadInstallsToDecide(tx: Tx, where: { eventIds: string[]; linkIds: string[]; deviceIds: string[] }): Promise<StoredInstall[]> {
+  if (where.eventIds.length + where.linkIds.length + where.deviceIds.length === 0) return [];
+  const { rows } = await tx.query<{ event_id: string; device_id: string | null; link_id: string | null; occurred_at: Date; status: InstallDecision['status']; attributed_link_id: string | null }>(
+    `select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where event_id = any($1::text[])
+     union
+     select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where link_id = any($2::text[])
+     union
+     select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where device_id = any($3::text[]) and link_id is null`,
+    [where.eventIds, where.linkIds, where.deviceIds],
+  );
+  return rows.map((r) => ({
+    eventId: r.event_id, deviceId: r.device_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), status: r.status, attributedLinkId: r.attributed_link_id,
+  }));
+}
+
+export async function writeInstallDecisions(tx: Tx, changed: { eventId: string; decision: InstallDecision }[]): Promise<void> {
+  if (changed.length === 0) return;
   await tx.query(
-    `update installs i set status = 'counted', attributed_link_id = t.l from unnest($1::text[], $2::text[]) as t(e, l) where i.event_id = t.e`,
-    [counted.map((i) => i.event_id), counted.map((i) => choice.get(i.event_id))],
+    `update installs i set status = t.s, attributed_link_id = t.l from unnest($1::text[], $2::text[], $3::text[]) as t(e, s, l) where i.event_id = t.e`,
+    [changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => (c.decision.status === 'counted' ? c.decision.linkId : null))],
   );
-  ctx.effects.trackings.push(
-    ...(await insertTrackings(
-      tx,
-      counted.map((i) => {
-        const link = links.get(choice.get(i.event_id) as string)!;
-        return {
-          eventId: funnelEventId('INSTALLED', i.event_id), orgId: link.orgId, mentorId: link.mentorId, linkId: link.linkId,
-          campaignId: link.campaignId, referralId: null, userId: null, stage: 'INSTALLED' as const, uniqueVisitor: false,
-          occurredAt: i.occurred_at, sourceEventId: i.event_id,
-        };
-      }),
-    )),
-  );
-  const fromDevices = counted.flatMap((i) => (i.device_id ? [{ deviceId: i.device_id, linkId: choice.get(i.event_id) as string, occurredAt: i.occurred_at }] : []));
-  await backfillStageTimes(tx, 'installed_at', fromDevices, ctx.attributionWindowDays);
-  return [...new Set(fromDevices.map((i) => i.deviceId))];
 }

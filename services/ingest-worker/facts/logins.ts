@@ -1,10 +1,9 @@
 import type { UserLoggedIn } from '../../../libs/events/types.generated.js';
-import { activate } from './activations.js';
 import type { FactsContext } from './tx.js';
 
-/** Stores logins (a login may arrive before its registration) and marks activations. */
-export async function recordLogins(ctx: FactsContext, logins: UserLoggedIn[]): Promise<void> {
-  if (logins.length === 0) return;
+/** Stores new logins (a login may arrive before its registration); returns their users. */
+export async function insertLogins(ctx: FactsContext, logins: UserLoggedIn[]): Promise<string[]> {
+  if (logins.length === 0) return [];
   const { rows } = await ctx.tx.query<{ user_id: string }>(
     `insert into logins (event_id, user_id, occurred_at)
      select * from unnest($1::text[], $2::text[], $3::timestamptz[])
@@ -12,5 +11,5 @@ export async function recordLogins(ctx: FactsContext, logins: UserLoggedIn[]): P
     [logins.map((l) => l.eventId), logins.map((l) => l.userId), logins.map((l) => new Date(l.occurredAt))],
   );
   ctx.effects.note('duplicate', logins.length - rows.length);
-  await activate(ctx, [...new Set(rows.map((r) => r.user_id))]);
+  return [...new Set(rows.map((r) => r.user_id))];
 }

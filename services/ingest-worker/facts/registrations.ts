@@ -1,123 +1,148 @@
 import type { UserRegistered } from '../../../libs/events/types.generated.js';
-import { attributeRegistration, lastTouch, type Touch } from '../../../libs/domain/attribution.js';
-import { funnelEventId, referralId } from '../../../libs/domain/event-ids.js';
-import { loadLinks } from './links.js';
-import { loadDeviceTouches } from './touches.js';
-import { insertTrackings } from './trackings.js';
-import { activate } from './activations.js';
-import type { FactsContext } from './tx.js';
+import type { RegistrationFact, RegistrationStatus, ReferralDecision } from '../../../libs/domain/attribution.js';
+import type { LoginFact } from '../../../libs/domain/activation.js';
+import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
+import { referralId } from '../../../libs/domain/event-ids.js';
+import { eraseDevices } from './erasures.js';
+import type { FactsContext, Tx } from './tx.js';
+
+/** A batch must run alone (it changes device ids in every table); it is retried exclusively. */
+export class NeedsExclusiveBatchError extends Error {
+  override name = 'NeedsExclusiveBatchError';
+}
+
+export interface StoredRegistration extends RegistrationFact {
+  displayName: string | null;
+  status: RegistrationStatus;
+}
+
+export interface InsertedRegistrations {
+  userIds: string[];
+  linkIds: string[];
+  deviceIds: string[];
+}
 
 /**
- * Stores new registration deliveries, all 'pending' until resolveRegistrations decides. The
- * personal fields of a user who has already been erased are not stored.
+ * Stores new registration deliveries, 'pending' until decideUser says more. The personal
+ * fields of a user already erased are never stored: no display name, and the pseudonym of the
+ * device, whose other events are then pseudonymized too (which needs an exclusive batch).
  */
-export async function insertRegistrations(ctx: FactsContext, regs: UserRegistered[]): Promise<string[]> {
-  if (regs.length === 0) return [];
-  const { rows } = await ctx.tx.query<{ user_id: string }>(
+export async function insertRegistrations(ctx: FactsContext, regs: UserRegistered[], exclusive: boolean): Promise<InsertedRegistrations> {
+  if (regs.length === 0) return { userIds: [], linkIds: [], deviceIds: [] };
+  const { tx, visitorHashKey } = ctx;
+  const { rows: erased } = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [[...new Set(regs.map((r) => r.userId))]]);
+  const erasedUsers = new Set(erased.map((r) => r.user_id));
+  const ofErased = [...new Set(regs.flatMap((r) => (erasedUsers.has(r.userId) && r.deviceId ? [r.deviceId] : [])))];
+  const { rows: known } = await tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [
+    ofErased.map((d) => erasedDevicePseudonym(d, visitorHashKey)),
+  ]);
+  const done = new Set(known.map((r) => r.pseudonym));
+  const erasedDevices = ofErased.filter((d) => !done.has(erasedDevicePseudonym(d, visitorHashKey)));
+  if (erasedDevices.length > 0) {
+    if (!exclusive) throw new NeedsExclusiveBatchError('registrations of erased users need an exclusive batch');
+    await eraseDevices(tx, visitorHashKey, erasedDevices);
+  }
+  const { rows } = await tx.query<{ user_id: string; link_id: string | null; device_id: string | null }>(
     `insert into registrations (event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status)
-     select t.e, t.u, t.o, t.l, case when x.user_id is null then t.d end, case when x.user_id is null then t.n end, t.t, 'pending'
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) as t(e, u, o, l, d, n, t)
-       left join erased_users x on x.user_id = t.u
+     select t.e, t.u, t.o, t.l, case when ed.pseudonym is null then t.d else t.x end, case when t.erased then null else t.n end, t.t, 'pending'
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::bool[])
+         as t(e, u, o, l, d, n, t, x, erased)
+       left join erased_devices ed on ed.pseudonym = t.x
      on conflict (event_id) do nothing
-     returning user_id`,
+     returning user_id, link_id, device_id`,
     [
       regs.map((r) => r.eventId), regs.map((r) => r.userId), regs.map((r) => r.orgId), regs.map((r) => r.linkId ?? null),
       regs.map((r) => r.deviceId ?? null), regs.map((r) => r.displayName ?? null), regs.map((r) => new Date(r.occurredAt)),
+      regs.map((r) => (r.deviceId ? erasedDevicePseudonym(r.deviceId, visitorHashKey) : null)), regs.map((r) => erasedUsers.has(r.userId)),
     ],
   );
   ctx.effects.note('duplicate', regs.length - rows.length);
-  return [...new Set(rows.map((r) => r.user_id))];
+  return {
+    userIds: [...new Set(rows.map((r) => r.user_id))],
+    linkIds: [...new Set(rows.flatMap((r) => (r.link_id ? [r.link_id] : [])))],
+    deviceIds: [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))],
+  };
 }
 
-interface RegistrationRow {
-  event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null;
-  display_name: string | null; occurred_at: Date; status: string;
+/** Users with a registration naming one of the links or made from one of the devices. */
+export async function usersOf(tx: Tx, where: { linkIds: string[]; deviceIds: string[] }): Promise<string[]> {
+  if (where.linkIds.length + where.deviceIds.length === 0) return [];
+  const { rows } = await tx.query<{ user_id: string }>(
+    `select user_id from registrations where link_id = any($1::text[])
+     union select user_id from registrations where device_id = any($2::text[])`,
+    [where.linkIds, where.deviceIds],
+  );
+  return rows.map((r) => r.user_id);
+}
+
+export interface StoredUser {
+  registrations: StoredRegistration[];
+  logins: LoginFact[];
+  erased: boolean;
+}
+
+/** Every registration and login of the users, and whether each was erased. */
+export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, StoredUser>> {
+  const users = new Map<string, StoredUser>(userIds.map((u) => [u, { registrations: [], logins: [], erased: false }]));
+  if (userIds.length === 0) return users;
+  const [regs, logins, erased] = await Promise.all([
+    tx.query<{ event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; display_name: string | null; occurred_at: Date; status: RegistrationStatus }>(
+      'select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])',
+      [userIds],
+    ),
+    tx.query<{ event_id: string; user_id: string; occurred_at: Date }>('select event_id, user_id, occurred_at from logins where user_id = any($1::text[])', [userIds]),
+    tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [userIds]),
+  ]);
+  for (const r of regs.rows) {
+    users.get(r.user_id)?.registrations.push({
+      eventId: r.event_id, userId: r.user_id, orgId: r.org_id, linkId: r.link_id, deviceId: r.device_id, displayName: r.display_name,
+      occurredAt: r.occurred_at.getTime(), status: r.status,
+    });
+  }
+  for (const l of logins.rows) users.get(l.user_id)?.logins.push({ eventId: l.event_id, occurredAt: l.occurred_at.getTime() });
+  for (const e of erased.rows) (users.get(e.user_id) as StoredUser).erased = true;
+  return users;
 }
 
 /**
- * Attributes users not attributed yet by their earliest registration (SPEC §4). Writes the
- * referral, publishes REGISTERED, and marks activation when a first login is already known.
+ * Stores users' decisions: registration statuses that changed, the referral of each attributed
+ * user (written only when it differs), and no referral for the others.
  */
-export async function resolveRegistrations(ctx: FactsContext, where: { userIds?: string[]; linkIds?: string[]; deviceIds?: string[] }): Promise<void> {
-  const { tx } = ctx;
-  const { rows } = await tx.query<RegistrationRow>(
-    `with users as (
-       select user_id from registrations
-        where user_id = any($1::text[])
-           or (status = 'pending' and link_id = any($2::text[]))
-           or (status = 'unattributed' and device_id = any($3::text[]))
-     )
-     select r.event_id, r.user_id, r.org_id, r.link_id, r.device_id, r.display_name, r.occurred_at, r.status
-       from registrations r
-      where r.user_id in (select user_id from users)
-        and not exists (select 1 from referrals f where f.user_id = r.user_id)
-      order by r.user_id, r.occurred_at, r.event_id`,
-    [where.userIds ?? [], where.linkIds ?? [], where.deviceIds ?? []],
-  );
-  // Earliest registration per user; the rest are superseded. A self-referral is final.
-  const earliest = new Map<string, RegistrationRow>();
-  const superseded: string[] = [];
-  for (const r of rows) {
-    if (earliest.has(r.user_id)) superseded.push(r.event_id);
-    else earliest.set(r.user_id, r);
+export async function writeUserDecisions(
+  tx: Tx,
+  statuses: { eventId: string; status: RegistrationStatus }[],
+  referrals: { referral: ReferralDecision<StoredRegistration>; erased: boolean }[],
+  unattributedUsers: string[],
+): Promise<void> {
+  if (statuses.length > 0) {
+    await tx.query('update registrations g set status = t.s from unnest($1::text[], $2::text[]) as t(e, s) where g.event_id = t.e', [
+      statuses.map((s) => s.eventId), statuses.map((s) => s.status),
+    ]);
   }
-  const open = [...earliest.values()].filter((r) => r.status !== 'self_referral');
-  if (open.length === 0 && superseded.length === 0) return;
-
-  const touches = await loadDeviceTouches(tx, open.flatMap((r) => (r.device_id ? [r.device_id] : [])));
-  const links = await loadLinks(tx, [...open.flatMap((r) => (r.link_id ? [r.link_id] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
-
-  const decisions = open.map((r) => {
-    const fact = { eventId: r.event_id, userId: r.user_id, orgId: r.org_id, linkId: r.link_id, deviceId: r.device_id, occurredAt: r.occurred_at.getTime() };
-    return { r, d: attributeRegistration(fact, links, touches.get(r.device_id ?? '') ?? [], ctx.attributionWindowDays) };
-  });
-
+  if (unattributedUsers.length > 0) await tx.query('delete from referrals where user_id = any($1::text[])', [unattributedUsers]);
+  if (referrals.length === 0) return;
+  const ts = (v: number | null | undefined) => (v == null ? null : new Date(v));
+  const col = <T>(f: (x: (typeof referrals)[number]['referral'], erased: boolean) => T) => referrals.map((x) => f(x.referral, x.erased));
   await tx.query(
-    `update registrations g set status = t.s from unnest($1::text[], $2::text[]) as t(e, s) where g.event_id = t.e and g.status <> t.s`,
-    [[...decisions.map((x) => x.r.event_id), ...superseded], [...decisions.map((x) => x.d.kind), ...superseded.map(() => 'superseded')]],
-  );
-  for (const x of decisions) if (x.d.kind === 'pending') ctx.effects.note('pending_link');
-
-  const attributed = decisions.flatMap((x) => (x.d.kind === 'attributed' ? [{ r: x.r, d: x.d }] : []));
-  if (attributed.length === 0) return;
-
-  // The stage timestamps of the referral: the device's last click and install on the link.
-  const stageTime = (devTouches: Touch[], kind: Touch['kind'], linkId: string, at: number) =>
-    lastTouch(devTouches.filter((t) => t.kind === kind && t.linkId === linkId), at, ctx.attributionWindowDays);
-  const referrals = attributed.map(({ r, d }) => {
-    const devTouches = touches.get(r.device_id ?? '') ?? [];
-    const at = r.occurred_at.getTime();
-    const clicked = stageTime(devTouches, 'click', d.link.linkId, at);
-    const installed = stageTime(devTouches, 'install', d.link.linkId, at);
-    return {
-      referralId: referralId(r.user_id), r, link: d.link, by: d.by,
-      clickedAt: clicked ? new Date(clicked.occurredAt) : null,
-      installedAt: installed ? new Date(installed.occurredAt) : null,
-    };
-  });
-  await tx.query(
-    `insert into referrals (referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id,
-                            clicked_at, installed_at, registered_at, registration_event_id)
+    `insert into referrals as f (referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id,
+                                 clicked_at, installed_at, registered_at, activated_at, registration_event_id)
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                          $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[])
-     on conflict (user_id) do nothing`,
+                          $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::text[])
+     on conflict (user_id) do update set
+       org_id = excluded.org_id, mentor_id = excluded.mentor_id, link_id = excluded.link_id, campaign_id = excluded.campaign_id,
+       attributed_by = excluded.attributed_by, display_name = excluded.display_name, device_id = excluded.device_id,
+       clicked_at = excluded.clicked_at, installed_at = excluded.installed_at, registered_at = excluded.registered_at,
+       activated_at = excluded.activated_at, registration_event_id = excluded.registration_event_id
+     where (f.org_id, f.mentor_id, f.link_id, f.campaign_id, f.attributed_by, f.display_name, f.device_id, f.clicked_at, f.installed_at,
+            f.registered_at, f.activated_at, f.registration_event_id)
+           is distinct from (excluded.org_id, excluded.mentor_id, excluded.link_id, excluded.campaign_id, excluded.attributed_by,
+            excluded.display_name, excluded.device_id, excluded.clicked_at, excluded.installed_at, excluded.registered_at,
+            excluded.activated_at, excluded.registration_event_id)`,
     [
-      referrals.map((x) => x.referralId), referrals.map((x) => x.r.user_id), referrals.map((x) => x.link.orgId),
-      referrals.map((x) => x.link.mentorId), referrals.map((x) => x.link.linkId), referrals.map((x) => x.link.campaignId),
-      referrals.map((x) => x.by), referrals.map((x) => x.r.display_name), referrals.map((x) => x.r.device_id),
-      referrals.map((x) => x.clickedAt), referrals.map((x) => x.installedAt), referrals.map((x) => x.r.occurred_at),
-      referrals.map((x) => x.r.event_id),
+      col((r) => referralId(r.registration.userId)), col((r) => r.registration.userId), col((r) => r.link.orgId), col((r) => r.link.mentorId),
+      col((r) => r.link.linkId), col((r) => r.link.campaignId), col((r) => r.by), col((r) => r.registration.displayName),
+      col((r, erased) => (erased ? null : r.registration.deviceId)), col((r) => ts(r.clickedAt)), col((r) => ts(r.installedAt)),
+      col((r) => ts(r.registration.occurredAt)), col((r) => ts(r.activation?.occurredAt)), col((r) => r.registration.eventId),
     ],
   );
-  ctx.effects.trackings.push(
-    ...(await insertTrackings(
-      tx,
-      referrals.map((x) => ({
-        eventId: funnelEventId('REGISTERED', x.r.user_id), orgId: x.link.orgId, mentorId: x.link.mentorId, linkId: x.link.linkId,
-        campaignId: x.link.campaignId, referralId: x.referralId, userId: x.r.user_id, stage: 'REGISTERED' as const,
-        uniqueVisitor: false, occurredAt: x.r.occurred_at, sourceEventId: x.r.event_id,
-      })),
-    )),
-  );
-  await activate(ctx, referrals.map((x) => x.r.user_id));
 }

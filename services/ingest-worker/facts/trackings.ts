@@ -1,22 +1,25 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
+import { decisionKey, type DecisionKey, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
+import type { FunnelStage } from '../../../libs/events/types.generated.js';
 import type { Tx, Tracking } from './tx.js';
 
 /**
- * Appends funnel events to the stage log / outbox. A row whose deterministic id is already
- * there (a replay) is not inserted again; only the new rows are returned for publishing.
+ * Appends funnel events (and retractions) to the stage log / outbox. A row whose deterministic
+ * id is already there is not inserted again; only the new rows are returned for publishing.
  */
 export async function insertTrackings(tx: Tx, rows: Tracking[]): Promise<Tracking[]> {
   if (rows.length === 0) return [];
   const { rows: inserted } = await tx.query<{ event_id: string }>(
     `insert into referral_trackings
-       (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::timestamptz[], $11::text[])
+       (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[],
+                          $10::timestamptz[], $11::text[], $12::text[])
      on conflict (event_id) do nothing
      returning event_id`,
     [
       rows.map((r) => r.eventId), rows.map((r) => r.orgId), rows.map((r) => r.mentorId), rows.map((r) => r.linkId),
       rows.map((r) => r.campaignId), rows.map((r) => r.referralId), rows.map((r) => r.userId), rows.map((r) => r.stage),
-      rows.map((r) => r.uniqueVisitor), rows.map((r) => r.occurredAt), rows.map((r) => r.sourceEventId),
+      rows.map((r) => r.uniqueVisitor), rows.map((r) => new Date(r.occurredAt)), rows.map((r) => r.sourceEventId), rows.map((r) => r.retractsEventId),
     ],
   );
   const fresh = new Set(inserted.map((r) => r.event_id));
@@ -25,21 +28,53 @@ export async function insertTrackings(tx: Tx, rows: Tracking[]): Promise<Trackin
 
 interface TrackingRow {
   event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; referral_id: string | null;
-  user_id: string | null; stage: Tracking['stage']; unique_visitor: boolean; occurred_at: Date; source_event_id: string;
+  user_id: string | null; stage: FunnelStage; unique_visitor: boolean; occurred_at: Date; source_event_id: string; retracts_event_id: string | null;
 }
 
-/** Outbox rows not yet published (left by a crash between commit and publish). */
+const toTracking = (r: TrackingRow): Tracking => ({
+  eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: r.referral_id,
+  userId: r.user_id, stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), sourceEventId: r.source_event_id,
+  retractsEventId: r.retracts_event_id,
+});
+
+/** What was last published for each subject, with the event that counts now. */
+export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<string, PublishedDecision>> {
+  const published = new Map<string, PublishedDecision>();
+  if (keys.length === 0) return published;
+  const { rows } = await tx.query<{ stage: FunnelStage; subject: string; revision: number } & Partial<TrackingRow>>(
+    `select d.stage, d.subject, d.revision, t.event_id, t.org_id, t.mentor_id, t.link_id, t.campaign_id, t.referral_id, t.user_id,
+            t.unique_visitor, t.occurred_at, t.source_event_id, t.retracts_event_id
+       from unnest($1::text[], $2::text[]) as k(stage, subject)
+       join funnel_decisions d on d.stage = k.stage and d.subject = k.subject
+       left join referral_trackings t on t.event_id = d.live_event_id`,
+    [keys.map((k) => k.stage), keys.map((k) => k.subject)],
+  );
+  for (const r of rows) {
+    const live = r.event_id ? toTracking(r as TrackingRow) : null;
+    published.set(decisionKey(r), { revision: r.revision, live });
+  }
+  return published;
+}
+
+export async function saveDecisions(tx: Tx, rows: (DecisionKey & { revision: number; liveEventId: string | null })[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into funnel_decisions (stage, subject, revision, live_event_id)
+     select * from unnest($1::text[], $2::text[], $3::int[], $4::text[])
+     on conflict (stage, subject) do update set revision = excluded.revision, live_event_id = excluded.live_event_id`,
+    [rows.map((r) => r.stage), rows.map((r) => r.subject), rows.map((r) => r.revision), rows.map((r) => r.liveEventId)],
+  );
+}
+
+/** Outbox rows not yet published (left by a crash between commit and publish), oldest first. */
 export async function unpublishedTrackings(tx: Queryable, olderThanSeconds: number, limit: number): Promise<Tracking[]> {
   const { rows } = await tx.query<TrackingRow>(
     `select * from referral_trackings
       where published_at is null and created_at < now() - make_interval(secs => $1)
-      order by created_at limit $2`,
+      order by created_at, event_id limit $2`,
     [olderThanSeconds, limit],
   );
-  return rows.map((r) => ({
-    eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: r.referral_id,
-    userId: r.user_id, stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at, sourceEventId: r.source_event_id,
-  }));
+  return rows.map(toTracking);
 }
 
 export async function markPublished(tx: Queryable, eventIds: string[]): Promise<void> {

@@ -1,28 +1,17 @@
 import type { PoolClient } from 'pg';
-import type { FunnelStage } from '../../../libs/events/types.generated.js';
+import type { FunnelRecord } from '../../../libs/domain/funnel-decisions.js';
 
 /** A client inside the batch transaction. */
 export type Tx = PoolClient;
 
 /** One row of the referral stage log, which is also the outbox of ReferralEventRecorded. */
-export interface Tracking {
-  eventId: string;
-  orgId: string;
-  mentorId: string;
-  linkId: string;
-  campaignId: string | null;
-  referralId: string | null;
-  userId: string | null;
-  stage: FunnelStage;
-  uniqueVisitor: boolean;
-  occurredAt: Date;
-  sourceEventId: string;
-}
+export type Tracking = FunnelRecord;
 
-/** What a batch produced, beyond its facts: funnel events to publish and counters for metrics. */
+export type Counter = 'duplicate' | 'bot' | 'rejected_expired' | 'rejected_revoked' | 'pending_link' | 'retraction';
+
+/** Counters a batch reports for metrics. */
 export interface BatchEffects {
-  trackings: Tracking[];
-  note(counter: 'duplicate' | 'bot' | 'rejected_expired' | 'rejected_revoked' | 'pending_link', n?: number): void;
+  note(counter: Counter, n?: number): void;
 }
 
 export interface FactsContext {

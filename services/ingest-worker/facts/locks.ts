@@ -1,0 +1,23 @@
+import type { Tx } from './tx.js';
+
+/**
+ * The kinds of subject a batch locks, in the order it locks them. Every batch takes its locks
+ * kind by kind in this order, and within a kind in key order, so two batches never wait on
+ * each other in a cycle.
+ */
+export type SubjectKind = 'link' | 'device' | 'user';
+
+/**
+ * Locks the subjects until the transaction ends: batches that touch the same link, device or
+ * user run one after the other; batches that share none run side by side. Row locks (in an
+ * unlogged table, one row per subject key) rather than advisory locks, because a batch may
+ * touch thousands of subjects and advisory locks live in a small shared table. A new key is
+ * inserted first (in order too): a concurrent insert of the same key waits for this one.
+ */
+export async function lockSubjects(tx: Tx, kind: SubjectKind, ids: Iterable<string>): Promise<void> {
+  const distinct = [...new Set(ids)];
+  if (distinct.length === 0) return;
+  const keys = `select distinct hashtextextended($1 || k, 0) as key from unnest($2::text[]) k`;
+  await tx.query(`insert into ingest_subject_locks (key) select key from (${keys}) s order by key on conflict do nothing`, [`${kind}:`, distinct]);
+  await tx.query(`select key from ingest_subject_locks where key in (${keys}) order by key for update`, [`${kind}:`, distinct]);
+}

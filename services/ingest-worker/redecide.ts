@@ -1,0 +1,150 @@
+import { decideClicks } from '../../libs/domain/clicks.js';
+import { decideInstall, decideUser, earliestRegistration, type InstallDecision, type RegistrationStatus, type ReferralDecision } from '../../libs/domain/attribution.js';
+import { referralId } from '../../libs/domain/event-ids.js';
+import {
+  activatedEvent, clickedEvent, decisionKey, installedEvent, reconcile, registeredEvent,
+  type DecisionKey, type FunnelEventContent, type FunnelRecord,
+} from '../../libs/domain/funnel-decisions.js';
+import { loadClicksToDecide, writeClickDecisions } from './facts/clicks.js';
+import { installDevicesOnLinks, loadInstallsToDecide, writeInstallDecisions } from './facts/installs.js';
+import { loadLinks } from './facts/links.js';
+import { lockSubjects } from './facts/locks.js';
+import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
+import { loadDeviceTouches } from './facts/touches.js';
+import { insertTrackings, loadPublished, saveDecisions } from './facts/trackings.js';
+import type { FactsContext } from './facts/tx.js';
+
+/** What a batch's new facts can change: the subjects to lock and re-decide. */
+export interface Seeds {
+  /** Links whose stored state changed: every decision resting on them is re-decided. */
+  changedLinks: string[];
+  /** Links the new facts name. */
+  linkIds: string[];
+  /** New clicks (not bots), new installs. */
+  clickIds: string[];
+  installIds: string[];
+  /** Devices of the new facts. */
+  deviceIds: string[];
+  /** Users of the new facts. */
+  userIds: string[];
+}
+
+export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], clickIds: [], installIds: [], deviceIds: [], userIds: [] });
+
+interface Desired {
+  key: DecisionKey;
+  content: FunnelEventContent | null;
+}
+
+/**
+ * Re-decides every subject the new facts can change and returns the events that bring the
+ * published numbers to the new decisions (retractions and corrected events), already in the
+ * outbox. Each step loads the facts, decides with the pure rules of libs/domain, and writes
+ * what changed, in dependency order: clicks (under their links' locks), installs (under their
+ * devices' locks), users (under their own). A batch locks links, then devices, then users,
+ * each in key order; batches that share no subject never wait for each other.
+ */
+export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
+  const desired: Desired[] = [];
+  const clicks = await redecideClicks(ctx, seeds, desired);
+  const devices = await redecideInstalls(ctx, seeds, clicks.touchedDevices, desired);
+  await redecideUsers(ctx, seeds, devices, desired);
+  return publishDifference(ctx, desired);
+}
+
+/** Clicks of the new clicks' visitor-days and of changed links. Returns the devices whose counted clicks may have changed. */
+async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string> }> {
+  const { tx } = ctx;
+  await lockSubjects(tx, 'link', [...seeds.linkIds, ...seeds.changedLinks]);
+  const clicks = await loadClicksToDecide(tx, seeds.clickIds, seeds.changedLinks);
+  const links = await loadLinks(tx, clicks.map((c) => c.linkId));
+  const decisions = decideClicks(clicks, links);
+  const changed = [];
+  const touchedDevices = new Set<string>();
+  for (const click of clicks) {
+    const decision = decisions.get(click.eventId)!;
+    if (decision.status !== click.status || decision.unique !== click.unique) {
+      changed.push({ eventId: click.eventId, decision });
+      if (decision.reason) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
+      if (decision.status === 'pending' && click.status === 'pending') ctx.effects.note('pending_link');
+    }
+    if (click.deviceId && (decision.status === 'counted' || click.status === 'counted')) touchedDevices.add(click.deviceId);
+    const link = links.get(click.linkId);
+    desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null });
+  }
+  await writeClickDecisions(tx, changed);
+  return { touchedDevices };
+}
+
+/** Installs that are new, name a changed link, or come from a device whose clicks changed. Returns the devices locked. */
+async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
+  const { tx } = ctx;
+  const devices = [...new Set([...seeds.deviceIds, ...touchedDevices, ...(await installDevicesOnLinks(tx, seeds.changedLinks))])];
+  await lockSubjects(tx, 'device', devices);
+  const installs = await loadInstallsToDecide(tx, { eventIds: seeds.installIds, linkIds: seeds.changedLinks, deviceIds: [...touchedDevices] });
+  const touches = await loadDeviceTouches(tx, installs.flatMap((i) => (i.linkId === null && i.deviceId ? [i.deviceId] : [])));
+  const links = await loadLinks(tx, [...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
+  const known = new Set(links.keys());
+  const changed: { eventId: string; decision: InstallDecision }[] = [];
+  for (const install of installs) {
+    const decision = decideInstall(install, known, touches.get(install.deviceId ?? '') ?? [], ctx.attributionWindowDays);
+    const linkId = decision.status === 'counted' ? decision.linkId : null;
+    if (decision.status !== install.status || linkId !== install.attributedLinkId) changed.push({ eventId: install.eventId, decision });
+    const link = linkId ? links.get(linkId) : undefined;
+    desired.push({ key: { stage: 'INSTALLED', subject: install.eventId }, content: link ? installedEvent(install, link) : null });
+  }
+  await writeInstallDecisions(tx, changed);
+  return devices;
+}
+
+/** Users who are new, registered through a changed link, or registered from a device locked above. */
+async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[], desired: Desired[]): Promise<void> {
+  const { tx } = ctx;
+  const userIds = [...new Set([...seeds.userIds, ...(await usersOf(tx, { linkIds: seeds.changedLinks, deviceIds: devices }))])];
+  if (userIds.length === 0) return;
+  await lockSubjects(tx, 'user', userIds);
+  const users = await loadUsers(tx, userIds);
+  const deviceOf = new Map([...users].map(([id, u]) => [id, earliestRegistration(u.registrations)?.deviceId ?? null]));
+  const touches = await loadDeviceTouches(tx, [...deviceOf.values()].flatMap((d) => (d ? [d] : [])));
+  const links = await loadLinks(tx, [
+    ...[...users.values()].flatMap((u) => u.registrations.flatMap((r) => (r.linkId ? [r.linkId] : []))),
+    ...[...touches.values()].flat().map((t) => t.linkId),
+  ]);
+  const statuses: { eventId: string; status: RegistrationStatus }[] = [];
+  const referrals: { referral: ReferralDecision<StoredRegistration>; erased: boolean }[] = [];
+  const unattributed: string[] = [];
+  for (const [userId, user] of users) {
+    const decision = decideUser({ registrations: user.registrations, links, deviceTouches: touches.get(deviceOf.get(userId) ?? '') ?? [], logins: user.logins }, ctx.attributionWindowDays);
+    for (const r of user.registrations) {
+      const status = decision.statuses.get(r.eventId)!;
+      if (status !== r.status) statuses.push({ eventId: r.eventId, status });
+      if (status === 'pending') ctx.effects.note('pending_link');
+    }
+    const referral = decision.referral;
+    if (referral) referrals.push({ referral, erased: user.erased });
+    else unattributed.push(userId);
+    const rid = referralId(userId);
+    desired.push({ key: { stage: 'REGISTERED', subject: userId }, content: referral ? registeredEvent(rid, referral.registration, referral.link) : null });
+    desired.push({
+      key: { stage: 'ACTIVATED', subject: userId },
+      content: referral?.activation ? activatedEvent(rid, userId, referral.activation, referral.link) : null,
+    });
+  }
+  await writeUserDecisions(tx, statuses, referrals, unattributed);
+}
+
+/** Compares every decision with what was published for it and puts the difference in the outbox. */
+async function publishDifference(ctx: FactsContext, desired: Desired[]): Promise<FunnelRecord[]> {
+  if (desired.length === 0) return [];
+  const published = await loadPublished(ctx.tx, desired.map((d) => d.key));
+  const records: FunnelRecord[] = [];
+  const stored = [];
+  for (const d of desired) {
+    const r = reconcile(d.key, d.content, published.get(decisionKey(d.key)));
+    records.push(...r.records);
+    if (r.stored) stored.push({ ...d.key, ...r.stored });
+  }
+  ctx.effects.note('retraction', records.filter((r) => r.retractsEventId !== null).length);
+  await saveDecisions(ctx.tx, stored);
+  return insertTrackings(ctx.tx, records);
+}
