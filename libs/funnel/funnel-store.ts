@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/queryable.js';
-import { COUNT_COLUMNS, FUNNEL_COUNT_CATALOGUE, type Increment } from './increments.js';
+import { COUNT_COLUMNS, FUNNEL_COUNT_CATALOGUE, sumIncrements, type FunnelEvent, type Increment } from './increments.js';
 
 /**
  * Batch transactions of the aggregator take this lock shared (they run side by side); a
@@ -68,7 +68,7 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
        returning 1
      ), daily as (
        insert into funnel_daily as f (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
-       select inc.mentor_id, (inc.slot at time zone coalesce(s.timezone, $${FUNNEL_COUNT_CATALOGUE.length + 5})::date, inc.campaign_id, inc.org_id, ${SUM_COLUMNS}
+       select inc.mentor_id, (inc.slot at time zone coalesce(s.timezone, $${FUNNEL_COUNT_CATALOGUE.length + 5}))::date, inc.campaign_id, inc.org_id, ${SUM_COLUMNS}
          from inc left join org_settings s on s.org_id = inc.org_id
         group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}
@@ -81,4 +81,21 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
     ],
   );
   return { hourly: Number(rows[0]?.hourly ?? 0), daily: Number(rows[0]?.daily ?? 0) };
+}
+
+/**
+ * Counts funnel events into the tables, each event id once: claims the ids, then applies the
+ * increments of those not counted before (a retraction subtracts). Returns the events counted
+ * now and the rows written.
+ */
+export async function countFunnelEvents<E extends FunnelEvent & { eventId: string }>(
+  tx: Queryable,
+  events: E[],
+  defaultTimezone: string,
+): Promise<{ counted: E[]; rows: { hourly: number; daily: number } }> {
+  const unique = new Map<string, E>();
+  for (const e of events) if (!unique.has(e.eventId)) unique.set(e.eventId, e);
+  const claimed = await claimEvents(tx, [...unique.keys()]);
+  const counted = [...unique.values()].filter((e) => claimed.has(e.eventId));
+  return { counted, rows: await applyIncrements(tx, sumIncrements(counted), defaultTimezone) };
 }

@@ -10,8 +10,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
-import { FUNNEL_LOCK_KEY, applyIncrements, claimEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
-import { sumIncrements } from '../../libs/funnel/increments.js';
+import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
 
 export interface AggregatorWorkerDeps {
@@ -87,17 +86,14 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
       await publishDeadLetters(producer, batch, newDead);
       metrics.deadLetters.inc(newDead.length);
 
-      const unique = new Map<string, ReferralEventRecorded>();
-      for (const { offset, event } of valid) if (offset >= position && !unique.has(event.eventId)) unique.set(event.eventId, event);
-      const inBatch = valid.filter((v) => v.offset >= position).length - unique.size;
-      const claimed = await claimEvents(client, [...unique.keys()]);
-      const events = [...unique.values()].filter((e) => claimed.has(e.eventId));
-      const rows = await applyIncrements(client, sumIncrements(events), config.defaultTimezone);
+      const fresh = valid.flatMap((v) => (v.offset >= position ? [v.event] : []));
+      const unique = new Set(fresh.map((e) => e.eventId)).size;
+      const { counted: events, rows } = await countFunnelEvents(client, fresh, config.defaultTimezone);
       await savePosition(client, topic, batch.partition, lastOffset + 1n);
       await client.query('commit');
 
-      if (inBatch > 0) metrics.duplicates.inc({ layer: 'batch' }, inBatch);
-      if (unique.size > claimed.size) metrics.duplicates.inc({ layer: 'event_id' }, unique.size - claimed.size);
+      if (fresh.length > unique) metrics.duplicates.inc({ layer: 'batch' }, fresh.length - unique);
+      if (unique > events.length) metrics.duplicates.inc({ layer: 'event_id' }, unique - events.length);
       for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
       metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
       metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);

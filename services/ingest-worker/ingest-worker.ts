@@ -11,9 +11,8 @@ import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { markPublished, unpublishedTrackings } from './facts/trackings.js';
-import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
-import { NeedsExclusiveBatchError } from './facts/registrations.js';
-import { redecide } from './redecide.js';
+import type { Tracking } from './facts/tx.js';
+import { createBatchApplier } from './apply-batch.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 
 export interface IngestWorkerDeps {
@@ -28,9 +27,6 @@ export interface IngestWorkerDeps {
   metrics?: IngestMetrics;
 }
 
-const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
-const ERASURE_LOCK_SHARED = `select pg_advisory_xact_lock_shared(${ERASURE_LOCK})`;
-const ERASURE_LOCK_EXCLUSIVE = `select pg_advisory_xact_lock(${ERASURE_LOCK})`;
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
 const RELAY_INTERVAL_MS = 5_000;
 
@@ -44,6 +40,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   const groupId = deps.groupId ?? `${config.kafka.topicPrefix}recruitment.ingest-worker`;
   const producer = createEventProducer({ kafka, codec, topics });
   const topicByName = new Map<string, InputTopic>(INPUT_TOPICS.map((t) => [topics[t], t]));
+  const applyBatch = createBatchApplier({ pool, config, metrics });
   let seenPrefix: string | undefined;
   let relayTimer: NodeJS.Timeout | undefined;
   let relaying: Promise<void> = Promise.resolve();
@@ -86,47 +83,6 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     return { fresh: [...keyless, ...fresh], ids };
   }
 
-  /**
-   * One Postgres transaction per batch: store the new facts, then re-decide what they can
-   * change (see redecide). Batches that touch the same links, devices or users are serialized
-   * by row locks on those subjects; others run side by side, across partitions and instances.
-   * Erasures rewrite device ids in every table, so their batches run alone: every batch holds
-   * the erasure lock shared, an erasure batch holds it exclusively.
-   */
-  async function applyBatch<T extends InputTopic>(topic: T, handler: TopicHandler<T>, records: RecordOf<T>[]): Promise<Tracking[]> {
-    const effects: BatchEffects = {
-      note(counter, n = 1) {
-        if (n <= 0) return;
-        if (counter === 'duplicate') metrics.duplicates.inc({ topic, layer: 'postgres' }, n);
-        else if (counter === 'bot') metrics.bots.inc(n);
-        else if (counter === 'retraction') metrics.retractions.inc(n);
-        else metrics.rejected.inc({ reason: counter.replace('rejected_', '') }, n);
-      },
-    };
-    let exclusive = handler.exclusive === true;
-    for (;;) {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
-        await client.query(exclusive ? ERASURE_LOCK_EXCLUSIVE : ERASURE_LOCK_SHARED);
-        const ctx: FactsContext = { tx: client, effects, attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey };
-        const seeds = await handler.store(ctx, records, exclusive);
-        const trackings = await redecide(ctx, seeds);
-        await client.query('commit');
-        return trackings;
-      } catch (err) {
-        await client.query('rollback').catch(() => undefined);
-        if (err instanceof NeedsExclusiveBatchError && !exclusive) {
-          exclusive = true;
-          continue;
-        }
-        throw err;
-      } finally {
-        client.release();
-      }
-    }
-  }
-
   async function publishTrackings(rows: Tracking[]): Promise<void> {
     if (rows.length === 0) return;
     await producer.send(
@@ -144,9 +100,9 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     const topic = topicByName.get(batch.topic);
     if (!topic) throw new Error(`not an input topic: ${batch.topic}`);
     const end = metrics.batchSeconds.startTimer({ topic });
-    const { handler, valid, dead } = await decodeAll(topic, batch.messages);
+    const { valid, dead } = await decodeAll(topic, batch.messages);
     const { fresh, ids } = await dropSeen(topic, valid);
-    const trackings = fresh.length > 0 ? await applyBatch(topic, handler, fresh) : [];
+    const trackings = fresh.length > 0 ? await applyBatch(topic, fresh) : [];
     await publishDeadLetters(producer, batch, dead);
     if (dead.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
     await publishTrackings(trackings);

@@ -85,14 +85,12 @@ export interface StoredUser {
 export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, StoredUser>> {
   const users = new Map<string, StoredUser>(userIds.map((u) => [u, { registrations: [], logins: [], erased: false }]));
   if (userIds.length === 0) return users;
-  const [regs, logins, erased] = await Promise.all([
-    tx.query<{ event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; display_name: string | null; occurred_at: Date; status: RegistrationStatus }>(
-      'select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])',
-      [userIds],
-    ),
-    tx.query<{ event_id: string; user_id: string; occurred_at: Date }>('select event_id, user_id, occurred_at from logins where user_id = any($1::text[])', [userIds]),
-    tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [userIds]),
-  ]);
+  const regs = await tx.query<{ event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; display_name: string | null; occurred_at: Date; status: RegistrationStatus }>(
+    'select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])',
+    [userIds],
+  );
+  const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>('select event_id, user_id, occurred_at from logins where user_id = any($1::text[])', [userIds]);
+  const erased = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [userIds]);
   for (const r of regs.rows) {
     users.get(r.user_id)?.registrations.push({
       eventId: r.event_id, userId: r.user_id, orgId: r.org_id, linkId: r.link_id, deviceId: r.device_id, displayName: r.display_name,
