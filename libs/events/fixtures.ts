@@ -71,5 +71,6 @@ export const FIXTURES: { readonly [T in RecordTopic]: RecordOf<T> } = {
     stage: 'REGISTERED',
     uniqueVisitor: false,
     occurredAt: Date.UTC(2026, 2, 3, 18, 55, 0),
+    retractsEventId: null,
   },
 };

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
-import type { EventCodec, RecordOf } from '../../libs/events/codec.js';
+import type { EventCodec } from '../../libs/events/codec.js';
 import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';

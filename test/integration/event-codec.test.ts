@@ -66,6 +66,27 @@ describe('event contracts through the real registry and broker', () => {
     expect({ ...(await env.codec.decode('userLogins', message?.value ?? null)) }).toEqual({ eventId: 'e-foreign', userId: 'u-1', occurredAt: 1_700_000_000_000 });
   });
 
+  it('ReferralEventRecorded with retractsEventId is a BACKWARD-compatible new version, and events of the first version still decode', async () => {
+    const subject = `${env.namespace}.compat.referral-events-value`;
+    const registry = env.config.schemaRegistryUrl;
+    const post = (path: string, body: unknown, method = 'POST') =>
+      fetch(`${registry}${path}`, { method, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) });
+    const current = schemaOf('ReferralEventRecorded') as { fields: { name: string }[] };
+    const first = { ...current, fields: current.fields.filter((f) => f.name !== 'retractsEventId') };
+    expect((await post(`/config/${subject}`, { compatibility: 'BACKWARD' }, 'PUT')).status).toBe(200);
+    const v1 = (await (await post(`/subjects/${subject}/versions`, { schema: JSON.stringify(first) })).json()) as { id: number };
+    const v2 = await post(`/subjects/${subject}/versions`, { schema: JSON.stringify(current) });
+    expect(v2.status).toBe(200);
+    const versions = (await (await fetch(`${registry}/subjects/${subject}/versions`)).json()) as number[];
+    expect(versions).toHaveLength(2);
+
+    const { retractsEventId: _, ...old } = FIXTURES.referralEvents;
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(v1.id, 1);
+    const bytes = Buffer.concat([header, avro.Type.forSchema(first as avro.Schema).toBuffer(old)]);
+    expect({ ...(await env.codec.decode('referralEvents', bytes)) }).toEqual({ ...old, retractsEventId: null });
+  });
+
   it('bytes that can never decode are poison, not transient', async () => {
     await expect(env.codec.decode('inviteClicks', Buffer.from('not avro'))).rejects.toBeInstanceOf(PoisonRecordError);
     await expect(env.codec.decode('inviteClicks', null)).rejects.toBeInstanceOf(PoisonRecordError);
