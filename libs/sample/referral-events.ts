@@ -11,9 +11,11 @@ const STAGES: { stage: FunnelStage; weight: number }[] = [
 /**
  * Funnel events as the ingest worker publishes them, for exercising the aggregator on its own:
  * `count` distinct events over a few orgs, mentors of Zipf-like reach, campaigns or none, and
- * event times spread over [start, start + days). Seedable: the same options give the same events.
+ * event times spread over [start, start + days). A share of them (`revisionRate`, default 5 %)
+ * is revised as the ingest worker revises a decision: a retraction follows the event, then a
+ * corrected event at another time. Seedable: the same options give the same events.
  */
-export function referralEvents(options: { seed: number; count: number; orgs?: number; mentorsPerOrg?: number; start?: number; days?: number }): ReferralEventRecorded[] {
+export function referralEvents(options: { seed: number; count: number; orgs?: number; mentorsPerOrg?: number; start?: number; days?: number; revisionRate?: number }): ReferralEventRecorded[] {
   const rnd = prng(options.seed);
   const orgs = options.orgs ?? 3;
   const mentorsPerOrg = options.mentorsPerOrg ?? 10;
@@ -37,7 +39,7 @@ export function referralEvents(options: { seed: number; count: number; orgs?: nu
     const m = pickMentor();
     const c = Math.floor(rnd() * 3);
     const stage = pickStage();
-    events.push({
+    const event: ReferralEventRecorded = {
       eventId: `rfe_s${options.seed}_${i}`,
       orgId: `s${options.seed}_org${o}`,
       mentorId: `s${options.seed}_org${o}_mentor${m}`,
@@ -48,7 +50,13 @@ export function referralEvents(options: { seed: number; count: number; orgs?: nu
       stage,
       uniqueVisitor: stage === 'CLICKED' && rnd() < 0.8,
       occurredAt: start + Math.floor(rnd() * span),
-    });
+      retractsEventId: null,
+    };
+    events.push(event);
+    if (rnd() < (options.revisionRate ?? 0.05)) {
+      events.push({ ...event, eventId: `${event.eventId}_retracted`, retractsEventId: event.eventId });
+      events.push({ ...event, eventId: `${event.eventId}_r1`, occurredAt: start + Math.floor(rnd() * span), uniqueVisitor: stage === 'CLICKED' && rnd() < 0.5 });
+    }
   }
   return events;
 }

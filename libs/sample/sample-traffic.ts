@@ -73,12 +73,18 @@ export function sampleTraffic(options: { seed: number; clicks: number; orgs?: nu
     const link = pickLink();
     const at = start + Math.floor(rnd() * span);
     const bot = rnd() < 0.08;
-    // Each device clicks one link only, so last touch has one answer whatever the arrival order.
     const deviceId = !bot && rnd() < 0.5 ? `s${s}_dev_${i}` : null;
     const visitor = { ip: `10.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 20)}.${Math.floor(rnd() * 50)}`, userAgent: bot ? pick(PREVIEWS) : pick(BROWSERS), deviceId, platform: deviceId ? pick(['IOS', 'ANDROID'] as const) : ('WEB' as const), referrer: null, locale: 'nb-NO' };
     const c: InviteClicked = { eventId: `s${s}_clk_${i}`, linkId: link.linkId, occurredAt: at, visitor };
     clicks.push(c);
     if (rnd() < dup) clicks.push(c);
+    // Some people open the link again a little earlier the same day (from the chat app, then the browser).
+    if (!bot && rnd() < 0.1) clicks.push({ ...c, eventId: `s${s}_clk_${i}_again`, occurredAt: at - Math.floor(rnd() * 3 * 3600_000) });
+    // Some devices also follow another mentor's link of the same org shortly after: the newer touch.
+    if (deviceId && rnd() < 0.15) {
+      const others = links.filter((l) => l.orgId === link.orgId && l.linkId !== link.linkId);
+      clicks.push({ eventId: `s${s}_clk_${i}_other`, linkId: pick(others).linkId, occurredAt: at + Math.floor(rnd() * 1800_000), visitor });
+    }
     if (bot || rnd() > 0.3) continue;
     const device = deviceId ?? `s${s}_dev_x${i}`;
     const installedAt = at + Math.floor(rnd() * 3600_000);

@@ -8,6 +8,7 @@ import { createPool } from '../../libs/runtime/connections.js';
 import { rebuildFunnels, type RebuildResult } from '../../libs/funnel/rebuild.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
+import { publishOutOfOrder } from '../support/publish-out-of-order.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
 
 /**
@@ -21,12 +22,12 @@ let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 
 /** The funnel events of the stage log, as the ingest worker published them. */
 async function stageLog(): Promise<ReferralEventRecorded[]> {
-  const { rows } = await pool.query<{ event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date }>(
+  const { rows } = await pool.query<{ event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date; retracts_event_id: string | null }>(
     'select * from referral_trackings',
   );
   return rows.map((r) => ({
     eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: null, userId: null,
-    stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(),
+    stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), retractsEventId: r.retracts_event_id,
   }));
 }
 
@@ -39,7 +40,8 @@ beforeAll(async () => {
   pool = createPool(env.config, env.log, 4);
   producer = createEventProducer(env);
   await producer.connect();
-  await publishSample(producer, sampleTraffic({ seed: 21, clicks: 2500, start: Date.UTC(2026, 2, 20), days: 20 }));
+  // Out of order across topics, so the stage log holds retractions and corrected events too.
+  await publishOutOfOrder(producer, sampleTraffic({ seed: 21, clicks: 2500, start: Date.UTC(2026, 2, 20), days: 20 }), 21);
   pipeline = await startPipeline(env);
   await settled();
 }, 300_000);
@@ -55,6 +57,7 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
   it('the incremental funnel equals the stage log, counted once per event', async () => {
     const log = await stageLog();
     expect(log.length).toBeGreaterThan(1500);
+    expect(log.filter((e) => e.retractsEventId).length).toBeGreaterThan(0);
     expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(log));
   });
 

@@ -90,11 +90,13 @@ export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (org
         tables[table].set(key, row);
       }
       // Written out here rather than borrowed from the aggregator, so the oracle is its own.
-      if (e.stage === 'CLICKED') row.clicks++;
-      if (e.stage === 'CLICKED' && e.uniqueVisitor) row.uniqueClicks++;
-      if (e.stage === 'INSTALLED') row.installs++;
-      if (e.stage === 'REGISTERED') row.registrations++;
-      if (e.stage === 'ACTIVATED') row.activations++;
+      // A retraction takes away what the event it names added.
+      const n = e.retractsEventId ? -1 : 1;
+      if (e.stage === 'CLICKED') row.clicks += n;
+      if (e.stage === 'CLICKED' && e.uniqueVisitor) row.uniqueClicks += n;
+      if (e.stage === 'INSTALLED') row.installs += n;
+      if (e.stage === 'REGISTERED') row.registrations += n;
+      if (e.stage === 'ACTIVATED') row.activations += n;
     }
   }
   return { hourly: [...tables.hourly.values()].sort(byKey), daily: [...tables.daily.values()].sort(byKey) };
