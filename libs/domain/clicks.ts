@@ -22,7 +22,7 @@ export interface ClickDecision {
 }
 
 /** The visitor-day a click belongs to: the group in which one click is the unique one. */
-export const visitorDayKey = (c: Pick<ClickFact, 'linkId' | 'visitorHash' | 'occurredAt'>): string => `${c.linkId}\0${c.visitorHash}\0${utcDay(c.occurredAt)}`;
+export const visitorDayKey = (c: Pick<ClickFact, 'linkId' | 'visitorHash' | 'occurredAt'>): string => JSON.stringify([c.linkId, c.visitorHash, utcDay(c.occurredAt)]);
 
 /**
  * Decides clicks (SPEC §4): a bot or link-preview fetch is never counted; a click on a link

@@ -51,7 +51,7 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
     validate: (c) => check({ eventId: c.eventId, linkId: c.linkId, deviceId: c.visitor.deviceId }, { occurredAt: c.occurredAt }),
     async store(ctx, clicks) {
       const stored = await insertClicks(ctx, clicks);
-      return { ...noSeeds(), clickIds: stored.eventIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
+      return { ...noSeeds(), clickIds: stored.eventIds, visitorDays: stored.visitorDays, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
     },
   },
   appInstalls: {

@@ -20,8 +20,9 @@ export interface Seeds {
   changedLinks: string[];
   /** Links the new facts name. */
   linkIds: string[];
-  /** New clicks (not bots), new installs. */
+  /** New clicks (not bots) and their visitor-days, new installs. */
   clickIds: string[];
+  visitorDays: string[];
   installIds: string[];
   /** Devices of the new facts. */
   deviceIds: string[];
@@ -29,7 +30,7 @@ export interface Seeds {
   userIds: string[];
 }
 
-export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], clickIds: [], installIds: [], deviceIds: [], userIds: [] });
+export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], clickIds: [], visitorDays: [], installIds: [], deviceIds: [], userIds: [] });
 
 interface Desired {
   key: DecisionKey;
@@ -40,9 +41,13 @@ interface Desired {
  * Re-decides every subject the new facts can change and returns the events that bring the
  * published numbers to the new decisions (retractions and corrected events), already in the
  * outbox. Each step loads the facts, decides with the pure rules of libs/domain, and writes
- * what changed, in dependency order: clicks (under their links' locks), installs (under their
- * devices' locks), users (under their own). A batch locks links, then devices, then users,
- * each in key order; batches that share no subject never wait for each other.
+ * what changed, in dependency order: clicks (under their links' and visitor-days' locks),
+ * installs (under their devices' locks), users (under their own). A batch locks links, then
+ * visitor-days, then devices, then users, each kind in key order; batches that share no
+ * subject never wait for each other. A link is locked exclusively only by a batch that changed
+ * it; batches whose facts merely name it share the lock, since their decisions need only that
+ * it does not change meanwhile. The unique click of a visitor-day is guarded by the
+ * visitor-day's own lock.
  */
 export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
@@ -55,7 +60,9 @@ export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelR
 /** Clicks of the new clicks' visitor-days and of changed links. Returns the devices whose counted clicks may have changed. */
 async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string> }> {
   const { tx } = ctx;
-  await lockSubjects(tx, 'link', [...seeds.linkIds, ...seeds.changedLinks]);
+  await lockSubjects(tx, 'link', seeds.changedLinks, 'update');
+  await lockSubjects(tx, 'link', seeds.linkIds, 'share');
+  await lockSubjects(tx, 'visitor-day', seeds.visitorDays);
   const clicks = await loadClicksToDecide(tx, seeds.clickIds, seeds.changedLinks);
   const links = await loadLinks(tx, clicks.map((c) => c.linkId));
   const decisions = decideClicks(clicks, links);

@@ -1,6 +1,6 @@
 import type { InviteClicked } from '../../../libs/events/types.generated.js';
 import { erasedDevicePseudonym, isBotUserAgent, visitorHash } from '../../../libs/domain/visitor.js';
-import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
+import { visitorDayKey, type ClickDecision, type ClickFact, type ClickStatus } from '../../../libs/domain/clicks.js';
 import type { FactsContext, Tx } from './tx.js';
 
 /** A stored non-bot click with what was last decided for it. */
@@ -15,6 +15,8 @@ export interface InsertedClicks {
   eventIds: string[];
   linkIds: string[];
   deviceIds: string[];
+  /** The visitor-days of the new clicks (see visitorDayKey). */
+  visitorDays: string[];
 }
 
 /**
@@ -24,16 +26,16 @@ export interface InsertedClicks {
  * place of its device id and visitor hash.
  */
 export async function insertClicks(ctx: FactsContext, clicks: InviteClicked[]): Promise<InsertedClicks> {
-  if (clicks.length === 0) return { eventIds: [], linkIds: [], deviceIds: [] };
+  if (clicks.length === 0) return { eventIds: [], linkIds: [], deviceIds: [], visitorDays: [] };
   const device = (c: InviteClicked) => c.visitor.deviceId ?? null;
-  const { rows } = await ctx.tx.query<{ event_id: string; link_id: string; device_id: string | null; is_bot: boolean }>(
+  const { rows } = await ctx.tx.query<{ event_id: string; link_id: string; device_id: string | null; is_bot: boolean; visitor_hash: string; occurred_at: Date }>(
     `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status)
      select t.e, t.l, t.o, case when ed.pseudonym is null then t.v else t.x end, case when ed.pseudonym is null then t.d else t.x end,
             t.p, t.b, case when t.b then 'bot' else 'pending' end
        from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[]) as t(e, l, o, v, d, p, b, x)
        left join erased_devices ed on ed.pseudonym = t.x
      on conflict (event_id) do nothing
-     returning event_id, link_id, device_id, is_bot`,
+     returning event_id, link_id, device_id, is_bot, visitor_hash, occurred_at`,
     [
       clicks.map((c) => c.eventId), clicks.map((c) => c.linkId), clicks.map((c) => new Date(c.occurredAt)),
       clicks.map((c) => visitorHash(c.visitor, ctx.visitorHashKey, c.eventId)), clicks.map(device),
@@ -48,6 +50,7 @@ export async function insertClicks(ctx: FactsContext, clicks: InviteClicked[]): 
     eventIds: people.map((r) => r.event_id),
     linkIds: [...new Set(people.map((r) => r.link_id))],
     deviceIds: [...new Set(people.flatMap((r) => (r.device_id ? [r.device_id] : [])))],
+    visitorDays: [...new Set(people.map((r) => visitorDayKey({ linkId: r.link_id, visitorHash: r.visitor_hash, occurredAt: r.occurred_at.getTime() })))],
   };
 }
 
