@@ -3,9 +3,12 @@ import { SignJWT } from 'jose';
 export const TOKEN_ROLES = ['mentor', 'coordinator', 'org_admin', 'platform_admin', 'service'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
-/** Mints an HS256 token with the claims of SPEC §5, for development, tests and the demo. */
-export async function mintToken(claims: { sub: string; role: TokenRole; org?: string | null }, secret: string, ttl = '12h'): Promise<string> {
-  return new SignJWT({ role: claims.role, ...(claims.org ? { org: claims.org } : {}) })
+/**
+ * Mints an HS256 token with the claims of SPEC §5, for development, tests and the demo. A
+ * service token may name the organizations it writes for (`orgs`, `["*"]` for every one).
+ */
+export async function mintToken(claims: { sub: string; role: TokenRole; org?: string | null; orgs?: string[] }, secret: string, ttl = '12h'): Promise<string> {
+  return new SignJWT({ role: claims.role, ...(claims.org ? { org: claims.org } : {}), ...(claims.orgs ? { orgs: claims.orgs } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuedAt()

@@ -50,4 +50,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32) })).toThrow(/VISITOR_HASH_KEY/);
     expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) }).nodeEnv).toBe('production');
   });
+
+  it('in production refuses secrets shorter than 32 bytes, and a JWKS without issuer and audience', () => {
+    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) };
+    expect(() => loadConfig({ ...ok, AUTH_JWT_SECRET: 's'.repeat(31) })).toThrow(/AUTH_JWT_SECRET: must be at least 32 bytes/);
+    expect(() => loadConfig({ ...ok, VISITOR_HASH_KEY: 'k'.repeat(20) })).toThrow(/VISITOR_HASH_KEY: must be at least 32 bytes/);
+    const jwks = { NODE_ENV: 'production', VISITOR_HASH_KEY: 'k'.repeat(32), AUTH_JWKS_URL: 'https://idp.example.org/jwks.json' };
+    expect(() => loadConfig(jwks)).toThrow(/AUTH_JWT_ISSUER: required/);
+    expect(() => loadConfig({ ...jwks, AUTH_JWT_ISSUER: 'https://idp.example.org/' })).toThrow(/AUTH_JWT_AUDIENCE: required/);
+    const c = loadConfig({ ...jwks, AUTH_JWT_ISSUER: 'https://idp.example.org/', AUTH_JWT_AUDIENCE: 'recruitment' });
+    expect(c.auth).toMatchObject({ issuer: 'https://idp.example.org/', audience: 'recruitment', usingDevSecret: false });
+    // Outside production the short development secret still works, and a JWKS alone never means "development secret".
+    expect(loadConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:1/jwks.json' }).auth.usingDevSecret).toBe(false);
+    expect(loadConfig({}).auth.usingDevSecret).toBe(true);
+  });
+
+  it('reads CORS origins, the statement timeout and the webhook time window', () => {
+    const c = loadConfig({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173', QUERY_STATEMENT_TIMEOUT_MS: '1500', WEBHOOK_MAX_EVENT_AGE_HOURS: '24' });
+    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], statementTimeoutMs: 1500, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300 });
+    expect(() => loadConfig({ CORS_ORIGINS: 'app.example.org/path' })).toThrow(/CORS_ORIGINS/);
+  });
 });

@@ -40,6 +40,20 @@ const schema = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
+  /** Checked against the token's iss / aud claims when set (required in production with a JWKS). */
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  /** Origins allowed to call the API from a browser, comma-separated; none by default. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated'),
+  /** The longest a query of one request may run (the query service answers 503 past it). */
+  QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** How far from now a webhook event's time may lie: older than the age, or ahead by more than the skew, is refused. */
+  WEBHOOK_MAX_EVENT_AGE_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
+  WEBHOOK_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   VISITOR_HASH_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   DEFAULT_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Europe/Oslo').default('Europe/Oslo'),
   ATTRIBUTION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(30),
@@ -53,7 +67,8 @@ export interface Config {
   databaseUrl: string;
   redisUrl: string;
   httpPort: number;
-  auth: { jwtSecret: string; jwksUrl: string | undefined; usingDevSecret: boolean };
+  auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; usingDevSecret: boolean };
+  http: { corsOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
   visitorHashKey: string;
   defaultTimezone: string;
   attributionWindowDays: number;
@@ -84,6 +99,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !e.VISITOR_HASH_KEY) {
     throw new ConfigError('invalid configuration: VISITOR_HASH_KEY: required when NODE_ENV=production');
   }
+  // In production a secret must be worth its name: 32 bytes at least (HS256 keys are 256 bits).
+  for (const [name, value] of [['AUTH_JWT_SECRET', e.AUTH_JWT_SECRET], ['VISITOR_HASH_KEY', e.VISITOR_HASH_KEY]] as const) {
+    if (production && value !== undefined && Buffer.byteLength(value) < 32) throw new ConfigError(`invalid configuration: ${name}: must be at least 32 bytes when NODE_ENV=production`);
+  }
+  // Keys from an identity provider also sign tokens for its other applications: say which are ours.
+  if (production && e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
+    throw new ConfigError(`invalid configuration: ${!e.AUTH_JWT_ISSUER ? 'AUTH_JWT_ISSUER' : 'AUTH_JWT_AUDIENCE'}: required when NODE_ENV=production and AUTH_JWKS_URL is set`);
+  }
   return {
     nodeEnv: e.NODE_ENV,
     kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS },
@@ -91,7 +114,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     httpPort: e.HTTP_PORT,
-    auth: { jwtSecret: e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, usingDevSecret: !e.AUTH_JWT_SECRET },
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE,
+      // With a JWKS the secret is never used, so the development one is not in play either.
+      usingDevSecret: !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
+      webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS,
+    },
     visitorHashKey: e.VISITOR_HASH_KEY ?? DEV_VISITOR_HASH_KEY,
     defaultTimezone: e.DEFAULT_TIMEZONE,
     attributionWindowDays: e.ATTRIBUTION_WINDOW_DAYS,

@@ -3,9 +3,15 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 
-/** A pg pool whose idle-client errors are logged instead of crashing the process. */
-export function createPool(config: Config, log: Logger, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000 });
+/**
+ * A pg pool whose idle-client errors are logged instead of crashing the process. With
+ * `statementTimeoutMs`, Postgres cancels any statement that runs longer (error 57014).
+ */
+export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number } = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   pool.on('error', (err) => log.warn({ err }, 'postgres client error'));
   return pool;
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -26,6 +26,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
     grant?: Grant;
+    /** The rate-limit bucket: a digest of the verified identity or of the client address. */
+    rateKey?: string;
   }
 }
 
@@ -47,6 +49,9 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
  */
 export async function buildApp(deps: QueryServiceDeps) {
   const { config, log, pool, redis } = deps;
+  const digest = (text: string) => createHmac('sha256', config.visitorHashKey).update(text).digest('base64url').slice(0, 32);
+  const addressKey = (ip: string) => `a:${digest(`address\0${ip}`)}`;
+  const callerKey = (c: Caller) => `c:${digest(`caller\0${c.role}\0${c.org ?? ''}\0${c.sub}`)}`;
   const verify = createTokenVerifier(config.auth);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'query_' });
@@ -81,22 +86,24 @@ export async function buildApp(deps: QueryServiceDeps) {
   // No upgrade-insecure-requests: the docs page must load its scripts over plain http on a
   // local machine; behind TLS the browser is on https already.
   await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  // The limiter has its own Redis connection that fails at once while Redis is away (no
+  // offline queue, a short command timeout): requests then go unlimited rather than wait.
+  const limiterRedis = redis.duplicate({ enableOfflineQueue: false, commandTimeout: 250, maxRetriesPerRequest: 0, lazyConnect: false });
+  limiterRedis.on('error', (err) => log.debug({ err }, 'rate limiter redis error'));
+  app.addHook('onClose', async () => limiterRedis.disconnect());
   await app.register(rateLimit, {
-    global: true,
+    global: false,
     max: deps.rateLimitPerMinute ?? 1200,
     timeWindow: '1 minute',
-    hook: 'preValidation',
-    redis,
+    redis: limiterRedis,
     nameSpace: `rt:${config.kafka.topicPrefix}ratelimit:`,
     skipOnError: true,
-    allowList: (request) => !request.url.startsWith('/v1/'),
-    // Per token; the token itself and the caller's address are never stored, only digests.
-    keyGenerator: (request) => {
-      const auth = request.headers.authorization;
-      return auth ? `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 32)}` : `a:${createHmac('sha256', config.visitorHashKey).update(request.ip).digest('base64url').slice(0, 32)}`;
-    },
-    errorResponseBuilder: (_request, context) => new ApiError(429, 'rate_limited', `more than ${context.max} requests per minute with this token; retry in ${context.after}`),
+    keyGenerator: (request) => request.rateKey ?? addressKey(request.ip),
+    errorResponseBuilder: (_request, context) => new ApiError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${context.after}`),
   });
+  // The plugin types its hook for the default logger; ours is pino's, which it does not touch.
+  const limit = app.rateLimit() as unknown as (this: unknown, request: unknown, reply: unknown) => Promise<void>;
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -107,10 +114,26 @@ export async function buildApp(deps: QueryServiceDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '') });
 
+  // Every request to an API route, or to no route at all, is counted, whatever the spelling of
+  // its path (the matched route decides, not the raw URL): per verified identity, so one token
+  // is one bucket however its signature is spelled; per client address digest when there is no
+  // valid token, so failed authentications count too. The token is verified first; its
+  // failure is answered only after the request was counted.
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    if (!request.routeOptions.config.resource) return;
-    request.caller = await verify(request.headers.authorization);
+    const route = request.routeOptions.url;
+    if (route !== undefined && !route.startsWith('/v1/')) return;
+    let refused: unknown;
+    if (request.routeOptions.config.resource) {
+      try {
+        request.caller = await verify(request.headers.authorization);
+      } catch (err) {
+        refused = err;
+      }
+    }
+    request.rateKey = request.caller ? callerKey(request.caller) : addressKey(request.ip);
+    await limit.call(app, request, reply);
+    if (refused) throw refused;
   });
   // After validation (a bad parameter is a 400 even when out of scope), before the handler.
   app.addHook('preHandler', async (request) => {

@@ -44,4 +44,43 @@ describe('token verification', () => {
     await expect(verify(`Basic abc`)).rejects.toMatchObject({ status: 401 });
     await expect(verify(undefined)).rejects.toMatchObject({ status: 401 });
   });
+
+  it('requires exp, checks issuer and audience when configured, and tolerates 30 s of clock drift', async () => {
+    const secret = 'a-secret-of-sufficient-length';
+    const key = new TextEncoder().encode(secret);
+    const token = (claims: Record<string, unknown>, exp: number | null) => {
+      const jwt = new SignJWT({ role: 'mentor', org: 'o-1', ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setIssuedAt();
+      return (exp === null ? jwt : jwt.setExpirationTime(exp)).sign(key);
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const plain = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
+    await expect(plain(`Bearer ${await token({}, null)}`)).rejects.toMatchObject({ status: 401 }); // never expires: refused
+    expect(await plain(`Bearer ${await token({}, now - 10)}`)).toMatchObject({ sub: 'm-1' }); // 10 s late: within tolerance
+    await expect(plain(`Bearer ${await token({}, now - 120)}`)).rejects.toMatchObject({ status: 401 });
+
+    const strict = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined, issuer: 'https://idp.example.org/', audience: 'recruitment' });
+    const good = { iss: 'https://idp.example.org/', aud: 'recruitment' };
+    expect(await strict(`Bearer ${await token(good, now + 300)}`)).toMatchObject({ sub: 'm-1' });
+    await expect(strict(`Bearer ${await token({ ...good, aud: 'another-app' }, now + 300)}`)).rejects.toMatchObject({ status: 401 });
+    await expect(strict(`Bearer ${await token({ ...good, iss: 'https://other.example.org/' }, now + 300)}`)).rejects.toMatchObject({ status: 401 });
+    await expect(strict(`Bearer ${await token({}, now + 300)}`)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('answers 503, not 401, when the key set cannot be fetched', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const verify = createTokenVerifier({ jwtSecret: 'unused-secret-of-sufficient-length', jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
+    await expect(verify(`Bearer ${await rs256({ role: 'mentor', org: 'o-1' })}`)).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('binds service tokens to the organizations they name', async () => {
+    const secret = 'a-secret-of-sufficient-length';
+    const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
+    expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook', org: 'o-1' }, secret)}`)).toMatchObject({ writes: ['o-1'] });
+    expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook', orgs: ['o-1', 'o-2'] }, secret)}`)).toMatchObject({ writes: ['o-1', 'o-2'] });
+    expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook', orgs: ['*'] }, secret)}`)).toMatchObject({ writes: '*' });
+    expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook' }, secret)}`)).toMatchObject({ writes: [] });
+  });
 });

@@ -9,7 +9,8 @@ describe('recruit cursors', () => {
   });
 
   it('refuse anything else with a 400 naming the cursor', () => {
-    for (const bad of ['x', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["yesterday","r"]').toString('base64url'), '%%%']) {
+    const forged = (json: string) => Buffer.from(json).toString('base64url');
+    for (const bad of ['x', forged('[1,2]'), forged('["yesterday","r"]'), '%%%', forged('["2026-02-30T10:00:00.000Z","r"]'), forged('["2026-03-01T25:00:00.000Z","r"]'), forged('["2026-03-01T10:00:00Z","r"]')]) {
       expect(() => decodeCursor(bad)).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining('cursor') }));
     }
   });

@@ -13,11 +13,20 @@ export function encodeCursor(c: RecruitCursor): string {
   return Buffer.from(JSON.stringify([c.registeredAt, c.referralId])).toString('base64url');
 }
 
+/**
+ * Exactly the instants this service writes (toISOString): Date.parse would take 2026-02-30 as
+ * 2 March, and Postgres refuses it, so only a string that survives the round trip is one.
+ */
+function isInstant(text: string): boolean {
+  const ms = Date.parse(text);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+}
+
 export function decodeCursor(cursor: string | undefined): RecruitCursor | null {
   if (cursor === undefined) return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !value[1].includes('\u0000') && !Number.isNaN(Date.parse(value[0])) && /^\d{4}-\d{2}-\d{2}T/.test(value[0])) {
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !value[1].includes('\u0000') && isInstant(value[0])) {
       return { registeredAt: value[0], referralId: value[1] };
     }
   } catch {

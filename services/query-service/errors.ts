@@ -39,6 +39,12 @@ export function errorHandler(err: FastifyError | ApiError, request: FastifyReque
     void reply.status(400).send({ error: { code: 'invalid_parameter', message: `${name}: ${err.validation[0]?.message ?? 'is invalid'}` } });
     return;
   }
+  if ((err as { code?: unknown }).code === '57014') {
+    // statement_timeout: this request asked for more than a request may cost.
+    request.log.warn({ err }, 'a query ran past the statement timeout');
+    void reply.status(503).header('retry-after', '5').send({ error: { code: 'unavailable', message: 'the query took too long; retry shortly or ask for a shorter range' } });
+    return;
+  }
   if (isUnavailable(err)) {
     request.log.warn({ err }, 'a dependency is unavailable');
     void reply.status(503).header('retry-after', '5').send({ error: { code: 'unavailable', message: 'a dependency of this service is unavailable; retry shortly' } });

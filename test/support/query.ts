@@ -5,18 +5,19 @@ import { mintToken, type TokenRole } from '../../libs/auth/tokens.js';
 import { buildApp } from '../../services/query-service/app.js';
 
 /** The query service app on the test env's database and topics, for app.inject(). */
-export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?: number; databaseUrl?: string } = {}) {
-  const pool = createPool(options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config, env.log, 6);
-  const redis = createRedis(env.config, env.log);
-  await redis.connect();
+export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?: number; databaseUrl?: string; config?: Partial<TestEnv['config']> } = {}) {
+  const config = { ...env.config, ...options.config, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) };
+  const pool = createPool(config, env.log, 6, { statementTimeoutMs: config.http.statementTimeoutMs });
+  const redis = createRedis(config, env.log);
+  await redis.connect().catch(() => undefined); // a test may point it at a Redis that is down
   const producer = createEventProducer(env);
   const kafkaAdmin = env.kafka.admin();
   await Promise.all([producer.connect(), kafkaAdmin.connect()]);
-  const app = await buildApp({ config: env.config, log: env.log, pool, redis, producer, kafkaAdmin, rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000 });
+  const app = await buildApp({ config, log: env.log, pool, redis, producer, kafkaAdmin, rateLimitPerMinute: options.rateLimitPerMinute ?? 1_000_000 });
   return {
     app,
     pool,
-    token: (role: TokenRole, sub: string, org?: string | null) => mintToken({ role, sub, org: org ?? null }, env.config.auth.jwtSecret),
+    token: (role: TokenRole, sub: string, org?: string | null, orgs?: string[]) => mintToken({ role, sub, org: org ?? null, ...(orgs ? { orgs } : {}) }, env.config.auth.jwtSecret),
     async close() {
       await app.close();
       await producer.disconnect();

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startQueryApp, type QueryApp } from '../support/query.js';
+import { loadQueryFixture } from '../support/query-fixture.js';
+
+/**
+ * The holes an attacker or a careless client finds first (issue "Query service hardening"),
+ * each through app.inject() against the real Postgres and Redis of the local stack.
+ */
+let env: TestEnv;
+let q: QueryApp;
+let limited: QueryApp;
+let admin: string;
+
+beforeAll(async () => {
+  env = await createTestEnv('query_hardening');
+  q = await startQueryApp(env);
+  await loadQueryFixture(q.pool, env.config.defaultTimezone);
+  limited = await startQueryApp(env, { rateLimitPerMinute: 5 });
+  admin = await q.token('org_admin', 'admin-a', 'org-a');
+});
+
+afterAll(async () => {
+  await limited?.close();
+  await q?.close();
+  await env?.close();
+});
+
+const get = async (app: QueryApp, url: string, token: string | null = admin, remoteAddress = '127.0.0.1') => {
+  const res = await app.app.inject({ method: 'GET', url, remoteAddress, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  return { status: res.statusCode, body: res.json() as { error?: { code: string; message: string } }, headers: res.headers };
+};
+
+describe('1. the rate limit counts what is routed, per identity', () => {
+  it('a percent-encoded path is routed and counted like the plain one', async () => {
+    const token = await q.token('org_admin', 'admin-encoded', 'org-a');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await get(limited, '/%76%31/mentors/m-a1/referral-stats', token)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    expect((await get(limited, '/v1/mentors/m-a1/referral-stats', token)).status).toBe(429);
+  });
+
+  it('failed authentications count, per client address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get(limited, '/v1/orgs/org-a/referrals', `not.a.token${i}`, '203.0.113.50')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // Another address still gets its answer.
+    expect((await get(limited, '/v1/orgs/org-a/referrals', 'not.a.token', '203.0.113.51')).status).toBe(401);
+  });
+
+  it('one token is one bucket, however its signature is spelled', async () => {
+    const token = await q.token('org_admin', 'admin-spelled', 'org-a');
+    const [head, body, sig] = token.split('.') as [string, string, string];
+    // A 32-byte HS256 signature leaves two spare bits in its last base64url character: four spellings verify.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(sig.at(-1) as string) & ~3;
+    const spellings = [0, 1, 2, 3].map((k) => `${head}.${body}.${sig.slice(0, -1)}${alphabet[last + k]}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get(limited, '/v1/orgs/org-a/referrals', spellings[i % 4] as string, '203.0.113.60')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+});
+
+describe('2. tokens must expire', () => {
+  it('a token without exp is refused', async () => {
+    const forever = await new SignJWT({ role: 'org_admin', org: 'org-a' }).setProtectedHeader({ alg: 'HS256' }).setSubject('admin-a').setIssuedAt().sign(new TextEncoder().encode(env.config.auth.jwtSecret));
+    expect((await get(q, '/v1/orgs/org-a/referrals', forever)).status).toBe(401);
+  });
+});
+
+describe('3. a Redis outage costs no latency', () => {
+  it('with Redis down every request is answered at once, unlimited', async () => {
+    const down = await startQueryApp(env, { rateLimitPerMinute: 2, config: { redisUrl: 'redis://127.0.0.1:1' } });
+    try {
+      const statuses: number[] = [];
+      // Before the fix each of these took 9-13 s: the test's own timeout below catches a stall.
+      for (let i = 0; i < 8; i++) statuses.push((await get(down, '/v1/mentors/m-a1/referral-stats')).status);
+      expect(statuses).toEqual(Array(8).fill(200));
+    } finally {
+      await down.close();
+    }
+  }, 20_000);
+});
+
+describe('5. a request cannot hold the database', () => {
+  it('a query that runs past the statement timeout is a 503 with Retry-After', async () => {
+    const quick = await startQueryApp(env, { config: { http: { ...env.config.http, statementTimeoutMs: 200 } } });
+    const blocker = await q.pool.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table funnel_daily in access exclusive mode');
+      const res = await get(quick, '/v1/orgs/org-a/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=day');
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body.error?.code).toBe('unavailable');
+    } finally {
+      await blocker.query('rollback');
+      blocker.release();
+      await quick.close();
+    }
+  });
+});
+
+describe('6. forged cursors', () => {
+  it('a well-formed cursor holding an impossible date is a 400 naming the cursor', async () => {
+    const cursor = Buffer.from(JSON.stringify(['2026-02-30T10:00:00.000Z', 'r-a1'])).toString('base64url');
+    const res = await get(q, `/v1/orgs/org-a/referrals?cursor=${cursor}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toMatch(/^cursor/);
+  });
+});
