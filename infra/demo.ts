@@ -89,7 +89,7 @@ try {
     coordinator: { sub: `s${seed}_coord0`, org },
     org_admin: { sub: 'demo-admin', org },
     platform_admin: { sub: 'demo-platform' },
-    service: { sub: 'demo-webhook' },
+    service: { sub: 'demo-webhook', org },
   };
   const tokens = Object.fromEntries(
     await Promise.all(Object.entries(identities).map(async ([role, who]) => [role, await mintToken({ role: role as TokenRole, ...who }, config.auth.jwtSecret)])),
@@ -128,7 +128,7 @@ try {
   const posted = await fetch(`${api}/v1/events/invite-clicks`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tokens.service}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ eventId: 'demo-webhook-click-1', linkId: traffic.links[0]?.linkId, occurredAt: '2026-04-01T12:00:00Z', visitor: { deviceId: 'demo-device', platform: 'WEB' } }),
+    body: JSON.stringify({ eventId: 'demo-webhook-click-1', linkId: traffic.links[0]?.linkId, occurredAt: new Date().toISOString(), visitor: { deviceId: 'demo-device', platform: 'WEB' } }),
   });
   say(`  ${'service'.padEnd(15)} ${posted.status} POST /v1/events/invite-clicks`);
   if (posted.status !== 202) problems.push(`service: POST /v1/events/invite-clicks answered ${posted.status}`);

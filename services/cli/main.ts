@@ -205,12 +205,15 @@ program
   .description('mint a JWT for the query service, signed with AUTH_JWT_SECRET (or the development secret)')
   .addOption(new Option('--role <role>', 'the role claim').choices(TOKEN_ROLES).makeOptionMandatory())
   .requiredOption('--sub <id>', 'the subject: the mentor, coordinator or admin id')
-  .option('--org <id>', 'the organization (required for mentor, coordinator and org_admin)')
+  .option('--org <id>', 'the organization (required for mentor, coordinator and org_admin; for service, the one it writes for)')
+  .option('--orgs <ids>', 'service only: the organizations it may write events for, comma-separated, or * for every one')
   .option('--ttl <duration>', 'lifetime, e.g. 30m, 12h, 7d', '12h')
-  .action(async (o: { role: TokenRole; sub: string; org?: string; ttl: string }) => {
+  .action(async (o: { role: TokenRole; sub: string; org?: string; orgs?: string; ttl: string }) => {
     if (!o.org && ['mentor', 'coordinator', 'org_admin'].includes(o.role)) program.error(`error: --org is required for role ${o.role}`);
     if (config.auth.jwksUrl) process.stderr.write('note: AUTH_JWKS_URL is set, so the service will not accept HS256 tokens minted here\n');
-    out(await mintToken({ role: o.role, sub: o.sub, org: o.org ?? null }, config.auth.jwtSecret, o.ttl));
+    if (o.orgs && o.role !== 'service') program.error('error: --orgs is for role service');
+    const orgs = o.orgs?.split(',').map((x) => x.trim()).filter(Boolean);
+    out(await mintToken({ role: o.role, sub: o.sub, org: o.org ?? null, ...(orgs ? { orgs } : {}) }, config.auth.jwtSecret, o.ttl));
   });
 
 program

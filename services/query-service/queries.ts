@@ -207,3 +207,9 @@ export async function conversionRecord(db: Queryable, visibility: Visibility, us
     attributedBy: r.attributed_by, registeredAt: r.registered_at.toISOString(), activatedAt: iso(r.activated_at),
   };
 }
+
+/** The organization of a known invite link, or null when the link is not known (yet). */
+export async function linkOrg(db: Queryable, linkId: string): Promise<string | null> {
+  const { rows } = await db.query<{ org_id: string }>('select org_id from invite_links where link_id = $1', [linkId]);
+  return rows[0]?.org_id ?? null;
+}

@@ -77,12 +77,35 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   // Webhook ingress for producers not on Kafka: validate, publish, 202. A retry with the same
   // eventId publishes again, and the ingest worker drops the duplicate.
   const accepted = { 202: Accepted, ...errors, 503: ErrorBody };
+  const { webhookMaxEventAgeHours: maxAgeHours, webhookMaxClockSkewSeconds: skewSeconds } = config.http;
+  /** An event's time, refused when it lies further from now than an upstream clock or retry could explain. */
   const eventTime = (name: string, value: string | number) => {
     const ms = typeof value === 'number' ? value : Date.parse(value);
     const problem = check({}, { [name]: ms });
     if (problem) throw badParameter(name, problem);
+    const now = Date.now();
+    if (ms < now - maxAgeHours * 3_600_000) throw badParameter(name, `is more than ${maxAgeHours} hours ago; replay old events through Kafka instead`);
+    if (ms > now + skewSeconds * 1000) throw badParameter(name, `is more than ${skewSeconds} seconds in the future`);
     return ms;
   };
+  /** The same field rules the ingest worker applies, so a record it would dead-letter is a 400 here instead. */
+  const ids = (fields: Record<string, string | null | undefined>) => {
+    const problem = check(fields, {});
+    if (problem) {
+      const [name, ...rest] = problem.split(' ');
+      throw badParameter(name as string, rest.join(' '));
+    }
+  };
+  /** A service token writes only for the organizations it names; a link it knows decides a click's organization. */
+  async function mayWrite(request: FastifyRequest, orgId: string | null, linkId: string | null): Promise<void> {
+    const writes = grantOf(request).caller.writes ?? [];
+    if (writes === '*') return;
+    const orgs = [orgId, linkId ? await q.linkOrg(db, linkId) : null].filter((o): o is string => o !== null);
+    const denied = orgs.find((o) => !writes.includes(o));
+    if (denied !== undefined || (orgId === null && writes.length === 0)) {
+      throw new ApiError(403, 'forbidden', `this token may not publish events of organization ${denied ?? '(any)'}`);
+    }
+  }
   async function publish(send: () => Promise<void>): Promise<void> {
     try {
       await within(PUBLISH_TIMEOUT_MS, send());
@@ -98,6 +121,8 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   }, async (request, reply) => {
     const b = request.body;
     const v = b.visitor;
+    ids({ eventId: b.eventId, linkId: b.linkId, 'visitor.deviceId': v.deviceId });
+    await mayWrite(request, null, b.linkId);
     const record: InviteClicked = {
       eventId: b.eventId, linkId: b.linkId, occurredAt: eventTime('occurredAt', b.occurredAt),
       visitor: { ip: v.ip ?? null, userAgent: v.userAgent ?? null, deviceId: v.deviceId ?? null, platform: v.platform ?? null, referrer: v.referrer ?? null, locale: v.locale ?? null },
@@ -111,6 +136,8 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
     config: { resource: events },
   }, async (request, reply) => {
     const b = request.body;
+    ids({ eventId: b.eventId, userId: b.userId, orgId: b.orgId, linkId: b.linkId, deviceId: b.deviceId });
+    await mayWrite(request, b.orgId, b.linkId ?? null);
     const record: UserRegistered = {
       eventId: b.eventId, userId: b.userId, orgId: b.orgId, linkId: b.linkId ?? null, deviceId: b.deviceId ?? null, displayName: b.displayName ?? null,
       occurredAt: eventTime('occurredAt', b.occurredAt),

@@ -83,6 +83,50 @@ describe('3. a Redis outage costs no latency', () => {
   }, 20_000);
 });
 
+describe('4. service tokens write only what they are bound to', () => {
+  const post = async (token: string, url: string, payload: object) => {
+    const res = await q.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
+    return { status: res.statusCode, body: res.json() as { error?: { code: string; message: string } } };
+  };
+  const now = () => new Date(Date.now() - 60_000).toISOString();
+  const registration = (extra: object = {}) => ({ eventId: `evt-${Math.random()}`, userId: 'u-svc', orgId: 'org-a', occurredAt: now(), ...extra });
+  const click = (extra: object = {}) => ({ eventId: `evt-${Math.random()}`, linkId: 'l-a1', occurredAt: now(), visitor: {}, ...extra });
+
+  it('a token of one organization cannot write another organization\'s events, nor claim its mentors\' links', async () => {
+    const orgA = await q.token('service', 'svc-a', 'org-a');
+    expect((await post(orgA, '/v1/events/registrations', registration())).status).toBe(202);
+    expect((await post(orgA, '/v1/events/registrations', registration({ orgId: 'org-b' }))).status).toBe(403);
+    expect((await post(orgA, '/v1/events/registrations', registration({ linkId: 'l-b1' }))).status).toBe(403); // org-b's mentor
+    expect((await post(orgA, '/v1/events/invite-clicks', click())).status).toBe(202);
+    expect((await post(orgA, '/v1/events/invite-clicks', click({ linkId: 'l-b1' }))).status).toBe(403);
+    const unbound = await q.token('service', 'svc-none');
+    expect((await post(unbound, '/v1/events/registrations', registration())).status).toBe(403);
+    const both = await q.token('service', 'svc-ab', null, ['org-a', 'org-b']);
+    expect((await post(both, '/v1/events/registrations', registration({ orgId: 'org-b' }))).status).toBe(202);
+    const every = await q.token('service', 'svc-all', null, ['*']);
+    expect((await post(every, '/v1/events/invite-clicks', click({ linkId: 'l-b1' }))).status).toBe(202);
+  });
+
+  it('an event time far from now is a 400 naming occurredAt', async () => {
+    const token = await q.token('service', 'svc-a', 'org-a');
+    for (const occurredAt of ['2000-01-02T00:00:00Z', new Date(Date.now() - 73 * 3_600_000).toISOString(), new Date(Date.now() + 3_600_000).toISOString()]) {
+      const res = await post(token, '/v1/events/registrations', registration({ occurredAt }));
+      expect(res.status).toBe(400);
+      expect(res.body.error?.message).toMatch(/^occurredAt/);
+    }
+  });
+
+  it('whitespace-only ids are refused at the door, not dead-lettered later', async () => {
+    const token = await q.token('service', 'svc-a', 'org-a');
+    const blankUser = await post(token, '/v1/events/registrations', registration({ userId: '   ' }));
+    expect(blankUser.status).toBe(400);
+    expect(blankUser.body.error?.message).toMatch(/^userId/);
+    const blankEvent = await post(token, '/v1/events/invite-clicks', click({ eventId: '\t' }));
+    expect(blankEvent.status).toBe(400);
+    expect(blankEvent.body.error?.message).toMatch(/^eventId/);
+  });
+});
+
 describe('5. a request cannot hold the database', () => {
   it('a query that runs past the statement timeout is a 503 with Retry-After', async () => {
     const quick = await startQueryApp(env, { config: { http: { ...env.config.http, statementTimeoutMs: 200 } } });

@@ -128,28 +128,29 @@ describe('query service routes', () => {
   });
 
   it('POST events: validates against the record, publishes to Kafka, answers 202 with the eventId', async () => {
-    const token = await q.token('service', 'redirector');
-    const click = { eventId: 'evt-web-1', linkId: 'l-a1', occurredAt: '2026-03-12T10:00:00Z', visitor: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0', platform: 'WEB' } };
+    const token = await q.token('service', 'redirector', 'org-a');
+    const at = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const click = { eventId: 'evt-web-1', linkId: 'l-a1', occurredAt: new Date(at).toISOString(), visitor: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0', platform: 'WEB' } };
     const post = (url: string, payload: unknown) => q.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: payload as object });
     const res = await post('/v1/events/invite-clicks', click);
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ eventId: 'evt-web-1' });
     expect((await post('/v1/events/invite-clicks', click)).statusCode).toBe(202); // a retry is harmless: the ingest worker drops it
-    const reg = await post('/v1/events/registrations', { eventId: 'evt-reg-1', userId: 'u-new', orgId: 'org-a', linkId: 'l-a1', occurredAt: Date.parse('2026-03-12T10:05:00Z') });
+    const reg = await post('/v1/events/registrations', { eventId: 'evt-reg-1', userId: 'u-new', orgId: 'org-a', linkId: 'l-a1', occurredAt: at + 1000 });
     expect(reg.statusCode).toBe(202);
 
     const clicks = await readTopic(env.kafka, env.topics.inviteClicks, 2);
     const decoded = await env.codec.decode('inviteClicks', clicks[0]?.value ?? null);
-    expect(decoded).toMatchObject({ eventId: 'evt-web-1', linkId: 'l-a1', occurredAt: Date.parse('2026-03-12T10:00:00Z'), visitor: { ip: '203.0.113.9', platform: 'WEB', deviceId: null } });
+    expect(decoded).toMatchObject({ eventId: 'evt-web-1', linkId: 'l-a1', occurredAt: at, visitor: { ip: '203.0.113.9', platform: 'WEB', deviceId: null } });
     const [registration] = await readTopic(env.kafka, env.topics.userRegistered, 1);
     expect(await env.codec.decode('userRegistered', registration?.value ?? null)).toMatchObject({ eventId: 'evt-reg-1', userId: 'u-new', displayName: null });
 
     const bad = await post('/v1/events/invite-clicks', { ...click, visitor: { platform: 'PALM' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/^visitor\.platform/);
-    const missing = await post('/v1/events/registrations', { eventId: 'e', userId: 'u', occurredAt: 1 });
+    const missing = await post('/v1/events/registrations', { eventId: 'e', userId: 'u', occurredAt: at });
     expect(missing.json().error.message).toMatch(/^orgId/);
-    const ancient = await post('/v1/events/registrations', { eventId: 'e', userId: 'u', orgId: 'o', occurredAt: 1 });
+    const ancient = await post('/v1/events/registrations', { eventId: 'e', userId: 'u', orgId: 'org-a', occurredAt: 1 });
     expect(ancient.statusCode).toBe(400);
     expect(ancient.json().error.message).toMatch(/^occurredAt/);
   });

@@ -28,8 +28,8 @@ const R = {
 };
 
 const bodies: Record<string, object> = {
-  '/v1/events/invite-clicks': { eventId: 'evt-scope-1', linkId: 'l-a1', occurredAt: '2026-03-12T10:00:00Z', visitor: {} },
-  '/v1/events/registrations': { eventId: 'evt-scope-2', userId: 'u-x', orgId: 'org-a', occurredAt: '2026-03-12T10:00:00Z' },
+  '/v1/events/invite-clicks': { eventId: 'evt-scope-1', linkId: 'l-a1', occurredAt: new Date(Date.now() - 60_000).toISOString(), visitor: {} },
+  '/v1/events/registrations': { eventId: 'evt-scope-2', userId: 'u-x', orgId: 'org-a', occurredAt: new Date(Date.now() - 60_000).toISOString() },
 };
 
 async function call(route: string, token: string | null) {
@@ -81,7 +81,7 @@ const CALLERS: { role: TokenRole; sub: string; org: string | null; allowed: Case
     denied: [[R.clicks(), 403], [R.registrations(), 403], [R.stats('nobody'), 404], [R.performance('nobody'), 404]],
   },
   {
-    role: 'service', sub: 'redirector', org: null,
+    role: 'service', sub: 'redirector', org: 'org-a',
     allowed: [[R.clicks(), 202], [R.registrations(), 202]],
     denied: [
       [R.stats('m-a1'), 403], [R.recruits('m-a1'), 403], [R.annual('m-a1'), 403], [R.performance('coord-a'), 403], [R.summary('org-a'), 403],
