@@ -22,6 +22,20 @@ function isInstant(text: string): boolean {
   return !Number.isNaN(ms) && new Date(ms).toISOString() === text;
 }
 
+/** The cursor of a page of organizations: the last organization id of the previous page. */
+export const encodeOrgCursor = (orgId: string): string => Buffer.from(JSON.stringify(['org', orgId])).toString('base64url');
+
+export function decodeOrgCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value[0] === 'org' && typeof value[1] === 'string' && value[1] !== '' && !value[1].includes('\u0000')) return value[1];
+  } catch {
+    // fall through
+  }
+  throw badParameter('cursor', 'is not a cursor this service issued');
+}
+
 export function decodeCursor(cursor: string | undefined): RecruitCursor | null {
   if (cursor === undefined) return null;
   try {

@@ -5,7 +5,7 @@ import { conversionOf } from '../../libs/funnel/conversion.js';
 import { FUNNEL_SUMS, fillSeries, funnelSeries, totalsOf, type SumRow } from '../../libs/funnel/series.js';
 import { periodStarts, type Granularity } from '../../libs/funnel/periods.js';
 import type { Grant, Visibility } from './auth.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, decodeOrgCursor, encodeCursor, encodeOrgCursor } from './cursor.js';
 import { resolveRange } from './ranges.js';
 import type { MentorPerformanceSummaryT, OrgRecruitProfileT, RecruitProfileT } from './schemas.js';
 
@@ -164,20 +164,28 @@ export async function annualSummary(db: Queryable, grant: Grant, mentorId: strin
   return { mentorId, year, totals, recruits: recruits[0]?.n ?? 0, rankInOrg, percentileInOrg };
 }
 
-/** Totals and series per organization, each cut in its own timezone. */
-export async function platformGrowth(db: Queryable, q: { from?: string; to?: string; granularity: Granularity }, defaultTimezone: string) {
+/**
+ * Totals and series per organization, a page of organizations (by id) at a time, so one
+ * request's work and answer stay bounded however many organizations there are.
+ */
+export async function platformGrowth(db: Queryable, q: { from?: string; to?: string; granularity: Granularity; limit: number; cursor?: string }, defaultTimezone: string) {
+  const after = decodeOrgCursor(q.cursor);
   const range = resolveRange(q, defaultTimezone, q.granularity);
-  const { rows: orgs } = await db.query<{ org_id: string; timezone: string | null }>(
+  const { rows: found } = await db.query<{ org_id: string; timezone: string | null }>(
     `select o.org_id, s.timezone from (
        select org_id from invite_links union select org_id from org_settings
        union select distinct org_id from funnel_daily where day between $1::date and $2::date
-     ) o left join org_settings s using (org_id) order by o.org_id`,
-    [range.from, range.to],
+     ) o left join org_settings s using (org_id)
+      where $3::text is null or o.org_id > $3
+      order by o.org_id limit $4`,
+    [range.from, range.to, after, q.limit + 1],
   );
+  const orgs = found.slice(0, q.limit);
+  const nextCursor = found.length > q.limit && orgs.length > 0 ? encodeOrgCursor(orgs[orgs.length - 1]!.org_id) : null;
   const { rows } = await db.query<SumRow & { org_id: string; period_start: string }>(
     `select org_id, date_trunc($3, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
-       from funnel_daily where day between $1::date and $2::date group by 1, 2`,
-    [range.from, range.to, q.granularity],
+       from funnel_daily where org_id = any($4::text[]) and day between $1::date and $2::date group by 1, 2`,
+    [range.from, range.to, q.granularity, orgs.map((o) => o.org_id)],
   );
   const byOrg = new Map<string, Map<string, FunnelTotals>>();
   for (const r of rows) {
@@ -189,7 +197,7 @@ export async function platformGrowth(db: Queryable, q: { from?: string; to?: str
     const { totals, series } = fillSeries(starts, byOrg.get(o.org_id));
     return { orgId: o.org_id, timezone: o.timezone ?? defaultTimezone, totals, conversion: conversionOf(totals), series };
   });
-  return { ...range, organizations };
+  return { ...range, organizations, nextCursor };
 }
 
 /** The attribution of one user, if the caller may see the mentor it belongs to. */

@@ -61,7 +61,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   }, async (request) => q.orgReferrals(db, grantOf(request), request.params.orgId, request.query));
 
   app.get('/v1/platform/growth', {
-    schema: { tags: ['platform'], summary: 'Totals and series per organization', querystring: Query.summary, response: { 200: PlatformGrowth, ...errors } },
+    schema: { tags: ['platform'], summary: 'Totals and series per organization, a page of organizations at a time', querystring: Query.growth, response: { 200: PlatformGrowth, ...errors } },
     config: { resource: () => ({ kind: 'platform' }) },
   }, async (request) => q.platformGrowth(db, request.query, config.defaultTimezone));
 

@@ -117,7 +117,10 @@ export const OrgGrowth = Type.Object(
 );
 
 export const PlatformGrowth = Type.Object(
-  { from: Type.String(), to: Type.String(), organizations: Type.Array(OrgGrowth) },
+  {
+    from: Type.String(), to: Type.String(), organizations: Type.Array(OrgGrowth),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'The next page of organizations, or null' }),
+  },
   { title: 'PlatformGrowth', additionalProperties: false },
 );
 
@@ -173,6 +176,7 @@ export const Query = {
     { additionalProperties: false },
   ),
   summary: Type.Object({ ...range, granularity: Granularity }, { additionalProperties: false }),
+  growth: Type.Object({ ...range, granularity: Granularity, ...page }, { additionalProperties: false }),
   referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...page }, { additionalProperties: false }),
   annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })) }, { additionalProperties: false }),
 };

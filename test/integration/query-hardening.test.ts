@@ -146,6 +146,20 @@ describe('5. a request cannot hold the database', () => {
   });
 });
 
+describe('5. platform growth is paged', () => {
+  it('a page of organizations at a time, by id, with a cursor to the next', async () => {
+    const root = await q.token('platform_admin', 'root');
+    const first = await get(q, '/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month&limit=1', root);
+    expect(first.status).toBe(200);
+    const page1 = first.body as unknown as { organizations: { orgId: string; totals: { clicks: number } }[]; nextCursor: string };
+    expect(page1.organizations.map((o) => [o.orgId, o.totals.clicks])).toEqual([['org-a', 12]]);
+    const second = (await get(q, `/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month&limit=1&cursor=${page1.nextCursor}`, root)).body as unknown as typeof page1;
+    expect(second.organizations.map((o) => [o.orgId, o.totals.clicks])).toEqual([['org-b', 5]]);
+    expect(second.nextCursor).toBeNull();
+    expect((await get(q, '/v1/platform/growth?limit=500', root)).status).toBe(400);
+  });
+});
+
 describe('6. forged cursors', () => {
   it('a well-formed cursor holding an impossible date is a 400 naming the cursor', async () => {
     const cursor = Buffer.from(JSON.stringify(['2026-02-30T10:00:00.000Z', 'r-a1'])).toString('base64url');
