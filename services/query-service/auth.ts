@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Queryable } from '../../libs/db/queryable.js';
-import { ApiError } from './errors.js';
+import { ApiError, badParameter } from './errors.js';
 import { TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
 
 export type Role = TokenRole;
@@ -68,7 +68,7 @@ function serviceOrgs(payload: JWTPayload): string[] | '*' {
 
 /** What a route addresses, declared by the route; authorize() decides whether the caller may. */
 export type Resource =
-  | { kind: 'mentor'; mentorId: string }
+  | { kind: 'mentor'; mentorId: string; orgId: string | null }
   | { kind: 'coordinator'; coordinatorId: string }
   | { kind: 'org'; orgId: string }
   | { kind: 'platform' }
@@ -126,14 +126,12 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
     case 'org': {
       if (visibility.kind === 'mentors') throw forbidden(caller.role);
       if (visibility.kind === 'org' && visibility.orgId !== resource.orgId) throw notFound('organization');
+      if (visibility.kind === 'platform' && !(await orgExists(db, resource.orgId))) throw notFound('organization');
       return withTimezone(db, grant(resource.orgId), defaultTimezone);
     }
     case 'mentor': {
-      const known = await mentorOrg(db, resource.mentorId);
-      // A mentor without links yet still reads their own (empty) numbers, in their token's org.
-      const orgId = known?.orgId ?? (caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null);
+      const orgId = resolveMentorOrg(caller, resource, await mentorOrgs(db, resource.mentorId));
       if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');
-      if (known) return { ...grant(orgId, [resource.mentorId]), timezone: known.timezone ?? defaultTimezone };
       return withTimezone(db, grant(orgId, [resource.mentorId]), defaultTimezone);
     }
     case 'coordinator': {
@@ -173,18 +171,54 @@ async function visibilityOf(caller: Caller, scopeOf: (coordinatorId: string) => 
   }
 }
 
+/**
+ * A coordinator's scope: its organization and the mentors in it. A listed mentor known only in
+ * other organizations (their links are all elsewhere) is left out: a scope never reaches
+ * outside its organization. A mentor not known anywhere yet stays, with empty numbers.
+ */
 async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{ orgId: string; mentorIds: string[] } | null> {
-  const { rows } = await db.query<{ org_id: string; mentor_ids: string[] }>('select org_id, mentor_ids from coordinator_scopes where coordinator_id = $1', [coordinatorId]);
+  const { rows } = await db.query<{ org_id: string; mentor_ids: string[] }>(
+    `select s.org_id, array(
+       select m from unnest(s.mentor_ids) with ordinality as t(m, i)
+        where exists (select 1 from invite_links l where l.mentor_id = t.m and l.org_id = s.org_id)
+           or not exists (select 1 from invite_links l where l.mentor_id = t.m)
+        order by t.i) as mentor_ids
+       from coordinator_scopes s where s.coordinator_id = $1`,
+    [coordinatorId],
+  );
   return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids } : null;
 }
 
-/** A mentor's organization (from their invite links) and its timezone, in one round trip. */
-async function mentorOrg(db: Queryable, mentorId: string): Promise<{ orgId: string; timezone: string | null } | null> {
-  const { rows } = await db.query<{ org_id: string; timezone: string | null }>(
-    'select l.org_id, s.timezone from invite_links l left join org_settings s on s.org_id = l.org_id where l.mentor_id = $1 limit 1',
-    [mentorId],
+/** The organizations a mentor id has invite links in, sorted. */
+async function mentorOrgs(db: Queryable, mentorId: string): Promise<string[]> {
+  const { rows } = await db.query<{ org_id: string }>('select distinct org_id from invite_links where mentor_id = $1 order by org_id', [mentorId]);
+  return rows.map((r) => r.org_id);
+}
+
+/**
+ * Which organization a mentor route means. A mentor id may exist in several organizations
+ * (ids are the upstream's, unique per org only): the one named by `orgId`, else the caller's
+ * own if the mentor is there, else the only one. A platform admin addressing a mentor of
+ * several organizations must name one (400). A mentor without links yet still reads their own
+ * (empty) numbers, in their token's organization.
+ */
+function resolveMentorOrg(caller: Caller, resource: { mentorId: string; orgId: string | null }, orgs: string[]): string | null {
+  const own = caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null;
+  if (resource.orgId !== null) return orgs.includes(resource.orgId) || resource.orgId === own ? resource.orgId : null;
+  if (caller.org !== null && (orgs.includes(caller.org) || caller.org === own)) return caller.org;
+  if (orgs.length === 1) return orgs[0] as string;
+  if (orgs.length > 1 && caller.role === 'platform_admin') throw badParameter('orgId', `mentor ${resource.mentorId} belongs to several organizations (${orgs.join(', ')}); name one`);
+  return null;
+}
+
+/** An organization exists once anything of it is known: a link, a setting or a coordinator scope. */
+async function orgExists(db: Queryable, orgId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `select 1 from invite_links where org_id = $1 union all select 1 from org_settings where org_id = $1
+     union all select 1 from coordinator_scopes where org_id = $1 limit 1`,
+    [orgId],
   );
-  return rows[0] ? { orgId: rows[0].org_id, timezone: rows[0].timezone } : null;
+  return rows.length > 0;
 }
 
 async function withTimezone(db: Queryable, grant: Grant, defaultTimezone: string): Promise<Grant> {

@@ -17,10 +17,30 @@ import type { MentorPerformanceSummaryT, OrgRecruitProfileT, RecruitProfileT } f
 
 type Stage = RecruitProfileT['stage'];
 
+/** What a query asks for: one organization, and some of its mentors or (null) all of them. */
+interface Target {
+  orgId: string;
+  mentorIds: string[] | null;
+}
+
+/**
+ * A query's target cut down to what the grant may read: the grant's visibility, not only the
+ * route's check, bounds every read, so a route whose check went missing still could not leak.
+ * `mentorIds` [] means nothing is visible.
+ */
+function restrict(grant: Grant, target: Target): Target {
+  const v = grant.visibility;
+  if (v.kind === 'platform') return target;
+  if (v.orgId !== target.orgId) return { orgId: target.orgId, mentorIds: [] };
+  if (v.kind === 'org') return target;
+  return { orgId: target.orgId, mentorIds: (target.mentorIds ?? v.mentorIds).filter((m) => v.mentorIds.includes(m)) };
+}
+
 export async function mentorStats(db: Queryable, grant: Grant, mentorId: string, q: { from?: string; to?: string; granularity: Granularity; campaignId?: string }) {
   const timezone = grant.timezone as string;
   const range = resolveRange(q, timezone, q.granularity);
-  const { totals, series } = await funnelSeries(db, { orgId: grant.orgId as string, mentorIds: [mentorId], ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity });
+  const target = restrict(grant, { orgId: grant.orgId as string, mentorIds: [mentorId] });
+  const { totals, series } = await funnelSeries(db, { orgId: target.orgId, mentorIds: target.mentorIds ?? [], ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity });
   return { mentorId, orgId: grant.orgId as string, ...range, timezone, totals, conversion: conversionOf(totals), series };
 }
 
@@ -54,7 +74,7 @@ function profileOf(r: ReferralRow): OrgRecruitProfileT {
  * some mentors and a current stage. A recruit is a registered user; their stage is ACTIVATED
  * once they logged in, else REGISTERED, so filtering on CLICKED or INSTALLED finds nobody.
  */
-async function recruitPage(db: Queryable, where: { orgId: string; mentorIds: string[] | null }, q: { stage?: Stage; limit: number; cursor?: string }) {
+async function recruitPage(db: Queryable, where: Target, q: { stage?: Stage; limit: number; cursor?: string }) {
   const after = decodeCursor(q.cursor);
   if (q.stage === 'CLICKED' || q.stage === 'INSTALLED') return { items: [] as OrgRecruitProfileT[], nextCursor: null };
   const { rows } = await db.query<ReferralRow>(
@@ -73,16 +93,16 @@ async function recruitPage(db: Queryable, where: { orgId: string; mentorIds: str
 }
 
 export async function mentorRecruits(db: Queryable, grant: Grant, mentorId: string, q: { stage?: Stage; limit: number; cursor?: string }): Promise<{ items: RecruitProfileT[]; nextCursor: string | null }> {
-  const { items, nextCursor } = await recruitPage(db, { orgId: grant.orgId as string, mentorIds: [mentorId] }, q);
+  const { items, nextCursor } = await recruitPage(db, restrict(grant, { orgId: grant.orgId as string, mentorIds: [mentorId] }), q);
   return { items: items.map(({ mentorId: _m, ...profile }) => profile), nextCursor };
 }
 
 export async function orgReferrals(db: Queryable, grant: Grant, orgId: string, q: { stage?: Stage; mentorId?: string; limit: number; cursor?: string }) {
-  return recruitPage(db, { orgId, mentorIds: q.mentorId ? [q.mentorId] : null }, q);
+  return recruitPage(db, restrict(grant, { orgId, mentorIds: q.mentorId ? [q.mentorId] : null }), q);
 }
 
 /** Totals per mentor over a range, for the given mentors or (null) every mentor of the org. */
-async function totalsByMentor(db: Queryable, orgId: string, mentorIds: string[] | null, from: string, to: string): Promise<Map<string, FunnelTotals>> {
+async function totalsByMentor(db: Queryable, { orgId, mentorIds }: Target, from: string, to: string): Promise<Map<string, FunnelTotals>> {
   const { rows } = await db.query<SumRow & { mentor_id: string }>(
     `select mentor_id, ${FUNNEL_SUMS} from funnel_daily
       where org_id = $1 and ($2::text[] is null or mentor_id = any($2)) and day between $3::date and $4::date
@@ -104,21 +124,23 @@ function rank(totals: Map<string, FunnelTotals>, sort: PerformanceSort): MentorP
 
 export async function mentorPerformance(db: Queryable, grant: Grant, coordinatorId: string, q: { from?: string; to?: string; sort: PerformanceSort; limit: number }) {
   const range = resolveRange(q, grant.timezone as string, null);
-  const found = await totalsByMentor(db, grant.orgId as string, grant.mentorIds, range.from, range.to);
-  const all = new Map(grant.mentorIds.map((m) => [m, found.get(m) ?? zeroTotals()]));
+  const target = restrict(grant, { orgId: grant.orgId as string, mentorIds: grant.mentorIds });
+  const found = await totalsByMentor(db, target, range.from, range.to);
+  const all = new Map((target.mentorIds ?? []).map((m) => [m, found.get(m) ?? zeroTotals()]));
   return { coordinatorId, items: rank(all, q.sort).slice(0, q.limit) };
 }
 
 /** One scan of the org's days, grouped three ways at once: by period, by mentor, by campaign. */
 export async function orgSummary(db: Queryable, grant: Grant, orgId: string, q: { from?: string; to?: string; granularity: Granularity }) {
   const range = resolveRange(q, grant.timezone as string, q.granularity);
+  const target = restrict(grant, { orgId, mentorIds: null });
   const { rows } = await db.query<SumRow & { period_start: string | null; mentor_id: string | null; campaign_id: string | null; by: 'period' | 'mentor' | 'campaign' }>(
     `select date_trunc($4, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
             case when grouping(mentor_id) = 0 then 'mentor' when grouping(campaign_id) = 0 then 'campaign' else 'period' end as by,
             ${FUNNEL_SUMS}
-       from funnel_daily where org_id = $1 and day between $2::date and $3::date
+       from funnel_daily where org_id = $1 and ($5::text[] is null or mentor_id = any($5)) and day between $2::date and $3::date
       group by grouping sets ((date_trunc($4, day::timestamp)), (mentor_id), (campaign_id))`,
-    [orgId, range.from, range.to, q.granularity],
+    [orgId, range.from, range.to, q.granularity, target.mentorIds],
   );
   const { totals, series } = fillSeries(periodStarts(range.from, range.to, q.granularity), new Map(rows.filter((r) => r.by === 'period').map((r) => [r.period_start as string, totalsOf(r)])));
   const topMentors = rank(new Map(rows.filter((r) => r.by === 'mentor').map((r) => [r.mentor_id as string, totalsOf(r)])), 'registrations').slice(0, 10);
@@ -140,6 +162,8 @@ export async function annualSummary(db: Queryable, grant: Grant, mentorId: strin
   const year = q.year ?? DateTime.fromMillis(now, { zone: timezone }).year;
   const from = `${year}-01-01`;
   const to = `${year}-12-31`;
+  // The mentor's own numbers are bounded by the grant; the standing in the org leaves only as a rank.
+  if (restrict(grant, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, year, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
   const { totals } = await funnelSeries(db, { orgId, mentorIds: [mentorId], from, to, granularity: 'year' });
   const { rows } = await db.query<{ mentor_id: string; registrations: number }>(
     `with mentors as (
@@ -168,8 +192,10 @@ export async function annualSummary(db: Queryable, grant: Grant, mentorId: strin
  * Totals and series per organization, a page of organizations (by id) at a time, so one
  * request's work and answer stay bounded however many organizations there are.
  */
-export async function platformGrowth(db: Queryable, q: { from?: string; to?: string; granularity: Granularity; limit: number; cursor?: string }, defaultTimezone: string) {
+export async function platformGrowth(db: Queryable, grant: Grant, q: { from?: string; to?: string; granularity: Granularity; limit: number; cursor?: string }, defaultTimezone: string) {
   const after = decodeOrgCursor(q.cursor);
+  // Only a platform grant reads across organizations; any other would read nothing.
+  const limit = grant.visibility.kind === 'platform' ? q.limit : 0;
   const range = resolveRange(q, defaultTimezone, q.granularity);
   const { rows: found } = await db.query<{ org_id: string; timezone: string | null }>(
     `select o.org_id, s.timezone from (
@@ -178,10 +204,10 @@ export async function platformGrowth(db: Queryable, q: { from?: string; to?: str
      ) o left join org_settings s using (org_id)
       where $3::text is null or o.org_id > $3
       order by o.org_id limit $4`,
-    [range.from, range.to, after, q.limit + 1],
+    [range.from, range.to, after, limit === 0 ? 0 : limit + 1],
   );
-  const orgs = found.slice(0, q.limit);
-  const nextCursor = found.length > q.limit && orgs.length > 0 ? encodeOrgCursor(orgs[orgs.length - 1]!.org_id) : null;
+  const orgs = found.slice(0, limit);
+  const nextCursor = found.length > limit && orgs.length > 0 ? encodeOrgCursor(orgs[orgs.length - 1]!.org_id) : null;
   const { rows } = await db.query<SumRow & { org_id: string; period_start: string }>(
     `select org_id, date_trunc($3, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
        from funnel_daily where org_id = any($4::text[]) and day between $1::date and $2::date group by 1, 2`,

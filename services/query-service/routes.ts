@@ -18,7 +18,7 @@ const grantOf = (request: FastifyRequest) => request.grant as Grant;
 const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** The resources the routes address, read from their (already validated) path parameters. */
-const mentor = (r: FastifyRequest): Resource => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId });
+const mentor = (r: FastifyRequest): Resource => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId, orgId: (r.query as { orgId?: string }).orgId ?? null });
 const coordinator = (r: FastifyRequest): Resource => ({ kind: 'coordinator', coordinatorId: (r.params as { coordinatorId: string }).coordinatorId });
 const org = (r: FastifyRequest): Resource => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId });
 const events = (): Resource => ({ kind: 'events' });
@@ -63,7 +63,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   app.get('/v1/platform/growth', {
     schema: { tags: ['platform'], summary: 'Totals and series per organization, a page of organizations at a time', querystring: Query.growth, response: { 200: PlatformGrowth, ...errors } },
     config: { resource: () => ({ kind: 'platform' }) },
-  }, async (request) => q.platformGrowth(db, request.query, config.defaultTimezone));
+  }, async (request) => q.platformGrowth(db, grantOf(request), request.query, config.defaultTimezone));
 
   app.get('/v1/conversions/:userId', {
     schema: { tags: ['conversions'], summary: "How a user was recruited: link or device, mentor, campaign", params: Params.userId, response: { 200: ConversionRecord, ...errors } },

@@ -164,9 +164,12 @@ const page = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page' })),
 };
 
+/** A mentor id can exist in two organizations: which one is meant (default: the caller's, or the only one). */
+const mentorOrg = { orgId: Type.Optional(Id("The mentor's organization, when the mentor id exists in more than one")) };
+
 export const Query = {
-  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')) }, { additionalProperties: false }),
-  recruits: Type.Object({ stage: Type.Optional(Stage), ...page }, { additionalProperties: false }),
+  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg }, { additionalProperties: false }),
+  recruits: Type.Object({ stage: Type.Optional(Stage), ...page, ...mentorOrg }, { additionalProperties: false }),
   performance: Type.Object(
     {
       ...range,
@@ -178,7 +181,7 @@ export const Query = {
   summary: Type.Object({ ...range, granularity: Granularity }, { additionalProperties: false }),
   growth: Type.Object({ ...range, granularity: Granularity, ...page }, { additionalProperties: false }),
   referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...page }, { additionalProperties: false }),
-  annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })) }, { additionalProperties: false }),
+  annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
 };
 
 const OptionalString = (maxLength = 256) => Type.Optional(Type.Union([Type.String({ maxLength, pattern: NO_NUL }), Type.Null()]));

@@ -152,9 +152,9 @@ describe('5. platform growth is paged', () => {
     const first = await get(q, '/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month&limit=1', root);
     expect(first.status).toBe(200);
     const page1 = first.body as unknown as { organizations: { orgId: string; totals: { clicks: number } }[]; nextCursor: string };
-    expect(page1.organizations.map((o) => [o.orgId, o.totals.clicks])).toEqual([['org-a', 12]]);
+    expect(page1.organizations.map((o) => [o.orgId, o.totals.clicks])).toEqual([['org-a', 14]]);
     const second = (await get(q, `/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month&limit=1&cursor=${page1.nextCursor}`, root)).body as unknown as typeof page1;
-    expect(second.organizations.map((o) => [o.orgId, o.totals.clicks])).toEqual([['org-b', 5]]);
+    expect(second.organizations.map((o) => [o.orgId, o.totals.clicks])).toEqual([['org-b', 12]]);
     expect(second.nextCursor).toBeNull();
     expect((await get(q, '/v1/platform/growth?limit=500', root)).status).toBe(400);
   });

@@ -76,7 +76,7 @@ describe('query service routes', () => {
     const a1 = await get('/v1/mentors/m-a1/annual-summary?year=2026');
     expect(a1.body).toEqual({ mentorId: 'm-a1', year: 2026, totals: T(8, 6, 2, 3, 1), recruits: 3, rankInOrg: 1, percentileInOrg: 1 });
     const a3 = await get('/v1/mentors/m-a3/annual-summary?year=2026');
-    expect(a3.body).toEqual({ mentorId: 'm-a3', year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 3, percentileInOrg: 1 / 3 });
+    expect(a3.body).toEqual({ mentorId: 'm-a3', year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 4, percentileInOrg: 1 / 4 });
     expect((await get('/v1/mentors/m-a1/annual-summary?year=2025')).body).toMatchObject({ totals: T(0, 0, 0, 0, 0), recruits: 0, rankInOrg: 1, percentileInOrg: 1 });
   });
 
@@ -94,15 +94,15 @@ describe('query service routes', () => {
   it('GET recruitment-summary: org totals, series, top mentors and campaigns', async () => {
     const { body } = await get('/v1/orgs/org-a/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=month');
     expect(Object.keys(body)).toEqual(['orgId', 'totals', 'conversion', 'series', 'topMentors', 'campaigns']);
-    expect(body.totals).toEqual(T(12, 10, 2, 6, 4));
-    expect(body.series).toEqual([{ periodStart: '2026-03-01', ...T(12, 10, 2, 6, 4) }]);
-    expect(body.topMentors.map((m: { mentorId: string; rank: number }) => [m.mentorId, m.rank])).toEqual([['m-a1', 1], ['m-a2', 2], ['m-a3', 3]]);
-    expect(body.campaigns.map((c: { campaignId: string | null; totals: { clicks: number; registrations: number } }) => [c.campaignId, c.totals.clicks, c.totals.registrations])).toEqual([['spring', 9, 5], [null, 3, 1]]);
+    expect(body.totals).toEqual(T(14, 12, 2, 7, 4));
+    expect(body.series).toEqual([{ periodStart: '2026-03-01', ...T(14, 12, 2, 7, 4) }]);
+    expect(body.topMentors.map((m: { mentorId: string; rank: number }) => [m.mentorId, m.rank])).toEqual([['m-a1', 1], ['m-a2', 2], ['m-x', 3], ['m-a3', 4]]);
+    expect(body.campaigns.map((c: { campaignId: string | null; totals: { clicks: number; registrations: number } }) => [c.campaignId, c.totals.clicks, c.totals.registrations])).toEqual([['spring', 9, 5], [null, 5, 2]]);
   });
 
   it('GET org referrals: every recruit of the org with its mentor, filterable by mentor', async () => {
     const all = await get('/v1/orgs/org-a/referrals?limit=200');
-    expect(all.body.items.map((r: { userId: string; mentorId: string }) => `${r.userId}:${r.mentorId}`)).toEqual(['u-a3:m-a1', 'u-a6:m-a2', 'u-a5:m-a2', 'u-a4:m-a2', 'u-a2:m-a1', 'u-a1:m-a1']);
+    expect(all.body.items.map((r: { userId: string; mentorId: string }) => `${r.userId}:${r.mentorId}`)).toEqual(['u-a3:m-a1', 'u-ax:m-x', 'u-a6:m-a2', 'u-a5:m-a2', 'u-a4:m-a2', 'u-a2:m-a1', 'u-a1:m-a1']);
     const a2 = await get('/v1/orgs/org-a/referrals?mentorId=m-a2&stage=ACTIVATED');
     expect(a2.body.items.map((r: { userId: string }) => r.userId)).toEqual(['u-a6', 'u-a5', 'u-a4']);
   });
@@ -112,8 +112,8 @@ describe('query service routes', () => {
     const { body } = await get('/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month', token);
     expect(body.from).toBe('2026-03-01');
     expect(body.organizations.map((o: { orgId: string; timezone: string; totals: unknown }) => [o.orgId, o.timezone, o.totals])).toEqual([
-      ['org-a', 'Europe/Oslo', T(12, 10, 2, 6, 4)],
-      ['org-b', 'America/New_York', T(5, 5, 0, 1, 0)],
+      ['org-a', 'Europe/Oslo', T(14, 12, 2, 7, 4)],
+      ['org-b', 'America/New_York', T(12, 12, 0, 3, 0)],
     ]);
     const days = await get('/v1/platform/growth?from=2026-03-09&to=2026-03-10&granularity=day', token);
     const b = days.body.organizations.find((o: { orgId: string }) => o.orgId === 'org-b');

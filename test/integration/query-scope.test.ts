@@ -163,4 +163,41 @@ describe('scope: every role against every route', () => {
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ mentorId: 'm-new', orgId: 'org-a', totals: { clicks: 0, registrations: 0 } });
   });
+
+  it('a mentor id in two organizations: each caller reads the one of their own organization, a platform admin names one', async () => {
+    const clicks = async (route: string, token: string) => {
+      const res = await call(route, token);
+      return [res.status, res.body.orgId ?? res.body.error?.code, res.body.totals?.clicks];
+    };
+    expect(await clicks(R.stats('m-x'), await q.token('org_admin', 'admin-a', 'org-a'))).toEqual([200, 'org-a', 2]);
+    expect(await clicks(R.stats('m-x'), await q.token('org_admin', 'admin-b', 'org-b'))).toEqual([200, 'org-b', 7]);
+    expect(await clicks(R.stats('m-x'), await q.token('mentor', 'm-x', 'org-a'))).toEqual([200, 'org-a', 2]);
+    expect(await clicks(`${R.stats('m-x')}&orgId=org-b`, await q.token('mentor', 'm-x', 'org-a'))).toEqual([404, 'not_found', undefined]);
+    const root = await q.token('platform_admin', 'root');
+    const ambiguous = await call(R.stats('m-x'), root);
+    expect([ambiguous.status, ambiguous.body.error?.message]).toEqual([400, expect.stringMatching(/^orgId: mentor m-x belongs to several organizations/)]);
+    expect(await clicks(`${R.stats('m-x')}&orgId=org-b`, root)).toEqual([200, 'org-b', 7]);
+    const recruits = await call(`${R.recruits('m-x')}?orgId=org-b`, root);
+    expect(recruits.body.items.map((i: { userId: string }) => i.userId).sort()).toEqual(['u-bx1', 'u-bx2']);
+    const own = await call(R.recruits('m-x'), await q.token('mentor', 'm-x', 'org-a'));
+    expect(own.body.items.map((i: { userId: string }) => i.userId)).toEqual(['u-ax']);
+  });
+
+  it('a mentor of another organization listed in a coordinator scope stays out of reach', async () => {
+    const coordX = await q.token('coordinator', 'coord-x', 'org-a');
+    for (const route of [R.stats('m-b1'), R.recruits('m-b1'), R.annual('m-b1'), R.conversion('u-b1')]) expect([route, (await call(route, coordX)).status]).toEqual([route, 404]);
+    // Their own mentors are there, with their own organization's numbers.
+    expect((await call(R.stats('m-x'), coordX)).body.totals.clicks).toBe(2);
+    const perf = await call(R.performance('coord-x'), coordX);
+    expect(perf.body.items.map((i: { mentorId: string; totals: { clicks: number } }) => [i.mentorId, i.totals.clicks])).toEqual([['m-x', 2], ['m-a3', 1]]);
+  });
+
+  it('an org admin cannot read a coordinator of another organization, and a platform admin gets 404 for an organization that does not exist', async () => {
+    expect((await call(R.performance('coord-a'), await q.token('org_admin', 'admin-b', 'org-b'))).status).toBe(404);
+    expect((await call(R.performance('coord-x'), await q.token('org_admin', 'admin-b', 'org-b'))).status).toBe(404);
+    const root = await q.token('platform_admin', 'root');
+    expect((await call(R.summary('org-nowhere'), root)).status).toBe(404);
+    expect((await call(R.referrals('org-nowhere'), root)).status).toBe(404);
+    expect((await call(R.summary('org-b'), root)).status).toBe(200);
+  });
 });

@@ -9,6 +9,8 @@ import type { FunnelStage } from '../../libs/events/types.generated.js';
  * org-a (Europe/Oslo, the default): mentors m-a1 (links l-a1 in campaign spring, l-a1n in
  * none), m-a2 (l-a2, spring) and m-a3 (l-a3); coordinator coord-a oversees m-a1 and m-a2.
  * org-b (America/New_York): mentor m-b1 (l-b1, campaign autumn); coordinator coord-b.
+ * Mentor ids are unique per organization only: m-x has a link in each (l-ax, l-bx). The scope
+ * of coordinator coord-x (org-a) lists m-a3, m-x and, wrongly, org-b's m-b1.
  *
  * Funnel numbers (all March 2026):
  *   m-a1 spring  10 Mar 10:00Z  6 clicks (4 unique), 2 installs, 2 registrations, 1 activation
@@ -16,14 +18,24 @@ import type { FunnelStage } from '../../libs/events/types.generated.js';
  *   m-a2 spring  11 Mar 12:00Z  3 clicks (3 unique), 3 registrations, 3 activations
  *   m-a3 none    12 Mar 09:00Z  1 click (unique)
  *   m-b1 autumn  10 Mar 03:00Z  (9 Mar 23:00 in New York) 5 clicks (5 unique), 1 registration
+ *   m-x  (org-a) 13 Mar 12:00Z  2 clicks (2 unique), 1 registration
+ *   m-x  (org-b) 13 Mar 12:00Z  7 clicks (7 unique), 2 registrations
  * Recruits: u-a1 (m-a1, link, activated), u-a2 (m-a1, device), u-a3 (m-a1, no campaign),
- * u-a4..u-a6 (m-a2, activated), u-b1 (m-b1).
+ * u-a4..u-a6 (m-a2, activated), u-b1 (m-b1), u-ax (m-x in org-a), u-bx1, u-bx2 (m-x in org-b).
  */
 export const FIXTURE = {
   orgs: { a: 'org-a', b: 'org-b' },
-  mentorsOf: { 'org-a': ['m-a1', 'm-a2', 'm-a3'], 'org-b': ['m-b1'] } as Record<string, string[]>,
-  scopes: { 'coord-a': { org: 'org-a', mentors: ['m-a1', 'm-a2'] }, 'coord-b': { org: 'org-b', mentors: ['m-b1'] } } as Record<string, { org: string; mentors: string[] }>,
-  recruitsOf: { 'm-a1': ['u-a1', 'u-a2', 'u-a3'], 'm-a2': ['u-a4', 'u-a5', 'u-a6'], 'm-a3': [], 'm-b1': ['u-b1'] } as Record<string, string[]>,
+  mentorsOf: { 'org-a': ['m-a1', 'm-a2', 'm-a3', 'm-x'], 'org-b': ['m-b1', 'm-x'] } as Record<string, string[]>,
+  scopes: {
+    'coord-a': { org: 'org-a', mentors: ['m-a1', 'm-a2'] }, 'coord-b': { org: 'org-b', mentors: ['m-b1'] }, 'coord-x': { org: 'org-a', mentors: ['m-a3', 'm-x', 'm-b1'] },
+  } as Record<string, { org: string; mentors: string[] }>,
+  /** Recruits per organization and mentor ("org/mentor"). */
+  recruitsOf: {
+    'org-a/m-a1': ['u-a1', 'u-a2', 'u-a3'], 'org-a/m-a2': ['u-a4', 'u-a5', 'u-a6'], 'org-a/m-a3': [], 'org-b/m-b1': ['u-b1'],
+    'org-a/m-x': ['u-ax'], 'org-b/m-x': ['u-bx1', 'u-bx2'],
+  } as Record<string, string[]>,
+  /** All-time clicks per organization and mentor ("org/mentor"). */
+  clicksOf: { 'org-a/m-a1': 8, 'org-a/m-a2': 3, 'org-a/m-a3': 1, 'org-b/m-b1': 5, 'org-a/m-x': 2, 'org-b/m-x': 7 } as Record<string, number>,
 };
 
 const LINKS = [
@@ -32,6 +44,8 @@ const LINKS = [
   ['l-a2', 'org-a', 'm-a2', 'spring'],
   ['l-a3', 'org-a', 'm-a3', null],
   ['l-b1', 'org-b', 'm-b1', 'autumn'],
+  ['l-ax', 'org-a', 'm-x', null],
+  ['l-bx', 'org-b', 'm-x', null],
 ] as const;
 
 function events(orgId: string, mentorId: string, campaignId: string | null, iso: string, counts: Partial<Record<FunnelStage | 'UNIQUE', number>>): FunnelEvent[] {
@@ -62,6 +76,8 @@ export async function loadQueryFixture(pool: Pool, defaultTimezone: string): Pro
     ...events('org-a', 'm-a2', 'spring', '2026-03-11T12:00:00Z', { CLICKED: 3, UNIQUE: 3, REGISTERED: 3, ACTIVATED: 3 }),
     ...events('org-a', 'm-a3', null, '2026-03-12T09:00:00Z', { CLICKED: 1, UNIQUE: 1 }),
     ...events('org-b', 'm-b1', 'autumn', '2026-03-10T03:00:00Z', { CLICKED: 5, UNIQUE: 5, REGISTERED: 1 }),
+    ...events('org-a', 'm-x', null, '2026-03-13T12:00:00Z', { CLICKED: 2, UNIQUE: 2, REGISTERED: 1 }),
+    ...events('org-b', 'm-x', null, '2026-03-13T12:00:00Z', { CLICKED: 7, UNIQUE: 7, REGISTERED: 2 }),
   ];
   await applyIncrements(pool, sumIncrements(funnel), defaultTimezone);
 
@@ -73,6 +89,9 @@ export async function loadQueryFixture(pool: Pool, defaultTimezone: string): Pro
     ['r-a5', 'u-a5', 'org-a', 'm-a2', 'l-a2', 'spring', 'LINK', '2026-03-11T12:02:00Z', '2026-03-11T13:00:00Z'],
     ['r-a6', 'u-a6', 'org-a', 'm-a2', 'l-a2', 'spring', 'LINK', '2026-03-11T12:03:00Z', '2026-03-11T13:00:00Z'],
     ['r-b1', 'u-b1', 'org-b', 'm-b1', 'l-b1', 'autumn', 'LINK', '2026-03-10T03:10:00Z', null],
+    ['r-ax', 'u-ax', 'org-a', 'm-x', 'l-ax', null, 'LINK', '2026-03-13T12:10:00Z', null],
+    ['r-bx1', 'u-bx1', 'org-b', 'm-x', 'l-bx', null, 'LINK', '2026-03-13T12:10:00Z', null],
+    ['r-bx2', 'u-bx2', 'org-b', 'm-x', 'l-bx', null, 'LINK', '2026-03-13T12:20:00Z', null],
   ];
   for (const [referralId, userId, orgId, mentorId, linkId, campaignId, by, registeredAt, activatedAt] of referrals) {
     await pool.query(
