@@ -23,6 +23,14 @@ function parameterOf(err: FastifyError): string {
   return [path, missing].filter(Boolean).join('.') || (err.validationContext ?? 'request');
 }
 
+/** For a value outside an enumeration (a union of literals), the values it could have been. */
+function allowedValues(err: FastifyError): string | null {
+  const first = err.validation?.[0];
+  if (!first || first.keyword !== 'const') return null;
+  const values = (err.validation ?? []).filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath).map((e) => String((e.params as { allowedValue?: unknown }).allowedValue));
+  return `must be one of ${values.join(', ')}`;
+}
+
 /** Errors of a dependency that is down or overloaded (Postgres, connection pool): worth a retry. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
 const isUnavailable = (err: { code?: unknown; message?: string }) =>
@@ -36,7 +44,7 @@ export function errorHandler(err: FastifyError | ApiError, request: FastifyReque
   }
   if (err.validation) {
     const name = parameterOf(err);
-    void reply.status(400).send({ error: { code: 'invalid_parameter', message: `${name}: ${err.validation[0]?.message ?? 'is invalid'}` } });
+    void reply.status(400).send({ error: { code: 'invalid_parameter', message: `${name}: ${allowedValues(err) ?? err.validation[0]?.message ?? 'is invalid'}` } });
     return;
   }
   if ((err as { code?: unknown }).code === '57014') {

@@ -12,7 +12,8 @@ import {
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitProfile,
 } from './schemas.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+/** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: false });
 const grantOf = (request: FastifyRequest) => request.grant as Grant;
 const PUBLISH_TIMEOUT_MS = 10_000;
@@ -76,7 +77,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
 
   // Webhook ingress for producers not on Kafka: validate, publish, 202. A retry with the same
   // eventId publishes again, and the ingest worker drops the duplicate.
-  const accepted = { 202: Accepted, ...errors, 503: ErrorBody };
+  const accepted = { 202: Accepted, ...errors };
   const { webhookMaxEventAgeHours: maxAgeHours, webhookMaxClockSkewSeconds: skewSeconds } = config.http;
   /** An event's time, refused when it lies further from now than an upstream clock or retry could explain. */
   const eventTime = (name: string, value: string | number) => {

@@ -168,3 +168,20 @@ describe('6. forged cursors', () => {
     expect(res.body.error?.message).toMatch(/^cursor/);
   });
 });
+
+describe('dashboard developers: errors and documents that say enough', () => {
+  it('a value outside an enumeration is a 400 that names the allowed values', async () => {
+    const res = await get(q, '/v1/mentors/m-a1/referral-stats?granularity=hour');
+    expect(res.body.error?.message).toBe('granularity: must be one of day, week, month, year');
+    expect((await get(q, '/v1/coordinators/coord-a/mentor-performance?sort=clicks')).body.error?.message).toBe('sort: must be one of registrations, activations, clickToRegistration');
+  });
+
+  it('the OpenAPI document lists every status a route can answer', async () => {
+    const doc = (await q.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, op] of Object.entries(methods)) expect([path, method, Object.keys(op.responses).sort()]).toEqual([path, method, expect.arrayContaining(['400', '401', '403', '404', '429', '503'])]);
+    }
+  });
+});
+
