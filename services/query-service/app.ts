@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import etag from '@fastify/etag';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -86,6 +88,22 @@ export async function buildApp(deps: QueryServiceDeps) {
   // No upgrade-insecure-requests: the docs page must load its scripts over plain http on a
   // local machine; behind TLS the browser is on https already.
   await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  // Browsers on the origins of CORS_ORIGINS may call the API (preflight answered); none by default.
+  const origins = config.http.corsOrigins;
+  await app.register(cors, {
+    origin: origins.includes('*') ? true : origins.length > 0 ? origins : false,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'if-none-match'],
+    exposedHeaders: ['x-request-id', 'etag', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining'],
+    maxAge: 600,
+  });
+  // Read answers carry an ETag; a client that sends it back gets 304 without the body.
+  await app.register(etag);
+  app.addHook('onSend', async (request, reply, payload) => {
+    // An answer about one caller's scope must never sit in a shared cache.
+    if (request.routeOptions.url?.startsWith('/v1/')) void reply.header('cache-control', 'private, no-cache');
+    return payload;
+  });
   // The limiter has its own Redis connection that fails at once while Redis is away (no
   // offline queue, a short command timeout): requests then go unlimited rather than wait.
   const limiterRedis = redis.duplicate({ enableOfflineQueue: false, commandTimeout: 250, maxRetriesPerRequest: 0, lazyConnect: false });

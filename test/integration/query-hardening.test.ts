@@ -183,5 +183,31 @@ describe('dashboard developers: errors and documents that say enough', () => {
       for (const [method, op] of Object.entries(methods)) expect([path, method, Object.keys(op.responses).sort()]).toEqual([path, method, expect.arrayContaining(['400', '401', '403', '404', '429', '503'])]);
     }
   });
-});
 
+  it('scoped answers are private to the caller, carry an ETag, and a repeat with it is a 304', async () => {
+    const first = await get(q, '/v1/mentors/m-a1/referral-stats?from=2026-03-01&to=2026-03-31');
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    const tag = first.headers.etag as string;
+    expect(tag).toMatch(/^"/);
+    const again = await q.app.inject({ method: 'GET', url: '/v1/mentors/m-a1/referral-stats?from=2026-03-01&to=2026-03-31', headers: { authorization: `Bearer ${admin}`, 'if-none-match': tag } });
+    expect([again.statusCode, again.body]).toEqual([304, '']);
+  });
+
+  it('CORS: no origin is allowed by default; CORS_ORIGINS opens the API to those, preflight answered', async () => {
+    const preflight = (app: QueryApp, origin: string) =>
+      app.app.inject({ method: 'OPTIONS', url: '/v1/orgs/org-a/referrals', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    expect((await preflight(q, 'https://dashboard.example.org')).headers['access-control-allow-origin']).toBeUndefined();
+    const open = await startQueryApp(env, { config: { http: { ...env.config.http, corsOrigins: ['https://dashboard.example.org'] } } });
+    try {
+      const ok = await preflight(open, 'https://dashboard.example.org');
+      expect(ok.statusCode).toBe(204);
+      expect(ok.headers['access-control-allow-origin']).toBe('https://dashboard.example.org');
+      expect(String(ok.headers['access-control-allow-headers'])).toContain('authorization');
+      expect((await preflight(open, 'https://evil.example.net')).headers['access-control-allow-origin']).toBeUndefined();
+      const read = await open.app.inject({ method: 'GET', url: '/v1/orgs/org-a/referrals', headers: { origin: 'https://dashboard.example.org', authorization: `Bearer ${admin}` } });
+      expect([read.statusCode, read.headers['access-control-allow-origin']]).toEqual([200, 'https://dashboard.example.org']);
+    } finally {
+      await open.close();
+    }
+  });
+});
