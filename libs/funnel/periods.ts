@@ -42,6 +42,14 @@ export function periodStarts(from: string, to: string, granularity: Granularity)
   }
 }
 
+/** The last day of the period that starts on `start`. */
+export function periodEnd(start: string, granularity: Granularity): string {
+  const [y, m, d] = start.split('-').map(Number) as [number, number, number];
+  const next =
+    granularity === 'day' ? Date.UTC(y, m - 1, d + 1) : granularity === 'week' ? Date.UTC(y, m - 1, d + 7) : granularity === 'month' ? Date.UTC(y, m, 1) : Date.UTC(y + 1, 0, 1);
+  return new Date(next - 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Whole days from `from` to `to`, both included (1 for a single day, 0 or less when reversed). */
 export function daysBetween(from: string, to: string): number {
   return parseDay(to).diff(parseDay(from), 'days').days + 1;

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/queryable.js';
 import { FUNNEL_COUNT_CATALOGUE, FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from './increments.js';
-import { periodStarts, type Granularity } from './periods.js';
+import { periodEnd, periodStarts, type Granularity } from './periods.js';
 
 export interface SeriesQuery {
   /** Only this organization's rows. */
@@ -14,7 +14,8 @@ export interface SeriesQuery {
   granularity: Granularity;
 }
 
-export type SeriesPoint = { periodStart: string } & FunnelTotals;
+/** A period's numbers; `partial` when the range cuts into the period (its first or last). */
+export type SeriesPoint = { periodStart: string; partial?: true } & FunnelTotals;
 
 /** The five counts summed over funnel table rows, named as SumRow reads them. */
 export const FUNNEL_SUMS = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})::int as ${c.column}`).join(', ');
@@ -25,12 +26,17 @@ export const totalsOf = (r: SumRow | undefined): FunnelTotals =>
   r ? (Object.fromEntries(FUNNEL_COUNT_CATALOGUE.map((c) => [c.name, r[c.column]])) as FunnelTotals) : zeroTotals();
 
 /** One point per period start, zeros where nothing happened, and the totals over them all. */
-export function fillSeries(starts: string[], byPeriod: ReadonlyMap<string, FunnelTotals> | undefined): { totals: FunnelTotals; series: SeriesPoint[] } {
+export function fillSeries(
+  starts: string[],
+  byPeriod: ReadonlyMap<string, FunnelTotals> | undefined,
+  range?: { from: string; to: string; granularity: Granularity },
+): { totals: FunnelTotals; series: SeriesPoint[] } {
   const totals = zeroTotals();
-  const series = starts.map((periodStart) => {
+  const series = starts.map((periodStart): SeriesPoint => {
     const t = byPeriod?.get(periodStart) ?? zeroTotals();
     for (const k of FUNNEL_COUNTS) totals[k] += t[k];
-    return { periodStart, ...t };
+    const partial = range !== undefined && (periodStart < range.from || periodEnd(periodStart, range.granularity) > range.to);
+    return partial ? { periodStart, partial: true, ...t } : { periodStart, ...t };
   });
   return { totals, series };
 }
@@ -51,5 +57,5 @@ export async function funnelSeries(db: Queryable, q: SeriesQuery): Promise<{ tot
       group by 1`,
     [q.granularity, q.from, q.to, q.orgId ?? null, q.mentorIds ?? null, q.campaignId ?? null],
   );
-  return fillSeries(periodStarts(q.from, q.to, q.granularity), new Map(rows.map((r) => [r.period_start, totalsOf(r)])));
+  return fillSeries(periodStarts(q.from, q.to, q.granularity), new Map(rows.map((r) => [r.period_start, totalsOf(r)])), q);
 }

@@ -127,7 +127,7 @@ export async function mentorPerformance(db: Queryable, grant: Grant, coordinator
   const target = restrict(grant, { orgId: grant.orgId as string, mentorIds: grant.mentorIds });
   const found = await totalsByMentor(db, target, range.from, range.to);
   const all = new Map((target.mentorIds ?? []).map((m) => [m, found.get(m) ?? zeroTotals()]));
-  return { coordinatorId, items: rank(all, q.sort).slice(0, q.limit) };
+  return { coordinatorId, ...range, timezone: grant.timezone as string, items: rank(all, q.sort).slice(0, q.limit) };
 }
 
 /** One scan of the org's days, grouped three ways at once: by period, by mentor, by campaign. */
@@ -142,13 +142,17 @@ export async function orgSummary(db: Queryable, grant: Grant, orgId: string, q: 
       group by grouping sets ((date_trunc($4, day::timestamp)), (mentor_id), (campaign_id))`,
     [orgId, range.from, range.to, q.granularity, target.mentorIds],
   );
-  const { totals, series } = fillSeries(periodStarts(range.from, range.to, q.granularity), new Map(rows.filter((r) => r.by === 'period').map((r) => [r.period_start as string, totalsOf(r)])));
+  const { totals, series } = fillSeries(
+    periodStarts(range.from, range.to, q.granularity),
+    new Map(rows.filter((r) => r.by === 'period').map((r) => [r.period_start as string, totalsOf(r)])),
+    { ...range, granularity: q.granularity },
+  );
   const topMentors = rank(new Map(rows.filter((r) => r.by === 'mentor').map((r) => [r.mentor_id as string, totalsOf(r)])), 'registrations').slice(0, 10);
   const campaigns = rows
     .filter((r) => r.by === 'campaign')
     .sort((a, b) => b.registrations - a.registrations || (a.campaign_id === null ? 1 : b.campaign_id === null ? -1 : a.campaign_id < b.campaign_id ? -1 : 1))
     .map((r) => ({ campaignId: r.campaign_id, totals: totalsOf(r), conversion: conversionOf(totalsOf(r)) }));
-  return { orgId, totals, conversion: conversionOf(totals), series, topMentors, campaigns };
+  return { orgId, ...range, timezone: grant.timezone as string, totals, conversion: conversionOf(totals), series, topMentors, campaigns };
 }
 
 /**
@@ -163,7 +167,7 @@ export async function annualSummary(db: Queryable, grant: Grant, mentorId: strin
   const from = `${year}-01-01`;
   const to = `${year}-12-31`;
   // The mentor's own numbers are bounded by the grant; the standing in the org leaves only as a rank.
-  if (restrict(grant, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, year, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
+  if (restrict(grant, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, year, from, to, timezone, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
   const { totals } = await funnelSeries(db, { orgId, mentorIds: [mentorId], from, to, granularity: 'year' });
   const { rows } = await db.query<{ mentor_id: string; registrations: number }>(
     `with mentors as (
@@ -185,7 +189,7 @@ export async function annualSummary(db: Queryable, grant: Grant, mentorId: strin
         and registered_at >= ($3::date)::timestamp at time zone $5 and registered_at < (($4::date) + 1)::timestamp at time zone $5`,
     [mentorId, orgId, from, to, timezone],
   );
-  return { mentorId, year, totals, recruits: recruits[0]?.n ?? 0, rankInOrg, percentileInOrg };
+  return { mentorId, year, from, to, timezone, totals, recruits: recruits[0]?.n ?? 0, rankInOrg, percentileInOrg };
 }
 
 /**
@@ -220,7 +224,7 @@ export async function platformGrowth(db: Queryable, grant: Grant, q: { from?: st
   }
   const starts = periodStarts(range.from, range.to, q.granularity);
   const organizations = orgs.map((o) => {
-    const { totals, series } = fillSeries(starts, byOrg.get(o.org_id));
+    const { totals, series } = fillSeries(starts, byOrg.get(o.org_id), { ...range, granularity: q.granularity });
     return { orgId: o.org_id, timezone: o.timezone ?? defaultTimezone, totals, conversion: conversionOf(totals), series };
   });
   return { ...range, organizations, nextCursor };

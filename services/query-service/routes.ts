@@ -8,7 +8,7 @@ import { ApiError, badParameter } from './errors.js';
 import { TimeoutError, within } from '../../libs/runtime/within.js';
 import * as q from './queries.js';
 import {
-  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformanceSummary, MentorReferralStats, OrgRecruitProfile,
+  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformance, MentorReferralStats, OrgRecruitProfile,
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitProfile,
 } from './schemas.js';
 
@@ -46,7 +46,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
     schema: {
       tags: ['coordinators'], summary: "The coordinator's mentors ranked", params: Params.coordinatorId, querystring: Query.performance,
-      response: { 200: Type.Object({ coordinatorId: Type.String(), items: Type.Array(MentorPerformanceSummary) }, { additionalProperties: false }), ...errors },
+      response: { 200: MentorPerformance, ...errors },
     },
     config: { resource: coordinator },
   }, async (request) => q.mentorPerformance(db, grantOf(request), request.params.coordinatorId, request.query));

@@ -39,6 +39,7 @@ export const Conversion = Type.Object(
 export const SeriesPoint = Type.Object(
   {
     periodStart: Type.String({ description: 'First day of the period in the org timezone (a Monday for weeks)' }),
+    partial: Type.Optional(Type.Literal(true, { description: 'Present when the requested range covers only part of this period (the first or the last)' })),
     clicks: Type.Integer(),
     uniqueClicks: Type.Integer(),
     installs: Type.Integer(),
@@ -68,6 +69,11 @@ export const MentorPerformanceSummary = Type.Object(
   { title: 'MentorPerformanceSummary', additionalProperties: false },
 );
 
+export const MentorPerformance = Type.Object(
+  { coordinatorId: Type.String(), from: Type.String(), to: Type.String(), timezone: Type.String(), items: Type.Array(MentorPerformanceSummary) },
+  { title: 'MentorPerformance', additionalProperties: false },
+);
+
 export const MentorReferralStats = Type.Object(
   {
     mentorId: Type.String(),
@@ -87,9 +93,13 @@ export const CampaignSummary = Type.Object(
   { title: 'CampaignSummary', additionalProperties: false },
 );
 
+/** The range an answer covers: local dates in `timezone`, both included. */
+const answeredRange = { from: Type.String(), to: Type.String(), timezone: Type.String() };
+
 export const OrgRecruitmentSummary = Type.Object(
   {
     orgId: Type.String(),
+    ...answeredRange,
     totals: FunnelTotals,
     conversion: Conversion,
     series: Type.Array(SeriesPoint),
@@ -103,6 +113,7 @@ export const AnnualSummary = Type.Object(
   {
     mentorId: Type.String(),
     year: Type.Integer(),
+    ...answeredRange,
     totals: FunnelTotals,
     recruits: Type.Integer({ description: 'Recruits who registered through the mentor in the year' }),
     rankInOrg: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),

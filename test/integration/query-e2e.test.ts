@@ -115,7 +115,7 @@ describe('end to end: Kafka to the API, for every role', () => {
     const referrals = await get('/v1/orgs/org-e/referrals', token);
     expect(referrals.body.items.map((r: { userId: string; mentorId: string; stage: string }) => [r.userId, r.mentorId, r.stage])).toEqual([['u3', 'e-m2', 'ACTIVATED'], ['u1', 'e-m1', 'ACTIVATED']]);
     expect((await get('/v1/conversions/u3', token)).body).toMatchObject({ mentorId: 'e-m2', attributedBy: 'DEVICE', campaignId: null, linkId: 'e-l2' });
-    expect((await get('/v1/mentors/e-m2/annual-summary?year=2026', token)).body).toEqual({ mentorId: 'e-m2', year: 2026, totals: T(1, 1, 1, 1, 1), recruits: 1, rankInOrg: 1, percentileInOrg: 1 });
+    expect((await get('/v1/mentors/e-m2/annual-summary?year=2026', token)).body).toEqual({ mentorId: 'e-m2', year: 2026, from: '2026-01-01', to: '2026-12-31', timezone: 'Europe/Oslo', totals: T(1, 1, 1, 1, 1), recruits: 1, rankInOrg: 1, percentileInOrg: 1 });
   });
 
   it('a platform admin reads every organization', async () => {

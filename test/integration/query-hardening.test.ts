@@ -210,4 +210,17 @@ describe('dashboard developers: errors and documents that say enough', () => {
       await open.close();
     }
   });
+
+  it('every ranged answer says which dates and timezone it used, and marks a period the range cuts into', async () => {
+    const weeks = (await get(q, '/v1/mentors/m-a1/referral-stats?from=2026-03-04&to=2026-03-31&granularity=week')).body as unknown as { series: { periodStart: string; partial?: true }[] };
+    expect(weeks.series.map((p) => [p.periodStart, p.partial ?? false])).toEqual([
+      ['2026-03-02', true], ['2026-03-09', false], ['2026-03-16', false], ['2026-03-23', false], ['2026-03-30', true],
+    ]);
+    const perf = await get(q, '/v1/coordinators/coord-a/mentor-performance?from=2026-03-01&to=2026-03-31');
+    expect(perf.body).toMatchObject({ coordinatorId: 'coord-a', from: '2026-03-01', to: '2026-03-31', timezone: 'Europe/Oslo' });
+    const months = (await get(q, '/v1/orgs/org-b/recruitment-summary?from=2026-03-15&to=2026-04-30&granularity=month', await q.token('org_admin', 'admin-b', 'org-b'))).body as unknown as { timezone: string; series: { periodStart: string; partial?: true }[] };
+    expect(months.timezone).toBe('America/New_York');
+    expect(months.series.map((p) => [p.periodStart, p.partial ?? false])).toEqual([['2026-03-01', true], ['2026-04-01', false]]);
+  });
 });
+

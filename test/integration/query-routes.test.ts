@@ -74,9 +74,9 @@ describe('query service routes', () => {
 
   it('GET annual-summary: the year, recruits, and rank and percentile in the org', async () => {
     const a1 = await get('/v1/mentors/m-a1/annual-summary?year=2026');
-    expect(a1.body).toEqual({ mentorId: 'm-a1', year: 2026, totals: T(8, 6, 2, 3, 1), recruits: 3, rankInOrg: 1, percentileInOrg: 1 });
+    expect(a1.body).toEqual({ mentorId: 'm-a1', year: 2026, from: '2026-01-01', to: '2026-12-31', timezone: 'Europe/Oslo', totals: T(8, 6, 2, 3, 1), recruits: 3, rankInOrg: 1, percentileInOrg: 1 });
     const a3 = await get('/v1/mentors/m-a3/annual-summary?year=2026');
-    expect(a3.body).toEqual({ mentorId: 'm-a3', year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 4, percentileInOrg: 1 / 4 });
+    expect(a3.body).toMatchObject({ mentorId: 'm-a3', year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 4, percentileInOrg: 1 / 4 });
     expect((await get('/v1/mentors/m-a1/annual-summary?year=2025')).body).toMatchObject({ totals: T(0, 0, 0, 0, 0), recruits: 0, rankInOrg: 1, percentileInOrg: 1 });
   });
 
@@ -93,7 +93,8 @@ describe('query service routes', () => {
 
   it('GET recruitment-summary: org totals, series, top mentors and campaigns', async () => {
     const { body } = await get('/v1/orgs/org-a/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=month');
-    expect(Object.keys(body)).toEqual(['orgId', 'totals', 'conversion', 'series', 'topMentors', 'campaigns']);
+    expect(Object.keys(body)).toEqual(['orgId', 'from', 'to', 'timezone', 'totals', 'conversion', 'series', 'topMentors', 'campaigns']);
+    expect(body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', timezone: 'Europe/Oslo' });
     expect(body.totals).toEqual(T(14, 12, 2, 7, 4));
     expect(body.series).toEqual([{ periodStart: '2026-03-01', ...T(14, 12, 2, 7, 4) }]);
     expect(body.topMentors.map((m: { mentorId: string; rank: number }) => [m.mentorId, m.rank])).toEqual([['m-a1', 1], ['m-a2', 2], ['m-x', 3], ['m-a3', 4]]);
