@@ -18,6 +18,7 @@ import type { EventProducer } from '../../libs/kafka/event-producer.js';
 import { authorize, createTokenVerifier, type Caller, type Grant, type Resource } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { registerRoutes } from './routes.js';
+import { hoistNamedSchemas } from './openapi.js';
 import { within } from '../../libs/runtime/within.js';
 
 declare module 'fastify' {
@@ -129,6 +130,8 @@ export async function buildApp(deps: QueryServiceDeps) {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },
+    // The plugin's document types are narrower than the JSON the function walks; the result is the same document, reshaped.
+    transformObject: (documentObject) => hoistNamedSchemas('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '') });
 

@@ -14,7 +14,8 @@ import {
 
 /** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
-const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: false });
+const page = <T extends Parameters<typeof Type.Array>[0]>(item: T, title: string) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { title, additionalProperties: false });
 const grantOf = (request: FastifyRequest) => request.grant as Grant;
 const PUBLISH_TIMEOUT_MS = 10_000;
 
@@ -34,7 +35,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   }, async (request) => q.mentorStats(db, grantOf(request), request.params.mentorId, request.query));
 
   app.get('/v1/mentors/:mentorId/recruits', {
-    schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: page(RecruitProfile), ...errors } },
+    schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: page(RecruitProfile, 'RecruitPage'), ...errors } },
     config: { resource: mentor },
   }, async (request) => q.mentorRecruits(db, grantOf(request), request.params.mentorId, request.query));
 
@@ -57,7 +58,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   }, async (request) => q.orgSummary(db, grantOf(request), request.params.orgId, request.query));
 
   app.get('/v1/orgs/:orgId/referrals', {
-    schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: page(OrgRecruitProfile), ...errors } },
+    schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: page(OrgRecruitProfile, 'OrgReferralPage'), ...errors } },
     config: { resource: org },
   }, async (request) => q.orgReferrals(db, grantOf(request), request.params.orgId, request.query));
 

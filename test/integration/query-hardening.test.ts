@@ -222,5 +222,19 @@ describe('dashboard developers: errors and documents that say enough', () => {
     expect(months.timezone).toBe('America/New_York');
     expect(months.series.map((p) => [p.periodStart, p.partial ?? false])).toEqual([['2026-03-01', true], ['2026-04-01', false]]);
   });
+
+  it('the OpenAPI document names its shapes as components, so generated clients get real types', async () => {
+    const doc = (await q.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      components: { schemas: Record<string, unknown> };
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+    };
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining([
+      'FunnelTotals', 'Conversion', 'SeriesPoint', 'RecruitProfile', 'OrgRecruitProfile', 'MentorReferralStats', 'MentorPerformance',
+      'MentorPerformanceSummary', 'OrgRecruitmentSummary', 'PlatformGrowth', 'AnnualSummary', 'ConversionRecord', 'RecruitPage', 'Error', 'Accepted',
+    ]));
+    const stats = doc.paths['/v1/mentors/{mentorId}/referral-stats']?.get?.responses['200']?.content?.['application/json']?.schema;
+    expect(stats).toEqual({ $ref: '#/components/schemas/MentorReferralStats' });
+    expect(JSON.stringify(doc.components.schemas.MentorReferralStats)).toContain('#/components/schemas/FunnelTotals');
+  });
 });
 
