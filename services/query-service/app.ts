@@ -1,6 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
@@ -8,14 +7,10 @@ import etag from '@fastify/etag';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Pool } from 'pg';
-import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Config } from '../../libs/config/config.js';
-import type { Logger } from '../../libs/log/logger.js';
-import type { EventProducer } from '../../libs/kafka/event-producer.js';
-import { authorize, createTokenVerifier, type Caller, type Grant, type Resource } from './auth.js';
+import { createTokenVerifier, type Caller } from './auth.js';
+import { authorize, type Grant, type Resource } from './policy.js';
+import type { App, QueryServiceDeps } from './types.js';
 import { ApiError, errorHandler } from './errors.js';
 import { registerRoutes } from './routes.js';
 import { hoistNamedSchemas } from './openapi.js';
@@ -34,23 +29,10 @@ declare module 'fastify' {
   }
 }
 
-export interface QueryServiceDeps {
-  config: Config;
-  log: Logger;
-  pool: Pool;
-  redis: Redis;
-  producer: EventProducer;
-  kafkaAdmin: Admin;
-  /** Requests per minute per token (default 1200). */
-  rateLimitPerMinute?: number;
-}
-
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
-
 /**
  * The query service as a Fastify app, not listening: main.ts listens, tests inject.
  */
-export async function buildApp(deps: QueryServiceDeps) {
+export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   const { config, log, pool, redis } = deps;
   const digest = (text: string) => createHmac('sha256', config.visitorHashKey).update(text).digest('base64url').slice(0, 32);
   const addressKey = (ip: string) => `a:${digest(`address\0${ip}`)}`;
@@ -186,3 +168,5 @@ export async function buildApp(deps: QueryServiceDeps) {
   return app;
 }
 
+
+export type { App, QueryServiceDeps } from './types.js';

@@ -2,11 +2,18 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
-import type { App, QueryServiceDeps } from './app.js';
-import type { Grant, Resource } from './auth.js';
+import type { App, QueryServiceDeps } from './types.js';
+import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
 import { TimeoutError, within } from '../../libs/runtime/within.js';
-import * as q from './queries.js';
+import { mentorStats } from './queries/mentor-stats.js';
+import { mentorRecruits, orgReferrals } from './queries/recruits.js';
+import { annualSummary } from './queries/annual-summary.js';
+import { mentorPerformance } from './queries/mentor-performance.js';
+import { orgSummary } from './queries/org-summary.js';
+import { platformGrowth } from './queries/platform-growth.js';
+import { conversionRecord } from './queries/conversion-record.js';
+import { linkOrg } from './scope-queries.js';
 import {
   Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformance, MentorReferralStats, OrgRecruitProfile,
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitProfile,
@@ -16,7 +23,12 @@ import {
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 const page = <T extends Parameters<typeof Type.Array>[0]>(item: T, title: string) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { title, additionalProperties: false });
-const grantOf = (request: FastifyRequest) => request.grant as Grant;
+/** The grant authorize() gave this request, of the resource the route declared (anything else is a bug in the route table). */
+function grantOf<K extends Grant['resource']>(request: FastifyRequest, resource: K): GrantFor<K> {
+  const grant = request.grant;
+  if (grant?.resource !== resource) throw new Error(`route expected a ${resource} grant, got ${grant?.resource ?? 'none'}`);
+  return grant as GrantFor<K>;
+}
 const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** The resources the routes address, read from their (already validated) path parameters. */
@@ -32,17 +44,17 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   app.get('/v1/mentors/:mentorId/referral-stats', {
     schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
     config: { resource: mentor },
-  }, async (request) => q.mentorStats(db, grantOf(request), request.params.mentorId, request.query));
+  }, async (request) => mentorStats(db, grantOf(request, 'mentor'), request.query));
 
   app.get('/v1/mentors/:mentorId/recruits', {
     schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: page(RecruitProfile, 'RecruitPage'), ...errors } },
     config: { resource: mentor },
-  }, async (request) => q.mentorRecruits(db, grantOf(request), request.params.mentorId, request.query));
+  }, async (request) => mentorRecruits(db, grantOf(request, 'mentor'), request.query));
 
   app.get('/v1/mentors/:mentorId/annual-summary', {
     schema: { tags: ['mentors'], summary: "A mentor's year and standing in the organization", params: Params.mentorId, querystring: Query.annual, response: { 200: AnnualSummary, ...errors } },
     config: { resource: mentor },
-  }, async (request) => q.annualSummary(db, grantOf(request), request.params.mentorId, request.query));
+  }, async (request) => annualSummary(db, grantOf(request, 'mentor'), request.query));
 
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
     schema: {
@@ -50,28 +62,28 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
       response: { 200: MentorPerformance, ...errors },
     },
     config: { resource: coordinator },
-  }, async (request) => q.mentorPerformance(db, grantOf(request), request.params.coordinatorId, request.query));
+  }, async (request) => mentorPerformance(db, grantOf(request, 'coordinator'), request.query));
 
   app.get('/v1/orgs/:orgId/recruitment-summary', {
     schema: { tags: ['organizations'], summary: "An organization's funnel, top mentors and campaigns", params: Params.orgId, querystring: Query.summary, response: { 200: OrgRecruitmentSummary, ...errors } },
     config: { resource: org },
-  }, async (request) => q.orgSummary(db, grantOf(request), request.params.orgId, request.query));
+  }, async (request) => orgSummary(db, grantOf(request, 'org'), request.query));
 
   app.get('/v1/orgs/:orgId/referrals', {
     schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: page(OrgRecruitProfile, 'OrgReferralPage'), ...errors } },
     config: { resource: org },
-  }, async (request) => q.orgReferrals(db, grantOf(request), request.params.orgId, request.query));
+  }, async (request) => orgReferrals(db, grantOf(request, 'org'), request.query));
 
   app.get('/v1/platform/growth', {
     schema: { tags: ['platform'], summary: 'Totals and series per organization, a page of organizations at a time', querystring: Query.growth, response: { 200: PlatformGrowth, ...errors } },
     config: { resource: () => ({ kind: 'platform' }) },
-  }, async (request) => q.platformGrowth(db, grantOf(request), request.query, config.defaultTimezone));
+  }, async (request) => platformGrowth(db, grantOf(request, 'platform'), request.query, config.defaultTimezone));
 
   app.get('/v1/conversions/:userId', {
     schema: { tags: ['conversions'], summary: "How a user was recruited: link or device, mentor, campaign", params: Params.userId, response: { 200: ConversionRecord, ...errors } },
     config: { resource: () => ({ kind: 'recruit' }) },
   }, async (request) => {
-    const record = await q.conversionRecord(db, grantOf(request).visibility, request.params.userId);
+    const record = await conversionRecord(db, grantOf(request, 'recruit').visibility, request.params.userId);
     if (!record) throw new ApiError(404, 'not_found', 'conversion not found');
     return record;
   });
@@ -100,9 +112,9 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   };
   /** A service token writes only for the organizations it names; a link it knows decides a click's organization. */
   async function mayWrite(request: FastifyRequest, orgId: string | null, linkId: string | null): Promise<void> {
-    const writes = grantOf(request).caller.writes ?? [];
+    const { writes } = grantOf(request, 'events');
     if (writes === '*') return;
-    const orgs = [orgId, linkId ? await q.linkOrg(db, linkId) : null].filter((o): o is string => o !== null);
+    const orgs = [orgId, linkId ? await linkOrg(db, linkId) : null].filter((o): o is string => o !== null);
     const denied = orgs.find((o) => !writes.includes(o));
     if (denied !== undefined || (orgId === null && writes.length === 0)) {
       throw new ApiError(403, 'forbidden', `this token may not publish events of organization ${denied ?? '(any)'}`);

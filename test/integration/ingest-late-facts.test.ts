@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startPipeline } from '../support/workers.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
-import { conversionRecord } from '../../services/query-service/queries.js';
+import { conversionRecord } from '../../services/query-service/queries/conversion-record.js';
 import type { InviteClicked, InviteLink, UserRegistered } from '../../libs/events/types.generated.js';
 
 /**

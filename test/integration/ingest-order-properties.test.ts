@@ -7,7 +7,7 @@ import { DAY, referenceOutcome, type RefClick, type RefInstall, type RefLink, ty
 import { createPool } from '../../libs/runtime/connections.js';
 import { createBatchApplier, type BatchApplier } from '../../services/ingest-worker/apply-batch.js';
 import { countFunnelEvents } from '../../libs/funnel/funnel-store.js';
-import { conversionRecord } from '../../services/query-service/queries.js';
+import { conversionRecord } from '../../services/query-service/queries/conversion-record.js';
 import type { InviteClicked, InviteLink, UserErased, UserLoggedIn, UserRegistered, AppInstalled } from '../../libs/events/types.generated.js';
 import type { Tracking } from '../../services/ingest-worker/facts/tx.js';
 

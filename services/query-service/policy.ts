@@ -1,0 +1,137 @@
+import type { Queryable } from '../../libs/db/queryable.js';
+import type { Caller, Role } from './auth.js';
+import { ApiError, badParameter } from './errors.js';
+import { coordinatorScope, mentorOrgs, orgExists, orgTimezone } from './scope-queries.js';
+
+/** What a route addresses, declared by the route; authorize() decides whether the caller may. */
+export type Resource =
+  | { kind: 'mentor'; mentorId: string; orgId: string | null }
+  | { kind: 'coordinator'; coordinatorId: string }
+  | { kind: 'org'; orgId: string }
+  | { kind: 'platform' }
+  | { kind: 'recruit' }
+  | { kind: 'events' };
+
+/**
+ * What the caller may read: every organization, one organization, or some mentors of one
+ * organization. Queries take it as a filter (queries/grant-filter.ts), so even a route that
+ * forgot a check could not return rows outside it.
+ */
+export type Visibility = { kind: 'platform' } | { kind: 'org'; orgId: string } | { kind: 'mentors'; orgId: string; mentorIds: string[] };
+
+interface Reader {
+  caller: Caller;
+  visibility: Visibility;
+}
+
+/** The answer of authorize(), one shape per resource: what the caller may see of it. */
+export type Grant =
+  | (Reader & { resource: 'mentor'; mentorId: string; orgId: string; timezone: string })
+  | (Reader & { resource: 'coordinator'; coordinatorId: string; orgId: string; timezone: string; mentorIds: string[] })
+  | (Reader & { resource: 'org'; orgId: string; timezone: string })
+  | (Reader & { resource: 'platform'; visibility: { kind: 'platform' } })
+  | (Reader & { resource: 'recruit' })
+  | { resource: 'events'; caller: Caller; writes: string[] | '*' };
+
+export type GrantFor<K extends Grant['resource']> = Extract<Grant, { resource: K }>;
+
+const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+const forbidden = (role: Role) => new ApiError(403, 'forbidden', `role ${role} may not use this route`);
+
+type ScopeOf = (coordinatorId: string) => ReturnType<typeof coordinatorScope>;
+
+/**
+ * What each role may read, one entry per role: a role added to the token roles must get its
+ * own entry here (the type demands it) and can never fall into another role's branch. null:
+ * the role reads nothing.
+ */
+const READ_POLICY: { [R in Role]: (caller: Caller & { role: R }, scopeOf: ScopeOf) => Promise<Visibility | null> } = {
+  platform_admin: async () => ({ kind: 'platform' }),
+  org_admin: async (caller) => ({ kind: 'org', orgId: caller.org as string }),
+  mentor: async (caller) => ({ kind: 'mentors', orgId: caller.org as string, mentorIds: [caller.sub] }),
+  // A coordinator sees the mentors of their current scope, in the scope's organization.
+  coordinator: async (caller, scopeOf) => {
+    const scope = await scopeOf(caller.sub);
+    if (!scope || scope.orgId !== caller.org) return { kind: 'mentors', orgId: caller.org as string, mentorIds: [] };
+    return { kind: 'mentors', orgId: scope.orgId, mentorIds: scope.mentorIds };
+  },
+  service: async () => null,
+};
+
+/**
+ * The one place scope is enforced (SPEC §5). A role that may never use a route gets 403; an id
+ * outside the caller's scope gets the same 404 as an id that does not exist, so answers never
+ * reveal what lies outside. Scopes are read on every request: a new CoordinatorScope applies
+ * at once.
+ */
+export async function authorize(db: Queryable, caller: Caller, resource: Resource, defaultTimezone: string): Promise<Grant> {
+  if (resource.kind === 'events') {
+    if (caller.role !== 'service') throw forbidden(caller.role);
+    return { resource: 'events', caller, writes: caller.writes ?? [] };
+  }
+  // A coordinator reading their own route needs their scope twice: read it once per request.
+  const scopes = new Map<string, ReturnType<typeof coordinatorScope>>();
+  const scopeOf: ScopeOf = (coordinatorId) => {
+    if (!scopes.has(coordinatorId)) scopes.set(coordinatorId, coordinatorScope(db, coordinatorId));
+    return scopes.get(coordinatorId) as ReturnType<typeof coordinatorScope>;
+  };
+  const policy = READ_POLICY[caller.role] as (caller: Caller, scopeOf: ScopeOf) => Promise<Visibility | null>;
+  const visibility = await policy(caller, scopeOf);
+  if (visibility === null) throw forbidden(caller.role);
+  const reader = { caller, visibility };
+  const timezoneOf = (orgId: string) => orgTimezone(db, orgId, defaultTimezone);
+
+  switch (resource.kind) {
+    case 'platform':
+      if (visibility.kind !== 'platform') throw forbidden(caller.role);
+      return { resource: 'platform', caller, visibility };
+    case 'recruit':
+      return { resource: 'recruit', ...reader };
+    case 'org': {
+      if (visibility.kind === 'mentors') throw forbidden(caller.role);
+      if (visibility.kind === 'org' && visibility.orgId !== resource.orgId) throw notFound('organization');
+      if (visibility.kind === 'platform' && !(await orgExists(db, resource.orgId))) throw notFound('organization');
+      return { resource: 'org', ...reader, orgId: resource.orgId, timezone: await timezoneOf(resource.orgId) };
+    }
+    case 'mentor': {
+      const orgId = resolveMentorOrg(caller, resource, await mentorOrgs(db, resource.mentorId));
+      if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');
+      return { resource: 'mentor', ...reader, mentorId: resource.mentorId, orgId, timezone: await timezoneOf(orgId) };
+    }
+    case 'coordinator': {
+      if (caller.role === 'mentor') throw forbidden(caller.role);
+      if (caller.role === 'coordinator' && caller.sub !== resource.coordinatorId) throw notFound('coordinator');
+      const scope = await scopeOf(resource.coordinatorId);
+      const coordinator = { resource: 'coordinator' as const, ...reader, coordinatorId: resource.coordinatorId };
+      if (!scope) {
+        // A coordinator without a scope yet reads their own (empty) page, in their token's org.
+        if (caller.role === 'coordinator' && caller.org) return { ...coordinator, orgId: caller.org, timezone: await timezoneOf(caller.org), mentorIds: [] };
+        throw notFound('coordinator');
+      }
+      if (visibility.kind !== 'platform' && visibility.orgId !== scope.orgId) throw notFound('coordinator');
+      return { ...coordinator, orgId: scope.orgId, timezone: await timezoneOf(scope.orgId), mentorIds: scope.mentorIds };
+    }
+  }
+}
+
+function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): boolean {
+  if (visibility.kind === 'platform') return true;
+  if (visibility.orgId !== orgId) return false;
+  return visibility.kind === 'org' || visibility.mentorIds.includes(mentorId);
+}
+
+/**
+ * Which organization a mentor route means. A mentor id may exist in several organizations
+ * (ids are the upstream's, unique per org only): the one named by `orgId`, else the caller's
+ * own if the mentor is there, else the only one. A platform admin addressing a mentor of
+ * several organizations must name one (400). A mentor without links yet still reads their own
+ * (empty) numbers, in their token's organization.
+ */
+function resolveMentorOrg(caller: Caller, resource: { mentorId: string; orgId: string | null }, orgs: string[]): string | null {
+  const own = caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null;
+  if (resource.orgId !== null) return orgs.includes(resource.orgId) || resource.orgId === own ? resource.orgId : null;
+  if (caller.org !== null && (orgs.includes(caller.org) || caller.org === own)) return caller.org;
+  if (orgs.length === 1) return orgs[0] as string;
+  if (orgs.length > 1 && caller.role === 'platform_admin') throw badParameter('orgId', `mentor ${resource.mentorId} belongs to several organizations (${orgs.join(', ')}); name one`);
+  return null;
+}

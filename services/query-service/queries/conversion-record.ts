@@ -1,0 +1,19 @@
+import type { Queryable } from '../../../libs/db/queryable.js';
+import type { Visibility } from '../policy.js';
+import { iso, type ReferralRow } from './referral-rows.js';
+
+/** The attribution of one user, if the caller may see the mentor it belongs to. */
+export async function conversionRecord(db: Queryable, visibility: Visibility, userId: string) {
+  const orgId = visibility.kind === 'platform' ? null : visibility.orgId;
+  const mentorIds = visibility.kind === 'mentors' ? visibility.mentorIds : null;
+  const { rows } = await db.query<ReferralRow>(
+    `select * from referrals where user_id = $1 and ($2::text is null or org_id = $2) and ($3::text[] is null or mentor_id = any($3))`,
+    [userId, orgId, mentorIds],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    userId: r.user_id, referralId: r.referral_id, linkId: r.link_id, mentorId: r.mentor_id, campaignId: r.campaign_id, orgId: r.org_id,
+    attributedBy: r.attributed_by, registeredAt: r.registered_at.toISOString(), activatedAt: iso(r.activated_at),
+  };
+}

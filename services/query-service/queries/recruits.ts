@@ -1,0 +1,43 @@
+import type { Queryable } from '../../../libs/db/queryable.js';
+import type { GrantFor } from '../policy.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import type { OrgRecruitProfileT, RecruitProfileT } from '../schemas.js';
+import { restrict, type Target } from './grant-filter.js';
+import { profileOf, STAGE_SQL, type ReferralRow } from './referral-rows.js';
+
+type Stage = RecruitProfileT['stage'];
+type PageQuery = { stage?: Stage; limit: number; cursor?: string };
+
+/**
+ * One keyset page of recruits (newest registration first) of an organization, optionally of
+ * some mentors and a current stage. A recruit is a registered user; their stage is ACTIVATED
+ * once they logged in, else REGISTERED, so filtering on CLICKED or INSTALLED finds nobody.
+ */
+async function recruitPage(db: Queryable, where: Target, q: PageQuery) {
+  const after = decodeCursor(q.cursor);
+  if (q.stage === 'CLICKED' || q.stage === 'INSTALLED') return { items: [] as OrgRecruitProfileT[], nextCursor: null };
+  const { rows } = await db.query<ReferralRow>(
+    `select * from referrals
+      where org_id = $1 and ($2::text[] is null or mentor_id = any($2))
+        and ($3::text is null or ${STAGE_SQL} = $3)
+        and ($4::timestamptz is null or (registered_at, referral_id) < ($4::timestamptz, $5::text))
+      order by registered_at desc, referral_id desc
+      limit $6`,
+    [where.orgId, where.mentorIds, q.stage ?? null, after?.registeredAt ?? null, after?.referralId ?? null, q.limit + 1],
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > q.limit && last ? encodeCursor({ registeredAt: last.registered_at.toISOString(), referralId: last.referral_id }) : null;
+  return { items: page.map(profileOf), nextCursor };
+}
+
+/** A mentor's recruits, a page at a time. */
+export async function mentorRecruits(db: Queryable, grant: GrantFor<'mentor'>, q: PageQuery): Promise<{ items: RecruitProfileT[]; nextCursor: string | null }> {
+  const { items, nextCursor } = await recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: [grant.mentorId] }), q);
+  return { items: items.map(({ mentorId: _m, ...profile }) => profile), nextCursor };
+}
+
+/** An organization's referrals with their mentors, a page at a time, optionally of one mentor. */
+export async function orgReferrals(db: Queryable, grant: GrantFor<'org'>, q: PageQuery & { mentorId?: string }) {
+  return recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: q.mentorId ? [q.mentorId] : null }), q);
+}

@@ -1,0 +1,51 @@
+import type { Queryable } from '../../libs/db/queryable.js';
+
+/**
+ * The facts scope decisions rest on (policy.ts decides, these only read): coordinator scopes,
+ * the organizations of mentors, whether an organization exists, its timezone.
+ */
+
+/**
+ * A coordinator's scope: its organization and the mentors in it. A listed mentor known only in
+ * other organizations (their links are all elsewhere) is left out: a scope never reaches
+ * outside its organization. A mentor not known anywhere yet stays, with empty numbers.
+ */
+export async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{ orgId: string; mentorIds: string[] } | null> {
+  const { rows } = await db.query<{ org_id: string; mentor_ids: string[] }>(
+    `select s.org_id, array(
+       select m from unnest(s.mentor_ids) with ordinality as t(m, i)
+        where exists (select 1 from invite_links l where l.mentor_id = t.m and l.org_id = s.org_id)
+           or not exists (select 1 from invite_links l where l.mentor_id = t.m)
+        order by t.i) as mentor_ids
+       from coordinator_scopes s where s.coordinator_id = $1`,
+    [coordinatorId],
+  );
+  return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids } : null;
+}
+
+/** The organizations a mentor id has invite links in, sorted. */
+export async function mentorOrgs(db: Queryable, mentorId: string): Promise<string[]> {
+  const { rows } = await db.query<{ org_id: string }>('select distinct org_id from invite_links where mentor_id = $1 order by org_id', [mentorId]);
+  return rows.map((r) => r.org_id);
+}
+
+/** An organization exists once anything of it is known: a link, a setting or a coordinator scope. */
+export async function orgExists(db: Queryable, orgId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `select 1 from invite_links where org_id = $1 union all select 1 from org_settings where org_id = $1
+     union all select 1 from coordinator_scopes where org_id = $1 limit 1`,
+    [orgId],
+  );
+  return rows.length > 0;
+}
+
+export async function orgTimezone(db: Queryable, orgId: string, defaultTimezone: string): Promise<string> {
+  const { rows } = await db.query<{ timezone: string }>('select timezone from org_settings where org_id = $1', [orgId]);
+  return rows[0]?.timezone ?? defaultTimezone;
+}
+
+/** The organization of a known invite link, or null when the link is not known (yet). */
+export async function linkOrg(db: Queryable, linkId: string): Promise<string | null> {
+  const { rows } = await db.query<{ org_id: string }>('select org_id from invite_links where link_id = $1', [linkId]);
+  return rows[0]?.org_id ?? null;
+}

@@ -1,0 +1,24 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Pool } from 'pg';
+import type { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
+import type { Config } from '../../libs/config/config.js';
+import type { Logger } from '../../libs/log/logger.js';
+import type { EventProducer } from '../../libs/kafka/event-producer.js';
+
+/** What the query service is built from (app.ts builds, main.ts and tests provide). */
+export interface QueryServiceDeps {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  redis: Redis;
+  producer: EventProducer;
+  kafkaAdmin: Admin;
+  /** Requests per minute per identity or address (default 1200). */
+  rateLimitPerMinute?: number;
+}
+
+/** The Fastify app with the TypeBox type provider, as routes see it. */
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
