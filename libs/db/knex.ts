@@ -3,12 +3,22 @@ import { migrationSource } from './migrations/index.js';
 
 export type { Knex };
 
-/** A knex instance on the pg driver; nothing connects until the first query. */
+/**
+ * A knex instance on the pg driver; nothing connects until the first query. A connection that
+ * Postgres terminates while it sits idle (a restart, an admin) emits an error: it is noted and
+ * the pool replaces the connection, instead of the error taking the process down.
+ */
 export function createKnex(databaseUrl: string, pool: { min: number; max: number } = { min: 0, max: 10 }): Knex {
   return knexFactory({
     client: 'pg',
     connection: databaseUrl,
-    pool,
+    pool: {
+      ...pool,
+      afterCreate: (connection: { on(event: 'error', listener: (err: Error) => void): void }, done: (err: Error | null, connection: unknown) => void) => {
+        connection.on('error', () => undefined); // the next query on it fails and knex discards it
+        done(null, connection);
+      },
+    },
     migrations: { migrationSource, tableName: 'knex_migrations' },
   });
 }

@@ -13,6 +13,10 @@ export function createPool(config: Config, log: Logger, max = 10, options: { sta
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   pool.on('error', (err) => log.warn({ err }, 'postgres client error'));
+  // pg-pool guards only idle clients: a client checked out for a transaction that Postgres
+  // terminates between two queries (a restart) would emit an unhandled error and take the
+  // process down. Its next query fails instead, and the batch is retried.
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'postgres connection lost')));
   return pool;
 }
 

@@ -63,6 +63,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     const { dead } = decoded;
     const lastOffset = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
     const client = await pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query('begin');
       await client.query(`select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})`);
@@ -101,10 +102,10 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
       metrics.eventsIn.inc(batch.messages.length);
       end();
     } catch (err) {
-      await client.query('rollback').catch(() => undefined);
+      await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
       throw err;
     } finally {
-      client.release();
+      client.release(broken); // a connection that cannot even roll back is discarded, not pooled
     }
   }
 

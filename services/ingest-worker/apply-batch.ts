@@ -37,6 +37,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     let exclusive = handler.exclusive === true;
     for (;;) {
       const client = await pool.connect();
+      let broken: Error | undefined;
       try {
         await client.query('begin');
         await client.query(exclusive ? ERASURE_LOCK_EXCLUSIVE : ERASURE_LOCK_SHARED);
@@ -46,14 +47,14 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
         await client.query('commit');
         return trackings;
       } catch (err) {
-        await client.query('rollback').catch(() => undefined);
+        await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
         if (err instanceof NeedsExclusiveBatchError && !exclusive) {
           exclusive = true;
           continue;
         }
         throw err;
       } finally {
-        client.release();
+        client.release(broken); // a connection that cannot even roll back is discarded, not pooled
       }
     }
   };
