@@ -3,10 +3,16 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
+# The Node.js every target runs on: the machine's own when it is 22 or later, else Node 24
+# fetched from the npm registry into the stack cache (infra/scripts/node.sh; NODE_MAJOR=22
+# asks for 22).
+NODE_DIR := $(shell bash infra/scripts/node.sh)
+export PATH := $(if $(NODE_DIR),$(NODE_DIR):)$(PATH)
+
 NODE_DEPS := node_modules/.package-lock.json
 TSX := node --import tsx
 
-.PHONY: help install up down run demo test check typecheck lint types bench ingest-worker aggregator-worker query-service rebuild
+.PHONY: help install up down run demo test check typecheck lint types unit bench ingest-worker aggregator-worker query-service rebuild
 
 help:
 	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
@@ -43,9 +49,15 @@ lint: install
 
 check: typecheck lint
 
+# Type-check, lint and the unit tests: what CI also runs on Node 22 (NODE_MAJOR=22 make unit).
+unit: check
+	@echo "node $$(node --version)"
+	npx vitest run --project unit
+
 # The suite proper, then the stack restart test, which stops and starts the stack and so runs
 # alone after everything else.
 test: check up
+	@echo "node $$(node --version)"
 	npx vitest run --project unit --project integration
 	npx vitest run --project stack
 
