@@ -12,9 +12,13 @@ DATA_DIR="$STACK_HOME/data"       # Kafka log dirs (survive make down)
 RUN_DIR="$STACK_HOME/run"         # pid files and markers of what we started
 LOG_DIR="$STACK_HOME/logs"
 
-KAFKA_VERSION="3.9.2"
+# Kafka 4 (KRaft only) by default; KAFKA_VERSION=3.9.2 make up runs the 3.9 line instead.
+# Each version keeps its own log directory: a 4.x metadata version cannot be opened by 3.9.
+KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+KAFKA_MAJOR="${KAFKA_VERSION%%.*}"
 APICURIO_VERSION="3.0.9"
 KAFKA_LIBS="$DIST_DIR/kafka-$KAFKA_VERSION/libs"
+KAFKA_DATA="$DATA_DIR/kafka-$KAFKA_VERSION"
 APICURIO_DIR="$DIST_DIR/apicurio-registry-$APICURIO_VERSION"
 
 PG_HOST=127.0.0.1 PG_PORT=5432

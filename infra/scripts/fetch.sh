@@ -10,7 +10,8 @@ MVN=(mvn -B -q -Dstyle.color=never)
 if [ ! -f "$KAFKA_LIBS/.complete" ]; then
   log "fetching Apache Kafka $KAFKA_VERSION from Maven Central"
   rm -rf "$KAFKA_LIBS"
-  "${MVN[@]}" -f "$INFRA_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+  # Kafka 4 logs through log4j2, Kafka 3 through reload4j: one pom per major version.
+  "${MVN[@]}" -f "$INFRA_DIR/kafka/pom-kafka$KAFKA_MAJOR.xml" -Dkafka.version="$KAFKA_VERSION" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS"
   touch "$KAFKA_LIBS/.complete"
 fi

@@ -41,11 +41,12 @@ ensure_kafka() {
   local pidfile="$RUN_DIR/kafka.pid"
   if pid_alive "$pidfile" kafka.Kafka; then log "kafka: already running (pid $(cat "$pidfile"))"; return; fi
   if port_open 127.0.0.1 $KAFKA_PORT; then log "kafka: reusing the broker on $KAFKA_PORT"; return; fi
-  local dir="$DATA_DIR/kafka" conf="$RUN_DIR/kafka-server.properties"
+  local dir="$KAFKA_DATA" conf="$RUN_DIR/kafka-server.properties"
   mkdir -p "$dir"
   sed "s|@DATA_DIR@|$dir|" "$INFRA_DIR/kafka/server.properties" > "$conf"
-  local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
-    "-Dlog4j.configuration=file:$INFRA_DIR/kafka/log4j.properties")
+  local logging="-Dlog4j2.configurationFile=file:$INFRA_DIR/kafka/log4j2.properties"
+  [ "$KAFKA_MAJOR" -ge 4 ] || logging="-Dlog4j.configuration=file:$INFRA_DIR/kafka/log4j.properties"
+  local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true "$logging")
   if [ ! -f "$dir/meta.properties" ]; then
     local cluster_id; cluster_id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
     java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >>"$LOG_DIR/kafka.log" 2>&1
@@ -53,7 +54,7 @@ ensure_kafka() {
   fi
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >>"$LOG_DIR/kafka.log" 2>&1 &
   echo $! > "$pidfile"
-  log "kafka: started (pid $!, log $LOG_DIR/kafka.log)"
+  log "kafka: started $KAFKA_VERSION (pid $!, log $LOG_DIR/kafka.log)"
 }
 
 ensure_registry() {
