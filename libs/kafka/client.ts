@@ -1,6 +1,9 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
 
+/** The client types the rest of the project needs: kafkajs is imported here and in libs/kafka only. */
+export type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',

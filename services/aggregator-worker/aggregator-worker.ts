@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { EventCodec } from '../../libs/events/codec.js';

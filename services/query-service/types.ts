@@ -3,7 +3,7 @@ import type { FastifyInstance, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { EventProducer } from '../../libs/kafka/event-producer.js';

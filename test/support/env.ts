@@ -6,7 +6,7 @@ import { createKafka } from '../../libs/kafka/client.js';
 import { provisionTopics, deleteTopics } from '../../libs/kafka/provision-topics.js';
 import { topicNames, type TopicNames } from '../../libs/events/topics.js';
 import { createEventCodec, createSchemaRegistry, type EventCodec } from '../../libs/events/codec.js';
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../libs/kafka/client.js';
 
 /**
  * An isolated environment for one integration test file: its own database, topic prefix

@@ -1,4 +1,4 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from '../../libs/kafka/client.js';
 import { randomBytes } from 'node:crypto';
 
 export type ConsumedMessage = KafkaMessage & { topic: string; partition: number };

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka } from '../../libs/kafka/client.js';
 import { createPool, createRedis } from '../../libs/runtime/connections.js';
 import { createIngestWorker, type IngestWorker } from '../../services/ingest-worker/ingest-worker.js';
 import type { TestEnv } from './env.js';
