@@ -23,7 +23,7 @@ try {
 }
 
 const names = topicNames(config.kafka.topicPrefix);
-const created = await provisionTopics(createKafka({ ...config.kafka, log }), names);
+const created = await provisionTopics(createKafka({ ...config.kafka, log }), names, { replicationFactor: config.kafka.replicationFactor });
 log.info({ created }, created.length ? 'topics created' : 'topics present');
 
 const ids = await createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: names }).registerAll();

@@ -57,3 +57,15 @@ wait_until() {
 registry_ready() { curl -fsS -o /dev/null "$REGISTRY_URL/subjects" 2>/dev/null; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
+
+# Stops a process started by the stack, by its pid file (never by name), waiting up to 30 s.
+stop_pid() {
+  local name=$1 pidfile=$2 pattern=${3:-}
+  if ! pid_alive "$pidfile" "$pattern"; then rm -f "$pidfile"; return; fi
+  local pid; pid=$(cat "$pidfile")
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then log "$name: did not stop in 30s, killing"; kill -KILL "$pid"; fi
+  rm -f "$pidfile"
+  log "$name: stopped (pid $pid)"
+}

@@ -2,7 +2,7 @@
 # Brings up the local stack: Postgres and Redis (reused when already answering), Apache Kafka
 # in KRaft mode and Apicurio Registry as background processes, then provisions the database,
 # topics and schemas. Idempotent: a second run finds everything up and changes nothing.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/kafka.sh"
 
 ensure_postgres() {
   if port_open $PG_HOST $PG_PORT; then log "postgres: reusing the server on $PG_PORT"; return; fi
@@ -37,24 +37,21 @@ ensure_redis() {
   log "redis: started"
 }
 
+# KAFKA_BROKERS_LOCAL=3 starts a three-node KRaft cluster on 9092/9094/9096 instead of one node.
+KAFKA_NODES="${KAFKA_BROKERS_LOCAL:-1}"
+case "$KAFKA_NODES" in 1 | 3) ;; *) die "KAFKA_BROKERS_LOCAL: 1 or 3, not $KAFKA_NODES" ;; esac
+LOCAL_BROKERS="$(kafka_brokers "$KAFKA_NODES" "$KAFKA_PORT")"
+
 ensure_kafka() {
-  local pidfile="$RUN_DIR/kafka.pid"
-  if pid_alive "$pidfile" kafka.Kafka; then log "kafka: already running (pid $(cat "$pidfile"))"; return; fi
-  if port_open 127.0.0.1 $KAFKA_PORT; then log "kafka: reusing the broker on $KAFKA_PORT"; return; fi
-  local dir="$KAFKA_DATA" conf="$RUN_DIR/kafka-server.properties"
-  mkdir -p "$dir"
-  sed "s|@DATA_DIR@|$dir|" "$INFRA_DIR/kafka/server.properties" > "$conf"
-  local logging="-Dlog4j2.configurationFile=file:$INFRA_DIR/kafka/log4j2.properties"
-  [ "$KAFKA_MAJOR" -ge 4 ] || logging="-Dlog4j.configuration=file:$INFRA_DIR/kafka/log4j.properties"
-  local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true "$logging")
-  if [ ! -f "$dir/meta.properties" ]; then
-    local cluster_id; cluster_id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
-    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >>"$LOG_DIR/kafka.log" 2>&1
-    log "kafka: formatted storage in $dir"
+  # A cluster keeps its own log directories: a single node's cannot join three.
+  local data="$KAFKA_DATA"; [ "$KAFKA_NODES" = 1 ] || data="$KAFKA_DATA-cluster$KAFKA_NODES"
+  if pid_alive "$RUN_DIR/kafka-1.pid" kafka.Kafka; then
+    log "kafka: already running (node 1 pid $(cat "$RUN_DIR/kafka-1.pid"))"
+  elif port_open 127.0.0.1 $KAFKA_PORT; then
+    log "kafka: reusing the broker on $KAFKA_PORT"; return
   fi
-  nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >>"$LOG_DIR/kafka.log" 2>&1 &
-  echo $! > "$pidfile"
-  log "kafka: started $KAFKA_VERSION (pid $!, log $LOG_DIR/kafka.log)"
+  # Starts the nodes that are not running (all of them, or one that stopped).
+  kafka_cluster_start "$KAFKA_NODES" "$KAFKA_PORT" "$data" "$RUN_DIR"
 }
 
 ensure_registry() {
@@ -83,13 +80,19 @@ ensure_registry
 wait_until 120 "kafka on $KAFKA_PORT" kafka_ready
 wait_until 180 "schema registry on $REGISTRY_PORT" registry_ready
 
-(cd "$ROOT_DIR" && node --import tsx infra/provision.ts)
+# Topics replicated over the local cluster (3 copies, 2 in sync for a write), or 1 on one node.
+(cd "$ROOT_DIR" && KAFKA_BROKERS="${KAFKA_BROKERS:-$LOCAL_BROKERS}" KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-$KAFKA_NODES}" node --import tsx infra/provision.ts)
+
+pg_version=$(psql -h $PG_HOST -p $PG_PORT -U postgres -tAc 'show server_version' 2>/dev/null | cut -d' ' -f1)
+redis_version=$( (exec 3<>"/dev/tcp/$REDIS_HOST/$REDIS_PORT"; printf 'INFO server\r\n' >&3; timeout 2 head -c 400 <&3) 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p')
 
 cat >&2 <<MSG
 [stack] up:
-  kafka            127.0.0.1:$KAFKA_PORT
+  node             $(node --version)
+  kafka            $KAFKA_VERSION, $KAFKA_NODES node(s): $LOCAL_BROKERS (KAFKA_BROKERS for the services)
+  apicurio         $APICURIO_VERSION
   schema registry  $REGISTRY_URL
-  postgres         postgres://postgres@127.0.0.1:$PG_PORT/recruitment
-  redis            redis://127.0.0.1:$REDIS_PORT
+  postgres         ${pg_version:-?} postgres://postgres@127.0.0.1:$PG_PORT/recruitment
+  redis            ${redis_version:-?} redis://127.0.0.1:$REDIS_PORT
   logs             $LOG_DIR
 MSG

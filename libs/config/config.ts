@@ -32,6 +32,8 @@ const schema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('recruitment-tracking'),
   /** How long the broker waits for a silent group member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /** Copies of every topic partition when provisioning (3 on a real cluster; 1 on the single local broker). */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** Prepended to every topic name; lets tests and parallel environments share one broker. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may only contain letters, digits, . _ -').default(''),
   SCHEMA_REGISTRY_URL: url(['http:', 'https:']).default('http://localhost:8081/apis/ccompat/v7'),
@@ -62,7 +64,7 @@ const schema = z.object({
 
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; replicationFactor: number };
   schemaRegistryUrl: string;
   databaseUrl: string;
   redisUrl: string;
@@ -109,7 +111,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     nodeEnv: e.NODE_ENV,
-    kafka: { brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS },
+    kafka: {
+      brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+    },
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

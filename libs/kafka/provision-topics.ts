@@ -3,10 +3,13 @@ import { TOPICS, type TopicKey, type TopicNames } from '../events/topics.js';
 
 /**
  * Creates every topic of the catalogue that does not exist yet, with its partition count and
- * retention/compaction settings. Existing topics are left alone (partitions only ever grow,
- * and that is an operator's decision).
+ * retention/compaction settings, replicated `replicationFactor` times (with three copies or
+ * more, a write needs two in sync: min.insync.replicas=2). Existing topics are left alone
+ * (partitions only ever grow, and that is an operator's decision).
  */
-export async function provisionTopics(kafka: Kafka, names: TopicNames, only?: readonly TopicKey[]): Promise<string[]> {
+export async function provisionTopics(kafka: Kafka, names: TopicNames, options: { only?: readonly TopicKey[]; replicationFactor?: number } = {}): Promise<string[]> {
+  const { only, replicationFactor = 1 } = options;
+  const durability = replicationFactor >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -15,8 +18,8 @@ export async function provisionTopics(kafka: Kafka, names: TopicNames, only?: re
     const topics: ITopicConfig[] = keys.map((k) => ({
       topic: names[k],
       numPartitions: TOPICS[k].partitions,
-      replicationFactor: 1,
-      configEntries: Object.entries(TOPICS[k].config).map(([name, value]) => ({ name, value })),
+      replicationFactor,
+      configEntries: [...Object.entries(TOPICS[k].config).map(([name, value]) => ({ name, value })), ...durability],
     }));
     if (topics.length > 0) {
       await admin.createTopics({ topics, waitForLeaders: false });

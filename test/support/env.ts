@@ -46,7 +46,7 @@ export async function createTestEnv(name: string, options: { env?: Record<string
   await migrateLatest(db);
   const kafka = createKafka({ ...config.kafka, log });
   const topics = topicNames(config.kafka.topicPrefix);
-  await provisionTopics(kafka, topics);
+  await provisionTopics(kafka, topics, { replicationFactor: config.kafka.replicationFactor });
   const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
   await codec.registerAll();
   const extra: { url: string; db: Knex }[] = [];
