@@ -24,9 +24,9 @@ kafka_brokers() {
 # Formats (first time) and starts node i of a cluster of count nodes.
 kafka_node_start() {
   local i=$1 count=$2 base=$3 data=$4 run=$5
-  local dir="$data/node-$i" conf="$run/kafka-$i.properties" pidfile="$run/kafka-$i.pid"
+  local dir="$data/node-$i" conf="$run/kafka-$i.properties" pidfile="$run/kafka-$i.pid" logfile="${KAFKA_LOG_DIR:-$LOG_DIR}/kafka-$i.log"
   if pid_alive "$pidfile" kafka.Kafka; then return; fi
-  mkdir -p "$dir" "$run"
+  mkdir -p "$dir" "$run" "$(dirname "$logfile")"
   local rf=$(( count >= 3 ? 3 : count )) min_isr=$(( count >= 3 ? 2 : 1 ))
   sed -e "s|@NODE_ID@|$i|" -e "s|@VOTERS@|$(kafka_voters "$count" "$base")|" -e "s|@BROKER_PORT@|$((base + 2 * (i - 1)))|" \
       -e "s|@CONTROLLER_PORT@|$((base + 2 * (i - 1) + 1))|" -e "s|@DATA_DIR@|$dir|" -e "s|@RF@|$rf|g" -e "s|@MIN_ISR@|$min_isr|g" \
@@ -37,11 +37,11 @@ kafka_node_start() {
   if [ ! -f "$dir/meta.properties" ]; then
     # Every node of a cluster is formatted with the same cluster id.
     [ -f "$data/cluster-id" ] || java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 > "$data/cluster-id"
-    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$(cat "$data/cluster-id")" -c "$conf" >>"$LOG_DIR/kafka-$i.log" 2>&1
+    java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$(cat "$data/cluster-id")" -c "$conf" >>"$logfile" 2>&1
   fi
-  nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >>"$LOG_DIR/kafka-$i.log" 2>&1 &
+  nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >>"$logfile" 2>&1 &
   echo $! > "$pidfile"
-  log "kafka: node $i of $count started, $KAFKA_VERSION on 127.0.0.1:$((base + 2 * (i - 1))) (pid $!, log $LOG_DIR/kafka-$i.log)"
+  log "kafka: node $i of $count started, $KAFKA_VERSION on 127.0.0.1:$((base + 2 * (i - 1))) (pid $!, log $logfile)"
 }
 
 kafka_cluster_start() {
@@ -50,8 +50,13 @@ kafka_cluster_start() {
   for i in $(seq 1 "$count"); do wait_until 120 "kafka node $i" port_open 127.0.0.1 $((base + 2 * (i - 1))); done
 }
 
+# Stops every node: all are asked at once (a node stopping alone would wait for a quorum that
+# the others already left), then each is waited for, and killed after 30 s.
 kafka_cluster_stop() {
   local run=$1 pidfile
+  for pidfile in "$run"/kafka-*.pid "$run/kafka.pid"; do
+    pid_alive "$pidfile" kafka.Kafka && kill -TERM "$(cat "$pidfile")"
+  done
   for pidfile in "$run"/kafka-*.pid "$run/kafka.pid"; do
     [ -f "$pidfile" ] && stop_pid "kafka $(basename "$pidfile" .pid)" "$pidfile" kafka.Kafka
   done

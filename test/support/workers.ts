@@ -1,4 +1,4 @@
-import type { Kafka } from '../../libs/kafka/client.js';
+import type { Admin, Kafka } from '../../libs/kafka/client.js';
 import { createPool, createRedis } from '../../libs/runtime/connections.js';
 import { createIngestWorker, type IngestWorker } from '../../services/ingest-worker/ingest-worker.js';
 import type { TestEnv } from './env.js';
@@ -27,30 +27,54 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
   };
 }
 
+/**
+ * An admin client for polling that reconnects after a failed poll: kafkajs keeps cached
+ * metadata (for minutes), so after a broker dies an old client keeps asking the dead leader.
+ */
+function pollingAdmin(kafka: Kafka) {
+  let admin: Admin | undefined;
+  return {
+    async use<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
+      if (!admin) {
+        admin = kafka.admin();
+        await admin.connect();
+      }
+      try {
+        return await f(admin);
+      } catch (err) {
+        await admin.disconnect().catch(() => undefined);
+        admin = undefined;
+        throw err;
+      }
+    },
+    close: async () => admin?.disconnect(),
+  };
+}
+
 /** Resolves once the group has committed offsets up to the end of every partition of the topics. */
 export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: string[], timeoutMs = 90_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const poll = pollingAdmin(kafka);
   try {
     await eventually(
-      async () => {
-        const ends = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
-        const committed = await admin.fetchOffsets({ groupId, topics });
-        for (const { topic, offsets } of ends) {
-          const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-          for (const p of offsets) {
-            if (p.high === '0') continue;
-            const c = mine.find((m) => m.partition === p.partition);
-            if (!c || BigInt(c.offset) < BigInt(p.high)) return undefined;
+      () =>
+        poll.use(async (admin) => {
+          const ends = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
+          const committed = await admin.fetchOffsets({ groupId, topics });
+          for (const { topic, offsets } of ends) {
+            const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+            for (const p of offsets) {
+              if (p.high === '0') continue;
+              const c = mine.find((m) => m.partition === p.partition);
+              if (!c || BigInt(c.offset) < BigInt(p.high)) return undefined;
+            }
           }
-        }
-        return true;
-      },
+          return true;
+        }),
       timeoutMs,
       `consumer group ${groupId} to catch up`,
     );
   } finally {
-    await admin.disconnect();
+    await poll.close();
   }
 }
 
@@ -73,21 +97,21 @@ export async function startAggregatorWorker(env: TestEnv, options: { group?: str
 
 /** Resolves once the funnel positions stored in the database reach the end of every partition of the topic. */
 export async function waitForPositions(kafka: Kafka, db: { raw: Knex['raw'] }, topic: string, timeoutMs = 120_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const poll = pollingAdmin(kafka);
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
     await eventually(
-      async () => {
-        const { rows } = await db.raw<{ rows: { partition: number; next_offset: string }[] }>('select partition, next_offset from funnel_positions where topic = ?', [topic]);
-        const at = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-        return ends.every((p) => p.high === '0' || (at.get(p.partition) ?? 0n) >= BigInt(p.high)) ? true : undefined;
-      },
+      () =>
+        poll.use(async (admin) => {
+          const ends = await admin.fetchTopicOffsets(topic);
+          const { rows } = await db.raw<{ rows: { partition: number; next_offset: string }[] }>('select partition, next_offset from funnel_positions where topic = ?', [topic]);
+          const at = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+          return ends.every((p) => p.high === '0' || (at.get(p.partition) ?? 0n) >= BigInt(p.high)) ? true : undefined;
+        }),
       timeoutMs,
       `funnel positions to reach the end of ${topic}`,
     );
   } finally {
-    await admin.disconnect();
+    await poll.close();
   }
 }
 
