@@ -1,4 +1,5 @@
 import type { FunnelStage } from '../events/types.generated.js';
+import type { KnownLink } from './attribution.js';
 import { funnelEventId, retractionEventId } from './event-ids.js';
 
 /** What a counted funnel decision says: the body of its ReferralEventRecorded. */
@@ -73,33 +74,25 @@ export function reconcile(key: DecisionKey, desired: FunnelEventContent | null, 
   return { records, stored: { revision, liveEventId: eventId } };
 }
 
-/** The link fields a funnel event carries. */
-interface EventLink {
-  linkId: string;
-  orgId: string;
-  mentorId: string;
-  campaignId: string | null;
-}
-
-const onLink = (link: EventLink) => ({ orgId: link.orgId, mentorId: link.mentorId, linkId: link.linkId, campaignId: link.campaignId });
+const onLink = (link: KnownLink) => ({ orgId: link.orgId, mentorId: link.mentorId, linkId: link.linkId, campaignId: link.campaignId });
 
 /** CLICKED for a counted click. */
-export const clickedEvent = (click: { eventId: string; occurredAt: number }, link: EventLink, unique: boolean): FunnelEventContent => ({
+export const clickedEvent = (click: { eventId: string; occurredAt: number }, link: KnownLink, unique: boolean): FunnelEventContent => ({
   stage: 'CLICKED', ...onLink(link), referralId: null, userId: null, uniqueVisitor: unique, occurredAt: click.occurredAt, sourceEventId: click.eventId,
 });
 
 /** INSTALLED for a counted install. */
-export const installedEvent = (install: { eventId: string; occurredAt: number }, link: EventLink): FunnelEventContent => ({
+export const installedEvent = (install: { eventId: string; occurredAt: number }, link: KnownLink): FunnelEventContent => ({
   stage: 'INSTALLED', ...onLink(link), referralId: null, userId: null, uniqueVisitor: false, occurredAt: install.occurredAt, sourceEventId: install.eventId,
 });
 
 /** REGISTERED for an attributed user, at their earliest registration. */
-export const registeredEvent = (referral: string, registration: { eventId: string; userId: string; occurredAt: number }, link: EventLink): FunnelEventContent => ({
+export const registeredEvent = (referral: string, registration: { eventId: string; userId: string; occurredAt: number }, link: KnownLink): FunnelEventContent => ({
   stage: 'REGISTERED', ...onLink(link), referralId: referral, userId: registration.userId, uniqueVisitor: false,
   occurredAt: registration.occurredAt, sourceEventId: registration.eventId,
 });
 
 /** ACTIVATED for an attributed user, at their first login at or after registration. */
-export const activatedEvent = (referral: string, userId: string, login: { eventId: string; occurredAt: number }, link: EventLink): FunnelEventContent => ({
+export const activatedEvent = (referral: string, userId: string, login: { eventId: string; occurredAt: number }, link: KnownLink): FunnelEventContent => ({
   stage: 'ACTIVATED', ...onLink(link), referralId: referral, userId, uniqueVisitor: false, occurredAt: login.occurredAt, sourceEventId: login.eventId,
 });

@@ -1,6 +1,5 @@
 import type { RecordOf } from '../../libs/events/codec.js';
 import type { INPUT_TOPICS } from '../../libs/events/topics.js';
-import { erasedDevicePseudonym } from '../../libs/domain/visitor.js';
 import { upsertLinks } from './facts/links.js';
 import { upsertScopes } from './facts/scopes.js';
 import { insertClicks } from './facts/clicks.js';
@@ -58,7 +57,7 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
     eventId: (i) => i.eventId,
     validate: (i) => check({ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId }, { occurredAt: i.occurredAt }),
     async store(ctx, installs) {
-      const stored = await insertInstalls(ctx, installs, installs.map((i) => erasedDevicePseudonym(i.deviceId, ctx.visitorHashKey)));
+      const stored = await insertInstalls(ctx, installs);
       return { ...noSeeds(), installIds: stored.eventIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
     },
   },

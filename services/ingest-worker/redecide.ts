@@ -73,8 +73,9 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
     if (decision.status !== click.status || decision.unique !== click.unique) {
       changed.push({ eventId: click.eventId, decision });
       if (decision.reason) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
-      if (decision.status === 'pending' && click.status === 'pending') ctx.effects.note('pending_link');
     }
+    // A click still waiting for its link (pending to pending is no change, so it is counted here).
+    if (decision.status === 'pending') ctx.effects.note('pending_link');
     if (click.deviceId && (decision.status === 'counted' || click.status === 'counted')) touchedDevices.add(click.deviceId);
     const link = links.get(click.linkId);
     desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null });

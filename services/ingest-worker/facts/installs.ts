@@ -1,5 +1,6 @@
 import type { AppInstalled } from '../../../libs/events/types.generated.js';
 import type { InstallDecision, InstallFact } from '../../../libs/domain/attribution.js';
+import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
 import type { FactsContext, Tx } from './tx.js';
 
 /** A stored install with what was last decided for it. */
@@ -18,7 +19,7 @@ export interface InsertedInstalls {
  * Stores new installs, 'pending' when they name a link and 'unattributed' otherwise until
  * decideInstall says more. An install from an erased device stores the device's pseudonym.
  */
-export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[], pseudonyms: (string | null)[]): Promise<InsertedInstalls> {
+export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[]): Promise<InsertedInstalls> {
   if (installs.length === 0) return { eventIds: [], linkIds: [], deviceIds: [] };
   const { rows } = await ctx.tx.query<{ event_id: string; link_id: string | null; device_id: string | null }>(
     `insert into installs (event_id, device_id, link_id, platform, occurred_at, status)
@@ -29,7 +30,8 @@ export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[]
      returning event_id, link_id, device_id`,
     [
       installs.map((i) => i.eventId), installs.map((i) => i.deviceId), installs.map((i) => i.linkId ?? null),
-      installs.map((i) => i.platform ?? null), installs.map((i) => new Date(i.occurredAt)), pseudonyms,
+      installs.map((i) => i.platform ?? null), installs.map((i) => new Date(i.occurredAt)),
+      installs.map((i) => erasedDevicePseudonym(i.deviceId, ctx.visitorHashKey)),
     ],
   );
   ctx.effects.note('duplicate', installs.length - rows.length);

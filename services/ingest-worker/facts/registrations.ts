@@ -32,12 +32,13 @@ export async function insertRegistrations(ctx: FactsContext, regs: UserRegistere
   const { tx, visitorHashKey } = ctx;
   const { rows: erased } = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [[...new Set(regs.map((r) => r.userId))]]);
   const erasedUsers = new Set(erased.map((r) => r.user_id));
-  const ofErased = [...new Set(regs.flatMap((r) => (erasedUsers.has(r.userId) && r.deviceId ? [r.deviceId] : [])))];
-  const { rows: known } = await tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [
-    ofErased.map((d) => erasedDevicePseudonym(d, visitorHashKey)),
-  ]);
-  const done = new Set(known.map((r) => r.pseudonym));
-  const erasedDevices = ofErased.filter((d) => !done.has(erasedDevicePseudonym(d, visitorHashKey)));
+  // Devices of erased users not pseudonymized yet (usually none: then no further query).
+  const ofErased = new Map(regs.flatMap((r) => (erasedUsers.has(r.userId) && r.deviceId ? [[erasedDevicePseudonym(r.deviceId, visitorHashKey), r.deviceId] as const] : [])));
+  const { rows: known } = ofErased.size > 0
+    ? await tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [[...ofErased.keys()]])
+    : { rows: [] };
+  for (const r of known) ofErased.delete(r.pseudonym);
+  const erasedDevices = [...ofErased.values()];
   if (erasedDevices.length > 0) {
     if (!exclusive) throw new NeedsExclusiveBatchError('registrations of erased users need an exclusive batch');
     await eraseDevices(tx, visitorHashKey, erasedDevices);
