@@ -2,14 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from 'pg';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startPipeline } from '../support/workers.js';
-import { expectedFunnel, funnelSnapshot } from '../support/facts.js';
+import { expectedFunnel, funnelSnapshot, stageLog } from '../support/facts.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { rebuildFunnels, type RebuildResult } from '../../libs/funnel/rebuild.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
 import { publishOutOfOrder } from '../support/publish-out-of-order.js';
-import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
 
 /**
  * The whole pipeline: sample traffic through the ingest worker and the aggregator, then a
@@ -20,16 +19,6 @@ let producer: EventProducer;
 let pool: Pool;
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
 
-/** The funnel events of the stage log, as the ingest worker published them. */
-async function stageLog(): Promise<ReferralEventRecorded[]> {
-  const { rows } = await pool.query<{ event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date; retracts_event_id: string | null }>(
-    'select * from referral_trackings',
-  );
-  return rows.map((r) => ({
-    eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: null, userId: null,
-    stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), retractsEventId: r.retracts_event_id,
-  }));
-}
 
 const settled = () => pipeline.settled();
 const indexNames = async () => (await pool.query<{ indexname: string }>("select indexname from pg_indexes where tablename like 'funnel%' order by 1")).rows.map((r) => r.indexname);
@@ -55,7 +44,7 @@ afterAll(async () => {
 
 describe('rebuild of the funnel tables from the ingest facts', () => {
   it('the incremental funnel equals the stage log, counted once per event', async () => {
-    const log = await stageLog();
+    const log = await stageLog(env.db);
     expect(log.length).toBeGreaterThan(1500);
     expect(log.filter((e) => e.retractsEventId).length).toBeGreaterThan(0);
     expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(log));
@@ -66,7 +55,7 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
     const indexes = await indexNames();
     const positions = (await pool.query('select topic, partition, next_offset from funnel_positions order by 1, 2')).rows;
     const result = await rebuildFunnels(pool, { defaultTimezone: env.config.defaultTimezone, log: env.log });
-    expect(result.events).toBe((await stageLog()).length);
+    expect(result.events).toBe((await stageLog(env.db)).length);
     expect(await funnelSnapshot(env.db)).toEqual(before);
     expect(await indexNames()).toEqual(indexes);
     expect((await pool.query('select topic, partition, next_offset from funnel_positions order by 1, 2')).rows).toEqual(positions);
@@ -98,7 +87,7 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(floor);
     // Some rebuild ran while new funnel events were arriving.
     expect(rebuilds.some((r) => r.events > (rebuilds[0]?.events ?? 0))).toBe(true);
-    expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog()));
+    expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog(env.db)));
     expect(await clickTotal()).toBeGreaterThan(floor);
   });
 });

@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
-import { startIngestWorker, startPipeline, waitForCatchUp } from '../support/workers.js';
-import { expectedFunnel, factsSnapshot, funnelSnapshot } from '../support/facts.js';
-import { publishOutOfOrder } from '../support/publish-out-of-order.js';
+import { referenceFacts, startPipeline } from '../support/workers.js';
+import { expectedFunnel, factsSnapshot, funnelSnapshot, stageLog } from '../support/facts.js';
+import { publishOutOfOrder, trafficHalf } from '../support/publish-out-of-order.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
-import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
-import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
 
 /**
  * A three-broker KRaft cluster of this test's own (ports 19092-19097, its own log and run
@@ -58,18 +56,13 @@ describe.runIf(enabled)('a three-broker cluster that loses a broker (BROKER_LOSS
     await producer.connect();
     const pipeline = await startPipeline(env);
     try {
-      const half = (xs: unknown[], first: boolean) => xs.slice(first ? 0 : Math.floor(xs.length / 2), first ? Math.floor(xs.length / 2) : xs.length);
-      const part = (first: boolean) => ({
-        links: traffic.links, scopes: traffic.scopes, clicks: half(traffic.clicks, first), installs: half(traffic.installs, first),
-        registrations: half(traffic.registrations, first), logins: half(traffic.logins, first),
-      }) as typeof traffic;
-      await publishOutOfOrder(producer, part(true), 41);
+      await publishOutOfOrder(producer, trafficHalf(traffic, true), 41);
       await eventually(async () => (Number((await env.db('clicks').count({ n: '*' }))[0]?.n) > 300 ? true : undefined), 90_000, 'ingest under way');
 
       // Broker 2 dies mid-stream; writes still find two in-sync copies, reads move to new leaders.
       const victim = Number(readFileSync(join(run, 'kafka-2.pid'), 'utf8'));
       process.kill(victim, 'SIGKILL');
-      await publishOutOfOrder(producer, part(false), 42);
+      await publishOutOfOrder(producer, trafficHalf(traffic, false), 42);
       // The pipeline keeps going on two brokers: every click is ingested and every funnel event
       // published while broker 2 is down.
       const distinctClicks = new Set(traffic.clicks.map((c) => c.eventId)).size;
@@ -90,23 +83,11 @@ describe.runIf(enabled)('a three-broker cluster that loses a broker (BROKER_LOSS
       }, 120_000, 'broker 2 back in sync');
       await pipeline.settled();
 
-      const { rows } = await env.db.raw<{ rows: { event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date; retracts_event_id: string | null }[] }>('select * from referral_trackings');
-      const log = rows.map((r) => ({
-        eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: null, userId: null,
-        stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), retractsEventId: r.retracts_event_id,
-      }));
-      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(log));
+      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog(env.db)));
       // Nothing lost, nothing twice: the facts equal an undisturbed run over the same topics.
-      const { url, db } = await env.database('reference');
-      const reference = await startIngestWorker(env, { group: 'reference', databaseUrl: url });
-      try {
-        await waitForCatchUp(env.kafka, env.group('reference'), INPUT_TOPICS.map((t) => env.topics[t]));
-      } finally {
-        await reference.stop();
-      }
       const facts = await factsSnapshot(env.db);
       expect(facts.clicks.length).toBe(new Set(traffic.clicks.map((c) => c.eventId)).size);
-      expect(facts).toEqual(await factsSnapshot(db));
+      expect(facts).toEqual(await referenceFacts(env));
     } finally {
       await pipeline.stop();
       await producer.disconnect();

@@ -2,14 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
-import { startIngestWorker, startPipeline, waitForCatchUp } from '../support/workers.js';
-import { expectedFunnel, factsSnapshot, funnelSnapshot } from '../support/facts.js';
+import { referenceFacts, startPipeline } from '../support/workers.js';
+import { expectedFunnel, factsSnapshot, funnelSnapshot, stageLog } from '../support/facts.js';
 import { startQueryApp } from '../support/query.js';
-import { publishOutOfOrder } from '../support/publish-out-of-order.js';
+import { publishOutOfOrder, trafficHalf } from '../support/publish-out-of-order.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
-import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
-import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
 
 /**
  * Postgres restarts while events are being ingested. Nothing is restarted by hand afterwards:
@@ -39,12 +37,7 @@ describe.skipIf(!restartable)('a Postgres restart during ingest', () => {
     const pipeline = await startPipeline(env);
     const query = await startQueryApp(env);
     try {
-      const half = (xs: unknown[], first: boolean) => xs.slice(first ? 0 : Math.floor(xs.length / 2), first ? Math.floor(xs.length / 2) : xs.length);
-      const part = (first: boolean) => ({
-        links: traffic.links, scopes: traffic.scopes, clicks: half(traffic.clicks, first), installs: half(traffic.installs, first),
-        registrations: half(traffic.registrations, first), logins: half(traffic.logins, first),
-      }) as typeof traffic;
-      await publishOutOfOrder(producer, part(true), 31);
+      await publishOutOfOrder(producer, trafficHalf(traffic, true), 31);
       // Mid-stream: the workers have committed some batches and are working on others.
       await eventually(async () => (Number((await env.db('clicks').count({ n: '*' }))[0]?.n) > 300 ? true : undefined), 90_000, 'ingest under way');
       restartPostgres();
@@ -55,7 +48,7 @@ describe.skipIf(!restartable)('a Postgres restart during ingest', () => {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(`${env.config.schemaRegistryUrl}/subjects/${env.topics.inviteClicks}-value/versions`)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200]);
-      await publishOutOfOrder(producer, part(false), 32);
+      await publishOutOfOrder(producer, trafficHalf(traffic, false), 32);
       await pipeline.settled();
 
       // The registry answers again without being restarted: a new schema lookup works.
@@ -74,20 +67,8 @@ describe.skipIf(!restartable)('a Postgres restart during ingest', () => {
 
       // Exact: the funnel equals the stage log counted once, and the facts equal those of an
       // undisturbed run over the same topics with a fresh codec (which asks the registry anew).
-      const { rows } = await env.db.raw<{ rows: { event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date; retracts_event_id: string | null }[] }>('select * from referral_trackings');
-      const log = rows.map((r) => ({
-        eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: null, userId: null,
-        stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), retractsEventId: r.retracts_event_id,
-      }));
-      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(log));
-      const { url, db } = await env.database('reference');
-      const reference = await startIngestWorker(env, { group: 'reference', databaseUrl: url });
-      try {
-        await waitForCatchUp(env.kafka, env.group('reference'), INPUT_TOPICS.map((t) => env.topics[t]));
-      } finally {
-        await reference.stop();
-      }
-      expect(await factsSnapshot(env.db)).toEqual(await factsSnapshot(db));
+      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog(env.db)));
+      expect(await factsSnapshot(env.db)).toEqual(await referenceFacts(env));
     } finally {
       await query.close();
       await pipeline.stop();

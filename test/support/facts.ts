@@ -26,6 +26,17 @@ export async function factsSnapshot(db: Knex) {
   };
 }
 
+/** The funnel events of the stage log, retractions included, as the ingest worker published them. */
+export async function stageLog(db: Knex): Promise<ReferralEventRecorded[]> {
+  const { rows } = await db.raw<{ rows: { event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date; retracts_event_id: string | null }[] }>(
+    'select * from referral_trackings',
+  );
+  return rows.map((r) => ({
+    eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: null, userId: null,
+    stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), retractsEventId: r.retracts_event_id,
+  }));
+}
+
 /** Funnel counts per mentor from the stage log (a retraction cancels its event). */
 export async function funnelByMentor(db: Knex): Promise<Record<string, Record<string, number>>> {
   const { rows } = await db.raw<{ rows: { mentor_id: string; stage: string; n: string; u: string }[] }>(

@@ -2,6 +2,12 @@ import type { EventProducer } from '../../libs/kafka/event-producer.js';
 import type { SampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { prng } from '../../libs/sample/sample-traffic.js';
 
+/** The first or the second half of the traffic's events (every link and scope in both), for a fault in between. */
+export function trafficHalf(traffic: SampleTraffic, first: boolean): SampleTraffic {
+  const half = <T>(xs: T[]) => (first ? xs.slice(0, Math.floor(xs.length / 2)) : xs.slice(Math.floor(xs.length / 2)));
+  return { links: traffic.links, scopes: traffic.scopes, clicks: half(traffic.clicks), installs: half(traffic.installs), registrations: half(traffic.registrations), logins: half(traffic.logins) };
+}
+
 /**
  * Publishes sample traffic in a seeded random order across topics: registrations before the
  * clicks that explain them, logins before registrations, links long after their clicks, and

@@ -5,6 +5,7 @@ import type { TestEnv } from './env.js';
 import type { Knex } from '../../libs/db/knex.js';
 import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { eventually } from './env.js';
+import { factsSnapshot } from './facts.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
 import { createAggregatorWorker, type AggregatorWorker } from '../../services/aggregator-worker/aggregator-worker.js';
 
@@ -134,3 +135,19 @@ export async function startPipeline(env: TestEnv) {
     },
   };
 }
+
+/**
+ * The facts an undisturbed ingest worker derives from the env's topics as they are now, in a
+ * database of its own: what a run with faults must arrive at.
+ */
+export async function referenceFacts(env: TestEnv, name = 'reference') {
+  const { url, db } = await env.database(name);
+  const reference = await startIngestWorker(env, { group: name, databaseUrl: url });
+  try {
+    await waitForCatchUp(env.kafka, env.group(name), INPUT_TOPICS.map((t) => env.topics[t]));
+  } finally {
+    await reference.stop();
+  }
+  return factsSnapshot(db);
+}
+
