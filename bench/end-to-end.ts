@@ -1,0 +1,221 @@
+/**
+ * Part 2 of `make bench`: the whole pipeline, end to end.
+ *
+ * All three services run as processes (services/{ingest-worker,aggregator-worker,query-service}/main.ts),
+ * each trial on topics and a database of its own. Realistic sample traffic (links and scopes
+ * first, then clicks, installs, registrations and logins in event-time order) is published at
+ * a fixed rate for a minute (× BENCH_SCALE). A rate is sustained when the publisher kept it and
+ * the pipeline's lag (ingest group on the input topics plus aggregator group on the funnel
+ * events) at the end of the minute is at most two seconds' worth of input. A few trials search
+ * for the highest such rate, starting from the one-process ingest rate of part 1.
+ *
+ * Then, at half that rate, freshness: probe clicks (on links of a probe organization, one
+ * outstanding per probe mentor) are published every 100 ms; the coordinator's
+ * mentor-performance route is polled every 20 ms, and a probe is visible once its mentor's
+ * click count includes it. Freshness is the time from the publish call to the first answer
+ * that shows it (so it includes up to one poll interval).
+ */
+import { createTestEnv, type TestEnv } from '../test/support/env.js';
+import { createEventProducer, type EventProducer } from '../libs/kafka/event-producer.js';
+import { sampleTraffic } from '../libs/sample/sample-traffic.js';
+import { mintToken } from '../libs/auth/tokens.js';
+import type { InviteClicked, InviteLink } from '../libs/events/types.generated.js';
+import { SCALE, percentile, sleep } from './lib/scale.js';
+import { encodeTimeOrdered, groupStable, ingestGroup, aggregatorGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
+
+export interface TrialFigure {
+  rate: number;
+  seconds: number;
+  published: number;
+  publishedPerSecond: number;
+  lagAtEnd: number;
+  lagMax: number;
+  drainSeconds: number | null;
+  sustained: boolean;
+}
+
+export interface EndToEndFigures {
+  trialSeconds: number;
+  trials: TrialFigure[];
+  sustainedEventsPerSecond: number | null;
+  freshness: { rate: number; probes: number; unseen: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; lagAtEnd: number; publishedPerSecond: number };
+}
+
+const TRIAL_SECONDS = Math.max(5, Math.round(60 * SCALE));
+
+async function prepare(name: string, rate: number, seconds: number) {
+  const env = await createTestEnv(`bench_e2e_${name}`);
+  const traffic = sampleTraffic({ seed: 7, clicks: Math.ceil((rate * seconds * 1.05) / 1.7) + 100, orgs: 5, mentorsPerOrg: 20, start: Date.now() - 14 * 86_400_000 });
+  const messages = await encodeTimeOrdered(env, traffic);
+  const producer = createEventProducer(env);
+  await producer.connect();
+  await producer.send('inviteLinks', traffic.links);
+  await producer.send('coordinatorScopes', traffic.scopes);
+  return { env, messages, producer };
+}
+
+/** Samples the pipeline's lag every 2 s until stopped. */
+function lagSampler(env: TestEnv, admin: ReturnType<TestEnv['kafka']['admin']>) {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const lag = await pipelineLag(env, admin).catch(() => null);
+      if (lag) max = Math.max(max, lag.ingest + lag.aggregator);
+      await sleep(2000);
+    }
+  })();
+  return {
+    get max() {
+      return max;
+    },
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+async function drain(env: TestEnv, admin: ReturnType<TestEnv['kafka']['admin']>, timeoutMs: number): Promise<number | null> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const lag = await pipelineLag(env, admin);
+    if (lag.ingest + lag.aggregator === 0) return (Date.now() - started) / 1000;
+    await sleep(250);
+  }
+  return null;
+}
+
+async function trial(rate: number, index: number, log: (line: string) => void): Promise<TrialFigure> {
+  const { env, messages, producer } = await prepare(`trial${index}`, rate, TRIAL_SECONDS);
+  const pipeline = await startPipeline({ databaseUrl: env.config.databaseUrl, topicPrefix: env.config.kafka.topicPrefix }, `part 2 trial at ${rate}/s`);
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    await groupStable(env, admin, ingestGroup(env));
+    await groupStable(env, admin, aggregatorGroup(env));
+    const sampler = lagSampler(env, admin);
+    const sent = await pace(producer, messages, rate, TRIAL_SECONDS);
+    const end = await pipelineLag(env, admin);
+    await sampler.stop();
+    const drainSeconds = await drain(env, admin, 300_000);
+    const publishedPerSecond = Math.round(sent.sent / sent.seconds);
+    const lagAtEnd = end.ingest + end.aggregator;
+    const sustained = publishedPerSecond >= rate * 0.97 && lagAtEnd <= rate * 2;
+    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained };
+    log(`part 2: ${rate} events/s for ${t.seconds} s: published ${publishedPerSecond}/s, lag at end ${lagAtEnd} (max ${t.lagMax}), drained in ${drainSeconds ?? '-'} s: ${sustained ? 'sustained' : 'NOT sustained'}`);
+    return t;
+  } finally {
+    await admin.disconnect();
+    await producer.disconnect();
+    await pipeline.stop();
+    await env.close();
+  }
+}
+
+/** Freshness at `rate`: probe clicks timed from publish until the API shows them. */
+async function freshness(rate: number, log: (line: string) => void): Promise<EndToEndFigures['freshness']> {
+  const { env, messages, producer } = await prepare('freshness', rate, TRIAL_SECONDS);
+  const org = 'probe_org';
+  const mentors = Array.from({ length: 10 }, (_, i) => `probe_mentor_${i}`);
+  const now = Date.now();
+  const links: InviteLink[] = mentors.map((m) => ({ linkId: `probe_link_${m}`, orgId: org, mentorId: m, campaignId: null, createdAt: now - 86_400_000, expiresAt: null, revokedAt: null }));
+  await producer.send('inviteLinks', links);
+  await producer.send('coordinatorScopes', [{ orgId: org, coordinatorId: 'probe_coord', mentorIds: mentors, updatedAt: now }]);
+  const pipeline = await startPipeline({ databaseUrl: env.config.databaseUrl, topicPrefix: env.config.kafka.topicPrefix }, `part 2 freshness at ${rate}/s`);
+  const admin = env.kafka.admin();
+  await admin.connect();
+  const token = await mintToken({ role: 'coordinator', sub: 'probe_coord', org }, env.config.auth.jwtSecret);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const url = `${pipeline.address}/v1/coordinators/probe_coord/mentor-performance?from=${day(now - 2 * 86_400_000)}&to=${day(now + 2 * 86_400_000)}&limit=50`;
+  const expected = new Map(mentors.map((m) => [m, 0]));
+  const outstanding = new Map<string, number>();
+  const latencies: number[] = [];
+  let probes = 0;
+  let running = true;
+  try {
+    await groupStable(env, admin, ingestGroup(env));
+    await groupStable(env, admin, aggregatorGroup(env));
+    // The probe links and the scope must be known before the first probe.
+    for (;;) {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (res.ok && ((await res.json()) as { items: unknown[] }).items.length === mentors.length) break;
+      await sleep(200);
+    }
+    const poller = (async () => {
+      while (running || outstanding.size > 0) {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+        const seenAt = Date.now();
+        if (res?.ok) {
+          const body = (await res.json()) as { items: { mentorId: string; totals: { clicks: number } }[] };
+          for (const item of body.items) {
+            const since = outstanding.get(item.mentorId);
+            if (since !== undefined && item.totals.clicks >= (expected.get(item.mentorId) ?? 0)) {
+              latencies.push(seenAt - since);
+              outstanding.delete(item.mentorId);
+            }
+          }
+        }
+        if (!running && Date.now() - stoppedAt > 30_000) break;
+        await sleep(20);
+      }
+    })();
+    let stoppedAt = Infinity;
+    const prober = (async () => {
+      while (running) {
+        const free = mentors.find((m) => !outstanding.has(m));
+        if (free) {
+          const at = Date.now();
+          const click: InviteClicked = {
+            eventId: `probe_${probes}`, linkId: `probe_link_${free}`, occurredAt: at,
+            visitor: { ip: null, userAgent: 'Mozilla/5.0 (probe)', deviceId: `probe_device_${probes}`, platform: 'IOS', referrer: null, locale: null },
+          };
+          probes++;
+          expected.set(free, (expected.get(free) ?? 0) + 1);
+          outstanding.set(free, at);
+          await (producer as EventProducer).send('inviteClicks', [click]);
+        }
+        await sleep(100);
+      }
+    })();
+    const sent = await pace(producer, messages, rate, TRIAL_SECONDS);
+    const end = await pipelineLag(env, admin);
+    running = false;
+    stoppedAt = Date.now();
+    await prober;
+    await poller;
+    const f = {
+      rate, probes, unseen: outstanding.size, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.length ? Math.max(...latencies) : null,
+      lagAtEnd: end.ingest + end.aggregator, publishedPerSecond: Math.round(sent.sent / sent.seconds),
+    };
+    log(`part 2: freshness at ${rate} events/s: ${latencies.length} probes, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms (${f.unseen} never seen)`);
+    return f;
+  } finally {
+    running = false;
+    await admin.disconnect();
+    await producer.disconnect();
+    await pipeline.stop();
+    await env.close();
+  }
+}
+
+export async function runEndToEnd(startRate: number, log: (line: string) => void): Promise<EndToEndFigures> {
+  const round = (r: number) => Math.max(50, Math.round(r / 50) * 50);
+  const trials: TrialFigure[] = [];
+  let lo: number | null = null;
+  let hi: number | null = null;
+  let rate = round(startRate);
+  for (let i = 0; i < 4; i++) {
+    const t = await trial(rate, i, log);
+    trials.push(t);
+    if (t.sustained) lo = rate;
+    else hi = rate;
+    if (lo !== null && hi !== null && hi - lo <= Math.max(100, lo * 0.1)) break;
+    const next: number = lo !== null && hi !== null ? round((lo + hi) / 2) : lo !== null ? round(lo * 1.25) : round(rate * 0.6);
+    if (next === rate) break;
+    rate = next;
+  }
+  const sustainedEventsPerSecond = lo;
+  const fresh = await freshness(round((lo ?? Math.min(...trials.map((t) => t.rate))) / 2), log);
+  return { trialSeconds: TRIAL_SECONDS, trials, sustainedEventsPerSecond, freshness: fresh };
+}

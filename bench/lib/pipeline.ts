@@ -1,0 +1,115 @@
+import { createServer } from 'node:net';
+import type { TestEnv } from '../../test/support/env.js';
+import { eventually } from '../../test/support/env.js';
+import { consumerLag } from '../../libs/kafka/lag.js';
+import { INPUT_TOPICS, TOPICS, type TopicKey } from '../../libs/events/topics.js';
+import type { RecordOf, RecordTopic } from '../../libs/events/codec.js';
+import type { EventProducer } from '../../libs/kafka/event-producer.js';
+
+/** A Kafka message as the producer sends it (kafkajs' own type stays behind libs/kafka). */
+type Message = Parameters<EventProducer['sendRaw']>[1][number];
+import type { SampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { startService, type RunningProcess } from './processes.js';
+import { sleep } from './scale.js';
+
+export interface Encoded {
+  topic: TopicKey;
+  message: Message;
+}
+
+/** Avro-encodes records of a topic with the env's codec, keyed as the topic catalogue says. */
+export async function encode<T extends RecordTopic>(env: TestEnv, topic: T, records: readonly RecordOf<T>[]): Promise<Encoded[]> {
+  const keyField = TOPICS[topic].keyField as string;
+  const out: Encoded[] = [];
+  for (const record of records) {
+    out.push({ topic, message: { key: String((record as unknown as Record<string, unknown>)[keyField]), value: await env.codec.encode(topic, record) } });
+  }
+  return out;
+}
+
+/** The event traffic of a sample (not links and scopes) in order of event time, encoded. */
+export async function encodeTimeOrdered(env: TestEnv, traffic: SampleTraffic): Promise<Encoded[]> {
+  const all = [
+    ...traffic.clicks.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'inviteClicks', [r]) })),
+    ...traffic.installs.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'appInstalls', [r]) })),
+    ...traffic.registrations.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'userRegistered', [r]) })),
+    ...traffic.logins.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'userLogins', [r]) })),
+  ].sort((a, b) => a.at - b.at);
+  const out: Encoded[] = [];
+  for (const e of all) out.push(...(await e.enc()));
+  return out;
+}
+
+/** Sends messages in order at `rate` per second for at most `seconds`; returns how many were sent and how long it took. */
+export async function pace(producer: EventProducer, messages: readonly Encoded[], rate: number, seconds: number, stop: () => boolean = () => false): Promise<{ sent: number; seconds: number }> {
+  const total = Math.min(messages.length, Math.round(rate * seconds));
+  const started = Date.now();
+  let sent = 0;
+  while (sent < total && !stop()) {
+    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate), sent + Math.max(1, Math.round(rate / 5)));
+    if (due <= sent) {
+      await sleep(5);
+      continue;
+    }
+    const byTopic = new Map<TopicKey, Message[]>();
+    for (let i = sent; i < due; i++) {
+      const m = messages[i] as Encoded;
+      byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m.message]);
+    }
+    await Promise.all([...byTopic].map(([topic, ms]) => producer.sendRaw(topic, ms)));
+    sent = due;
+  }
+  return { sent, seconds: (Date.now() - started) / 1000 };
+}
+
+export const ingestGroup = (env: TestEnv) => `${env.config.kafka.topicPrefix}recruitment.ingest-worker`;
+export const aggregatorGroup = (env: TestEnv) => `${env.config.kafka.topicPrefix}recruitment.aggregator-worker`;
+
+/** Messages the pipeline is behind: the ingest group on the input topics plus the aggregator group on the funnel events. */
+export async function pipelineLag(env: TestEnv, admin: ReturnType<TestEnv['kafka']['admin']>): Promise<{ ingest: number; aggregator: number }> {
+  const sum = (rows: { lag: number }[]) => rows.reduce((a, r) => a + r.lag, 0);
+  const ingest = sum(await consumerLag(admin, ingestGroup(env), INPUT_TOPICS.map((t) => env.topics[t])));
+  const aggregator = sum(await consumerLag(admin, aggregatorGroup(env), [env.topics.referralEvents]));
+  return { ingest, aggregator };
+}
+
+/** Resolves once the group has members and is stable. */
+export async function groupStable(env: TestEnv, admin: ReturnType<TestEnv['kafka']['admin']>, groupId: string): Promise<void> {
+  await eventually(async () => {
+    const { groups } = await admin.describeGroups([groupId]);
+    return groups[0]?.state === 'Stable' && groups[0].members.length > 0 ? true : undefined;
+  }, 120_000, `group ${groupId} to be stable`, 250);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The three services as processes on one database and topic prefix. */
+export async function startPipeline(target: { databaseUrl: string; topicPrefix: string }, where: string, options: { ingestInstances?: number } = {}) {
+  const port = await freePort();
+  const processes: RunningProcess[] = [
+    ...Array.from({ length: options.ingestInstances ?? 1 }, () => startService('ingest-worker', target, where)),
+    startService('aggregator-worker', target, where),
+    startService('query-service', target, where, { HTTP_PORT: String(port), RATE_LIMIT_PER_MINUTE: '1000000000', LOG_LEVEL: 'warn' }),
+  ];
+  const address = `http://127.0.0.1:${port}`;
+  await eventually(async () => ((await fetch(`${address}/readyz`).catch(() => null))?.ok ? true : undefined), 120_000, 'the query service');
+  return {
+    address,
+    processes,
+    /** Stops every process; returns the peak RSS of each, by name. */
+    async stop(): Promise<Record<string, number | null>> {
+      const out: Record<string, number | null> = {};
+      for (const p of processes) out[p.name] = Math.max(out[p.name] ?? 0, (await p.stop()) ?? 0);
+      return out;
+    },
+  };
+}
