@@ -23,12 +23,24 @@ export default defineConfig({
       },
       {
         test: {
+          // The dashboard in Debian's Chromium against a real query service (make test installs
+          // Chromium and builds the dashboard first).
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
           name: 'stack',
           include: ['test/stack/**/*.test.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,
           fileParallelism: false,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -14,6 +14,7 @@ import type { App, QueryServiceDeps } from './types.js';
 import { ApiError, errorHandler } from './errors.js';
 import { registerRoutes } from './routes.js';
 import { hoistNamedSchemas } from './openapi.js';
+import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
 
 declare module 'fastify' {
@@ -116,6 +117,8 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
     transformObject: (documentObject) => hoistNamedSchemas('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '') });
+  // The dashboard page, with a stricter CSP of its own; a client of /v1 like any other.
+  await registerDashboard(app, { root: deps.dashboardDir ?? DASHBOARD_DIST, frameAncestors: origins });
 
   // Every request to an API route, or to no route at all, is counted, whatever the spelling of
   // its path (the matched route decides, not the raw URL): per verified identity, so one token

@@ -1,4 +1,3 @@
-import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
@@ -15,14 +14,12 @@ import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
 import {
-  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformance, MentorReferralStats, OrgRecruitProfile,
-  OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitProfile,
+  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformance, MentorReferralStats, OrgReferralPage,
+  OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage,
 } from './schemas.js';
 
 /** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
-const page = <T extends Parameters<typeof Type.Array>[0]>(item: T, title: string) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { title, additionalProperties: false });
 /** The grant authorize() gave this request, of the resource the route declared (anything else is a bug in the route table). */
 function grantOf<K extends Grant['resource']>(request: FastifyRequest, resource: K): GrantFor<K> {
   const grant = request.grant;
@@ -47,7 +44,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   }, async (request) => mentorStats(db, grantOf(request, 'mentor'), request.query));
 
   app.get('/v1/mentors/:mentorId/recruits', {
-    schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: page(RecruitProfile, 'RecruitPage'), ...errors } },
+    schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: RecruitPage, ...errors } },
     config: { resource: mentor },
   }, async (request) => mentorRecruits(db, grantOf(request, 'mentor'), request.query));
 
@@ -70,7 +67,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps): void {
   }, async (request) => orgSummary(db, grantOf(request, 'org'), request.query));
 
   app.get('/v1/orgs/:orgId/referrals', {
-    schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: page(OrgRecruitProfile, 'OrgReferralPage'), ...errors } },
+    schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: OrgReferralPage, ...errors } },
     config: { resource: org },
   }, async (request) => orgReferrals(db, grantOf(request, 'org'), request.query));
 

@@ -64,6 +64,12 @@ const recruitFields = {
 export const RecruitProfile = Type.Object(recruitFields, { title: 'RecruitProfile', additionalProperties: false });
 export const OrgRecruitProfile = Type.Object({ ...recruitFields, mentorId: Type.String() }, { title: 'OrgRecruitProfile', additionalProperties: false });
 
+/** A keyset page of items; `nextCursor` is null on the last page. */
+const page = <T extends Parameters<typeof Type.Array>[0]>(item: T, title: string) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { title, additionalProperties: false });
+export const RecruitPage = page(RecruitProfile, 'RecruitPage');
+export const OrgReferralPage = page(OrgRecruitProfile, 'OrgReferralPage');
+
 export const MentorPerformanceSummary = Type.Object(
   { mentorId: Type.String(), totals: FunnelTotals, conversion: Conversion, rank: Type.Integer({ minimum: 1 }) },
   { title: 'MentorPerformanceSummary', additionalProperties: false },
@@ -170,7 +176,7 @@ const range = {
   from: Type.Optional(Day('First day, inclusive, in the org timezone (default: 29 days before `to`)')),
   to: Type.Optional(Day('Last day, inclusive, in the org timezone (default: today)')),
 };
-const page = {
+const paging = {
   limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50, description: `Page size, 1 to ${MAX_PAGE}` }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page' })),
 };
@@ -180,18 +186,18 @@ const mentorOrg = { orgId: Type.Optional(Id("The mentor's organization, when the
 
 export const Query = {
   stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg }, { additionalProperties: false }),
-  recruits: Type.Object({ stage: Type.Optional(Stage), ...page, ...mentorOrg }, { additionalProperties: false }),
+  recruits: Type.Object({ stage: Type.Optional(Stage), ...paging, ...mentorOrg }, { additionalProperties: false }),
   performance: Type.Object(
     {
       ...range,
       sort: Type.Union([Type.Literal('registrations'), Type.Literal('activations'), Type.Literal('clickToRegistration')], { default: 'registrations' }),
-      limit: page.limit,
+      limit: paging.limit,
     },
     { additionalProperties: false },
   ),
   summary: Type.Object({ ...range, granularity: Granularity }, { additionalProperties: false }),
-  growth: Type.Object({ ...range, granularity: Granularity, ...page }, { additionalProperties: false }),
-  referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...page }, { additionalProperties: false }),
+  growth: Type.Object({ ...range, granularity: Granularity, ...paging }, { additionalProperties: false }),
+  referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...paging }, { additionalProperties: false }),
   annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
 };
 

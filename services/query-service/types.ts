@@ -18,6 +18,8 @@ export interface QueryServiceDeps {
   kafkaAdmin: Admin;
   /** Requests per minute per identity or address (default 1200). */
   rateLimitPerMinute?: number;
+  /** The built dashboard to serve under /dashboard/ (default dashboard/dist of this checkout). */
+  dashboardDir?: string;
 }
 
 /** The Fastify app with the TypeBox type provider, as routes see it. */

@@ -1,0 +1,80 @@
+import type { MentorPerformanceSummary } from '../api.js';
+import { h } from '../dom.js';
+import { count, rate } from './funnel.js';
+
+export const LEADERBOARD_COLUMNS = [
+  { key: 'rank', label: 'Rank' },
+  { key: 'mentorId', label: 'Mentor' },
+  { key: 'registrations', label: 'Registrations' },
+  { key: 'activations', label: 'Activations' },
+  { key: 'clickToRegistration', label: 'Click → registration' },
+  { key: 'uniqueClicks', label: 'Unique clicks' },
+  { key: 'clicks', label: 'Clicks' },
+] as const;
+export type LeaderboardKey = (typeof LEADERBOARD_COLUMNS)[number]['key'];
+export const isLeaderboardKey = (k: string | undefined): k is LeaderboardKey => LEADERBOARD_COLUMNS.some((c) => c.key === k);
+
+function valueOf(item: MentorPerformanceSummary, key: LeaderboardKey): number | string {
+  switch (key) {
+    case 'rank': return item.rank;
+    case 'mentorId': return item.mentorId;
+    case 'clickToRegistration': return item.conversion.clickToRegistration ?? -1;
+    default: return item.totals[key];
+  }
+}
+
+/** Mentors in a table that sorts by any column (header buttons; aria-sort says which), ranked by the API. */
+export function renderLeaderboard(
+  el: HTMLElement,
+  items: MentorPerformanceSummary[],
+  options: { sort: LeaderboardKey; dir: 'asc' | 'desc'; onSort: (key: LeaderboardKey, dir: 'asc' | 'desc') => void; mentorHref: (mentorId: string) => string | null; caption: string },
+): void {
+  if (items.length === 0) {
+    el.append(h('p', { class: 'state empty' }, 'No mentors with numbers in this period.'));
+    return;
+  }
+  const { sort, dir } = options;
+  const sorted = [...items].sort((a, b) => {
+    const x = valueOf(a, sort);
+    const y = valueOf(b, sort);
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return (dir === 'asc' ? order : -order) || a.rank - b.rank;
+  });
+  const header = LEADERBOARD_COLUMNS.map((c) => {
+    const active = c.key === sort;
+    const next = active && dir === 'desc' ? 'asc' : active ? 'desc' : c.key === 'rank' || c.key === 'mentorId' ? 'asc' : 'desc';
+    const button = h('button', { type: 'button', class: 'sort' }, c.label, h('span', { 'aria-hidden': 'true', class: 'arrow' }, active ? (dir === 'asc' ? ' ▲' : ' ▼') : ''));
+    button.addEventListener('click', () => options.onSort(c.key, next));
+    return h('th', { scope: 'col', class: c.key === 'mentorId' ? '' : 'n', 'aria-sort': active ? (dir === 'asc' ? 'ascending' : 'descending') : null }, button);
+  });
+  el.append(
+    h(
+      'div',
+      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': options.caption },
+      h(
+        'table',
+        { class: 'leaderboard' },
+        h('caption', {}, options.caption),
+        h('thead', {}, h('tr', {}, header)),
+        h(
+          'tbody',
+          {},
+          sorted.map((m) => {
+            const href = options.mentorHref(m.mentorId);
+            return h(
+              'tr',
+              { 'data-mentor': m.mentorId },
+              h('td', { class: 'n' }, count('rank', m.rank)),
+              h('th', { scope: 'row' }, href ? h('a', { href, 'data-nav': '' }, m.mentorId) : m.mentorId),
+              h('td', { class: 'n' }, count('registrations', m.totals.registrations)),
+              h('td', { class: 'n' }, count('activations', m.totals.activations)),
+              h('td', { class: 'n' }, rate('clickToRegistration', m.conversion.clickToRegistration)),
+              h('td', { class: 'n' }, count('uniqueClicks', m.totals.uniqueClicks)),
+              h('td', { class: 'n' }, count('clicks', m.totals.clicks)),
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,71 @@
+import { rangeControls } from '../components/controls.js';
+import { count, rate, renderFunnel } from '../components/funnel.js';
+import { renderReferralList } from '../components/referrals.js';
+import { renderSeries } from '../components/series.js';
+import { append, h } from '../dom.js';
+import { load, section } from '../section.js';
+import { navigate, viewLink } from '../state.js';
+import type { Stage } from '../api.js';
+import { granularityOf, pageSize, period, type ViewContext } from './context.js';
+import { referralFilters } from './org.js';
+
+/** One mentor: the year at a glance (rank and percentile in the organization), the funnel, the series and their recruits. */
+export function renderMentorView(ctx: ViewContext, mentorId: string): void {
+  const { api, state, main, claims } = ctx;
+  const own = claims.role === 'mentor' && claims.sub === mentorId;
+  const granularity = granularityOf(state);
+  const orgId = state.org;
+  const year = /^\d{4}$/.test(state.year ?? '') ? Number(state.year) : undefined;
+  const controls = rangeControls(state, { granularity: true });
+  const annual = section('annual', own ? 'Your year' : 'The year');
+  const content = h('div', { class: 'view-content' });
+  const back =
+    claims.role === 'coordinator' ? viewLink({ view: 'coordinator', from: state.from, to: state.to, granularity: state.granularity }, { reset: true })
+    : claims.role === 'org_admin' || claims.role === 'platform_admin' ? viewLink({ view: 'org', org: orgId, from: state.from, to: state.to, granularity: state.granularity }, { reset: true })
+    : null;
+  append(main, [
+    h('h1', {}, own ? 'Your referrals' : 'Mentor ', own ? null : h('span', { class: 'subject', 'data-mentor': mentorId }, mentorId)),
+    back ? h('p', { class: 'breadcrumb' }, h('a', { href: back, 'data-nav': '' }, claims.role === 'coordinator' ? '← All your mentors' : '← The organization')) : null,
+    annual.root,
+    controls.root,
+    content,
+  ]);
+
+  void load(annual.body, 'the annual summary', () => api.annualSummary(mentorId, { year, orgId }), (summary) => {
+    const yearSelect = h('select', { id: 'annual-year' }, Array.from({ length: 6 }, (_, i) => summary.year + 2 - i).filter((y) => y <= new Date().getFullYear() + 1).map((y) => h('option', { value: y, selected: y === summary.year }, String(y))));
+    yearSelect.addEventListener('change', () => navigate({ year: yearSelect.value }));
+    annual.body.append(
+      h('div', { class: 'field inline' }, h('label', { for: 'annual-year' }, 'Year'), yearSelect),
+      h(
+        'dl',
+        { class: 'hero' },
+        h('div', { class: 'kpi big' }, h('dt', {}, 'New members recruited'), h('dd', {}, count('recruits', summary.recruits))),
+        h('div', { class: 'kpi big' }, h('dt', {}, 'Rank in the organization'), h('dd', {}, summary.rankInOrg === null ? h('span', { class: 'num', 'data-metric': 'rankInOrg', 'data-value': 'null' }, '–') : count('rankInOrg', summary.rankInOrg))),
+        h('div', { class: 'kpi big' }, h('dt', {}, 'Percentile in the organization'), h('dd', {}, rate('percentileInOrg', summary.percentileInOrg))),
+        h('div', { class: 'kpi' }, h('dt', {}, 'Activated members'), h('dd', {}, count('activations', summary.totals.activations))),
+        h('div', { class: 'kpi' }, h('dt', {}, 'Unique clicks'), h('dd', {}, count('uniqueClicks', summary.totals.uniqueClicks))),
+      ),
+      h('p', { class: 'intro' }, `${summary.from} to ${summary.to}, in ${summary.timezone}.`),
+    );
+  });
+
+  void load(content, "the mentor's numbers", () => api.referralStats(mentorId, { ...period(state), granularity, orgId }), (stats) => {
+    controls.answered(stats);
+    const funnel = section('funnel', 'Funnel', `${stats.from} to ${stats.to}.`);
+    const series = section('series', 'Over time');
+    const recruits = section('referrals', own ? 'Your recruits' : 'Recruits', 'Everyone who registered through the links, with their current stage (all time).');
+    content.append(funnel.root, series.root, recruits.root);
+    renderFunnel(funnel.body, stats.totals, stats.conversion, own ? 'your links' : mentorId);
+    renderSeries(series.body, stats.series, granularity, own ? 'Your links' : mentorId);
+    recruits.body.append(referralFilters(state, null));
+    const list = h('div', {});
+    recruits.body.append(list);
+    renderReferralList(list, {
+      fetchPage: (cursor) => api.recruits(mentorId, { stage: state.stage as Stage | undefined, limit: pageSize(state), cursor, orgId }),
+      timezone: stats.timezone,
+      showMentor: false,
+      mentorHref: () => null,
+      filtered: Boolean(state.stage),
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { renderCampaigns } from '../components/campaigns.js';
+import { rangeControls } from '../components/controls.js';
+import { renderFunnel } from '../components/funnel.js';
+import { renderLeaderboard } from '../components/leaderboard.js';
+import { renderReferralList, STAGE_LABELS } from '../components/referrals.js';
+import { renderSeries } from '../components/series.js';
+import { append, h } from '../dom.js';
+import { load, section } from '../section.js';
+import { navigate, PAGE_SIZES, STAGES, viewLink } from '../state.js';
+import type { Stage } from '../api.js';
+import { granularityOf, leaderboardSort, mentorHref, pageSize, period, type ViewContext } from './context.js';
+
+/** An organization: its funnel, series, top mentors, campaigns and referrals (org admin; platform admin naming an org). */
+export function renderOrgView(ctx: ViewContext, orgId: string): void {
+  const { api, state, main, claims } = ctx;
+  const granularity = granularityOf(state);
+  const controls = rangeControls(state, { granularity: true });
+  const content = h('div', { class: 'view-content' });
+  append(main, [
+    h('h1', {}, 'Recruitment in ', h('span', { class: 'subject', 'data-org': orgId }, orgId)),
+    claims.role === 'platform_admin' ? h('p', { class: 'breadcrumb' }, h('a', { href: viewLink({ view: 'platform', from: state.from, to: state.to, granularity: state.granularity }, { reset: true }), 'data-nav': '' }, '← All organizations')) : null,
+    controls.root,
+    content,
+  ]);
+  void load(content, "the organization's numbers", () => api.orgSummary(orgId, { ...period(state), granularity }), (summary) => {
+    controls.answered(summary);
+    const funnel = section('funnel', 'Funnel', `From clicks on invite links to activated members, ${summary.from} to ${summary.to}.`);
+    const series = section('series', 'Over time');
+    const mentors = section('top-mentors', 'Top mentors', 'The ten mentors with the most registrations in the period; sort by any column.');
+    const campaigns = section('campaigns', 'Campaigns');
+    const referrals = section('referrals', 'Referrals', 'Every recruit with their current stage in the onboarding funnel (all time).');
+    content.append(funnel.root, series.root, mentors.root, campaigns.root, referrals.root);
+    renderFunnel(funnel.body, summary.totals, summary.conversion, orgId);
+    renderSeries(series.body, summary.series, granularity, orgId);
+    renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: `Top mentors of ${orgId}` });
+    renderCampaigns(campaigns.body, summary.campaigns);
+    referrals.body.append(referralFilters(state, summary.topMentors.map((m) => m.mentorId)));
+    const list = h('div', {});
+    referrals.body.append(list);
+    renderReferralList(list, {
+      fetchPage: (cursor) => api.orgReferrals(orgId, { stage: state.stage as Stage | undefined, mentorId: state.filterMentor, limit: pageSize(state), cursor }),
+      timezone: summary.timezone,
+      showMentor: true,
+      mentorHref: (m) => mentorHref(state, m, orgId),
+      filtered: Boolean(state.stage || state.filterMentor),
+    });
+  });
+}
+
+/** Stage, mentor and page size of the referral list, held in the URL. */
+export function referralFilters(state: { stage?: string; filterMentor?: string; limit?: string }, mentors: string[] | null) {
+  const stage = h('select', { id: 'filter-stage' }, h('option', { value: '' }, 'Every stage'), STAGES.map((s) => h('option', { value: s, selected: state.stage === s }, STAGE_LABELS[s])));
+  stage.addEventListener('change', () => navigate({ stage: stage.value || undefined }));
+  const size = h('select', { id: 'filter-limit' }, PAGE_SIZES.map((n) => h('option', { value: n, selected: Number(state.limit ?? 25) === n }, String(n))));
+  size.addEventListener('change', () => navigate({ limit: size.value === '25' ? undefined : size.value }));
+  const fields = [h('div', { class: 'field' }, h('label', { for: 'filter-stage' }, 'Stage'), stage)];
+  if (mentors) {
+    const mentor = h('input', { id: 'filter-mentor', type: 'search', list: 'filter-mentor-list', value: state.filterMentor ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'Any mentor' });
+    mentor.addEventListener('change', () => navigate({ filterMentor: mentor.value.trim() || undefined }));
+    fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-mentor' }, 'Mentor'), mentor, h('datalist', { id: 'filter-mentor-list' }, mentors.map((m) => h('option', { value: m })))));
+  }
+  fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-limit' }, 'Per page'), size));
+  return h('div', { class: 'controls filters', role: 'group', 'aria-label': 'Filter the referrals' }, fields);
+}

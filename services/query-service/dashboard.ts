@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { App } from './types.js';
+import { ApiError } from './errors.js';
+
+/** Where `make install` leaves the built dashboard (dashboard/build.ts). */
+export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+
+/**
+ * The dashboard's Content-Security-Policy: its own bundled scripts, styles and images only
+ * (no inline script or style, nothing from another host, so it also works on a closed
+ * network), API calls to this origin only, and framing by this origin or those the operator
+ * lists (CORS_ORIGINS: the apps that embed it and hand it a token).
+ */
+export function dashboardCsp(frameAncestors: readonly string[]): string {
+  const ancestors = frameAncestors.includes('*') ? ['*'] : ["'self'", ...frameAncestors];
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${ancestors.join(' ')}`,
+  ].join('; ');
+}
+
+/**
+ * Serves the recruitment dashboard (a static single page that reads the /v1 routes with the
+ * viewer's own token) under /dashboard/. Hashed assets are cached for a year; index.html is
+ * revalidated on every load so a deploy is seen at once. Without a build the route answers
+ * 503 naming the command that builds it.
+ */
+export async function registerDashboard(app: App, options: { root: string; frameAncestors: readonly string[] }): Promise<void> {
+  const csp = dashboardCsp(options.frameAncestors);
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      void reply.header('content-security-policy', csp);
+      if (options.frameAncestors.length > 0) reply.removeHeader('x-frame-options');
+      return payload;
+    });
+    if (!existsSync(join(options.root, 'index.html'))) {
+      const notBuilt = async () => {
+        throw new ApiError(503, 'unavailable', 'the dashboard is not built; run `make install` (or `node --import tsx dashboard/build.ts`)');
+      };
+      scope.get('/dashboard', { schema: { hide: true } }, notBuilt);
+      scope.get('/dashboard/*', { schema: { hide: true } }, notBuilt);
+      return;
+    }
+    await scope.register(fastifyStatic, {
+      root: options.root,
+      prefix: '/dashboard/',
+      redirect: true,
+      index: ['index.html'],
+      cacheControl: false,
+      setHeaders: (res, path) => {
+        res.setHeader('cache-control', path.includes(`${join('dist', 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  });
+}
