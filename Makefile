@@ -12,7 +12,7 @@ export PATH := $(if $(NODE_DIR),$(NODE_DIR):)$(PATH)
 NODE_DEPS := node_modules/.package-lock.json
 TSX := node --import tsx
 
-.PHONY: help install up down run demo test check typecheck lint types unit bench ingest-worker aggregator-worker query-service rebuild
+.PHONY: help install dashboard chromium up down run demo test check typecheck lint types unit bench ingest-worker aggregator-worker query-service rebuild
 
 help:
 	@echo "make up       start the local stack (Kafka, schema registry, Postgres, Redis) and provision it"
@@ -30,7 +30,20 @@ $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(NODE_DEPS)
+# The dashboard page (dashboard/), bundled into dashboard/dist for the query service to serve
+# at /dashboard/; rebuilt when its sources or the API's schemas change.
+DASHBOARD := dashboard/dist/index.html
+$(DASHBOARD): $(NODE_DEPS) dashboard/index.html dashboard/vite.config.ts $(shell find dashboard/src -type f 2>/dev/null) services/query-service/schemas.ts
+	npx vite build dashboard
+
+install: $(NODE_DEPS) $(DASHBOARD)
+
+dashboard: $(NODE_DEPS)
+	npx vite build dashboard
+
+# Debian's Chromium for the browser tests (installed as root when missing).
+chromium:
+	bash infra/scripts/chromium.sh
 
 up: install
 	bash infra/scripts/up.sh
@@ -43,6 +56,7 @@ types: install
 
 typecheck: install
 	npx tsc --noEmit -p .
+	npx tsc --noEmit -p dashboard
 
 lint: install
 	npx eslint --max-warnings=0 .
@@ -54,11 +68,12 @@ unit: check
 	@echo "node $$(node --version)"
 	npx vitest run --project unit
 
-# The suite proper, then the stack restart test, which stops and starts the stack and so runs
+# The suite proper, the dashboard in a real browser, then the stack restart test, which stops and starts the stack and so runs
 # alone after everything else.
-test: check up
+test: check up chromium
 	@echo "node $$(node --version)"
 	npx vitest run --project unit --project integration
+	npx vitest run --project browser
 	npx vitest run --project stack
 
 # The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
