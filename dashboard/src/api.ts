@@ -40,10 +40,30 @@ export class ApiFailure extends Error {
 /** The API's origin and path prefix: the page is served at <base>/dashboard/, the API at <base>/v1/. */
 const apiBase = () => new URL('../', document.baseURI);
 
+/**
+ * Answers of the last few seconds, per token and URL: re-sorting a table or going back to a
+ * view redraws from the same answer instead of asking again. A failure is never kept.
+ */
+const FRESH_MS = 15_000;
+const recent = new Map<string, { at: number; answer: Promise<unknown> }>();
+
+/** Drops every kept answer (on sign-out: nothing of the last viewer stays in memory). */
+export const forgetAnswers = () => recent.clear();
+
 export function createApi(token: string) {
-  async function get<T>(path: string, query: object): Promise<T> {
+  function get<T>(path: string, query: object): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), apiBase());
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, String(value));
+    const key = `${token}\n${url.href}`;
+    const hit = recent.get(key);
+    if (hit && Date.now() - hit.at < FRESH_MS) return hit.answer as Promise<T>;
+    for (const [k, v] of recent) if (Date.now() - v.at >= FRESH_MS) recent.delete(k);
+    const answer = fetchJson<T>(url);
+    recent.set(key, { at: Date.now(), answer });
+    answer.catch(() => recent.delete(key));
+    return answer;
+  }
+  async function fetchJson<T>(url: URL): Promise<T> {
     let res: Response;
     try {
       res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, credentials: 'omit', cache: 'no-cache', referrerPolicy: 'no-referrer' });

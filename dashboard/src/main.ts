@@ -1,5 +1,5 @@
 import './styles.css';
-import { createApi } from './api.js';
+import { createApi, forgetAnswers } from './api.js';
 import { announce, fill, h } from './dom.js';
 import { onUnauthorized } from './section.js';
 import { navigate, onStateChange, readState, viewLink } from './state.js';
@@ -27,6 +27,7 @@ let signedOutReason: string | null = null;
 function signOut(reason: string | null): void {
   token = null;
   storeToken(null);
+  forgetAnswers();
   signedOutReason = reason;
   render();
 }

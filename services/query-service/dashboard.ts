@@ -54,7 +54,7 @@ export async function registerDashboard(app: App, options: { root: string; frame
     }
     await scope.register(fastifyStatic, {
       root: options.root,
-      prefix: '/dashboard/',
+      prefix: '/dashboard',
       redirect: true,
       index: ['index.html'],
       cacheControl: false,

@@ -43,7 +43,7 @@ export function renderLeaderboard(
   const header = LEADERBOARD_COLUMNS.map((c) => {
     const active = c.key === sort;
     const next = active && dir === 'desc' ? 'asc' : active ? 'desc' : c.key === 'rank' || c.key === 'mentorId' ? 'asc' : 'desc';
-    const button = h('button', { type: 'button', class: 'sort' }, c.label, h('span', { 'aria-hidden': 'true', class: 'arrow' }, active ? (dir === 'asc' ? ' ▲' : ' ▼') : ''));
+    const button = h('button', { type: 'button', class: 'sort', id: `sort-${c.key}` }, c.label, h('span', { 'aria-hidden': 'true', class: 'arrow' }, active ? (dir === 'asc' ? ' ▲' : ' ▼') : ''));
     button.addEventListener('click', () => options.onSort(c.key, next));
     return h('th', { scope: 'col', class: c.key === 'mentorId' ? '' : 'n', 'aria-sort': active ? (dir === 'asc' ? 'ascending' : 'descending') : null }, button);
   });
