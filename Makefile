@@ -57,6 +57,7 @@ types: install
 typecheck: install
 	npx tsc --noEmit -p .
 	npx tsc --noEmit -p dashboard
+	npx tsc --noEmit -p test/browser
 
 lint: install
 	npx eslint --max-warnings=0 .

@@ -1,7 +1,8 @@
 /**
  * `make demo`: the three services under one supervisor, realistic sample traffic through
- * Kafka, then the URLs and a ready-made token per role. The stack is up already (make demo
- * runs make up first). Ctrl-C stops the services.
+ * Kafka, then the URLs, a ready-made token and a dashboard link per role. The stack is up
+ * already (make demo runs make up first, which also builds the dashboard). Ctrl-C stops the
+ * services.
  *
  * With DEMO_CHECK=1 (CI sets it) it runs unattended instead: sends the traffic, checks that the
  * API shows non-zero numbers for every role, stops everything and exits 0, or 1 naming what
@@ -35,6 +36,8 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 18
   }
 }
 const ready = (url: string) => async () => (await fetch(url)).ok;
+/** The roles that have a dashboard (a service token only posts events). */
+const DASHBOARD_ROLES = ['org_admin', 'coordinator', 'mentor', 'platform_admin'] as const;
 
 const services = superviseServices(PIPELINE_SERVICES, { color: process.stdout.isTTY });
 let stopping = false;
@@ -95,6 +98,8 @@ try {
     await Promise.all(Object.entries(identities).map(async ([role, who]) => [role, await mintToken({ role: role as TokenRole, ...who }, config.auth.jwtSecret)])),
   ) as Record<TokenRole, string>;
   const range = 'from=2026-03-01&to=2026-04-30';
+  // The four weeks of sample traffic, by week, in the dashboard.
+  const dashboardLink = (token: string) => `${api}/dashboard/?from=2026-03-16&to=2026-04-12&granularity=week#token=${token}`;
   const examples: [TokenRole, string, (body: never) => number][] = [
     ['mentor', `/v1/mentors/${org}_mentor0/referral-stats?${range}&granularity=week`, (b: { totals: { clicks: number } }) => b.totals.clicks],
     ['coordinator', `/v1/coordinators/s${seed}_coord0/mentor-performance?${range}`, (b: { items: { totals: { registrations: number } }[] }) => b.items.reduce((n, i) => n + i.totals.registrations, 0)],
@@ -111,6 +116,11 @@ try {
   say('');
   for (const [role, token] of Object.entries(tokens)) say(`  ${role.padEnd(15)} ${token}`);
   say('');
+  // The token rides in the URL fragment, which the browser never sends to the server (so it
+  // reaches no log); the page moves it to the tab's sessionStorage and clears it from the URL.
+  say('  dashboard (open a link; each signs in as that role):');
+  for (const role of DASHBOARD_ROLES) say(`  ${role.padEnd(15)} ${dashboardLink(tokens[role])}`);
+  say('');
   for (const [role, path] of examples) {
     const who = identities[role];
     say(`  curl -H "Authorization: Bearer $(npx recruitment token --role ${role} --sub ${who.sub}${who.org ? ` --org ${who.org}` : ''})" '${api}${path}'`);
@@ -125,6 +135,11 @@ try {
     say(`  ${role.padEnd(15)} ${res.status} ${path.split('?')[0]} -> ${n}`);
     if (!res.ok || !(n > 0)) problems.push(`${role}: ${res.status} ${path} shows ${n}`);
   }
+  // The dashboard is served, under its strict CSP, to be read with those same tokens.
+  const page = await fetch(`${api}/dashboard/`);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  say(`  ${'dashboard'.padEnd(15)} ${page.status} GET /dashboard/`);
+  if (!page.ok || !csp.includes("script-src 'self'") || !(await page.text()).includes('<main id="main"')) problems.push(`dashboard: GET /dashboard/ answered ${page.status} (${csp ? 'with' : 'without'} its CSP)`);
   const posted = await fetch(`${api}/v1/events/invite-clicks`, {
     method: 'POST',
     headers: { authorization: `Bearer ${tokens.service}`, 'content-type': 'application/json' },

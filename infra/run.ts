@@ -14,6 +14,7 @@ process.stdout.write(
     '',
     `  API      ${api}/v1`,
     `  docs     ${api}/docs`,
+    `  dashboard ${api}/dashboard/ (sign in with a token)`,
     `  metrics  ${api}/metrics, http://127.0.0.1:9101/metrics (ingest), http://127.0.0.1:9102/metrics (aggregator)`,
     config.auth.usingDevSecret ? `  tokens   HS256 with the development secret "${config.auth.jwtSecret}" (npx recruitment token --help)` : '  tokens   verified with AUTH_JWT_SECRET / AUTH_JWKS_URL',
     '  Ctrl-C stops the services; `make down` stops the stack.',

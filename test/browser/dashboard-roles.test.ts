@@ -56,7 +56,7 @@ async function open(token: string | null, view: Record<string, string> = {}) {
   await page.goto(stack.link(token, view));
   return page;
 }
-const query = (q: Record<string, string | number>) => new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString();
+const query = (q: Record<string, string | number>) => new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString();
 
 /** The funnel section equals the API's totals and conversion, with each step's conversion from the step before. */
 async function expectFunnel(page: Page, totals: Totals, conversion: Conversion) {

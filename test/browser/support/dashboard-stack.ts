@@ -55,9 +55,9 @@ export async function startDashboardStack(name: string): Promise<DashboardStack>
         .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
         .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
         .sign(new TextEncoder().encode(env.config.auth.jwtSecret)),
-    async api(path, token) {
+    async api<T>(path: string, token: string) {
       const res = await fetch(`${origin}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as T };
     },
     link(token, view = {}) {
       const query = new URLSearchParams(view).toString();
