@@ -125,6 +125,8 @@ describe('org admin', () => {
     const { body: referrals } = await stack.api<{ items: Referral[]; nextCursor: string | null }>('/v1/orgs/org-a/referrals?limit=25', token);
     expect(await readReferrals(page)).toEqual(referrals.items.map(referralRow));
     await screenshot(page, 'org-admin');
+    // The top of the view, as the README shows it (docs/dashboard-org-admin.png is a copy).
+    await page.screenshot({ path: join(ARTIFACTS, 'org-admin-overview.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1720 } });
   });
 
   it('sorts the leaderboard by any column, and the sort is in the URL', async () => {
