@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { App } from './types.js';
-import { ApiError } from './errors.js';
 
 /** Where `make install` leaves the built dashboard (dashboard/build.ts). */
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
@@ -45,9 +44,8 @@ export async function registerDashboard(app: App, options: { root: string; frame
       return payload;
     });
     if (!existsSync(join(options.root, 'index.html'))) {
-      const notBuilt = async () => {
-        throw new ApiError(503, 'unavailable', 'the dashboard is not built; run `make install` (or `node --import tsx dashboard/build.ts`)');
-      };
+      const notBuilt = async (_request: unknown, reply: { status(code: number): { send(body: unknown): unknown } }) =>
+        reply.status(503).send({ error: { code: 'unavailable', message: 'the dashboard is not built; run `make install` (or `make dashboard`)' } });
       scope.get('/dashboard', { schema: { hide: true } }, notBuilt);
       scope.get('/dashboard/*', { schema: { hide: true } }, notBuilt);
       return;
