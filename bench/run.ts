@@ -1,4 +1,103 @@
-/** The benchmarks of `make bench`, one after another. */
-await import('./ingest-throughput.js');
-await import('./aggregator-throughput.js');
-await import('./query-latency.js');
+/**
+ * `make bench`: five parts, side by side in one run (see README "Performance").
+ *  1. the ingest worker against a bare kafkajs consumer and a naive implementation;
+ *  2. end to end: the highest rate the three services sustain, and freshness at half of it;
+ *  3. every dashboard route on 10M clicks, unloaded and during ingest;
+ *  4. one against two instances of the ingest worker and of the aggregator;
+ *  5. peak RSS of every process of 1–4.
+ * Prints a table per part and writes every figure, with the machine's cores, memory and
+ * versions, to bench/results/latest.json (BENCH_OUT elsewhere). BENCH_SCALE shrinks every size
+ * and duration (make test runs it at 0.01 as a smoke; no timing is asserted anywhere).
+ * BENCH_PARTS=1,2 runs only some parts (3 and 4 then use defaults for what they take from 1 and 2).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadConfig } from '../libs/config/config.js';
+import { SCALE } from './lib/scale.js';
+import { peaks } from './lib/processes.js';
+import { machine, ratio, table } from './lib/report.js';
+import { runIngestBaselines, type IngestFigures } from './ingest-baselines.js';
+import { runEndToEnd, type EndToEndFigures } from './end-to-end.js';
+import { runDashboards, type DashboardFigures } from './dashboards.js';
+
+const GOALS = {
+  endToEndEventsPerSecond: 20_000,
+  ingestToBare: 0.5,
+  ingestToNaive: 10,
+  freshnessP99Ms: 1000,
+  dashboardP99MsUnloaded: 10,
+  dashboardP99MsLoaded: 50,
+  dashboardRequestsPerSecond: 500,
+  peakRssMb: 200,
+};
+
+const started = Date.now();
+const parts = new Set((process.env.BENCH_PARTS ?? '1,2,3').split(',').map((s) => s.trim()));
+const out = process.env.BENCH_OUT ?? 'bench/results/latest.json';
+const log = (line: string) => console.log(`[bench ${Math.round((Date.now() - started) / 1000)} s] ${line}`);
+const info = await machine(loadConfig());
+log(`scale ${SCALE}; ${info.cpus} cores, ${info.memoryGb} GB, node ${info.node}, kafka ${info.kafka}, postgres ${info.postgres}, redis ${info.redis}`);
+
+let ingest: IngestFigures | null = null;
+let e2e: EndToEndFigures | null = null;
+let dash: DashboardFigures | null = null;
+if (parts.has('1')) ingest = await runIngestBaselines(log);
+if (parts.has('2')) e2e = await runEndToEnd(ingest?.ingestOne.eventsPerSecond ?? 5000, log);
+if (parts.has('3')) dash = await runDashboards(e2e?.freshness.rate ?? 1000, log);
+
+const memory = Object.fromEntries(Object.entries(peaks).map(([kind, list]) => [kind, { peakMb: Math.max(...list.map((x) => x.mb)), runs: list }]));
+const seconds = Math.round((Date.now() - started) / 1000);
+const ratios = {
+  endToEndToGoal: ratio(e2e?.sustainedEventsPerSecond, GOALS.endToEndEventsPerSecond),
+  ingestToBare: ratio(ingest?.ingestOne.eventsPerSecond, ingest?.bareConsumer.eventsPerSecond),
+  ingestToNaive: ratio(ingest?.ingestOne.eventsPerSecond, ingest?.slice.naive.eventsPerSecond),
+  ingestToNaiveSameSlice: ratio(ingest?.slice.ingest.eventsPerSecond, ingest?.slice.naive.eventsPerSecond),
+  ingestTwoToOne: ratio(ingest?.ingestTwo.eventsPerSecond, ingest?.ingestOne.eventsPerSecond),
+  aggregatorTwoToOne: ratio(ingest?.aggregatorTwo.eventsPerSecond, ingest?.aggregatorOne.eventsPerSecond),
+  freshnessP99ToGoal: ratio(e2e?.freshness.p99Ms, GOALS.freshnessP99Ms),
+  worstDashboardP99UnloadedToGoal: ratio(dash ? Math.max(...dash.unloaded.map((r) => r.p99Ms)) : null, GOALS.dashboardP99MsUnloaded),
+  worstDashboardP99LoadedToGoal: ratio(dash ? Math.max(...dash.loaded.map((r) => r.p99Ms)) : null, GOALS.dashboardP99MsLoaded),
+  worstPeakRssToGoal: ratio(Math.max(0, ...Object.entries(memory).filter(([k]) => k !== 'query-service').map(([, v]) => v.peakMb)), GOALS.peakRssMb),
+};
+const results = { when: new Date().toISOString(), scale: SCALE, seconds, machine: info, goals: GOALS, ratios, ingest, endToEnd: e2e, dashboards: dash, memory };
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+
+const text: string[] = [];
+const g = (v: number | null | undefined, goal: string) => `${v ?? '-'} (goal ${goal})`;
+if (ingest) {
+  text.push(table(`1. Ingest worker against its baselines (${ingest.inputEvents} input events, ${ingest.funnelEvents} funnel events out)`, ['run', 'events', 'seconds', 'events/s', 'peak RSS MB'], [
+    ['bare kafkajs consumer (decode only)', ingest.bareConsumer.events, ingest.bareConsumer.seconds, ingest.bareConsumer.eventsPerSecond, ingest.bareConsumer.peakRssMb.join(', ')],
+    ['ingest worker, one process', ingest.ingestOne.events, ingest.ingestOne.seconds, ingest.ingestOne.eventsPerSecond, ingest.ingestOne.peakRssMb.join(', ')],
+    ['naive (a transaction and a publish per event), slice', ingest.slice.naive.events, ingest.slice.naive.seconds, ingest.slice.naive.eventsPerSecond, ingest.slice.naive.peakRssMb.join(', ')],
+    ['ingest worker on the same slice', ingest.slice.ingest.events, ingest.slice.ingest.seconds, ingest.slice.ingest.eventsPerSecond, ingest.slice.ingest.peakRssMb.join(', ')],
+  ]));
+  text.push(`ingest / bare consumer: ${g(ratios.ingestToBare, '≥ 0.5')}; ingest / naive: ${g(ratios.ingestToNaive, '≥ 10')} (${ratios.ingestToNaiveSameSlice} on the same slice)`);
+}
+if (e2e) {
+  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained'], e2e.trials.map((t) => [t.rate, t.publishedPerSecond, t.lagAtEnd, t.lagMax, t.drainSeconds, t.sustained ? 'yes' : 'no'])));
+  const f = e2e.freshness;
+  text.push(`highest sustained rate: ${g(e2e.sustainedEventsPerSecond, '≥ 20000')} events/s = ${ratios.endToEndToGoal}× the goal`);
+  text.push(`freshness at ${f.rate} events/s (publish → visible in the API, ${f.probes} probes, ${f.unseen} unseen): p50 ${f.p50Ms} ms, p99 ${g(f.p99Ms, '< 1000')} ms, max ${f.maxMs} ms`);
+}
+if (dash) {
+  text.push(table(`3. Dashboards at ${dash.rows.clicks} clicks (${dash.shape.orgs} orgs, ${dash.shape.orgs * dash.shape.mentorsPerOrg} mentors, ${dash.shape.days} days), ${dash.targetRequestsPerSecond} req/s offered, ${dash.secondsPerRoute} s per route`,
+    ['route', 'p50 ms', 'p99 ms', 'req/s', 'loaded p50', 'loaded p99', 'loaded req/s', 'not 2xx'],
+    dash.unloaded.map((u, i) => { const l = dash.loaded[i]; return [u.route, u.p50Ms, u.p99Ms, u.requestsPerSecond, l?.p50Ms ?? null, l?.p99Ms ?? null, l?.requestsPerSecond ?? null, u.non2xx + (l?.non2xx ?? 0)]; })));
+  text.push(`goals: p99 < 10 ms unloaded (worst ${ratios.worstDashboardP99UnloadedToGoal}× the goal), < 50 ms during ingest (worst ${ratios.worstDashboardP99LoadedToGoal}×); load during ingest: ${dash.load.publishedPerSecond} events/s published, lag at end ${dash.load.lagAtEnd}`);
+  text.push(`bulk data equals the ingest worker's on a ${dash.checkedAgainstIngest.clicks}-click sample: ${dash.checkedAgainstIngest.equal}; database ${dash.generatedSeconds === null ? 'from cache' : `generated in ${dash.generatedSeconds} s`}, copied in ${dash.copySeconds} s`);
+  text.push(table('   table and index sizes', ['table', 'rows', 'total MB', 'table MB', 'indexes MB'], dash.sizes.filter((s) => s.totalMb > 0).map((s) => [s.table, dash.rows[s.table] ?? null, s.totalMb, s.tableMb, s.indexesMb])));
+  text.push('   largest indexes: ' + dash.indexes.slice(0, 8).map((i) => `${i.index} ${i.mb} MB`).join(', '));
+}
+if (ingest) {
+  text.push(table('4. Scale out (same events)', ['run', 'events/s', 'ratio to one', 'peak RSS MB'], [
+    ['ingest worker, one process', ingest.ingestOne.eventsPerSecond, 1, ingest.ingestOne.peakRssMb.join(', ')],
+    ['ingest worker, two processes', ingest.ingestTwo.eventsPerSecond, ratios.ingestTwoToOne, ingest.ingestTwo.peakRssMb.join(', ')],
+    ['aggregator, one process', ingest.aggregatorOne.eventsPerSecond, 1, ingest.aggregatorOne.peakRssMb.join(', ')],
+    ['aggregator, two processes', ingest.aggregatorTwo.eventsPerSecond, ratios.aggregatorTwoToOne, ingest.aggregatorTwo.peakRssMb.join(', ')],
+  ]));
+}
+text.push(table('5. Peak RSS (VmHWM) per process, parts 1–4', ['process', 'peak MB', 'goal', 'where'], Object.entries(memory).map(([k, v]) => [k, v.peakMb, k === 'query-service' ? '-' : '< 200', v.runs.find((r) => r.mb === v.peakMb)?.where ?? ''])));
+text.push(`\nmachine: ${info.cpus} cores (${info.cpuModel}), ${info.memoryGb} GB; node ${info.node}, kafka ${info.kafka}, postgres ${info.postgres}, redis ${info.redis}, kafkajs ${info.kafkajs}; scale ${SCALE}; ${seconds} s in all; figures in ${out}`);
+console.log(text.join('\n'));
+process.exit(0);

@@ -1,24 +1,26 @@
 /**
  * Fills a database for part 3 as the pipeline would: the ingest facts of the dashboard traffic
- * (dashboard-traffic.ts) written in bulk, then the funnel tables computed from the stage log by
- * the project's rebuild (libs/funnel/rebuild.ts, `recruitment rebuild`).
+ * (dashboard-traffic.ts) written in bulk, then the funnel tables counted from the stage log.
  *
  * Method: rows are computed in Node with the ingest worker's own decision functions and written
- * with multi-row INSERT ... SELECT FROM unnest(...) (the worker's own write shape), 20k people
- * per statement, while the indexes and key constraints of the loaded tables are dropped; they
- * are then recreated from their own definitions (so the schema is exactly the migrations'),
- * the rebuild runs, and VACUUM ANALYZE. The result is cached as a database named for the
- * generator version, the shape and the visitor-hash key; a later run copies it (CREATE DATABASE
- * ... TEMPLATE) instead of generating it again.
+ * with COPY ... FROM STDIN (through psql, one stream per table) while the indexes and key
+ * constraints of the loaded tables are dropped. The funnel tables are counted from the stage
+ * log with the rebuild's own SQL (libs/funnel/rebuild.ts: the same 15-minute slots, and
+ * libs/funnel/increments.ts COUNT_EVENTS_SQL), also without their keys: the rebuild itself
+ * (`recruitment rebuild`) maintains the primary key of 13M counted event ids row by row and
+ * takes several minutes at this size. Keys and indexes are then recreated from their own
+ * definitions (so the schema is exactly the migrations'), and VACUUM ANALYZE. The result is
+ * cached as a database named for the generator version, the shape and the visitor-hash key; a
+ * later run copies it (CREATE DATABASE ... TEMPLATE) instead of generating it again.
  */
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js';
-import { createLogger } from '../../libs/log/logger.js';
-import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from '../../libs/funnel/increments.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
 
-const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions'];
+const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily'];
 
 const withDatabase = (url: string, name: string) => {
   const u = new URL(url);
@@ -41,63 +43,92 @@ export function cachedName(shape: Shape, visitorHashKey: string): string {
   return `rt_bench_dashboards_v${GENERATOR_VERSION}_${shape.clicks}_${key}`;
 }
 
-async function insertRows(client: pg.PoolClient | pg.Client, rows: FactRows): Promise<void> {
-  const q = (sql: string, params: unknown[]) => client.query(sql, params);
+/**
+ * A COPY ... FROM STDIN per table, fed through psql (the stack's own client, see
+ * infra/scripts/up.sh): text format, one line per row.
+ */
+function copyStream(url: string, table: string, columns: string) {
+  const child = spawn('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `copy ${table} (${columns}) from stdin`], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return {
+    async write(text: string): Promise<void> {
+      if (!child.stdin.write(text)) await new Promise((r) => child.stdin.once('drain', r));
+    },
+    async end(): Promise<void> {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`copy into ${table} failed (psql exit ${code})`);
+    },
+  };
+}
+
+/** A value in COPY text format. */
+const esc = (v: string | number | boolean | null): string =>
+  v === null ? '\\N' : typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\\\')) : String(v);
+/** An instant (epoch ms) in COPY text format. */
+const at = (ms: number | null): string => (ms === null ? '\\N' : new Date(ms).toISOString());
+
+const TABLES = {
+  clicks: 'event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor',
+  installs: 'event_id, device_id, link_id, platform, occurred_at, attributed_link_id, status',
+  registrations: 'event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status',
+  logins: 'event_id, user_id, occurred_at',
+  referrals: 'referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id, clicked_at, installed_at, registered_at, activated_at, registration_event_id',
+  referral_trackings: 'event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id, published_at',
+  funnel_decisions: 'stage, subject, revision, live_event_id',
+} as const;
+
+/** The rows of a chunk as COPY text, per table. */
+function copyText(rows: FactRows, publishedAt: string): Record<keyof typeof TABLES, string> {
+  const lines = (n: number, line: (i: number) => string) => {
+    let out = '';
+    for (let i = 0; i < n; i++) out += line(i) + '\n';
+    return out;
+  };
   const c = rows.clicks;
-  await q(
-    `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor)
-     select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::bool[])`,
-    [c.e, c.l, c.o, c.v, c.d, c.p, c.b, c.s, c.u],
-  );
   const i = rows.installs;
-  if (i.e.length) {
-    await q(
-      `insert into installs (event_id, device_id, link_id, platform, occurred_at, attributed_link_id, status)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])`,
-      [i.e, i.d, i.l, i.p, i.o, i.a, i.s],
-    );
-  }
   const g = rows.registrations;
-  if (g.e.length) {
-    await q(
-      `insert into registrations (event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])`,
-      [g.e, g.u, g.o, g.l, g.d, g.n, g.t, g.s],
-    );
-  }
   const l = rows.logins;
-  if (l.e.length) await q('insert into logins (event_id, user_id, occurred_at) select * from unnest($1::text[], $2::text[], $3::timestamptz[])', [l.e, l.u, l.t]);
   const f = rows.referrals;
-  if (f.r.length) {
-    await q(
-      `insert into referrals (referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id,
-                              clicked_at, installed_at, registered_at, activated_at, registration_event_id)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                            $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::text[])`,
-      [f.r, f.u, f.o, f.m, f.l, f.c, f.by, f.n, f.d, f.ca, f.ia, f.ra, f.aa, f.re],
-    );
-  }
   const t = rows.trackings;
-  if (t.length) {
-    const col = <T>(fn: (r: (typeof t)[number]) => T) => t.map(fn);
-    await q(
-      `insert into referral_trackings
-         (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id, published_at)
-       select *, now() from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[],
-                            $10::timestamptz[], $11::text[], $12::text[])`,
-      [col((r) => r.eventId), col((r) => r.orgId), col((r) => r.mentorId), col((r) => r.linkId), col((r) => r.campaignId), col((r) => r.referralId),
-        col((r) => r.userId), col((r) => r.stage), col((r) => r.uniqueVisitor), col((r) => new Date(r.occurredAt)), col((r) => r.sourceEventId), col((r) => r.retractsEventId)],
-    );
+  return {
+    clicks: lines(c.e.length, (k) => [esc(c.e[k]!), esc(c.l[k]!), at(c.o[k]!), esc(c.v[k]!), esc(c.d[k]!), esc(c.p[k]!), c.b[k] ? 't' : 'f', esc(c.s[k]!), c.u[k] ? 't' : 'f'].join('\t')),
+    installs: lines(i.e.length, (k) => [esc(i.e[k]!), esc(i.d[k]!), esc(i.l[k]!), esc(i.p[k]!), at(i.o[k]!), esc(i.a[k]!), esc(i.s[k]!)].join('\t')),
+    registrations: lines(g.e.length, (k) => [esc(g.e[k]!), esc(g.u[k]!), esc(g.o[k]!), esc(g.l[k]!), esc(g.d[k]!), esc(g.n[k]!), at(g.t[k]!), esc(g.s[k]!)].join('\t')),
+    logins: lines(l.e.length, (k) => [esc(l.e[k]!), esc(l.u[k]!), at(l.t[k]!)].join('\t')),
+    referrals: lines(f.r.length, (k) => [esc(f.r[k]!), esc(f.u[k]!), esc(f.o[k]!), esc(f.m[k]!), esc(f.l[k]!), esc(f.c[k]!), esc(f.by[k]!), esc(f.n[k]!), esc(f.d[k]!), at(f.ca[k]!), at(f.ia[k]!), at(f.ra[k]!), at(f.aa[k]!), esc(f.re[k]!)].join('\t')),
+    referral_trackings: lines(t.length, (k) => {
+      const r = t[k]!;
+      return [esc(r.eventId), esc(r.orgId), esc(r.mentorId), esc(r.linkId), esc(r.campaignId), esc(r.referralId), esc(r.userId), r.stage, r.uniqueVisitor ? 't' : 'f', at(r.occurredAt), esc(r.sourceEventId), esc(r.retractsEventId), publishedAt].join('\t');
+    }),
     // Every event is revision 0 of its subject: the click or install event, else the user.
-    await q(
-      `insert into funnel_decisions (stage, subject, revision, live_event_id) select s, j, 0, e from unnest($1::text[], $2::text[], $3::text[]) as x(s, j, e)`,
-      [col((r) => r.stage), col((r) => (r.stage === 'CLICKED' || r.stage === 'INSTALLED' ? r.sourceEventId : (r.userId as string))), col((r) => r.eventId)],
-    );
-  }
+    funnel_decisions: lines(t.length, (k) => {
+      const r = t[k]!;
+      return [r.stage, esc(r.stage === 'CLICKED' || r.stage === 'INSTALLED' ? r.sourceEventId : (r.userId as string)), '0', esc(r.eventId)].join('\t');
+    }),
+  };
+}
+
+/** The stage log as libs/funnel/rebuild.ts reads it: each event with its 15-minute slot, as the aggregator computes it. */
+const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
+    to_timestamp(floor(extract(epoch from t.occurred_at) / 900) * 900) as slot from referral_trackings t`;
+
+/** Runs lists of statements side by side, one session per list (two cores: two lists). */
+async function parallel(pool: pg.Pool, lists: string[][]): Promise<void> {
+  await Promise.all(lists.map(async (list) => {
+    const c = await pool.connect();
+    try {
+      await c.query("set maintenance_work_mem = '512MB'");
+      await c.query("set work_mem = '256MB'");
+      for (const stmt of list) await c.query(stmt);
+    } finally {
+      c.release();
+    }
+  }));
 }
 
 /** Generates the dashboard data into a new database `name`; returns how many clicks it holds. */
-export async function generate(url: string, shape: Shape, visitorHashKey: string, progress: (line: string) => void): Promise<void> {
+export async function generate(url: string, shape: Shape, visitorHashKey: string, progress: (line: string) => void, defaultTimezone = process.env.DEFAULT_TIMEZONE ?? 'Europe/Oslo'): Promise<void> {
   await ensureDatabase(url);
   const knex = createKnex(url, { min: 0, max: 1 });
   await migrateLatest(knex);
@@ -130,43 +161,39 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
 
     const generator = createGenerator(shape, visitorHashKey);
     const started = Date.now();
+    const publishedAt = new Date().toISOString();
+    const streams = Object.fromEntries(Object.entries(TABLES).map(([table, columns]) => [table, copyStream(url, table, columns)])) as Record<keyof typeof TABLES, ReturnType<typeof copyStream>>;
     let clicks = 0;
     let p = 0;
-    let inFlight: Promise<void> = Promise.resolve();
     let lastReport = Date.now();
-    const client = await pool.connect();
-    try {
-      while (clicks < shape.clicks) {
-        const rows = emptyRows();
-        for (let n = 0; n < 20_000 && clicks < shape.clicks; n++) clicks += generator.facts(p++, rows);
-        await inFlight; // one statement in Postgres while the next chunk is computed here
-        inFlight = insertRows(client, rows);
-        if (Date.now() - lastReport > 30_000) {
-          lastReport = Date.now();
-          progress(`part 3: generating: ${clicks} of ${shape.clicks} clicks (${Math.round(clicks / ((Date.now() - started) / 1000))}/s)`);
-        }
+    while (clicks < shape.clicks) {
+      const rows = emptyRows();
+      for (let n = 0; n < 10_000 && clicks < shape.clicks; n++) clicks += generator.facts(p++, rows);
+      const text = copyText(rows, publishedAt);
+      await Promise.all((Object.keys(TABLES) as (keyof typeof TABLES)[]).map((t) => streams[t].write(text[t])));
+      if (Date.now() - lastReport > 30_000) {
+        lastReport = Date.now();
+        progress(`part 3: generating: ${clicks} of ${shape.clicks} clicks (${Math.round(clicks / ((Date.now() - started) / 1000))}/s)`);
       }
-      await inFlight;
-    } finally {
-      client.release();
     }
-    progress(`part 3: ${clicks} clicks of ${p} people written in ${Math.round((Date.now() - started) / 1000)} s; building keys and indexes`);
+    for (const s of Object.values(streams)) await s.end();
+    progress(`part 3: ${clicks} clicks of ${p} people written in ${Math.round((Date.now() - started) / 1000)} s; counting the funnel tables`);
+    const counting = Date.now();
+    await parallel(pool, [
+      ['insert into funnel_counted_events (event_id) select event_id from referral_trackings'],
+      [
+        `insert into funnel_hourly (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
+         select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${COUNT_EVENTS_SQL} from (${SOURCE_SQL}) src group by 1, 2, 3, 4`,
+        `insert into funnel_daily (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
+         select src.mentor_id, (src.slot at time zone coalesce(s.timezone, '${defaultTimezone.replace(/'/g, "''")}'))::date, src.campaign_id, src.org_id, ${COUNT_EVENTS_SQL}
+           from (${SOURCE_SQL}) src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4`,
+      ],
+    ]);
+    progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
     const build = Date.now();
     const ddl = [...constraints.map((c) => `alter table ${c.t} add constraint "${c.name}" ${c.def}`), ...indexes.map((i) => i.def)];
-    // Two sessions build side by side (two cores).
-    const queue = [...ddl];
-    await Promise.all([0, 1].map(async () => {
-      const c = await pool.connect();
-      try {
-        await c.query("set maintenance_work_mem = '512MB'");
-        for (let stmt = queue.shift(); stmt; stmt = queue.shift()) await c.query(stmt);
-      } finally {
-        c.release();
-      }
-    }));
-    progress(`part 3: keys and indexes built in ${Math.round((Date.now() - build) / 1000)} s; rebuilding the funnel tables`);
-    const rebuilt = await rebuildFunnels(pool, { defaultTimezone: process.env.DEFAULT_TIMEZONE ?? 'Europe/Oslo', log: createLogger({ name: 'bench', level: 'error' }) });
-    progress(`part 3: funnel tables rebuilt from ${rebuilt.events} funnel events in ${Math.round(rebuilt.seconds)} s; vacuum analyze`);
+    await parallel(pool, [ddl.filter((_, k) => k % 2 === 0), ddl.filter((_, k) => k % 2 === 1)]);
+    progress(`part 3: keys and indexes built in ${Math.round((Date.now() - build) / 1000)} s; vacuum analyze`);
     await pool.query('vacuum analyze');
   } finally {
     await pool.end();

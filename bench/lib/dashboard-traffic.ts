@@ -23,7 +23,7 @@ import { prng } from '../../libs/sample/sample-traffic.js';
 import type { AppInstalled, CoordinatorScope, InviteClicked, InviteLink, UserLoggedIn, UserRegistered } from '../../libs/events/types.generated.js';
 
 /** Bump when the traffic or the rows change: cached databases are keyed by it. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface Shape {
   clicks: number;
@@ -77,11 +77,11 @@ export interface PersonEvents {
 
 /** Rows of the fact tables, column arrays in insert order (see dashboard-data.ts). */
 export interface FactRows {
-  clicks: { e: string[]; l: string[]; o: Date[]; v: string[]; d: (string | null)[]; p: (string | null)[]; b: boolean[]; s: string[]; u: boolean[] };
-  installs: { e: string[]; d: string[]; l: (string | null)[]; p: string[]; o: Date[]; a: (string | null)[]; s: string[] };
-  registrations: { e: string[]; u: string[]; o: string[]; l: (string | null)[]; d: (string | null)[]; n: (string | null)[]; t: Date[]; s: string[] };
-  logins: { e: string[]; u: string[]; t: Date[] };
-  referrals: { r: string[]; u: string[]; o: string[]; m: string[]; l: string[]; c: (string | null)[]; by: string[]; n: (string | null)[]; d: (string | null)[]; ca: (Date | null)[]; ia: (Date | null)[]; ra: Date[]; aa: (Date | null)[]; re: string[] };
+  clicks: { e: string[]; l: string[]; o: number[]; v: string[]; d: (string | null)[]; p: (string | null)[]; b: boolean[]; s: string[]; u: boolean[] };
+  installs: { e: string[]; d: string[]; l: (string | null)[]; p: string[]; o: number[]; a: (string | null)[]; s: string[] };
+  registrations: { e: string[]; u: string[]; o: string[]; l: (string | null)[]; d: (string | null)[]; n: (string | null)[]; t: number[]; s: string[] };
+  logins: { e: string[]; u: string[]; t: number[] };
+  referrals: { r: string[]; u: string[]; o: string[]; m: string[]; l: string[]; c: (string | null)[]; by: string[]; n: (string | null)[]; d: (string | null)[]; ca: (number | null)[]; ia: (number | null)[]; ra: number[]; aa: (number | null)[]; re: string[] };
   trackings: FunnelRecord[];
 }
 
@@ -115,6 +115,15 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       else hi = mid;
     }
     return lo;
+  };
+
+  // isbot runs a large regular expression; the traffic has six user agents.
+  const bots = new Map<string, boolean>();
+  const isBot = (ua: string | null | undefined) => {
+    const key = ua ?? '';
+    let b = bots.get(key);
+    if (b === undefined) bots.set(key, (b = isBotUserAgent(ua)));
+    return b;
   };
 
   /** The events of person p. */
@@ -156,8 +165,7 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
     const emit = (stage: FunnelRecord['stage'], subject: string, content: FunnelEventContent) => rows.trackings.push(...reconcile({ stage, subject }, content, undefined).records);
     const stored: (ClickFact & { deviceId: string | null })[] = [];
     for (const c of ev.clicks) {
-      const isBot = isBotUserAgent(c.visitor.userAgent);
-      stored.push({ eventId: c.eventId, linkId: c.linkId, occurredAt: c.occurredAt, visitorHash: visitorHash(c.visitor, visitorHashKey, c.eventId), isBot, deviceId: c.visitor.deviceId ?? null });
+      stored.push({ eventId: c.eventId, linkId: c.linkId, occurredAt: c.occurredAt, visitorHash: visitorHash(c.visitor, visitorHashKey, c.eventId), isBot: isBot(c.visitor.userAgent), deviceId: c.visitor.deviceId ?? null });
     }
     const decisions = decideClicks(stored.filter((c) => !c.isBot), linkById);
     const touches: Touch[] = [];
@@ -165,7 +173,7 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       const s = stored[i] as (typeof stored)[number];
       const d = s.isBot ? { status: 'bot', unique: false } : decisions.get(c.eventId)!;
       const r = rows.clicks;
-      r.e.push(c.eventId); r.l.push(c.linkId); r.o.push(new Date(c.occurredAt)); r.v.push(s.visitorHash); r.d.push(s.deviceId);
+      r.e.push(c.eventId); r.l.push(c.linkId); r.o.push(c.occurredAt); r.v.push(s.visitorHash); r.d.push(s.deviceId);
       r.p.push(c.visitor.platform ?? null); r.b.push(s.isBot); r.s.push(d.status); r.u.push(d.unique);
       const link = linkById.get(c.linkId) as KnownLink;
       if (d.status === 'counted') {
@@ -177,7 +185,7 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       const d = decideInstall({ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId ?? null, occurredAt: i.occurredAt }, known, touches, WINDOW_DAYS);
       const linkId = d.status === 'counted' ? d.linkId : null;
       const r = rows.installs;
-      r.e.push(i.eventId); r.d.push(i.deviceId); r.l.push(i.linkId ?? null); r.p.push(i.platform ?? 'ANDROID'); r.o.push(new Date(i.occurredAt)); r.a.push(linkId); r.s.push(d.status);
+      r.e.push(i.eventId); r.d.push(i.deviceId); r.l.push(i.linkId ?? null); r.p.push(i.platform ?? 'ANDROID'); r.o.push(i.occurredAt); r.a.push(linkId); r.s.push(d.status);
       if (linkId) {
         const link = linkById.get(linkId) as KnownLink;
         emit('INSTALLED', i.eventId, installedEvent(i, link));
@@ -185,21 +193,21 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       }
     }
     for (const l of ev.logins) {
-      rows.logins.e.push(l.eventId); rows.logins.u.push(l.userId); rows.logins.t.push(new Date(l.occurredAt));
+      rows.logins.e.push(l.eventId); rows.logins.u.push(l.userId); rows.logins.t.push(l.occurredAt);
     }
     for (const g of ev.registrations) {
       const reg = { eventId: g.eventId, userId: g.userId, orgId: g.orgId, linkId: g.linkId ?? null, deviceId: g.deviceId ?? null, occurredAt: g.occurredAt, displayName: g.displayName ?? null };
       const decision = decideUser({ registrations: [reg], links: linkById, deviceTouches: touches, logins: ev.logins.map((l) => ({ eventId: l.eventId, occurredAt: l.occurredAt })) }, WINDOW_DAYS);
       const r = rows.registrations;
-      r.e.push(g.eventId); r.u.push(g.userId); r.o.push(g.orgId); r.l.push(reg.linkId); r.d.push(reg.deviceId); r.n.push(g.displayName ?? null); r.t.push(new Date(g.occurredAt));
+      r.e.push(g.eventId); r.u.push(g.userId); r.o.push(g.orgId); r.l.push(reg.linkId); r.d.push(reg.deviceId); r.n.push(g.displayName ?? null); r.t.push(g.occurredAt);
       r.s.push(decision.statuses.get(g.eventId) as string);
       const ref = decision.referral;
       if (!ref) continue;
       const rid = referralId(g.userId);
       const f = rows.referrals;
-      const ts = (v: number | null | undefined) => (v == null ? null : new Date(v));
+      const ts = (v: number | null | undefined) => v ?? null;
       f.r.push(rid); f.u.push(g.userId); f.o.push(ref.link.orgId); f.m.push(ref.link.mentorId); f.l.push(ref.link.linkId); f.c.push(ref.link.campaignId);
-      f.by.push(ref.by); f.n.push(reg.displayName); f.d.push(reg.deviceId); f.ca.push(ts(ref.clickedAt)); f.ia.push(ts(ref.installedAt)); f.ra.push(new Date(reg.occurredAt));
+      f.by.push(ref.by); f.n.push(reg.displayName); f.d.push(reg.deviceId); f.ca.push(ts(ref.clickedAt)); f.ia.push(ts(ref.installedAt)); f.ra.push(reg.occurredAt);
       f.aa.push(ts(ref.activation?.occurredAt)); f.re.push(g.eventId);
       emit('REGISTERED', g.userId, registeredEvent(rid, ref.registration, ref.link));
       if (ref.activation) emit('ACTIVATED', g.userId, activatedEvent(rid, g.userId, ref.activation, ref.link));

@@ -1,0 +1,184 @@
+/**
+ * Part 3 of `make bench`: dashboards at scale.
+ *
+ * The stores are filled as the pipeline would fill them (lib/dashboard-data.ts: 10M clicks and
+ * their installs, registrations and logins across 50 organizations, 5,000 mentors and two
+ * years, × BENCH_SCALE; facts in bulk with the ingest rules, funnel tables by the rebuild),
+ * after a check on a small shape that bulk generation and the ingest worker write the same
+ * (lib/dashboard-check.ts). Then the three services run on that database, and autocannon
+ * drives every dashboard route at a fixed 500 requests/s (random mentor, coordinator, org or
+ * user per request): first unloaded, then while input traffic is published at half the
+ * sustained end-to-end rate of part 2 and the ingest worker and aggregator write it into the
+ * same tables.
+ */
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { createTestEnv } from '../test/support/env.js';
+import { mintToken } from '../libs/auth/tokens.js';
+import { createEventProducer } from '../libs/kafka/event-producer.js';
+import { sampleTraffic } from '../libs/sample/sample-traffic.js';
+import { SCALE, scaled, sleep } from './lib/scale.js';
+import { checkAgainstIngest } from './lib/dashboard-check.js';
+import { dashboardDatabase, dropWorking } from './lib/dashboard-data.js';
+import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traffic.js';
+import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
+
+export interface RouteFigure {
+  route: string;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  requestsPerSecond: number;
+  requests: number;
+  non2xx: number;
+}
+
+export interface DashboardFigures {
+  shape: Shape;
+  method: string;
+  checkedAgainstIngest: { equal: boolean; clicks: number; differing: string[] };
+  generatedSeconds: number | null;
+  copySeconds: number;
+  rows: Record<string, number>;
+  sizes: { table: string; totalMb: number; tableMb: number; indexesMb: number }[];
+  indexes: { index: string; mb: number }[];
+  targetRequestsPerSecond: number;
+  secondsPerRoute: number;
+  unloaded: RouteFigure[];
+  loaded: RouteFigure[];
+  load: { rate: number; published: number; publishedPerSecond: number; lagAtEnd: number };
+}
+
+const DAY = 86_400_000;
+export const SHAPE: Shape = {
+  clicks: scaled(10_000_000, 3_000),
+  orgs: Math.max(2, Math.round(50 * Math.sqrt(SCALE))),
+  mentorsPerOrg: 100,
+  coordinatorsPerOrg: 5,
+  end: Date.UTC(2026, 10, 1),
+  days: 730,
+};
+const RATE = 500;
+const SECONDS = Math.max(2, Math.round(10 * SCALE));
+
+function routes(shape: Shape, users: string[]) {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const to = day(shape.end - DAY);
+  const quarter = day(shape.end - 90 * DAY);
+  const year = day(shape.end - 365 * DAY);
+  const r = (n: number) => Math.floor(Math.random() * n);
+  const mentor = () => mentorId(r(shape.orgs), r(shape.mentorsPerOrg));
+  return [
+    ['mentor referral-stats (90 days, daily)', () => `/v1/mentors/${mentor()}/referral-stats?from=${quarter}&to=${to}&granularity=day`],
+    ['mentor recruits (first page of 20)', () => `/v1/mentors/${mentor()}/recruits?limit=20`],
+    ['mentor annual-summary', () => `/v1/mentors/${mentor()}/annual-summary?year=${new Date(shape.end - DAY).getUTCFullYear()}`],
+    ['coordinator mentor-performance (a year)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/mentor-performance?from=${year}&to=${to}&sort=registrations&limit=20`],
+    ['org recruitment-summary (a year, monthly)', () => `/v1/orgs/${orgId(r(shape.orgs))}/recruitment-summary?from=${year}&to=${to}&granularity=month`],
+    ['org referrals (first page of 20)', () => `/v1/orgs/${orgId(r(shape.orgs))}/referrals?limit=20`],
+    ['platform growth (a year, monthly)', () => `/v1/platform/growth?from=${year}&to=${to}&granularity=month`],
+    ['conversion record', () => `/v1/conversions/${users[r(users.length)]}`],
+  ] as const;
+}
+
+async function drive(address: string, token: string, path: () => string): Promise<Omit<RouteFigure, 'route'>> {
+  const result = await autocannon({
+    url: address,
+    connections: 10,
+    overallRate: RATE,
+    duration: SECONDS,
+    headers: { authorization: `Bearer ${token}` },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }],
+  });
+  return {
+    p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, requestsPerSecond: Math.round(result.requests.average),
+    requests: result.requests.total, non2xx: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+export async function runDashboards(halfRate: number, log: (line: string) => void): Promise<DashboardFigures> {
+  const check = await checkAgainstIngest({ clicks: scaled(20_000, 2_000), orgs: 3, mentorsPerOrg: 20, coordinatorsPerOrg: 2, end: SHAPE.end, days: 60 });
+  log(`part 3: bulk generation ${check.equal ? 'equals' : 'DIFFERS FROM'} the ingest worker on ${check.clicks} clicks${check.equal ? '' : ` (${check.differing.join(', ')})`}`);
+  const env = await createTestEnv('bench_dashboards');
+  const working = `rt_${env.namespace}_dashboards`;
+  try {
+    const data = await dashboardDatabase(env.config.databaseUrl, SHAPE, env.config.visitorHashKey, working, log);
+    log(`part 3: database ready (${data.generatedSeconds === null ? 'cached' : `generated in ${data.generatedSeconds} s`}, copied in ${data.copySeconds} s)`);
+    const db = new pg.Pool({ connectionString: data.url, max: 1 });
+    const count = async (t: string) => Number((await db.query<{ n: string }>(`select count(*) n from ${t}`)).rows[0]?.n);
+    const rows: Record<string, number> = {};
+    for (const t of ['invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily']) rows[t] = await count(t);
+    const mb = (b: string) => Math.round(Number(b) / 1048576);
+    const { rows: sizeRows } = await db.query<{ t: string; total: string; tbl: string; idx: string }>(
+      `select c.relname t, pg_total_relation_size(c.oid) total, pg_table_size(c.oid) tbl, pg_indexes_size(c.oid) idx
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = current_schema() and c.relkind = 'r' order by 2 desc`,
+    );
+    const { rows: indexRows } = await db.query<{ i: string; s: string }>(
+      `select c.relname i, pg_relation_size(c.oid) s from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = current_schema() and c.relkind = 'i' order by 2 desc`,
+    );
+    const users = (await db.query<{ user_id: string }>('select user_id from referrals tablesample system (1) limit 2000')).rows.map((r) => r.user_id);
+    if (users.length === 0) users.push(...(await db.query<{ user_id: string }>('select user_id from referrals limit 2000')).rows.map((r) => r.user_id));
+    await db.end();
+    log(`part 3: ${rows.clicks} clicks, ${rows.referral_trackings} funnel events, ${rows.funnel_daily} daily rows; ${mb(sizeRows.reduce((a, r) => a + Number(r.total), 0) + '')} MB`);
+
+    const token = await mintToken({ role: 'platform_admin', sub: 'bench' }, env.config.auth.jwtSecret);
+    const table = routes(SHAPE, users);
+    const pipeline = await startPipeline({ databaseUrl: data.url, topicPrefix: env.config.kafka.topicPrefix }, 'part 3 dashboards');
+    const unloaded: RouteFigure[] = [];
+    const loaded: RouteFigure[] = [];
+    let load: DashboardFigures['load'] = { rate: halfRate, published: 0, publishedPerSecond: 0, lagAtEnd: 0 };
+    const admin = env.kafka.admin();
+    await admin.connect();
+    try {
+      // Warm-up: 20 requests of each route, not counted.
+      for (const [, path] of table) await autocannon({ url: pipeline.address, connections: 4, amount: 20, headers: { authorization: `Bearer ${token}` }, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }] });
+      for (const [route, path] of table) {
+        const f = { route, ...(await drive(pipeline.address, token, path)) };
+        unloaded.push(f);
+        log(`part 3: unloaded ${route}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.requestsPerSecond} req/s, ${f.non2xx} not 2xx`);
+      }
+      // Ingest at half load into the same tables, for as long as the loaded round takes.
+      const traffic = sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 2) + 10)) / 1.7), orgs: 5, mentorsPerOrg: 20, start: SHAPE.end - 14 * DAY });
+      const messages = await encodeTimeOrdered(env, traffic);
+      const producer = createEventProducer(env);
+      await producer.connect();
+      await producer.send('inviteLinks', traffic.links);
+      await producer.send('coordinatorScopes', traffic.scopes);
+      await groupStable(env, admin, ingestGroup(env));
+      let stop = false;
+      const publishing = pace(producer, messages, halfRate, 24 * 3600, () => stop);
+      await sleep(3000);
+      for (const [route, path] of table) {
+        const f = { route, ...(await drive(pipeline.address, token, path)) };
+        loaded.push(f);
+        log(`part 3: during ingest ${route}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.requestsPerSecond} req/s, ${f.non2xx} not 2xx`);
+      }
+      stop = true;
+      const sent = await publishing;
+      const lag = await pipelineLag(env, admin);
+      await producer.disconnect();
+      load = { rate: halfRate, published: sent.sent, publishedPerSecond: Math.round(sent.sent / sent.seconds), lagAtEnd: lag.ingest + lag.aggregator };
+      log(`part 3: load was ${load.publishedPerSecond} events/s published, lag at end ${load.lagAtEnd}`);
+    } finally {
+      await admin.disconnect();
+      await pipeline.stop();
+    }
+    return {
+      shape: SHAPE,
+      method: 'facts computed in Node with the ingest worker\'s decision functions (libs/domain) and written with INSERT ... SELECT FROM unnest (20k people per statement, keys and indexes dropped during the load and rebuilt from their definitions); funnel tables by libs/funnel/rebuild.ts; VACUUM ANALYZE',
+      checkedAgainstIngest: check,
+      generatedSeconds: data.generatedSeconds,
+      copySeconds: data.copySeconds,
+      rows,
+      sizes: sizeRows.map((r) => ({ table: r.t, totalMb: mb(r.total), tableMb: mb(r.tbl), indexesMb: mb(r.idx) })),
+      indexes: indexRows.map((r) => ({ index: r.i, mb: mb(r.s) })),
+      targetRequestsPerSecond: RATE,
+      secondsPerRoute: SECONDS,
+      unloaded,
+      loaded,
+      load,
+    };
+  } finally {
+    await dropWorking(env.config.databaseUrl, working);
+    await env.close();
+  }
+}
