@@ -34,6 +34,8 @@ const schema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Copies of every topic partition when provisioning (3 on a real cluster; 1 on the single local broker). */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
+  /** The Kafka client's own log level; info or debug to diagnose group and fetch behaviour. */
+  KAFKAJS_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('warn'),
   /** Prepended to every topic name; lets tests and parallel environments share one broker. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may only contain letters, digits, . _ -').default(''),
   SCHEMA_REGISTRY_URL: url(['http:', 'https:']).default('http://localhost:8081/apis/ccompat/v7'),
@@ -64,7 +66,7 @@ const schema = z.object({
 
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; replicationFactor: number };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; replicationFactor: number; clientLogLevel: 'error' | 'warn' | 'info' | 'debug' };
   schemaRegistryUrl: string;
   databaseUrl: string;
   redisUrl: string;
@@ -113,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     kafka: {
       brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
-      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR, clientLogLevel: e.KAFKAJS_LOG_LEVEL,
     },
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,

@@ -13,26 +13,86 @@ export interface EventProducer {
   disconnect(): Promise<void>;
 }
 
+/**
+ * Broker answers that mean the producer's sequence numbers no longer match the partition's:
+ * this producer id cannot write there again, a new one (a new kafkajs producer) can.
+ */
+const SEQUENCE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
+
+function errorTypes(err: unknown): string[] {
+  const types: string[] = [];
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') types.push(type);
+  }
+  return types;
+}
+
+/**
+ * An idempotent producer (acks from all in-sync replicas, broker-side dedupe of its own
+ * retries) that stays correct through a broker failover.
+ *
+ * Sends go out one at a time. kafkajs numbers an idempotent producer's batches per partition
+ * and, when a request fails without an answer, takes the numbers back for the retry; had a
+ * second send meanwhile taken those numbers, a dead leader's last write (replicated, never
+ * acknowledged) would make the broker drop that other send's messages as "duplicates" while
+ * acknowledging them. One send at a time, its retries reuse its own numbers.
+ *
+ * If the broker no longer accepts the producer's numbers at all (out of order, unknown
+ * producer id), the kafkajs producer is replaced by a new one with a new producer id and the
+ * send fails, so the caller retries it: at least once, and every consumer of these topics
+ * deduplicates by event id.
+ */
 export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; topics: TopicNames }): EventProducer {
   const { kafka, codec, topics } = deps;
-  // Idempotent producer: broker-side dedupe of our own retries, acks from all in-sync replicas.
-  // Retries are unbounded on purpose: a broker outage pauses the caller instead of losing data.
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
-  });
+  const create = (): Producer =>
+    // Retries are unbounded on purpose: a broker outage pauses the caller instead of losing data.
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+  let producer = create();
   let connected: Promise<void> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
 
-  const sendRaw = async (topic: TopicKey, messages: Message[]): Promise<void> => {
-    if (messages.length === 0) return;
-    await producer.send({ topic: topics[topic], messages, acks: -1, compression: CompressionTypes.None });
+  const connect = () => (connected ??= producer.connect().catch((err: unknown) => {
+    connected = undefined;
+    throw err;
+  }));
+
+  async function replace(): Promise<void> {
+    const old = producer;
+    producer = create();
+    connected = undefined;
+    await old.disconnect().catch(() => undefined);
+    await connect();
+  }
+
+  /** Runs sends strictly one after another, whatever their callers do concurrently. */
+  function serially<T>(f: () => Promise<T>): Promise<T> {
+    const run = queue.then(f, f);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  const sendRaw = (topic: TopicKey, messages: Message[]): Promise<void> => {
+    if (messages.length === 0) return Promise.resolve();
+    return serially(async () => {
+      await connect();
+      try {
+        await producer.send({ topic: topics[topic], messages, acks: -1, compression: CompressionTypes.None });
+      } catch (err) {
+        if (errorTypes(err).some((t) => SEQUENCE_LOST.has(t))) await replace();
+        throw err;
+      }
+    });
   };
 
   return {
-    connect: () => (connected ??= producer.connect()),
+    connect,
     async send(topic, records, headers) {
       const keyField = TOPICS[topic].keyField as string;
       const messages = await Promise.all(
@@ -46,6 +106,7 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
     },
     sendRaw,
     async disconnect() {
+      await queue;
       if (connected) await producer.disconnect();
       connected = undefined;
     },

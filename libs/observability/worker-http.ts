@@ -3,8 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../log/logger.js';
 
 /**
- * The operational endpoints of a worker: /healthz (the process is alive), /readyz (its
- * dependencies answer and it has joined its consumer group) and /metrics (Prometheus).
+ * The operational endpoints of a worker: /healthz (the process is alive), /readyz (every
+ * dependency it needs answers and it is a member of its consumer group: readiness.ts) and
+ * /metrics (Prometheus).
  */
 export function createWorkerHttp(options: { port: number; registry: Registry; ready: () => Promise<string | null>; log: Logger }) {
   let server: Server | undefined;

@@ -124,9 +124,13 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   return {
     metrics,
     groupId,
-    get joined() {
-      return consumer.joined;
+    /** Whether its consumer is a member of the group right now (not joining, rebalancing or restarting). */
+    get member() {
+      return consumer.member;
     },
+    /** The topics it consumes and publishes to: what its readiness checks on the brokers. */
+    reads: [topic],
+    writes: [topics.deadLetters],
     async start(): Promise<void> {
       await producer.connect();
       await consumer.start();

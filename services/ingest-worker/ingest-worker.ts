@@ -139,9 +139,13 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   return {
     metrics,
     groupId,
-    get joined() {
-      return consumer.joined;
+    /** Whether its consumer is a member of the group right now (not joining, rebalancing or restarting). */
+    get member() {
+      return consumer.member;
     },
+    /** The topics it consumes and publishes to: what its readiness checks on the brokers. */
+    reads: INPUT_TOPICS.map((t) => topics[t]),
+    writes: [topics.referralEvents, topics.deadLetters],
     async start(): Promise<void> {
       await producer.connect();
       await consumer.start();

@@ -11,6 +11,7 @@ import { topicNames } from '../../libs/events/topics.js';
 import { createPool, createRedis } from '../../libs/runtime/connections.js';
 import { onShutdown } from '../../libs/runtime/shutdown.js';
 import { createWorkerHttp } from '../../libs/observability/worker-http.js';
+import { createWorkerReadiness } from '../../libs/observability/readiness.js';
 import { createIngestWorker } from './ingest-worker.js';
 
 const config = loadConfig();
@@ -22,20 +23,13 @@ const topics = topicNames(config.kafka.topicPrefix);
 const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
 const worker = createIngestWorker({ config, log, pool, redis, kafka, codec, topics });
 
-const http = createWorkerHttp({
-  port: Number(process.env.METRICS_PORT ?? 9101),
-  registry: worker.metrics.registry,
-  log,
-  ready: async () => {
-    await pool.query('select 1');
-    await redis.ping();
-    return worker.joined ? null : 'not yet joined the consumer group';
-  },
-});
+const readiness = createWorkerReadiness({ pool, redis, kafka, registryUrl: config.schemaRegistryUrl, reads: worker.reads, writes: worker.writes, member: () => worker.member });
+const http = createWorkerHttp({ port: Number(process.env.METRICS_PORT ?? 9101), registry: worker.metrics.registry, log, ready: readiness.problem });
 
 onShutdown(log, async () => {
   await worker.close();
   await http.close();
+  await readiness.close();
   await pool.end();
   redis.disconnect();
 });

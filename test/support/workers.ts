@@ -55,25 +55,30 @@ function pollingAdmin(kafka: Kafka) {
 /** Resolves once the group has committed offsets up to the end of every partition of the topics. */
 export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: string[], timeoutMs = 90_000): Promise<void> {
   const poll = pollingAdmin(kafka);
+  let behind = 'no answer from the cluster';
   try {
     await eventually(
       () =>
         poll.use(async (admin) => {
           const ends = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) })));
           const committed = await admin.fetchOffsets({ groupId, topics });
+          const lagging: string[] = [];
           for (const { topic, offsets } of ends) {
             const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
             for (const p of offsets) {
               if (p.high === '0') continue;
               const c = mine.find((m) => m.partition === p.partition);
-              if (!c || BigInt(c.offset) < BigInt(p.high)) return undefined;
+              if (!c || BigInt(c.offset) < BigInt(p.high)) lagging.push(`${topic}[${p.partition}] at ${c?.offset ?? 'none'} of ${p.high}`);
             }
           }
-          return true;
+          behind = lagging.join(', ');
+          return lagging.length === 0 ? true : undefined;
         }),
       timeoutMs,
       `consumer group ${groupId} to catch up`,
     );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}: ${behind}`);
   } finally {
     await poll.close();
   }
