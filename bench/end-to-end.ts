@@ -22,6 +22,7 @@ import { sampleTraffic } from '../libs/sample/sample-traffic.js';
 import { mintToken } from '../libs/auth/tokens.js';
 import type { InviteClicked, InviteLink } from '../libs/events/types.generated.js';
 import { SCALE, percentile, sleep } from './lib/scale.js';
+import { runCost, type RunCost } from './lib/processes.js';
 import { encodeTimeOrdered, groupStable, ingestGroup, aggregatorGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 
 export interface TrialFigure {
@@ -33,6 +34,9 @@ export interface TrialFigure {
   lagMax: number;
   drainSeconds: number | null;
   sustained: boolean;
+  /** CPU and batches of the minute (read when publishing stops): where the time went. Postgres CPU is the whole database's, under ingest. */
+  ingest: RunCost;
+  aggregator: RunCost;
 }
 
 export interface EndToEndFigures {
@@ -98,13 +102,15 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
     const sampler = lagSampler(env, admin);
     const sent = await pace(producer, messages, rate, TRIAL_SECONDS);
     const end = await pipelineLag(env, admin);
+    const ingest = await runCost(pipeline.processes.filter((p) => p.name === 'ingest-worker'), env.db, env.config.databaseUrl);
+    const aggregator = await runCost(pipeline.processes.filter((p) => p.name === 'aggregator-worker'), null, env.config.databaseUrl);
     await sampler.stop();
     const drainSeconds = await drain(env, admin, 300_000);
     const publishedPerSecond = Math.round(sent.sent / sent.seconds);
     const lagAtEnd = end.ingest + end.aggregator;
     const sustained = publishedPerSecond >= rate * 0.97 && lagAtEnd <= rate * 2;
-    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained };
-    log(`part 2: ${rate} events/s for ${t.seconds} s: published ${publishedPerSecond}/s, lag at end ${lagAtEnd} (max ${t.lagMax}), drained in ${drainSeconds ?? '-'} s: ${sustained ? 'sustained' : 'NOT sustained'}`);
+    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained, ingest, aggregator };
+    log(`part 2: ${rate} events/s for ${t.seconds} s: published ${publishedPerSecond}/s, lag at end ${lagAtEnd} (max ${t.lagMax}), drained in ${drainSeconds ?? '-'} s: ${sustained ? 'sustained' : 'NOT sustained'}; ingest batches of ${ingest.meanBatchSize} events in ${ingest.meanBatchMs} ms, aggregator batches of ${aggregator.meanBatchSize} in ${aggregator.meanBatchMs} ms`);
     return t;
   } finally {
     await admin.disconnect();

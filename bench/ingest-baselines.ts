@@ -23,7 +23,7 @@ import { sampleTraffic, type SampleTraffic } from '../libs/sample/sample-traffic
 import { publishSample } from '../libs/sample/publish-sample.js';
 import { INPUT_TOPICS } from '../libs/events/topics.js';
 import { scaled } from './lib/scale.js';
-import { spawnNode, startService } from './lib/processes.js';
+import { runCost, spawnNode, startService, type RunCost } from './lib/processes.js';
 
 export interface RunFigure {
   events: number;
@@ -31,6 +31,8 @@ export interface RunFigure {
   eventsPerSecond: number;
   /** Peak RSS of each process of the run, MB. */
   peakRssMb: (number | null)[];
+  /** CPU of the workers and of their Postgres backends, and their batches (worker runs only). */
+  cost?: RunCost;
 }
 
 export interface IngestFigures {
@@ -61,10 +63,12 @@ async function publish(env: TestEnv, traffic: SampleTraffic): Promise<number> {
 /** Worker processes of the ingest worker on the env, timed until their group has caught up. */
 async function timeIngest(env: TestEnv, events: number, instances: number, where: string): Promise<RunFigure> {
   const started = Date.now();
-  const workers = Array.from({ length: instances }, () => startService('ingest-worker', { databaseUrl: env.config.databaseUrl, topicPrefix: env.config.kafka.topicPrefix }, where));
+  const workers = await Promise.all(Array.from({ length: instances }, () => startService('ingest-worker', { databaseUrl: env.config.databaseUrl, topicPrefix: env.config.kafka.topicPrefix }, where)));
   try {
     await waitForCatchUp(env.kafka, `${env.config.kafka.topicPrefix}recruitment.ingest-worker`, INPUT_TOPICS.map((t) => env.topics[t]), 1_800_000);
-    return figure(events, started, await Promise.all(workers.map((w) => w.stop())));
+    const done = figure(events, started, []);
+    const cost = await runCost(workers, env.db, env.config.databaseUrl);
+    return { ...done, peakRssMb: await Promise.all(workers.map((w) => w.stop())), cost };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }
@@ -87,10 +91,12 @@ async function timeBaseline(script: string, env: TestEnv, events: number, where:
 async function timeAggregator(env: TestEnv, events: number, instances: number, name: string, where: string): Promise<RunFigure> {
   const { url, db } = await env.database(name);
   const started = Date.now();
-  const workers = Array.from({ length: instances }, () => startService('aggregator-worker', { databaseUrl: url, topicPrefix: env.config.kafka.topicPrefix }, where));
+  const workers = await Promise.all(Array.from({ length: instances }, () => startService('aggregator-worker', { databaseUrl: url, topicPrefix: env.config.kafka.topicPrefix }, where)));
   try {
     await waitForPositions(env.kafka, db, env.topics.referralEvents, 1_800_000);
-    return figure(events, started, await Promise.all(workers.map((w) => w.stop())));
+    const done = figure(events, started, []);
+    const cost = await runCost(workers, db, url);
+    return { ...done, peakRssMb: await Promise.all(workers.map((w) => w.stop())), cost };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
   }

@@ -66,16 +66,19 @@ writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
 const text: string[] = [];
 const g = (v: number | null | undefined, goal: string) => `${v ?? '-'} (goal ${goal})`;
 if (ingest) {
-  text.push(table(`1. Ingest worker against its baselines (${ingest.inputEvents} input events, ${ingest.funnelEvents} funnel events out)`, ['run', 'events', 'seconds', 'events/s', 'peak RSS MB'], [
-    ['bare kafkajs consumer (decode only)', ingest.bareConsumer.events, ingest.bareConsumer.seconds, ingest.bareConsumer.eventsPerSecond, ingest.bareConsumer.peakRssMb.join(', ')],
-    ['ingest worker, one process', ingest.ingestOne.events, ingest.ingestOne.seconds, ingest.ingestOne.eventsPerSecond, ingest.ingestOne.peakRssMb.join(', ')],
-    ['naive (a transaction and a publish per event), slice', ingest.slice.naive.events, ingest.slice.naive.seconds, ingest.slice.naive.eventsPerSecond, ingest.slice.naive.peakRssMb.join(', ')],
-    ['ingest worker on the same slice', ingest.slice.ingest.events, ingest.slice.ingest.seconds, ingest.slice.ingest.eventsPerSecond, ingest.slice.ingest.peakRssMb.join(', ')],
+  const perK = (cpu: number | undefined, events: number) => (cpu === undefined ? null : Math.round((cpu / events) * 1e6));
+  const row = (name: string, f: IngestFigures['ingestOne']) => [name, f.events, f.seconds, f.eventsPerSecond, f.peakRssMb.join(', '), perK(f.cost?.workerCpuSeconds, f.events), perK(f.cost?.postgresCpuSeconds, f.events), f.cost?.meanBatchSize ?? null, f.cost?.meanBatchMs ?? null];
+  text.push(table(`1. Ingest worker against its baselines (${ingest.inputEvents} input events, ${ingest.funnelEvents} funnel events out)`, ['run', 'events', 'seconds', 'events/s', 'peak RSS MB', 'worker CPU ms/1k ev', 'Postgres CPU ms/1k ev', 'batch size', 'batch ms'], [
+    row('bare kafkajs consumer (decode only)', ingest.bareConsumer),
+    row('ingest worker, one process', ingest.ingestOne),
+    row('naive (a transaction and a publish per event), slice', ingest.slice.naive),
+    row('ingest worker on the same slice', ingest.slice.ingest),
   ]));
   text.push(`ingest / bare consumer: ${g(ratios.ingestToBare, '≥ 0.5')}; ingest / naive: ${g(ratios.ingestToNaive, '≥ 10')} (${ratios.ingestToNaiveSameSlice} on the same slice)`);
 }
 if (e2e) {
-  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained'], e2e.trials.map((t) => [t.rate, t.publishedPerSecond, t.lagAtEnd, t.lagMax, t.drainSeconds, t.sustained ? 'yes' : 'no'])));
+  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained', 'ingest batch size', 'ingest batch ms', 'ingest CPU s', 'Postgres CPU s', 'aggregator batch size', 'aggregator CPU s'],
+    e2e.trials.map((t) => [t.rate, t.publishedPerSecond, t.lagAtEnd, t.lagMax, t.drainSeconds, t.sustained ? 'yes' : 'no', t.ingest.meanBatchSize, t.ingest.meanBatchMs, t.ingest.workerCpuSeconds, t.ingest.postgresCpuSeconds, t.aggregator.meanBatchSize, t.aggregator.workerCpuSeconds])));
   const f = e2e.freshness;
   text.push(`highest sustained rate: ${g(e2e.sustainedEventsPerSecond, '≥ 20000')} events/s = ${ratios.endToEndToGoal}× the goal`);
   text.push(`freshness at ${f.rate} events/s (publish → visible in the API, ${f.probes} probes, ${f.unseen} unseen): p50 ${f.p50Ms} ms, p99 ${g(f.p99Ms, '< 1000')} ms, max ${f.maxMs} ms`);
@@ -90,11 +93,12 @@ if (dash) {
   text.push('   largest indexes: ' + dash.indexes.slice(0, 8).map((i) => `${i.index} ${i.mb} MB`).join(', '));
 }
 if (ingest) {
-  text.push(table('4. Scale out (same events)', ['run', 'events/s', 'ratio to one', 'peak RSS MB'], [
-    ['ingest worker, one process', ingest.ingestOne.eventsPerSecond, 1, ingest.ingestOne.peakRssMb.join(', ')],
-    ['ingest worker, two processes', ingest.ingestTwo.eventsPerSecond, ratios.ingestTwoToOne, ingest.ingestTwo.peakRssMb.join(', ')],
-    ['aggregator, one process', ingest.aggregatorOne.eventsPerSecond, 1, ingest.aggregatorOne.peakRssMb.join(', ')],
-    ['aggregator, two processes', ingest.aggregatorTwo.eventsPerSecond, ratios.aggregatorTwoToOne, ingest.aggregatorTwo.peakRssMb.join(', ')],
+  const cpu = (f: IngestFigures['ingestOne']) => [f.cost?.workerCpuSeconds ?? null, f.cost?.postgresCpuSeconds ?? null, f.cost?.meanBatchSize ?? null, f.cost?.meanBatchMs ?? null];
+  text.push(table('4. Scale out (same events)', ['run', 'events/s', 'ratio to one', 'peak RSS MB', 'worker CPU s', 'Postgres CPU s', 'batch size', 'batch ms'], [
+    ['ingest worker, one process', ingest.ingestOne.eventsPerSecond, 1, ingest.ingestOne.peakRssMb.join(', '), ...cpu(ingest.ingestOne)],
+    ['ingest worker, two processes', ingest.ingestTwo.eventsPerSecond, ratios.ingestTwoToOne, ingest.ingestTwo.peakRssMb.join(', '), ...cpu(ingest.ingestTwo)],
+    ['aggregator, one process', ingest.aggregatorOne.eventsPerSecond, 1, ingest.aggregatorOne.peakRssMb.join(', '), ...cpu(ingest.aggregatorOne)],
+    ['aggregator, two processes', ingest.aggregatorTwo.eventsPerSecond, ratios.aggregatorTwoToOne, ingest.aggregatorTwo.peakRssMb.join(', '), ...cpu(ingest.aggregatorTwo)],
   ]));
 }
 text.push(table('5. Peak RSS (VmHWM) per process, parts 1–4', ['process', 'peak MB', 'goal', 'where'], Object.entries(memory).map(([k, v]) => [k, v.peakMb, k === 'query-service' ? '-' : '< 200', v.runs.find((r) => r.mb === v.peakMb)?.where ?? ''])));

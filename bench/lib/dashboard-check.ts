@@ -50,8 +50,8 @@ export async function checkAgainstIngest(shape: Shape): Promise<{ equal: boolean
     }
     await producer.disconnect();
     const target = { databaseUrl: env.config.databaseUrl, topicPrefix: env.config.kafka.topicPrefix };
-    const ingest = startService('ingest-worker', target, 'part 3 check');
-    const aggregator = startService('aggregator-worker', target, 'part 3 check');
+    const ingest = await startService('ingest-worker', target, 'part 3 check');
+    const aggregator = await startService('aggregator-worker', target, 'part 3 check');
     try {
       await waitForCatchUp(env.kafka, `${env.config.kafka.topicPrefix}recruitment.ingest-worker`, INPUT_TOPICS.map((t) => env.topics[t]), 600_000);
       await eventually(async () => ((await env.db.raw<{ rows: unknown[] }>('select 1 from referral_trackings where published_at is null limit 1')).rows.length === 0 ? true : undefined), 60_000, 'outbox drained');

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { TestEnv } from '../../test/support/env.js';
 import { eventually } from '../../test/support/env.js';
 import { consumerLag } from '../../libs/kafka/lag.js';
@@ -9,7 +8,7 @@ import type { EventProducer } from '../../libs/kafka/event-producer.js';
 /** A Kafka message as the producer sends it (kafkajs' own type stays behind libs/kafka). */
 type Message = Parameters<EventProducer['sendRaw']>[1][number];
 import type { SampleTraffic } from '../../libs/sample/sample-traffic.js';
-import { startService, type RunningProcess } from './processes.js';
+import { freePort, startService, type RunningProcess } from './processes.js';
 import { sleep } from './scale.js';
 
 export interface Encoded {
@@ -81,25 +80,14 @@ export async function groupStable(env: TestEnv, admin: ReturnType<TestEnv['kafka
   }, 120_000, `group ${groupId} to be stable`, 250);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** The three services as processes on one database and topic prefix. */
 export async function startPipeline(target: { databaseUrl: string; topicPrefix: string }, where: string, options: { ingestInstances?: number } = {}) {
   const port = await freePort();
-  const processes: RunningProcess[] = [
+  const processes: RunningProcess[] = await Promise.all([
     ...Array.from({ length: options.ingestInstances ?? 1 }, () => startService('ingest-worker', target, where)),
     startService('aggregator-worker', target, where),
     startService('query-service', target, where, { HTTP_PORT: String(port), RATE_LIMIT_PER_MINUTE: '1000000000', LOG_LEVEL: 'warn' }),
-  ];
+  ]);
   const address = `http://127.0.0.1:${port}`;
   await eventually(async () => ((await fetch(`${address}/readyz`).catch(() => null))?.ok ? true : undefined), 120_000, 'the query service');
   return {

@@ -1,6 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+import type { Knex } from '../../libs/db/knex.js';
 import { sleep } from './scale.js';
+
+/** CPU seconds (user + system) a live process has used, or null when it is gone. */
+export function cpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // After "pid (comm) ": state is field 3, utime 14 and stime 15 (1-based), in clock ticks (100 Hz).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Sums Prometheus samples of a metric (all label sets) in a /metrics text. */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
 
 export type ServiceName = 'ingest-worker' | 'aggregator-worker' | 'query-service';
 
@@ -25,6 +48,9 @@ export function notePeak(kind: string, where: string, mb: number | null): void {
 export interface RunningProcess {
   name: string;
   child: ChildProcess;
+  /** Its /metrics text (workers get a METRICS_PORT of their own), or '' when unreachable. */
+  metrics(): Promise<string>;
+  cpuSeconds(): number | null;
   /** SIGTERM, wait for exit (SIGKILL after 20 s), and note its peak RSS under `where`. */
   stop(): Promise<number | null>;
   exited: Promise<number | null>;
@@ -52,6 +78,8 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
     name,
     child,
     exited,
+    metrics: async () => (env.METRICS_PORT && env.METRICS_PORT !== '0' ? ((await fetch(`http://127.0.0.1:${env.METRICS_PORT}/metrics`).then((r) => r.text()).catch(() => '')) as string) : ''),
+    cpuSeconds: () => cpuSeconds(child.pid),
     output: () => out,
     stop() {
       stopping ??= (async () => {
@@ -67,6 +95,58 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
 }
 
 /** One of the three services as deployed (its main.ts), on a database and topic prefix of the bench's. */
-export function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}): RunningProcess {
-  return spawnNode(name, `services/${name}/main.ts`, { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, ...env }, { where, kind: name });
+export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+  const metricsPort = name === 'query-service' ? '0' : String(await freePort());
+  return spawnNode(name, `services/${name}/main.ts`, { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name });
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** What a run of workers cost: CPU seconds of the worker processes and of the Postgres backends serving the database, and the workers' batches. */
+export interface RunCost {
+  workerCpuSeconds: number;
+  postgresCpuSeconds: number;
+  batches: number;
+  meanBatchSize: number | null;
+  meanBatchMs: number | null;
+}
+
+/**
+ * Reads the cost of a run before its processes stop: /proc of the workers, /proc of the
+ * database's backends (pg_stat_activity; they live as long as the workers' pools; all of them,
+ * so with several services on one database it is the database's total; none without `db`),
+ * and the workers' batch metrics (ingest_* or aggregator_*).
+ */
+export async function runCost(processes: RunningProcess[], db: { raw: Knex['raw'] } | null, databaseUrl: string): Promise<RunCost> {
+  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  const { rows } = db ? await db.raw<{ rows: { pid: number }[] }>('select pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [database]) : { rows: [] };
+  const postgresCpuSeconds = rows.reduce((a, r) => a + (cpuSeconds(r.pid) ?? 0), 0);
+  let events = 0;
+  let batches = 0;
+  let batchSeconds = 0;
+  for (const p of processes) {
+    const text = await p.metrics();
+    const prefix = p.name === 'ingest-worker' ? 'ingest' : 'aggregator';
+    events += metricSum(text, `${prefix}_events_in_total`);
+    batches += metricSum(text, `${prefix}_batch_duration_seconds_count`);
+    batchSeconds += metricSum(text, `${prefix}_batch_duration_seconds_sum`);
+  }
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    workerCpuSeconds: round(processes.reduce((a, p) => a + (p.cpuSeconds() ?? 0), 0)),
+    postgresCpuSeconds: round(postgresCpuSeconds),
+    batches,
+    meanBatchSize: batches ? Math.round(events / batches) : null,
+    meanBatchMs: batches ? round((batchSeconds / batches) * 1000) : null,
+  };
 }
