@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, PartitionerArgs, Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { EventCodec, RecordOf, RecordTopic } from '../events/codec.js';
 import { TOPICS, type TopicKey, type TopicNames } from '../events/topics.js';
@@ -42,6 +42,13 @@ function errorTypes(err: unknown): string[] {
  * producer id), the kafkajs producer is replaced by a new one with a new producer id and the
  * send fails, so the caller retries it: at least once, and every consumer of these topics
  * deduplicates by event id.
+ *
+ * Every partition of a send must be acknowledged. kafkajs 2.2.4 retries a send broker by
+ * broker: when a partition's leader dies mid-send and the partition moves to a broker that
+ * already answered for its own partitions, the retry skips it, and send() resolves without
+ * those messages ever written (seen here: two funnel events lost, never counted). So messages
+ * are given their partition here (the default partitioner's murmur2 of the key, on the topic's
+ * current partition count), and any partition missing from the acknowledgements is sent again.
  */
 export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; topics: TopicNames }): EventProducer {
   const { kafka, codec, topics } = deps;
@@ -57,6 +64,31 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
   let producer = create();
   let connected: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  const partitionOf = Partitioners.DefaultPartitioner();
+  const partitionCounts = new Map<string, { count: number; at: number }>();
+  let admin: Admin | undefined;
+
+  /** The topic's partition count, asked of the cluster at most once a minute (partitions can be added). */
+  async function partitionCount(topic: string): Promise<number> {
+    const known = partitionCounts.get(topic);
+    if (known && Date.now() - known.at < 60_000) return known.count;
+    try {
+      if (!admin) {
+        const fresh = kafka.admin();
+        await fresh.connect();
+        admin = fresh;
+      }
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = meta[0]?.partitions.length ?? 0;
+      if (count === 0) throw new Error(`topic ${topic} has no partitions`);
+      partitionCounts.set(topic, { count, at: Date.now() });
+      return count;
+    } catch (err) {
+      await admin?.disconnect().catch(() => undefined);
+      admin = undefined;
+      throw err;
+    }
+  }
 
   const connect = () => (connected ??= producer.connect().catch((err: unknown) => {
     connected = undefined;
@@ -78,12 +110,28 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
     return run;
   }
 
+  /** Sends until every partition the messages go to has acknowledged them. */
+  async function sendAcknowledged(name: string, messages: Message[]): Promise<void> {
+    const count = await partitionCount(name);
+    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
+    const pending = new Map<number, Message[]>();
+    for (const message of messages) {
+      const partition = message.partition ?? partitionOf({ topic: name, partitionMetadata, message });
+      pending.set(partition, [...(pending.get(partition) ?? []), { ...message, partition }]);
+    }
+    for (let round = 0; pending.size > 0; round++) {
+      if (round >= 10) throw new Error(`partitions ${[...pending.keys()].join(', ')} of ${name} unacknowledged after ${round} sends`);
+      const acknowledged = await producer.send({ topic: name, messages: [...pending.values()].flat(), acks: -1, compression: CompressionTypes.None });
+      for (const r of acknowledged) if (r.topicName === name && r.errorCode === 0) pending.delete(r.partition);
+    }
+  }
+
   const sendRaw = (topic: TopicKey, messages: Message[]): Promise<void> => {
     if (messages.length === 0) return Promise.resolve();
     return serially(async () => {
       await connect();
       try {
-        await producer.send({ topic: topics[topic], messages, acks: -1, compression: CompressionTypes.None });
+        await sendAcknowledged(topics[topic], messages);
       } catch (err) {
         if (errorTypes(err).some((t) => SEQUENCE_LOST.has(t))) await replace();
         throw err;
@@ -109,6 +157,8 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
       await queue;
       if (connected) await producer.disconnect();
       connected = undefined;
+      await admin?.disconnect().catch(() => undefined);
+      admin = undefined;
     },
   };
 }
