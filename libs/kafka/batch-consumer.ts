@@ -77,7 +77,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
   let closing: Promise<void> | undefined;
-  let joined = false;
   let member = false;
   let crashes = 0;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -98,7 +97,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
   }
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    joined = true;
     member = true;
     crashes = 0;
     assignment = event.payload.memberAssignment;
@@ -249,10 +247,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
 
   return {
     consumer,
-    /** True once the consumer has joined its group at least once. */
-    get joined() {
-      return joined;
-    },
     /** True while the consumer is a member of its group with an assignment (not crashed, not rejoining). */
     get member() {
       return member;
