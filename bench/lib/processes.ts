@@ -67,7 +67,8 @@ async function waitExit(child: ChildProcess, exited: Promise<number | null>, tim
 
 export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore' } = { where: '' }): RunningProcess & { output(): string } {
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', script], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...env },
+    // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
   });
   let out = '';
