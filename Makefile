@@ -20,7 +20,7 @@ help:
 	@echo "make demo     the stack, the services and sample traffic; prints URLs and a token per role"
 	@echo "make run      the stack and the three services in the foreground (Ctrl-C stops them)"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
-	@echo "make bench    run the benchmarks"
+	@echo "make bench    the five-part performance bench, ~12-21 min (README Performance; BENCH_SCALE=0.01 for a smoke)"
 	@echo "make ingest-worker      run the ingest worker in the foreground"
 	@echo "make aggregator-worker  run the aggregator worker in the foreground"
 	@echo "make query-service      run the query service in the foreground"
@@ -101,5 +101,7 @@ aggregator-worker: up
 rebuild: up
 	node bin/recruitment.mjs rebuild
 
+# The performance bench (README "Performance"): prints a table per part and writes
+# bench/results/latest.json. BENCH_SCALE shrinks every size (make test runs it at 0.01).
 bench: up
 	$(TSX) bench/run.ts
