@@ -5,10 +5,12 @@
  * each trial on topics and a database of its own. Realistic sample traffic (links and scopes
  * first, then clicks, installs, registrations and logins in event-time order) is published at
  * a fixed rate for a minute (× BENCH_SCALE). A rate is sustained when the publisher kept it and
- * the pipeline's lag (ingest group on the input topics plus aggregator group on the funnel
- * events) at the end of the minute is at most two seconds' worth of input. A few trials search
- * for the highest such rate, starting from the one-process ingest rate of part 1 (up to three
- * trials: the search is coarse, within about 25%).
+ * the lag did not grow: once publishing stops, the pipeline (ingest group on the input topics,
+ * aggregator group on the funnel events) is through everything within 3 s. (Batches in flight
+ * are lag too, so the lag itself is never zero; a rate 5% above capacity leaves 3 s of backlog
+ * after a minute.) Trials search for the highest such rate, starting from the one-process
+ * ingest rate of part 1: up to three, more while none was sustained, so the answer is within
+ * about 25%.
  *
  * Then, at half that rate, freshness: probe clicks (on links of a probe organization, one
  * outstanding per probe mentor) are published every 100 ms; the coordinator's
@@ -108,7 +110,7 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
     const drainSeconds = await drain(env, admin, 300_000);
     const publishedPerSecond = Math.round(sent.sent / sent.seconds);
     const lagAtEnd = end.ingest + end.aggregator;
-    const sustained = publishedPerSecond >= rate * 0.97 && lagAtEnd <= rate * 2;
+    const sustained = publishedPerSecond >= rate * 0.97 && drainSeconds !== null && drainSeconds <= 3;
     const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained, ingest, aggregator };
     log(`part 2: ${rate} events/s for ${t.seconds} s: published ${publishedPerSecond}/s, lag at end ${lagAtEnd} (max ${t.lagMax}), drained in ${drainSeconds ?? '-'} s: ${sustained ? 'sustained' : 'NOT sustained'}; ingest batches of ${ingest.meanBatchSize} events in ${ingest.meanBatchMs} ms, aggregator batches of ${aggregator.meanBatchSize} in ${aggregator.meanBatchMs} ms`);
     return t;
@@ -212,8 +214,10 @@ export async function runEndToEnd(startRate: number, log: (line: string) => void
   let lo: number | null = null;
   let hi: number | null = null;
   let rate = round(startRate);
-  // A smoke run (BENCH_SCALE well below 1) tries two rates; a full run up to three.
-  for (let i = 0; i < (SCALE < 0.05 ? 2 : 3); i++) {
+  // A smoke run (BENCH_SCALE well below 1) tries two rates; a full run up to three, and up to
+  // three more while none was sustained.
+  const tries = SCALE < 0.05 ? 2 : 3;
+  for (let i = 0; i < tries || (lo === null && i < tries + 3); i++) {
     const t = await trial(rate, i, log);
     trials.push(t);
     if (t.sustained) lo = rate;
