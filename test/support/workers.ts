@@ -78,7 +78,7 @@ export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: stri
       `consumer group ${groupId} to catch up`,
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}: ${behind}`);
+    throw new Error(`${(err as Error).message}: ${behind}`, { cause: err });
   } finally {
     await poll.close();
   }
