@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js';
-import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from '../../libs/funnel/increments.js';
+import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
 
 const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily'];
@@ -189,6 +189,10 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
            from (${SOURCE_SQL}) src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4`,
       ],
     ]);
+    await pool.query(
+      `insert into funnel_org_daily (org_id, day, ${COUNT_COLUMNS})
+       select org_id, day, ${FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})`).join(', ')} from funnel_daily group by 1, 2`,
+    );
     progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
     const build = Date.now();
     const ddl = [...constraints.map((c) => `alter table ${c.t} add constraint "${c.name}" ${c.def}`), ...indexes.map((i) => i.def)];
@@ -223,6 +227,13 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     await c.query(`drop database if exists "${working}" with (force)`);
     await c.query(`create database "${working}" template "${cached}" strategy file_copy`);
   });
+  // A database cached before a later migration gets it (a new table is backfilled from its sources).
+  const knex = createKnex(withDatabase(baseUrl, working), { min: 0, max: 1 });
+  try {
+    await migrateLatest(knex);
+  } finally {
+    await knex.destroy();
+  }
   return { url: withDatabase(baseUrl, working), generatedSeconds, copySeconds: Math.round((Date.now() - started) / 1000), cached };
 }
 

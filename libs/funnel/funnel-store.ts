@@ -49,8 +49,9 @@ export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Se
 }
 
 /**
- * Adds increments to the hourly (UTC) and daily (org timezone) tables in one statement: one
- * upsert per distinct row, in key order, so concurrent batches lock rows in the same order.
+ * Adds increments to the hourly (UTC) and daily (org timezone) tables, and to the per-org daily
+ * sums, in one statement: one upsert per distinct row, in key order, so concurrent batches lock
+ * rows in the same order.
  * Returns how many rows of each table were written.
  */
 export async function applyIncrements(tx: Queryable, increments: Increment[], defaultTimezone: string): Promise<{ hourly: number; daily: number }> {
@@ -73,8 +74,15 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
         group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}
        returning 1
+     ), org_daily as (
+       insert into funnel_org_daily as f (org_id, day, ${COUNT_COLUMNS})
+       select inc.org_id, (inc.slot at time zone coalesce(s.timezone, $${FUNNEL_COUNT_CATALOGUE.length + 5}))::date, ${SUM_COLUMNS}
+         from inc left join org_settings s on s.org_id = inc.org_id
+        group by 1, 2 order by 1, 2
+       on conflict (org_id, day) do update set ${ADD_COUNTS}
+       returning 1
      )
-     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,
+     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily, (select count(*) from org_daily) as org_daily`,
     [
       increments.map((i) => i.orgId), increments.map((i) => i.mentorId), increments.map((i) => i.campaignId), increments.map((i) => new Date(i.slot)),
       ...FUNNEL_COUNT_CATALOGUE.map((c) => increments.map((i) => i[c.name])), defaultTimezone,

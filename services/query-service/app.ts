@@ -89,8 +89,9 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
     return payload;
   });
   // The limiter has its own Redis connection that fails at once while Redis is away (no
-  // offline queue, a short command timeout): requests then go unlimited rather than wait.
-  const limiterRedis = redis.duplicate({ enableOfflineQueue: false, commandTimeout: 250, maxRetriesPerRequest: 0, lazyConnect: false });
+  // offline queue, no retries): requests then go unlimited rather than wait. A Redis that is
+  // there but slow gets a second: at 250 ms, a busy machine let requests past the limit.
+  const limiterRedis = redis.duplicate({ enableOfflineQueue: false, commandTimeout: 1_000, maxRetriesPerRequest: 0, lazyConnect: false });
   limiterRedis.on('error', (err) => log.debug({ err }, 'rate limiter redis error'));
   app.addHook('onClose', async () => limiterRedis.disconnect());
   await app.register(rateLimit, {

@@ -72,20 +72,29 @@ const byKey = (a: FunnelRow, b: FunnelRow) => {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 
+/** A row of the per-organization daily sums (funnel_org_daily). */
+export type OrgDayRow = Omit<FunnelRow, 'mentorId' | 'campaignId'>;
+const byOrgDay = (a: OrgDayRow, b: OrgDayRow) => {
+  const ka = `${a.orgId}\u0000${a.bucket}`;
+  const kb = `${b.orgId}\u0000${b.bucket}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
 /** Every row of the funnel tables, sorted by key, counts as numbers. */
-export async function funnelSnapshot(db: Knex): Promise<{ hourly: FunnelRow[]; daily: FunnelRow[] }> {
+export async function funnelSnapshot(db: Knex): Promise<{ hourly: FunnelRow[]; daily: FunnelRow[]; orgDaily: OrgDayRow[] }> {
   const counts = 'clicks::int as "clicks", unique_clicks::int as "uniqueClicks", installs::int as "installs", registrations::int as "registrations", activations::int as "activations"';
   const keys = 'mentor_id as "mentorId", campaign_id as "campaignId", org_id as "orgId"';
   const hourly = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00.000"Z"') as bucket, ${counts} from funnel_hourly`)).rows;
   const daily = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, day::text as bucket, ${counts} from funnel_daily`)).rows;
-  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey) };
+  const orgDaily = (await db.raw<{ rows: OrgDayRow[] }>(`select org_id as "orgId", day::text as bucket, ${counts} from funnel_org_daily`)).rows;
+  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey), orgDaily: orgDaily.sort(byOrgDay) };
 }
 
 /**
  * The funnel tables computed independently, in plain TypeScript, from distinct events: what
  * the aggregator must arrive at whatever the delivery order, duplicates or crashes.
  */
-export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (orgId: string) => string = () => 'Europe/Oslo'): { hourly: FunnelRow[]; daily: FunnelRow[] } {
+export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (orgId: string) => string = () => 'Europe/Oslo'): { hourly: FunnelRow[]; daily: FunnelRow[]; orgDaily: OrgDayRow[] } {
   const distinct = new Map(events.map((e) => [e.eventId, e]));
   const tables = { hourly: new Map<string, FunnelRow>(), daily: new Map<string, FunnelRow>() };
   for (const e of distinct.values()) {
@@ -110,5 +119,12 @@ export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (org
       if (e.stage === 'ACTIVATED') row.activations += n;
     }
   }
-  return { hourly: [...tables.hourly.values()].sort(byKey), daily: [...tables.daily.values()].sort(byKey) };
+  // The per-org daily sums: the daily rows added up over mentors and campaigns.
+  const orgDaily = new Map<string, OrgDayRow>();
+  for (const d of tables.daily.values()) {
+    const key = `${d.orgId}\u0000${d.bucket}`;
+    const row = orgDaily.get(key) ?? { orgId: d.orgId, bucket: d.bucket, clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 };
+    orgDaily.set(key, { ...row, clicks: row.clicks + d.clicks, uniqueClicks: row.uniqueClicks + d.uniqueClicks, installs: row.installs + d.installs, registrations: row.registrations + d.registrations, activations: row.activations + d.activations });
+  }
+  return { hourly: [...tables.hourly.values()].sort(byKey), daily: [...tables.daily.values()].sort(byKey), orgDaily: [...orgDaily.values()].sort(byOrgDay) };
 }

@@ -3,6 +3,7 @@ import * as m0001 from './0001_ingest_facts.js';
 import * as m0002 from './0002_funnel_tables.js';
 import * as m0003 from './0003_org_timezone_check.js';
 import * as m0004 from './0004_revisable_decisions.js';
+import * as m0005 from './0005_funnel_org_daily.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0002_funnel_tables': m0002,
   '0003_org_timezone_check': m0003,
   '0004_revisable_decisions': m0004,
+  '0005_funnel_org_daily': m0005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

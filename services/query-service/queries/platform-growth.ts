@@ -9,7 +9,8 @@ import { resolveRange } from '../ranges.js';
 
 /**
  * Totals and series per organization, a page of organizations (by id) at a time, so one
- * request's work and answer stay bounded however many organizations there are.
+ * request's work and answer stay bounded however many organizations there are. Reads the
+ * per-org daily sums (funnel_org_daily): a row per organization and day, not per mentor.
  */
 export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>, q: { from?: string; to?: string; granularity: Granularity; limit: number; cursor?: string }, defaultTimezone: string) {
   const after = decodeOrgCursor(q.cursor);
@@ -19,7 +20,7 @@ export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>,
   const { rows: found } = await db.query<{ org_id: string; timezone: string | null }>(
     `select o.org_id, s.timezone from (
        select org_id from invite_links union select org_id from org_settings
-       union select distinct org_id from funnel_daily where day between $1::date and $2::date
+       union select distinct org_id from funnel_org_daily where day between $1::date and $2::date
      ) o left join org_settings s using (org_id)
       where $3::text is null or o.org_id > $3
       order by o.org_id limit $4`,
@@ -29,7 +30,7 @@ export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>,
   const nextCursor = found.length > limit && orgs.length > 0 ? encodeOrgCursor(orgs[orgs.length - 1]!.org_id) : null;
   const { rows } = await db.query<SumRow & { org_id: string; period_start: string }>(
     `select org_id, date_trunc($3, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
-       from funnel_daily where org_id = any($4::text[]) and day between $1::date and $2::date group by 1, 2`,
+       from funnel_org_daily where org_id = any($4::text[]) and day between $1::date and $2::date group by 1, 2`,
     [range.from, range.to, q.granularity, orgs.map((o) => o.org_id)],
   );
   const byOrg = new Map<string, Map<string, FunnelTotals>>();
