@@ -4,6 +4,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { ARTIFACTS, launchChromium, watchedPage } from './support/chromium.js';
 import { startDashboardStack, type DashboardStack } from './support/dashboard-stack.js';
 import { readFunnel, readRows, valuesOf } from './support/read-page.js';
+import { events } from '../support/query-fixture.js';
+import { applyIncrements } from '../../libs/funnel/funnel-store.js';
+import { sumIncrements } from '../../libs/funnel/increments.js';
 
 /**
  * Each role's dashboard in a real browser against the real query service and the query
@@ -25,7 +28,11 @@ type Point = Totals & { periodStart: string; partial?: true };
 type Mentor = { mentorId: string; rank: number; totals: Totals; conversion: Conversion };
 type Referral = { referralId: string; stage: string; clickedAt: string | null; installedAt: string | null; registeredAt: string | null; activatedAt: string | null };
 
-/** Fourteen more recruits of m-a3 (org-a), so the referral lists have several pages; one display name is markup. */
+/**
+ * Fourteen more recruits of m-a3 (org-a), so the referral lists have several pages; one display
+ * name is markup. Their clicks, registrations and activations are counted into the funnel tables
+ * too, as the aggregator would, so the page's numbers agree with its recruit list.
+ */
 const EXTRA = 14;
 export const XSS_NAME = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 
@@ -39,6 +46,9 @@ beforeAll(async () => {
       [`r-e${i}`, `u-e${i}`, i === 3 ? XSS_NAME : `Extra ${i}`, at, i % 3 === 0 ? new Date(at.getTime() + 3_600_000) : null, `evt-e${i}`],
     );
   }
+  const activated = Math.floor(EXTRA / 3);
+  await applyIncrements(stack.q.pool, sumIncrements(events('org-a', 'm-a3', null, '2026-03-14T08:01:00Z', { CLICKED: EXTRA, UNIQUE: EXTRA, REGISTERED: EXTRA })), stack.env.config.defaultTimezone);
+  await applyIncrements(stack.q.pool, sumIncrements(events('org-a', 'm-a3', null, '2026-03-14T09:03:00Z', { ACTIVATED: activated })), stack.env.config.defaultTimezone);
   browser = await launchChromium();
   context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
 }, 180_000);

@@ -48,7 +48,8 @@ const LINKS = [
   ['l-bx', 'org-b', 'm-x', null],
 ] as const;
 
-function events(orgId: string, mentorId: string, campaignId: string | null, iso: string, counts: Partial<Record<FunnelStage | 'UNIQUE', number>>): FunnelEvent[] {
+/** Funnel events of one mentor at one moment, by stage (UNIQUE: how many of the clicks were unique). */
+export function events(orgId: string, mentorId: string, campaignId: string | null, iso: string, counts: Partial<Record<FunnelStage | 'UNIQUE', number>>): FunnelEvent[] {
   const at = Date.parse(iso);
   const out: FunnelEvent[] = [];
   const add = (stage: FunnelStage, n: number, uniqueVisitor = false) => {
