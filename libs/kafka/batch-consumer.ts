@@ -1,4 +1,5 @@
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { errorChain, reconnectingAdmin } from './client.js';
 import type { Logger } from '../log/logger.js';
 
 export interface Batch {
@@ -43,13 +44,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Group errors after which kafkajs' runner rejoins the group by itself when it sees them unwrapped. */
 const REJOIN_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION']);
 
-/** The protocol error under kafkajs' retry wrappers (KafkaJSNonRetriableError hides its type). */
-function rootCause(err: unknown): unknown {
-  let e = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e;
-}
-
 /**
  * A kafkajs consumer that processes whole batches, retries a failed batch in place with
  * exponential backoff (a dependency outage pauses the partition, nothing is skipped), and
@@ -85,7 +79,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
   /** Per partition, the offset after the last batch this consumer applied: what the group's committed offset must reach. */
   const applied = new Map<string, { topic: string; partition: number; offset: bigint; at: number }>();
   let sweepTimer: NodeJS.Timeout | undefined;
-  let sweepAdmin: Admin | undefined;
+  const sweepAdmin = reconnectingAdmin(kafka, { retries: 1 });
 
   /** The onAssigned hook for the current assignment, run once; a failed run is retried by the next caller. */
   function prepare(): Promise<void> {
@@ -153,8 +147,8 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     try {
       await Promise.race([attempt, deadline]);
     } catch (err) {
-      attempt.catch(() => undefined); // an abandoned attempt ends when its broker answers or the consumer stops
-      const cause = rootCause(err) as { type?: string };
+      attempt.catch(() => undefined); // kafkajs goes on with it for its bounded retries (about 40 s); the sweep undoes a late landing
+      const cause = errorChain(err).at(-1) ?? { type: undefined };
       blog.warn({ err, type: cause.type }, 'offset commit failed after the batch was applied; rejoining the group');
       throw REJOIN_ERRORS.has(cause.type ?? '') ? cause : err;
     } finally {
@@ -179,14 +173,9 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     const mine = [...applied.values()].filter((a) => a.at < settled && assignment[a.topic]?.includes(a.partition));
     if (mine.length === 0) return;
     try {
-      if (!sweepAdmin) {
-        const fresh = kafka.admin({ retry: { retries: 1 } });
-        await fresh.connect();
-        sweepAdmin = fresh;
-      }
       const topicsOf = [...new Set(mine.map((a) => a.topic))];
       const committed = new Map<string, bigint>();
-      for (const { topic, partitions } of await sweepAdmin.fetchOffsets({ groupId, topics: topicsOf })) {
+      for (const { topic, partitions } of await sweepAdmin.use((a) => a.fetchOffsets({ groupId, topics: topicsOf }))) {
         for (const p of partitions) committed.set(`${topic}|${p.partition}`, BigInt(p.offset));
       }
       const behind = mine.filter((a) => (committed.get(`${a.topic}|${a.partition}`) ?? -1n) < a.offset);
@@ -195,8 +184,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
       await consumer.commitOffsets(behind.map((a) => ({ topic: a.topic, partition: a.partition, offset: a.offset.toString() })));
     } catch (err) {
       log.debug({ err }, 'offset sweep failed; the next one retries');
-      await sweepAdmin?.disconnect().catch(() => undefined);
-      sweepAdmin = undefined;
     }
   }
 
@@ -269,7 +256,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         if (restartTimer) clearTimeout(restartTimer);
         if (sweepTimer) clearInterval(sweepTimer);
         await consumer.disconnect();
-        await sweepAdmin?.disconnect().catch(() => undefined);
+        await sweepAdmin.close();
       })();
       return closing;
     },

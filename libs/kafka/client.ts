@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
 
 /** The client types the rest of the project needs: kafkajs is imported here and in libs/kafka only. */
@@ -34,3 +34,44 @@ export function createKafka(options: { brokers: string[]; clientId: string; log:
       },
   });
 }
+
+/**
+ * An error and its causes, outermost first. kafkajs wraps protocol errors in retry errors
+ * (KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded) that hide their `type`.
+ */
+export function errorChain(err: unknown): (Error & { type?: string })[] {
+  const chain: (Error & { type?: string })[] = [];
+  for (let e = err; e instanceof Error; e = e.cause) chain.push(e);
+  return chain;
+}
+
+/**
+ * An admin client that is connected on first use and replaced after any failure: kafkajs keeps
+ * cached metadata (for minutes), so after a broker dies an old client keeps asking it. For
+ * periodic questions (readiness, offset checks, partition counts, test polling).
+ */
+export function reconnectingAdmin(kafka: Kafka, options: { retries?: number } = {}) {
+  let admin: Admin | undefined;
+  return {
+    async use<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
+      if (!admin) {
+        const fresh = kafka.admin(options.retries === undefined ? {} : { retry: { retries: options.retries } });
+        await fresh.connect();
+        admin = fresh;
+      }
+      try {
+        return await f(admin);
+      } catch (err) {
+        await admin.disconnect().catch(() => undefined);
+        admin = undefined;
+        throw err;
+      }
+    },
+    async close(): Promise<void> {
+      await admin?.disconnect().catch(() => undefined);
+      admin = undefined;
+    },
+  };
+}
+
+export type ReconnectingAdmin = ReturnType<typeof reconnectingAdmin>;

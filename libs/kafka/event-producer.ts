@@ -1,4 +1,5 @@
-import type { Admin, Kafka, Message, PartitionerArgs, Producer } from 'kafkajs';
+import type { Kafka, Message, PartitionerArgs, Producer } from 'kafkajs';
+import { errorChain, reconnectingAdmin } from './client.js';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { EventCodec, RecordOf, RecordTopic } from '../events/codec.js';
 import { TOPICS, type TopicKey, type TopicNames } from '../events/topics.js';
@@ -19,14 +20,6 @@ export interface EventProducer {
  */
 const SEQUENCE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 
-function errorTypes(err: unknown): string[] {
-  const types: string[] = [];
-  for (let e = err; e instanceof Error; e = e.cause) {
-    const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string') types.push(type);
-  }
-  return types;
-}
 
 /**
  * An idempotent producer (acks from all in-sync replicas, broker-side dedupe of its own
@@ -66,28 +59,17 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
   let queue: Promise<unknown> = Promise.resolve();
   const partitionOf = Partitioners.DefaultPartitioner();
   const partitionCounts = new Map<string, { count: number; at: number }>();
-  let admin: Admin | undefined;
+  const admin = reconnectingAdmin(kafka);
 
   /** The topic's partition count, asked of the cluster at most once a minute (partitions can be added). */
   async function partitionCount(topic: string): Promise<number> {
     const known = partitionCounts.get(topic);
     if (known && Date.now() - known.at < 60_000) return known.count;
-    try {
-      if (!admin) {
-        const fresh = kafka.admin();
-        await fresh.connect();
-        admin = fresh;
-      }
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const count = meta[0]?.partitions.length ?? 0;
-      if (count === 0) throw new Error(`topic ${topic} has no partitions`);
-      partitionCounts.set(topic, { count, at: Date.now() });
-      return count;
-    } catch (err) {
-      await admin?.disconnect().catch(() => undefined);
-      admin = undefined;
-      throw err;
-    }
+    const { topics: meta } = await admin.use((a) => a.fetchTopicMetadata({ topics: [topic] }));
+    const count = meta[0]?.partitions.length ?? 0;
+    if (count === 0) throw new Error(`topic ${topic} has no partitions`);
+    partitionCounts.set(topic, { count, at: Date.now() });
+    return count;
   }
 
   const connect = () => (connected ??= producer.connect().catch((err: unknown) => {
@@ -117,7 +99,9 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
     const pending = new Map<number, Message[]>();
     for (const message of messages) {
       const partition = message.partition ?? partitionOf({ topic: name, partitionMetadata, message });
-      pending.set(partition, [...(pending.get(partition) ?? []), { ...message, partition }]);
+      const group = pending.get(partition);
+      if (group) group.push({ ...message, partition });
+      else pending.set(partition, [{ ...message, partition }]);
     }
     for (let round = 0; pending.size > 0; round++) {
       if (round >= 10) throw new Error(`partitions ${[...pending.keys()].join(', ')} of ${name} unacknowledged after ${round} sends`);
@@ -133,7 +117,7 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
       try {
         await sendAcknowledged(topics[topic], messages);
       } catch (err) {
-        if (errorTypes(err).some((t) => SEQUENCE_LOST.has(t))) await replace();
+        if (errorChain(err).some((e) => SEQUENCE_LOST.has(e.type ?? ''))) await replace();
         throw err;
       }
     });
@@ -157,8 +141,7 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
       await queue;
       if (connected) await producer.disconnect();
       connected = undefined;
-      await admin?.disconnect().catch(() => undefined);
-      admin = undefined;
+      await admin.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Admin, Kafka } from 'kafkajs';
+import { reconnectingAdmin } from './client.js';
 
 export interface KafkaReadinessOptions {
   kafka: Kafka;
@@ -36,23 +37,8 @@ function reachable(host: string, port: number, timeoutMs: number): Promise<boole
 export function createKafkaReadiness(options: KafkaReadinessOptions) {
   const { kafka, reads, writes } = options;
   const timeoutMs = options.connectTimeoutMs ?? 1_000;
-  let admin: Admin | undefined;
+  const admin = reconnectingAdmin(kafka, { retries: 0 });
   const minInSync = new Map<string, number>();
-
-  async function withAdmin<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
-    if (!admin) {
-      const fresh = kafka.admin({ retry: { retries: 0 } });
-      await fresh.connect();
-      admin = fresh;
-    }
-    try {
-      return await f(admin);
-    } catch (err) {
-      await admin.disconnect().catch(() => undefined);
-      admin = undefined;
-      throw err;
-    }
-  }
 
   /** min.insync.replicas of the written topics (asked once; it changes only by an operator's hand). */
   async function inSyncNeeded(a: Admin): Promise<Map<string, number>> {
@@ -68,7 +54,7 @@ export function createKafkaReadiness(options: KafkaReadinessOptions) {
     /** Null when every partition it needs has a reachable leader (and enough in-sync copies to write); else what is wrong. */
     async problem(): Promise<string | null> {
       try {
-        return await withAdmin(async (a) => {
+        return await admin.use(async (a) => {
           const topics = [...new Set([...reads, ...writes])];
           const [{ topics: meta }, { brokers }, needed] = await Promise.all([a.fetchTopicMetadata({ topics }), a.describeCluster(), inSyncNeeded(a)]);
           const problems: string[] = [];
@@ -95,10 +81,7 @@ export function createKafkaReadiness(options: KafkaReadinessOptions) {
         return `kafka: ${(err as Error).message}`;
       }
     },
-    async close(): Promise<void> {
-      await admin?.disconnect().catch(() => undefined);
-      admin = undefined;
-    },
+    close: () => admin.close(),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from '../../libs/kafka/client.js';
+import { reconnectingAdmin, type Kafka } from '../../libs/kafka/client.js';
 import { createPool, createRedis } from '../../libs/runtime/connections.js';
 import { createIngestWorker, type IngestWorker } from '../../services/ingest-worker/ingest-worker.js';
 import type { TestEnv } from './env.js';
@@ -28,33 +28,9 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
   };
 }
 
-/**
- * An admin client for polling that reconnects after a failed poll: kafkajs keeps cached
- * metadata (for minutes), so after a broker dies an old client keeps asking the dead leader.
- */
-function pollingAdmin(kafka: Kafka) {
-  let admin: Admin | undefined;
-  return {
-    async use<T>(f: (admin: Admin) => Promise<T>): Promise<T> {
-      if (!admin) {
-        admin = kafka.admin();
-        await admin.connect();
-      }
-      try {
-        return await f(admin);
-      } catch (err) {
-        await admin.disconnect().catch(() => undefined);
-        admin = undefined;
-        throw err;
-      }
-    },
-    close: async () => admin?.disconnect(),
-  };
-}
-
 /** Resolves once the group has committed offsets up to the end of every partition of the topics. */
 export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: string[], timeoutMs = 90_000): Promise<void> {
-  const poll = pollingAdmin(kafka);
+  const poll = reconnectingAdmin(kafka);
   let behind = 'no answer from the cluster';
   try {
     await eventually(
@@ -103,7 +79,7 @@ export async function startAggregatorWorker(env: TestEnv, options: { group?: str
 
 /** Resolves once the funnel positions stored in the database reach the end of every partition of the topic. */
 export async function waitForPositions(kafka: Kafka, db: { raw: Knex['raw'] }, topic: string, timeoutMs = 120_000): Promise<void> {
-  const poll = pollingAdmin(kafka);
+  const poll = reconnectingAdmin(kafka);
   try {
     await eventually(
       () =>
