@@ -20,7 +20,7 @@ import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
 
-const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily'];
+const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_monthly'];
 
 const withDatabase = (url: string, name: string) => {
   const u = new URL(url);
@@ -189,10 +189,14 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
            from (${SOURCE_SQL}) src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4`,
       ],
     ]);
-    await pool.query(
-      `insert into funnel_org_daily (org_id, day, ${COUNT_COLUMNS})
-       select org_id, day, ${FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})`).join(', ')} from funnel_daily group by 1, 2`,
-    );
+    const sums = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})`).join(', ');
+    await parallel(pool, [
+      [
+        `insert into funnel_org_daily (org_id, day, ${COUNT_COLUMNS}) select org_id, day, ${sums} from funnel_daily group by 1, 2`,
+        `insert into funnel_org_monthly (org_id, month, ${COUNT_COLUMNS}) select org_id, date_trunc('month', day)::date, ${sums} from funnel_org_daily group by 1, 2`,
+      ],
+      [`insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, date_trunc('month', day)::date, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`],
+    ]);
     progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
     const build = Date.now();
     const ddl = [...constraints.map((c) => `alter table ${c.t} add constraint "${c.name}" ${c.def}`), ...indexes.map((i) => i.def)];
@@ -221,20 +225,35 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     await generate(withDatabase(baseUrl, cached), shape, visitorHashKey, progress);
     await admin(baseUrl, (c) => c.query(`comment on database "${cached}" is 'complete'`));
     generatedSeconds = Math.round((Date.now() - started) / 1000);
-  } else progress(`part 3: using the cached database ${cached}`);
+  } else {
+    progress(`part 3: using the cached database ${cached}`);
+    await migrateCached(withDatabase(baseUrl, cached), progress);
+  }
   const started = Date.now();
   await admin(baseUrl, async (c) => {
     await c.query(`drop database if exists "${working}" with (force)`);
     await c.query(`create database "${working}" template "${cached}" strategy file_copy`);
   });
-  // A database cached before a later migration gets it (a new table is backfilled from its sources).
-  const knex = createKnex(withDatabase(baseUrl, working), { min: 0, max: 1 });
+  return { url: withDatabase(baseUrl, working), generatedSeconds, copySeconds: Math.round((Date.now() - started) / 1000), cached };
+}
+
+/**
+ * A database cached before a later migration gets it, once (a new table is backfilled from its
+ * sources), and is vacuumed and analyzed as a generated one is, so every copy of it starts
+ * with the same statistics and visibility map.
+ */
+async function migrateCached(url: string, progress: (line: string) => void): Promise<void> {
+  const knex = createKnex(url, { min: 0, max: 1 });
   try {
+    const [, pending] = (await knex.migrate.list()) as [unknown[], unknown[]];
+    if (pending.length === 0) return;
+    const started = Date.now();
     await migrateLatest(knex);
+    await knex.raw('vacuum analyze');
+    progress(`part 3: cached database migrated (${pending.length} migrations) and vacuumed in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     await knex.destroy();
   }
-  return { url: withDatabase(baseUrl, working), generatedSeconds, copySeconds: Math.round((Date.now() - started) / 1000), cached };
 }
 
 export async function dropWorking(baseUrl: string, working: string): Promise<void> {

@@ -49,14 +49,15 @@ export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Se
 }
 
 /**
- * Adds increments to the hourly (UTC) and daily (org timezone) tables, and to the per-org daily
- * sums, in one statement: one upsert per distinct row, in key order, so concurrent batches lock
- * rows in the same order.
+ * Adds increments to the hourly (UTC) and daily (org timezone) tables, to the monthly ones (the
+ * month of the local day) and to the per-org daily and monthly sums, in one statement: one
+ * upsert per distinct row, in key order, so concurrent batches lock rows in the same order.
  * Returns how many rows of each table were written.
  */
 export async function applyIncrements(tx: Queryable, increments: Increment[], defaultTimezone: string): Promise<{ hourly: number; daily: number }> {
   if (increments.length === 0) return { hourly: 0, daily: 0 };
   const counts = FUNNEL_COUNT_CATALOGUE.map((c, i) => `$${i + 5}::bigint[]`).join(', ');
+  const tz = `$${FUNNEL_COUNT_CATALOGUE.length + 5}`;
   const { rows } = await tx.query<{ hourly: string; daily: string }>(
     `with inc as (
        select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], ${counts})
@@ -81,8 +82,23 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
         group by 1, 2 order by 1, 2
        on conflict (org_id, day) do update set ${ADD_COUNTS}
        returning 1
+     ), monthly as (
+       insert into funnel_monthly as f (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS})
+       select inc.mentor_id, date_trunc('month', inc.slot at time zone coalesce(s.timezone, ${tz}))::date, inc.campaign_id, inc.org_id, ${SUM_COLUMNS}
+         from inc left join org_settings s on s.org_id = inc.org_id
+        group by 1, 2, 3, 4 order by 1, 2, 3, 4
+       on conflict (mentor_id, month, campaign_id, org_id) do update set ${ADD_COUNTS}
+       returning 1
+     ), org_monthly as (
+       insert into funnel_org_monthly as f (org_id, month, ${COUNT_COLUMNS})
+       select inc.org_id, date_trunc('month', inc.slot at time zone coalesce(s.timezone, ${tz}))::date, ${SUM_COLUMNS}
+         from inc left join org_settings s on s.org_id = inc.org_id
+        group by 1, 2 order by 1, 2
+       on conflict (org_id, month) do update set ${ADD_COUNTS}
+       returning 1
      )
-     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily, (select count(*) from org_daily) as org_daily`,
+     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily, (select count(*) from org_daily) as org_daily,
+            (select count(*) from monthly) as monthly, (select count(*) from org_monthly) as org_monthly`,
     [
       increments.map((i) => i.orgId), increments.map((i) => i.mentorId), increments.map((i) => i.campaignId), increments.map((i) => new Date(i.slot)),
       ...FUNNEL_COUNT_CATALOGUE.map((c) => increments.map((i) => i[c.name])), defaultTimezone,

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
 
-const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_counted_events'] as const;
+const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_counted_events'] as const;
 
 export interface RebuildResult {
   events: number;
@@ -30,7 +30,7 @@ export interface RebuildResult {
  * rebuilt tables and skipped if the rebuild already counted it.
  */
 /** The steps of a rebuild, in order, for progress reporting. */
-export const REBUILD_STEPS = ['snapshot of the stage log', 'counted events', 'hourly table', 'daily table', 'waiting for in-flight batches', 'events logged since the snapshot', 'swap'] as const;
+export const REBUILD_STEPS = ['snapshot of the stage log', 'counted events', 'hourly table', 'daily and monthly tables', 'waiting for in-flight batches', 'events logged since the snapshot', 'swap'] as const;
 
 export async function rebuildFunnels(
   pool: Pool,
@@ -106,6 +106,20 @@ async function fill(client: PoolClient, source: string, defaultTimezone: string,
      select src.org_id, (src.slot at time zone coalesce(s.timezone, $1))::date, ${COUNT_EVENTS_SQL}
        from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2
      on conflict (org_id, day) do update set ${ADD_COUNTS}`,
+    [defaultTimezone],
+  );
+  await client.query(
+    `insert into funnel_monthly_next as f (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS})
+     select src.mentor_id, date_trunc('month', src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${COUNT_EVENTS_SQL}
+       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4
+     on conflict (mentor_id, month, campaign_id, org_id) do update set ${ADD_COUNTS}`,
+    [defaultTimezone],
+  );
+  await client.query(
+    `insert into funnel_org_monthly_next as f (org_id, month, ${COUNT_COLUMNS})
+     select src.org_id, date_trunc('month', src.slot at time zone coalesce(s.timezone, $1))::date, ${COUNT_EVENTS_SQL}
+       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2
+     on conflict (org_id, month) do update set ${ADD_COUNTS}`,
     [defaultTimezone],
   );
   return rowCount ?? 0;

@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/queryable.js';
 import { FUNNEL_COUNT_CATALOGUE, FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from './increments.js';
 import { periodEnd, periodStarts, type Granularity } from './periods.js';
+import { cutRange } from './range-cut.js';
+import { FUNNEL_GRAINS, rangeRows, sqlParams } from './range-rows.js';
 
 export interface SeriesQuery {
   /** Only this organization's rows. */
@@ -43,19 +45,21 @@ export function fillSeries(
 
 /**
  * Funnel totals and a series with one point per period overlapping [from, to], empty periods
- * included as zeros. Reads funnel_daily only: one indexed range scan, grouped in Postgres.
- * A period's start is its calendar start (a Monday, the 1st), even when `from` cuts into it.
+ * included as zeros. One query grouped in Postgres: the whole months of the range from
+ * funnel_monthly and its other days from funnel_daily (range-cut.ts; a daily or weekly series
+ * reads days only). A period's start is its calendar start (a Monday, the 1st), even when
+ * `from` cuts into it.
  */
 export async function funnelSeries(db: Queryable, q: SeriesQuery): Promise<{ totals: FunnelTotals; series: SeriesPoint[] }> {
+  const { values, add } = sqlParams();
+  const granularity = add(q.granularity);
+  const [org, mentors, campaign] = [add(q.orgId ?? null), add(q.mentorIds ?? null), add(q.campaignId ?? null)];
+  const where = `(${org}::text is null or org_id = ${org}) and (${mentors}::text[] is null or mentor_id = any(${mentors})) and (${campaign}::text is null or campaign_id = ${campaign})`;
   const { rows } = await db.query<SumRow & { period_start: string }>(
-    `select date_trunc($1, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
-       from funnel_daily
-      where day between $2::date and $3::date
-        and ($4::text is null or org_id = $4)
-        and ($5::text[] is null or mentor_id = any($5))
-        and ($6::text is null or campaign_id = $6)
+    `select date_trunc(${granularity}, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
+       from (${rangeRows(cutRange(q.from, q.to, q.granularity), FUNNEL_GRAINS.mentor, where, add)}) f
       group by 1`,
-    [q.granularity, q.from, q.to, q.orgId ?? null, q.mentorIds ?? null, q.campaignId ?? null],
+    values,
   );
   return fillSeries(periodStarts(q.from, q.to, q.granularity), new Map(rows.map((r) => [r.period_start, totalsOf(r)])), q);
 }

@@ -72,7 +72,7 @@ const byKey = (a: FunnelRow, b: FunnelRow) => {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 
-/** A row of the per-organization daily sums (funnel_org_daily). */
+/** A row of the per-organization sums (funnel_org_daily, funnel_org_monthly). */
 export type OrgDayRow = Omit<FunnelRow, 'mentorId' | 'campaignId'>;
 const byOrgDay = (a: OrgDayRow, b: OrgDayRow) => {
   const ka = `${a.orgId}\u0000${a.bucket}`;
@@ -80,29 +80,55 @@ const byOrgDay = (a: OrgDayRow, b: OrgDayRow) => {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 
+/** The funnel tables as test support compares them: every row, sorted by key, counts as numbers. */
+export interface FunnelTables {
+  hourly: FunnelRow[];
+  daily: FunnelRow[];
+  orgDaily: OrgDayRow[];
+  /** funnel_monthly: the bucket is the month's first day. */
+  monthly: FunnelRow[];
+  orgMonthly: OrgDayRow[];
+}
+
 /** Every row of the funnel tables, sorted by key, counts as numbers. */
-export async function funnelSnapshot(db: Knex): Promise<{ hourly: FunnelRow[]; daily: FunnelRow[]; orgDaily: OrgDayRow[] }> {
+export async function funnelSnapshot(db: Knex): Promise<FunnelTables> {
   const counts = 'clicks::int as "clicks", unique_clicks::int as "uniqueClicks", installs::int as "installs", registrations::int as "registrations", activations::int as "activations"';
   const keys = 'mentor_id as "mentorId", campaign_id as "campaignId", org_id as "orgId"';
   const hourly = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, to_char(hour at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00.000"Z"') as bucket, ${counts} from funnel_hourly`)).rows;
   const daily = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, day::text as bucket, ${counts} from funnel_daily`)).rows;
   const orgDaily = (await db.raw<{ rows: OrgDayRow[] }>(`select org_id as "orgId", day::text as bucket, ${counts} from funnel_org_daily`)).rows;
-  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey), orgDaily: orgDaily.sort(byOrgDay) };
+  const monthly = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, month::text as bucket, ${counts} from funnel_monthly`)).rows;
+  const orgMonthly = (await db.raw<{ rows: OrgDayRow[] }>(`select org_id as "orgId", month::text as bucket, ${counts} from funnel_org_monthly`)).rows;
+  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey), orgDaily: orgDaily.sort(byOrgDay), monthly: monthly.sort(byKey), orgMonthly: orgMonthly.sort(byOrgDay) };
+}
+
+/** Rows added up per organization and bucket, over mentors and campaigns. */
+function perOrg(rows: Iterable<FunnelRow>): OrgDayRow[] {
+  const sums = new Map<string, OrgDayRow>();
+  for (const d of rows) {
+    const key = `${d.orgId}\u0000${d.bucket}`;
+    const row = sums.get(key) ?? { orgId: d.orgId, bucket: d.bucket, clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 };
+    sums.set(key, { ...row, clicks: row.clicks + d.clicks, uniqueClicks: row.uniqueClicks + d.uniqueClicks, installs: row.installs + d.installs, registrations: row.registrations + d.registrations, activations: row.activations + d.activations });
+  }
+  return [...sums.values()].sort(byOrgDay);
 }
 
 /**
  * The funnel tables computed independently, in plain TypeScript, from distinct events: what
  * the aggregator must arrive at whatever the delivery order, duplicates or crashes.
  */
-export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (orgId: string) => string = () => 'Europe/Oslo'): { hourly: FunnelRow[]; daily: FunnelRow[]; orgDaily: OrgDayRow[] } {
+export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (orgId: string) => string = () => 'Europe/Oslo'): FunnelTables {
   const distinct = new Map(events.map((e) => [e.eventId, e]));
-  const tables = { hourly: new Map<string, FunnelRow>(), daily: new Map<string, FunnelRow>() };
+  const tables = { hourly: new Map<string, FunnelRow>(), daily: new Map<string, FunnelRow>(), monthly: new Map<string, FunnelRow>() };
   for (const e of distinct.values()) {
+    const day = localDay(e.occurredAt, timezoneOf(e.orgId));
     const buckets = {
       hourly: new Date(Math.floor(e.occurredAt / 3_600_000) * 3_600_000).toISOString(),
-      daily: localDay(e.occurredAt, timezoneOf(e.orgId)),
+      daily: day,
+      // The month of the local day, named by its first day.
+      monthly: `${day.slice(0, 7)}-01`,
     };
-    for (const table of ['hourly', 'daily'] as const) {
+    for (const table of ['hourly', 'daily', 'monthly'] as const) {
       const key = JSON.stringify([e.mentorId, buckets[table], e.campaignId ?? null, e.orgId]);
       let row = tables[table].get(key);
       if (!row) {
@@ -119,12 +145,11 @@ export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (org
       if (e.stage === 'ACTIVATED') row.activations += n;
     }
   }
-  // The per-org daily sums: the daily rows added up over mentors and campaigns.
-  const orgDaily = new Map<string, OrgDayRow>();
-  for (const d of tables.daily.values()) {
-    const key = `${d.orgId}\u0000${d.bucket}`;
-    const row = orgDaily.get(key) ?? { orgId: d.orgId, bucket: d.bucket, clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 };
-    orgDaily.set(key, { ...row, clicks: row.clicks + d.clicks, uniqueClicks: row.uniqueClicks + d.uniqueClicks, installs: row.installs + d.installs, registrations: row.registrations + d.registrations, activations: row.activations + d.activations });
-  }
-  return { hourly: [...tables.hourly.values()].sort(byKey), daily: [...tables.daily.values()].sort(byKey), orgDaily: [...orgDaily.values()].sort(byOrgDay) };
+  return {
+    hourly: [...tables.hourly.values()].sort(byKey),
+    daily: [...tables.daily.values()].sort(byKey),
+    orgDaily: perOrg(tables.daily.values()),
+    monthly: [...tables.monthly.values()].sort(byKey),
+    orgMonthly: perOrg(tables.monthly.values()),
+  };
 }

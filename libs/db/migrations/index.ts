@@ -4,6 +4,7 @@ import * as m0002 from './0002_funnel_tables.js';
 import * as m0003 from './0003_org_timezone_check.js';
 import * as m0004 from './0004_revisable_decisions.js';
 import * as m0005 from './0005_funnel_org_daily.js';
+import * as m0006 from './0006_funnel_monthly.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0003_org_timezone_check': m0003,
   '0004_revisable_decisions': m0004,
   '0005_funnel_org_daily': m0005,
+  '0006_funnel_monthly': m0006,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

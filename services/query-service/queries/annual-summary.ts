@@ -2,6 +2,8 @@ import { DateTime } from 'luxon';
 import type { Queryable } from '../../../libs/db/queryable.js';
 import { zeroTotals } from '../../../libs/funnel/increments.js';
 import { funnelSeries } from '../../../libs/funnel/series.js';
+import { cutRange } from '../../../libs/funnel/range-cut.js';
+import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
 import type { GrantFor } from '../policy.js';
 import { restrict } from './grant-filter.js';
 
@@ -18,16 +20,22 @@ export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q:
   // The mentor's own numbers are bounded by the grant; the standing in the org leaves only as a rank.
   if (restrict(grant.visibility, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, year, from, to, timezone, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
   const { totals } = await funnelSeries(db, { orgId, mentorIds: [mentorId], from, to, granularity: 'year' });
+  // The year is twelve whole months: the org's monthly rows, not its days.
+  const { values, add } = sqlParams();
+  const org = add(orgId);
   const { rows } = await db.query<{ mentor_id: string; registrations: number }>(
-    `with mentors as (
-       select mentor_id from invite_links where org_id = $1
-       union select mentor_id from funnel_daily where org_id = $1 and day between $2::date and $3::date
-       union select $4::text
+    `with counted as (
+       select mentor_id, sum(registrations)::int as registrations
+         from (${rangeRows(cutRange(from, to, 'year'), FUNNEL_GRAINS.mentor, `org_id = ${org}`, add)}) f
+        group by mentor_id
+     ), mentors as (
+       select mentor_id from invite_links where org_id = ${org}
+       union select mentor_id from counted
+       union select ${add(mentorId)}::text
      )
-     select m.mentor_id, coalesce(sum(f.registrations), 0)::int as registrations
-       from mentors m left join funnel_daily f on f.mentor_id = m.mentor_id and f.org_id = $1 and f.day between $2::date and $3::date
-      group by m.mentor_id`,
-    [orgId, from, to, mentorId],
+     select m.mentor_id, coalesce(c.registrations, 0) as registrations
+       from mentors m left join counted c on c.mentor_id = m.mentor_id`,
+    values,
   );
   const mine = rows.find((r) => r.mentor_id === mentorId)?.registrations ?? 0;
   const rankInOrg = 1 + rows.filter((r) => r.registrations > mine).length;

@@ -1,18 +1,25 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
 import { zeroTotals, type FunnelTotals } from '../../../libs/funnel/increments.js';
 import { FUNNEL_SUMS, totalsOf, type SumRow } from '../../../libs/funnel/series.js';
+import { cutRange } from '../../../libs/funnel/range-cut.js';
+import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
 import type { GrantFor } from '../policy.js';
 import { resolveRange } from '../ranges.js';
 import { restrict, type Target } from './grant-filter.js';
 import { rank, type PerformanceSort } from './ranking.js';
 
-/** Totals per mentor over a range, for the given mentors or (null) every mentor of the org. */
+/**
+ * Totals per mentor over a range, for the given mentors or (null) every mentor of the org:
+ * whole months from funnel_monthly, the other days from funnel_daily.
+ */
 export async function totalsByMentor(db: Queryable, { orgId, mentorIds }: Target, from: string, to: string): Promise<Map<string, FunnelTotals>> {
+  const { values, add } = sqlParams();
+  const [org, mentors] = [add(orgId), add(mentorIds)];
   const { rows } = await db.query<SumRow & { mentor_id: string }>(
-    `select mentor_id, ${FUNNEL_SUMS} from funnel_daily
-      where org_id = $1 and ($2::text[] is null or mentor_id = any($2)) and day between $3::date and $4::date
+    `select mentor_id, ${FUNNEL_SUMS}
+       from (${rangeRows(cutRange(from, to, null), FUNNEL_GRAINS.mentor, `org_id = ${org} and (${mentors}::text[] is null or mentor_id = any(${mentors}))`, add)}) f
       group by mentor_id`,
-    [orgId, mentorIds, from, to],
+    values,
   );
   return new Map(rows.map((r) => [r.mentor_id, totalsOf(r)]));
 }

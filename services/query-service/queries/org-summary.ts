@@ -2,23 +2,30 @@ import type { Queryable } from '../../../libs/db/queryable.js';
 import { conversionOf } from '../../../libs/funnel/conversion.js';
 import { FUNNEL_SUMS, fillSeries, totalsOf, type SumRow } from '../../../libs/funnel/series.js';
 import { periodStarts, type Granularity } from '../../../libs/funnel/periods.js';
+import { cutRange } from '../../../libs/funnel/range-cut.js';
+import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
 import type { GrantFor } from '../policy.js';
 import { resolveRange } from '../ranges.js';
 import { restrict } from './grant-filter.js';
 import { rank } from './ranking.js';
 
-/** One scan of the org's days, grouped three ways at once: by period, by mentor, by campaign. */
+/**
+ * One scan of the org's rows, grouped three ways at once: by period, by mentor, by campaign.
+ * The whole months of the range come from funnel_monthly, its other days from funnel_daily.
+ */
 export async function orgSummary(db: Queryable, grant: GrantFor<'org'>, q: { from?: string; to?: string; granularity: Granularity }) {
   const { orgId, timezone } = grant;
   const range = resolveRange(q, timezone, q.granularity);
   const target = restrict(grant.visibility, { orgId, mentorIds: null });
+  const { values, add } = sqlParams();
+  const [granularity, org, mentors] = [add(q.granularity), add(orgId), add(target.mentorIds)];
   const { rows } = await db.query<SumRow & { period_start: string | null; mentor_id: string | null; campaign_id: string | null; by: 'period' | 'mentor' | 'campaign' }>(
-    `select date_trunc($4, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
+    `select date_trunc(${granularity}, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
             case when grouping(mentor_id) = 0 then 'mentor' when grouping(campaign_id) = 0 then 'campaign' else 'period' end as by,
             ${FUNNEL_SUMS}
-       from funnel_daily where org_id = $1 and ($5::text[] is null or mentor_id = any($5)) and day between $2::date and $3::date
-      group by grouping sets ((date_trunc($4, day::timestamp)), (mentor_id), (campaign_id))`,
-    [orgId, range.from, range.to, q.granularity, target.mentorIds],
+       from (${rangeRows(cutRange(range.from, range.to, q.granularity), FUNNEL_GRAINS.mentor, `org_id = ${org} and (${mentors}::text[] is null or mentor_id = any(${mentors}))`, add)}) f
+      group by grouping sets ((date_trunc(${granularity}, day::timestamp)), (mentor_id), (campaign_id))`,
+    values,
   );
   const { totals, series } = fillSeries(
     periodStarts(range.from, range.to, q.granularity),

@@ -3,6 +3,8 @@ import type { FunnelTotals } from '../../../libs/funnel/increments.js';
 import { conversionOf } from '../../../libs/funnel/conversion.js';
 import { FUNNEL_SUMS, fillSeries, totalsOf, type SumRow } from '../../../libs/funnel/series.js';
 import { periodStarts, type Granularity } from '../../../libs/funnel/periods.js';
+import { cutRange } from '../../../libs/funnel/range-cut.js';
+import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
 import type { GrantFor } from '../policy.js';
 import { decodeOrgCursor, encodeOrgCursor } from '../cursor.js';
 import { resolveRange } from '../ranges.js';
@@ -10,7 +12,8 @@ import { resolveRange } from '../ranges.js';
 /**
  * Totals and series per organization, a page of organizations (by id) at a time, so one
  * request's work and answer stay bounded however many organizations there are. Reads the
- * per-org daily sums (funnel_org_daily): a row per organization and day, not per mentor.
+ * per-org sums, not the mentors' rows: whole months from funnel_org_monthly, the other days
+ * from funnel_org_daily.
  */
 export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>, q: { from?: string; to?: string; granularity: Granularity; limit: number; cursor?: string }, defaultTimezone: string) {
   const after = decodeOrgCursor(q.cursor);
@@ -28,10 +31,13 @@ export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>,
   );
   const orgs = found.slice(0, limit);
   const nextCursor = found.length > limit && orgs.length > 0 ? encodeOrgCursor(orgs[orgs.length - 1]!.org_id) : null;
+  const { values, add } = sqlParams();
+  const granularity = add(q.granularity);
   const { rows } = await db.query<SumRow & { org_id: string; period_start: string }>(
-    `select org_id, date_trunc($3, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
-       from funnel_org_daily where org_id = any($4::text[]) and day between $1::date and $2::date group by 1, 2`,
-    [range.from, range.to, q.granularity, orgs.map((o) => o.org_id)],
+    `select org_id, date_trunc(${granularity}, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
+       from (${rangeRows(cutRange(range.from, range.to, q.granularity), FUNNEL_GRAINS.org, `org_id = any(${add(orgs.map((o) => o.org_id))}::text[])`, add)}) f
+      group by 1, 2`,
+    values,
   );
   const byOrg = new Map<string, Map<string, FunnelTotals>>();
   for (const r of rows) {
