@@ -2,7 +2,7 @@ import type { RecordOf } from '../../libs/events/codec.js';
 import type { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { upsertLinks } from './facts/links.js';
 import { upsertScopes } from './facts/scopes.js';
-import { insertClicks } from './facts/clicks.js';
+import { prepareClicks } from './facts/clicks.js';
 import { insertInstalls } from './facts/installs.js';
 import { insertRegistrations } from './facts/registrations.js';
 import { insertLogins } from './facts/logins.js';
@@ -22,7 +22,8 @@ export interface TopicHandler<T extends InputTopic> {
   exclusive?: boolean;
   /**
    * Stores a batch of valid, not-yet-seen records inside the batch transaction and says what
-   * they can change (the worker then re-decides exactly that).
+   * they can change (the worker then re-decides exactly that). Clicks are only prepared here:
+   * re-decide stores them with their first decision, so each is written once.
    */
   store(ctx: FactsContext, records: RecordOf<T>[], exclusive: boolean): Promise<Seeds>;
 }
@@ -49,8 +50,8 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
     eventId: (c) => c.eventId,
     validate: (c) => check({ eventId: c.eventId, linkId: c.linkId, deviceId: c.visitor.deviceId }, { occurredAt: c.occurredAt }),
     async store(ctx, clicks) {
-      const stored = await insertClicks(ctx, clicks);
-      return { ...noSeeds(), clickIds: stored.eventIds, visitorDays: stored.visitorDays, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
+      const newClicks = await prepareClicks(ctx, clicks);
+      return { ...noSeeds(), newClicks, deviceIds: [...new Set(newClicks.flatMap((c) => (c.deviceId && !c.isBot ? [c.deviceId] : [])))] };
     },
   },
   appInstalls: {

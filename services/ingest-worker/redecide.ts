@@ -1,11 +1,11 @@
-import { decideClicks } from '../../libs/domain/clicks.js';
+import { decideClicks, type ClickDecision } from '../../libs/domain/clicks.js';
 import { decideInstall, decideUser, earliestRegistration, type InstallDecision, type RegistrationStatus, type ReferralDecision } from '../../libs/domain/attribution.js';
 import { referralId } from '../../libs/domain/event-ids.js';
 import {
   activatedEvent, clickedEvent, decisionKey, installedEvent, reconcile, registeredEvent,
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
-import { loadClicksToDecide, writeClickDecisions } from './facts/clicks.js';
+import { insertClicks, loadClicksToDecide, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
 import { installDevicesOnLinks, loadInstallsToDecide, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
@@ -20,9 +20,13 @@ export interface Seeds {
   changedLinks: string[];
   /** Links the new facts name. */
   linkIds: string[];
-  /** New clicks (not bots) and their visitor-days, new installs. */
-  clickIds: string[];
-  visitorDays: string[];
+  /**
+   * Clicks of the batch, not stored yet: re-decide stores them with their decisions. Their
+   * links are locked exclusively, since the unique click of each visitor-day on them (a
+   * visitor-day lies within one link) is decided from all its clicks.
+   */
+  newClicks: NewClick[];
+  /** New installs. */
   installIds: string[];
   /** Devices of the new facts. */
   deviceIds: string[];
@@ -30,7 +34,7 @@ export interface Seeds {
   userIds: string[];
 }
 
-export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], clickIds: [], visitorDays: [], installIds: [], deviceIds: [], userIds: [] });
+export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
 
 interface Desired {
   key: DecisionKey;
@@ -41,13 +45,13 @@ interface Desired {
  * Re-decides every subject the new facts can change and returns the events that bring the
  * published numbers to the new decisions (retractions and corrected events), already in the
  * outbox. Each step loads the facts, decides with the pure rules of libs/domain, and writes
- * what changed, in dependency order: clicks (under their links' and visitor-days' locks),
- * installs (under their devices' locks), users (under their own). A batch locks links, then
- * visitor-days, then devices, then users, each kind in key order; batches that share no
- * subject never wait for each other. A link is locked exclusively only by a batch that changed
- * it; batches whose facts merely name it share the lock, since their decisions need only that
- * it does not change meanwhile. The unique click of a visitor-day is guarded by the
- * visitor-day's own lock.
+ * what changed, in dependency order: clicks (under their links' locks), installs (under their
+ * devices' locks), users (under their own). A batch locks links, then devices, then users,
+ * each kind in key order; batches that share no subject never wait for each other. A link is
+ * locked exclusively by a batch that changed it or adds clicks to it (the unique click of a
+ * visitor-day is decided from all the clicks of its link's visitor-day); batches whose facts
+ * merely name it share the lock, since their decisions need only that it does not change
+ * meanwhile. Clicks are keyed by link on their topic, so click batches of one link rarely meet.
  */
 export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
@@ -57,26 +61,52 @@ export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelR
   return publishDifference(ctx, desired);
 }
 
-/** Clicks of the new clicks' visitor-days and of changed links. Returns the devices whose counted clicks may have changed. */
+/**
+ * New clicks and the stored clicks of their visitor-days and of changed links: decides them
+ * all, stores the new clicks with their decisions and the stored ones whose decision changed.
+ * Returns the devices whose counted clicks may have changed.
+ */
 async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string> }> {
   const { tx } = ctx;
-  await lockSubjects(tx, 'link', seeds.changedLinks, 'update');
-  await lockSubjects(tx, 'link', seeds.linkIds, 'share');
-  await lockSubjects(tx, 'visitor-day', seeds.visitorDays);
-  const clicks = await loadClicksToDecide(tx, seeds.clickIds, seeds.changedLinks);
-  const links = await loadLinks(tx, clicks.map((c) => c.linkId));
-  const decisions = decideClicks(clicks, links);
+  const incoming = seeds.newClicks.filter((c) => !c.isBot);
+  const exclusive = new Set([...seeds.changedLinks, ...incoming.map((c) => c.linkId)]);
+  await lockSubjects(tx, 'link', exclusive, 'update');
+  await lockSubjects(tx, 'link', seeds.linkIds.filter((l) => !exclusive.has(l)), 'share');
+  const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
+  // A redelivered click is among the stored ones (same link, visitor and day): it is not new.
+  const storedIds = new Set(stored.map((c) => c.eventId));
+  const fresh = [...new Map(incoming.filter((c) => !storedIds.has(c.eventId)).map((c) => [c.eventId, c])).values()];
+  const links = await loadLinks(tx, [...stored, ...fresh].map((c) => c.linkId));
+  let decisions = decideClicks([...stored, ...fresh], links);
+  const bots = seeds.newClicks.filter((c) => c.isBot);
+  const inserted = await insertClicks(tx, [
+    ...fresh.map((click) => ({ click, decision: decisions.get(click.eventId)! })),
+    ...bots.map((click) => ({ click, decision: { status: 'bot' as const, unique: false } })),
+  ]);
+  ctx.effects.note('duplicate', seeds.newClicks.length - inserted.size);
+  ctx.effects.note('bot', bots.filter((b) => inserted.has(b.eventId)).length);
+  // What is stored for each click now: its stored decision, or the one it was just stored with.
+  const current = new Map<string, Pick<ClickDecision, 'status' | 'unique'>>(stored.map((c) => [c.eventId, c]));
+  const clicks: (StoredClick | NewClick)[] = [...stored];
+  for (const c of fresh) {
+    if (!inserted.has(c.eventId)) continue;
+    clicks.push(c);
+    current.set(c.eventId, decisions.get(c.eventId)!);
+  }
+  // An eventId stored meanwhile under another link (not a redelivery of the same click) is not
+  // this batch's: the visitor-days are decided again without it.
+  if (clicks.length < stored.length + fresh.length) decisions = decideClicks(clicks, links);
   const changed = [];
   const touchedDevices = new Set<string>();
   for (const click of clicks) {
     const decision = decisions.get(click.eventId)!;
-    if (decision.status !== click.status || decision.unique !== click.unique) {
-      changed.push({ eventId: click.eventId, decision });
-      if (decision.reason) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
-    }
+    const was = current.get(click.eventId)!;
+    const differs = decision.status !== was.status || decision.unique !== was.unique;
+    if (differs) changed.push({ eventId: click.eventId, decision });
+    if (decision.reason && (differs || !storedIds.has(click.eventId))) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
     // A click still waiting for its link (pending to pending is no change, so it is counted here).
     if (decision.status === 'pending') ctx.effects.note('pending_link');
-    if (click.deviceId && (decision.status === 'counted' || click.status === 'counted')) touchedDevices.add(click.deviceId);
+    if (click.deviceId && (decision.status === 'counted' || was.status === 'counted')) touchedDevices.add(click.deviceId);
     const link = links.get(click.linkId);
     desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null });
   }

@@ -5,7 +5,7 @@ import type { Tx } from './tx.js';
  * kind by kind in this order, and within a kind in key order, so two batches never wait on
  * each other in a cycle.
  */
-export type SubjectKind = 'link' | 'visitor-day' | 'device' | 'user';
+export type SubjectKind = 'link' | 'device' | 'user';
 
 /**
  * Locks the subjects until the transaction ends: batches that touch the same subject run one
@@ -20,6 +20,15 @@ export async function lockSubjects(tx: Tx, kind: SubjectKind, ids: Iterable<stri
   const distinct = [...new Set(ids)];
   if (distinct.length === 0) return;
   const keys = `select distinct hashtextextended($1 || k, 0) as key from unnest($2::text[]) k`;
-  await tx.query(`insert into ingest_subject_locks (key) select key from (${keys}) s order by key on conflict do nothing`, [`${kind}:`, distinct]);
-  await tx.query(`select key from ingest_subject_locks where key in (${keys}) order by key for ${mode === 'update' ? 'update' : 'share'}`, [`${kind}:`, distinct]);
+  // A key this insert creates is held until commit already (a concurrent insert of it waits
+  // on the unique index), so only the keys that existed are locked by the second statement.
+  const { rows: created } = await tx.query<{ key: string }>(
+    `insert into ingest_subject_locks (key) select key from (${keys}) s order by key on conflict do nothing returning key`,
+    [`${kind}:`, distinct],
+  );
+  if (created.length === distinct.length) return;
+  await tx.query(
+    `select key from ingest_subject_locks where key in (${keys}) and key <> all($3::bigint[]) order by key for ${mode === 'update' ? 'update' : 'share'}`,
+    [`${kind}:`, distinct, created.map((r) => r.key)],
+  );
 }
