@@ -3,23 +3,45 @@ import { DateTime } from 'luxon';
 export const GRANULARITIES = ['day', 'week', 'month', 'year'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
-const LUXON_UNIT = { day: 'day', week: 'week', month: 'month', year: 'year' } as const;
+const DAY_MS = 86_400_000;
 
 /**
  * Reporting periods (SPEC §4). Days are calendar dates in the organization's timezone (the
  * funnel_daily table is already cut that way), so periods are plain date arithmetic here:
  * ISO weeks start on Monday, months and years on their first day. A daylight-saving change
- * makes a local day 23 or 25 hours long but never moves it.
+ * makes a local day 23 or 25 hours long but never moves it. Calendar dates have no clock, so
+ * they are computed as UTC midnights (every series request runs these per period; luxon
+ * objects there cost more than the query).
  */
-function parseDay(day: string): DateTime {
-  const d = DateTime.fromISO(day, { zone: 'UTC' });
-  if (!d.isValid || !/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError(`not a YYYY-MM-DD date: ${day}`);
-  return d;
+
+/** UTC midnight of a calendar date; years below 100 stay themselves (Date.UTC would add 1900). */
+function utcDate(year: number, monthIndex: number, day: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  return d.getTime();
 }
+
+/** A YYYY-MM-DD date as its UTC midnight; a RangeError when it is not one (2026-02-30 included). */
+function parseDay(day: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (m) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+    const t = utcDate(y, mo, d);
+    const back = new Date(t);
+    if (back.getUTCFullYear() === y && back.getUTCMonth() === mo && back.getUTCDate() === d) return t;
+  }
+  throw new RangeError(`not a YYYY-MM-DD date: ${day}`);
+}
+
+const isoDate = (t: number): string => new Date(t).toISOString().split('T')[0] as string;
 
 /** The first day of the period that contains `day`. */
 export function periodStart(day: string, granularity: Granularity): string {
-  return parseDay(day).startOf(LUXON_UNIT[granularity]).toISODate() as string;
+  const t = parseDay(day);
+  if (granularity === 'day') return isoDate(t);
+  const d = new Date(t);
+  if (granularity === 'week') return isoDate(t - ((d.getUTCDay() + 6) % 7) * DAY_MS);
+  return isoDate(utcDate(d.getUTCFullYear(), granularity === 'month' ? d.getUTCMonth() : 0, 1));
 }
 
 /**
@@ -28,7 +50,7 @@ export function periodStart(day: string, granularity: Granularity): string {
  * every series request, where luxon objects per day would dominate the cost).
  */
 export function periodStarts(from: string, to: string, granularity: Granularity): string[] {
-  const end = Date.parse(`${parseDay(to).toISODate()}T00:00:00Z`);
+  const end = parseDay(to);
   const first = new Date(`${periodStart(from, granularity)}T00:00:00Z`);
   const out: string[] = [];
   for (let i = 0; ; i++) {
@@ -52,7 +74,7 @@ export function periodEnd(start: string, granularity: Granularity): string {
 
 /** Whole days from `from` to `to`, both included (1 for a single day, 0 or less when reversed). */
 export function daysBetween(from: string, to: string): number {
-  return parseDay(to).diff(parseDay(from), 'days').days + 1;
+  return (parseDay(to) - parseDay(from)) / DAY_MS + 1;
 }
 
 /** The local calendar day of an instant in an IANA timezone. */

@@ -34,10 +34,12 @@ export function fillSeries(
   range?: { from: string; to: string; granularity: Granularity },
 ): { totals: FunnelTotals; series: SeriesPoint[] } {
   const totals = zeroTotals();
-  const series = starts.map((periodStart): SeriesPoint => {
+  const last = starts.length - 1;
+  const series = starts.map((periodStart, i): SeriesPoint => {
     const t = byPeriod?.get(periodStart) ?? zeroTotals();
     for (const k of FUNNEL_COUNTS) totals[k] += t[k];
-    const partial = range !== undefined && (periodStart < range.from || periodEnd(periodStart, range.granularity) > range.to);
+    // Periods are contiguous: only the first can start before the range, only the last end after it.
+    const partial = range !== undefined && ((i === 0 && periodStart < range.from) || (i === last && periodEnd(periodStart, range.granularity) > range.to));
     return partial ? { periodStart, partial: true, ...t } : { periodStart, ...t };
   });
   return { totals, series };

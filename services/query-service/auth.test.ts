@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintToken } from '../../libs/auth/tokens.js';
 import { createTokenVerifier } from './auth.js';
 
@@ -82,5 +82,39 @@ describe('token verification', () => {
     expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook', orgs: ['o-1', 'o-2'] }, secret)}`)).toMatchObject({ writes: ['o-1', 'o-2'] });
     expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook', orgs: ['*'] }, secret)}`)).toMatchObject({ writes: '*' });
     expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook' }, secret)}`)).toMatchObject({ writes: [] });
+  });
+
+  describe('a token verified once', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('still expires on time, and is not valid before its nbf', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const secret = 'a-secret-of-sufficient-length';
+      const key = new TextEncoder().encode(secret);
+      const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setExpirationTime(now + 10).sign(key);
+      expect(await verify(`Bearer ${token}`)).toEqual({ sub: 'm-1', org: 'o-1', role: 'mentor' });
+      vi.setSystemTime((now + 39) * 1000); // 29 s past exp: within the 30 s of drift
+      expect(await verify(`Bearer ${token}`)).toEqual({ sub: 'm-1', org: 'o-1', role: 'mentor' });
+      vi.setSystemTime((now + 41) * 1000);
+      await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ status: 401 });
+
+      vi.setSystemTime(now * 1000);
+      const later = await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setNotBefore(now - 20).setExpirationTime(now + 600).sign(key);
+      expect(await verify(`Bearer ${later}`)).toMatchObject({ sub: 'm-1' }); // nbf 20 s ago
+      vi.setSystemTime((now - 60) * 1000); // a clock that went back: 40 s before nbf
+      await expect(verify(`Bearer ${later}`)).rejects.toMatchObject({ status: 401 });
+    });
+
+    it('is shared by the requests that send it, so nobody may change what it says', async () => {
+      const secret = 'a-secret-of-sufficient-length';
+      const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
+      const token = `Bearer ${await mintToken({ role: 'service', sub: 'webhook', orgs: ['o-1'] }, secret)}`;
+      await verify(token);
+      const again = await verify(token);
+      expect(Object.isFrozen(again) && Object.isFrozen(again.writes)).toBe(true);
+      expect(await verify(token)).toMatchObject({ writes: ['o-1'] });
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './errors.js';
 import { TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
@@ -35,14 +36,25 @@ export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string |
     ...(auth.audience ? { audience: auth.audience } : {}),
   };
 
+  const verified = createVerifiedTokens();
+
   return async function verify(authorization: string | undefined): Promise<Caller> {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
     if (!match) throw new ApiError(401, 'unauthorized', 'missing or malformed bearer token');
+    const token = match[1] as string;
+    const known = verified.get(token);
+    if (known) return known;
+    const { caller, payload } = await verifyToken(token);
+    verified.set(token, caller, payload);
+    return caller;
+  };
+
+  async function verifyToken(token: string): Promise<{ caller: Caller; payload: JWTPayload }> {
     let payload: JWTPayload;
     try {
       ({ payload } = jwks
-        ? await jwtVerify(match[1] as string, jwks, { ...options, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })
-        : await jwtVerify(match[1] as string, secret, { ...options, algorithms: ['HS256'] }));
+        ? await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })
+        : await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
     } catch (err) {
       if (jwks && keysUnavailable(err)) throw new ApiError(503, 'unavailable', 'the identity provider\'s keys could not be fetched; retry shortly');
       throw new ApiError(401, 'unauthorized', 'invalid or expired token');
@@ -51,7 +63,48 @@ export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string |
     if (typeof sub !== 'string' || sub === '') throw new ApiError(401, 'unauthorized', 'token has no sub claim');
     if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) throw new ApiError(401, 'unauthorized', 'token has no valid role claim');
     if (role !== 'platform_admin' && role !== 'service' && (typeof org !== 'string' || org === '')) throw new ApiError(401, 'unauthorized', 'token has no org claim');
-    return { sub, org: typeof org === 'string' && org !== '' ? org : null, role: role as Role, ...(role === 'service' ? { writes: serviceOrgs(payload) } : {}) };
+    return { caller: { sub, org: typeof org === 'string' && org !== '' ? org : null, role: role as Role, ...(role === 'service' ? { writes: serviceOrgs(payload) } : {}) }, payload };
+  }
+}
+
+/** How long a verified token is taken at its word before its signature is checked again. */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
+/**
+ * Tokens verified in the last minute, by a digest of the token (the token itself is not kept
+ * as a key), with what they said. A dashboard sends the same token with every request; its
+ * signature check (WebCrypto, asynchronous) was the largest CPU cost of a cheap request. A
+ * hit still honours exp and nbf with the same tolerance as jose, so a token expires on time;
+ * a key set that drops a key stops its tokens within the minute. Failed tokens are not kept.
+ */
+function createVerifiedTokens() {
+  const entries = new Map<string, { caller: Caller; notBefore: number; expires: number; until: number }>();
+  const key = (token: string) => createHash('sha256').update(token).digest('base64url');
+  return {
+    get(token: string): Caller | undefined {
+      const k = key(token);
+      const entry = entries.get(k);
+      if (!entry) return undefined;
+      const now = Date.now();
+      if (now >= entry.until || now >= entry.expires || now < entry.notBefore) {
+        entries.delete(k);
+        return undefined;
+      }
+      return entry.caller;
+    },
+    set(token: string, caller: Caller, payload: JWTPayload): void {
+      if (entries.size >= VERIFIED_MAX) entries.clear();
+      const tolerance = CLOCK_TOLERANCE_SECONDS * 1000;
+      entries.set(key(token), {
+        // Shared by every request that sends the token: nobody may change it.
+        caller: Object.freeze({ ...caller, ...(Array.isArray(caller.writes) ? { writes: Object.freeze([...caller.writes]) as string[] } : {}) }),
+        // jose refuses exp <= now - tolerance and nbf > now + tolerance.
+        expires: (payload.exp as number) * 1000 + tolerance,
+        notBefore: typeof payload.nbf === 'number' ? payload.nbf * 1000 - tolerance : -Infinity,
+        until: Date.now() + VERIFIED_TTL_MS,
+      });
+    },
   };
 }
 
