@@ -1,7 +1,7 @@
 import type { Queryable } from '../../libs/db/queryable.js';
 import type { Caller, Role } from './auth.js';
 import { ApiError, badParameter } from './errors.js';
-import { coordinatorScope, mentorOrgs, orgExists, orgTimezone } from './scope-queries.js';
+import { coordinatorScope, mentorOrgs, orgFacts, orgTimezone } from './scope-queries.js';
 
 /** What a route addresses, declared by the route; authorize() decides whether the caller may. */
 export type Resource =
@@ -79,7 +79,10 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
   const visibility = await policy(caller, scopeOf);
   if (visibility === null) throw forbidden(caller.role);
   const reader = { caller, visibility };
-  const timezoneOf = (orgId: string) => orgTimezone(db, orgId, defaultTimezone);
+  // Timezones come with the scope facts read anyway (a round trip less per request); an
+  // organization not among them is asked for on its own.
+  const zones = new Map<string, string | null>();
+  const timezoneOf = async (orgId: string) => (zones.has(orgId) ? (zones.get(orgId) ?? defaultTimezone) : orgTimezone(db, orgId, defaultTimezone));
 
   switch (resource.kind) {
     case 'platform':
@@ -90,11 +93,14 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
     case 'org': {
       if (visibility.kind === 'mentors') throw forbidden(caller.role);
       if (visibility.kind === 'org' && visibility.orgId !== resource.orgId) throw notFound('organization');
-      if (visibility.kind === 'platform' && !(await orgExists(db, resource.orgId))) throw notFound('organization');
-      return { resource: 'org', ...reader, orgId: resource.orgId, timezone: await timezoneOf(resource.orgId) };
+      const org = await orgFacts(db, resource.orgId);
+      if (visibility.kind === 'platform' && !org.exists) throw notFound('organization');
+      return { resource: 'org', ...reader, orgId: resource.orgId, timezone: org.timezone ?? defaultTimezone };
     }
     case 'mentor': {
-      const orgId = resolveMentorOrg(caller, resource, await mentorOrgs(db, resource.mentorId));
+      const orgs = await mentorOrgs(db, resource.mentorId);
+      for (const [o, zone] of orgs) zones.set(o, zone);
+      const orgId = resolveMentorOrg(caller, resource, [...orgs.keys()]);
       if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');
       return { resource: 'mentor', ...reader, mentorId: resource.mentorId, orgId, timezone: await timezoneOf(orgId) };
     }
@@ -109,7 +115,7 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
         throw notFound('coordinator');
       }
       if (visibility.kind !== 'platform' && visibility.orgId !== scope.orgId) throw notFound('coordinator');
-      return { ...coordinator, orgId: scope.orgId, timezone: await timezoneOf(scope.orgId), mentorIds: scope.mentorIds };
+      return { ...coordinator, orgId: scope.orgId, timezone: scope.timezone ?? defaultTimezone, mentorIds: scope.mentorIds };
     }
   }
 }

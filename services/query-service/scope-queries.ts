@@ -6,37 +6,47 @@ import type { Queryable } from '../../libs/db/queryable.js';
  */
 
 /**
- * A coordinator's scope: its organization and the mentors in it. A listed mentor known only in
- * other organizations (their links are all elsewhere) is left out: a scope never reaches
- * outside its organization. A mentor not known anywhere yet stays, with empty numbers.
+ * A coordinator's scope: its organization (with the organization's timezone setting, null when
+ * it has none) and the mentors in it. A listed mentor known only in other organizations (their
+ * links are all elsewhere) is left out: a scope never reaches outside its organization. A
+ * mentor not known anywhere yet stays, with empty numbers.
  */
-export async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{ orgId: string; mentorIds: string[] } | null> {
-  const { rows } = await db.query<{ org_id: string; mentor_ids: string[] }>(
+export async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{ orgId: string; mentorIds: string[]; timezone: string | null } | null> {
+  const { rows } = await db.query<{ org_id: string; mentor_ids: string[]; timezone: string | null }>(
     `select s.org_id, array(
        select m from unnest(s.mentor_ids) with ordinality as t(m, i)
         where exists (select 1 from invite_links l where l.mentor_id = t.m and l.org_id = s.org_id)
            or not exists (select 1 from invite_links l where l.mentor_id = t.m)
-        order by t.i) as mentor_ids
+        order by t.i) as mentor_ids,
+       (select o.timezone from org_settings o where o.org_id = s.org_id) as timezone
        from coordinator_scopes s where s.coordinator_id = $1`,
     [coordinatorId],
   );
-  return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids } : null;
+  return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids, timezone: rows[0].timezone } : null;
 }
 
-/** The organizations a mentor id has invite links in, sorted. */
-export async function mentorOrgs(db: Queryable, mentorId: string): Promise<string[]> {
-  const { rows } = await db.query<{ org_id: string }>('select distinct org_id from invite_links where mentor_id = $1 order by org_id', [mentorId]);
-  return rows.map((r) => r.org_id);
+/** The organizations a mentor id has invite links in, sorted, each with its timezone setting (null when it has none). */
+export async function mentorOrgs(db: Queryable, mentorId: string): Promise<Map<string, string | null>> {
+  const { rows } = await db.query<{ org_id: string; timezone: string | null }>(
+    `select l.org_id, s.timezone from (select distinct org_id from invite_links where mentor_id = $1) l
+       left join org_settings s on s.org_id = l.org_id order by l.org_id`,
+    [mentorId],
+  );
+  return new Map(rows.map((r) => [r.org_id, r.timezone]));
 }
 
-/** An organization exists once anything of it is known: a link, a setting or a coordinator scope. */
-export async function orgExists(db: Queryable, orgId: string): Promise<boolean> {
-  const { rows } = await db.query(
-    `select 1 from invite_links where org_id = $1 union all select 1 from org_settings where org_id = $1
-     union all select 1 from coordinator_scopes where org_id = $1 limit 1`,
+/**
+ * Whether an organization exists (once anything of it is known: a link, a setting or a
+ * coordinator scope), and its timezone setting (null when it has none).
+ */
+export async function orgFacts(db: Queryable, orgId: string): Promise<{ exists: boolean; timezone: string | null }> {
+  const { rows } = await db.query<{ exists: boolean; timezone: string | null }>(
+    `select exists (select 1 from invite_links where org_id = $1 union all select 1 from org_settings where org_id = $1
+                    union all select 1 from coordinator_scopes where org_id = $1) as exists,
+            (select timezone from org_settings where org_id = $1) as timezone`,
     [orgId],
   );
-  return rows.length > 0;
+  return { exists: rows[0]?.exists ?? false, timezone: rows[0]?.timezone ?? null };
 }
 
 export async function orgTimezone(db: Queryable, orgId: string, defaultTimezone: string): Promise<string> {
