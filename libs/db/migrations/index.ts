@@ -5,6 +5,7 @@ import * as m0003 from './0003_org_timezone_check.js';
 import * as m0004 from './0004_revisable_decisions.js';
 import * as m0005 from './0005_funnel_org_daily.js';
 import * as m0006 from './0006_funnel_monthly.js';
+import * as m0007 from './0007_referrals_mentor_org_statistics.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0004_revisable_decisions': m0004,
   '0005_funnel_org_daily': m0005,
   '0006_funnel_monthly': m0006,
+  '0007_referrals_mentor_org_statistics': m0007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,6 +2,7 @@ import type { Queryable } from '../../../libs/db/queryable.js';
 import type { GrantFor } from '../policy.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { OrgRecruitProfileT, RecruitProfileT } from '../schemas.js';
+import { sqlParams } from '../../../libs/funnel/range-rows.js';
 import { restrict, type Target } from './grant-filter.js';
 import { profileOf, STAGE_SQL, type ReferralRow } from './referral-rows.js';
 
@@ -16,14 +17,19 @@ type PageQuery = { stage?: Stage; limit: number; cursor?: string };
 async function recruitPage(db: Queryable, where: Target, q: PageQuery) {
   const after = decodeCursor(q.cursor);
   if (q.stage === 'CLICKED' || q.stage === 'INSTALLED') return { items: [] as OrgRecruitProfileT[], nextCursor: null };
+  const { values, add } = sqlParams();
+  // One mentor is an equality, so the mentor's index gives the page in order (an = any() would
+  // read all of a mentor's referrals and sort them: thousands for a top mentor).
+  const mentors = where.mentorIds === null ? 'true' : where.mentorIds.length === 1 ? `mentor_id = ${add(where.mentorIds[0])}` : `mentor_id = any(${add(where.mentorIds)}::text[])`;
+  const [org, stage, afterAt, afterId, limit] = [add(where.orgId), add(q.stage ?? null), add(after?.registeredAt ?? null), add(after?.referralId ?? null), add(q.limit + 1)];
   const { rows } = await db.query<ReferralRow>(
     `select * from referrals
-      where org_id = $1 and ($2::text[] is null or mentor_id = any($2))
-        and ($3::text is null or ${STAGE_SQL} = $3)
-        and ($4::timestamptz is null or (registered_at, referral_id) < ($4::timestamptz, $5::text))
+      where org_id = ${org} and ${mentors}
+        and (${stage}::text is null or ${STAGE_SQL} = ${stage})
+        and (${afterAt}::timestamptz is null or (registered_at, referral_id) < (${afterAt}::timestamptz, ${afterId}::text))
       order by registered_at desc, referral_id desc
-      limit $6`,
-    [where.orgId, where.mentorIds, q.stage ?? null, after?.registeredAt ?? null, after?.referralId ?? null, q.limit + 1],
+      limit ${limit}`,
+    values,
   );
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
