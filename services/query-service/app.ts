@@ -17,6 +17,7 @@ import { hoistNamedSchemas } from './openapi.js';
 import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
 import { createRateLimitStore } from './rate-limit-store.js';
+import { preparedStatements } from './prepared-statements.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,6 +37,7 @@ declare module 'fastify' {
  */
 export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   const { config, log, pool, redis } = deps;
+  const db = preparedStatements(pool);
   const digest = (text: string) => createHmac('sha256', config.visitorHashKey).update(text).digest('base64url').slice(0, 32);
   const addressKey = (ip: string) => `a:${digest(`address\0${ip}`)}`;
   const callerKey = (c: Caller) => `c:${digest(`caller\0${c.role}\0${c.org ?? ''}\0${c.sub}`)}`;
@@ -147,7 +149,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   app.addHook('preHandler', async (request) => {
     const resource = request.routeOptions.config.resource;
     if (!resource) return;
-    request.grant = await authorize(pool, request.caller as Caller, resource(request), config.defaultTimezone);
+    request.grant = await authorize(db, request.caller as Caller, resource(request), config.defaultTimezone);
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -168,7 +170,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   app.get('/metrics', hidden, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/openapi.json', hidden, async () => app.swagger());
 
-  registerRoutes(app, deps);
+  registerRoutes(app, deps, db);
   await app.ready();
   return app;
 }

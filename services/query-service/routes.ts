@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './types.js';
+import type { Queryable } from '../../libs/db/queryable.js';
 import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
 import { TimeoutError, within } from '../../libs/runtime/within.js';
@@ -35,8 +36,8 @@ const org = (r: FastifyRequest): Resource => ({ kind: 'org', orgId: (r.params as
 const events = (): Resource => ({ kind: 'events' });
 
 /** The routes of SPEC §5. Each declares the resource it addresses; auth.ts decides who may. */
-export function registerRoutes(app: App, deps: QueryServiceDeps): void {
-  const { pool: db, config } = deps;
+export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable): void {
+  const { config } = deps;
 
   app.get('/v1/mentors/:mentorId/referral-stats', {
     schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
