@@ -20,14 +20,17 @@ export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>,
   // Only a platform grant reads across organizations; any other would read nothing.
   const limit = grant.visibility.kind === 'platform' ? q.limit : 0;
   const range = resolveRange(q, defaultTimezone, q.granularity);
+  // Organizations known, or with rows in the range (its whole months read by month).
+  const known = sqlParams();
+  const afterOrg = known.add(after);
   const { rows: found } = await db.query<{ org_id: string; timezone: string | null }>(
     `select o.org_id, s.timezone from (
        select org_id from invite_links union select org_id from org_settings
-       union select distinct org_id from funnel_org_daily where day between $1::date and $2::date
+       union select org_id from (${rangeRows(cutRange(range.from, range.to, null), FUNNEL_GRAINS.org, 'true', known.add)}) f
      ) o left join org_settings s using (org_id)
-      where $3::text is null or o.org_id > $3
-      order by o.org_id limit $4`,
-    [range.from, range.to, after, limit === 0 ? 0 : limit + 1],
+      where ${afterOrg}::text is null or o.org_id > ${afterOrg}
+      order by o.org_id limit ${known.add(limit === 0 ? 0 : limit + 1)}`,
+    known.values,
   );
   const orgs = found.slice(0, limit);
   const nextCursor = found.length > limit && orgs.length > 0 ? encodeOrgCursor(orgs[orgs.length - 1]!.org_id) : null;
