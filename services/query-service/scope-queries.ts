@@ -15,8 +15,10 @@ export async function coordinatorScope(db: Queryable, coordinatorId: string): Pr
   const { rows } = await db.query<{ org_id: string; mentor_ids: string[]; timezone: string | null }>(
     `select s.org_id, array(
        select m from unnest(s.mentor_ids) with ordinality as t(m, i)
-        where exists (select 1 from invite_links l where l.mentor_id = t.m and l.org_id = s.org_id)
-           or not exists (select 1 from invite_links l where l.mentor_id = t.m)
+        -- In the organization when one of its links is there, or when it has none anywhere:
+        -- one probe of invite_links_mentor per listed mentor (an exists ... or not exists
+        -- made Postgres hash every link of the organization, on every request).
+        where coalesce((select bool_or(l.org_id = s.org_id) from invite_links l where l.mentor_id = t.m), true)
         order by t.i) as mentor_ids,
        (select o.timezone from org_settings o where o.org_id = s.org_id) as timezone
        from coordinator_scopes s where s.coordinator_id = $1`,
