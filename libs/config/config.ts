@@ -32,6 +32,11 @@ const schema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('recruitment-tracking'),
   /** How long the broker waits for a silent group member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /**
+   * Most bytes the ingest worker fetches at once, over all its partitions: one fetch is applied
+   * in one transaction, so this bounds a transaction's size and the worker's memory.
+   */
+  KAFKA_FETCH_MAX_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(1024 * 1024),
   /** Copies of every topic partition when provisioning (3 on a real cluster; 1 on the single local broker). */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** The Kafka client's own log level; info or debug to diagnose group and fetch behaviour. */
@@ -66,7 +71,7 @@ const schema = z.object({
 
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; replicationFactor: number; clientLogLevel: 'error' | 'warn' | 'info' | 'debug' };
+  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; fetchMaxBytes: number; replicationFactor: number; clientLogLevel: 'error' | 'warn' | 'info' | 'debug' };
   schemaRegistryUrl: string;
   databaseUrl: string;
   redisUrl: string;
@@ -115,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     kafka: {
       brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
-      replicationFactor: e.KAFKA_REPLICATION_FACTOR, clientLogLevel: e.KAFKAJS_LOG_LEVEL,
+      fetchMaxBytes: e.KAFKA_FETCH_MAX_BYTES, replicationFactor: e.KAFKA_REPLICATION_FACTOR, clientLogLevel: e.KAFKAJS_LOG_LEVEL,
     },
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,

@@ -25,6 +25,13 @@ export interface BatchConsumerOptions {
    */
   handle(batch: Batch): Promise<void>;
   partitionsConsumedConcurrently?: number;
+  /**
+   * Most bytes one fetch brings, over all partitions (default 1 MB), and per partition (default
+   * 512 kB): what bounds a batch, and the memory a backlog takes (a partition whose first
+   * record batch is larger still gets it).
+   */
+  maxBytes?: number;
+  maxBytesPerPartition?: number;
   /** Session timeout of the group member (default 30 s). */
   sessionTimeoutMs?: number;
   onBatchDone?(info: { topic: string; partition: number; size: number; seconds: number; lag: number }): void;
@@ -63,7 +70,8 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     sessionTimeout,
     rebalanceTimeout: 60_000,
     heartbeatInterval,
-    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: options.maxBytes ?? 1024 * 1024,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? Math.min(512 * 1024, options.maxBytes ?? Infinity),
     maxWaitTimeInMs: 250,
     // Bounded, so that nothing kafkajs retries (a commit to a coordinator that is gone, a
     // join) spins forever: after about 40 s it gives up, the consumer crashes, and it is

@@ -2,19 +2,29 @@ import type { Pool } from 'pg';
 import type { Config } from '../../libs/config/config.js';
 import type { RecordOf } from '../../libs/events/codec.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
+import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { NeedsExclusiveBatchError } from './facts/registrations.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
-import { redecide } from './redecide.js';
+import { mergeSeeds, noSeeds, redecide } from './redecide.js';
 import type { IngestMetrics } from './metrics.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 const ERASURE_LOCK_SHARED = `select pg_advisory_xact_lock_shared(${ERASURE_LOCK})`;
 const ERASURE_LOCK_EXCLUSIVE = `select pg_advisory_xact_lock(${ERASURE_LOCK})`;
 
+/** Records of one input topic, decoded, valid and not seen before. */
+export interface TopicRecords<T extends InputTopic = InputTopic> {
+  topic: T;
+  records: RecordOf<T>[];
+}
+
 /**
- * Applies batches of decoded, valid records of one input topic to Postgres: one transaction
- * per batch that stores the new facts and re-decides what they can change (see redecide).
- * Returns the funnel events it put in the outbox, for the caller to publish.
+ * Applies batches of decoded, valid records to Postgres: one transaction that stores the new
+ * facts of every topic given (in the catalogue's topic order) and re-decides, once, what they
+ * can change (see redecide). Returns the funnel events it put in the outbox, for the caller to
+ * publish. The outcome does not depend on how records are grouped into calls (the order
+ * property test delivers them in random splits), so a caller may gather the batches of many
+ * partitions and topics into one call: one transaction instead of one per partition.
  *
  * Batches that touch the same links, devices or users are serialized by row locks on those
  * subjects; others run side by side, across partitions and instances. Erasures rewrite device
@@ -23,27 +33,35 @@ const ERASURE_LOCK_EXCLUSIVE = `select pg_advisory_xact_lock(${ERASURE_LOCK})`;
  */
 export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics }) {
   const { pool, config, metrics } = deps;
-  return async function applyBatch<T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Tracking[]> {
-    const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
-    const effects: BatchEffects = {
-      note(counter, n = 1) {
-        if (n <= 0 || !metrics) return;
-        if (counter === 'duplicate') metrics.duplicates.inc({ topic, layer: 'postgres' }, n);
-        else if (counter === 'bot') metrics.bots.inc(n);
-        else if (counter === 'retraction') metrics.retractions.inc(n);
-        else metrics.rejected.inc({ reason: counter.replace('rejected_', '') }, n);
-      },
-    };
-    let exclusive = handler.exclusive === true;
+  const effectsOf = (topic: InputTopic): BatchEffects => ({
+    note(counter, n = 1) {
+      if (n <= 0 || !metrics) return;
+      if (counter === 'duplicate') metrics.duplicates.inc({ topic, layer: 'postgres' }, n);
+      else if (counter === 'bot') metrics.bots.inc(n);
+      else if (counter === 'retraction') metrics.retractions.inc(n);
+      else metrics.rejected.inc({ reason: counter.replace('rejected_', '') }, n);
+    },
+  });
+
+  async function applyGroups(groups: TopicRecords[]): Promise<Tracking[]> {
+    const ordered = INPUT_TOPICS.flatMap((topic) => {
+      const records = groups.filter((g) => g.topic === topic).flatMap((g) => g.records);
+      return records.length > 0 ? [{ topic, records, handler: HANDLERS[topic] as unknown as TopicHandler<InputTopic> }] : [];
+    });
+    if (ordered.length === 0) return [];
+    // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
+    const effects = effectsOf('inviteClicks');
+    let exclusive = ordered.some((g) => g.handler.exclusive === true);
     for (;;) {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
         await client.query('begin');
         await client.query(exclusive ? ERASURE_LOCK_EXCLUSIVE : ERASURE_LOCK_SHARED);
-        const ctx: FactsContext = { tx: client, effects, attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey };
-        const seeds = await handler.store(ctx, records, exclusive);
-        const trackings = await redecide(ctx, seeds);
+        const ctx = (topic: InputTopic): FactsContext => ({ tx: client, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
+        const seeds = noSeeds();
+        for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
+        const trackings = await redecide({ ...ctx(ordered[0]!.topic), effects }, seeds);
         await client.query('commit');
         return trackings;
       } catch (err) {
@@ -57,7 +75,13 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
         client.release(broken); // a connection that cannot even roll back is discarded, not pooled
       }
     }
-  };
+  }
+
+  return Object.assign(
+    /** Applies one topic's records (see applyGroups). */
+    <T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Tracking[]> => applyGroups([{ topic, records } as TopicRecords]),
+    { applyGroups },
+  );
 }
 
 export type BatchApplier = ReturnType<typeof createBatchApplier>;

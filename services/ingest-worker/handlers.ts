@@ -49,10 +49,7 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   inviteClicks: {
     eventId: (c) => c.eventId,
     validate: (c) => check({ eventId: c.eventId, linkId: c.linkId, deviceId: c.visitor.deviceId }, { occurredAt: c.occurredAt }),
-    async store(ctx, clicks) {
-      const newClicks = await prepareClicks(ctx, clicks);
-      return { ...noSeeds(), newClicks, deviceIds: [...new Set(newClicks.flatMap((c) => (c.deviceId && !c.isBot ? [c.deviceId] : [])))] };
-    },
+    store: async (ctx, clicks) => ({ ...noSeeds(), newClicks: prepareClicks(ctx, clicks) }),
   },
   appInstalls: {
     eventId: (i) => i.eventId,

@@ -9,6 +9,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
+import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { markPublished, unpublishedTrackings } from './facts/trackings.js';
 import type { Tracking } from './facts/tx.js';
@@ -96,25 +97,46 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
   }
 
-  async function handle(batch: Batch): Promise<void> {
-    const topic = topicByName.get(batch.topic);
-    if (!topic) throw new Error(`not an input topic: ${batch.topic}`);
-    const end = metrics.batchSeconds.startTimer({ topic });
-    const { valid, dead } = await decodeAll(topic, batch.messages);
-    const { fresh, ids } = await dropSeen(topic, valid);
-    const trackings = fresh.length > 0 ? await applyBatch(topic, fresh) : [];
-    await publishDeadLetters(producer, batch, dead);
-    if (dead.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
+  /**
+   * Applies the batches of one fetch (any partitions and topics) in one transaction: decodes
+   * them, drops what was seen, stores and re-decides, publishes dead letters and the funnel
+   * events, then marks the eventIds seen.
+   */
+  async function handleMany(batches: Batch[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const decoded = await Promise.all(
+      batches.map(async (batch) => {
+        const topic = topicByName.get(batch.topic);
+        if (!topic) throw new Error(`not an input topic: ${batch.topic}`);
+        return { batch, topic, ...(await decodeAll(topic, batch.messages)) };
+      }),
+    );
+    const byTopic = new Map<InputTopic, { record: unknown; eventId: string | null }[]>();
+    for (const d of decoded) {
+      const items = byTopic.get(d.topic) ?? [];
+      for (const item of d.valid) items.push(item);
+      byTopic.set(d.topic, items);
+    }
+    const groups = await Promise.all([...byTopic].map(async ([topic, items]) => ({ topic, ...(await dropSeen(topic, items)) })));
+    const trackings = await applyBatch.applyGroups(groups.filter((g) => g.fresh.length > 0).map((g) => ({ topic: g.topic, records: g.fresh as never })));
+    for (const { batch, dead } of decoded) {
+      await publishDeadLetters(producer, batch, dead);
+      if (dead.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
+    }
     await publishTrackings(trackings);
-    if (ids.length > 0) {
+    const marked = groups.filter((g) => g.ids.length > 0);
+    if (marked.length > 0) {
       // Markers are written only after the facts are durable, so a marker always means "done".
       const prefix = await redisPrefix();
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.set(`${prefix}${topic}:${id}`, '1', 'EX', SEEN_TTL_SECONDS);
+      for (const { topic, ids } of marked) for (const id of ids) pipeline.set(`${prefix}${topic}:${id}`, '1', 'EX', SEEN_TTL_SECONDS);
       await pipeline.exec();
     }
-    metrics.eventsIn.inc({ topic }, batch.messages.length);
-    end();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const { batch, topic } of decoded) {
+      metrics.eventsIn.inc({ topic }, batch.messages.length);
+      metrics.batchSeconds.observe({ topic }, seconds);
+    }
   }
 
   /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
@@ -130,9 +152,12 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     kafka,
     groupId,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    maxBytes: config.kafka.fetchMaxBytes,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
-    handle,
+    // Every partition of a fetch is handed over at once and applied in one transaction.
+    partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
+    handle: coalesceBatches(handleMany),
     onBatchDone: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
   });
 

@@ -5,7 +5,7 @@ import {
   activatedEvent, clickedEvent, decisionKey, installedEvent, reconcile, registeredEvent,
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
-import { insertClicks, loadClicksToDecide, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
+import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
 import { installDevicesOnLinks, loadInstallsToDecide, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
@@ -34,6 +34,12 @@ export interface Seeds {
   userIds: string[];
 }
 
+/** Adds what `more` can change to `seeds` (the seeds of several topics' facts stored in one transaction). */
+export function mergeSeeds(seeds: Seeds, more: Seeds): Seeds {
+  for (const key of Object.keys(seeds) as (keyof Seeds)[]) (seeds[key] as unknown[]).push(...more[key]);
+  return seeds;
+}
+
 export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
 
 interface Desired {
@@ -56,7 +62,7 @@ interface Desired {
 export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
   const clicks = await redecideClicks(ctx, seeds, desired);
-  const devices = await redecideInstalls(ctx, seeds, clicks.touchedDevices, desired);
+  const devices = await redecideInstalls(ctx, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices, desired);
   await redecideUsers(ctx, seeds, devices, desired);
   return publishDifference(ctx, desired);
 }
@@ -66,9 +72,10 @@ export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelR
  * all, stores the new clicks with their decisions and the stored ones whose decision changed.
  * Returns the devices whose counted clicks may have changed.
  */
-async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string> }> {
+async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string>; newDevices: string[] }> {
   const { tx } = ctx;
-  const incoming = seeds.newClicks.filter((c) => !c.isBot);
+  const arrived = await withErasedDevices(tx, seeds.newClicks);
+  const incoming = arrived.filter((c) => !c.isBot);
   const exclusive = new Set([...seeds.changedLinks, ...incoming.map((c) => c.linkId)]);
   await lockSubjects(tx, 'link', exclusive, 'update');
   await lockSubjects(tx, 'link', seeds.linkIds.filter((l) => !exclusive.has(l)), 'share');
@@ -78,7 +85,7 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
   const fresh = [...new Map(incoming.filter((c) => !storedIds.has(c.eventId)).map((c) => [c.eventId, c])).values()];
   const links = await loadLinks(tx, [...stored, ...fresh].map((c) => c.linkId));
   let decisions = decideClicks([...stored, ...fresh], links);
-  const bots = seeds.newClicks.filter((c) => c.isBot);
+  const bots = arrived.filter((c) => c.isBot);
   const inserted = await insertClicks(tx, [
     ...fresh.map((click) => ({ click, decision: decisions.get(click.eventId)! })),
     ...bots.map((click) => ({ click, decision: { status: 'bot' as const, unique: false } })),
@@ -111,7 +118,7 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
     desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null });
   }
   await writeClickDecisions(tx, changed);
-  return { touchedDevices };
+  return { touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
 }
 
 /** Installs that are new, name a changed link, or come from a device whose clicks changed. Returns the devices locked. */

@@ -8,7 +8,7 @@ import { createPool } from '../../libs/runtime/connections.js';
 import { rebuildFunnels, type RebuildResult } from '../../libs/funnel/rebuild.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
-import { publishOutOfOrder } from '../support/publish-out-of-order.js';
+import { publishOutOfOrder, trafficHalf } from '../support/publish-out-of-order.js';
 
 /**
  * The whole pipeline: sample traffic through the ingest worker and the aggregator, then a
@@ -29,9 +29,14 @@ beforeAll(async () => {
   pool = createPool(env.config, env.log, 4);
   producer = createEventProducer(env);
   await producer.connect();
-  // Out of order across topics, so the stage log holds retractions and corrected events too.
-  await publishOutOfOrder(producer, sampleTraffic({ seed: 21, clicks: 2500, start: Date.UTC(2026, 2, 20), days: 20 }), 21);
+  // Out of order across topics, and the later half of the facts counted before the earlier
+  // half arrives, so the stage log holds retractions and corrected events too (the worker
+  // applies a whole backlog in a few transactions, which would decide it right the first time).
+  const traffic = sampleTraffic({ seed: 21, clicks: 2500, start: Date.UTC(2026, 2, 20), days: 20 });
   pipeline = await startPipeline(env);
+  await publishOutOfOrder(producer, trafficHalf(traffic, false), 21);
+  await settled();
+  await publishOutOfOrder(producer, trafficHalf(traffic, true), 22);
   await settled();
 }, 300_000);
 

@@ -21,13 +21,16 @@ let producer: EventProducer;
 let reference: Awaited<ReturnType<typeof factsSnapshot>>;
 const traffic: SampleTraffic = sampleTraffic({ seed: 7, clicks: 2500 });
 const inputTopics = () => INPUT_TOPICS.map((t) => env.topics[t]);
+const SMALL_FETCH = 16 * 1024;
 
 beforeAll(async () => {
   env = await createTestEnv('ingest_faults');
   producer = createEventProducer(env);
   await producer.connect();
   await publishOutOfOrder(producer, traffic, 7);
-  const ref = await startIngestWorker(env, { group: 'reference' });
+  // Small fetches (a few hundred records each): late facts then meet decisions already
+  // published, as in a live stream, rather than a whole backlog decided in one transaction.
+  const ref = await startIngestWorker(env, { group: 'reference', fetchMaxBytes: SMALL_FETCH });
   await waitForCatchUp(env.kafka, env.group('reference'), inputTopics());
   await ref.stop();
   reference = await factsSnapshot(env.db);
@@ -79,7 +82,7 @@ describe('ingest worker under faults', () => {
     const { url, db } = await env.database('kill');
     const spawnWorker = (): ChildProcess =>
       spawn(process.execPath, ['--import', 'tsx', 'services/ingest-worker/main.ts'], {
-        env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test', KAFKA_SESSION_TIMEOUT_MS: '8000' },
+        env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test', KAFKA_SESSION_TIMEOUT_MS: '8000', KAFKA_FETCH_MAX_BYTES: String(SMALL_FETCH) },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     const first = spawnWorker();

@@ -5,7 +5,7 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 import { expectedFunnel, factsSnapshot, funnelSnapshot, type FunnelRow } from '../support/facts.js';
 import { DAY, referenceOutcome, type RefClick, type RefInstall, type RefLink, type RefLogin, type RefRegistration, type RefWorld } from '../support/reference-model.js';
 import { createPool } from '../../libs/runtime/connections.js';
-import { createBatchApplier, type BatchApplier } from '../../services/ingest-worker/apply-batch.js';
+import { createBatchApplier, type BatchApplier, type TopicRecords } from '../../services/ingest-worker/apply-batch.js';
 import { countFunnelEvents } from '../../libs/funnel/funnel-store.js';
 import { conversionRecord } from '../../services/query-service/queries/conversion-record.js';
 import type { InviteClicked, InviteLink, UserErased, UserLoggedIn, UserRegistered, AppInstalled } from '../../libs/events/types.generated.js';
@@ -41,7 +41,7 @@ let apply: BatchApplier;
 
 beforeAll(async () => {
   env = await createTestEnv('order_properties');
-  pool = createPool(env.config, env.log, 4);
+  pool = createPool(env.config, env.log, 8);
   apply = createBatchApplier({ pool, config: env.config });
   for (const [org, tz] of Object.entries(TIMEZONES)) await env.db.raw('insert into org_settings (org_id, timezone) values (?, ?)', [org, tz]);
 });
@@ -183,10 +183,24 @@ function split<T>(xs: T[], rnd: () => number): T[][] {
   return out;
 }
 
+/** Applies a batch as the worker's consumer does: a failure (a deadlock between concurrent batches) is retried. */
+async function applyRetrying(groups: TopicRecords[]): Promise<Tracking[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await apply.applyGroups(groups);
+    } catch (err) {
+      if (attempt >= 20 || (err as { code?: string }).code !== '40P01') throw err;
+    }
+  }
+}
+
 /**
  * Delivers the messages in a random order, as a broker could: any interleaving across topics
  * and keys, but one link's records in the order they were published (they share a partition).
- * Each cut of the sequence is applied as one batch per topic, as the worker receives them.
+ * Each cut of the sequence is applied in one of the ways the worker can receive it: one batch
+ * per topic after another, every topic in one transaction (a fetch gathered across
+ * partitions), or one batch per topic at the same time (partitions and instances side by
+ * side, serialized only by the subject locks).
  */
 async function deliver(messages: Message[], seed: number): Promise<Tracking[]> {
   const rnd = rng(seed);
@@ -196,8 +210,11 @@ async function deliver(messages: Message[], seed: number): Promise<Tracking[]> {
   linkSlots.forEach((slot, k) => (order[slot] = linkMessages[k] as Message));
   const published: Tracking[] = [];
   for (const chunk of split(order, rnd)) {
-    const topics = [...new Set(chunk.map((m) => m.topic))];
-    for (const topic of topics) published.push(...(await apply(topic, chunk.filter((m) => m.topic === topic).map((m) => m.record) as never)));
+    const groups = [...new Set(chunk.map((m) => m.topic))].map((topic) => ({ topic, records: chunk.filter((m) => m.topic === topic).map((m) => m.record) }) as TopicRecords);
+    const way = rnd();
+    if (way < 1 / 3) for (const g of groups) published.push(...(await applyRetrying([g])));
+    else if (way < 2 / 3) published.push(...(await applyRetrying(groups)));
+    else for (const out of await Promise.all(groups.map((g) => applyRetrying([g])))) published.push(...out);
   }
   return published;
 }

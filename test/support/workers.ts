@@ -10,8 +10,12 @@ import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.
 import { createAggregatorWorker, type AggregatorWorker } from '../../services/aggregator-worker/aggregator-worker.js';
 
 /** An ingest worker in this process, on the test env's database, topics and a group of its own. */
-export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string } = {}) {
-  const config = options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config;
+export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string; fetchMaxBytes?: number } = {}) {
+  const config = {
+    ...env.config,
+    databaseUrl: options.databaseUrl ?? env.config.databaseUrl,
+    kafka: { ...env.config.kafka, fetchMaxBytes: options.fetchMaxBytes ?? env.config.kafka.fetchMaxBytes },
+  };
   const pool = createPool(config, env.log, 4);
   const redis = createRedis(config, env.log);
   const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: env.topics });

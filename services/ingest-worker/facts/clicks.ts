@@ -7,6 +7,8 @@ import type { FactsContext, Tx } from './tx.js';
 export interface NewClick extends ClickFact {
   deviceId: string | null;
   platform: string | null;
+  /** What stands in for the device id and visitor hash if the device is erased (see withErasedDevices). */
+  pseudonym: string | null;
 }
 
 /** A stored non-bot click with what was last decided for it. */
@@ -17,13 +19,12 @@ export interface StoredClick extends ClickFact {
 }
 
 /**
- * Turns click records into the facts to store: the keyed visitor hash (never the raw ip),
- * the bot verdict, and, for a click from an erased device, the device's pseudonym in place of
- * its device id and visitor hash. Nothing is written: clicks are stored with their first
- * decision (see insertClicks), so a batch writes each click once.
+ * Turns click records into the facts to store: the keyed visitor hash (never the raw ip), the
+ * bot verdict and the device's pseudonym. Nothing is read or written: clicks are stored with
+ * their first decision (see insertClicks), so a batch writes each click once.
  */
-export async function prepareClicks(ctx: FactsContext, clicks: InviteClicked[]): Promise<NewClick[]> {
-  const prepared = clicks.map((c): NewClick & { pseudonym: string | null } => {
+export function prepareClicks(ctx: Pick<FactsContext, 'visitorHashKey'>, clicks: InviteClicked[]): NewClick[] {
+  return clicks.map((c) => {
     const deviceId = c.visitor.deviceId ?? null;
     return {
       eventId: c.eventId, linkId: c.linkId, occurredAt: c.occurredAt, visitorHash: visitorHash(c.visitor, ctx.visitorHashKey, c.eventId),
@@ -31,13 +32,20 @@ export async function prepareClicks(ctx: FactsContext, clicks: InviteClicked[]):
       pseudonym: deviceId ? erasedDevicePseudonym(deviceId, ctx.visitorHashKey) : null,
     };
   });
-  const pseudonyms = [...new Set(prepared.flatMap((c) => (c.pseudonym ? [c.pseudonym] : [])))];
-  const erased = new Set<string>();
-  if (pseudonyms.length > 0) {
-    const { rows } = await ctx.tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [pseudonyms]);
-    for (const r of rows) erased.add(r.pseudonym);
-  }
-  return prepared.map(({ pseudonym, ...c }) => (pseudonym && erased.has(pseudonym) ? { ...c, deviceId: pseudonym, visitorHash: pseudonym } : c));
+}
+
+/**
+ * A click from an erased device keeps the device's pseudonym in place of its device id and
+ * visitor hash. Asked when the click is about to be stored, after every other fact of the
+ * transaction (an erasure, or a late registration of an erased user, stored alongside).
+ */
+export async function withErasedDevices(tx: Tx, clicks: NewClick[]): Promise<NewClick[]> {
+  const pseudonyms = [...new Set(clicks.flatMap((c) => (c.pseudonym ? [c.pseudonym] : [])))];
+  if (pseudonyms.length === 0) return clicks;
+  const { rows } = await tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [pseudonyms]);
+  if (rows.length === 0) return clicks;
+  const erased = new Set(rows.map((r) => r.pseudonym));
+  return clicks.map((c) => (c.pseudonym && erased.has(c.pseudonym) ? { ...c, deviceId: c.pseudonym, visitorHash: c.pseudonym } : c));
 }
 
 /**
