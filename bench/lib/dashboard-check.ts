@@ -54,7 +54,7 @@ export async function checkAgainstIngest(shape: Shape): Promise<{ equal: boolean
     const aggregator = await startService('aggregator-worker', target, 'part 3 check');
     try {
       await waitForCatchUp(env.kafka, `${env.config.kafka.topicPrefix}recruitment.ingest-worker`, INPUT_TOPICS.map((t) => env.topics[t]), 600_000);
-      await eventually(async () => ((await env.db.raw<{ rows: unknown[] }>('select 1 from referral_trackings where published_at is null limit 1')).rows.length === 0 ? true : undefined), 60_000, 'outbox drained');
+      await eventually(async () => ((await env.db.raw<{ rows: unknown[] }>('select 1 from ingest_outbox limit 1')).rows.length === 0 ? true : undefined), 60_000, 'outbox drained');
       await waitForPositions(env.kafka, env.db, env.topics.referralEvents, 600_000);
     } finally {
       await ingest.stop();

@@ -74,12 +74,12 @@ const TABLES = {
   registrations: 'event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status',
   logins: 'event_id, user_id, occurred_at',
   referrals: 'referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id, clicked_at, installed_at, registered_at, activated_at, registration_event_id',
-  referral_trackings: 'event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id, published_at',
+  referral_trackings: 'event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id',
   funnel_decisions: 'stage, subject, revision, live_event_id',
 } as const;
 
 /** The rows of a chunk as COPY text, per table. */
-function copyText(rows: FactRows, publishedAt: string): Record<keyof typeof TABLES, string> {
+function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
   const lines = (n: number, line: (i: number) => string) => {
     let out = '';
     for (let i = 0; i < n; i++) out += line(i) + '\n';
@@ -99,7 +99,7 @@ function copyText(rows: FactRows, publishedAt: string): Record<keyof typeof TABL
     referrals: lines(f.r.length, (k) => [esc(f.r[k]!), esc(f.u[k]!), esc(f.o[k]!), esc(f.m[k]!), esc(f.l[k]!), esc(f.c[k]!), esc(f.by[k]!), esc(f.n[k]!), esc(f.d[k]!), at(f.ca[k]!), at(f.ia[k]!), at(f.ra[k]!), at(f.aa[k]!), esc(f.re[k]!)].join('\t')),
     referral_trackings: lines(t.length, (k) => {
       const r = t[k]!;
-      return [esc(r.eventId), esc(r.orgId), esc(r.mentorId), esc(r.linkId), esc(r.campaignId), esc(r.referralId), esc(r.userId), r.stage, r.uniqueVisitor ? 't' : 'f', at(r.occurredAt), esc(r.sourceEventId), esc(r.retractsEventId), publishedAt].join('\t');
+      return [esc(r.eventId), esc(r.orgId), esc(r.mentorId), esc(r.linkId), esc(r.campaignId), esc(r.referralId), esc(r.userId), r.stage, r.uniqueVisitor ? 't' : 'f', at(r.occurredAt), esc(r.sourceEventId), esc(r.retractsEventId)].join('\t');
     }),
     // Every event is revision 0 of its subject: the click or install event, else the user.
     funnel_decisions: lines(t.length, (k) => {
@@ -161,7 +161,6 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
 
     const generator = createGenerator(shape, visitorHashKey);
     const started = Date.now();
-    const publishedAt = new Date().toISOString();
     const streams = Object.fromEntries(Object.entries(TABLES).map(([table, columns]) => [table, copyStream(url, table, columns)])) as Record<keyof typeof TABLES, ReturnType<typeof copyStream>>;
     let clicks = 0;
     let p = 0;
@@ -169,7 +168,7 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
     while (clicks < shape.clicks) {
       const rows = emptyRows();
       for (let n = 0; n < 10_000 && clicks < shape.clicks; n++) clicks += generator.facts(p++, rows);
-      const text = copyText(rows, publishedAt);
+      const text = copyText(rows);
       await Promise.all((Object.keys(TABLES) as (keyof typeof TABLES)[]).map((t) => streams[t].write(text[t])));
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();

@@ -6,11 +6,18 @@ import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { NeedsExclusiveBatchError } from './facts/registrations.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
 import { mergeSeeds, noSeeds, redecide } from './redecide.js';
+import { enqueueOutbox } from './facts/trackings.js';
 import type { IngestMetrics } from './metrics.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 const ERASURE_LOCK_SHARED = `select pg_advisory_xact_lock_shared(${ERASURE_LOCK})`;
 const ERASURE_LOCK_EXCLUSIVE = `select pg_advisory_xact_lock(${ERASURE_LOCK})`;
+
+/** What a transaction put in the stage log: the funnel events to publish, and its outbox row (null when none). */
+export interface Applied {
+  trackings: Tracking[];
+  outboxId: string | null;
+}
 
 /** Records of one input topic, decoded, valid and not seen before. */
 export interface TopicRecords<T extends InputTopic = InputTopic> {
@@ -21,8 +28,8 @@ export interface TopicRecords<T extends InputTopic = InputTopic> {
 /**
  * Applies batches of decoded, valid records to Postgres: one transaction that stores the new
  * facts of every topic given (in the catalogue's topic order) and re-decides, once, what they
- * can change (see redecide). Returns the funnel events it put in the outbox, for the caller to
- * publish. The outcome does not depend on how records are grouped into calls (the order
+ * can change (see redecide). Returns the funnel events it put in the stage log and their outbox
+ * row, for the caller to publish and then clear. The outcome does not depend on how records are grouped into calls (the order
  * property test delivers them in random splits), so a caller may gather the batches of many
  * partitions and topics into one call: one transaction instead of one per partition.
  *
@@ -43,12 +50,12 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     },
   });
 
-  async function applyGroups(groups: TopicRecords[]): Promise<Tracking[]> {
+  async function applyGroups(groups: TopicRecords[]): Promise<Applied> {
     const ordered = INPUT_TOPICS.flatMap((topic) => {
       const records = groups.filter((g) => g.topic === topic).flatMap((g) => g.records);
       return records.length > 0 ? [{ topic, records, handler: HANDLERS[topic] as unknown as TopicHandler<InputTopic> }] : [];
     });
-    if (ordered.length === 0) return [];
+    if (ordered.length === 0) return { trackings: [], outboxId: null };
     // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
     const effects = effectsOf('inviteClicks');
     let exclusive = ordered.some((g) => g.handler.exclusive === true);
@@ -62,8 +69,9 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
         const seeds = noSeeds();
         for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
         const trackings = await redecide({ ...ctx(ordered[0]!.topic), effects }, seeds);
+        const outboxId = await enqueueOutbox(client, trackings.map((t) => t.eventId));
         await client.query('commit');
-        return trackings;
+        return { trackings, outboxId };
       } catch (err) {
         await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
         if (err instanceof NeedsExclusiveBatchError && !exclusive) {
@@ -79,7 +87,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
 
   return Object.assign(
     /** Applies one topic's records (see applyGroups). */
-    <T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Tracking[]> => applyGroups([{ topic, records } as TopicRecords]),
+    <T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Applied> => applyGroups([{ topic, records } as TopicRecords]),
     { applyGroups },
   );
 }

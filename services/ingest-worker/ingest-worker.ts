@@ -11,7 +11,7 @@ import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
-import { markPublished, unpublishedTrackings } from './facts/trackings.js';
+import { clearOutbox, pendingOutbox } from './facts/trackings.js';
 import type { Tracking } from './facts/tx.js';
 import { createBatchApplier } from './apply-batch.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
@@ -84,8 +84,13 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     return { fresh: [...keyless, ...fresh], ids };
   }
 
-  async function publishTrackings(rows: Tracking[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** Publishes a transaction's funnel events, then clears its outbox row (at least once: a crash between the two republishes them). */
+  async function publishTrackings(rows: Tracking[], outboxIds: string[]): Promise<void> {
+    if (rows.length > 0) await publishEvents(rows);
+    await clearOutbox(pool, outboxIds);
+  }
+
+  async function publishEvents(rows: Tracking[]): Promise<void> {
     await producer.send(
       'referralEvents',
       rows.map((r) => ({
@@ -93,7 +98,6 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
         userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt, retractsEventId: r.retractsEventId,
       })),
     );
-    await markPublished(pool, rows.map((r) => r.eventId));
     for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
   }
 
@@ -118,12 +122,12 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       byTopic.set(d.topic, items);
     }
     const groups = await Promise.all([...byTopic].map(async ([topic, items]) => ({ topic, ...(await dropSeen(topic, items)) })));
-    const trackings = await applyBatch.applyGroups(groups.filter((g) => g.fresh.length > 0).map((g) => ({ topic: g.topic, records: g.fresh as never })));
+    const applied = await applyBatch.applyGroups(groups.filter((g) => g.fresh.length > 0).map((g) => ({ topic: g.topic, records: g.fresh as never })));
     for (const { batch, dead } of decoded) {
       await publishDeadLetters(producer, batch, dead);
       if (dead.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
     }
-    await publishTrackings(trackings);
+    await publishTrackings(applied.trackings, applied.outboxId ? [applied.outboxId] : []);
     const marked = groups.filter((g) => g.ids.length > 0);
     if (marked.length > 0) {
       // Markers are written only after the facts are durable, so a marker always means "done".
@@ -141,10 +145,9 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
 
   /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
   async function relayOutbox(): Promise<void> {
-    const rows = await unpublishedTrackings(pool, 10, 5000);
-    if (rows.length > 0) {
-      log.info({ count: rows.length }, 'relaying unpublished referral events');
-      await publishTrackings(rows);
+    for (const { id, trackings } of await pendingOutbox(pool, 10, 20)) {
+      log.info({ count: trackings.length }, 'relaying unpublished referral events');
+      await publishTrackings(trackings, [id]);
     }
   }
 

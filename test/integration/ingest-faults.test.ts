@@ -96,7 +96,7 @@ describe('ingest worker under faults', () => {
       try {
         await waitForCatchUp(env.kafka, `${env.config.kafka.topicPrefix}recruitment.ingest-worker`, inputTopics());
         // Outbox rows the killed process committed but never published are relayed.
-        await eventually(async () => (Number((await db('referral_trackings').whereNull('published_at').count({ n: '*' }))[0]?.n) === 0 ? true : undefined), 60_000, 'outbox drained');
+        await eventually(async () => (Number((await db('ingest_outbox').count({ n: '*' }))[0]?.n) === 0 ? true : undefined), 60_000, 'outbox drained');
       } finally {
         second.kill('SIGTERM');
         await new Promise((r) => second.once('exit', r));

@@ -187,7 +187,7 @@ function split<T>(xs: T[], rnd: () => number): T[][] {
 async function applyRetrying(groups: TopicRecords[]): Promise<Tracking[]> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await apply.applyGroups(groups);
+      return (await apply.applyGroups(groups)).trackings;
     } catch (err) {
       if (attempt >= 20 || (err as { code?: string }).code !== '40P01') throw err;
     }
@@ -236,7 +236,7 @@ async function aggregate(events: Tracking[], seed: number): Promise<void> {
 }
 
 const RESET = `truncate invite_links, coordinator_scopes, clicks, installs, registrations, logins, referrals, referral_trackings,
-  erased_users, erased_devices, funnel_decisions, funnel_hourly, funnel_daily, funnel_org_daily, funnel_monthly, funnel_org_monthly, funnel_counted_events, funnel_positions`;
+  erased_users, erased_devices, funnel_decisions, ingest_outbox, funnel_hourly, funnel_daily, funnel_org_daily, funnel_monthly, funnel_org_monthly, funnel_counted_events, funnel_positions`;
 
 const nonZero = <R extends Omit<FunnelRow, 'mentorId' | 'campaignId'>>(rows: R[]) => rows.filter((r) => r.clicks || r.uniqueClicks || r.installs || r.registrations || r.activations);
 

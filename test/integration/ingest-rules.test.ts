@@ -235,7 +235,7 @@ describe('ingest worker rules, through the real broker', () => {
     const messages = await readTopic(env.kafka, env.topics.referralEvents, expected);
     const decoded = await Promise.all(messages.map((m) => env.codec.decode('referralEvents', m.value ?? null)));
     expect(new Set(decoded.map((d) => d.eventId)).size).toBe(expected);
-    expect(await rows('select count(*)::int n from referral_trackings where published_at is null')).toEqual([{ n: 0 }]);
+    expect(await rows('select count(*)::int n from ingest_outbox')).toEqual([{ n: 0 }]);
     expect(decoded.every((d) => d.eventId.startsWith('rfe_'))).toBe(true);
   });
 

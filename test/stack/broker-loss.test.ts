@@ -129,7 +129,7 @@ describe('a three-broker cluster that loses a broker', () => {
       // published and counted while the broker is down.
       const distinctClicks = new Set(traffic.clicks.map((c) => c.eventId)).size;
       await eventually(async () => (Number((await env.db('clicks').count({ n: '*' }))[0]?.n) === distinctClicks ? true : undefined), 180_000, 'every click ingested without the dead broker');
-      await eventually(async () => (Number((await env.db('referral_trackings').whereNull('published_at').count({ n: '*' }))[0]?.n) === 0 ? true : undefined), 120_000, 'outbox drained without the dead broker');
+      await eventually(async () => (Number((await env.db('ingest_outbox').count({ n: '*' }))[0]?.n) === 0 ? true : undefined), 120_000, 'outbox drained without the dead broker');
       await waitForPositions(env.kafka, env.db, env.topics.referralEvents, 120_000);
       // With new leaders on the other two, each partition still has the two copies a write needs.
       await eventually(allReady, 60_000, 'both workers ready again without the dead broker');

@@ -111,7 +111,7 @@ export async function startPipeline(env: TestEnv) {
     /** Resolves once the ingest worker has consumed every input, published its outbox, and the aggregator has counted it all. */
     async settled(): Promise<void> {
       await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
-      await eventually(async () => ((await ingest.pool.query('select 1 from referral_trackings where published_at is null limit 1')).rowCount === 0 ? true : undefined), 60_000, 'outbox drained');
+      await eventually(async () => ((await ingest.pool.query('select 1 from ingest_outbox limit 1')).rowCount === 0 ? true : undefined), 60_000, 'outbox drained');
       await waitForPositions(env.kafka, env.db, env.topics.referralEvents);
     },
     async stop(): Promise<void> {

@@ -6,6 +6,7 @@ import * as m0004 from './0004_revisable_decisions.js';
 import * as m0005 from './0005_funnel_org_daily.js';
 import * as m0006 from './0006_funnel_monthly.js';
 import * as m0007 from './0007_referrals_mentor_org_statistics.js';
+import * as m0008 from './0008_transaction_outbox.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0005_funnel_org_daily': m0005,
   '0006_funnel_monthly': m0006,
   '0007_referrals_mentor_org_statistics': m0007,
+  '0008_transaction_outbox': m0008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

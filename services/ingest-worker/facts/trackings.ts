@@ -66,18 +66,33 @@ export async function saveDecisions(tx: Tx, rows: (DecisionKey & { revision: num
   );
 }
 
-/** Outbox rows not yet published (left by a crash between commit and publish), oldest first. */
-export async function unpublishedTrackings(tx: Queryable, olderThanSeconds: number, limit: number): Promise<Tracking[]> {
-  const { rows } = await tx.query<TrackingRow>(
-    `select * from referral_trackings
-      where published_at is null and created_at < now() - make_interval(secs => $1)
-      order by created_at, event_id limit $2`,
-    [olderThanSeconds, limit],
-  );
-  return rows.map(toTracking);
+/**
+ * Puts the event ids of a transaction's new stage-log rows in the outbox (one row for the
+ * transaction), to be cleared once the broker has acknowledged them. Returns the row's id.
+ */
+export async function enqueueOutbox(tx: Tx, eventIds: string[]): Promise<string | null> {
+  if (eventIds.length === 0) return null;
+  const { rows } = await tx.query<{ id: string }>('insert into ingest_outbox (event_ids) values ($1::text[]) returning id', [eventIds]);
+  return rows[0]?.id ?? null;
 }
 
-export async function markPublished(tx: Queryable, eventIds: string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await tx.query('update referral_trackings set published_at = now() where event_id = any($1::text[]) and published_at is null', [eventIds]);
+/**
+ * Outbox rows older than `olderThanSeconds` (left by a crash between commit and publish, or a
+ * publish that failed), oldest first, each with its stage-log rows in the order they were written.
+ */
+export async function pendingOutbox(db: Queryable, olderThanSeconds: number, limit: number): Promise<{ id: string; trackings: Tracking[] }[]> {
+  const { rows } = await db.query<{ id: string; event_ids: string[] }>(
+    'select id, event_ids from ingest_outbox where created_at < now() - make_interval(secs => $1) order by id limit $2',
+    [olderThanSeconds, limit],
+  );
+  if (rows.length === 0) return [];
+  const { rows: stored } = await db.query<TrackingRow>('select * from referral_trackings where event_id = any($1::text[])', [rows.flatMap((r) => r.event_ids)]);
+  const byId = new Map(stored.map((r) => [r.event_id, toTracking(r)]));
+  return rows.map((r) => ({ id: r.id, trackings: r.event_ids.flatMap((e) => byId.get(e) ?? []) }));
+}
+
+/** Clears outbox rows whose events the broker has acknowledged. */
+export async function clearOutbox(db: Queryable, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('delete from ingest_outbox where id = any($1::bigint[])', [ids]);
 }
