@@ -10,6 +10,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
+import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
 
@@ -30,8 +31,8 @@ const validate = (e: ReferralEventRecorded): string | null =>
 /**
  * The aggregator worker: consumes recruitment.referral-events.v1 and keeps the funnel tables.
  *
- * Exactly once by construction: a batch's increments, the event ids it counted and the
- * partition's next offset are written in one Postgres transaction. Records below the stored
+ * Exactly once by construction: a fetch's increments, the event ids it counted and its
+ * partitions' next offsets are written in one Postgres transaction. Records below the stored
  * position are ignored (a replay or a rebalance redelivers them), and an event id that was
  * already counted (an event re-published after an ingest crash) is skipped. Kafka's committed
  * offsets only follow, for lag monitoring; on every assignment the worker seeks to the
@@ -56,51 +57,66 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     log.info({ positions: Object.fromEntries(partitions.map((p) => [p, (positions.get(p) ?? 0n).toString()])) }, 'resuming from stored positions');
   }
 
-  async function handle(batch: Batch): Promise<void> {
-    const end = metrics.batchSeconds.startTimer();
-    const decoded = await decodeBatch(codec, 'referralEvents', batch.messages, validate);
-    const valid = decoded.valid.map(({ message, record }) => ({ offset: BigInt(message.offset), event: record }));
-    const { dead } = decoded;
-    const lastOffset = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
+  /**
+   * Counts the batches of one fetch (any of the topic's partitions) in one transaction: per
+   * partition, in partition order, its stored position is locked and what lies below it is
+   * skipped; then every fresh event is counted at once and each partition's position saved.
+   */
+  async function handleMany(batches: Batch[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const ordered = [...batches].sort((a, b) => a.partition - b.partition);
+    const decoded = await Promise.all(ordered.map(async (batch) => ({ batch, ...(await decodeBatch(codec, 'referralEvents', batch.messages, validate)) })));
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('begin');
       await client.query(`select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})`);
-      const position = await lockPosition(client, topic, batch.partition);
-      if (lastOffset < position) {
-        // All of it was applied before (a replay, or a batch fetched before the seek took effect).
+      const fresh: ReferralEventRecorded[] = [];
+      const moved: { partition: number; next: bigint }[] = [];
+      let skipped = 0;
+      for (const { batch, valid, dead } of decoded) {
+        const position = await lockPosition(client, topic, batch.partition);
+        const lastOffset = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
+        if (lastOffset < position) {
+          // All of it was applied before (a replay, or a batch fetched before the seek took effect).
+          skipped += batch.messages.length;
+          continue;
+        }
+        const firstOffset = BigInt(batch.messages[0]?.offset ?? '0');
+        if (firstOffset > position) {
+          metrics.gaps.inc();
+          batch.log.warn({ storedPosition: position.toString(), firstOffset: firstOffset.toString() }, 'records between the stored position and this batch are gone from the topic; rebuild from the facts to recover them');
+        }
+        skipped += batch.messages.filter((m) => BigInt(m.offset) < position).length;
+        // Dead letters go out before the position moves past them: at least once, never lost.
+        const newDead = dead.filter((d) => BigInt(d.message.offset) >= position);
+        await publishDeadLetters(producer, batch, newDead);
+        metrics.deadLetters.inc(newDead.length);
+        for (const v of valid) if (BigInt(v.message.offset) >= position) fresh.push(v.record);
+        moved.push({ partition: batch.partition, next: lastOffset + 1n });
+      }
+      if (moved.length === 0) {
         await client.query('rollback');
-        metrics.duplicates.inc({ layer: 'position' }, batch.messages.length);
+        metrics.duplicates.inc({ layer: 'position' }, skipped);
         return;
       }
-      const firstOffset = BigInt(batch.messages[0]?.offset ?? '0');
-      if (firstOffset > position) {
-        metrics.gaps.inc();
-        batch.log.warn({ storedPosition: position.toString(), firstOffset: firstOffset.toString() }, 'records between the stored position and this batch are gone from the topic; rebuild from the facts to recover them');
-      }
-      const below = batch.messages.filter((m) => BigInt(m.offset) < position).length;
-      if (below > 0) metrics.duplicates.inc({ layer: 'position' }, below);
-
-      // Dead letters go out before the position moves past them: at least once, never lost.
-      const newDead = dead.filter((d) => BigInt(d.message.offset) >= position);
-      await publishDeadLetters(producer, batch, newDead);
-      metrics.deadLetters.inc(newDead.length);
-
-      const fresh = valid.flatMap((v) => (v.offset >= position ? [v.event] : []));
       const unique = new Set(fresh.map((e) => e.eventId)).size;
       const { counted: events, rows } = await countFunnelEvents(client, fresh, config.defaultTimezone);
-      await savePosition(client, topic, batch.partition, lastOffset + 1n);
+      for (const { partition, next } of moved) await savePosition(client, topic, partition, next);
       await client.query('commit');
 
+      if (skipped > 0) metrics.duplicates.inc({ layer: 'position' }, skipped);
       if (fresh.length > unique) metrics.duplicates.inc({ layer: 'batch' }, fresh.length - unique);
       if (unique > events.length) metrics.duplicates.inc({ layer: 'event_id' }, unique - events.length);
       for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
       metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
       metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
-      metrics.batchSize.observe(batch.messages.length);
-      metrics.eventsIn.inc(batch.messages.length);
-      end();
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      for (const { batch } of decoded) {
+        metrics.batchSize.observe(batch.messages.length);
+        metrics.eventsIn.inc(batch.messages.length);
+        metrics.batchSeconds.observe(seconds);
+      }
     } catch (err) {
       await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
       throw err;
@@ -115,9 +131,10 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     topics: [topic],
     log,
-    handle,
+    // Every partition of a fetch is handed over at once and counted in one transaction.
+    handle: coalesceBatches(handleMany),
     onAssigned: seekToStoredPositions,
-    partitionsConsumedConcurrently: 3,
+    partitionsConsumedConcurrently: 64,
     onBatchDone: ({ partition, lag }) => metrics.lag.set({ partition: String(partition) }, lag),
   });
 
