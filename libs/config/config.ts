@@ -33,10 +33,10 @@ const schema = z.object({
   /** How long the broker waits for a silent group member before handing its partitions on. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /**
-   * Most bytes the ingest worker fetches at once, over all its partitions: one fetch is applied
-   * in one transaction, so this bounds a transaction's size and the worker's memory.
+   * Most bytes a worker fetches at once, over all its partitions: a fetch is applied in (at most
+   * two) transactions, so this bounds a transaction's size and the memory a backlog takes.
    */
-  KAFKA_FETCH_MAX_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(1024 * 1024),
+  KAFKA_FETCH_MAX_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
   /** Copies of every topic partition when provisioning (3 on a real cluster; 1 on the single local broker). */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** The Kafka client's own log level; info or debug to diagnose group and fetch behaviour. */

@@ -27,7 +27,7 @@ export interface BatchConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /**
    * Most bytes one fetch brings, over all partitions (default 1 MB), and per partition (default
-   * 512 kB): what bounds a batch, and the memory a backlog takes (a partition whose first
+   * 512 kB, at most maxBytes): what bounds a batch, and the memory a backlog takes (a partition whose first
    * record batch is larger still gets it).
    */
   maxBytes?: number;

@@ -39,4 +39,18 @@ describe('coalesceBatches', () => {
     await handle(batch('a', 0, true));
     expect(called).toBe(false);
   });
+
+  it('deals a gathered fetch into lanes by partition, applied side by side, a failure failing its own lane only', async () => {
+    const calls: string[][] = [];
+    const handle = coalesceBatches(
+      async (batches) => {
+        calls.push(batches.map((b) => `${b.topic}[${b.partition}]`));
+        if (batches.some((b) => b.partition === 3)) throw new Error('deadlock detected');
+      },
+      { lanes: 2 },
+    );
+    const outcomes = await Promise.allSettled([handle(batch('a', 0)), handle(batch('a', 1)), handle(batch('b', 2)), handle(batch('b', 3))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(calls).toEqual([['a[0]', 'b[2]'], ['a[1]', 'b[3]']]);
+  });
 });

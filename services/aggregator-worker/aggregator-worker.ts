@@ -129,10 +129,12 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     kafka,
     groupId,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    maxBytes: config.kafka.fetchMaxBytes,
     topics: [topic],
     log,
-    // Every partition of a fetch is handed over at once and counted in one transaction.
-    handle: coalesceBatches(handleMany),
+    // Every partition of a fetch is handed over at once and counted in two transactions (even and
+    // odd partitions), side by side.
+    handle: coalesceBatches(handleMany, { lanes: 2 }),
     onAssigned: seekToStoredPositions,
     partitionsConsumedConcurrently: 64,
     onBatchDone: ({ partition, lag }) => metrics.lag.set({ partition: String(partition) }, lag),

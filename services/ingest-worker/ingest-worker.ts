@@ -158,9 +158,10 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     maxBytes: config.kafka.fetchMaxBytes,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
-    // Every partition of a fetch is handed over at once and applied in one transaction.
+    // Every partition of a fetch is handed over at once and applied in two transactions (even and
+    // odd partitions), side by side: one's work in this process overlaps the other's in Postgres.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
-    handle: coalesceBatches(handleMany),
+    handle: coalesceBatches(handleMany, { lanes: 2 }),
     onBatchDone: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
   });
 
