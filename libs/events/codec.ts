@@ -48,19 +48,26 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
   const readerTypes = new Map<RecordTopic, avro.Type>(
     RECORD_TOPICS.map((t) => [t, avro.Type.forSchema(schemaOf(TOPICS[t].record as keyof Records) as avro.Schema)]),
   );
-  const writerIds = new Map<RecordTopic, number>();
+  /** This service's schema id per topic, asked once: concurrent encodes share the one request. */
+  const writerIds = new Map<RecordTopic, number | Promise<number>>();
   /** Resolvers by topic and writer schema id: built once, reused for every message. */
   const resolvers = new Map<string, Promise<avro.Resolver | null>>();
 
   const readerType = (topic: RecordTopic): avro.Type => readerTypes.get(topic) as avro.Type;
 
   async function writerIdFor(topic: RecordTopic): Promise<number> {
-    let id = writerIds.get(topic);
-    if (id === undefined) {
-      id = await registry.getLatestSchemaId(valueSubject(topics[topic]));
-      writerIds.set(topic, id);
+    const known = writerIds.get(topic);
+    if (known !== undefined) return known;
+    const asked = registry.getLatestSchemaId(valueSubject(topics[topic]));
+    writerIds.set(topic, asked);
+    try {
+      const id = await asked;
+      if (writerIds.get(topic) === asked) writerIds.set(topic, id);
+      return id;
+    } catch (err) {
+      if (writerIds.get(topic) === asked) writerIds.delete(topic); // a failure is not kept: the next encode asks again
+      throw err;
     }
-    return id;
   }
 
   async function resolverFor(topic: RecordTopic, schemaId: number): Promise<avro.Resolver | null> {

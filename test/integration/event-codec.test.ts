@@ -4,7 +4,7 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 import { readTopic } from '../support/kafka.js';
 import { FIXTURES } from '../../libs/events/fixtures.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
-import { PoisonRecordError, type RecordTopic } from '../../libs/events/codec.js';
+import { PoisonRecordError, createEventCodec, createSchemaRegistry, type RecordTopic } from '../../libs/events/codec.js';
 import { schemaOf } from '../../libs/events/schemas.js';
 import { TOPICS, valueSubject } from '../../libs/events/topics.js';
 
@@ -94,6 +94,22 @@ describe('event contracts through the real registry and broker', () => {
     await expect(env.codec.decode('inviteClicks', unknownId)).rejects.toBeInstanceOf(PoisonRecordError);
     const good = await env.codec.encode('userLogins', FIXTURES.userLogins);
     await expect(env.codec.decode('userLogins', good.subarray(0, good.length - 3))).rejects.toBeInstanceOf(PoisonRecordError);
+  });
+
+  it('a new codec asks the registry for its schema id once, however many records it encodes at once', async () => {
+    // A worker's first fetch publishes thousands of events together: one request each was a
+    // burst of thousands of registry calls (seconds of the first batch, and the registry's CPU).
+    const registry = createSchemaRegistry(env.config.schemaRegistryUrl);
+    const ask = registry.getLatestSchemaId.bind(registry);
+    let asked = 0;
+    registry.getLatestSchemaId = (subject: string) => {
+      asked++;
+      return ask(subject);
+    };
+    const codec = createEventCodec({ registry, topics: env.topics });
+    const encoded = await Promise.all(Array.from({ length: 200 }, () => codec.encode('appInstalls', FIXTURES.appInstalls)));
+    expect(asked).toBe(1);
+    expect(await codec.decode('appInstalls', encoded[199] as Buffer)).toEqual(FIXTURES.appInstalls);
   });
 
   it('the registered schema of every subject is the one in schemas/', async () => {
