@@ -52,7 +52,7 @@ export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Se
  * Adds increments to the hourly (UTC) and daily (org timezone) tables, to the monthly ones (the
  * month of the local day) and to the per-org daily and monthly sums, in one statement: one
  * upsert per distinct row, in key order, so concurrent batches lock rows in the same order.
- * Returns how many rows of each table were written.
+ * Returns how many rows of the hourly and daily tables were written.
  */
 export async function applyIncrements(tx: Queryable, increments: Increment[], defaultTimezone: string): Promise<{ hourly: number; daily: number }> {
   if (increments.length === 0) return { hourly: 0, daily: 0 };
@@ -62,6 +62,10 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
     `with inc as (
        select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], ${counts})
          as t(org_id, mentor_id, campaign_id, slot, ${COUNT_COLUMNS})
+     ), lcl as (
+       -- Each increment's local day in its organization's timezone, cut once for the day and month tables.
+       select inc.*, (inc.slot at time zone coalesce(s.timezone, ${tz}))::date as day
+         from inc left join org_settings s on s.org_id = inc.org_id
      ), hourly as (
        insert into funnel_hourly as f (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
        select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUM_COLUMNS}
@@ -70,35 +74,23 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
        returning 1
      ), daily as (
        insert into funnel_daily as f (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
-       select inc.mentor_id, (inc.slot at time zone coalesce(s.timezone, $${FUNNEL_COUNT_CATALOGUE.length + 5}))::date, inc.campaign_id, inc.org_id, ${SUM_COLUMNS}
-         from inc left join org_settings s on s.org_id = inc.org_id
-        group by 1, 2, 3, 4 order by 1, 2, 3, 4
+       select mentor_id, day, campaign_id, org_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}
        returning 1
      ), org_daily as (
        insert into funnel_org_daily as f (org_id, day, ${COUNT_COLUMNS})
-       select inc.org_id, (inc.slot at time zone coalesce(s.timezone, $${FUNNEL_COUNT_CATALOGUE.length + 5}))::date, ${SUM_COLUMNS}
-         from inc left join org_settings s on s.org_id = inc.org_id
-        group by 1, 2 order by 1, 2
+       select org_id, day, ${SUM_COLUMNS} from lcl group by 1, 2 order by 1, 2
        on conflict (org_id, day) do update set ${ADD_COUNTS}
-       returning 1
      ), monthly as (
        insert into funnel_monthly as f (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS})
-       select inc.mentor_id, date_trunc('month', inc.slot at time zone coalesce(s.timezone, ${tz}))::date, inc.campaign_id, inc.org_id, ${SUM_COLUMNS}
-         from inc left join org_settings s on s.org_id = inc.org_id
-        group by 1, 2, 3, 4 order by 1, 2, 3, 4
+       select mentor_id, date_trunc('month', day::timestamp)::date, campaign_id, org_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, month, campaign_id, org_id) do update set ${ADD_COUNTS}
-       returning 1
      ), org_monthly as (
        insert into funnel_org_monthly as f (org_id, month, ${COUNT_COLUMNS})
-       select inc.org_id, date_trunc('month', inc.slot at time zone coalesce(s.timezone, ${tz}))::date, ${SUM_COLUMNS}
-         from inc left join org_settings s on s.org_id = inc.org_id
-        group by 1, 2 order by 1, 2
+       select org_id, date_trunc('month', day::timestamp)::date, ${SUM_COLUMNS} from lcl group by 1, 2 order by 1, 2
        on conflict (org_id, month) do update set ${ADD_COUNTS}
-       returning 1
      )
-     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily, (select count(*) from org_daily) as org_daily,
-            (select count(*) from monthly) as monthly, (select count(*) from org_monthly) as org_monthly`,
+     select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,
     [
       increments.map((i) => i.orgId), increments.map((i) => i.mentorId), increments.map((i) => i.campaignId), increments.map((i) => new Date(i.slot)),
       ...FUNNEL_COUNT_CATALOGUE.map((c) => increments.map((i) => i[c.name])), defaultTimezone,

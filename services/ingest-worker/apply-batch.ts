@@ -29,9 +29,10 @@ export interface TopicRecords<T extends InputTopic = InputTopic> {
  * Applies batches of decoded, valid records to Postgres: one transaction that stores the new
  * facts of every topic given (in the catalogue's topic order) and re-decides, once, what they
  * can change (see redecide). Returns the funnel events it put in the stage log and their outbox
- * row, for the caller to publish and then clear. The outcome does not depend on how records are grouped into calls (the order
- * property test delivers them in random splits), so a caller may gather the batches of many
- * partitions and topics into one call: one transaction instead of one per partition.
+ * row, for the caller to publish and then clear. The outcome does not depend on how records
+ * are grouped into calls (the order property test delivers them in random splits), so a caller
+ * may gather the batches of many partitions and topics into one call: one transaction instead
+ * of one per partition.
  *
  * Batches that touch the same links, devices or users are serialized by row locks on those
  * subjects; others run side by side, across partitions and instances. Erasures rewrite device
@@ -56,8 +57,6 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       return records.length > 0 ? [{ topic, records, handler: HANDLERS[topic] as unknown as TopicHandler<InputTopic> }] : [];
     });
     if (ordered.length === 0) return { trackings: [], outboxId: null };
-    // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
-    const effects = effectsOf('inviteClicks');
     let exclusive = ordered.some((g) => g.handler.exclusive === true);
     for (;;) {
       const client = await pool.connect();
@@ -68,7 +67,8 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
         const ctx = (topic: InputTopic): FactsContext => ({ tx: client, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
         const seeds = noSeeds();
         for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
-        const trackings = await redecide({ ...ctx(ordered[0]!.topic), effects }, seeds);
+        // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
+        const trackings = await redecide(ctx('inviteClicks'), seeds);
         const outboxId = await enqueueOutbox(client, trackings.map((t) => t.eventId));
         await client.query('commit');
         return { trackings, outboxId };

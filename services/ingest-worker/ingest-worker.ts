@@ -59,7 +59,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   async function decodeAll<T extends InputTopic>(topic: T, messages: KafkaMessage[]) {
     const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
     const { valid, dead } = await decodeBatch(codec, topic, messages, (record) => handler.validate(record));
-    return { handler, valid: valid.map(({ record }) => ({ record, eventId: handler.eventId(record) })), dead };
+    return { valid: valid.map(({ record }) => ({ record, eventId: handler.eventId(record) })), dead };
   }
 
   /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the batch. */
@@ -86,23 +86,21 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
 
   /** Publishes a transaction's funnel events, then clears its outbox row (at least once: a crash between the two republishes them). */
   async function publishTrackings(rows: Tracking[], outboxIds: string[]): Promise<void> {
-    if (rows.length > 0) await publishEvents(rows);
+    if (rows.length > 0) {
+      await producer.send(
+        'referralEvents',
+        rows.map((r) => ({
+          eventId: r.eventId, orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, campaignId: r.campaignId, referralId: r.referralId,
+          userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt, retractsEventId: r.retractsEventId,
+        })),
+      );
+      for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
+    }
     await clearOutbox(pool, outboxIds);
   }
 
-  async function publishEvents(rows: Tracking[]): Promise<void> {
-    await producer.send(
-      'referralEvents',
-      rows.map((r) => ({
-        eventId: r.eventId, orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, campaignId: r.campaignId, referralId: r.referralId,
-        userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt, retractsEventId: r.retractsEventId,
-      })),
-    );
-    for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
-  }
-
   /**
-   * Applies the batches of one fetch (any partitions and topics) in one transaction: decodes
+   * Applies the batches of one lane of a fetch (any partitions and topics) in one transaction: decodes
    * them, drops what was seen, stores and re-decides, publishes dead letters and the funnel
    * events, then marks the eventIds seen.
    */
