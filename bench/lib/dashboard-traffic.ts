@@ -1,7 +1,7 @@
 /**
  * The traffic of part 3 (dashboards at scale), and the facts the ingest worker derives from
  * it, computed in bulk with the ingest worker's own pure rules (libs/domain): click decisions
- * and unique visitors (decideClicks), install attribution (decideInstall), user attribution and
+ * and unique visitors (decideClicks), install attribution (decideDeviceInstalls), user attribution and
  * activation (decideUser), funnel event ids (reconcile, funnelEventId, referralId) and visitor
  * hashes (visitorHash, isBotUserAgent).
  *
@@ -15,15 +15,15 @@
  * bench checks that on a small sample by running the real ingest worker over the same events.
  */
 import { decideClicks, type ClickFact } from '../../libs/domain/clicks.js';
-import { decideInstall, decideUser, type KnownLink, type Touch } from '../../libs/domain/attribution.js';
+import { decideDeviceInstalls, decideUser, type KnownLink, type Touch } from '../../libs/domain/attribution.js';
 import { activatedEvent, clickedEvent, installedEvent, reconcile, registeredEvent, type FunnelEventContent, type FunnelRecord } from '../../libs/domain/funnel-decisions.js';
-import { referralId } from '../../libs/domain/event-ids.js';
+import { memberSubject, referralId } from '../../libs/domain/event-ids.js';
 import { isBotUserAgent, visitorHash } from '../../libs/domain/visitor.js';
 import { prng } from '../../libs/sample/sample-traffic.js';
 import type { AppInstalled, CoordinatorScope, InviteClicked, InviteLink, UserLoggedIn, UserRegistered } from '../../libs/events/types.generated.js';
 
 /** Bump when the traffic or the rows change: cached databases are keyed by it. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 export interface Shape {
   clicks: number;
@@ -182,7 +182,8 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       }
     });
     for (const i of ev.installs) {
-      const d = decideInstall({ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId ?? null, occurredAt: i.occurredAt }, known, touches, WINDOW_DAYS);
+      // A person installs once: their install is their device's only one, never a reinstall.
+      const d = decideDeviceInstalls([{ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId ?? null, occurredAt: i.occurredAt }], known, touches, WINDOW_DAYS).get(i.eventId)!;
       const linkId = d.status === 'counted' ? d.linkId : null;
       const r = rows.installs;
       r.e.push(i.eventId); r.d.push(i.deviceId); r.l.push(i.linkId ?? null); r.p.push(i.platform ?? 'ANDROID'); r.o.push(i.occurredAt); r.a.push(linkId); r.s.push(d.status);
@@ -203,14 +204,14 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       r.s.push(decision.statuses.get(g.eventId) as string);
       const ref = decision.referral;
       if (!ref) continue;
-      const rid = referralId(g.userId);
+      const rid = referralId(g.userId, g.orgId);
       const f = rows.referrals;
       const ts = (v: number | null | undefined) => v ?? null;
       f.r.push(rid); f.u.push(g.userId); f.o.push(ref.link.orgId); f.m.push(ref.link.mentorId); f.l.push(ref.link.linkId); f.c.push(ref.link.campaignId);
       f.by.push(ref.by); f.n.push(reg.displayName); f.d.push(reg.deviceId); f.ca.push(ts(ref.clickedAt)); f.ia.push(ts(ref.installedAt)); f.ra.push(reg.occurredAt);
       f.aa.push(ts(ref.activation?.occurredAt)); f.re.push(g.eventId);
-      emit('REGISTERED', g.userId, registeredEvent(rid, ref.registration, ref.link));
-      if (ref.activation) emit('ACTIVATED', g.userId, activatedEvent(rid, g.userId, ref.activation, ref.link));
+      emit('REGISTERED', memberSubject(g.userId, g.orgId), registeredEvent(rid, ref.registration, ref.link));
+      if (ref.activation) emit('ACTIVATED', memberSubject(g.userId, g.orgId), activatedEvent(rid, g.userId, ref.activation, ref.link));
     }
     return ev.clicks.length;
   }

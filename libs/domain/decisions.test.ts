@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideClicks, type ClickFact } from './clicks.js';
-import { DAY_MS, decideInstall, decideUser, earliestRegistration, type KnownLink, type RegistrationFact, type Touch } from './attribution.js';
+import { DAY_MS, decideDeviceInstalls, decideUser, earliestRegistration, type InstallFact, type KnownLink, type RegistrationFact, type Touch } from './attribution.js';
 import { firstLoginAtOrAfter } from './activation.js';
 import { newestScopes, supersedes } from './scopes.js';
 import { clickedEvent, reconcile, registeredEvent } from './funnel-decisions.js';
@@ -36,19 +36,43 @@ describe('decideClicks', () => {
   });
 });
 
-describe('decideInstall', () => {
+describe('decideDeviceInstalls', () => {
   const touch = (linkId: string, at: number, kind: Touch['kind'] = 'click'): Touch => ({ kind, linkId, orgId: 'o1', occurredAt: at, eventId: `${kind}-${linkId}-${at}` });
+  const one = (install: InstallFact, known: Set<string>, touches: Touch[]) => decideDeviceInstalls([install], known, touches, 30).get(install.eventId);
 
   it('goes to the link it names once that link is known', () => {
     const install = { eventId: 'i1', deviceId: 'd1', linkId: 'l1', occurredAt: T };
-    expect(decideInstall(install, new Set(['l1']), [], 30)).toEqual({ status: 'counted', linkId: 'l1' });
-    expect(decideInstall(install, new Set(), [], 30)).toEqual({ status: 'pending' });
+    expect(one(install, new Set(['l1']), [])).toEqual({ status: 'counted', linkId: 'l1' });
+    expect(one(install, new Set(), [])).toEqual({ status: 'pending' });
   });
 
   it('without a link, goes to the last click from its device within the window, and not to an install', () => {
     const install = { eventId: 'i1', deviceId: 'd1', linkId: null, occurredAt: T };
-    expect(decideInstall(install, new Set(), [touch('old', T - 3 * HOUR), touch('new', T - HOUR), touch('inst', T - 10, 'install'), touch('after', T + 1)], 30)).toEqual({ status: 'counted', linkId: 'new' });
-    expect(decideInstall(install, new Set(), [touch('old', T - 31 * DAY_MS)], 30)).toEqual({ status: 'unattributed' });
+    expect(one(install, new Set(), [touch('old', T - 3 * HOUR), touch('new', T - HOUR), touch('inst', T - 10, 'install'), touch('after', T + 1)])).toEqual({ status: 'counted', linkId: 'new' });
+    expect(one(install, new Set(), [touch('old', T - 31 * DAY_MS)])).toEqual({ status: 'unattributed' });
+  });
+
+  it("counts a device's earliest install only; later ones are reinstalls that keep their link as a touch, in any order", () => {
+    const installs: InstallFact[] = [
+      { eventId: 'i3', deviceId: 'd1', linkId: null, occurredAt: T + 2 * HOUR },
+      { eventId: 'i2', deviceId: 'd1', linkId: 'l2', occurredAt: T + HOUR },
+      { eventId: 'i1', deviceId: 'd1', linkId: 'l1', occurredAt: T },
+      { eventId: 'i0', deviceId: 'd1', linkId: 'l9', occurredAt: T + HOUR },
+    ];
+    for (const order of [installs, [...installs].reverse()]) {
+      const d = decideDeviceInstalls(order, new Set(['l1', 'l2']), [touch('c', T + 90 * 60_000)], 30);
+      expect(Object.fromEntries(d)).toEqual({
+        i1: { status: 'counted', linkId: 'l1' },
+        i2: { status: 'reinstall', linkId: 'l2' },
+        i0: { status: 'reinstall', linkId: null }, // its link is not known (yet)
+        i3: { status: 'reinstall', linkId: 'c' },
+      });
+    }
+  });
+
+  it('keeps an unattributed earliest install as the install: a later attributed one is still a reinstall', () => {
+    const d = decideDeviceInstalls([{ eventId: 'b', deviceId: 'd1', linkId: 'l1', occurredAt: T }, { eventId: 'a', deviceId: 'd1', linkId: null, occurredAt: T }], new Set(['l1']), [], 30);
+    expect(Object.fromEntries(d)).toEqual({ a: { status: 'unattributed' }, b: { status: 'reinstall', linkId: 'l1' } });
   });
 });
 
@@ -83,6 +107,22 @@ describe('decideUser', () => {
   it('waits for an unknown link, and never counts a mentor registering through their own link', () => {
     expect(decideUser({ registrations: [reg('r1', T, { linkId: 'l7' })], links, deviceTouches: [], logins: [] }, 30)).toMatchObject({ referral: null, statuses: new Map([['r1', 'pending']]) });
     expect(decideUser({ registrations: [reg('r1', T, { linkId: 'l1', userId: 'm1' })], links, deviceTouches: [], logins: [] }, 30)).toMatchObject({ referral: null, statuses: new Map([['r1', 'self_referral']]) });
+  });
+
+  it('ignores a link of another organization, as if absent: the device decides, within the organization', () => {
+    const other = new Map<string, KnownLink>([...links, ['lb', { linkId: 'lb', orgId: 'o2', mentorId: 'm9', campaignId: null }]]);
+    const touches: Touch[] = [
+      { kind: 'click', linkId: 'lb', orgId: 'o2', occurredAt: T - HOUR, eventId: 'cb' },
+      { kind: 'click', linkId: 'l2', orgId: 'o1', occurredAt: T - 2 * HOUR, eventId: 'c2' },
+    ];
+    expect(decideUser({ registrations: [reg('r1', T, { linkId: 'lb', deviceId: 'd1' })], links: other, deviceTouches: touches, logins: [] }, 30).referral)
+      .toMatchObject({ by: 'DEVICE', link: { linkId: 'l2', orgId: 'o1' } });
+    expect(decideUser({ registrations: [reg('r1', T, { linkId: 'lb' })], links: other, deviceTouches: [], logins: [] }, 30))
+      .toMatchObject({ referral: null, statuses: new Map([['r1', 'unattributed']]) });
+  });
+
+  it('decides one organization at a time', () => {
+    expect(() => decideUser({ registrations: [reg('r1', T), reg('r2', T, { orgId: 'o2' })], links, deviceTouches: [], logins: [] }, 30)).toThrow(/one organization/);
   });
 
   it('breaks ties on time by event id', () => {

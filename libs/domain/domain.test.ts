@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBotUserAgent, utcDay, visitorHash } from './visitor.js';
-import { funnelEventId, referralId } from './event-ids.js';
+import { funnelEventId, memberSubject, referralId } from './event-ids.js';
 import { linkStateAt } from './link-activity.js';
 import { attributeRegistration, DAY_MS, lastTouch, type KnownLink, type Touch } from './attribution.js';
 
@@ -46,7 +46,14 @@ describe('funnel event ids', () => {
   it('are deterministic per stage and subject', () => {
     expect(funnelEventId('CLICKED', 'e1')).toBe(funnelEventId('CLICKED', 'e1'));
     expect(funnelEventId('CLICKED', 'e1')).not.toBe(funnelEventId('INSTALLED', 'e1'));
-    expect(referralId('u1')).toBe(referralId('u1'));
+    expect(referralId('u1', 'o1')).toBe(referralId('u1', 'o1'));
+    expect(referralId('u1', 'o1')).not.toBe(referralId('u1', 'o2'));
+  });
+
+  it('give a user one subject per organization, and no two pairs of ids the same subject', () => {
+    expect(memberSubject('u1', 'o1')).not.toBe(memberSubject('u1', 'o2'));
+    expect(memberSubject('b:c', 'a')).not.toBe(memberSubject('c', 'a:b'));
+    expect(memberSubject('u1', 'o1')).not.toContain('\u0000');
   });
 });
 

@@ -18,7 +18,16 @@ export function retractionEventId(eventId: string): string {
   return `rfe_${digest(`RETRACT\0${eventId}`)}`;
 }
 
-/** The referral of a user (one per attributed user). */
-export function referralId(userId: string): string {
-  return `rfl_${digest(`referral\0${userId}`).slice(0, 24)}`;
+/**
+ * The subject of a user's REGISTERED and ACTIVATED decisions in one organization: attribution
+ * is per organization (SPEC §4). The organization's length comes first, so no two pairs of ids
+ * give the same text (ids may hold any character but NUL, which Postgres text cannot store).
+ */
+export function memberSubject(userId: string, orgId: string): string {
+  return `${orgId.length}:${orgId}:${userId}`;
+}
+
+/** The referral of a user in an organization (one per attributed user and organization). */
+export function referralId(userId: string, orgId: string): string {
+  return `rfl_${digest(`referral\0${userId}\0${orgId}`).slice(0, 24)}`;
 }

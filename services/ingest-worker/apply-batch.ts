@@ -47,6 +47,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       if (counter === 'duplicate') metrics.duplicates.inc({ topic, layer: 'postgres' }, n);
       else if (counter === 'bot') metrics.bots.inc(n);
       else if (counter === 'retraction') metrics.retractions.inc(n);
+      else if (counter === 'reinstall') metrics.reinstalls.inc(n);
       else metrics.rejected.inc({ reason: counter.replace('rejected_', '') }, n);
     },
   });

@@ -9,6 +9,7 @@ export function createIngestMetrics(registry = new Registry()) {
     retractions: new Counter({ name: 'ingest_decisions_revised_total', help: 'Published decisions retracted because a later fact changed them', registers: [registry] }),
     duplicates: new Counter({ name: 'ingest_duplicates_dropped_total', help: 'Duplicate deliveries dropped, by topic and the layer that caught them', labelNames: ['topic', 'layer'], registers: [registry] }),
     bots: new Counter({ name: 'ingest_bot_clicks_total', help: 'Clicks from bots and link-preview fetchers (kept, never counted)', registers: [registry] }),
+    reinstalls: new Counter({ name: 'ingest_reinstalls_total', help: 'Installs from a device that had installed before: kept as touches, never counted as installs again', registers: [registry] }),
     rejected: new Counter({ name: 'ingest_clicks_rejected_total', help: 'Clicks not counted: link expired, revoked, or not known (yet)', labelNames: ['reason'], registers: [registry] }),
     deadLetters: new Counter({ name: 'ingest_dead_letters_total', help: 'Records sent to the dead-letter topic, by source topic', labelNames: ['topic'], registers: [registry] }),
     batchSeconds: new Histogram({ name: 'ingest_batch_duration_seconds', help: 'Time to apply and commit one batch', labelNames: ['topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),

@@ -1,12 +1,12 @@
 import { decideClicks, type ClickDecision } from '../../libs/domain/clicks.js';
-import { decideInstall, decideUser, earliestRegistration, type InstallDecision, type RegistrationStatus, type ReferralDecision } from '../../libs/domain/attribution.js';
-import { referralId } from '../../libs/domain/event-ids.js';
+import { decideDeviceInstalls, decideUser, earliestRegistration, registrationsByOrg, type InstallDecision, type RegistrationStatus, type ReferralDecision } from '../../libs/domain/attribution.js';
+import { memberSubject, referralId } from '../../libs/domain/event-ids.js';
 import {
   activatedEvent, clickedEvent, decisionKey, installedEvent, reconcile, registeredEvent,
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
 import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
-import { installDevicesOnLinks, loadInstallsToDecide, writeInstallDecisions } from './facts/installs.js';
+import { installDevicesOnLinks, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
@@ -26,8 +26,8 @@ export interface Seeds {
    * visitor-day lies within one link) is decided from all its clicks.
    */
   newClicks: NewClick[];
-  /** New installs. */
-  installIds: string[];
+  /** Devices of new installs: every install of such a device is decided again (the earliest is its install). */
+  installDevices: string[];
   /** Devices of the new facts. */
   deviceIds: string[];
   /** Users of the new facts. */
@@ -40,7 +40,7 @@ export function mergeSeeds(seeds: Seeds, more: Seeds): Seeds {
   return seeds;
 }
 
-export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
+export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installDevices: [], deviceIds: [], userIds: [] });
 
 interface Desired {
   key: DecisionKey;
@@ -122,57 +122,76 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
   return { touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
 }
 
-/** Installs that are new, name a changed link, or come from a device whose clicks changed. Returns the devices locked. */
+/**
+ * The installs of every device with a new install, an install naming a changed link, or clicks
+ * whose counting changed: each device's installs are decided together, since its earliest is
+ * its install and the later ones reinstalls. Returns the devices locked.
+ */
 async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
   const { tx } = ctx;
-  const devices = [...new Set([...seeds.deviceIds, ...touchedDevices, ...(await installDevicesOnLinks(tx, seeds.changedLinks))])];
+  const onChangedLinks = await installDevicesOnLinks(tx, seeds.changedLinks);
+  const devices = [...new Set([...seeds.deviceIds, ...seeds.installDevices, ...touchedDevices, ...onChangedLinks])];
   await lockSubjects(tx, 'device', devices);
-  const installs = await loadInstallsToDecide(tx, { eventIds: seeds.installIds, linkIds: seeds.changedLinks, deviceIds: [...touchedDevices] });
-  const touches = await loadDeviceTouches(tx, installs.flatMap((i) => (i.linkId === null && i.deviceId ? [i.deviceId] : [])));
+  const byDevice = await loadDeviceInstalls(tx, [...new Set([...seeds.installDevices, ...touchedDevices, ...onChangedLinks])]);
+  const touches = await loadDeviceTouches(tx, [...byDevice].flatMap(([device, installs]) => (installs.some((i) => i.linkId === null) ? [device] : [])));
+  const installs = [...byDevice.values()].flat();
   const links = await loadLinks(tx, [...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
   const known = new Set(links.keys());
   const changed: { eventId: string; decision: InstallDecision }[] = [];
-  for (const install of installs) {
-    const decision = decideInstall(install, known, touches.get(install.deviceId ?? '') ?? [], ctx.attributionWindowDays);
-    const linkId = decision.status === 'counted' ? decision.linkId : null;
-    if (decision.status !== install.status || linkId !== install.attributedLinkId) changed.push({ eventId: install.eventId, decision });
-    const link = linkId ? links.get(linkId) : undefined;
-    desired.push({ key: { stage: 'INSTALLED', subject: install.eventId }, content: link ? installedEvent(install, link) : null });
+  for (const [device, deviceInstalls] of byDevice) {
+    const decisions = decideDeviceInstalls(deviceInstalls, known, touches.get(device) ?? [], ctx.attributionWindowDays);
+    for (const install of deviceInstalls) {
+      const decision = decisions.get(install.eventId)!;
+      const linkId = decision.status === 'counted' || decision.status === 'reinstall' ? decision.linkId : null;
+      if (decision.status !== install.status || linkId !== install.attributedLinkId) {
+        changed.push({ eventId: install.eventId, decision });
+        if (decision.status === 'reinstall') ctx.effects.note('reinstall');
+      }
+      const link = decision.status === 'counted' ? links.get(decision.linkId) : undefined;
+      desired.push({ key: { stage: 'INSTALLED', subject: install.eventId }, content: link ? installedEvent(install, link) : null });
+    }
   }
   await writeInstallDecisions(tx, changed);
   return devices;
 }
 
-/** Users who are new, registered through a changed link, or registered from a device locked above. */
+/**
+ * Users who are new, registered through a changed link, or registered from a device locked
+ * above: each organization a user registered in is decided from that organization's
+ * registrations alone (SPEC §4), so nothing published for one changes another's numbers.
+ */
 async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[], desired: Desired[]): Promise<void> {
   const { tx } = ctx;
   const userIds = [...new Set([...seeds.userIds, ...(await usersOf(tx, { linkIds: seeds.changedLinks, deviceIds: devices }))])];
   if (userIds.length === 0) return;
   await lockSubjects(tx, 'user', userIds);
   const users = await loadUsers(tx, userIds);
-  const deviceOf = new Map([...users].map(([id, u]) => [id, earliestRegistration(u.registrations)?.deviceId ?? null]));
-  const touches = await loadDeviceTouches(tx, [...deviceOf.values()].flatMap((d) => (d ? [d] : [])));
+  const members = [...users].flatMap(([userId, user]) =>
+    [...registrationsByOrg(user.registrations)].map(([orgId, registrations]) => ({ userId, orgId, user, registrations, deviceId: earliestRegistration(registrations)?.deviceId ?? null })),
+  );
+  const touches = await loadDeviceTouches(tx, members.flatMap((m) => (m.deviceId ? [m.deviceId] : [])));
   const links = await loadLinks(tx, [
-    ...[...users.values()].flatMap((u) => u.registrations.flatMap((r) => (r.linkId ? [r.linkId] : []))),
+    ...members.flatMap((m) => m.registrations.flatMap((r) => (r.linkId ? [r.linkId] : []))),
     ...[...touches.values()].flat().map((t) => t.linkId),
   ]);
   const statuses: { eventId: string; status: RegistrationStatus }[] = [];
   const referrals: { referral: ReferralDecision<StoredRegistration>; erased: boolean }[] = [];
-  const unattributed: string[] = [];
-  for (const [userId, user] of users) {
-    const decision = decideUser({ registrations: user.registrations, links, deviceTouches: touches.get(deviceOf.get(userId) ?? '') ?? [], logins: user.logins }, ctx.attributionWindowDays);
-    for (const r of user.registrations) {
+  const unattributed: { userId: string; orgId: string }[] = [];
+  for (const { userId, orgId, user, registrations, deviceId } of members) {
+    const decision = decideUser({ registrations, links, deviceTouches: touches.get(deviceId ?? '') ?? [], logins: user.logins }, ctx.attributionWindowDays);
+    for (const r of registrations) {
       const status = decision.statuses.get(r.eventId)!;
       if (status !== r.status) statuses.push({ eventId: r.eventId, status });
       if (status === 'pending') ctx.effects.note('pending_link');
     }
     const referral = decision.referral;
     if (referral) referrals.push({ referral, erased: user.erased });
-    else unattributed.push(userId);
-    const rid = referralId(userId);
-    desired.push({ key: { stage: 'REGISTERED', subject: userId }, content: referral ? registeredEvent(rid, referral.registration, referral.link) : null });
+    else unattributed.push({ userId, orgId });
+    const rid = referralId(userId, orgId);
+    const subject = memberSubject(userId, orgId);
+    desired.push({ key: { stage: 'REGISTERED', subject }, content: referral ? registeredEvent(rid, referral.registration, referral.link) : null });
     desired.push({
-      key: { stage: 'ACTIVATED', subject: userId },
+      key: { stage: 'ACTIVATED', subject },
       content: referral?.activation ? activatedEvent(rid, userId, referral.activation, referral.link) : null,
     });
   }

@@ -78,10 +78,11 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
   }, async (request) => platformGrowth(db, grantOf(request, 'platform'), request.query, config.defaultTimezone));
 
   app.get('/v1/conversions/:userId', {
-    schema: { tags: ['conversions'], summary: "How a user was recruited: link or device, mentor, campaign", params: Params.userId, response: { 200: ConversionRecord, ...errors } },
+    schema: { tags: ['conversions'], summary: "How a user was recruited in an organization: link or device, mentor, campaign", params: Params.userId, querystring: Query.conversion, response: { 200: ConversionRecord, ...errors } },
     config: { resource: () => ({ kind: 'recruit' }) },
   }, async (request) => {
-    const record = await conversionRecord(db, grantOf(request, 'recruit').visibility, request.params.userId);
+    const grant = grantOf(request, 'recruit');
+    const record = await conversionRecord(db, grant.visibility, request.params.userId, request.query.orgId ?? grant.caller.org);
     if (!record) throw new ApiError(404, 'not_found', 'conversion not found');
     return record;
   });

@@ -198,6 +198,10 @@ export const Query = {
   summary: Type.Object({ ...range, granularity: Granularity }, { additionalProperties: false }),
   growth: Type.Object({ ...range, granularity: Granularity, ...paging }, { additionalProperties: false }),
   referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...paging }, { additionalProperties: false }),
+  conversion: Type.Object(
+    { orgId: Type.Optional(Id("The organization the user joined (attribution is per organization); default: the caller's")) },
+    { additionalProperties: false },
+  ),
   annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
 };
 

@@ -84,8 +84,12 @@ const world = fc.record({
   ),
   // Another click by the visitor of an earlier one, on the same link, hours apart: unique-click rivals.
   revisits: fc.array(fc.record({ of: fc.nat(), hours: fc.integer({ min: -14, max: 14 }) }), { maxLength: 4 }),
-  installs: fc.array(fc.record({ deviceId, linkId: maybe(linkId), occurredAt: time }), { maxLength: 5 }),
+  // Four devices: a device installing twice (a reinstall) is common.
+  installs: fc.array(fc.record({ deviceId, linkId: maybe(linkId), occurredAt: time }), { maxLength: 6 }),
+  // Links of either org: a registration naming a link of the other organization is common.
   registrations: fc.array(fc.record({ userId, orgId: fc.constantFrom('o1', 'o2'), linkId: maybe(linkId), deviceId: maybe(deviceId), occurredAt: time }), { maxLength: 6 }),
+  // The same person registering in the other organization too, hours apart, by link, device or neither.
+  memberships: fc.array(fc.record({ of: fc.nat(), hours: fc.integer({ min: -72, max: 72 }), linkId: maybe(linkId), sameDevice: fc.boolean() }), { maxLength: 3 }),
   logins: fc.array(fc.record({ userId, occurredAt: time }), { maxLength: 4 }),
   // Logins of a registered user around their registration: activation rivals.
   sessions: fc.array(fc.record({ of: fc.nat(), hours: fc.integer({ min: -6, max: 48 }) }), { maxLength: 5 }),
@@ -132,6 +136,15 @@ function materialize(w: World): { messages: Message[]; reference: RefWorld } {
   const installs: RefInstall[] = w.installs.map((x, i) => ({ eventId: `i${i}`, ...x }));
   for (const x of installs) messages.push({ topic: 'appInstalls', record: { ...x, platform: null } });
   const registrations: RefRegistration[] = w.registrations.map((r, i) => ({ eventId: `r${i}`, ...r, displayName: `Name ${r.userId} ${i}` }));
+  if (registrations.length > 0) {
+    w.memberships.forEach((m, i) => {
+      const r = registrations[m.of % registrations.length] as RefRegistration;
+      registrations.push({
+        eventId: `r${i}m`, userId: r.userId, orgId: r.orgId === 'o1' ? 'o2' : 'o1', linkId: m.linkId, deviceId: m.sameDevice ? r.deviceId : null,
+        displayName: `Name ${r.userId} ${i}m`, occurredAt: r.occurredAt + m.hours * HOUR,
+      });
+    });
+  }
   for (const r of registrations) messages.push({ topic: 'userRegistered', record: r });
   const logins: RefLogin[] = w.logins.map((l, i) => ({ eventId: `g${i}`, ...l }));
   if (registrations.length > 0) {
@@ -244,7 +257,7 @@ async function observed() {
   const funnel = await funnelSnapshot(env.db);
   const { rows: referrals } = await env.db.raw<{ rows: Record<string, unknown>[] }>(
     `select user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id, clicked_at, installed_at, registered_at, activated_at
-       from referrals order by user_id`,
+       from referrals order by user_id, org_id`,
   );
   const { rows: clicks } = await env.db.raw<{ rows: { event_id: string; status: string; unique_visitor: boolean }[] }>('select event_id, status, unique_visitor from clicks order by event_id');
   return { funnel: { hourly: nonZero(funnel.hourly), daily: nonZero(funnel.daily), orgDaily: nonZero(funnel.orgDaily), monthly: nonZero(funnel.monthly), orgMonthly: nonZero(funnel.orgMonthly) }, referrals, clicks };
@@ -270,10 +283,7 @@ describe('numbers that do not depend on arrival order', () => {
               expected.referrals.map((r) => ({
                 user_id: r.userId, org_id: r.orgId, mentor_id: r.mentorId, link_id: r.linkId, campaign_id: r.campaignId, attributed_by: r.attributedBy,
                 display_name: r.displayName,
-                device_id: reference.erasedUsers.includes(r.userId) ? null : (() => {
-                  const d = reference.registrations.filter((x) => x.userId === r.userId).sort((a, b) => a.occurredAt - b.occurredAt || (a.eventId < b.eventId ? -1 : 1))[0]?.deviceId ?? null;
-                  return d && erasedDevices.has(d) ? expect.stringMatching(/^erased:/) : d;
-                })(),
+                device_id: reference.erasedUsers.includes(r.userId) ? null : r.deviceId && erasedDevices.has(r.deviceId) ? expect.stringMatching(/^erased:/) : r.deviceId,
                 clicked_at: r.clickedAt === null ? null : new Date(r.clickedAt), installed_at: r.installedAt === null ? null : new Date(r.installedAt),
                 registered_at: new Date(r.registeredAt), activated_at: r.activatedAt === null ? null : new Date(r.activatedAt),
               })),
@@ -283,7 +293,7 @@ describe('numbers that do not depend on arrival order', () => {
               `click decisions, order seed ${seed}`,
             ).toEqual(reference.clicks.map((c) => [c.eventId, expected.clicks.get(c.eventId)!.counted, expected.clicks.get(c.eventId)!.unique]).sort());
             for (const r of expected.referrals) {
-              expect(await conversionRecord(pool, { kind: 'platform' }, r.userId)).toMatchObject({ mentorId: r.mentorId, linkId: r.linkId, attributedBy: r.attributedBy });
+              expect(await conversionRecord(pool, { kind: 'platform' }, r.userId, r.orgId)).toMatchObject({ orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, attributedBy: r.attributedBy });
             }
             // Everything else stored (statuses, current decisions, the net stage log) agrees across orders too.
             const facts = await factsSnapshot(env.db);

@@ -77,6 +77,8 @@ export interface RefReferral {
   campaignId: string | null;
   attributedBy: 'LINK' | 'DEVICE';
   displayName: string | null;
+  /** The device of the deciding registration (before erasure). */
+  deviceId: string | null;
   clickedAt: number | null;
   installedAt: number | null;
   registeredAt: number;
@@ -130,9 +132,11 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
     events.push({ eventId: `click:${c.eventId}`, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId, stage: 'CLICKED', uniqueVisitor: unique, occurredAt: c.occurredAt });
   }
 
-  // Installs: to the link they name once it is known; else to the device's last counted click
-  // within the window before them, in any org.
-  const countedInstalls: { install: RefInstall; link: RefLink }[] = [];
+  // Installs: each gets the link it names once that link is known; without one, the device's
+  // last counted click within the window before it, in any org. A device's earliest install
+  // (ties: smaller event id) is its install and counts when it has a link; a later one is a
+  // reinstall: never counted, but its link is still a touch of the device.
+  const installTouches: { install: RefInstall; link: RefLink }[] = [];
   for (const i of world.installs) {
     let link: RefLink | undefined;
     if (i.linkId !== null) link = linkById.get(i.linkId);
@@ -145,30 +149,35 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
       link = best && linkById.get(best.linkId);
     }
     if (!link) continue;
-    countedInstalls.push({ install: i, link });
+    installTouches.push({ install: i, link });
+    const reinstall = world.installs.some((o) => o !== i && o.deviceId === i.deviceId && earlier(o, i));
+    if (reinstall) continue;
     events.push({ eventId: `install:${i.eventId}`, orgId: link.orgId, mentorId: link.mentorId, campaignId: link.campaignId, stage: 'INSTALLED', uniqueVisitor: false, occurredAt: i.occurredAt });
   }
 
-  // Users: by the earliest registration only.
+  // Users: per organization, by the user's earliest registration in that organization only.
   const referrals: RefReferral[] = [];
-  const users = [...new Set(world.registrations.map((r) => r.userId))].sort();
-  for (const userId of users) {
+  const members = [...new Set(world.registrations.map((r) => JSON.stringify([r.userId, r.orgId])))].sort().map((m) => JSON.parse(m) as [string, string]);
+  for (const [userId, orgId] of members) {
     let first: RefRegistration | undefined;
-    for (const r of world.registrations) if (r.userId === userId && (!first || earlier(r, first))) first = r;
+    for (const r of world.registrations) if (r.userId === userId && r.orgId === orgId && (!first || earlier(r, first))) first = r;
     const reg = first!;
     let link: RefLink | undefined;
     let by: 'LINK' | 'DEVICE' = 'LINK';
-    if (reg.linkId !== null) link = linkById.get(reg.linkId);
+    // A link not published (yet) keeps the registration waiting; a link of another org is as if absent.
+    if (reg.linkId !== null && !linkById.has(reg.linkId)) continue;
+    const named = reg.linkId === null ? undefined : linkById.get(reg.linkId);
+    if (named && named.orgId === orgId) link = named;
     else if (reg.deviceId !== null) {
       by = 'DEVICE';
-      // Touches: counted clicks and counted installs from the device, on a link of the user's org.
+      // Touches: counted clicks and installs or reinstalls with a link, from the device, on a link of this org.
       const touches = [
         ...countedClicks.map((c) => ({ eventId: c.eventId, occurredAt: c.occurredAt, deviceId: c.deviceId, link: linkById.get(c.linkId)! })),
-        ...countedInstalls.map((x) => ({ eventId: x.install.eventId, occurredAt: x.install.occurredAt, deviceId: x.install.deviceId as string | null, link: x.link })),
+        ...installTouches.map((x) => ({ eventId: x.install.eventId, occurredAt: x.install.occurredAt, deviceId: x.install.deviceId as string | null, link: x.link })),
       ];
       let best: (typeof touches)[number] | undefined;
       for (const t of touches) {
-        if (t.deviceId !== reg.deviceId || t.link.orgId !== reg.orgId) continue;
+        if (t.deviceId !== reg.deviceId || t.link.orgId !== orgId) continue;
         if (t.occurredAt > reg.occurredAt || t.occurredAt < reg.occurredAt - window) continue;
         if (!best || later(t, best)) best = t;
       }
@@ -190,12 +199,13 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
     referrals.push({
       userId, orgId: link.orgId, mentorId: link.mentorId, linkId: link.linkId, campaignId: link.campaignId, attributedBy: by,
       displayName: erased ? null : reg.displayName,
+      deviceId: reg.deviceId,
       clickedAt: lastOnLink(countedClicks),
-      installedAt: lastOnLink(countedInstalls.map((x) => ({ ...x.install, linkId: x.link.linkId }))),
+      installedAt: lastOnLink(installTouches.map((x) => ({ ...x.install, linkId: x.link.linkId }))),
       registeredAt: reg.occurredAt, activatedAt: activation?.occurredAt ?? null,
     });
-    events.push({ eventId: `registration:${userId}`, orgId: link.orgId, mentorId: link.mentorId, campaignId: link.campaignId, stage: 'REGISTERED', uniqueVisitor: false, occurredAt: reg.occurredAt });
-    if (activation) events.push({ eventId: `activation:${userId}`, orgId: link.orgId, mentorId: link.mentorId, campaignId: link.campaignId, stage: 'ACTIVATED', uniqueVisitor: false, occurredAt: activation.occurredAt });
+    events.push({ eventId: `registration:${orgId}:${userId}`, orgId: link.orgId, mentorId: link.mentorId, campaignId: link.campaignId, stage: 'REGISTERED', uniqueVisitor: false, occurredAt: reg.occurredAt });
+    if (activation) events.push({ eventId: `activation:${orgId}:${userId}`, orgId: link.orgId, mentorId: link.mentorId, campaignId: link.campaignId, stage: 'ACTIVATED', uniqueVisitor: false, occurredAt: activation.occurredAt });
   }
   return { events, referrals, clicks };
 }

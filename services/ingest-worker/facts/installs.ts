@@ -17,7 +17,7 @@ export interface InsertedInstalls {
 
 /**
  * Stores new installs, 'pending' when they name a link and 'unattributed' otherwise until
- * decideInstall says more. An install from an erased device stores the device's pseudonym.
+ * decideDeviceInstalls says more. An install from an erased device stores the device's pseudonym.
  */
 export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[]): Promise<InsertedInstalls> {
   if (installs.length === 0) return { eventIds: [], linkIds: [], deviceIds: [] };
@@ -52,29 +52,30 @@ export async function installDevicesOnLinks(tx: Tx, linkIds: string[]): Promise<
   return rows.map((r) => r.device_id);
 }
 
-/**
- * The installs whose decision the given facts can change: the new ones, those naming a changed
- * link, and those without a link from a device whose clicks changed.
- */
-export async function loadInstallsToDecide(tx: Tx, where: { eventIds: string[]; linkIds: string[]; deviceIds: string[] }): Promise<StoredInstall[]> {
-  if (where.eventIds.length + where.linkIds.length + where.deviceIds.length === 0) return [];
-  const { rows } = await tx.query<{ event_id: string; device_id: string | null; link_id: string | null; occurred_at: Date; status: InstallDecision['status']; attributed_link_id: string | null }>(
-    `select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where event_id = any($1::text[])
-     union
-     select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where link_id = any($2::text[])
-     union
-     select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where device_id = any($3::text[]) and link_id is null`,
-    [where.eventIds, where.linkIds, where.deviceIds],
+/** Every install of the devices, grouped by device: a device's installs are decided together. */
+export async function loadDeviceInstalls(tx: Tx, deviceIds: string[]): Promise<Map<string, StoredInstall[]>> {
+  const byDevice = new Map<string, StoredInstall[]>();
+  if (deviceIds.length === 0) return byDevice;
+  const { rows } = await tx.query<{ event_id: string; device_id: string; link_id: string | null; occurred_at: Date; status: InstallDecision['status']; attributed_link_id: string | null }>(
+    'select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where device_id = any($1::text[])',
+    [deviceIds],
   );
-  return rows.map((r) => ({
-    eventId: r.event_id, deviceId: r.device_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), status: r.status, attributedLinkId: r.attributed_link_id,
-  }));
+  for (const r of rows) {
+    const install = { eventId: r.event_id, deviceId: r.device_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), status: r.status, attributedLinkId: r.attributed_link_id };
+    const list = byDevice.get(r.device_id);
+    if (list) list.push(install);
+    else byDevice.set(r.device_id, [install]);
+  }
+  return byDevice;
 }
+
+/** The link an install decision attributes it to: its install's, or a reinstall's touch. */
+const attributedLink = (d: InstallDecision): string | null => (d.status === 'counted' || d.status === 'reinstall' ? d.linkId : null);
 
 export async function writeInstallDecisions(tx: Tx, changed: { eventId: string; decision: InstallDecision }[]): Promise<void> {
   if (changed.length === 0) return;
   await tx.query(
     `update installs i set status = t.s, attributed_link_id = t.l from unnest($1::text[], $2::text[], $3::text[]) as t(e, s, l) where i.event_id = t.e`,
-    [changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => (c.decision.status === 'counted' ? c.decision.linkId : null))],
+    [changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => attributedLink(c.decision))],
   );
 }

@@ -105,20 +105,24 @@ export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, 
 
 /**
  * Stores users' decisions: registration statuses that changed, the referral of each attributed
- * user (written only when it differs), and no referral for the others.
+ * user in an organization (written only when it differs), and no referral for the others.
  */
 export async function writeUserDecisions(
   tx: Tx,
   statuses: { eventId: string; status: RegistrationStatus }[],
   referrals: { referral: ReferralDecision<StoredRegistration>; erased: boolean }[],
-  unattributedUsers: string[],
+  unattributed: { userId: string; orgId: string }[],
 ): Promise<void> {
   if (statuses.length > 0) {
     await tx.query('update registrations g set status = t.s from unnest($1::text[], $2::text[]) as t(e, s) where g.event_id = t.e', [
       statuses.map((s) => s.eventId), statuses.map((s) => s.status),
     ]);
   }
-  if (unattributedUsers.length > 0) await tx.query('delete from referrals where user_id = any($1::text[])', [unattributedUsers]);
+  if (unattributed.length > 0) {
+    await tx.query('delete from referrals f using unnest($1::text[], $2::text[]) as t(u, o) where f.user_id = t.u and f.org_id = t.o', [
+      unattributed.map((m) => m.userId), unattributed.map((m) => m.orgId),
+    ]);
+  }
   if (referrals.length === 0) return;
   const ts = (v: number | null | undefined) => (v == null ? null : new Date(v));
   const col = <T>(f: (x: (typeof referrals)[number]['referral'], erased: boolean) => T) => referrals.map((x) => f(x.referral, x.erased));
@@ -127,18 +131,18 @@ export async function writeUserDecisions(
                                  clicked_at, installed_at, registered_at, activated_at, registration_event_id)
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
                           $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::text[])
-     on conflict (user_id) do update set
-       org_id = excluded.org_id, mentor_id = excluded.mentor_id, link_id = excluded.link_id, campaign_id = excluded.campaign_id,
+     on conflict (user_id, org_id) do update set
+       referral_id = excluded.referral_id, mentor_id = excluded.mentor_id, link_id = excluded.link_id, campaign_id = excluded.campaign_id,
        attributed_by = excluded.attributed_by, display_name = excluded.display_name, device_id = excluded.device_id,
        clicked_at = excluded.clicked_at, installed_at = excluded.installed_at, registered_at = excluded.registered_at,
        activated_at = excluded.activated_at, registration_event_id = excluded.registration_event_id
-     where (f.org_id, f.mentor_id, f.link_id, f.campaign_id, f.attributed_by, f.display_name, f.device_id, f.clicked_at, f.installed_at,
+     where (f.referral_id, f.mentor_id, f.link_id, f.campaign_id, f.attributed_by, f.display_name, f.device_id, f.clicked_at, f.installed_at,
             f.registered_at, f.activated_at, f.registration_event_id)
-           is distinct from (excluded.org_id, excluded.mentor_id, excluded.link_id, excluded.campaign_id, excluded.attributed_by,
+           is distinct from (excluded.referral_id, excluded.mentor_id, excluded.link_id, excluded.campaign_id, excluded.attributed_by,
             excluded.display_name, excluded.device_id, excluded.clicked_at, excluded.installed_at, excluded.registered_at,
             excluded.activated_at, excluded.registration_event_id)`,
     [
-      col((r) => referralId(r.registration.userId)), col((r) => r.registration.userId), col((r) => r.link.orgId), col((r) => r.link.mentorId),
+      col((r) => referralId(r.registration.userId, r.registration.orgId)), col((r) => r.registration.userId), col((r) => r.link.orgId), col((r) => r.link.mentorId),
       col((r) => r.link.linkId), col((r) => r.link.campaignId), col((r) => r.by), col((r) => r.registration.displayName),
       col((r, erased) => (erased ? null : r.registration.deviceId)), col((r) => ts(r.clickedAt)), col((r) => ts(r.installedAt)),
       col((r) => ts(r.registration.occurredAt)), col((r) => ts(r.activation?.occurredAt)), col((r) => r.registration.eventId),

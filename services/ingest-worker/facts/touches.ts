@@ -1,7 +1,10 @@
 import type { Touch } from '../../../libs/domain/attribution.js';
 import type { Tx } from './tx.js';
 
-/** Counted clicks and installs from the given devices, grouped by device, with their link's org. */
+/**
+ * The touches of the given devices (SPEC §4): counted clicks, and installs and reinstalls
+ * attributed to a link, grouped by device, with their link's org.
+ */
 export async function loadDeviceTouches(tx: Tx, deviceIds: Iterable<string>): Promise<Map<string, Touch[]>> {
   const ids = [...new Set(deviceIds)];
   const byDevice = new Map<string, Touch[]>();
@@ -12,7 +15,7 @@ export async function loadDeviceTouches(tx: Tx, deviceIds: Iterable<string>): Pr
               where status = 'counted' and device_id = any($1::text[])
              union all
              select 'install', device_id, attributed_link_id, occurred_at, event_id from installs
-              where status = 'counted' and device_id = any($1::text[])) t
+              where status in ('counted', 'reinstall') and attributed_link_id is not null and device_id = any($1::text[])) t
        join invite_links l on l.link_id = t.link_id`,
     [ids],
   );

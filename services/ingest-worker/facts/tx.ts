@@ -7,7 +7,7 @@ export type Tx = PoolClient;
 /** One row of the referral stage log, which is also the outbox of ReferralEventRecorded. */
 export type Tracking = FunnelRecord;
 
-export type Counter = 'duplicate' | 'bot' | 'rejected_expired' | 'rejected_revoked' | 'pending_link' | 'retraction';
+export type Counter = 'duplicate' | 'bot' | 'rejected_expired' | 'rejected_revoked' | 'pending_link' | 'retraction' | 'reinstall';
 
 /** Counters a batch reports for metrics. */
 export interface BatchEffects {

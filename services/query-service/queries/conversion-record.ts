@@ -2,13 +2,19 @@ import type { Queryable } from '../../../libs/db/queryable.js';
 import type { Visibility } from '../policy.js';
 import { iso, type ReferralRow } from './referral-rows.js';
 
-/** The attribution of one user, if the caller may see the mentor it belongs to. */
-export async function conversionRecord(db: Queryable, visibility: Visibility, userId: string) {
-  const orgId = visibility.kind === 'platform' ? null : visibility.orgId;
+/**
+ * The attribution of one user in one organization (attribution is per organization), if the
+ * caller may see the mentor it belongs to. Without an organization (a platform admin's token
+ * names none) it is the user's referral in the organization they joined first.
+ */
+export async function conversionRecord(db: Queryable, visibility: Visibility, userId: string, orgId: string | null) {
+  const visibleOrg = visibility.kind === 'platform' ? null : visibility.orgId;
   const mentorIds = visibility.kind === 'mentors' ? visibility.mentorIds : null;
   const { rows } = await db.query<ReferralRow>(
-    `select * from referrals where user_id = $1 and ($2::text is null or org_id = $2) and ($3::text[] is null or mentor_id = any($3))`,
-    [userId, orgId, mentorIds],
+    `select * from referrals
+      where user_id = $1 and ($2::text is null or org_id = $2) and ($3::text is null or org_id = $3) and ($4::text[] is null or mentor_id = any($4))
+      order by registered_at, org_id limit 1`,
+    [userId, orgId, visibleOrg, mentorIds],
   );
   const r = rows[0];
   if (!r) return null;
