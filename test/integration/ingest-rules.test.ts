@@ -150,6 +150,60 @@ describe('ingest worker rules, through the real broker', () => {
     expect(await stages('inst')).toEqual({ CLICKED: 1, INSTALLED: 1 });
   });
 
+  it("a reinstall is kept and is still a touch, but never counted as an install again, whichever install arrives first", async () => {
+    await producer.send('inviteLinks', [link('re_first'), link('re_again')]);
+    const earliest = { eventId: `ins_${++seq}`, deviceId: 'dev_re', linkId: 're_first', platform: 'ANDROID' as const, occurredAt: T0 };
+    const again = { eventId: `ins_${++seq}`, deviceId: 'dev_re', linkId: 're_again', platform: 'ANDROID' as const, occurredAt: T0 + 5 * DAY };
+    await producer.send('appInstalls', [again]);
+    await settle();
+    expect(await stages('re_again')).toEqual({ INSTALLED: 1 }); // the only install known so far
+    await producer.send('appInstalls', [earliest]);
+    await producer.send('userRegistered', [reg('u_re', T0 + 6 * DAY, { deviceId: 'dev_re' })]);
+    await settle();
+    expect(await stages('re_first')).toEqual({ INSTALLED: 1 });
+    // The reinstall's INSTALLED is retracted, but it is the last touch of the device before the registration.
+    expect(await stages('re_again')).toEqual({ REGISTERED: 1 });
+    expect(await rows("select event_id, status, attributed_link_id from installs where device_id = 'dev_re' order by occurred_at")).toEqual([
+      { event_id: earliest.eventId, status: 'counted', attributed_link_id: 're_first' },
+      { event_id: again.eventId, status: 'reinstall', attributed_link_id: 're_again' },
+    ]);
+    expect(await rows("select link_id, attributed_by, installed_at from referrals where user_id = 'u_re'")).toEqual([
+      { link_id: 're_again', attributed_by: 'DEVICE', installed_at: new Date(again.occurredAt) },
+    ]);
+    const metrics = await ingest.worker.metrics.registry.getSingleMetricAsString('ingest_reinstalls_total');
+    expect(metrics).toMatch(/^ingest_reinstalls_total 1$/m);
+  });
+
+  it("org A's producer can no longer move or delete org B's recruit: attribution is per organization", async () => {
+    await producer.send('inviteLinks', [link('pa_a'), link('pa_b', { orgId: 'org_b' })]);
+    await producer.send('inviteClicks', [click('pa_a', T0 - 80 * 3600_000, { deviceId: 'dev_pa' })]);
+    await producer.send('userRegistered', [reg('u_pa', T0, { orgId: 'org_b', linkId: 'pa_b', deviceId: 'dev_pa' })]);
+    await settle();
+    const recruitOfB = await rows("select org_id, mentor_id, link_id, attributed_by, registered_at from referrals where user_id = 'u_pa'");
+    expect(recruitOfB).toEqual([{ org_id: 'org_b', mentor_id: 'mentor_pa_b', link_id: 'pa_b', attributed_by: 'LINK', registered_at: new Date(T0) }]);
+    // Org A's producer writes about the same person, 70 hours earlier: once naming B's link, once naming its own, once naming none.
+    await producer.send('userRegistered', [
+      reg('u_pa', T0 - 70 * 3600_000, { orgId: 'org_a', linkId: 'pa_b', deviceId: 'dev_pa' }),
+      reg('u_pa', T0 - 69 * 3600_000, { orgId: 'org_a', linkId: 'pa_a' }),
+      reg('u_pa', T0 - 68 * 3600_000, { orgId: 'org_a', deviceId: 'dev_pa' }),
+    ]);
+    await settle();
+    // B's recruit and numbers are untouched: no retraction was ever published for B's link.
+    expect(await rows("select org_id, mentor_id, link_id, attributed_by, registered_at from referrals where user_id = 'u_pa' and org_id = 'org_b'")).toEqual(recruitOfB);
+    expect(await stages('pa_b')).toEqual({ REGISTERED: 1 });
+    expect(await rows("select count(*)::int n from referral_trackings where link_id = 'pa_b' and retracts_event_id is not null")).toEqual([{ n: 0 }]);
+    // In A, its earliest registration decides: B's link is ignored as if absent, so A's own device touch wins.
+    expect(await rows("select org_id, mentor_id, link_id, attributed_by from referrals where user_id = 'u_pa' and org_id = 'org_a'")).toEqual([
+      { org_id: 'org_a', mentor_id: 'mentor_pa_a', link_id: 'pa_a', attributed_by: 'DEVICE' },
+    ]);
+    expect(await rows("select org_id, link_id, status from registrations where user_id = 'u_pa' order by occurred_at")).toEqual([
+      { org_id: 'org_a', link_id: 'pa_b', status: 'attributed' },
+      { org_id: 'org_a', link_id: 'pa_a', status: 'superseded' },
+      { org_id: 'org_a', link_id: null, status: 'superseded' },
+      { org_id: 'org_b', link_id: 'pa_b', status: 'attributed' },
+    ]);
+  });
+
   it('a mentor registering through their own link is not counted', async () => {
     await producer.send('inviteLinks', [link('self')]);
     await producer.send('userRegistered', [reg('mentor_self', T0, { linkId: 'self' })]);

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, type TestEnv } from '../support/env.js';
+import { startPipeline } from '../support/workers.js';
+import { startQueryApp, type QueryApp } from '../support/query.js';
+import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
+
+/**
+ * Attribution is per organization (SPEC §4), read through the API: a person who joins two
+ * organizations is a recruit of each, and one tenant's producer (here an org-bound service
+ * token on the webhook) cannot move or delete another tenant's recruit, whatever it posts.
+ * The scenario of the issue: B's recruit registered ten hours ago; A's producer posts a
+ * registration of the same user 70 hours ago, once with an org-A link and once with none.
+ */
+let env: TestEnv;
+let producer: EventProducer;
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+let q: QueryApp;
+
+const HOUR = 3600_000;
+const now = Date.now();
+
+async function get(url: string, token: string) {
+  const res = await q.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+  return { status: res.statusCode, body: res.json() };
+}
+
+async function post(url: string, token: string, payload: object) {
+  const res = await q.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
+  return { status: res.statusCode, body: res.json() };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('conversions_per_org');
+  producer = createEventProducer(env);
+  await producer.connect();
+  await producer.send('inviteLinks', [
+    { linkId: 'po-la', orgId: 'org-pa', mentorId: 'po-ma', campaignId: 'a-spring', createdAt: now - 240 * HOUR, expiresAt: null, revokedAt: null },
+    { linkId: 'po-lb', orgId: 'org-pb', mentorId: 'po-mb', campaignId: null, createdAt: now - 240 * HOUR, expiresAt: null, revokedAt: null },
+  ]);
+  await producer.send('userRegistered', [
+    { eventId: 'po-r1', userId: 'po-u1', orgId: 'org-pb', linkId: 'po-lb', deviceId: null, displayName: 'Kari', occurredAt: now - 10 * HOUR },
+    { eventId: 'po-r2', userId: 'po-u2', orgId: 'org-pb', linkId: 'po-lb', deviceId: null, displayName: 'Ola', occurredAt: now - 10 * HOUR },
+  ]);
+  pipeline = await startPipeline(env);
+  q = await startQueryApp(env);
+  await pipeline.settled();
+});
+
+afterAll(async () => {
+  await q?.close();
+  await pipeline?.stop();
+  await producer?.disconnect();
+  await env?.close();
+});
+
+describe('conversions per organization', () => {
+  it("an org-bound producer registering B's recruits in its own organization leaves B's numbers and records as they were", async () => {
+    const adminB = await q.token('org_admin', 'admin-b', 'org-pb');
+    const adminA = await q.token('org_admin', 'admin-a', 'org-pa');
+    const serviceA = await q.token('service', 'producer-a', null, ['org-pa']);
+    const before = await get('/v1/conversions/po-u1', adminB);
+    expect(before).toEqual({ status: 200, body: expect.objectContaining({ userId: 'po-u1', orgId: 'org-pb', mentorId: 'po-mb', linkId: 'po-lb', attributedBy: 'LINK' }) });
+    const summaryRes = await get('/v1/orgs/org-pb/recruitment-summary?from=2025-01-01&to=2027-12-31&granularity=year', adminB);
+    expect(summaryRes.status, JSON.stringify(summaryRes.body)).toBe(200);
+    const summaryBefore = summaryRes.body.totals;
+    expect(summaryBefore.registrations).toBe(2);
+
+    const at = new Date(now - 70 * HOUR).toISOString();
+    expect((await post('/v1/events/registrations', serviceA, { eventId: 'po-x1', userId: 'po-u1', orgId: 'org-pa', linkId: 'po-la', occurredAt: at })).status).toBe(202);
+    expect((await post('/v1/events/registrations', serviceA, { eventId: 'po-x2', userId: 'po-u2', orgId: 'org-pa', occurredAt: at })).status).toBe(202);
+    await pipeline.settled();
+
+    expect(await get('/v1/conversions/po-u1', adminB)).toEqual(before);
+    expect((await get('/v1/conversions/po-u2', adminB)).body).toMatchObject({ orgId: 'org-pb', mentorId: 'po-mb' });
+    expect((await get('/v1/orgs/org-pb/recruitment-summary?from=2025-01-01&to=2027-12-31&granularity=year', adminB)).body.totals).toEqual(summaryBefore);
+    // In A, the same person is A's recruit through A's link; without a link or device, nobody's.
+    expect((await get('/v1/conversions/po-u1', adminA)).body).toMatchObject({ orgId: 'org-pa', mentorId: 'po-ma', linkId: 'po-la', campaignId: 'a-spring' });
+    expect((await get('/v1/conversions/po-u2', adminA)).status).toBe(404);
+  });
+
+  it('orgId picks the organization; a caller asking for another organization than its own is answered 404', async () => {
+    const platform = await q.token('platform_admin', 'root', null);
+    expect((await get('/v1/conversions/po-u1?orgId=org-pa', platform)).body).toMatchObject({ orgId: 'org-pa', mentorId: 'po-ma' });
+    expect((await get('/v1/conversions/po-u1?orgId=org-pb', platform)).body).toMatchObject({ orgId: 'org-pb', mentorId: 'po-mb' });
+    // Without an org (a platform admin's token names none): the organization the user joined first.
+    expect((await get('/v1/conversions/po-u1', platform)).body).toMatchObject({ orgId: 'org-pa' });
+    expect((await get('/v1/conversions/po-u1?orgId=org-pb', await q.token('org_admin', 'admin-a', 'org-pa'))).status).toBe(404);
+    expect((await get('/v1/conversions/po-u1?orgId=org-pa', await q.token('mentor', 'po-mb', 'org-pb'))).status).toBe(404);
+    expect((await get('/v1/conversions/po-u1', await q.token('mentor', 'po-mb', 'org-pb'))).body).toMatchObject({ orgId: 'org-pb' });
+    const bad = await get('/v1/conversions/po-u1?orgId=', platform);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/orgId/);
+  });
+});
