@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
+import { memberSubject } from '../../libs/domain/event-ids.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
 
 const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_monthly'];
@@ -101,10 +102,10 @@ function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
       const r = t[k]!;
       return [esc(r.eventId), esc(r.orgId), esc(r.mentorId), esc(r.linkId), esc(r.campaignId), esc(r.referralId), esc(r.userId), r.stage, r.uniqueVisitor ? 't' : 'f', at(r.occurredAt), esc(r.sourceEventId), esc(r.retractsEventId)].join('\t');
     }),
-    // Every event is revision 0 of its subject: the click or install event, else the user.
+    // Every event is revision 0 of its subject: the click or install event, else the user in the org.
     funnel_decisions: lines(t.length, (k) => {
       const r = t[k]!;
-      return [r.stage, esc(r.stage === 'CLICKED' || r.stage === 'INSTALLED' ? r.sourceEventId : (r.userId as string)), '0', esc(r.eventId)].join('\t');
+      return [r.stage, esc(r.stage === 'CLICKED' || r.stage === 'INSTALLED' ? r.sourceEventId : memberSubject(r.userId as string, r.orgId)), '0', esc(r.eventId)].join('\t');
     }),
   };
 }
