@@ -56,7 +56,7 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
     validate: (i) => check({ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId }, { occurredAt: i.occurredAt }),
     async store(ctx, installs) {
       const stored = await insertInstalls(ctx, installs);
-      return { ...noSeeds(), installDevices: stored.deviceIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
+      return { ...noSeeds(), installIds: stored.eventIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
     },
   },
   userRegistered: {

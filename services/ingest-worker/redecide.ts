@@ -6,7 +6,7 @@ import {
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
 import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
-import { installDevicesOnLinks, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
+import { installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
@@ -26,8 +26,8 @@ export interface Seeds {
    * visitor-day lies within one link) is decided from all its clicks.
    */
   newClicks: NewClick[];
-  /** Devices of new installs: every install of such a device is decided again (the earliest is its install). */
-  installDevices: string[];
+  /** New installs: every install of their devices is decided again (a device's earliest is its install). */
+  installIds: string[];
   /** Devices of the new facts. */
   deviceIds: string[];
   /** Users of the new facts. */
@@ -40,7 +40,7 @@ export function mergeSeeds(seeds: Seeds, more: Seeds): Seeds {
   return seeds;
 }
 
-export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installDevices: [], deviceIds: [], userIds: [] });
+export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
 
 interface Desired {
   key: DecisionKey;
@@ -129,10 +129,12 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
  */
 async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
   const { tx } = ctx;
-  const onChangedLinks = await installDevicesOnLinks(tx, seeds.changedLinks);
-  const devices = [...new Set([...seeds.deviceIds, ...seeds.installDevices, ...touchedDevices, ...onChangedLinks])];
+  // The devices of new installs are read back as stored now: a late registration of an erased
+  // user stored in the same transaction may have replaced the device id with its pseudonym.
+  const ofInstalls = await installDevices(tx, { eventIds: seeds.installIds, linkIds: seeds.changedLinks });
+  const devices = [...new Set([...seeds.deviceIds, ...touchedDevices, ...ofInstalls])];
   await lockSubjects(tx, 'device', devices);
-  const byDevice = await loadDeviceInstalls(tx, [...new Set([...seeds.installDevices, ...touchedDevices, ...onChangedLinks])]);
+  const byDevice = await loadDeviceInstalls(tx, [...new Set([...touchedDevices, ...ofInstalls])]);
   const touches = await loadDeviceTouches(tx, [...byDevice].flatMap(([device, installs]) => (installs.some((i) => i.linkId === null) ? [device] : [])));
   const installs = [...byDevice.values()].flat();
   const links = await loadLinks(tx, [...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);

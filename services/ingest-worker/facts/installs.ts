@@ -42,12 +42,13 @@ export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[]
   };
 }
 
-/** The devices of installs that name one of the links. */
-export async function installDevicesOnLinks(tx: Tx, linkIds: string[]): Promise<string[]> {
-  if (linkIds.length === 0) return [];
+/** The devices of the installs, and of installs that name one of the links. */
+export async function installDevices(tx: Tx, where: { eventIds: string[]; linkIds: string[] }): Promise<string[]> {
+  if (where.eventIds.length + where.linkIds.length === 0) return [];
   const { rows } = await tx.query<{ device_id: string }>(
-    'select distinct device_id from installs where link_id = any($1::text[]) and device_id is not null',
-    [linkIds],
+    `select device_id from installs where event_id = any($1::text[]) and device_id is not null
+     union select device_id from installs where link_id = any($2::text[]) and device_id is not null`,
+    [where.eventIds, where.linkIds],
   );
   return rows.map((r) => r.device_id);
 }
