@@ -3,26 +3,7 @@ import { HANDLERS } from './handlers.js';
 import { FIXTURES } from '../../libs/events/fixtures.js';
 import { schemaOf } from '../../libs/events/schemas.js';
 import { INPUT_TOPICS, TOPICS, type RecordName } from '../../libs/events/topics.js';
-
-/** Paths of every timestamp-millis field of a record schema, nested records included. */
-function timestampPaths(schema: { fields?: { name: string; type: unknown }[] }, prefix: string[] = []): string[][] {
-  const out: string[][] = [];
-  for (const field of schema.fields ?? []) {
-    const branches = Array.isArray(field.type) ? field.type : [field.type];
-    for (const branch of branches) {
-      const t = branch as { type?: string; logicalType?: string; fields?: { name: string; type: unknown }[] };
-      if (t.logicalType === 'timestamp-millis') out.push([...prefix, field.name]);
-      else if (t.type === 'record') out.push(...timestampPaths(t, [...prefix, field.name]));
-    }
-  }
-  return out;
-}
-
-function withValue(record: unknown, path: string[], value: number): unknown {
-  const [head, ...rest] = path as [string, ...string[]];
-  const obj = record as Record<string, unknown>;
-  return { ...obj, [head]: rest.length ? withValue(obj[head], rest, value) : value };
-}
+import { timestampPaths, withField } from '../../test/support/poison.js';
 
 describe('input record validation', () => {
   it.each([...INPUT_TOPICS])('every timestamp of a %s record is checked against the calendar', (topic) => {
@@ -33,7 +14,7 @@ describe('input record validation', () => {
     for (const path of paths) {
       const name = path.join('.');
       for (const value of [9_000_000_000_000_000, -1, Date.UTC(10000, 0, 1)]) {
-        expect(handler.validate(withValue(FIXTURES[topic], path, value)), `${topic} ${name} = ${value}`).toMatch(new RegExp(`^${name} ${value} is not a`));
+        expect(handler.validate(withField(FIXTURES[topic], path, value)), `${topic} ${name} = ${value}`).toMatch(new RegExp(`^${name} ${value} is not a`));
       }
     }
   });
