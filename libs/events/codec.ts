@@ -3,25 +3,28 @@ import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-sc
 import type { Records } from './types.generated.js';
 import { schemaOf } from './schemas.js';
 import { TOPICS, valueSubject, type TopicKey, type TopicNames } from './topics.js';
+import { PoisonRecordError } from './poison-record-error.js';
+import { createRecordReader, type RecordReader } from './read-record.js';
 
 /** Topics that carry an Avro record (all but the dead-letter topic). */
 export type RecordTopic = { [K in TopicKey]: (typeof TOPICS)[K]['record'] extends null ? never : K }[TopicKey];
 /** The record type a topic carries. */
 export type RecordOf<T extends RecordTopic> = Records[NonNullable<(typeof TOPICS)[T]['record']>];
 
-/**
- * A record that can never be decoded or is not a valid event. It goes to the dead-letter topic;
- * retrying it would fail the same way.
- */
-export class PoisonRecordError extends Error {
-  override name = 'PoisonRecordError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export { PoisonRecordError };
 
 const MAGIC_BYTE = 0;
 const HEADER_LENGTH = 5;
+
+/**
+ * The largest record value (wire header included) a worker decodes: 1 MiB, about the
+ * broker's default largest message (message.max.bytes). Our records are a few hundred bytes; anything bigger is refused
+ * before it is looked at.
+ */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** Record readers kept per topic and schema id; past this many the oldest go, so random schema ids cannot grow memory. */
+const MAX_READERS = 256;
 
 export interface EventCodec {
   /** Registers every record schema under `<topic>-value` with BACKWARD compatibility. */
@@ -50,8 +53,8 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
   );
   /** This service's schema id per topic, asked once: concurrent encodes share the one request. */
   const writerIds = new Map<RecordTopic, number | Promise<number>>();
-  /** Resolvers by topic and writer schema id: built once, reused for every message. */
-  const resolvers = new Map<string, Promise<avro.Resolver | null>>();
+  /** Readers by topic and writer schema id: built once, reused for every message. */
+  const readers = new Map<string, Promise<RecordReader>>();
 
   const readerType = (topic: RecordTopic): avro.Type => readerTypes.get(topic) as avro.Type;
 
@@ -70,9 +73,9 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
     }
   }
 
-  async function resolverFor(topic: RecordTopic, schemaId: number): Promise<avro.Resolver | null> {
+  async function readerFor(topic: RecordTopic, schemaId: number): Promise<RecordReader> {
     const key = `${topic}:${schemaId}`;
-    let pending = resolvers.get(key);
+    let pending = readers.get(key);
     if (!pending) {
       pending = (async () => {
         let writerSchema;
@@ -86,20 +89,19 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
         }
         const schemaJson = (writerSchema as { schema?: () => unknown }).schema;
         if (typeof schemaJson !== 'function') throw new PoisonRecordError(`schema id ${schemaId} is not an Avro schema`);
-        // Rebuilt with this module's avsc so the resolver never mixes two avsc copies.
-        const writer = avro.Type.forSchema(schemaJson.call(writerSchema) as avro.Schema);
-        const reader = readerType(topic);
-        if (reader.equals(writer)) return null;
         try {
-          return reader.createResolver(writer);
+          // Rebuilt with this module's avsc so the resolver never mixes two avsc copies.
+          const writer = avro.Type.forSchema(schemaJson.call(writerSchema) as avro.Schema);
+          return createRecordReader(readerType(topic), writer);
         } catch (err) {
           throw new PoisonRecordError(`schema id ${schemaId} cannot be read as ${TOPICS[topic].record}: ${(err as Error).message}`, { cause: err });
         }
       })();
-      resolvers.set(key, pending);
+      if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value as string);
+      readers.set(key, pending);
       // A transient failure must not be cached.
       pending.catch((err: unknown) => {
-        if (!(err instanceof PoisonRecordError)) resolvers.delete(key);
+        if (!(err instanceof PoisonRecordError) && readers.get(key) === pending) readers.delete(key);
       });
     }
     return pending;
@@ -150,12 +152,12 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
 
     async decode(topic, bytes) {
       if (!bytes || bytes.length < HEADER_LENGTH) throw new PoisonRecordError('value is empty or shorter than the 5-byte wire header');
+      if (bytes.length > MAX_RECORD_BYTES) throw new PoisonRecordError(`value of ${bytes.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
       if (bytes.readUInt8(0) !== MAGIC_BYTE) throw new PoisonRecordError(`unknown magic byte ${bytes.readUInt8(0)}`);
       const schemaId = bytes.readInt32BE(1);
-      const resolver = await resolverFor(topic, schemaId);
+      const read = await readerFor(topic, schemaId);
       try {
-        const body = bytes.subarray(HEADER_LENGTH);
-        return (resolver ? readerType(topic).fromBuffer(body, resolver) : readerType(topic).fromBuffer(body)) as RecordOf<typeof topic>;
+        return read(bytes.subarray(HEADER_LENGTH)) as RecordOf<typeof topic>;
       } catch (err) {
         throw new PoisonRecordError(`undecodable ${TOPICS[topic].record} (schema id ${schemaId}): ${(err as Error).message}`, { cause: err });
       }

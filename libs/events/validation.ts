@@ -1,15 +1,41 @@
-const MIN_TIME = Date.UTC(2000, 0, 1);
+/**
+ * The calendar every stored timestamp must lie in: 1970-01-01T00:00:00.000Z through
+ * 9999-12-31T23:59:59.999Z: four-digit years, which Postgres `timestamptz` and a JS `Date`
+ * both hold to the millisecond and write and read alike (ISO 8601 and SQL). No link expires
+ * or is revoked before 1970. A time outside it is invalid input for the dead-letter topic,
+ * never a value Postgres refuses and a batch retried forever.
+ */
+export const CALENDAR = { from: Date.UTC(1970, 0, 1), to: Date.UTC(10000, 0, 1) - 1 } as const;
+
+/** Event times (when something happened) must lie after this and at most a day ahead of now. */
+const MIN_EVENT_TIME = Date.UTC(2000, 0, 1);
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
-/** Field checks shared by every event: required ids are non-empty, times are plausible. */
-export function check(fields: Record<string, string | null | undefined>, times: Record<string, number | null | undefined>): string | null {
+const isMillis = (value: number): boolean => Number.isSafeInteger(value);
+
+/**
+ * Field checks shared by every event, the ingest and aggregator workers and the webhook alike:
+ * required ids are non-empty and at most 256 characters; `times` (when something happened:
+ * occurredAt, createdAt, updatedAt) are integers between 2000-01-01 and a day from now;
+ * `instants` (states that may lie far ahead: expiresAt, revokedAt) are integers within
+ * CALENDAR. The answer names the first field that breaks its rule, or is null.
+ */
+export function check(
+  fields: Record<string, string | null | undefined>,
+  times: Record<string, number | null | undefined>,
+  instants: Record<string, number | null | undefined> = {},
+): string | null {
   for (const [name, value] of Object.entries(fields)) {
     if (value !== undefined && value !== null && value.trim() === '') return `${name} is empty`;
     if (value !== undefined && value !== null && value.length > 256) return `${name} is longer than 256 characters`;
   }
   for (const [name, value] of Object.entries(times)) {
     if (value === undefined || value === null) continue;
-    if (!Number.isFinite(value) || value < MIN_TIME || value > Date.now() + MAX_FUTURE_MS) return `${name} ${value} is not a plausible timestamp`;
+    if (!isMillis(value) || value < MIN_EVENT_TIME || value > Date.now() + MAX_FUTURE_MS) return `${name} ${value} is not a plausible timestamp`;
+  }
+  for (const [name, value] of Object.entries(instants)) {
+    if (value === undefined || value === null) continue;
+    if (!isMillis(value) || value < CALENDAR.from || value > CALENDAR.to) return `${name} ${value} is not a timestamp between 1970-01-01 and 9999-12-31 (UTC)`;
   }
   return null;
 }

@@ -32,7 +32,7 @@ export interface TopicHandler<T extends InputTopic> {
 export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   inviteLinks: {
     eventId: () => null,
-    validate: (l) => check({ linkId: l.linkId, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId }, { createdAt: l.createdAt }),
+    validate: (l) => check({ linkId: l.linkId, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId }, { createdAt: l.createdAt }, { expiresAt: l.expiresAt, revokedAt: l.revokedAt }),
     async store(ctx, links) {
       const changedLinks = await upsertLinks(ctx.tx, links);
       return { ...noSeeds(), changedLinks };

@@ -4,7 +4,7 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 import { readTopic } from '../support/kafka.js';
 import { FIXTURES } from '../../libs/events/fixtures.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
-import { PoisonRecordError, createEventCodec, createSchemaRegistry, type RecordTopic } from '../../libs/events/codec.js';
+import { MAX_RECORD_BYTES, PoisonRecordError, createEventCodec, createSchemaRegistry, type RecordTopic } from '../../libs/events/codec.js';
 import { schemaOf } from '../../libs/events/schemas.js';
 import { TOPICS, valueSubject } from '../../libs/events/topics.js';
 
@@ -94,6 +94,17 @@ describe('event contracts through the real registry and broker', () => {
     await expect(env.codec.decode('inviteClicks', unknownId)).rejects.toBeInstanceOf(PoisonRecordError);
     const good = await env.codec.encode('userLogins', FIXTURES.userLogins);
     await expect(env.codec.decode('userLogins', good.subarray(0, good.length - 3))).rejects.toBeInstanceOf(PoisonRecordError);
+  });
+
+  it('a CoordinatorScope declaring 4,294,967,295 mentors in 13 bytes is poison, refused before anything is allocated', async () => {
+    const header = (await env.codec.encode('coordinatorScopes', FIXTURES.coordinatorScopes)).subarray(0, 5);
+    // orgId "org", coordinatorId "c", an array block of 4,294,967,295 items, one item "m".
+    const bomb = Buffer.concat([header, Buffer.from([0x06, 0x6f, 0x72, 0x67, 0x02, 0x63, 0xfe, 0xff, 0xff, 0xff, 0x1f, 0x02, 0x6d])]);
+    await expect(env.codec.decode('coordinatorScopes', bomb)).rejects.toThrow(
+      new PoisonRecordError(`undecodable CoordinatorScope (schema id ${header.readInt32BE(1)}): mentorIds: block declares 4294967295 items, more than the 2 bytes left can hold (at byte 6)`),
+    );
+    const huge = await env.codec.encode('userRegistered', { ...FIXTURES.userRegistered, displayName: 'x'.repeat(MAX_RECORD_BYTES) });
+    await expect(env.codec.decode('userRegistered', huge)).rejects.toThrow(new PoisonRecordError(`value of ${huge.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`));
   });
 
   it('a new codec asks the registry for its schema id once, however many records it encodes at once', async () => {
