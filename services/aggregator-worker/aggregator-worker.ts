@@ -76,7 +76,8 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     const counting = (part: Delivery[]) => countFunnelEvents(tx, part.map((d) => d.record), config.defaultTimezone);
     if (!isolate) return { ...(await counting(fresh)), refused: [] };
     const { applied, refused } = await isolateRefused(fresh, (part) => withSavepoint(tx, () => counting(part)), {
-      onSplit: (err, size) => log.warn({ err, sqlState: sqlState(err), records: size }, 'the database refused a funnel event; splitting the fetch to isolate it'),
+      // Once at warn (the database's message, not its detail: that quotes the row); each further split at debug.
+      onSplit: (err, size) => log[size === fresh.length ? 'warn' : 'debug']({ sqlState: sqlState(err), reason: (err as Error).message, records: size }, 'the database refused a funnel event; splitting the fetch to isolate it'),
     });
     return {
       counted: applied.flatMap((a) => a.counted),

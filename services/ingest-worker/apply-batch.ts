@@ -119,7 +119,8 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
         const records = part.filter((i) => i.topic === topic).map((i) => i.record);
         return records.length > 0 ? [{ topic, records } as TopicRecords] : [];
       })),
-      { onSplit: (err, size) => log?.warn({ err, sqlState: sqlState(err), records: size }, 'the database refused a value in a batch; splitting it to isolate the record') },
+      // Once at warn (the database's message, not its detail: that quotes the row); each further split at debug.
+      { onSplit: (err, size) => log?.[size === ordered.length ? 'warn' : 'debug']({ sqlState: sqlState(err), reason: (err as Error).message, records: size }, 'the database refused a value in a batch; splitting it to isolate the record') },
     );
     return {
       trackings: applied.flatMap((a) => a.trackings),
