@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Consumer, Kafka } from '../../libs/kafka/client.js';
+import type { Consumer, Kafka, KafkaMessage } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
@@ -8,10 +8,14 @@ import type { TopicNames } from '../../libs/events/topics.js';
 import { check } from '../../libs/events/validation.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
-import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
+import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
+import type { Queryable } from '../../libs/db/queryable.js';
+import { isDataError, isTransient, sqlState } from '../../libs/db/errors.js';
+import { isolateRefused } from '../../libs/db/isolate-refused.js';
+import { withSavepoint } from '../../libs/db/savepoint.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
 
 export interface AggregatorWorkerDeps {
@@ -57,22 +61,45 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     log.info({ positions: Object.fromEntries(partitions.map((p) => [p, (positions.get(p) ?? 0n).toString()])) }, 'resuming from stored positions');
   }
 
+  /** A valid funnel event and the message it came in. */
+  type Delivery = { record: ReferralEventRecorded; batch: Batch; message: KafkaMessage };
+  /** A batch sorted into valid events and dead letters. */
+  type Decoded = { batch: Batch; valid: { message: KafkaMessage; record: ReferralEventRecorded }[]; dead: DeadLetter[] };
+
   /**
-   * Counts the batches of one fetch (any of the topic's partitions) in one transaction: per
-   * partition, in partition order, its stored position is locked and what lies below it is
-   * skipped; then every fresh event is counted at once and each partition's position saved.
+   * Counts fresh events, each id once, in the open transaction. When `isolate`, a value the
+   * database refuses is isolated (see isolateRefused), each attempt in a savepoint so that the
+   * transaction keeps its position locks and the counts of the parts that succeed; the refused
+   * events are given back. Otherwise a refusal is thrown, aborting the transaction.
    */
-  async function handleMany(batches: Batch[]): Promise<void> {
-    const started = process.hrtime.bigint();
-    const ordered = [...batches].sort((a, b) => a.partition - b.partition);
-    const decoded = await Promise.all(ordered.map(async (batch) => ({ batch, ...(await decodeBatch(codec, 'referralEvents', batch.messages, validate)) })));
+  async function count(tx: Queryable, fresh: Delivery[], isolate: boolean) {
+    const counting = (part: Delivery[]) => countFunnelEvents(tx, part.map((d) => d.record), config.defaultTimezone);
+    if (!isolate) return { ...(await counting(fresh)), refused: [] };
+    const { applied, refused } = await isolateRefused(fresh, (part) => withSavepoint(tx, () => counting(part)), {
+      // Once at warn (the database's message, not its detail: that quotes the row); each further split at debug.
+      onSplit: (err, size) => log[size === fresh.length ? 'warn' : 'debug']({ sqlState: sqlState(err), reason: (err as Error).message, records: size }, 'the database refused a funnel event; splitting the fetch to isolate it'),
+    });
+    return {
+      counted: applied.flatMap((a) => a.counted),
+      rows: { hourly: applied.reduce((n, a) => n + a.rows.hourly, 0), daily: applied.reduce((n, a) => n + a.rows.daily, 0) },
+      refused,
+    };
+  }
+
+  /**
+   * Counts decoded batches (any of the topic's partitions) in one transaction: per partition, in
+   * partition order, its stored position is locked and what lies below it is skipped; then every
+   * fresh event is counted at once (see count), the dead letters published, and each
+   * partition's position saved. False when every record was below the stored positions.
+   */
+  async function countFetch(decoded: Decoded[], isolate: boolean): Promise<boolean> {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('begin');
       await client.query(`select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})`);
-      const fresh: ReferralEventRecorded[] = [];
-      const moved: { partition: number; next: bigint }[] = [];
+      const fresh: Delivery[] = [];
+      const moved: { batch: Batch; next: bigint; dead: DeadLetter[] }[] = [];
       let skipped = 0;
       for (const { batch, valid, dead } of decoded) {
         const position = await lockPosition(client, topic, batch.partition);
@@ -88,40 +115,67 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
           batch.log.warn({ storedPosition: position.toString(), firstOffset: firstOffset.toString() }, 'records between the stored position and this batch are gone from the topic; rebuild from the facts to recover them');
         }
         skipped += batch.messages.filter((m) => BigInt(m.offset) < position).length;
-        // Dead letters go out before the position moves past them: at least once, never lost.
-        const newDead = dead.filter((d) => BigInt(d.message.offset) >= position);
-        await publishDeadLetters(producer, batch, newDead);
-        metrics.deadLetters.inc(newDead.length);
-        for (const v of valid) if (BigInt(v.message.offset) >= position) fresh.push(v.record);
-        moved.push({ partition: batch.partition, next: lastOffset + 1n });
+        for (const v of valid) if (BigInt(v.message.offset) >= position) fresh.push({ record: v.record, batch, message: v.message });
+        moved.push({ batch, next: lastOffset + 1n, dead: dead.filter((d) => BigInt(d.message.offset) >= position) });
       }
       if (moved.length === 0) {
         await client.query('rollback');
         metrics.duplicates.inc({ layer: 'position' }, skipped);
-        return;
+        return false;
       }
-      const unique = new Set(fresh.map((e) => e.eventId)).size;
-      const { counted: events, rows } = await countFunnelEvents(client, fresh, config.defaultTimezone);
-      for (const { partition, next } of moved) await savePosition(client, topic, partition, next);
+      const unique = new Set(fresh.map((e) => e.record.eventId)).size;
+      const { counted: events, rows, refused } = await count(client, fresh, isolate);
+      for (const { item, error } of refused) moved.find((m) => m.batch === item.batch)?.dead.push({ message: item.message, error });
+      // Dead letters go out before the position moves past them: at least once, never lost.
+      for (const { batch, dead } of moved) {
+        await publishDeadLetters(producer, batch, dead);
+        metrics.deadLetters.inc(dead.length);
+      }
+      for (const { batch, next } of moved) await savePosition(client, topic, batch.partition, next);
       await client.query('commit');
 
       if (skipped > 0) metrics.duplicates.inc({ layer: 'position' }, skipped);
       if (fresh.length > unique) metrics.duplicates.inc({ layer: 'batch' }, fresh.length - unique);
-      if (unique > events.length) metrics.duplicates.inc({ layer: 'event_id' }, unique - events.length);
+      const claimable = unique - new Set(refused.map((r) => r.item.record.eventId)).size;
+      if (claimable > events.length) metrics.duplicates.inc({ layer: 'event_id' }, claimable - events.length);
       for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
       metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
       metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      for (const { batch } of decoded) {
-        metrics.batchSize.observe(batch.messages.length);
-        metrics.eventsIn.inc(batch.messages.length);
-        metrics.batchSeconds.observe(seconds);
-      }
+      return true;
     } catch (err) {
       await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
       throw err;
     } finally {
       client.release(broken); // a connection that cannot even roll back is discarded, not pooled
+    }
+  }
+
+  /**
+   * Counts the batches of one fetch (see countFetch). When the database refuses a value, the
+   * fetch's transaction is run again, isolating the refused events: they go to the dead-letter
+   * topic, the rest is counted, and the positions move past them, all in one transaction as
+   * before. A fetch nobody refuses costs what it did.
+   */
+  async function handleMany(batches: Batch[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const ordered = [...batches].sort((a, b) => a.partition - b.partition);
+    const decoded = await Promise.all(ordered.map(async (batch) => ({ batch, ...(await decodeBatch(codec, 'referralEvents', batch.messages, validate)) })));
+    let counted: boolean;
+    try {
+      counted = await countFetch(decoded, false);
+    } catch (err) {
+      if (!isDataError(err)) {
+        if (sqlState(err) !== null && !isTransient(err)) log.error({ err, sqlState: sqlState(err) }, 'Postgres failed a fetch, neither refusing a value nor unavailable; retrying it');
+        throw err;
+      }
+      counted = await countFetch(decoded, true);
+    }
+    if (!counted) return;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const { batch } of decoded) {
+      metrics.batchSize.observe(batch.messages.length);
+      metrics.eventsIn.inc(batch.messages.length);
+      metrics.batchSeconds.observe(seconds);
     }
   }
 

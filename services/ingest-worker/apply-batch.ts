@@ -8,6 +8,9 @@ import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
 import { mergeSeeds, noSeeds, redecide } from './redecide.js';
 import { enqueueOutbox } from './facts/trackings.js';
 import type { IngestMetrics } from './metrics.js';
+import type { Logger } from '../../libs/log/logger.js';
+import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
+import { sqlState } from '../../libs/db/errors.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 const ERASURE_LOCK_SHARED = `select pg_advisory_xact_lock_shared(${ERASURE_LOCK})`;
@@ -25,6 +28,19 @@ export interface TopicRecords<T extends InputTopic = InputTopic> {
   records: RecordOf<T>[];
 }
 
+/** A decoded, valid record of an input topic (a caller adds what it must know of the record, should the database refuse it). */
+export interface TopicRecord {
+  topic: InputTopic;
+  record: RecordOf<InputTopic>;
+}
+
+/** What applyIsolating did: the funnel events and outbox rows of every transaction it committed, and the records refused. */
+export interface AppliedIsolating<I> {
+  trackings: Tracking[];
+  outboxIds: string[];
+  refused: Refusal<I>[];
+}
+
 /**
  * Applies batches of decoded, valid records to Postgres: one transaction that stores the new
  * facts of every topic given (in the catalogue's topic order) and re-decides, once, what they
@@ -39,8 +55,8 @@ export interface TopicRecords<T extends InputTopic = InputTopic> {
  * ids in every table, so their batches run alone: every batch holds the erasure lock shared,
  * an erasure batch (or one that must erase a late registration's device) exclusively.
  */
-export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics }) {
-  const { pool, config, metrics } = deps;
+export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics; log?: Logger }) {
+  const { pool, config, metrics, log } = deps;
   const effectsOf = (topic: InputTopic): BatchEffects => ({
     note(counter, n = 1) {
       if (n <= 0 || !metrics) return;
@@ -86,10 +102,38 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     }
   }
 
+  /**
+   * Applies records of any input topics as applyGroups does, in one transaction, unless the
+   * database refuses a value (SQLSTATE class 22, 23 for a value, 54): then the records are
+   * split and applied in smaller transactions until each refused record stands alone (see
+   * isolateRefused), and those are given back, with the database's answer, for the dead-letter
+   * topic. The outcome of the rest does not depend on the split (see applyGroups). Any other
+   * error is thrown, and transactions committed before it stay committed: their facts are keyed
+   * by event id (a retry finds them stored) and their funnel events are in the outbox.
+   */
+  async function applyIsolating<I extends TopicRecord>(items: readonly I[]): Promise<AppliedIsolating<I>> {
+    // In the catalogue's order, so that each half holds whole runs of a topic (links before the clicks on them).
+    const ordered = INPUT_TOPICS.flatMap((topic) => items.filter((i) => i.topic === topic));
+    const { applied, refused } = await isolateRefused(
+      ordered,
+      (part) => applyGroups(INPUT_TOPICS.flatMap((topic) => {
+        const records = part.filter((i) => i.topic === topic).map((i) => i.record);
+        return records.length > 0 ? [{ topic, records } as TopicRecords] : [];
+      })),
+      // Once at warn (the database's message, not its detail: that quotes the row); each further split at debug.
+      { onSplit: (err, size) => log?.[size === ordered.length ? 'warn' : 'debug']({ sqlState: sqlState(err), reason: (err as Error).message, records: size }, 'the database refused a value in a batch; splitting it to isolate the record') },
+    );
+    return {
+      trackings: applied.flatMap((a) => a.trackings),
+      outboxIds: applied.flatMap((a) => (a.outboxId ? [a.outboxId] : [])),
+      refused,
+    };
+  }
+
   return Object.assign(
     /** Applies one topic's records (see applyGroups). */
     <T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Applied> => applyGroups([{ topic, records } as TopicRecords]),
-    { applyGroups },
+    { applyGroups, applyIsolating },
   );
 }
 

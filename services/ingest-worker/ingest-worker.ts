@@ -3,17 +3,18 @@ import type { Redis } from 'ioredis';
 import type { Kafka, KafkaMessage } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
-import type { EventCodec } from '../../libs/events/codec.js';
+import type { EventCodec, RecordOf } from '../../libs/events/codec.js';
 import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
-import { publishDeadLetters } from '../../libs/kafka/dead-letters.js';
+import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { clearOutbox, pendingOutbox } from './facts/trackings.js';
 import type { Tracking } from './facts/tx.js';
 import { createBatchApplier } from './apply-batch.js';
+import { isTransient, sqlState } from '../../libs/db/errors.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 
 export interface IngestWorkerDeps {
@@ -26,6 +27,15 @@ export interface IngestWorkerDeps {
   topics: TopicNames;
   groupId?: string;
   metrics?: IngestMetrics;
+}
+
+/** A decoded, valid record and the message it came in: what a dead letter needs should Postgres refuse it. */
+interface Delivery {
+  topic: InputTopic;
+  record: RecordOf<InputTopic>;
+  eventId: string | null;
+  batch: Batch;
+  message: KafkaMessage;
 }
 
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
@@ -41,7 +51,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   const groupId = deps.groupId ?? `${config.kafka.topicPrefix}recruitment.ingest-worker`;
   const producer = createEventProducer({ kafka, codec, topics });
   const topicByName = new Map<string, InputTopic>(INPUT_TOPICS.map((t) => [topics[t], t]));
-  const applyBatch = createBatchApplier({ pool, config, metrics });
+  const applyBatch = createBatchApplier({ pool, config, metrics, log });
   let seenPrefix: string | undefined;
   let relayTimer: NodeJS.Timeout | undefined;
   let relaying: Promise<void> = Promise.resolve();
@@ -56,26 +66,27 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     return seenPrefix;
   }
 
-  async function decodeAll<T extends InputTopic>(topic: T, messages: KafkaMessage[]) {
+  /** Decodes a batch; each valid record keeps the message it came in (to be dead-lettered should Postgres refuse it). */
+  async function decodeAll<T extends InputTopic>(topic: T, batch: Batch): Promise<{ valid: Delivery[]; dead: DeadLetter[] }> {
     const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
-    const { valid, dead } = await decodeBatch(codec, topic, messages, (record) => handler.validate(record));
-    return { valid: valid.map(({ record }) => ({ record, eventId: handler.eventId(record) })), dead };
+    const { valid, dead } = await decodeBatch(codec, topic, batch.messages, (record) => handler.validate(record));
+    return { valid: valid.map(({ message, record }) => ({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message })), dead };
   }
 
   /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the batch. */
-  async function dropSeen<R>(topic: InputTopic, items: { record: R; eventId: string | null }[]): Promise<{ fresh: R[]; ids: string[] }> {
-    const unique = new Map<string, R>();
-    const keyless: R[] = [];
+  async function dropSeen<I extends { eventId: string | null }>(topic: InputTopic, items: I[]): Promise<{ fresh: I[]; ids: string[] }> {
+    const unique = new Map<string, I>();
+    const keyless: I[] = [];
     for (const item of items) {
-      if (item.eventId === null) keyless.push(item.record);
-      else if (!unique.has(item.eventId)) unique.set(item.eventId, item.record);
+      if (item.eventId === null) keyless.push(item);
+      else if (!unique.has(item.eventId)) unique.set(item.eventId, item);
     }
     const ids = [...unique.keys()];
     let fresh = [...unique.values()];
     if (ids.length > 0) {
       const prefix = await redisPrefix();
       const hits = await redis.mget(ids.map((id) => `${prefix}${topic}:${id}`));
-      fresh = ids.flatMap((id, i) => (hits[i] === null ? [unique.get(id) as R] : []));
+      fresh = ids.flatMap((id, i) => (hits[i] === null ? [unique.get(id) as I] : []));
       const inBatch = items.length - keyless.length - ids.length;
       const inRedis = ids.length - fresh.length;
       if (inBatch) metrics.duplicates.inc({ topic, layer: 'batch' }, inBatch);
@@ -102,7 +113,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   /**
    * Applies the batches of one lane of a fetch (any partitions and topics) in one transaction: decodes
    * them, drops what was seen, stores and re-decides, publishes dead letters and the funnel
-   * events, then marks the eventIds seen.
+   * events, then marks the eventIds seen. A record Postgres refuses is isolated in smaller
+   * transactions (see applyIsolating) and dead-lettered with the rest of its batch's.
    */
   async function handleMany(batches: Batch[]): Promise<void> {
     const started = process.hrtime.bigint();
@@ -110,23 +122,35 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       batches.map(async (batch) => {
         const topic = topicByName.get(batch.topic);
         if (!topic) throw new Error(`not an input topic: ${batch.topic}`);
-        return { batch, topic, ...(await decodeAll(topic, batch.messages)) };
+        return { batch, topic, ...(await decodeAll(topic, batch)) };
       }),
     );
-    const byTopic = new Map<InputTopic, { record: unknown; eventId: string | null }[]>();
+    const byTopic = new Map<InputTopic, Delivery[]>();
     for (const d of decoded) {
       const items = byTopic.get(d.topic) ?? [];
       for (const item of d.valid) items.push(item);
       byTopic.set(d.topic, items);
     }
     const groups = await Promise.all([...byTopic].map(async ([topic, items]) => ({ topic, ...(await dropSeen(topic, items)) })));
-    const applied = await applyBatch.applyGroups(groups.filter((g) => g.fresh.length > 0).map((g) => ({ topic: g.topic, records: g.fresh as never })));
-    for (const { batch, dead } of decoded) {
-      await publishDeadLetters(producer, batch, dead);
-      if (dead.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, dead.length);
+    const applied = await applyBatch.applyIsolating(groups.flatMap((g) => g.fresh)).catch((err: unknown) => {
+      if (sqlState(err) !== null && !isTransient(err)) log.error({ err, sqlState: sqlState(err) }, 'Postgres failed a batch, neither refusing a value nor unavailable; retrying it');
+      throw err;
+    });
+    const refusedBy = new Map<Batch, DeadLetter[]>();
+    for (const { item, error } of applied.refused) {
+      const letters = refusedBy.get(item.batch) ?? [];
+      letters.push({ message: item.message, error });
+      refusedBy.set(item.batch, letters);
     }
-    await publishTrackings(applied.trackings, applied.outboxId ? [applied.outboxId] : []);
-    const marked = groups.filter((g) => g.ids.length > 0);
+    for (const { batch, dead } of decoded) {
+      const all = [...dead, ...(refusedBy.get(batch) ?? [])];
+      await publishDeadLetters(producer, batch, all);
+      if (all.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, all.length);
+    }
+    await publishTrackings(applied.trackings, applied.outboxIds);
+    // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
+    const refusedIds = new Set(applied.refused.flatMap(({ item }) => (item.eventId === null ? [] : [`${item.topic}:${item.eventId}`])));
+    const marked = groups.map((g) => ({ topic: g.topic, ids: g.ids.filter((id) => !refusedIds.has(`${g.topic}:${id}`)) })).filter((g) => g.ids.length > 0);
     if (marked.length > 0) {
       // Markers are written only after the facts are durable, so a marker always means "done".
       const prefix = await redisPrefix();
