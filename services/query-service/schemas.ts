@@ -172,6 +172,16 @@ export const ErrorBody = Type.Object(
 
 export const Accepted = Type.Object({ eventId: Type.String() }, { title: 'Accepted', additionalProperties: false });
 
+/**
+ * A webhook's 409: an organization-bound service token named a `linkId` it cannot place in one
+ * of its organizations (another organization's link, or one not published yet). The same
+ * Error shape; retryable once the link is published.
+ */
+export const LinkNotPlaced = Type.Object(ErrorBody.properties, {
+  title: 'Error',
+  additionalProperties: false,
+  'x-response-description': "linkId names no link published in one of the token's organizations (yet): retry once the link is published",
+});
 
 /** Query parameters shared by the routes. */
 export const Params = {
@@ -230,7 +240,12 @@ export const Query = {
   annual: Type.Object({ year: Type.Optional(WholeNumber({ minimum: CALENDAR.firstYear, maximum: CALENDAR.lastYear, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
 };
 
-const OptionalString = (maxLength = 256) => Type.Optional(Type.Union([Type.String({ maxLength, pattern: NO_NUL }), Type.Null()]));
+/**
+ * A string or null, as one JSON Schema type list: Ajv coerces types (query parameters are text)
+ * and, in a union of a string and null, turned a null into "" before trying null, so an absent
+ * `linkId: null` arrived as an empty id and was refused. A type list takes null as it is.
+ */
+const OptionalString = (maxLength = 256) => Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength, pattern: NO_NUL }));
 const EventTime = Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0 })], { description: 'ISO 8601 instant or epoch milliseconds' });
 
 /** Webhook bodies: the Avro records of SPEC §3 as JSON (optional fields may be absent or null). */
