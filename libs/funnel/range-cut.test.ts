@@ -38,8 +38,16 @@ describe('cutting a range of days into whole months and edge days', () => {
     expect(cutRange('2026-01-01', '2026-12-31', 'week')).toEqual({ months: null, days: [{ from: '2026-01-01', to: '2026-12-31' }] });
   });
 
+  it('cuts the last days of the calendar without reaching past 9999-12-31', () => {
+    expect(cutRange('9999-01-01', '9999-12-31', 'year')).toEqual({ months: { from: '9999-01-01', to: '9999-12-01' }, days: [] });
+    expect(cutRange('9999-12-05', '9999-12-31', null)).toEqual({ months: null, days: [{ from: '9999-12-05', to: '9999-12-31' }] });
+    expect(cutRange('9999-11-15', '9999-12-31', 'month')).toEqual({ months: { from: '9999-12-01', to: '9999-12-01' }, days: [{ from: '9999-11-15', to: '9999-11-30' }] });
+    expect(cutRange('9999-10-01', '9999-12-30', null)).toEqual({ months: { from: '9999-10-01', to: '9999-11-01' }, days: [{ from: '9999-12-01', to: '9999-12-30' }] });
+    expect(cutRange('1970-01-01', '1970-03-15', null)).toEqual({ months: { from: '1970-01-01', to: '1970-02-01' }, days: [{ from: '1970-03-01', to: '1970-03-15' }] });
+  });
+
   it('covers every day of the range exactly once', () => {
-    const starts = ['2024-02-28', '2024-02-29', '2024-03-01', '2025-12-31', '2026-01-01', '2026-01-17', '2026-06-30'];
+    const starts = ['1970-01-01', '9997-12-31', '2024-02-28', '2024-02-29', '2024-03-01', '2025-12-31', '2026-01-01', '2026-01-17', '2026-06-30'];
     for (const from of starts) {
       for (const days of [1, 2, 27, 28, 29, 30, 31, 32, 59, 60, 61, 62, 90, 365, 366, 731]) {
         const to = new Date(Date.parse(`${from}T00:00:00Z`) + (days - 1) * 86_400_000).toISOString().slice(0, 10);

@@ -27,13 +27,17 @@ const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_4
  */
 export function cutRange(from: string, to: string, granularity: Granularity | null): RangeCut {
   if (granularity === 'day' || granularity === 'week') return { months: null, days: [{ from, to }] };
-  const firstMonth = periodStart(from, 'month') === from ? from : dayAfter(periodEnd(periodStart(from, 'month'), 'month'));
+  // Days are compared before the next one is taken: the day after 9999-12-31 is no YYYY-MM-DD.
+  const fromMonth = periodStart(from, 'month');
+  const fromMonthEnd = periodEnd(fromMonth, 'month');
+  if (fromMonth !== from && fromMonthEnd >= to) return { months: null, days: [{ from, to }] };
+  const firstMonth = fromMonth === from ? from : dayAfter(fromMonthEnd);
   const lastMonth = periodStart(to, 'month');
   const lastWhole = periodEnd(lastMonth, 'month') === to ? lastMonth : periodStart(dayBefore(lastMonth), 'month');
   if (firstMonth > lastWhole) return { months: null, days: [{ from, to }] };
   const days: DayRange[] = [];
   if (from < firstMonth) days.push({ from, to: dayBefore(firstMonth) });
-  const afterMonths = dayAfter(periodEnd(lastWhole, 'month'));
-  if (afterMonths <= to) days.push({ from: afterMonths, to });
+  const lastWholeEnd = periodEnd(lastWhole, 'month');
+  if (lastWholeEnd < to) days.push({ from: dayAfter(lastWholeEnd), to });
   return { months: { from: firstMonth, to: lastWhole }, days };
 }

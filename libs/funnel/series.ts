@@ -38,8 +38,10 @@ export function fillSeries(
   const series = starts.map((periodStart, i): SeriesPoint => {
     const t = byPeriod?.get(periodStart) ?? zeroTotals();
     for (const k of FUNNEL_COUNTS) totals[k] += t[k];
-    // Periods are contiguous: only the first can start before the range, only the last end after it.
-    const partial = range !== undefined && ((i === 0 && periodStart < range.from) || (i === last && periodEnd(periodStart, range.granularity) > range.to));
+    // Periods are contiguous and cover the range: only the first can start before it (when it
+    // does not start on `from`), only the last end after it (when it does not end on `to`;
+    // compared for equality, as the end of a week past 9999-12-31 is no YYYY-MM-DD).
+    const partial = range !== undefined && ((i === 0 && periodStart !== range.from) || (i === last && periodEnd(periodStart, range.granularity) !== range.to));
     return partial ? { periodStart, partial: true, ...t } : { periodStart, ...t };
   });
   return { totals, series };

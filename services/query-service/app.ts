@@ -18,6 +18,7 @@ import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
 import { createRateLimitStore } from './rate-limit-store.js';
 import { preparedStatements } from './prepared-statements.js';
+import { finiteNumbers } from './schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,7 +63,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false }, plugins: [finiteNumbers] },
     bodyLimit: 64 * 1024,
     routerOptions: { maxParamLength: 256 },
     // Errors raised by the router itself (a bad URL encoding, an overlong path) answer in our format too.

@@ -84,6 +84,14 @@ describe('token verification', () => {
     expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook' }, secret)}`)).toMatchObject({ writes: [] });
   });
 
+  it('refuses a sub or org claim holding NUL, which no lookup in Postgres could take', async () => {
+    const secret = 'a-secret-of-sufficient-length';
+    const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
+    await expect(verify(`Bearer ${await mintToken({ role: 'mentor', sub: 'm-1\u0000', org: 'o-1' }, secret)}`)).rejects.toMatchObject({ status: 401, message: 'token has no valid sub claim' });
+    await expect(verify(`Bearer ${await mintToken({ role: 'org_admin', sub: 'a-1', org: 'o-1\u0000' }, secret)}`)).rejects.toMatchObject({ status: 401, message: 'token has no valid org claim' });
+    expect(await verify(`Bearer ${await mintToken({ role: 'service', sub: 'webhook', orgs: ['o-1\u0000'] }, secret)}`)).toMatchObject({ writes: [] });
+  });
+
   describe('a token verified once', () => {
     afterEach(() => vi.useRealTimers());
 

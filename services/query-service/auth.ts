@@ -60,12 +60,19 @@ export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string |
       throw new ApiError(401, 'unauthorized', 'invalid or expired token');
     }
     const { sub, org, role } = payload as JWTPayload & { org?: unknown; role?: unknown };
-    if (typeof sub !== 'string' || sub === '') throw new ApiError(401, 'unauthorized', 'token has no sub claim');
+    if (!isId(sub)) throw new ApiError(401, 'unauthorized', 'token has no valid sub claim');
     if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) throw new ApiError(401, 'unauthorized', 'token has no valid role claim');
     if (role !== 'platform_admin' && role !== 'service' && (typeof org !== 'string' || org === '')) throw new ApiError(401, 'unauthorized', 'token has no org claim');
+    if (typeof org === 'string' && org.includes('\u0000')) throw new ApiError(401, 'unauthorized', 'token has no valid org claim');
     return { caller: { sub, org: typeof org === 'string' && org !== '' ? org : null, role: role as Role, ...(role === 'service' ? { writes: serviceOrgs(payload) } : {}) }, payload };
   }
 }
+
+/**
+ * An id a claim can carry: a non-empty string without NUL. Claims are looked up in Postgres,
+ * whose text cannot hold NUL: such a token is refused here, not a 500 at the query.
+ */
+const isId = (value: unknown): value is string => typeof value === 'string' && value !== '' && !value.includes('\u0000');
 
 /** How long a verified token is taken at its word before its signature is checked again. */
 const VERIFIED_TTL_MS = 60_000;
@@ -114,6 +121,6 @@ function createVerifiedTokens() {
  */
 function serviceOrgs(payload: JWTPayload): string[] | '*' {
   const { orgs, org } = payload as { orgs?: unknown; org?: unknown };
-  if (Array.isArray(orgs) && orgs.every((o) => typeof o === 'string' && o !== '')) return orgs.includes('*') ? '*' : (orgs as string[]);
-  return typeof org === 'string' && org !== '' ? [org] : [];
+  if (Array.isArray(orgs) && orgs.every(isId)) return orgs.includes('*') ? '*' : orgs;
+  return isId(org) ? [org] : [];
 }

@@ -1,4 +1,5 @@
 import { badParameter } from './errors.js';
+import { CALENDAR } from './schemas.js';
 
 /**
  * Keyset cursors: the sort key of the last row of a page (registration time and referral id),
@@ -15,11 +16,13 @@ export function encodeCursor(c: RecruitCursor): string {
 
 /**
  * Exactly the instants this service writes (toISOString): Date.parse would take 2026-02-30 as
- * 2 March, and Postgres refuses it, so only a string that survives the round trip is one.
+ * 2 March, and Postgres refuses it, so only a string that survives the round trip is one. Its
+ * day lies in the calendar the routes answer for: Postgres refuses year 0 and the signed years
+ * toISOString writes beyond 9999.
  */
 function isInstant(text: string): boolean {
   const ms = Date.parse(text);
-  return !Number.isNaN(ms) && new Date(ms).toISOString() === text;
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === text && /^\d{4}-/.test(text) && text.slice(0, 10) >= CALENDAR.firstDay;
 }
 
 /** The cursor of a page of organizations: the last organization id of the previous page. */

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { daysBetween, periodStart, type Granularity } from '../../libs/funnel/periods.js';
 import { badParameter } from './errors.js';
+import { CALENDAR } from './schemas.js';
 
 /** Longest ranges accepted, in days: a daily series of two years, anything else ten years. */
 export const MAX_RANGE_DAYS = { day: 731, other: 3660 } as const;
@@ -8,7 +9,8 @@ const DEFAULT_DAYS = 30;
 
 /**
  * The inclusive date range of a request, in the org's timezone: `to` defaults to today there,
- * `from` to 29 days before `to`. Names the parameter that is wrong.
+ * `from` to 29 days before `to` (the calendar's first day at the earliest). Names the parameter
+ * that is wrong, a date outside the calendar (schemas.ts CALENDAR) included.
  */
 export function resolveRange(query: { from?: string | undefined; to?: string | undefined }, timezone: string, granularity: Granularity | null, now = Date.now()): { from: string; to: string } {
   const valid = (name: 'from' | 'to', value: string) => {
@@ -17,10 +19,14 @@ export function resolveRange(query: { from?: string | undefined; to?: string | u
     } catch {
       throw badParameter(name, `${value} is not a valid date (YYYY-MM-DD)`);
     }
+    // YYYY-MM-DD strings compare as the dates they name.
+    if (value < CALENDAR.firstDay || value > CALENDAR.lastDay) throw badParameter(name, `${value} is outside the dates this service answers for, ${CALENDAR.firstDay} to ${CALENDAR.lastDay}`);
     return value;
   };
+  const given = query.from ? valid('from', query.from) : null;
   const to = query.to ? valid('to', query.to) : (DateTime.fromMillis(now, { zone: timezone }).toISODate() as string);
-  const from = query.from ? valid('from', query.from) : (DateTime.fromISO(to, { zone: 'UTC' }).minus({ days: DEFAULT_DAYS - 1 }).toISODate() as string);
+  const defaultFrom = DateTime.fromISO(to, { zone: 'UTC' }).minus({ days: DEFAULT_DAYS - 1 }).toISODate() as string;
+  const from = given ?? (defaultFrom < CALENDAR.firstDay ? CALENDAR.firstDay : defaultFrom);
   const days = daysBetween(from, to);
   if (days < 1) throw badParameter('from', `${from} is after to (${to})`);
   const max = granularity === 'day' ? MAX_RANGE_DAYS.day : MAX_RANGE_DAYS.other;

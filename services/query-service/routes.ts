@@ -15,7 +15,7 @@ import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
 import {
-  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, MentorPerformance, MentorReferralStats, OrgReferralPage,
+  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, LinkNotPlaced, MentorPerformance, MentorReferralStats, OrgReferralPage,
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage,
 } from './schemas.js';
 
@@ -89,7 +89,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
 
   // Webhook ingress for producers not on Kafka: validate, publish, 202. A retry with the same
   // eventId publishes again, and the ingest worker drops the duplicate.
-  const accepted = { 202: Accepted, ...errors };
+  const accepted = { 202: Accepted, ...errors, 409: LinkNotPlaced };
   const { webhookMaxEventAgeHours: maxAgeHours, webhookMaxClockSkewSeconds: skewSeconds } = config.http;
   /** An event's time, refused when it lies further from now than an upstream clock or retry could explain. */
   const eventTime = (name: string, value: string | number) => {
@@ -109,14 +109,20 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
       throw badParameter(name as string, rest.join(' '));
     }
   };
-  /** A service token writes only for the organizations it names; a link it knows decides a click's organization. */
+  /**
+   * A service token writes only for the organizations it names (403), and only about links it
+   * can place in one of them: a link of another organization, or one not published yet, is a
+   * 409 naming linkId, to retry once the link is published (the same answer for both, so it
+   * never tells whether another organization has the link). `*` tokens are not checked.
+   */
   async function mayWrite(request: FastifyRequest, orgId: string | null, linkId: string | null): Promise<void> {
     const { writes } = grantOf(request, 'events');
     if (writes === '*') return;
-    const orgs = [orgId, linkId ? await linkOrg(db, linkId) : null].filter((o): o is string => o !== null);
-    const denied = orgs.find((o) => !writes.includes(o));
-    if (denied !== undefined || (orgId === null && writes.length === 0)) {
-      throw new ApiError(403, 'forbidden', `this token may not publish events of organization ${denied ?? '(any)'}`);
+    const denied = orgId !== null && !writes.includes(orgId) ? orgId : writes.length === 0 ? '(any)' : null;
+    if (denied !== null) throw new ApiError(403, 'forbidden', `this token may not publish events of organization ${denied}`);
+    const placed = linkId === null ? null : await linkOrg(db, linkId);
+    if (linkId !== null && (placed === null || !writes.includes(placed))) {
+      throw new ApiError(409, 'link_not_placed', `linkId: ${linkId} is not a published link of this token's organizations (${writes.join(', ')}); retry once the link is published`);
     }
   }
   async function publish(send: () => Promise<void>): Promise<void> {
@@ -135,9 +141,11 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     const b = request.body;
     const v = b.visitor;
     ids({ eventId: b.eventId, linkId: b.linkId, 'visitor.deviceId': v.deviceId });
+    // A bad body is a 400 before a link not placed is a 409 (whose retry could never succeed).
+    const occurredAt = eventTime('occurredAt', b.occurredAt);
     await mayWrite(request, null, b.linkId);
     const record: InviteClicked = {
-      eventId: b.eventId, linkId: b.linkId, occurredAt: eventTime('occurredAt', b.occurredAt),
+      eventId: b.eventId, linkId: b.linkId, occurredAt,
       visitor: { ip: v.ip ?? null, userAgent: v.userAgent ?? null, deviceId: v.deviceId ?? null, platform: v.platform ?? null, referrer: v.referrer ?? null, locale: v.locale ?? null },
     };
     await publish(() => deps.producer.send('inviteClicks', [record]));
@@ -150,10 +158,11 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
   }, async (request, reply) => {
     const b = request.body;
     ids({ eventId: b.eventId, userId: b.userId, orgId: b.orgId, linkId: b.linkId, deviceId: b.deviceId });
+    const occurredAt = eventTime('occurredAt', b.occurredAt);
     await mayWrite(request, b.orgId, b.linkId ?? null);
     const record: UserRegistered = {
       eventId: b.eventId, userId: b.userId, orgId: b.orgId, linkId: b.linkId ?? null, deviceId: b.deviceId ?? null, displayName: b.displayName ?? null,
-      occurredAt: eventTime('occurredAt', b.occurredAt),
+      occurredAt,
     };
     await publish(() => deps.producer.send('userRegistered', [record]));
     return reply.status(202).send({ eventId: record.eventId });

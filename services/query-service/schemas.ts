@@ -9,7 +9,16 @@ import { Type, type Static } from 'typebox';
 /** Ids and free text never hold NUL (Postgres text cannot), so such a value is a 400, not a 500. */
 const NO_NUL = '^[^\\u0000]*$';
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, pattern: NO_NUL, description });
-const Day = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description, examples: ['2026-03-29'] });
+/**
+ * The calendar the query routes answer for, the same for every date parameter (from, to, the
+ * year of annual-summary, the instant in a cursor): 1970-01-01, the epoch (no event can be
+ * older: event times are epoch milliseconds, and the pipeline refuses any before 2000), to
+ * 9999-12-31, the last date written with four digits. A date outside it is a 400 naming the
+ * parameter.
+ */
+export const CALENDAR = { firstDay: '1970-01-01', lastDay: '9999-12-31', firstYear: 1970, lastYear: 9999 } as const;
+const Day = (description: string) =>
+  Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: `${description}; ${CALENDAR.firstDay} to ${CALENDAR.lastDay}`, examples: ['2026-03-29'] });
 const Instant = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
 
@@ -163,6 +172,17 @@ export const ErrorBody = Type.Object(
 
 export const Accepted = Type.Object({ eventId: Type.String() }, { title: 'Accepted', additionalProperties: false });
 
+/**
+ * A webhook's 409: an organization-bound service token named a `linkId` it cannot place in one
+ * of its organizations (another organization's link, or one not published yet). The same
+ * Error shape; retryable once the link is published.
+ */
+export const LinkNotPlaced = Type.Object(ErrorBody.properties, {
+  title: 'Error',
+  additionalProperties: false,
+  'x-response-description': "linkId names no link published in one of the token's organizations (yet): retry once the link is published",
+});
+
 /** Query parameters shared by the routes. */
 export const Params = {
   mentorId: Type.Object({ mentorId: Id('Mentor id') }),
@@ -171,13 +191,32 @@ export const Params = {
   userId: Type.Object({ userId: Id('User id') }),
 };
 
+/**
+ * An Ajv keyword that refuses an infinite number. Query parameters are coerced from text, and
+ * Ajv coerces "1e400" or "Infinity" to Infinity and then skips minimum and maximum for it (they
+ * check finite numbers only): `limit=1e400` reached the query as a limit of Infinity, and
+ * `year=1e400` the calendar, both a 500. Every integer parameter carries it.
+ */
+export function finiteNumbers<A extends { addKeyword(definition: never): unknown }>(ajv: A): A {
+  const validate = Object.assign((_schema: boolean, data: unknown) => {
+    validate.errors = typeof data === 'number' && !Number.isFinite(data) ? [{ keyword: FINITE, message: 'must be a finite number', params: {} }] : null;
+    return validate.errors === null;
+  }, { errors: null as object[] | null });
+  // No `type: 'number'`: Ajv's number type is finite numbers only, so the keyword would skip the
+  // very values it is for. Ajv's KeywordDefinition type is not a dependency of this file; the object is one.
+  ajv.addKeyword({ keyword: FINITE, schemaType: 'boolean', errors: true, validate } as never);
+  return ajv;
+}
+const FINITE = 'x-finite';
+const WholeNumber = (options: Parameters<typeof Type.Integer>[0]) => Type.Integer({ ...options, [FINITE]: true });
+
 export const MAX_PAGE = 200;
 const range = {
   from: Type.Optional(Day('First day, inclusive, in the org timezone (default: 29 days before `to`)')),
   to: Type.Optional(Day('Last day, inclusive, in the org timezone (default: today)')),
 };
 const paging = {
-  limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50, description: `Page size, 1 to ${MAX_PAGE}` }),
+  limit: WholeNumber({ minimum: 1, maximum: MAX_PAGE, default: 50, description: `Page size, 1 to ${MAX_PAGE}` }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page' })),
 };
 
@@ -202,10 +241,15 @@ export const Query = {
     { orgId: Type.Optional(Id("The organization the user joined (attribution is per organization); default: the caller's")) },
     { additionalProperties: false },
   ),
-  annual: Type.Object({ year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
+  annual: Type.Object({ year: Type.Optional(WholeNumber({ minimum: CALENDAR.firstYear, maximum: CALENDAR.lastYear, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
 };
 
-const OptionalString = (maxLength = 256) => Type.Optional(Type.Union([Type.String({ maxLength, pattern: NO_NUL }), Type.Null()]));
+/**
+ * A string or null, as one JSON Schema type list: Ajv coerces types (query parameters are text)
+ * and, in a union of a string and null, turned a null into "" before trying null, so an absent
+ * `linkId: null` arrived as an empty id and was refused. A type list takes null as it is.
+ */
+const OptionalString = (maxLength = 256) => Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength, pattern: NO_NUL }));
 const EventTime = Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0 })], { description: 'ISO 8601 instant or epoch milliseconds' });
 
 /** Webhook bodies: the Avro records of SPEC §3 as JSON (optional fields may be absent or null). */

@@ -96,15 +96,77 @@ describe('4. service tokens write only what they are bound to', () => {
     const orgA = await q.token('service', 'svc-a', 'org-a');
     expect((await post(orgA, '/v1/events/registrations', registration())).status).toBe(202);
     expect((await post(orgA, '/v1/events/registrations', registration({ orgId: 'org-b' }))).status).toBe(403);
-    expect((await post(orgA, '/v1/events/registrations', registration({ linkId: 'l-b1' }))).status).toBe(403); // org-b's mentor
+    expect((await post(orgA, '/v1/events/registrations', registration({ orgId: 'org-b', linkId: 'l-b1' }))).status).toBe(403);
+    expect((await post(orgA, '/v1/events/registrations', registration({ linkId: 'l-b1' }))).status).toBe(409); // org-b's mentor
     expect((await post(orgA, '/v1/events/invite-clicks', click())).status).toBe(202);
-    expect((await post(orgA, '/v1/events/invite-clicks', click({ linkId: 'l-b1' }))).status).toBe(403);
+    expect((await post(orgA, '/v1/events/invite-clicks', click({ linkId: 'l-b1' }))).status).toBe(409);
     const unbound = await q.token('service', 'svc-none');
     expect((await post(unbound, '/v1/events/registrations', registration())).status).toBe(403);
     const both = await q.token('service', 'svc-ab', null, ['org-a', 'org-b']);
     expect((await post(both, '/v1/events/registrations', registration({ orgId: 'org-b' }))).status).toBe(202);
     const every = await q.token('service', 'svc-all', null, ['*']);
     expect((await post(every, '/v1/events/invite-clicks', click({ linkId: 'l-b1' }))).status).toBe(202);
+  });
+
+  it('an org-bound token naming a link it cannot place in its organizations is a 409 naming linkId, to retry once the link is published', async () => {
+    const orgA = await q.token('service', 'svc-a', null, ['org-a']);
+    const every = await q.token('service', 'svc-all', null, ['*']);
+    const cases: [string, string, object, number][] = [
+      // A link of org A: placed.
+      ['org-a token, org-a link, click', orgA, click({ linkId: 'l-a1', visitor: { deviceId: null, platform: null } }), 202],
+      ['org-a token, org-a link, registration', orgA, registration({ linkId: 'l-a2' }), 202],
+      // A link of org B, or no link published yet: refused until it is.
+      ['org-a token, org-b link, click', orgA, click({ linkId: 'l-b1' }), 409],
+      ['org-a token, org-b link, registration', orgA, registration({ linkId: 'l-bx' }), 409],
+      ['org-a token, unknown link, click', orgA, click({ linkId: 'l-not-yet' }), 409],
+      ['org-a token, unknown link, registration', orgA, registration({ linkId: 'l-not-yet' }), 409],
+      // No link named (null, as SPEC §3's optional fields may be): nothing to place.
+      ['org-a token, registration without link', orgA, registration({ linkId: null, deviceId: null }), 202],
+      // A registration of another organization stays forbidden, whatever its link.
+      ['org-a token, org-b registration', orgA, registration({ orgId: 'org-b' }), 403],
+      ['org-a token, org-b registration with org-a link', orgA, registration({ orgId: 'org-b', linkId: 'l-a1' }), 403],
+      // `*` tokens are not checked.
+      ['* token, org-b link, click', every, click({ linkId: 'l-b1' }), 202],
+      ['* token, unknown link, registration', every, registration({ linkId: 'l-not-yet' }), 202],
+    ];
+    for (const [name, token, body, status] of cases) {
+      const res = await post(token, name.includes('click') ? '/v1/events/invite-clicks' : '/v1/events/registrations', body);
+      expect([name, res.status]).toEqual([name, status]);
+      if (status === 409) {
+        expect(res.body).toEqual({ error: { code: 'link_not_placed', message: expect.stringMatching(/^linkId: l-\S+ is not a published link of this token's organizations \(org-a\); retry once the link is published$/) } });
+      }
+    }
+    // Once the link is published in org A, the same click is accepted.
+    await q.pool.query("insert into invite_links (link_id, org_id, mentor_id, created_at) values ('l-not-yet', 'org-a', 'm-a3', now())");
+    expect((await post(orgA, '/v1/events/invite-clicks', click({ linkId: 'l-not-yet' }))).status).toBe(202);
+    // The OpenAPI document says so.
+    const doc = (await q.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
+    for (const path of ['/v1/events/invite-clicks', '/v1/events/registrations']) {
+      expect([path, doc.paths[path]?.post.responses['409']]).toEqual([path, {
+        description: "linkId names no link published in one of the token's organizations (yet): retry once the link is published",
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      }]);
+    }
+  });
+
+  it("an org-A producer can no longer post a registration naming an org-B link (issue 19, finding 3): refused, and nothing is published", async () => {
+    // B's recruit u-b1 registered through l-b1; org A's producer names the same user and org B's link, 70 hours back.
+    const orgA = await q.token('service', 'svc-a', null, ['org-a']);
+    const occurredAt = new Date(Date.now() - 70 * 3_600_000).toISOString();
+    const admin = env.kafka.admin();
+    await admin.connect();
+    try {
+      // Records on the registrations topic: the refused registration adds none, an accepted one adds one.
+      const published = async () => (await admin.fetchTopicOffsets(env.topics.userRegistered)).reduce((n, p) => n + Number(p.high), 0);
+      const before = await published();
+      const res = await post(orgA, '/v1/events/registrations', { eventId: 'evt-issue-19-3', userId: 'u-b1', orgId: 'org-a', linkId: 'l-b1', occurredAt });
+      expect(res).toEqual({ status: 409, body: { error: { code: 'link_not_placed', message: "linkId: l-b1 is not a published link of this token's organizations (org-a); retry once the link is published" } } });
+      expect(await published()).toBe(before);
+      expect((await post(orgA, '/v1/events/registrations', { eventId: 'evt-issue-19-3b', userId: 'u-b1', orgId: 'org-a', linkId: 'l-a1', occurredAt })).status).toBe(202);
+      expect(await published()).toBe(before + 1);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('an event time far from now is a 400 naming occurredAt', async () => {

@@ -156,6 +156,21 @@ describe('query service routes', () => {
     expect(ancient.json().error.message).toMatch(/^occurredAt/);
   });
 
+  it('answers for the first and last days of the calendar, 1970-01-01 and 9999-12-31', async () => {
+    for (const granularity of ['day', 'week', 'month', 'year']) {
+      const last = await get(`/v1/orgs/org-a/recruitment-summary?from=9999-12-01&to=9999-12-31&granularity=${granularity}`);
+      expect([granularity, last.status, last.body.totals]).toEqual([granularity, 200, T(0, 0, 0, 0, 0)]);
+    }
+    // The last week of 9999 ends in 10000: partial, and no date past the calendar is read.
+    const week = await get('/v1/orgs/org-a/recruitment-summary?from=9999-12-27&to=9999-12-31&granularity=week');
+    expect(week.body.series).toEqual([{ periodStart: '9999-12-27', partial: true, ...T(0, 0, 0, 0, 0) }]);
+    expect((await get('/v1/mentors/m-a1/annual-summary?year=9999')).body).toMatchObject({ year: 9999, from: '9999-01-01', to: '9999-12-31', totals: T(0, 0, 0, 0, 0), recruits: 0 });
+    // Only `to` given: `from` defaults to 29 days before it, but never before the calendar's first day.
+    const first = await get('/v1/mentors/m-a1/referral-stats?to=1970-01-05&granularity=week');
+    expect(first.body).toMatchObject({ from: '1970-01-01', to: '1970-01-05' });
+    expect(first.body.series.map((p: { periodStart: string; partial?: true }) => [p.periodStart, p.partial])).toEqual([['1969-12-29', true], ['1970-01-05', true]]);
+  });
+
   it('names the bad parameter in a 400', async () => {
     const cases: [string, RegExp][] = [
       ['/v1/mentors/m-a1/referral-stats?from=2026-13-01', /^from/],
@@ -169,7 +184,18 @@ describe('query service routes', () => {
       ['/v1/mentors/m-a1/recruits?cursor=abc', /^cursor/],
       ['/v1/mentors/m-a1/recruits?stage=LOST', /^stage/],
       ['/v1/coordinators/coord-a/mentor-performance?sort=clicks', /^sort/],
-      ['/v1/mentors/m-a1/annual-summary?year=1999', /^year/],
+      ['/v1/mentors/m-a1/annual-summary?year=1969', /^year/],
+      ['/v1/mentors/m-a1/annual-summary?year=10000', /^year/],
+      ['/v1/mentors/m-a1/annual-summary?year=1e400', /^year: must be a finite number/],
+      ['/v1/mentors/m-a1/recruits?limit=1e400', /^limit: must be a finite number/],
+      ['/v1/orgs/org-a/referrals?limit=Infinity', /^limit/],
+      // Dates outside 1970-01-01..9999-12-31 (year 0 was a 500: Postgres has no year 0).
+      ['/v1/mentors/m-a1/referral-stats?from=0000-01-01&to=0000-01-05', /^from: 0000-01-01 is outside the dates this service answers for, 1970-01-01 to 9999-12-31/],
+      ['/v1/mentors/m-a1/referral-stats?from=1969-12-31&to=1970-01-05', /^from/],
+      ['/v1/orgs/org-a/recruitment-summary?to=0001-01-01', /^to/],
+      ['/v1/orgs/org-a/recruitment-summary?from=9999-12-31&to=10000-01-01', /^to/],
+      ['/v1/coordinators/coord-a/mentor-performance?from=0000-12-31', /^from/],
+      [`/v1/mentors/m-a1/recruits?cursor=${Buffer.from('["0000-01-01T00:00:00.000Z","r-a1"]').toString('base64url')}`, /^cursor/],
       ['/v1/mentors/m%00a1/referral-stats', /^mentorId/],
       ['/v1/orgs/org-a/referrals?mentorId=m%00', /^mentorId/],
       ['/v1/conversions/%00', /^userId/],
