@@ -227,6 +227,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     if (gateTimer) clearTimeout(gateTimer);
     log.info({ groupId, assignment }, 'joined consumer group');
     tracker.retain(assignment);
+    for (const [topic, partitions] of Object.entries(assignment)) for (const partition of partitions) tracker.hold(topic, partition, Date.now());
     // Emitted synchronously before the first fetch of the generation: nothing is fetched (so
     // kafkajs never meets an offset out of range and resets it) until the positions are checked.
     const held = Object.entries(assignment).filter(([, partitions]) => partitions.length > 0).map(([topic, partitions]) => ({ topic, partitions }));
@@ -376,7 +377,9 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
    * records to read that has not advanced for stallMs is reported, and reported moving again.
    */
   async function watch(): Promise<void> {
-    if (!member || closing || !checked) return;
+    // Before the positions are checked (the check failing: Postgres or the broker away) the
+    // partitions are still watched: they are not moving either.
+    if (!member || closing) return;
     const gen = generation;
     try {
       for (const [topic, partitions] of Object.entries(assignment)) {
@@ -384,15 +387,15 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         // Positions before the watermarks: a position read after could include records written since.
         const before = new Map(partitions.map((p) => [p, tracker.get(topic, p)?.position ?? null]));
         const ranges = await partitionRanges(topic);
-        if (gen !== generation || !checked) return;
+        if (gen !== generation) return;
         const stopped = partitions.filter((p) => tracker.isStopped(topic, p));
-        if (stopped.length > 0 && options.positions) await restartStopped(topic, stopped, ranges, gen);
+        if (checked && stopped.length > 0 && options.positions) await restartStopped(topic, stopped, ranges, gen);
         const now = Date.now();
         for (const partition of partitions) {
           const range = ranges.get(partition);
           if (!range) continue;
           const at = before.get(partition) ?? null;
-          if (!tracker.isStopped(topic, partition) && at !== null && at > range.high) {
+          if (checked && !tracker.isStopped(topic, partition) && at !== null && at > range.high) {
             stopPartition(topic, partition, positionOutOfRange(at, range) as PositionOutOfRange, true);
             continue;
           }

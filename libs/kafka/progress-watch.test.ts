@@ -54,6 +54,26 @@ describe('progress tracker', () => {
     expect(progressProblem(t.list(2_000))).toBe('logins[1] has not advanced for 2 s at offset start with 6 records to read');
   });
 
+  it('a partition assigned again at the same position keeps its idle clock: rejoining over and over does not hide a stall', () => {
+    const t = createProgressTracker({ stallMs: 60_000 });
+    t.assign('clicks', 0, 50n, 0);
+    t.observe('clicks', 0, range(0, 60), 30_000);
+    t.assign('clicks', 0, 50n, 40_000);
+    expect(t.observe('clicks', 0, range(0, 60), 60_000)).toBe('stalled');
+    t.assign('clicks', 0, 50n, 70_000);
+    expect(t.get('clicks', 0)?.stalled).toBe(true);
+    t.assign('clicks', 0, 55n, 80_000); // elsewhere: a fresh start
+    expect(t.get('clicks', 0)).toMatchObject({ position: 55n, stalled: false });
+  });
+
+  it('a partition held but not checked yet is watched from the start of the partition', () => {
+    const t = createProgressTracker({ stallMs: 1_000 });
+    t.hold('clicks', 0, 0);
+    t.hold('clicks', 0, 500); // held again: the clock runs on
+    expect(t.observe('clicks', 0, range(0, 3), 1_000)).toBe('stalled');
+    expect(t.get('clicks', 0)).toMatchObject({ position: null, lag: 3 });
+  });
+
   it('never moves backwards: a redelivered batch is not progress', () => {
     const t = createProgressTracker({ stallMs: 1_000 });
     t.assign('clicks', 0, 50n, 0);

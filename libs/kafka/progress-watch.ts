@@ -93,9 +93,18 @@ export function createProgressTracker(options: { stallMs: number; remindEveryMs?
   }
 
   return {
-    /** A partition (re)assigned, reading from `position` (null: not known yet). Its idle clock starts now; a stop is lifted. */
+    /** A partition just assigned, its position not checked yet: watched from now on (a partition held before keeps its state). */
+    hold(topic: string, partition: number, now: number): void {
+      entry(topic, partition, now);
+    },
+    /**
+     * A partition (re)assigned, reading from `position` (null: not known yet); a stop is lifted.
+     * Its idle clock starts now, unless it was held before at the same position: a consumer that
+     * rejoins over and over does not hide a partition that never moves.
+     */
     assign(topic: string, partition: number, position: bigint | null, now: number): void {
       const e = entry(topic, partition, now);
+      if (e.stopped === null && e.position !== null && e.position === position) return;
       Object.assign(e, { position, progressAt: now, stalled: false, stopped: null, lag: null });
     },
     /** Forgets partitions no longer assigned. */

@@ -223,6 +223,37 @@ describe('positions the topic no longer has', () => {
     }
   });
 
+  it('a topic recreated under a running aggregator stops its partitions too, and nothing is counted or skipped', async () => {
+    const topic = env.topics.referralEvents;
+    const worker = await startAggregatorProcess();
+    try {
+      await publish(events); // counted already: positions move, counts do not
+      await waitForPositions(env.kafka, env.db, topic);
+      await eventually(async () => ((await worker.readyz()).status === 200 ? true : undefined), 30_000, 'the aggregator ready');
+      const old = await storedPositions();
+      const countedBefore = await countedEvents();
+      await recreateTopic('referralEvents');
+      const fresh = events.slice(12, 20).map((e) => ({ ...e, eventId: `newer_${e.eventId}`, retractsEventId: null }));
+      await publish(fresh);
+      const high = await ends(topic);
+      const stopped = [...old].filter(([p, at]) => at > (high.get(p) ?? 0n)).map(([p]) => p).sort((a, b) => a - b);
+      expect([...high].filter(([, h]) => h > 0n).every(([p]) => stopped.includes(p))).toBe(true);
+      const errors = () => [...new Set(worker.lines.filter((l) => l.level === 50 && /is beyond the partition's end/.test(l.msg)).map((l) => l.partition))].sort((a, b) => (a ?? 0) - (b ?? 0));
+      await eventually(async () => (errors().length === stopped.length ? true : undefined), 30_000, 'an error for each stopped partition');
+      expect(errors()).toEqual(stopped);
+      expect((await worker.readyz()).status).toBe(503);
+      expect(await countedEvents()).toBe(countedBefore);
+      expect(await storedPositions()).toEqual(old);
+
+      expect((await cli('positions', 'reset', '--group', 'aggregator', '--topic', 'referral-events')).code).toBe(0);
+      await waitForPositions(env.kafka, env.db, topic);
+      await eventually(async () => ((await worker.readyz()).status === 200 ? true : undefined), 30_000, 'the aggregator ready again');
+      expect(await countedEvents()).toBe(countedBefore + fresh.length);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('the ingest worker stops a partition whose committed offset retention deleted records past; reset with the workers stopped, it reads what is left', async () => {
     const topic = env.topics.userLogins;
     const login = (i: number, tag: string): UserLoggedIn => ({ eventId: `${tag}_login_${i}`, userId: 'user_1', occurredAt: Date.UTC(2026, 2, 20) + i * 60_000 });
