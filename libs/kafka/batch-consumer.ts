@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { errorChain, reconnectingAdmin } from './client.js';
 import { committedOffsets, topicRanges } from './group-positions.js';
 import { createProgressTracker, describeOutOfRange, positionOutOfRange, progressProblem, type PartitionProgress, type PartitionRange, type PositionOutOfRange } from './progress-watch.js';
@@ -124,11 +124,13 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
 
   const publishProgress = () => options.onProgress?.(tracker.list(Date.now()));
 
-  const partitionRanges = (topic: string) => admin.use((a) => topicRanges(a, topic));
+  /** Asks the cluster, unless closing (a question asked after close() would open a client nobody closes). */
+  const ask = <T>(f: (a: Admin) => Promise<T>): Promise<T> => (closing ? Promise.reject(new Error('consumer closing')) : admin.use(f));
+  const partitionRanges = (topic: string) => ask((a) => topicRanges(a, topic));
 
   /** Where the partitions resume: the positions kept elsewhere, or the group's committed offsets (none: absent). */
   async function resumePositions(topic: string, partitions: number[]): Promise<Map<number, bigint>> {
-    return options.positions ? options.positions(topic, partitions) : admin.use((a) => committedOffsets(a, groupId, topic));
+    return options.positions ? options.positions(topic, partitions) : ask((a) => committedOffsets(a, groupId, topic));
   }
 
   /**
@@ -323,7 +325,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     try {
       const topicsOf = [...new Set(mine.map((a) => a.topic))];
       const committed = new Map<string, bigint>();
-      for (const { topic, partitions } of await admin.use((a) => a.fetchOffsets({ groupId, topics: topicsOf }))) {
+      for (const { topic, partitions } of await ask((a) => a.fetchOffsets({ groupId, topics: topicsOf }))) {
         for (const p of partitions) committed.set(`${topic}|${p.partition}`, BigInt(p.offset));
       }
       const behind = mine.filter((a) => (committed.get(`${a.topic}|${a.partition}`) ?? -1n) < a.offset);
