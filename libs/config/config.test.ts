@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     expect(c.httpPort).toBe(3000);
     expect(c.defaultTimezone).toBe('Europe/Oslo');
     expect(c.attributionWindowDays).toBe(30);
+    expect(c.kafka.partitionStallMs).toBe(60_000);
     expect(c.auth.jwtSecret).toBe(DEV_JWT_SECRET);
     expect(c.auth.usingDevSecret).toBe(true);
   });
@@ -23,6 +24,7 @@ describe('loadConfig', () => {
       DEFAULT_TIMEZONE: 'America/New_York',
       AUTH_JWT_SECRET: 'x'.repeat(32),
       SCHEMA_REGISTRY_URL: 'http://registry:8081/',
+      PARTITION_STALL_SECONDS: '2',
     });
     expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
     expect(c.httpPort).toBe(8080);
@@ -30,6 +32,7 @@ describe('loadConfig', () => {
     expect(c.defaultTimezone).toBe('America/New_York');
     expect(c.auth.usingDevSecret).toBe(false);
     expect(c.schemaRegistryUrl).toBe('http://registry:8081');
+    expect(c.kafka.partitionStallMs).toBe(2_000);
   });
 
   it.each([
@@ -40,6 +43,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['LOG_LEVEL', 'loud'],
     ['KAFKA_SESSION_TIMEOUT_MS', '1000'],
+    ['PARTITION_STALL_SECONDS', '0'],
   ])('a bad %s stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));

@@ -37,6 +37,11 @@ const schema = z.object({
    * two) transactions, so this bounds a transaction's size and the memory a backlog takes.
    */
   KAFKA_FETCH_MAX_BYTES: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(2 * 1024 * 1024),
+  /**
+   * How long a partition with records to read may go without advancing before a worker reports
+   * it stalled (error log, metric, failing /readyz).
+   */
+  PARTITION_STALL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Copies of every topic partition when provisioning (3 on a real cluster; 1 on the single local broker). */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
   /** The Kafka client's own log level; info or debug to diagnose group and fetch behaviour. */
@@ -71,7 +76,10 @@ const schema = z.object({
 
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
-  kafka: { brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; fetchMaxBytes: number; replicationFactor: number; clientLogLevel: 'error' | 'warn' | 'info' | 'debug' };
+  kafka: {
+    brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; fetchMaxBytes: number; replicationFactor: number; clientLogLevel: 'error' | 'warn' | 'info' | 'debug';
+    partitionStallMs: number;
+  };
   schemaRegistryUrl: string;
   databaseUrl: string;
   redisUrl: string;
@@ -121,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafka: {
       brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       fetchMaxBytes: e.KAFKA_FETCH_MAX_BYTES, replicationFactor: e.KAFKA_REPLICATION_FACTOR, clientLogLevel: e.KAFKAJS_LOG_LEVEL,
+      partitionStallMs: e.PARTITION_STALL_SECONDS * 1000,
     },
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,

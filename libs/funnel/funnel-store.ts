@@ -38,6 +38,17 @@ export async function storedPositions(db: Queryable, topic: string, partitions: 
   return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
 }
 
+/** Sets stored positions (an operator's reset: `recruitment positions reset --group aggregator`). */
+export async function setPositions(db: Queryable, topic: string, positions: Map<number, bigint>): Promise<void> {
+  if (positions.size === 0) return;
+  await db.query(
+    `insert into funnel_positions (topic, partition, next_offset)
+     select $1, p, o from unnest($2::int[], $3::bigint[]) as t(p, o)
+     on conflict (topic, partition) do update set next_offset = excluded.next_offset, updated_at = now()`,
+    [topic, [...positions.keys()], [...positions.values()].map(String)],
+  );
+}
+
 /** Records event ids as counted; returns the ids that were not counted before. */
 export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Set<string>> {
   if (eventIds.length === 0) return new Set();

@@ -14,6 +14,8 @@ export interface WorkerReadinessDeps {
   writes: string[];
   /** Whether the worker's consumer is a member of its group right now. */
   member(): boolean;
+  /** Partitions stalled or stopped (null when none): the worker's consumer knows, see libs/kafka/progress-watch.ts. */
+  partitions?(): string | null;
   timeoutMs?: number;
 }
 
@@ -32,7 +34,7 @@ export async function registryProblem(url: string, timeoutMs = 2_000): Promise<s
  * A worker's readiness: every dependency it needs to make progress, asked at once. Ready is
  * null; otherwise one line naming each dependency that is not there and why (Postgres, Redis,
  * the schema registry, each broker that leads a partition it reads or writes, its consumer
- * group membership).
+ * group membership), and each partition it holds that is stalled or stopped.
  */
 export function createWorkerReadiness(deps: WorkerReadinessDeps) {
   const timeoutMs = deps.timeoutMs ?? 2_000;
@@ -44,6 +46,7 @@ export function createWorkerReadiness(deps: WorkerReadinessDeps) {
     'schema registry': () => registryProblem(deps.registryUrl, timeoutMs),
     kafka: async () => (await kafka.problem())?.replace(/^kafka: /, '') ?? null,
     'consumer group': async () => (deps.member() ? null : 'not a member (joining, rebalancing or restarting)'),
+    ...(deps.partitions ? { partitions: async () => (deps.partitions as () => string | null)() } : {}),
   };
   const bounded = (check: () => Promise<string | null>) =>
     Promise.race([check(), new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs).unref())]);

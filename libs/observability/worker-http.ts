@@ -4,8 +4,8 @@ import type { Logger } from '../log/logger.js';
 
 /**
  * The operational endpoints of a worker: /healthz (the process is alive), /readyz (every
- * dependency it needs answers and it is a member of its consumer group: readiness.ts) and
- * /metrics (Prometheus).
+ * dependency it needs answers, it is a member of its consumer group and none of its
+ * partitions is stalled or stopped: readiness.ts) and /metrics (Prometheus).
  */
 export function createWorkerHttp(options: { port: number; registry: Registry; ready: () => Promise<string | null>; log: Logger }) {
   let server: Server | undefined;

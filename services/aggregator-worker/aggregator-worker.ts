@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Consumer, Kafka, KafkaMessage } from '../../libs/kafka/client.js';
+import type { Kafka, KafkaMessage } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
@@ -49,17 +49,6 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   const topic = topics.referralEvents;
   const producer = createEventProducer({ kafka, codec, topics });
   let closing: Promise<void> | undefined;
-
-  async function seekToStoredPositions(assignment: Record<string, number[]>, consumer: Consumer): Promise<void> {
-    const partitions = assignment[topic] ?? [];
-    if (partitions.length === 0) return;
-    const positions = await storedPositions(pool, topic, partitions);
-    for (const partition of partitions) consumer.seek({ topic, partition, offset: (positions.get(partition) ?? 0n).toString() });
-    // The group's Kafka offsets follow the stored ones, so lag tools see where the worker really is.
-    const stored = [...positions].map(([partition, offset]) => ({ topic, partition, offset: offset.toString() }));
-    if (stored.length > 0) await consumer.commitOffsets(stored);
-    log.info({ positions: Object.fromEntries(partitions.map((p) => [p, (positions.get(p) ?? 0n).toString()])) }, 'resuming from stored positions');
-  }
 
   /** A valid funnel event and the message it came in. */
   type Delivery = { record: ReferralEventRecorded; batch: Batch; message: KafkaMessage };
@@ -189,7 +178,11 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     // Every partition of a fetch is handed over at once and counted in two transactions (even and
     // odd partitions), side by side.
     handle: coalesceBatches(handleMany, { lanes: 2 }),
-    onAssigned: seekToStoredPositions,
+    // Resumes from the positions stored in Postgres (checked against the topic first; the group's offsets follow them).
+    positions: (t, partitions) => storedPositions(pool, t, partitions),
+    stallMs: config.kafka.partitionStallMs,
+    remedy: { group: 'aggregator', after: 'The running worker picks the new position up. Then npx recruitment rebuild recomputes the funnel tables from the facts, recovering any event the topic lost' },
+    onProgress: (partitions) => metrics.partitions.update(partitions),
     partitionsConsumedConcurrently: 64,
     onBatchDone: ({ partition, lag }) => metrics.lag.set({ partition: String(partition) }, lag),
   });
@@ -201,6 +194,8 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     get member() {
       return consumer.member;
     },
+    /** For readiness: null, or which partitions are stalled or stopped and why. */
+    partitionProblem: () => consumer.problem(),
     /** The topics it consumes and publishes to: what its readiness checks on the brokers. */
     reads: [topic],
     writes: [topics.deadLetters],

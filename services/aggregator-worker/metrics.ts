@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createPartitionMetrics } from '../../libs/observability/partition-metrics.js';
 
 export function createAggregatorMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'aggregator_' });
@@ -18,6 +19,8 @@ export function createAggregatorMetrics(registry = new Registry()) {
     batchSize: new Histogram({ name: 'aggregator_batch_size', help: 'Records per applied batch', buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000, 25000], registers: [registry] }),
     batchSeconds: new Histogram({ name: 'aggregator_batch_duration_seconds', help: 'Time to apply and commit one batch', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     lag: new Gauge({ name: 'aggregator_consumer_lag', help: 'Messages behind the high watermark after the last batch', labelNames: ['partition'], registers: [registry] }),
+    /** Per partition: stalled, stopped (a position the topic no longer has), seconds without progress. */
+    partitions: createPartitionMetrics(registry, 'aggregator'),
   };
 }
 

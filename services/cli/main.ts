@@ -6,16 +6,18 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../../libs/config/config.js';
 import { createLogger } from '../../libs/log/logger.js';
-import { createKafka } from '../../libs/kafka/client.js';
+import { createKafka, type Admin } from '../../libs/kafka/client.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { checkTopics, provisionTopics } from '../../libs/kafka/provision-topics.js';
 import { planReplay, replay } from '../../libs/kafka/replay.js';
 import { consumerLag } from '../../libs/kafka/lag.js';
+import { committedOffsets, parseResetTo, readPositions, resetTarget, setCommittedOffsets, topicRanges, type ResetTo } from '../../libs/kafka/group-positions.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
 import { INPUT_TOPICS, TOPICS, topicNames, type TopicKey } from '../../libs/events/topics.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { createProgress } from '../../libs/runtime/progress.js';
 import { REBUILD_STEPS, rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { setPositions, storedPositions } from '../../libs/funnel/funnel-store.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
 import { mintToken, TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
@@ -214,6 +216,116 @@ program
     if (o.orgs && o.role !== 'service') program.error('error: --orgs is for role service');
     const orgs = o.orgs?.split(',').map((x) => x.trim()).filter(Boolean);
     out(await mintToken({ role: o.role, sub: o.sub, org: o.org ?? null, ...(orgs ? { orgs } : {}) }, config.auth.jwtSecret, o.ttl));
+  });
+
+/**
+ * Whose positions: the aggregator keeps its own in Postgres (funnel_positions); the ingest
+ * worker's, and any other group's, are the group's committed offsets in Kafka.
+ */
+function positionsOf(group: string): { group: string; stored: boolean; groupId: string; topics: string[] | null } {
+  if (group === 'aggregator') return { group, stored: true, groupId: `${config.kafka.topicPrefix}recruitment.aggregator-worker`, topics: [names.referralEvents] };
+  if (group === 'ingest') return { group, stored: false, groupId: `${config.kafka.topicPrefix}recruitment.ingest-worker`, topics: INPUT_TOPICS.map((t) => names[t]) };
+  return { group, stored: false, groupId: group, topics: null };
+}
+
+/** Runs work with an admin client and, for the aggregator's positions, a Postgres pool. */
+async function withPositions<T>(stored: boolean, work: (admin: Admin, pool: ReturnType<typeof createPool> | undefined) => Promise<T>): Promise<T> {
+  const admin = kafka().admin();
+  await admin.connect();
+  const pool = stored ? createPool(config, log, 2) : undefined;
+  try {
+    return await work(admin, pool);
+  } finally {
+    await admin.disconnect();
+    await pool?.end();
+  }
+}
+
+const positions = program
+  .command('positions')
+  .description("where the workers read each partition: the aggregator's positions (in Postgres) and the ingest worker's (its consumer group's committed offsets)");
+positions
+  .command('show')
+  .description('every position against its partition start and end; exits 1 when one is a position the topic no longer has (the worker stops such a partition)')
+  .option('-g, --group <group...>', 'aggregator, ingest, or a consumer group id (default: aggregator and ingest)')
+  .option('-t, --topic <topic...>', "topics (default: the group's)")
+  .action(async (o: { group?: string[]; topic?: string[] }) => {
+    let lost = 0;
+    for (const owner of (o.group ?? ['aggregator', 'ingest']).map(positionsOf)) {
+      const groupTopics = o.topic?.length ? [...new Set(o.topic.map((t) => names[topicKey(t)]))] : owner.topics;
+      if (!groupTopics) return program.error(`error: name the topics of group ${owner.groupId} with --topic`);
+      await withPositions(owner.stored, async (admin, pool) => {
+        out(`${owner.group}${owner.stored ? ' (positions in Postgres)' : ` (group ${owner.groupId})`}:`);
+        for (const topic of groupTopics) {
+          const ranges = await topicRanges(admin, topic);
+          const at = pool ? await storedPositions(pool, topic, [...ranges.keys()]) : await committedOffsets(admin, owner.groupId, topic);
+          for (const r of readPositions(topic, ranges, at)) {
+            if (r.problem) lost++;
+            out(`  ${r.problem ? 'FAIL' : 'ok  '} ${r.topic}[${r.partition}] position ${r.position ?? '-'} start ${r.low} end ${r.high}${r.problem ? `: ${r.problem}` : ''}`);
+          }
+        }
+      });
+    }
+    if (lost > 0) {
+      out(`${lost} position(s) the topics no longer have: npx recruitment positions reset --help`);
+      process.exitCode = 1;
+    }
+  });
+positions
+  .command('reset')
+  .description(
+    "move positions: the way out when a worker stops a partition whose position the topic no longer has (recreated, truncated, or deleted by retention before it was read). The aggregator's are rewritten in Postgres and a running aggregator picks up those of its stopped partitions within seconds (others at its next start); the ingest worker's are its group's offsets, which Kafka lets change only with the ingest workers stopped. After a reset of the aggregator, `npx recruitment rebuild` recomputes the funnel tables from the facts.",
+  )
+  .requiredOption('-g, --group <group>', 'aggregator, ingest, or a consumer group id')
+  .requiredOption('-t, --topic <topic...>', 'topics (e.g. referral-events, invite-clicks)')
+  .option('-p, --partition <n...>', 'partitions (default: every partition of the topics)')
+  .addOption(
+    new Option('--to <where>', 'earliest (the partition start), latest (its end: skip what is there) or an offset')
+      .default('earliest')
+      .argParser((value: string) => {
+        const to = parseResetTo(value);
+        if (to === null) throw new InvalidArgumentError('must be earliest, latest or an offset');
+        return to;
+      }),
+  )
+  .option('--dry-run', 'print what would change, change nothing')
+  .action(async (o: { group: string; topic: string[]; partition?: string[]; to: ResetTo; dryRun?: boolean }) => {
+    const owner = positionsOf(o.group);
+    const chosen = [...new Set(o.topic.map((t) => names[topicKey(t)]))];
+    const foreign = owner.topics ? chosen.filter((t) => !owner.topics?.includes(t)) : [];
+    if (foreign.length > 0) program.error(`error: the ${owner.group} worker does not read ${foreign.join(', ')}`);
+    const only = o.partition?.map((p) => integer('partition')(p));
+    await withPositions(owner.stored, async (admin, pool) => {
+      for (const topic of chosen) {
+        const ranges = await topicRanges(admin, topic);
+        const partitions = only ?? [...ranges.keys()].sort((a, b) => a - b);
+        const unknown = partitions.filter((p) => !ranges.has(p));
+        if (unknown.length > 0) program.error(`error: ${topic} has no partition ${unknown.join(', ')}`);
+        const before = pool ? await storedPositions(pool, topic, partitions) : await committedOffsets(admin, owner.groupId, topic);
+        const targets = new Map<number, bigint>();
+        for (const partition of partitions) {
+          const range = ranges.get(partition) as { low: bigint; high: bigint };
+          let target: bigint;
+          try {
+            target = resetTarget(o.to, range);
+          } catch (err) {
+            return program.error(`error: ${topic}[${partition}]: ${(err as Error).message}`);
+          }
+          targets.set(partition, target);
+          out(`${topic}[${partition}] position ${before.get(partition) ?? '-'} -> ${target} (start ${range.low}, end ${range.high})`);
+        }
+        if (o.dryRun) continue;
+        try {
+          if (pool) await setPositions(pool, topic, targets);
+          else await setCommittedOffsets(admin, owner.groupId, topic, targets);
+        } catch (err) {
+          return program.error(`error: ${(err as Error).message}`);
+        }
+      }
+      if (o.dryRun) out('dry run: nothing changed');
+      else if (owner.stored) out('positions reset; a running aggregator resumes its stopped partitions from them. To recount from the facts: npx recruitment rebuild');
+      else out(`positions reset for group ${owner.groupId}; start its workers again`);
+    });
   });
 
 program

@@ -184,6 +184,12 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     // odd partitions), side by side: one's work in this process overlaps the other's in Postgres.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
     handle: coalesceBatches(handleMany, { lanes: 2 }),
+    stallMs: config.kafka.partitionStallMs,
+    remedy: {
+      group: 'ingest',
+      after: "Stop the ingest workers first (a group's offsets cannot be changed while it has members) and start them after; records deleted before they were read are not recovered by this: publish them again from their source",
+    },
+    onProgress: (partitions) => metrics.partitions.update(partitions),
     onBatchDone: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
   });
 
@@ -194,6 +200,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     get member() {
       return consumer.member;
     },
+    /** For readiness: null, or which partitions are stalled or stopped and why. */
+    partitionProblem: () => consumer.problem(),
     /** The topics it consumes and publishes to: what its readiness checks on the brokers. */
     reads: INPUT_TOPICS.map((t) => topics[t]),
     writes: [topics.referralEvents, topics.deadLetters],

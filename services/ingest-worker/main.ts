@@ -23,7 +23,10 @@ const topics = topicNames(config.kafka.topicPrefix);
 const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
 const worker = createIngestWorker({ config, log, pool, redis, kafka, codec, topics });
 
-const readiness = createWorkerReadiness({ pool, redis, kafka, registryUrl: config.schemaRegistryUrl, reads: worker.reads, writes: worker.writes, member: () => worker.member });
+const readiness = createWorkerReadiness({
+  pool, redis, kafka, registryUrl: config.schemaRegistryUrl, reads: worker.reads, writes: worker.writes, member: () => worker.member,
+  partitions: worker.partitionProblem,
+});
 const http = createWorkerHttp({ port: Number(process.env.METRICS_PORT ?? 9101), registry: worker.metrics.registry, log, ready: readiness.problem });
 
 onShutdown(log, async () => {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createPartitionMetrics } from '../../libs/observability/partition-metrics.js';
 
 export function createIngestMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'ingest_' });
@@ -14,6 +15,8 @@ export function createIngestMetrics(registry = new Registry()) {
     deadLetters: new Counter({ name: 'ingest_dead_letters_total', help: 'Records sent to the dead-letter topic, by source topic', labelNames: ['topic'], registers: [registry] }),
     batchSeconds: new Histogram({ name: 'ingest_batch_duration_seconds', help: 'Time to apply and commit one batch', labelNames: ['topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     lag: new Gauge({ name: 'ingest_consumer_lag', help: 'Messages behind the high watermark after the last batch', labelNames: ['topic', 'partition'], registers: [registry] }),
+    /** Per partition: stalled, stopped (a position the topic no longer has), seconds without progress. */
+    partitions: createPartitionMetrics(registry, 'ingest'),
   };
 }
 

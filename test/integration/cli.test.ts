@@ -57,7 +57,7 @@ afterAll(async () => {
 
 describe('the recruitment CLI', () => {
   it('--help works on every command', async () => {
-    for (const command of [[], ['produce-sample'], ['replay'], ['rebuild'], ['topics'], ['topics', 'check'], ['schemas', 'check'], ['token'], ['lag']]) {
+    for (const command of [[], ['produce-sample'], ['replay'], ['rebuild'], ['topics'], ['topics', 'check'], ['schemas', 'check'], ['token'], ['lag'], ['positions'], ['positions', 'show'], ['positions', 'reset']]) {
       const { code, stdout } = await cli(...command, '--help');
       expect([command.join(' '), code]).toEqual([command.join(' '), 0]);
       expect(stdout).toMatch(/^Usage: recruitment/);
