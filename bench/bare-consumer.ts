@@ -14,7 +14,7 @@ import { peakRssMb } from './lib/processes.js';
 const config = loadConfig();
 const log = createLogger({ name: 'bare-consumer', level: 'error' });
 const topics = topicNames(config.kafka.topicPrefix);
-const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
 const kafka = createKafka({ ...config.kafka, log });
 const byName = new Map<string, (typeof INPUT_TOPICS)[number]>(INPUT_TOPICS.map((t) => [topics[t], t]));
 const expect = Number(process.env.BENCH_EXPECT);

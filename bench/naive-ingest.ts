@@ -21,7 +21,7 @@ import { peakRssMb } from './lib/processes.js';
 const config = loadConfig();
 const log = createLogger({ name: 'naive-ingest', level: 'error' });
 const topics = topicNames(config.kafka.topicPrefix);
-const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
 const kafka = createKafka({ ...config.kafka, log });
 const pool = createPool(config, log, 4);
 const redis = createRedis(config, log);

@@ -65,7 +65,7 @@ try {
   await pool.end();
   const late = new Set(traffic.links.filter((_, i) => i % 9 === 4).map((l) => l.linkId));
   const kafka = createKafka({ ...config.kafka, log });
-  const producer = createEventProducer({ kafka, codec: createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: names }), topics: names });
+  const producer = createEventProducer({ kafka, codec: createEventCodec({ registry: createSchemaRegistry(config), topics: names }), topics: names });
   await producer.connect();
   await producer.send('inviteLinks', traffic.links.filter((l) => !late.has(l.linkId)));
   await producer.send('coordinatorScopes', traffic.scopes);

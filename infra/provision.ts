@@ -26,5 +26,5 @@ const names = topicNames(config.kafka.topicPrefix);
 const created = await provisionTopics(createKafka({ ...config.kafka, log }), names, { replicationFactor: config.kafka.replicationFactor });
 log.info({ created }, created.length ? 'topics created' : 'topics present');
 
-const ids = await createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: names }).registerAll();
+const ids = await createEventCodec({ registry: createSchemaRegistry(config), topics: names }).registerAll();
 log.info({ schemas: Object.fromEntries(ids) }, 'schemas registered');

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { inspect } from 'node:util';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, DEV_JWT_SECRET, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -73,5 +77,79 @@ describe('loadConfig', () => {
     const c = loadConfig({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173', QUERY_STATEMENT_TIMEOUT_MS: '1500', WEBHOOK_MAX_EVENT_AGE_HOURS: '24' });
     expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], statementTimeoutMs: 1500, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300 });
     expect(() => loadConfig({ CORS_ORIGINS: 'app.example.org/path' })).toThrow(/CORS_ORIGINS/);
+  });
+});
+
+describe('loadConfig: Kafka TLS and SASL, registry credentials', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, pem);
+  const scram = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'pa55-word-secret' };
+
+  it('is plaintext without credentials by default, as the local stack is', () => {
+    const c = loadConfig({});
+    expect(c.kafka.security).toEqual({ ssl: false, sasl: undefined });
+    expect(c.schemaRegistryAuth).toBeUndefined();
+    expect(loadConfig({ KAFKA_SSL: 'false' }).kafka.security.ssl).toBe(false);
+  });
+
+  it('reads KAFKA_SSL as true or a CA file, and the SASL mechanism in either case', () => {
+    expect(loadConfig({ KAFKA_SSL: 'true' }).kafka.security.ssl).toBe(true);
+    expect(loadConfig({ KAFKA_SSL: caFile }).kafka.security.ssl).toEqual({ caFile, ca: pem });
+    for (const [given, mechanism] of [['plain', 'plain'], ['SCRAM-SHA-256', 'scram-sha-256'], ['scram-sha-512', 'scram-sha-512']] as const) {
+      const { sasl } = loadConfig({ ...scram, KAFKA_SASL_MECHANISM: given }).kafka.security;
+      expect(sasl).toMatchObject({ mechanism, username: 'svc' });
+      expect(sasl?.password).toBe('pa55-word-secret');
+    }
+    const c = loadConfig({ SCHEMA_REGISTRY_USERNAME: 'key', SCHEMA_REGISTRY_PASSWORD: 'registry-secret' });
+    expect(c.schemaRegistryAuth?.username).toBe('key');
+    expect(c.schemaRegistryAuth?.password).toBe('registry-secret');
+  });
+
+  it.each([
+    [{ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'p' }, /KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512/],
+    [{ KAFKA_SASL_MECHANISM: 'scram-sha-512' }, /KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=scram-sha-512/],
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'svc' }, /KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM=plain/],
+    [{ KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'p' }, /KAFKA_SASL_MECHANISM: required with KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD/],
+    [{ KAFKA_SSL: '/nonexistent/ca.pem' }, /KAFKA_SSL: must be true, false or a readable CA file \(PEM\); \/nonexistent\/ca.pem: ENOENT/],
+    [{ KAFKA_SSL: 'yes' }, /KAFKA_SSL: must be true, false or a readable CA file/],
+    [{ SCHEMA_REGISTRY_USERNAME: 'key' }, /SCHEMA_REGISTRY_PASSWORD: required with SCHEMA_REGISTRY_USERNAME/],
+    [{ SCHEMA_REGISTRY_PASSWORD: 'registry-secret' }, /SCHEMA_REGISTRY_USERNAME: required with SCHEMA_REGISTRY_PASSWORD/],
+  ])('%o stops start-up naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('refuses a file without a PEM certificate', () => {
+    const notPem = join(dir, 'not.pem');
+    writeFileSync(notPem, 'hello');
+    expect(() => loadConfig({ KAFKA_SSL: notPem })).toThrow(/KAFKA_SSL: .*not\.pem holds no PEM certificate/);
+  });
+
+  it('in production refuses PLAIN without TLS and registry credentials over http', () => {
+    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) };
+    expect(() => loadConfig({ ...ok, ...scram, KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SSL: required with KAFKA_SASL_MECHANISM=plain when NODE_ENV=production/);
+    expect(loadConfig({ ...ok, ...scram, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SSL: 'true' }).kafka.security.sasl?.mechanism).toBe('plain');
+    const registry = { SCHEMA_REGISTRY_USERNAME: 'key', SCHEMA_REGISTRY_PASSWORD: 'registry-secret' };
+    expect(() => loadConfig({ ...ok, ...registry })).toThrow(/SCHEMA_REGISTRY_URL: must be https with SCHEMA_REGISTRY_PASSWORD when NODE_ENV=production/);
+    expect(loadConfig({ ...ok, ...registry, SCHEMA_REGISTRY_URL: 'https://psrc.example.org' }).schemaRegistryAuth?.username).toBe('key');
+  });
+
+  it('never shows a password: not in an error, not when the config is logged or serialized', () => {
+    const c = loadConfig({ ...scram, SCHEMA_REGISTRY_USERNAME: 'key', SCHEMA_REGISTRY_PASSWORD: 'registry-secret' });
+    const shown = `${JSON.stringify(c)} ${inspect(c, { depth: 10 })}`;
+    expect(shown).toContain('svc');
+    expect(shown).not.toContain('pa55-word-secret');
+    expect(shown).not.toContain('registry-secret');
+    for (const env of [{ KAFKA_SASL_MECHANISM: 'kerberos', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'pa55-word-secret' }, { KAFKA_SASL_PASSWORD: 'pa55-word-secret' }, { SCHEMA_REGISTRY_PASSWORD: 'registry-secret' }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect((err as Error).message).not.toMatch(/pa55-word-secret|registry-secret/);
+      }
+    }
   });
 });

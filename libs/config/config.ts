@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Development fallbacks for secrets; refused when NODE_ENV=production. */
@@ -49,6 +50,18 @@ const schema = z.object({
   /** Prepended to every topic name; lets tests and parallel environments share one broker. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'may only contain letters, digits, . _ -').default(''),
   SCHEMA_REGISTRY_URL: url(['http:', 'https:']).default('http://localhost:8081/apis/ccompat/v7'),
+  // Encrypted and authenticated Kafka and registry (managed clusters: SASL over TLS). Checked together in kafkaSecurityOf().
+  /** `true` for TLS trusting the system's CAs, or the path of a PEM file of CA certificates to trust instead; unset or `false` for plaintext. */
+  KAFKA_SSL: z.string().optional(),
+  KAFKA_SASL_MECHANISM: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { message: 'must be plain, scram-sha-256 or scram-sha-512' }))
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  SCHEMA_REGISTRY_USERNAME: z.string().optional(),
+  SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@localhost:5432/recruitment'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://localhost:6379'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -79,8 +92,12 @@ export interface Config {
   kafka: {
     brokers: string[]; clientId: string; topicPrefix: string; sessionTimeoutMs: number; fetchMaxBytes: number; replicationFactor: number; clientLogLevel: 'error' | 'warn' | 'info' | 'debug';
     partitionStallMs: number;
+    /** TLS and SASL of every Kafka client (libs/kafka/client.ts turns it into kafkajs options). */
+    security: KafkaSecurityConfig;
   };
   schemaRegistryUrl: string;
+  /** Basic auth for the schema registry, when it wants it. */
+  schemaRegistryAuth: Credentials | undefined;
   databaseUrl: string;
   redisUrl: string;
   httpPort: number;
@@ -94,6 +111,61 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** A user name and its password. The password is not enumerable: logging or serializing the object leaves it out. */
+export interface Credentials {
+  username: string;
+  readonly password: string;
+}
+
+export interface KafkaSecurityConfig {
+  /** false: plaintext; true: TLS trusting the system's CAs; { caFile, ca }: TLS trusting only the CA certificates (PEM) of that file. */
+  ssl: false | true | { caFile: string; ca: string };
+  sasl: (Credentials & { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' }) | undefined;
+}
+
+function credentials<T extends object>(fields: T, username: string, password: string): T & Credentials {
+  return Object.defineProperty({ ...fields, username }, 'password', { value: password, enumerable: false }) as T & Credentials;
+}
+
+const problem = (name: string, message: string) => new ConfigError(`invalid configuration: ${name}: ${message}`);
+
+/** TLS, SASL and registry credentials; each inconsistency stops start-up naming its variable, never showing a password. */
+function securityOf(e: z.infer<typeof schema>): { security: KafkaSecurityConfig; registryAuth: Credentials | undefined } {
+  let ssl: KafkaSecurityConfig['ssl'] = false;
+  const sslValue = e.KAFKA_SSL?.trim();
+  if (sslValue === 'true') ssl = true;
+  else if (sslValue !== undefined && sslValue !== 'false') {
+    let ca: string;
+    try {
+      ca = readFileSync(sslValue, 'utf8');
+    } catch (err) {
+      throw problem('KAFKA_SSL', `must be true, false or a readable CA file (PEM); ${sslValue}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw problem('KAFKA_SSL', `${sslValue} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    ssl = { caFile: sslValue, ca };
+  }
+  let sasl: KafkaSecurityConfig['sasl'];
+  if (e.KAFKA_SASL_MECHANISM) {
+    if (!e.KAFKA_SASL_USERNAME) throw problem('KAFKA_SASL_USERNAME', `required with KAFKA_SASL_MECHANISM=${e.KAFKA_SASL_MECHANISM}`);
+    if (!e.KAFKA_SASL_PASSWORD) throw problem('KAFKA_SASL_PASSWORD', `required with KAFKA_SASL_MECHANISM=${e.KAFKA_SASL_MECHANISM}`);
+    // PLAIN sends the password itself: only over TLS in production.
+    if (e.KAFKA_SASL_MECHANISM === 'plain' && ssl === false && e.NODE_ENV === 'production') throw problem('KAFKA_SSL', 'required with KAFKA_SASL_MECHANISM=plain when NODE_ENV=production (PLAIN sends the password as it is)');
+    sasl = credentials({ mechanism: e.KAFKA_SASL_MECHANISM }, e.KAFKA_SASL_USERNAME, e.KAFKA_SASL_PASSWORD);
+  } else if (e.KAFKA_SASL_USERNAME || e.KAFKA_SASL_PASSWORD) {
+    // Credentials that nothing would use are a mistake, not a choice.
+    throw problem('KAFKA_SASL_MECHANISM', 'required with KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD (plain, scram-sha-256 or scram-sha-512)');
+  }
+  let registryAuth: Credentials | undefined;
+  if (e.SCHEMA_REGISTRY_USERNAME || e.SCHEMA_REGISTRY_PASSWORD) {
+    if (!e.SCHEMA_REGISTRY_USERNAME) throw problem('SCHEMA_REGISTRY_USERNAME', 'required with SCHEMA_REGISTRY_PASSWORD');
+    if (!e.SCHEMA_REGISTRY_PASSWORD) throw problem('SCHEMA_REGISTRY_PASSWORD', 'required with SCHEMA_REGISTRY_USERNAME');
+    // Basic auth over http shows the password to the network.
+    if (e.NODE_ENV === 'production' && !e.SCHEMA_REGISTRY_URL.startsWith('https:')) throw problem('SCHEMA_REGISTRY_URL', 'must be https with SCHEMA_REGISTRY_PASSWORD when NODE_ENV=production');
+    registryAuth = credentials({}, e.SCHEMA_REGISTRY_USERNAME, e.SCHEMA_REGISTRY_PASSWORD);
+  }
+  return { security: { ssl, sasl }, registryAuth };
 }
 
 /**
@@ -124,14 +196,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
     throw new ConfigError(`invalid configuration: ${!e.AUTH_JWT_ISSUER ? 'AUTH_JWT_ISSUER' : 'AUTH_JWT_AUDIENCE'}: required when NODE_ENV=production and AUTH_JWKS_URL is set`);
   }
+  const { security, registryAuth } = securityOf(e);
   return {
     nodeEnv: e.NODE_ENV,
     kafka: {
       brokers: e.KAFKA_BROKERS, clientId: e.KAFKA_CLIENT_ID, topicPrefix: e.KAFKA_TOPIC_PREFIX, sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       fetchMaxBytes: e.KAFKA_FETCH_MAX_BYTES, replicationFactor: e.KAFKA_REPLICATION_FACTOR, clientLogLevel: e.KAFKAJS_LOG_LEVEL,
       partitionStallMs: e.PARTITION_STALL_SECONDS * 1000,
+      security,
     },
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+    schemaRegistryAuth: registryAuth,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     httpPort: e.HTTP_PORT,

@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import type { Config } from '../config/config.js';
 import type { Records } from './types.generated.js';
 import { schemaOf } from './schemas.js';
 import { TOPICS, valueSubject, type TopicKey, type TopicNames } from './topics.js';
@@ -42,8 +43,10 @@ export interface EventCodec {
 
 const RECORD_TOPICS = (Object.keys(TOPICS) as TopicKey[]).filter((k): k is RecordTopic => TOPICS[k].record !== null);
 
-export function createSchemaRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 2, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 } });
+/** The registry client of the configuration: its URL, and basic auth when SCHEMA_REGISTRY_USERNAME / _PASSWORD are set. */
+export function createSchemaRegistry(config: Pick<Config, 'schemaRegistryUrl' | 'schemaRegistryAuth'>): SchemaRegistry {
+  const auth = config.schemaRegistryAuth && { username: config.schemaRegistryAuth.username, password: config.schemaRegistryAuth.password };
+  return new SchemaRegistry({ host: config.schemaRegistryUrl, ...(auth ? { auth } : {}), retry: { retries: 2, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 } });
 }
 
 export function createEventCodec(deps: { registry: SchemaRegistry; topics: TopicNames }): EventCodec {

@@ -1,4 +1,6 @@
-import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type Admin, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { KafkaSecurityConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 
 /** The client types the rest of the project needs: kafkajs is imported here and in libs/kafka only. */
@@ -13,12 +15,26 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 const CLIENT_LOG_LEVELS: Record<'error' | 'warn' | 'info' | 'debug', logLevel> = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG };
 
-/** A kafkajs client whose own logs go through pino. Nothing connects until used. */
-export function createKafka(options: { brokers: string[]; clientId: string; log: Logger; clientLogLevel?: 'error' | 'warn' | 'info' | 'debug' }): Kafka {
+/**
+ * The kafkajs TLS and SASL options of the configured security (KAFKA_SSL, KAFKA_SASL_*): TLS
+ * verifies the broker's certificate and host name, against the system's CAs or only the CA file's.
+ */
+export function kafkaSecurity(security: KafkaSecurityConfig): { ssl?: ConnectionOptions | true; sasl?: SASLOptions } {
+  const ssl = security.ssl === false ? undefined : security.ssl === true ? true : { ca: [security.ssl.ca], rejectUnauthorized: true };
+  const sasl = security.sasl && { mechanism: security.sasl.mechanism, username: security.sasl.username, password: security.sasl.password };
+  return { ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
+}
+
+/**
+ * A kafkajs client whose own logs go through pino, with the configured TLS and SASL (pass
+ * `config.kafka`: every client the project creates comes from here). Nothing connects until used.
+ */
+export function createKafka(options: { brokers: string[]; clientId: string; log: Logger; security: KafkaSecurityConfig; clientLogLevel?: 'error' | 'warn' | 'info' | 'debug' }): Kafka {
   const kafkaLog = options.log.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...kafkaSecurity(options.security),
     connectionTimeout: 3000,
     requestTimeout: 30000,
     // kafkajs retries internally before an error reaches our code; we add our own backoff

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
+import type { Credentials } from '../config/config.js';
 import type { Kafka } from '../kafka/client.js';
 import { createKafkaReadiness } from '../kafka/readiness.js';
 
@@ -8,6 +9,8 @@ export interface WorkerReadinessDeps {
   redis?: Redis;
   /** The Confluent-compatible schema registry the worker decodes and encodes with. */
   registryUrl: string;
+  /** Its basic auth (SCHEMA_REGISTRY_USERNAME / _PASSWORD), if it wants one. */
+  registryAuth?: Credentials | undefined;
   kafka: Kafka;
   /** Topics the worker consumes and publishes to. */
   reads: string[];
@@ -20,9 +23,10 @@ export interface WorkerReadinessDeps {
 }
 
 /** Null if the schema registry answers a read (Apicurio answers 500 while its database is gone). */
-export async function registryProblem(url: string, timeoutMs = 2_000): Promise<string | null> {
+export async function registryProblem(url: string, timeoutMs = 2_000, auth?: Credentials): Promise<string | null> {
   try {
-    const res = await fetch(`${url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(timeoutMs) });
+    const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } : {};
+    const res = await fetch(`${url.replace(/\/$/, '')}/subjects`, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await res.arrayBuffer();
     return res.ok ? null : `answers ${res.status}`;
   } catch (err) {
@@ -43,7 +47,7 @@ export function createWorkerReadiness(deps: WorkerReadinessDeps) {
   const checks: Record<string, () => Promise<string | null>> = {
     postgres: () => deps.pool.query('select 1').then(() => null, failure),
     ...(deps.redis ? { redis: () => (deps.redis as Redis).ping().then(() => null, failure) } : {}),
-    'schema registry': () => registryProblem(deps.registryUrl, timeoutMs),
+    'schema registry': () => registryProblem(deps.registryUrl, timeoutMs, deps.registryAuth),
     kafka: async () => (await kafka.problem())?.replace(/^kafka: /, '') ?? null,
     'consumer group': async () => (deps.member() ? null : 'not a member (joining, rebalancing or restarting)'),
     ...(deps.partitions ? { partitions: async () => (deps.partitions as () => string | null)() } : {}),

@@ -18,11 +18,11 @@ const log = createLogger({ name: 'aggregator-worker', level: config.logLevel });
 const pool = createPool(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
-const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
 const worker = createAggregatorWorker({ config, log, pool, kafka, codec, topics });
 
 const readiness = createWorkerReadiness({
-  pool, kafka, registryUrl: config.schemaRegistryUrl, reads: worker.reads, writes: worker.writes, member: () => worker.member,
+  pool, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
 });
 const http = createWorkerHttp({ port: Number(process.env.METRICS_PORT ?? 9102), registry: worker.metrics.registry, log, ready: readiness.problem });

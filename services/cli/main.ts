@@ -26,7 +26,7 @@ const config = loadConfig();
 const log = createLogger({ name: 'recruitment-cli', level: process.env.LOG_LEVEL ?? 'warn' });
 const names = topicNames(config.kafka.topicPrefix);
 const kafka = () => createKafka({ ...config.kafka, log });
-const codec = () => createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: names });
+const codec = () => createEventCodec({ registry: createSchemaRegistry(config), topics: names });
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const integer = (name: string) => (value: string) => {

@@ -20,11 +20,11 @@ const pool = createPool(config, log);
 const redis = createRedis(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
-const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
 const worker = createIngestWorker({ config, log, pool, redis, kafka, codec, topics });
 
 const readiness = createWorkerReadiness({
-  pool, redis, kafka, registryUrl: config.schemaRegistryUrl, reads: worker.reads, writes: worker.writes, member: () => worker.member,
+  pool, redis, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
 });
 const http = createWorkerHttp({ port: Number(process.env.METRICS_PORT ?? 9101), registry: worker.metrics.registry, log, ready: readiness.problem });

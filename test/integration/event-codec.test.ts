@@ -110,7 +110,7 @@ describe('event contracts through the real registry and broker', () => {
   it('a new codec asks the registry for its schema id once, however many records it encodes at once', async () => {
     // A worker's first fetch publishes thousands of events together: one request each was a
     // burst of thousands of registry calls (seconds of the first batch, and the registry's CPU).
-    const registry = createSchemaRegistry(env.config.schemaRegistryUrl);
+    const registry = createSchemaRegistry(env.config);
     const ask = registry.getLatestSchemaId.bind(registry);
     let asked = 0;
     registry.getLatestSchemaId = (subject: string) => {

@@ -47,7 +47,7 @@ export async function createTestEnv(name: string, options: { env?: Record<string
   const kafka = createKafka({ ...config.kafka, log });
   const topics = topicNames(config.kafka.topicPrefix);
   await provisionTopics(kafka, topics, { replicationFactor: config.kafka.replicationFactor });
-  const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics });
+  const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
   await codec.registerAll();
   const extra: { url: string; db: Knex }[] = [];
 

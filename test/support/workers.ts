@@ -18,7 +18,7 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
   };
   const pool = createPool(config, env.log, 4);
   const redis = createRedis(config, env.log);
-  const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: env.topics });
+  const codec = createEventCodec({ registry: createSchemaRegistry(config), topics: env.topics });
   const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest') });
   await worker.start();
   return {
@@ -68,7 +68,7 @@ export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: stri
 export async function startAggregatorWorker(env: TestEnv, options: { group?: string; databaseUrl?: string } = {}) {
   const config = options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config;
   const pool = createPool(config, env.log, 4);
-  const codec = createEventCodec({ registry: createSchemaRegistry(config.schemaRegistryUrl), topics: env.topics });
+  const codec = createEventCodec({ registry: createSchemaRegistry(config), topics: env.topics });
   const worker: AggregatorWorker = createAggregatorWorker({ config, log: env.log, pool, kafka: env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'aggregator') });
   await worker.start();
   return {
