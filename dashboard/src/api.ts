@@ -16,6 +16,7 @@ export type MentorPerformanceSummary = Static<typeof S.MentorPerformanceSummary>
 export type MentorReferralStats = Static<typeof S.MentorReferralStats>;
 export type MentorPerformance = Static<typeof S.MentorPerformance>;
 export type OrgRecruitmentSummary = Static<typeof S.OrgRecruitmentSummary>;
+export type CoordinatorRecruitmentSummary = Static<typeof S.CoordinatorRecruitmentSummary>;
 export type AnnualSummary = Static<typeof S.AnnualSummary>;
 export type PlatformGrowth = Static<typeof S.PlatformGrowth>;
 export type RecruitPage = Static<typeof S.RecruitPage>;
@@ -81,6 +82,7 @@ export function createApi(token: string) {
     recruits: (mentorId: string, q: Q<Static<typeof S.Query.recruits>>) => get<RecruitPage>(`/v1/mentors/${seg(mentorId)}/recruits`, q),
     annualSummary: (mentorId: string, q: Q<Static<typeof S.Query.annual>>) => get<AnnualSummary>(`/v1/mentors/${seg(mentorId)}/annual-summary`, q),
     mentorPerformance: (coordinatorId: string, q: Q<Static<typeof S.Query.performance>>) => get<MentorPerformance>(`/v1/coordinators/${seg(coordinatorId)}/mentor-performance`, q),
+    coordinatorSummary: (coordinatorId: string, q: Q<Static<typeof S.Query.summary>>) => get<CoordinatorRecruitmentSummary>(`/v1/coordinators/${seg(coordinatorId)}/recruitment-summary`, q),
     orgSummary: (orgId: string, q: Q<Static<typeof S.Query.summary>>) => get<OrgRecruitmentSummary>(`/v1/orgs/${seg(orgId)}/recruitment-summary`, q),
     orgReferrals: (orgId: string, q: Q<Static<typeof S.Query.referrals>>) => get<OrgReferralPage>(`/v1/orgs/${seg(orgId)}/referrals`, q),
     platformGrowth: (q: Q<Static<typeof S.Query.growth>>) => get<PlatformGrowth>('/v1/platform/growth', q),

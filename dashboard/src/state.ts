@@ -3,7 +3,7 @@
  * so a view can be bookmarked or shared; the token never does (it is in the fragment only on
  * arrival, see token.ts). Changing the view pushes a history entry: Back works.
  */
-export const STATE_KEYS = ['view', 'org', 'mentor', 'coordinator', 'from', 'to', 'granularity', 'stage', 'filterMentor', 'limit', 'sort', 'dir', 'year'] as const;
+export const STATE_KEYS = ['view', 'org', 'mentor', 'coordinator', 'from', 'to', 'granularity', 'stage', 'filterMentor', 'limit', 'sort', 'dir', 'year', 'q'] as const;
 export type StateKey = (typeof STATE_KEYS)[number];
 export type ViewState = Partial<Record<StateKey, string>>;
 
@@ -58,6 +58,18 @@ export function navigate(change: ViewState, options: { replace?: boolean; reset?
   if (options.replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   listeners.forEach((l) => l());
+}
+
+/** Keeps a change in the URL (bookmarkable, kept by a redraw) without redrawing the view: a search as it is typed. */
+export function remember(change: ViewState): void {
+  const params = new URLSearchParams(location.search);
+  for (const [key, value] of Object.entries(change)) {
+    if (value === undefined || value === '') params.delete(key);
+    else params.set(key, value);
+  }
+  const ordered = new URLSearchParams(STATE_KEYS.flatMap((k) => (params.has(k) ? [[k, params.get(k) as string]] : [])));
+  const query = ordered.toString();
+  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}`);
 }
 
 /** A link to another view (a real href, so it opens in a new tab too), handled in-page on a plain click. */

@@ -10,12 +10,12 @@ import { mentorStats } from './queries/mentor-stats.js';
 import { mentorRecruits, orgReferrals } from './queries/recruits.js';
 import { annualSummary } from './queries/annual-summary.js';
 import { mentorPerformance } from './queries/mentor-performance.js';
-import { orgSummary } from './queries/org-summary.js';
+import { coordinatorSummary, orgSummary } from './queries/org-summary.js';
 import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
 import {
-  Accepted, AnnualSummary, Bodies, ConversionRecord, ErrorBody, LinkNotPlaced, MentorPerformance, MentorReferralStats, OrgReferralPage,
+  Accepted, AnnualSummary, Bodies, ConversionRecord, CoordinatorRecruitmentSummary, ErrorBody, LinkNotPlaced, MentorPerformance, MentorReferralStats, OrgReferralPage,
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage,
 } from './schemas.js';
 
@@ -61,6 +61,14 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     },
     config: { resource: coordinator },
   }, async (request) => mentorPerformance(db, grantOf(request, 'coordinator'), request.query));
+
+  app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
+    schema: {
+      tags: ['coordinators'], summary: "The funnel, series and campaigns of the coordinator's mentors", params: Params.coordinatorId, querystring: Query.summary,
+      response: { 200: CoordinatorRecruitmentSummary, ...errors },
+    },
+    config: { resource: coordinator },
+  }, async (request) => coordinatorSummary(db, grantOf(request, 'coordinator'), request.query));
 
   app.get('/v1/orgs/:orgId/recruitment-summary', {
     schema: { tags: ['organizations'], summary: "An organization's funnel, top mentors and campaigns", params: Params.orgId, querystring: Query.summary, response: { 200: OrgRecruitmentSummary, ...errors } },

@@ -70,8 +70,13 @@ const recruitFields = {
   registeredAt: Instant,
   activatedAt: Instant,
 };
+/**
+ * The display name of the mentor's own registration in the organization (a mentor is a member;
+ * `mentorId` is their `userId`), or null when unknown or erased (SPEC §5).
+ */
+const MentorName = Type.Union([Type.String(), Type.Null()], { description: "The display name of the mentor's own registration in the organization; null when unknown or erased" });
 export const RecruitProfile = Type.Object(recruitFields, { title: 'RecruitProfile', additionalProperties: false });
-export const OrgRecruitProfile = Type.Object({ ...recruitFields, mentorId: Type.String() }, { title: 'OrgRecruitProfile', additionalProperties: false });
+export const OrgRecruitProfile = Type.Object({ ...recruitFields, mentorId: Type.String(), mentorName: MentorName }, { title: 'OrgRecruitProfile', additionalProperties: false });
 
 /** A keyset page of items; `nextCursor` is null on the last page. */
 const page = <T extends Parameters<typeof Type.Array>[0]>(item: T, title: string) =>
@@ -80,7 +85,7 @@ export const RecruitPage = page(RecruitProfile, 'RecruitPage');
 export const OrgReferralPage = page(OrgRecruitProfile, 'OrgReferralPage');
 
 export const MentorPerformanceSummary = Type.Object(
-  { mentorId: Type.String(), totals: FunnelTotals, conversion: Conversion, rank: Type.Integer({ minimum: 1 }) },
+  { mentorId: Type.String(), mentorName: MentorName, totals: FunnelTotals, conversion: Conversion, rank: Type.Integer({ minimum: 1 }) },
   { title: 'MentorPerformanceSummary', additionalProperties: false },
 );
 
@@ -92,6 +97,7 @@ export const MentorPerformance = Type.Object(
 export const MentorReferralStats = Type.Object(
   {
     mentorId: Type.String(),
+    mentorName: MentorName,
     orgId: Type.String(),
     from: Type.String(),
     to: Type.String(),
@@ -124,9 +130,24 @@ export const OrgRecruitmentSummary = Type.Object(
   { title: 'OrgRecruitmentSummary', additionalProperties: false },
 );
 
+/** An org summary cut to a coordinator's scope: the funnel, series and campaigns of their mentors (the mentors themselves: mentor-performance). */
+export const CoordinatorRecruitmentSummary = Type.Object(
+  {
+    coordinatorId: Type.String(),
+    orgId: Type.String(),
+    ...answeredRange,
+    totals: FunnelTotals,
+    conversion: Conversion,
+    series: Type.Array(SeriesPoint),
+    campaigns: Type.Array(CampaignSummary),
+  },
+  { title: 'CoordinatorRecruitmentSummary', additionalProperties: false },
+);
+
 export const AnnualSummary = Type.Object(
   {
     mentorId: Type.String(),
+    mentorName: MentorName,
     year: Type.Integer(),
     ...answeredRange,
     totals: FunnelTotals,
@@ -156,6 +177,7 @@ export const ConversionRecord = Type.Object(
     referralId: Type.String(),
     linkId: Type.String(),
     mentorId: Type.String(),
+    mentorName: MentorName,
     campaignId: Type.Union([Type.String(), Type.Null()]),
     orgId: Type.String(),
     attributedBy: Type.Union([Type.Literal('LINK'), Type.Literal('DEVICE')]),

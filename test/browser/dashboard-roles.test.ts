@@ -25,7 +25,7 @@ const STEPS = ['clicks', 'uniqueClicks', 'installs', 'registrations', 'activatio
 type Totals = Record<(typeof STEPS)[number], number>;
 type Conversion = { clickToRegistration: number | null; registrationToActivation: number | null; clickToActivation: number | null };
 type Point = Totals & { periodStart: string; partial?: true };
-type Mentor = { mentorId: string; rank: number; totals: Totals; conversion: Conversion };
+type Mentor = { mentorId: string; mentorName: string | null; rank: number; totals: Totals; conversion: Conversion };
 type Referral = { referralId: string; stage: string; clickedAt: string | null; installedAt: string | null; registeredAt: string | null; activatedAt: string | null };
 
 /**
@@ -89,11 +89,14 @@ async function expectSeries(page: Page, series: Point[]) {
 }
 
 function mentorRow(m: Mentor) {
-  return { key: m.mentorId, rank: m.rank, registrations: m.totals.registrations, activations: m.totals.activations, clickToRegistration: m.conversion.clickToRegistration, uniqueClicks: m.totals.uniqueClicks, clicks: m.totals.clicks };
+  return { key: m.mentorId, name: m.mentorName ?? m.mentorId, rank: m.rank, registrations: m.totals.registrations, activations: m.totals.activations, clickToRegistration: m.conversion.clickToRegistration, uniqueClicks: m.totals.uniqueClicks, clicks: m.totals.clicks };
 }
+/** The mentor rows shown (hidden ones, left out by a search, too), each with the name it shows. */
 async function readMentors(page: Page, scope: string) {
-  return (await readRows(page, scope, 'data-mentor')).map((r) => ({ key: r.key, ...valuesOf(r.cells) }));
+  const names = await page.$$eval(`${scope} tr[data-mentor] .mentor-name`, (els) => els.map((e) => e.textContent));
+  return (await readRows(page, scope, 'data-mentor')).map((r, i) => ({ key: r.key, name: names[i], ...valuesOf(r.cells) }));
 }
+const visibleMentors = (page: Page, scope: string) => page.$$eval(`${scope} tr[data-mentor]:not([hidden])`, (rows) => rows.map((r) => r.getAttribute('data-mentor')));
 
 const referralRow = (r: Referral) => ({ key: r.referralId, stage: r.stage, times: [r.clickedAt, r.installedAt, r.registeredAt, r.activatedAt] });
 async function readReferrals(page: Page, pageNumber = 1) {
@@ -149,6 +152,36 @@ describe('org admin', () => {
     const byClicks = [...body.topMentors].sort((a, b) => b.totals.clicks - a.totals.clicks || a.rank - b.rank);
     expect((await readMentors(page, '[data-section="top-mentors"]')).map((m) => m.key)).toEqual(byClicks.map((m) => m.mentorId));
     expect(await page.locator('th[aria-sort="descending"]').textContent()).toMatch(/^Clicks/);
+    // Sorted by the Mentor column: by name (a mentor without one by id).
+    await page.getByRole('button', { name: /^Mentor/ }).click();
+    await page.waitForURL(/sort=mentorId&dir=asc/);
+    const label = (m: Mentor) => (m.mentorName ?? m.mentorId).toLocaleLowerCase();
+    expect((await readMentors(page, '[data-section="top-mentors"]')).map((m) => m.key)).toEqual([...body.topMentors].sort((a, b) => (label(a) < label(b) ? -1 : 1)).map((m) => m.mentorId));
+  });
+
+  it('finds a mentor of the leaderboard by name as it is typed, ids beneath the names', async () => {
+    const token = await stack.token('org_admin', 'admin-a', 'org-a');
+    const page = await open(token, PERIOD);
+    await page.waitForSelector('[data-section="top-mentors"] tr[data-mentor]');
+    expect(await page.locator('[data-section="top-mentors"] tr[data-mentor="m-x"] th').innerText()).toBe('Xavier A\nm-x');
+    expect(await page.locator('[data-section="top-mentors"] tr[data-mentor="m-a3"] th').innerText()).toBe('m-a3'); // no registration: no name
+    await page.getByLabel('Find a mentor').fill('kari');
+    expect(await visibleMentors(page, '[data-section="top-mentors"]')).toEqual(['m-a1']);
+    expect(await page.locator('.search-status').textContent()).toBe('1 of 4 mentors match.');
+    await page.getByLabel('Find a mentor').fill('m-a');
+    expect((await visibleMentors(page, '[data-section="top-mentors"]')).sort()).toEqual(['m-a1', 'm-a2', 'm-a3']);
+    await page.getByLabel('Find a mentor').fill('nobody');
+    expect(await visibleMentors(page, '[data-section="top-mentors"]')).toEqual([]);
+    expect(await page.locator('.search-status').textContent()).toBe('No mentor matches “nobody”.');
+    // The search is in the URL, and stays through a re-sort.
+    await page.getByLabel('Find a mentor').fill('ola');
+    await page.waitForURL(/q=ola/);
+    await page.getByRole('button', { name: /^Clicks/ }).click();
+    await page.waitForURL(/sort=clicks/);
+    expect(await visibleMentors(page, '[data-section="top-mentors"]')).toEqual(['m-a2']);
+    // The referral list names each recruit's mentor.
+    await page.waitForSelector('.referrals-body[data-state="ready"]');
+    expect(await page.locator('[data-section="referrals"] td.mentor .mentor-name').allTextContents()).toContain('Kari Nordmann');
   });
 
   it('pages through the referrals and filters them by stage and mentor, each equal to the API', async () => {
@@ -205,18 +238,31 @@ describe('org admin', () => {
 });
 
 describe('coordinator', () => {
-  it('sees the mentors of their scope as mentor-performance answers, and drills down into one', async () => {
+  it("sees their scope's funnel, series and campaigns, and their mentors by name as the API answers, and drills down into one", async () => {
     const token = await stack.token('coordinator', 'coord-a', 'org-a');
-    const page = await open(token, PERIOD);
+    const page = await open(token, { ...PERIOD, granularity: 'week' });
+    const { body: scope } = await stack.api<{ totals: Totals; conversion: Conversion; series: Point[]; campaigns: { campaignId: string | null; totals: Totals }[] }>(
+      `/v1/coordinators/coord-a/recruitment-summary?${query({ ...PERIOD, granularity: 'week' })}`, token,
+    );
+    expect(scope.totals.registrations).toBe(6);
+    await expectFunnel(page, scope.totals, scope.conversion);
+    await expectSeries(page, scope.series);
+    const campaigns = await readRows(page, '[data-section="campaigns"]', 'data-campaign');
+    expect(campaigns.map((c) => [c.key, c.cells.registrations?.value])).toEqual(scope.campaigns.map((c) => [c.campaignId ?? '', c.totals.registrations]));
     const { body } = await stack.api<{ items: Mentor[] }>(`/v1/coordinators/coord-a/mentor-performance?${query({ ...PERIOD, limit: 200 })}`, token);
-    expect(body.items.map((m) => m.mentorId).sort()).toEqual(['m-a1', 'm-a2']);
+    expect(body.items.map((m) => [m.mentorId, m.mentorName])).toEqual([['m-a1', 'Kari Nordmann'], ['m-a2', 'Ola Hansen']]);
     await page.waitForSelector('[data-section="mentor-performance"] tr[data-mentor]');
     expect(await readMentors(page, '[data-section="mentor-performance"]')).toEqual(body.items.map(mentorRow));
     await screenshot(page, 'coordinator');
+    await page.getByLabel('Find a mentor').fill('Ola');
+    expect(await visibleMentors(page, '[data-section="mentor-performance"]')).toEqual(['m-a2']);
+    await page.locator('[data-section="mentor-performance"]').screenshot({ path: join(ARTIFACTS, 'coordinator-search.png') });
 
-    await page.getByRole('link', { name: 'm-a2' }).click();
+    await page.getByRole('link', { name: 'Ola Hansen' }).click();
     await page.waitForURL(/view=mentor&mentor=m-a2/);
-    const { body: stats } = await stack.api<{ totals: Totals; conversion: Conversion; series: Point[] }>(`/v1/mentors/m-a2/referral-stats?${query({ ...PERIOD, granularity: 'day' })}`, token);
+    await page.waitForSelector('h1 .subject .mentor-id');
+    expect(await page.locator('h1').innerText()).toMatch(/^Mentor Ola Hansen\s*m-a2$/);
+    const { body: stats } = await stack.api<{ totals: Totals; conversion: Conversion; series: Point[] }>(`/v1/mentors/m-a2/referral-stats?${query({ ...PERIOD, granularity: 'week' })}`, token);
     await expectFunnel(page, stats.totals, stats.conversion);
     await expectSeries(page, stats.series);
     const { body: recruits } = await stack.api<{ items: Referral[] }>('/v1/mentors/m-a2/recruits?limit=25', token);

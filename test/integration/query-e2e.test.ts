@@ -94,7 +94,7 @@ describe('end to end: Kafka to the API, for every role', () => {
         installedAt: '2026-04-10T10:20:00.000Z', registeredAt: '2026-04-10T10:30:00.000Z', activatedAt: '2026-04-10T11:00:00.000Z',
       },
     ]);
-    expect((await get('/v1/conversions/u1', token)).body).toMatchObject({ userId: 'u1', mentorId: 'e-m1', attributedBy: 'LINK', campaignId: 'launch' });
+    expect((await get('/v1/conversions/u1', token)).body).toMatchObject({ userId: 'u1', mentorId: 'e-m1', mentorName: 'The mentor', attributedBy: 'LINK', campaignId: 'launch' });
     expect((await get('/v1/conversions/u3', token)).status).toBe(404);
     expect((await get(`/v1/mentors/e-m2/referral-stats?${range}`, token)).status).toBe(404);
   });
@@ -102,7 +102,7 @@ describe('end to end: Kafka to the API, for every role', () => {
   it('a coordinator reads the mentors of their scope only', async () => {
     const token = await q.token('coordinator', 'e-c1', 'org-e');
     const perf = await get(`/v1/coordinators/e-c1/mentor-performance?${range}`, token);
-    expect(perf.body.items).toEqual([{ mentorId: 'e-m1', totals: T(3, 2, 1, 1, 1), conversion: { clickToRegistration: 0.5, registrationToActivation: 1, clickToActivation: 0.5 }, rank: 1 }]);
+    expect(perf.body.items).toEqual([{ mentorId: 'e-m1', mentorName: 'The mentor', totals: T(3, 2, 1, 1, 1), conversion: { clickToRegistration: 0.5, registrationToActivation: 1, clickToActivation: 0.5 }, rank: 1 }]);
     expect((await get(`/v1/mentors/e-m2/referral-stats?${range}`, token)).status).toBe(404);
   });
 
@@ -115,7 +115,7 @@ describe('end to end: Kafka to the API, for every role', () => {
     const referrals = await get('/v1/orgs/org-e/referrals', token);
     expect(referrals.body.items.map((r: { userId: string; mentorId: string; stage: string }) => [r.userId, r.mentorId, r.stage])).toEqual([['u3', 'e-m2', 'ACTIVATED'], ['u1', 'e-m1', 'ACTIVATED']]);
     expect((await get('/v1/conversions/u3', token)).body).toMatchObject({ mentorId: 'e-m2', attributedBy: 'DEVICE', campaignId: null, linkId: 'e-l2' });
-    expect((await get('/v1/mentors/e-m2/annual-summary?year=2026', token)).body).toEqual({ mentorId: 'e-m2', year: 2026, from: '2026-01-01', to: '2026-12-31', timezone: 'Europe/Oslo', totals: T(1, 1, 1, 1, 1), recruits: 1, rankInOrg: 1, percentileInOrg: 1 });
+    expect((await get('/v1/mentors/e-m2/annual-summary?year=2026', token)).body).toEqual({ mentorId: 'e-m2', mentorName: null, year: 2026, from: '2026-01-01', to: '2026-12-31', timezone: 'Europe/Oslo', totals: T(1, 1, 1, 1, 1), recruits: 1, rankInOrg: 1, percentileInOrg: 1 });
   });
 
   it('a platform admin reads every organization', async () => {

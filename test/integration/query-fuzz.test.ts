@@ -109,6 +109,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: (x) => `/v1/mentors/${x}/recruits`, ids: MENTORS, params: ['stage', 'limit', 'cursor', 'orgId'] },
   { method: 'GET', path: (x) => `/v1/mentors/${x}/annual-summary`, ids: MENTORS, params: ['year', 'orgId'] },
   { method: 'GET', path: (x) => `/v1/coordinators/${x}/mentor-performance`, ids: COORDINATORS, params: ['from', 'to', 'sort', 'limit'] },
+  { method: 'GET', path: (x) => `/v1/coordinators/${x}/recruitment-summary`, ids: COORDINATORS, params: ['from', 'to', 'granularity'] },
   { method: 'GET', path: (x) => `/v1/orgs/${x}/recruitment-summary`, ids: ORGS, params: ['from', 'to', 'granularity'] },
   { method: 'GET', path: (x) => `/v1/orgs/${x}/referrals`, ids: ORGS, params: ['stage', 'mentorId', 'limit', 'cursor'] },
   { method: 'GET', path: () => '/v1/platform/growth', ids: [''], params: ['from', 'to', 'granularity', 'limit', 'cursor'] },

@@ -137,7 +137,7 @@ describe('a range read from whole months and edge days', () => {
         const byMentor = expected(daily, from, to, inOrg, (r) => r.mentorId);
         expect(strip(summary.series)).toEqual(seriesOf(expected(daily, from, to, inOrg, (r) => periodStart(r.bucket, granularity)), from, to, granularity));
         expect(summary.totals).toEqual(total(byMentor));
-        expect(summary.topMentors).toEqual(rank(byMentor, 'registrations').slice(0, 10));
+        expect(summary.topMentors).toEqual(rank(byMentor, 'registrations').slice(0, 10).map((m) => ({ ...m, mentorName: null }))); // no mentor here registered
         const byCampaign = expected(daily, from, to, inOrg, (r) => JSON.stringify(r.campaignId));
         expect(new Map(summary.campaigns.map((c) => [JSON.stringify(c.campaignId), c.totals]))).toEqual(byCampaign);
         expect(await totalsByMentor(pool, { orgId, mentorIds: null }, from, to)).toEqual(byMentor);

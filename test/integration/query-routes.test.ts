@@ -32,8 +32,8 @@ describe('query service routes', () => {
   it('GET referral-stats: totals, conversion and a daily series cut in Oslo time', async () => {
     const { status, body } = await get('/v1/mentors/m-a1/referral-stats?from=2026-03-09&to=2026-03-31&granularity=day');
     expect(status).toBe(200);
-    expect(Object.keys(body)).toEqual(['mentorId', 'orgId', 'from', 'to', 'timezone', 'totals', 'conversion', 'series']);
-    expect(body).toMatchObject({ mentorId: 'm-a1', orgId: 'org-a', from: '2026-03-09', to: '2026-03-31', timezone: 'Europe/Oslo' });
+    expect(Object.keys(body)).toEqual(['mentorId', 'mentorName', 'orgId', 'from', 'to', 'timezone', 'totals', 'conversion', 'series']);
+    expect(body).toMatchObject({ mentorId: 'm-a1', mentorName: 'Kari Nordmann', orgId: 'org-a', from: '2026-03-09', to: '2026-03-31', timezone: 'Europe/Oslo' });
     expect(body.totals).toEqual(T(8, 6, 2, 3, 1));
     expect(body.conversion).toEqual({ clickToRegistration: 0.5, registrationToActivation: 1 / 3, clickToActivation: 1 / 6 });
     expect(body.series).toHaveLength(23);
@@ -74,9 +74,9 @@ describe('query service routes', () => {
 
   it('GET annual-summary: the year, recruits, and rank and percentile in the org', async () => {
     const a1 = await get('/v1/mentors/m-a1/annual-summary?year=2026');
-    expect(a1.body).toEqual({ mentorId: 'm-a1', year: 2026, from: '2026-01-01', to: '2026-12-31', timezone: 'Europe/Oslo', totals: T(8, 6, 2, 3, 1), recruits: 3, rankInOrg: 1, percentileInOrg: 1 });
+    expect(a1.body).toEqual({ mentorId: 'm-a1', mentorName: 'Kari Nordmann', year: 2026, from: '2026-01-01', to: '2026-12-31', timezone: 'Europe/Oslo', totals: T(8, 6, 2, 3, 1), recruits: 3, rankInOrg: 1, percentileInOrg: 1 });
     const a3 = await get('/v1/mentors/m-a3/annual-summary?year=2026');
-    expect(a3.body).toMatchObject({ mentorId: 'm-a3', year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 4, percentileInOrg: 1 / 4 });
+    expect(a3.body).toMatchObject({ mentorId: 'm-a3', mentorName: null, year: 2026, totals: T(1, 1, 0, 0, 0), recruits: 0, rankInOrg: 4, percentileInOrg: 1 / 4 });
     expect((await get('/v1/mentors/m-a1/annual-summary?year=2025')).body).toMatchObject({ totals: T(0, 0, 0, 0, 0), recruits: 0, rankInOrg: 1, percentileInOrg: 1 });
   });
 
@@ -88,7 +88,7 @@ describe('query service routes', () => {
     const byActs = await get(`/v1/coordinators/coord-a/mentor-performance?${range}&sort=activations`);
     expect(byActs.body.items.map((i: { mentorId: string }) => i.mentorId)).toEqual(['m-a2', 'm-a1']);
     const byRate = await get(`/v1/coordinators/coord-a/mentor-performance?${range}&sort=clickToRegistration&limit=1`);
-    expect(byRate.body.items).toEqual([{ mentorId: 'm-a2', totals: T(3, 3, 0, 3, 3), conversion: { clickToRegistration: 1, registrationToActivation: 1, clickToActivation: 1 }, rank: 1 }]);
+    expect(byRate.body.items).toEqual([{ mentorId: 'm-a2', mentorName: 'Ola Hansen', totals: T(3, 3, 0, 3, 3), conversion: { clickToRegistration: 1, registrationToActivation: 1, clickToActivation: 1 }, rank: 1 }]);
   });
 
   it('GET recruitment-summary: org totals, series, top mentors and campaigns', async () => {
@@ -97,13 +97,37 @@ describe('query service routes', () => {
     expect(body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', timezone: 'Europe/Oslo' });
     expect(body.totals).toEqual(T(14, 12, 2, 7, 4));
     expect(body.series).toEqual([{ periodStart: '2026-03-01', ...T(14, 12, 2, 7, 4) }]);
-    expect(body.topMentors.map((m: { mentorId: string; rank: number }) => [m.mentorId, m.rank])).toEqual([['m-a1', 1], ['m-a2', 2], ['m-x', 3], ['m-a3', 4]]);
+    expect(body.topMentors.map((m: { mentorId: string; mentorName: string | null; rank: number }) => [m.mentorId, m.mentorName, m.rank])).toEqual([
+      ['m-a1', 'Kari Nordmann', 1], ['m-a2', 'Ola Hansen', 2], ['m-x', 'Xavier A', 3], ['m-a3', null, 4],
+    ]);
     expect(body.campaigns.map((c: { campaignId: string | null; totals: { clicks: number; registrations: number } }) => [c.campaignId, c.totals.clicks, c.totals.registrations])).toEqual([['spring', 9, 5], [null, 5, 2]]);
+  });
+
+  it('GET coordinator recruitment-summary: the funnel, series and campaigns of the scope mentors only', async () => {
+    const { status, body } = await get('/v1/coordinators/coord-a/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=week');
+    expect(status).toBe(200);
+    expect(Object.keys(body)).toEqual(['coordinatorId', 'orgId', 'from', 'to', 'timezone', 'totals', 'conversion', 'series', 'campaigns']);
+    expect(body).toMatchObject({ coordinatorId: 'coord-a', orgId: 'org-a', from: '2026-03-01', to: '2026-03-31', timezone: 'Europe/Oslo' });
+    // m-a1 and m-a2, not m-a3 or m-x of the same organization.
+    expect(body.totals).toEqual(T(11, 9, 2, 6, 4));
+    expect(body.conversion).toEqual({ clickToRegistration: 6 / 9, registrationToActivation: 4 / 6, clickToActivation: 4 / 9 });
+    expect(body.series.map((p: { periodStart: string; clicks: number; registrations: number }) => [p.periodStart, p.clicks, p.registrations])).toEqual([
+      ['2026-02-23', 0, 0], ['2026-03-02', 0, 0], ['2026-03-09', 9, 5], ['2026-03-16', 0, 0], ['2026-03-23', 0, 0], ['2026-03-30', 2, 1],
+    ]);
+    expect(body.campaigns.map((c: { campaignId: string | null; totals: { clicks: number; registrations: number } }) => [c.campaignId, c.totals.clicks, c.totals.registrations])).toEqual([['spring', 9, 5], [null, 2, 1]]);
+    // coord-x lists org-b's m-b1 by mistake: its numbers never count.
+    const x = await get('/v1/coordinators/coord-x/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=month');
+    expect(x.body.totals).toEqual(T(3, 3, 0, 1, 0));
   });
 
   it('GET org referrals: every recruit of the org with its mentor, filterable by mentor', async () => {
     const all = await get('/v1/orgs/org-a/referrals?limit=200');
-    expect(all.body.items.map((r: { userId: string; mentorId: string }) => `${r.userId}:${r.mentorId}`)).toEqual(['u-a3:m-a1', 'u-ax:m-x', 'u-a6:m-a2', 'u-a5:m-a2', 'u-a4:m-a2', 'u-a2:m-a1', 'u-a1:m-a1']);
+    expect(all.body.items.map((r: { userId: string; mentorId: string; mentorName: string | null }) => `${r.userId}:${r.mentorId}:${r.mentorName}`)).toEqual([
+      'u-a3:m-a1:Kari Nordmann', 'u-ax:m-x:Xavier A', 'u-a6:m-a2:Ola Hansen', 'u-a5:m-a2:Ola Hansen', 'u-a4:m-a2:Ola Hansen', 'u-a2:m-a1:Kari Nordmann', 'u-a1:m-a1:Kari Nordmann',
+    ]);
+    // org-b's m-x is another member with another name.
+    const b = await get('/v1/orgs/org-b/referrals?mentorId=m-x', await q.token('org_admin', 'admin-b', 'org-b'));
+    expect(b.body.items.map((r: { userId: string; mentorName: string | null }) => `${r.userId}:${r.mentorName}`)).toEqual(['u-bx2:Xena B', 'u-bx1:Xena B']);
     const a2 = await get('/v1/orgs/org-a/referrals?mentorId=m-a2&stage=ACTIVATED');
     expect(a2.body.items.map((r: { userId: string }) => r.userId)).toEqual(['u-a6', 'u-a5', 'u-a4']);
   });
@@ -124,7 +148,7 @@ describe('query service routes', () => {
   it('GET conversions: the attribution record, 404 when unknown', async () => {
     const { status, body } = await get('/v1/conversions/u-a2');
     expect(status).toBe(200);
-    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null });
+    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', mentorName: 'Kari Nordmann', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null });
     expect((await get('/v1/conversions/nobody')).status).toBe(404);
   });
 
@@ -220,7 +244,7 @@ describe('query service routes', () => {
     const doc = (await q.app.inject('/openapi.json')).json();
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/v1/conversions/{userId}', '/v1/coordinators/{coordinatorId}/mentor-performance', '/v1/events/invite-clicks', '/v1/events/registrations',
+      '/v1/conversions/{userId}', '/v1/coordinators/{coordinatorId}/mentor-performance', '/v1/coordinators/{coordinatorId}/recruitment-summary', '/v1/events/invite-clicks', '/v1/events/registrations',
       '/v1/mentors/{mentorId}/annual-summary', '/v1/mentors/{mentorId}/recruits', '/v1/mentors/{mentorId}/referral-stats',
       '/v1/orgs/{orgId}/recruitment-summary', '/v1/orgs/{orgId}/referrals', '/v1/platform/growth',
     ]);

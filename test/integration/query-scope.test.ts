@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startQueryApp, type QueryApp } from '../support/query.js';
-import { loadQueryFixture } from '../support/query-fixture.js';
+import { FIXTURE, loadQueryFixture } from '../support/query-fixture.js';
 import type { TokenRole } from '../../libs/auth/tokens.js';
 
 /**
@@ -19,6 +19,7 @@ const R = {
   recruits: (m: string) => `GET /v1/mentors/${m}/recruits`,
   annual: (m: string) => `GET /v1/mentors/${m}/annual-summary?year=2026`,
   performance: (c: string) => `GET /v1/coordinators/${c}/mentor-performance?${range}`,
+  scopeSummary: (c: string) => `GET /v1/coordinators/${c}/recruitment-summary?${range}`,
   summary: (o: string) => `GET /v1/orgs/${o}/recruitment-summary?${range}`,
   referrals: (o: string) => `GET /v1/orgs/${o}/referrals`,
   growth: () => `GET /v1/platform/growth?${range}`,
@@ -49,42 +50,42 @@ const CALLERS: { role: TokenRole; sub: string; org: string | null; allowed: Case
     role: 'mentor', sub: 'm-a1', org: 'org-a',
     allowed: [[R.stats('m-a1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a1'), 200], [R.conversion('u-a1'), 200]],
     denied: [
-      [R.stats('m-a2'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a2'), 404], [R.performance('coord-a'), 403], [R.summary('org-a'), 403],
+      [R.stats('m-a2'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a2'), 404], [R.performance('coord-a'), 403], [R.scopeSummary('coord-a'), 403], [R.summary('org-a'), 403],
       [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a4'), 404], [R.clicks(), 403], [R.registrations(), 403],
     ],
   },
   {
     role: 'coordinator', sub: 'coord-a', org: 'org-a',
-    allowed: [[R.stats('m-a2'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a2'), 200], [R.performance('coord-a'), 200], [R.conversion('u-a4'), 200]],
+    allowed: [[R.stats('m-a2'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a2'), 200], [R.performance('coord-a'), 200], [R.scopeSummary('coord-a'), 200], [R.conversion('u-a4'), 200]],
     denied: [
-      [R.stats('m-a3'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a3'), 404], [R.performance('coord-b'), 404], [R.summary('org-a'), 403],
+      [R.stats('m-a3'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a3'), 404], [R.performance('coord-b'), 404], [R.scopeSummary('coord-b'), 404], [R.scopeSummary('coord-x'), 404], [R.summary('org-a'), 403],
       [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403],
     ],
   },
   {
     role: 'org_admin', sub: 'admin-a', org: 'org-a',
     allowed: [
-      [R.stats('m-a3'), 200], [R.recruits('m-a2'), 200], [R.annual('m-a1'), 200], [R.performance('coord-a'), 200], [R.summary('org-a'), 200],
+      [R.stats('m-a3'), 200], [R.recruits('m-a2'), 200], [R.annual('m-a1'), 200], [R.performance('coord-a'), 200], [R.scopeSummary('coord-x'), 200], [R.summary('org-a'), 200],
       [R.referrals('org-a'), 200], [R.conversion('u-a3'), 200],
     ],
     denied: [
-      [R.stats('m-b1'), 404], [R.recruits('m-b1'), 404], [R.annual('m-b1'), 404], [R.performance('coord-b'), 404], [R.summary('org-b'), 404],
+      [R.stats('m-b1'), 404], [R.recruits('m-b1'), 404], [R.annual('m-b1'), 404], [R.performance('coord-b'), 404], [R.scopeSummary('coord-b'), 404], [R.summary('org-b'), 404],
       [R.referrals('org-b'), 404], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403],
     ],
   },
   {
     role: 'platform_admin', sub: 'root', org: null,
     allowed: [
-      [R.stats('m-b1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-b1'), 200], [R.performance('coord-b'), 200], [R.summary('org-b'), 200],
+      [R.stats('m-b1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-b1'), 200], [R.performance('coord-b'), 200], [R.scopeSummary('coord-b'), 200], [R.summary('org-b'), 200],
       [R.referrals('org-a'), 200], [R.growth(), 200], [R.conversion('u-b1'), 200],
     ],
-    denied: [[R.clicks(), 403], [R.registrations(), 403], [R.stats('nobody'), 404], [R.performance('nobody'), 404]],
+    denied: [[R.clicks(), 403], [R.registrations(), 403], [R.stats('nobody'), 404], [R.performance('nobody'), 404], [R.scopeSummary('nobody'), 404]],
   },
   {
     role: 'service', sub: 'redirector', org: 'org-a',
     allowed: [[R.clicks(), 202], [R.registrations(), 202]],
     denied: [
-      [R.stats('m-a1'), 403], [R.recruits('m-a1'), 403], [R.annual('m-a1'), 403], [R.performance('coord-a'), 403], [R.summary('org-a'), 403],
+      [R.stats('m-a1'), 403], [R.recruits('m-a1'), 403], [R.annual('m-a1'), 403], [R.performance('coord-a'), 403], [R.scopeSummary('coord-a'), 403], [R.summary('org-a'), 403],
       [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a1'), 403],
     ],
   },
@@ -157,6 +158,7 @@ describe('scope: every role against every route', () => {
     const crossed = await q.token('coordinator', 'coord-a', 'org-b');
     expect((await call(R.stats('m-a1'), crossed)).status).toBe(404);
     expect((await call(R.performance('coord-a'), crossed)).status).toBe(404);
+    expect((await call(R.scopeSummary('coord-a'), crossed)).status).toBe(404);
     // A mentor with no links yet reads their own (empty) numbers, in their token's org.
     const newcomer = await q.token('mentor', 'm-new', 'org-a');
     const own = await call(R.stats('m-new'), newcomer);
@@ -190,11 +192,37 @@ describe('scope: every role against every route', () => {
     expect((await call(R.stats('m-x'), coordX)).body.totals.clicks).toBe(2);
     const perf = await call(R.performance('coord-x'), coordX);
     expect(perf.body.items.map((i: { mentorId: string; totals: { clicks: number } }) => [i.mentorId, i.totals.clicks])).toEqual([['m-x', 2], ['m-a3', 1]]);
+    // Names too: m-x's of org-a only, and m-b1's ("Beth Brown") in no answer of coord-x.
+    expect(perf.body.items.map((i: { mentorId: string; mentorName: string | null }) => [i.mentorId, i.mentorName])).toEqual([['m-x', 'Xavier A'], ['m-a3', null]]);
+    const answers = await Promise.all([R.performance('coord-x'), R.scopeSummary('coord-x'), R.stats('m-x'), R.annual('m-x'), R.stats('m-b1'), R.conversion('u-b1'), R.conversion('u-bx1')].map((r) => call(r, coordX)));
+    const text = JSON.stringify(answers);
+    expect(text).not.toContain('Beth Brown');
+    expect(text).not.toContain('Xena B');
+  });
+
+  it('a name never reaches a caller who cannot read that mentor', async () => {
+    const names = Object.values(FIXTURE.namesOf).filter((n): n is string => n !== null);
+    const seen = async (token: string, routes: string[]) => {
+      const text = JSON.stringify(await Promise.all(routes.map((r) => call(r, token))));
+      return names.filter((n) => text.includes(n));
+    };
+    const every = (org: string) => [
+      ...FIXTURE.mentorsOf[org]!.flatMap((m) => [R.stats(m), R.annual(m), R.recruits(m)]),
+      ...Object.keys(FIXTURE.scopes).flatMap((c) => [R.performance(c), R.scopeSummary(c)]),
+      R.summary('org-a'), R.summary('org-b'), R.referrals('org-a'), R.referrals('org-b'),
+      ...Object.values(FIXTURE.recruitsOf).flat().map((u) => R.conversion(u)),
+    ];
+    const all = [...every('org-a'), ...every('org-b')];
+    expect(await seen(await q.token('mentor', 'm-a1', 'org-a'), all)).toEqual(['Kari Nordmann']);
+    expect(await seen(await q.token('coordinator', 'coord-a', 'org-a'), all)).toEqual(['Kari Nordmann', 'Ola Hansen']);
+    expect(await seen(await q.token('org_admin', 'admin-a', 'org-a'), all)).toEqual(['Kari Nordmann', 'Ola Hansen', 'Xavier A']);
+    expect(await seen(await q.token('org_admin', 'admin-b', 'org-b'), all)).toEqual(['Beth Brown', 'Xena B']);
   });
 
   it('an org admin cannot read a coordinator of another organization, and a platform admin gets 404 for an organization that does not exist', async () => {
     expect((await call(R.performance('coord-a'), await q.token('org_admin', 'admin-b', 'org-b'))).status).toBe(404);
     expect((await call(R.performance('coord-x'), await q.token('org_admin', 'admin-b', 'org-b'))).status).toBe(404);
+    expect((await call(R.scopeSummary('coord-a'), await q.token('org_admin', 'admin-b', 'org-b'))).status).toBe(404);
     const root = await q.token('platform_admin', 'root');
     expect((await call(R.summary('org-nowhere'), root)).status).toBe(404);
     expect((await call(R.referrals('org-nowhere'), root)).status).toBe(404);

@@ -22,6 +22,10 @@ import type { FunnelStage } from '../../libs/events/types.generated.js';
  *   m-x  (org-b) 13 Mar 12:00Z  7 clicks (7 unique), 2 registrations
  * Recruits: u-a1 (m-a1, link, activated), u-a2 (m-a1, device), u-a3 (m-a1, no campaign),
  * u-a4..u-a6 (m-a2, activated), u-b1 (m-b1), u-ax (m-x in org-a), u-bx1, u-bx2 (m-x in org-b).
+ *
+ * Mentors are members with registrations of their own (their names, SPEC §5 `mentorName`):
+ * m-a1 "Kari Nordmann", m-a2 "Ola Hansen", m-b1 "Beth Brown"; m-x is "Xavier A" in org-a and
+ * "Xena B" in org-b; m-a3 has no registration (null).
  */
 export const FIXTURE = {
   orgs: { a: 'org-a', b: 'org-b' },
@@ -35,6 +39,8 @@ export const FIXTURE = {
     'org-a/m-x': ['u-ax'], 'org-b/m-x': ['u-bx1', 'u-bx2'],
   } as Record<string, string[]>,
   /** All-time clicks per organization and mentor ("org/mentor"). */
+  /** Mentor names per organization and mentor ("org/mentor"); null: no registration there. */
+  namesOf: { 'org-a/m-a1': 'Kari Nordmann', 'org-a/m-a2': 'Ola Hansen', 'org-a/m-a3': null, 'org-b/m-b1': 'Beth Brown', 'org-a/m-x': 'Xavier A', 'org-b/m-x': 'Xena B' } as Record<string, string | null>,
   clicksOf: { 'org-a/m-a1': 8, 'org-a/m-a2': 3, 'org-a/m-a3': 1, 'org-b/m-b1': 5, 'org-a/m-x': 2, 'org-b/m-x': 7 } as Record<string, number>,
 };
 
@@ -81,6 +87,15 @@ export async function loadQueryFixture(pool: Pool, defaultTimezone: string): Pro
     ...events('org-b', 'm-x', null, '2026-03-13T12:00:00Z', { CLICKED: 7, UNIQUE: 7, REGISTERED: 2 }),
   ];
   await applyIncrements(pool, sumIncrements(funnel), defaultTimezone);
+
+  for (const [key, name] of Object.entries(FIXTURE.namesOf)) {
+    if (name === null) continue;
+    const [orgId, mentorId] = key.split('/') as [string, string];
+    await pool.query(
+      `insert into registrations (event_id, user_id, org_id, display_name, occurred_at, status) values ($1, $2, $3, $4, $5, 'unattributed')`,
+      [`evt-reg-${orgId}-${mentorId}`, mentorId, orgId, name, new Date('2025-12-01T00:00:00Z')],
+    );
+  }
 
   const referrals: [string, string, string, string, string, string | null, 'LINK' | 'DEVICE', string, string | null][] = [
     ['r-a1', 'u-a1', 'org-a', 'm-a1', 'l-a1', 'spring', 'LINK', '2026-03-10T10:05:00Z', '2026-03-11T08:00:00Z'],

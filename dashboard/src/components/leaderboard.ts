@@ -1,6 +1,7 @@
 import type { MentorPerformanceSummary } from '../api.js';
 import { h } from '../dom.js';
 import { count, rate } from './funnel.js';
+import { mentorCell, mentorLabel, mentorMatches } from './mentor-name.js';
 
 export const LEADERBOARD_COLUMNS = [
   { key: 'rank', label: 'Rank' },
@@ -17,17 +18,24 @@ export const isLeaderboardKey = (k: string | undefined): k is LeaderboardKey => 
 function valueOf(item: MentorPerformanceSummary, key: LeaderboardKey): number | string {
   switch (key) {
     case 'rank': return item.rank;
-    case 'mentorId': return item.mentorId;
+    case 'mentorId': return mentorLabel(item).toLocaleLowerCase();
     case 'clickToRegistration': return item.conversion.clickToRegistration ?? -1;
     default: return item.totals[key];
   }
 }
 
-/** Mentors in a table that sorts by any column (header buttons; aria-sort says which), ranked by the API. */
+/**
+ * Mentors in a table that sorts by any column (header buttons; aria-sort says which), ranked by
+ * the API, each by name with the id beneath. With `search`, a search box above it keeps the rows
+ * whose name or id holds the text (as you type; `onSearch` keeps the text, e.g. in the URL).
+ */
 export function renderLeaderboard(
   el: HTMLElement,
   items: MentorPerformanceSummary[],
-  options: { sort: LeaderboardKey; dir: 'asc' | 'desc'; onSort: (key: LeaderboardKey, dir: 'asc' | 'desc') => void; mentorHref: (mentorId: string) => string | null; caption: string },
+  options: {
+    sort: LeaderboardKey; dir: 'asc' | 'desc'; onSort: (key: LeaderboardKey, dir: 'asc' | 'desc') => void; mentorHref: (mentorId: string) => string | null; caption: string;
+    search?: { value: string; onSearch: (value: string) => void };
+  },
 ): void {
   if (items.length === 0) {
     el.append(h('p', { class: 'state empty' }, 'No mentors with numbers in this period.'));
@@ -47,34 +55,51 @@ export function renderLeaderboard(
     button.addEventListener('click', () => options.onSort(c.key, next));
     return h('th', { scope: 'col', class: c.key === 'mentorId' ? '' : 'n', 'aria-sort': active ? (dir === 'asc' ? 'ascending' : 'descending') : null }, button);
   });
-  el.append(
+  const region = h(
+    'div',
+    { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': options.caption },
     h(
-      'div',
-      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': options.caption },
+      'table',
+      { class: 'leaderboard' },
+      h('caption', {}, options.caption),
+      h('thead', {}, h('tr', {}, header)),
       h(
-        'table',
-        { class: 'leaderboard' },
-        h('caption', {}, options.caption),
-        h('thead', {}, h('tr', {}, header)),
-        h(
-          'tbody',
-          {},
-          sorted.map((m) => {
-            const href = options.mentorHref(m.mentorId);
-            return h(
-              'tr',
-              { 'data-mentor': m.mentorId },
-              h('td', { class: 'n' }, count('rank', m.rank)),
-              h('th', { scope: 'row' }, href ? h('a', { href, 'data-nav': '' }, m.mentorId) : m.mentorId),
-              h('td', { class: 'n' }, count('registrations', m.totals.registrations)),
-              h('td', { class: 'n' }, count('activations', m.totals.activations)),
-              h('td', { class: 'n' }, rate('clickToRegistration', m.conversion.clickToRegistration)),
-              h('td', { class: 'n' }, count('uniqueClicks', m.totals.uniqueClicks)),
-              h('td', { class: 'n' }, count('clicks', m.totals.clicks)),
-            );
-          }),
-        ),
+        'tbody',
+        {},
+        sorted.map((m) => {
+          const href = options.mentorHref(m.mentorId);
+          return h(
+            'tr',
+            { 'data-mentor': m.mentorId },
+            h('td', { class: 'n' }, count('rank', m.rank)),
+            h('th', { scope: 'row', class: 'mentor' }, mentorCell(m, href)),
+            h('td', { class: 'n' }, count('registrations', m.totals.registrations)),
+            h('td', { class: 'n' }, count('activations', m.totals.activations)),
+            h('td', { class: 'n' }, rate('clickToRegistration', m.conversion.clickToRegistration)),
+            h('td', { class: 'n' }, count('uniqueClicks', m.totals.uniqueClicks)),
+            h('td', { class: 'n' }, count('clicks', m.totals.clicks)),
+          );
+        }),
       ),
     ),
   );
+  if (options.search) el.append(searchBox(region, items, options.search));
+  el.append(region);
+}
+
+/** The search box of a leaderboard: hides the rows whose mentor does not match, and says how many do. */
+function searchBox(region: HTMLElement, items: MentorPerformanceSummary[], search: { value: string; onSearch: (value: string) => void }) {
+  const input = h('input', { id: 'mentor-search', type: 'search', value: search.value, autocomplete: 'off', spellcheck: 'false', placeholder: 'Name or id' });
+  const status = h('p', { class: 'search-status', 'aria-live': 'polite' });
+  const apply = () => {
+    const matching = new Set(items.filter((m) => mentorMatches(m, input.value)).map((m) => m.mentorId));
+    for (const row of region.querySelectorAll<HTMLTableRowElement>('tbody tr[data-mentor]')) row.hidden = !matching.has(row.dataset.mentor as string);
+    status.textContent = input.value.trim() === '' ? '' : matching.size === 0 ? `No mentor matches “${input.value.trim()}”.` : `${matching.size} of ${items.length} mentors match.`;
+  };
+  input.addEventListener('input', () => {
+    apply();
+    search.onSearch(input.value.trim());
+  });
+  apply();
+  return h('div', { class: 'controls filters', role: 'search', 'aria-label': 'Search the mentors' }, h('div', { class: 'field' }, h('label', { for: 'mentor-search' }, 'Find a mentor'), input), status);
 }

@@ -2,8 +2,9 @@ import type { RecruitProfile, Stage } from '../api.js';
 import { announce, fill, h } from '../dom.js';
 import { formatInstant } from '../format.js';
 import { load } from '../section.js';
+import { mentorCell } from './mentor-name.js';
 
-type Referral = RecruitProfile & { mentorId?: string };
+type Referral = RecruitProfile & { mentorId?: string; mentorName?: string | null };
 type Page = { items: Referral[]; nextCursor: string | null };
 
 export const STAGE_LABELS: Record<Stage, string> = { CLICKED: 'Clicked', INSTALLED: 'Installed', REGISTERED: 'Registered', ACTIVATED: 'Activated' };
@@ -74,7 +75,7 @@ function table(items: Referral[], options: { timezone: string; showMentor: boole
             'tr',
             { 'data-referral': r.referralId },
             h('th', { scope: 'row', class: 'recruit' }, r.displayName ?? r.userId, r.displayName ? h('span', { class: 'sub' }, r.userId) : null),
-            options.showMentor ? h('td', { class: 'mentor' }, href && r.mentorId ? h('a', { href, 'data-nav': '' }, r.mentorId) : (r.mentorId ?? '')) : null,
+            options.showMentor ? h('td', { class: 'mentor' }, r.mentorId ? mentorCell({ mentorId: r.mentorId, mentorName: r.mentorName ?? null }, href) : '') : null,
             h('td', {}, r.campaignId ?? '–'),
             h('td', {}, h('span', { class: `stage stage-${r.stage.toLowerCase()}`, 'data-stage': r.stage }, STAGE_LABELS[r.stage])),
             when(r.clickedAt),

@@ -1,7 +1,7 @@
 import type { Api } from '../api.js';
 import type { Claims } from '../token.js';
 import type { ViewState } from '../state.js';
-import { navigate, viewLink } from '../state.js';
+import { navigate, remember, viewLink } from '../state.js';
 import { isLeaderboardKey, type LeaderboardKey } from '../components/leaderboard.js';
 
 /** What every view is drawn from: the API with the viewer's token, who they are, and the URL's view. */
@@ -26,3 +26,6 @@ export function leaderboardSort(state: ViewState, fallback: LeaderboardKey = 'ra
 /** A drill-down link to one mentor, keeping the period. */
 export const mentorHref = (state: ViewState, mentorId: string, orgId?: string) =>
   viewLink({ view: 'mentor', mentor: mentorId, org: orgId ?? state.org, from: state.from, to: state.to, granularity: state.granularity }, { reset: true });
+
+/** The leaderboard's search, kept in the URL (`q`) as it is typed. */
+export const mentorSearch = (state: ViewState) => ({ value: state.q ?? '', onSearch: (value: string) => remember({ q: value || undefined }) });

@@ -23,8 +23,9 @@ export function renderMentorView(ctx: ViewContext, mentorId: string): void {
     claims.role === 'coordinator' ? viewLink({ view: 'coordinator', from: state.from, to: state.to, granularity: state.granularity }, { reset: true })
     : claims.role === 'org_admin' || claims.role === 'platform_admin' ? viewLink({ view: 'org', org: orgId, from: state.from, to: state.to, granularity: state.granularity }, { reset: true })
     : null;
+  const subject = h('span', { class: 'subject', 'data-mentor': mentorId }, mentorId);
   append(main, [
-    h('h1', {}, own ? 'Your referrals' : 'Mentor ', own ? null : h('span', { class: 'subject', 'data-mentor': mentorId }, mentorId)),
+    h('h1', {}, own ? 'Your referrals' : 'Mentor ', own ? null : subject),
     back ? h('p', { class: 'breadcrumb' }, h('a', { href: back, 'data-nav': '' }, claims.role === 'coordinator' ? '← All your mentors' : '← The organization')) : null,
     annual.root,
     controls.root,
@@ -51,12 +52,14 @@ export function renderMentorView(ctx: ViewContext, mentorId: string): void {
 
   void load(content, "the mentor's numbers", () => api.referralStats(mentorId, { ...period(state), granularity, orgId }), (stats) => {
     controls.answered(stats);
+    // Their name once the service has answered, the id beneath (two mentors may share a name).
+    if (stats.mentorName) subject.replaceChildren(stats.mentorName, h('span', { class: 'sub mentor-id' }, mentorId));
     const funnel = section('funnel', 'Funnel', `${stats.from} to ${stats.to}.`);
     const series = section('series', 'Over time');
     const recruits = section('referrals', own ? 'Your recruits' : 'Recruits', 'Everyone who registered through the links, with their current stage (all time).');
     content.append(funnel.root, series.root, recruits.root);
-    renderFunnel(funnel.body, stats.totals, stats.conversion, own ? 'your links' : mentorId);
-    renderSeries(series.body, stats.series, granularity, own ? 'Your links' : mentorId);
+    renderFunnel(funnel.body, stats.totals, stats.conversion, own ? 'your links' : (stats.mentorName ?? mentorId));
+    renderSeries(series.body, stats.series, granularity, own ? 'Your links' : (stats.mentorName ?? mentorId));
     recruits.body.append(referralFilters(state, null));
     const list = h('div', {});
     recruits.body.append(list);

@@ -8,7 +8,8 @@ import { append, h } from '../dom.js';
 import { load, section } from '../section.js';
 import { navigate, PAGE_SIZES, STAGES, viewLink } from '../state.js';
 import type { Stage } from '../api.js';
-import { granularityOf, leaderboardSort, mentorHref, pageSize, period, type ViewContext } from './context.js';
+import { granularityOf, leaderboardSort, mentorHref, mentorSearch, pageSize, period, type ViewContext } from './context.js';
+import type { NamedMentor } from '../components/mentor-name.js';
 
 /** An organization: its funnel, series, top mentors, campaigns and referrals (org admin; platform admin naming an org). */
 export function renderOrgView(ctx: ViewContext, orgId: string): void {
@@ -26,15 +27,15 @@ export function renderOrgView(ctx: ViewContext, orgId: string): void {
     controls.answered(summary);
     const funnel = section('funnel', 'Funnel', `From clicks on invite links to activated members, ${summary.from} to ${summary.to}.`);
     const series = section('series', 'Over time');
-    const mentors = section('top-mentors', 'Top mentors', 'The ten mentors with the most registrations in the period; sort by any column.');
+    const mentors = section('top-mentors', 'Top mentors', 'The ten mentors with the most registrations in the period; sort by any column, or find one by name.');
     const campaigns = section('campaigns', 'Campaigns');
     const referrals = section('referrals', 'Referrals', 'Every recruit with their current stage in the onboarding funnel (all time).');
     content.append(funnel.root, series.root, mentors.root, campaigns.root, referrals.root);
     renderFunnel(funnel.body, summary.totals, summary.conversion, orgId);
     renderSeries(series.body, summary.series, granularity, orgId);
-    renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: `Top mentors of ${orgId}` });
+    renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: `Top mentors of ${orgId}`, search: mentorSearch(state) });
     renderCampaigns(campaigns.body, summary.campaigns);
-    referrals.body.append(referralFilters(state, summary.topMentors.map((m) => m.mentorId)));
+    referrals.body.append(referralFilters(state, summary.topMentors));
     const list = h('div', {});
     referrals.body.append(list);
     renderReferralList(list, {
@@ -48,7 +49,7 @@ export function renderOrgView(ctx: ViewContext, orgId: string): void {
 }
 
 /** Stage, mentor and page size of the referral list, held in the URL. */
-export function referralFilters(state: { stage?: string; filterMentor?: string; limit?: string }, mentors: string[] | null) {
+export function referralFilters(state: { stage?: string; filterMentor?: string; limit?: string }, mentors: NamedMentor[] | null) {
   const stage = h('select', { id: 'filter-stage' }, h('option', { value: '' }, 'Every stage'), STAGES.map((s) => h('option', { value: s, selected: state.stage === s }, STAGE_LABELS[s])));
   stage.addEventListener('change', () => navigate({ stage: stage.value || undefined }));
   const size = h('select', { id: 'filter-limit' }, PAGE_SIZES.map((n) => h('option', { value: n, selected: Number(state.limit ?? 25) === n }, String(n))));
@@ -57,7 +58,7 @@ export function referralFilters(state: { stage?: string; filterMentor?: string; 
   if (mentors) {
     const mentor = h('input', { id: 'filter-mentor', type: 'search', list: 'filter-mentor-list', value: state.filterMentor ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'Any mentor' });
     mentor.addEventListener('change', () => navigate({ filterMentor: mentor.value.trim() || undefined }));
-    fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-mentor' }, 'Mentor'), mentor, h('datalist', { id: 'filter-mentor-list' }, mentors.map((m) => h('option', { value: m })))));
+    fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-mentor' }, 'Mentor'), mentor, h('datalist', { id: 'filter-mentor-list' }, mentors.map((m) => h('option', { value: m.mentorId, label: m.mentorName ?? m.mentorId })))));
   }
   fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-limit' }, 'Per page'), size));
   return h('div', { class: 'controls filters', role: 'group', 'aria-label': 'Filter the referrals' }, fields);

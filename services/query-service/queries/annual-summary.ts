@@ -6,6 +6,7 @@ import { cutRange } from '../../../libs/funnel/range-cut.js';
 import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
 import type { GrantFor } from '../policy.js';
 import { restrict } from './grant-filter.js';
+import { mentorNameSql } from './mentor-names.js';
 
 /**
  * A mentor's year: totals, recruits registered in it, and where the mentor stands among the
@@ -18,7 +19,7 @@ export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q:
   const from = `${year}-01-01`;
   const to = `${year}-12-31`;
   // The mentor's own numbers are bounded by the grant; the standing in the org leaves only as a rank.
-  if (restrict(grant.visibility, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, year, from, to, timezone, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
+  if (restrict(grant.visibility, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, mentorName: null, year, from, to, timezone, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
   // One read of the org's year (twelve whole months: its monthly rows, not its days) gives the
   // mentor's totals and every mentor's registrations; the recruits are counted beside it.
   const { values, add } = sqlParams();
@@ -38,8 +39,8 @@ export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q:
          from mentors m left join counted c on c.mentor_id = m.mentor_id`,
       values,
     ),
-    db.query<{ n: number }>(
-      `select count(*)::int as n from referrals
+    db.query<{ n: number; mentor_name: string | null }>(
+      `select count(*)::int as n, ${mentorNameSql('$1', '$2')} as mentor_name from referrals
         where mentor_id = $1 and org_id = $2
           and registered_at >= ($3::date)::timestamp at time zone $5 and registered_at < (($4::date) + 1)::timestamp at time zone $5`,
       [mentorId, orgId, from, to, timezone],
@@ -49,5 +50,5 @@ export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q:
   const mine = totals.registrations;
   const rankInOrg = 1 + rows.filter((r) => r.registrations > mine).length;
   const percentileInOrg = rows.filter((r) => r.registrations <= mine).length / rows.length;
-  return { mentorId, year, from, to, timezone, totals, recruits: recruits[0]?.n ?? 0, rankInOrg, percentileInOrg };
+  return { mentorId, mentorName: recruits[0]?.mentor_name ?? null, year, from, to, timezone, totals, recruits: recruits[0]?.n ?? 0, rankInOrg, percentileInOrg };
 }

@@ -7,6 +7,7 @@ import type { GrantFor } from '../policy.js';
 import { resolveRange } from '../ranges.js';
 import { restrict, type Target } from './grant-filter.js';
 import { rank, type PerformanceSort } from './ranking.js';
+import { withMentorNames } from './mentor-names.js';
 
 /**
  * Totals per mentor over a range, for the given mentors or (null) every mentor of the org:
@@ -31,5 +32,5 @@ export async function mentorPerformance(db: Queryable, grant: GrantFor<'coordina
   const target = restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds });
   const found = await totalsByMentor(db, target, range.from, range.to);
   const all = new Map((target.mentorIds ?? []).map((m) => [m, found.get(m) ?? zeroTotals()]));
-  return { coordinatorId, ...range, timezone, items: rank(all, q.sort).slice(0, q.limit) };
+  return { coordinatorId, ...range, timezone, items: await withMentorNames(db, orgId, rank(all, q.sort).slice(0, q.limit)) };
 }

@@ -6,36 +6,52 @@ import { cutRange } from '../../../libs/funnel/range-cut.js';
 import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
 import type { GrantFor } from '../policy.js';
 import { resolveRange } from '../ranges.js';
-import { restrict } from './grant-filter.js';
+import { restrict, type Target } from './grant-filter.js';
+import { withMentorNames } from './mentor-names.js';
 import { rank } from './ranking.js';
 
 /**
- * One scan of the org's rows, grouped three ways at once: by period, by mentor, by campaign.
- * The whole months of the range come from funnel_monthly, its other days from funnel_daily.
+ * One scan of the rows of an organization's mentors (all of them, or some: `target`), grouped
+ * three ways at once: by period, by mentor, by campaign. The whole months of the range come
+ * from funnel_monthly, its other days from funnel_daily.
  */
-export async function orgSummary(db: Queryable, grant: GrantFor<'org'>, q: { from?: string; to?: string; granularity: Granularity }) {
-  const { orgId, timezone } = grant;
-  const range = resolveRange(q, timezone, q.granularity);
-  const target = restrict(grant.visibility, { orgId, mentorIds: null });
+async function summaryOf(db: Queryable, target: Target, range: { from: string; to: string }, granularity: Granularity) {
   const { values, add } = sqlParams();
-  const [granularity, org, mentors] = [add(q.granularity), add(orgId), add(target.mentorIds)];
+  const [grain, org, mentors] = [add(granularity), add(target.orgId), add(target.mentorIds)];
   const { rows } = await db.query<SumRow & { period_start: string | null; mentor_id: string | null; campaign_id: string | null; by: 'period' | 'mentor' | 'campaign' }>(
-    `select date_trunc(${granularity}, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
+    `select date_trunc(${grain}, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
             case when grouping(mentor_id) = 0 then 'mentor' when grouping(campaign_id) = 0 then 'campaign' else 'period' end as by,
             ${FUNNEL_SUMS}
-       from (${rangeRows(cutRange(range.from, range.to, q.granularity), FUNNEL_GRAINS.mentor, `org_id = ${org} and (${mentors}::text[] is null or mentor_id = any(${mentors}))`, add)}) f
-      group by grouping sets ((date_trunc(${granularity}, day::timestamp)), (mentor_id), (campaign_id))`,
+       from (${rangeRows(cutRange(range.from, range.to, granularity), FUNNEL_GRAINS.mentor, `org_id = ${org} and (${mentors}::text[] is null or mentor_id = any(${mentors}))`, add)}) f
+      group by grouping sets ((date_trunc(${grain}, day::timestamp)), (mentor_id), (campaign_id))`,
     values,
   );
   const { totals, series } = fillSeries(
-    periodStarts(range.from, range.to, q.granularity),
+    periodStarts(range.from, range.to, granularity),
     new Map(rows.filter((r) => r.by === 'period').map((r) => [r.period_start as string, totalsOf(r)])),
-    { ...range, granularity: q.granularity },
+    { ...range, granularity },
   );
-  const topMentors = rank(new Map(rows.filter((r) => r.by === 'mentor').map((r) => [r.mentor_id as string, totalsOf(r)])), 'registrations').slice(0, 10);
+  const byMentor = new Map(rows.filter((r) => r.by === 'mentor').map((r) => [r.mentor_id as string, totalsOf(r)]));
   const campaigns = rows
     .filter((r) => r.by === 'campaign')
     .sort((a, b) => b.registrations - a.registrations || (a.campaign_id === null ? 1 : b.campaign_id === null ? -1 : a.campaign_id < b.campaign_id ? -1 : 1))
     .map((r) => ({ campaignId: r.campaign_id, totals: totalsOf(r), conversion: conversionOf(totalsOf(r)) }));
-  return { orgId, ...range, timezone, totals, conversion: conversionOf(totals), series, topMentors, campaigns };
+  return { totals, conversion: conversionOf(totals), series, byMentor, campaigns };
+}
+
+/** OrgRecruitmentSummary: the organization's funnel, series, ten top mentors (with their names) and campaigns. */
+export async function orgSummary(db: Queryable, grant: GrantFor<'org'>, q: { from?: string; to?: string; granularity: Granularity }) {
+  const { orgId, timezone } = grant;
+  const range = resolveRange(q, timezone, q.granularity);
+  const { byMentor, totals, conversion, series, campaigns } = await summaryOf(db, restrict(grant.visibility, { orgId, mentorIds: null }), range, q.granularity);
+  const topMentors = await withMentorNames(db, orgId, rank(byMentor, 'registrations').slice(0, 10));
+  return { orgId, ...range, timezone, totals, conversion, series, topMentors, campaigns };
+}
+
+/** CoordinatorRecruitmentSummary: the same, cut to the mentors of the coordinator's scope (their ranking: mentor-performance). */
+export async function coordinatorSummary(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; granularity: Granularity }) {
+  const { coordinatorId, orgId, timezone } = grant;
+  const range = resolveRange(q, timezone, q.granularity);
+  const { totals, conversion, series, campaigns } = await summaryOf(db, restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds }), range, q.granularity);
+  return { coordinatorId, orgId, ...range, timezone, totals, conversion, series, campaigns };
 }

@@ -5,6 +5,7 @@ import type { OrgRecruitProfileT, RecruitProfileT } from '../schemas.js';
 import { sqlParams } from '../../../libs/funnel/range-rows.js';
 import { restrict, type Target } from './grant-filter.js';
 import { profileOf, STAGE_SQL, type ReferralRow } from './referral-rows.js';
+import { mentorNameSql } from './mentor-names.js';
 
 type Stage = RecruitProfileT['stage'];
 type PageQuery = { stage?: Stage; limit: number; cursor?: string };
@@ -14,7 +15,7 @@ type PageQuery = { stage?: Stage; limit: number; cursor?: string };
  * some mentors and a current stage. A recruit is a registered user; their stage is ACTIVATED
  * once they logged in, else REGISTERED, so filtering on CLICKED or INSTALLED finds nobody.
  */
-async function recruitPage(db: Queryable, where: Target, q: PageQuery) {
+async function recruitPage(db: Queryable, where: Target, q: PageQuery, named: boolean) {
   const after = decodeCursor(q.cursor);
   if (q.stage === 'CLICKED' || q.stage === 'INSTALLED') return { items: [] as OrgRecruitProfileT[], nextCursor: null };
   const { values, add } = sqlParams();
@@ -23,7 +24,7 @@ async function recruitPage(db: Queryable, where: Target, q: PageQuery) {
   const mentors = where.mentorIds === null ? 'true' : where.mentorIds.length === 1 ? `mentor_id = ${add(where.mentorIds[0])}` : `mentor_id = any(${add(where.mentorIds)}::text[])`;
   const [org, stage, afterAt, afterId, limit] = [add(where.orgId), add(q.stage ?? null), add(after?.registeredAt ?? null), add(after?.referralId ?? null), add(q.limit + 1)];
   const { rows } = await db.query<ReferralRow>(
-    `select * from referrals
+    `select f.*${named ? `, ${mentorNameSql('f.mentor_id', 'f.org_id')} as mentor_name` : ''} from referrals f
       where org_id = ${org} and ${mentors}
         and (${stage}::text is null or ${STAGE_SQL} = ${stage})
         and (${afterAt}::timestamptz is null or (registered_at, referral_id) < (${afterAt}::timestamptz, ${afterId}::text))
@@ -39,11 +40,11 @@ async function recruitPage(db: Queryable, where: Target, q: PageQuery) {
 
 /** A mentor's recruits, a page at a time. */
 export async function mentorRecruits(db: Queryable, grant: GrantFor<'mentor'>, q: PageQuery): Promise<{ items: RecruitProfileT[]; nextCursor: string | null }> {
-  const { items, nextCursor } = await recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: [grant.mentorId] }), q);
-  return { items: items.map(({ mentorId: _m, ...profile }) => profile), nextCursor };
+  const { items, nextCursor } = await recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: [grant.mentorId] }), q, false);
+  return { items: items.map(({ mentorId: _m, mentorName: _n, ...profile }) => profile), nextCursor };
 }
 
 /** An organization's referrals with their mentors, a page at a time, optionally of one mentor. */
 export async function orgReferrals(db: Queryable, grant: GrantFor<'org'>, q: PageQuery & { mentorId?: string }) {
-  return recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: q.mentorId ? [q.mentorId] : null }), q);
+  return recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: q.mentorId ? [q.mentorId] : null }), q, true);
 }

@@ -14,6 +14,8 @@ export interface ReferralRow {
   installed_at: Date | null;
   registered_at: Date;
   activated_at: Date | null;
+  /** The mentor's name, when the query selected it (mentor-names.ts). */
+  mentor_name?: string | null;
 }
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -23,7 +25,7 @@ export const STAGE_SQL = "case when activated_at is null then 'REGISTERED' else 
 
 export function profileOf(r: ReferralRow): OrgRecruitProfileT {
   return {
-    referralId: r.referral_id, userId: r.user_id, mentorId: r.mentor_id, displayName: r.display_name, linkId: r.link_id, campaignId: r.campaign_id,
+    referralId: r.referral_id, userId: r.user_id, mentorId: r.mentor_id, mentorName: r.mentor_name ?? null, displayName: r.display_name, linkId: r.link_id, campaignId: r.campaign_id,
     stage: r.activated_at ? 'ACTIVATED' : 'REGISTERED', clickedAt: iso(r.clicked_at), installedAt: iso(r.installed_at), registeredAt: iso(r.registered_at), activatedAt: iso(r.activated_at),
   };
 }
