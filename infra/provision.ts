@@ -23,8 +23,11 @@ try {
 }
 
 const names = topicNames(config.kafka.topicPrefix);
-const created = await provisionTopics(createKafka({ ...config.kafka, log }), names, { replicationFactor: config.kafka.replicationFactor });
-log.info({ created }, created.length ? 'topics created' : 'topics present');
+const created = await provisionTopics(createKafka({ ...config.kafka, log }), names, {
+  replicationFactor: config.kafka.replicationFactor,
+  retention: { input: config.retention.inputDays, deadLetter: config.retention.deadLetterDays },
+});
+log.info({ created, retentionDays: config.retention }, created.length ? 'topics created, retention applied' : 'topics present, retention applied');
 
 const ids = await createEventCodec({ registry: createSchemaRegistry(config), topics: names }).registerAll();
 log.info({ schemas: Object.fromEntries(ids) }, 'schemas registered');

@@ -85,6 +85,18 @@ const schema = z.object({
   DEFAULT_TIMEZONE: z.string().refine(isValidTimeZone, 'must be an IANA timezone such as Europe/Oslo').default('Europe/Oslo'),
   ATTRIBUTION_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Retention and fair use (SPEC §4 "Retention", §6; issue 20).
+  /** Days the input topics (and referral-events) keep their records; links and scopes are compacted and kept. */
+  INPUT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Days the dead-letter topic keeps refused records (original bytes, personal data included). */
+  DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  /** Cost units per minute per identity (a request costs 1, a ranged one more: services/query-service/fair-use.ts). */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(1200),
+  /** Requests one identity, and one organization, may have in flight in one query-service process (429 beyond). */
+  RATE_LIMIT_IN_FLIGHT_PER_IDENTITY: z.coerce.number().int().min(1).max(10_000).default(4),
+  RATE_LIMIT_IN_FLIGHT_PER_ORG: z.coerce.number().int().min(1).max(10_000).default(8),
+  /** Where the workers' operational endpoints (/healthz, /readyz, /metrics) listen; loopback unless set. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -107,6 +119,9 @@ export interface Config {
   defaultTimezone: string;
   attributionWindowDays: number;
   logLevel: string;
+  retention: { inputDays: number; deadLetterDays: number };
+  fairUse: { requestsPerMinute: number; inFlightPerIdentity: number; inFlightPerOrg: number };
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -223,5 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultTimezone: e.DEFAULT_TIMEZONE,
     attributionWindowDays: e.ATTRIBUTION_WINDOW_DAYS,
     logLevel: e.LOG_LEVEL,
+    retention: { inputDays: e.INPUT_RETENTION_DAYS, deadLetterDays: e.DEAD_LETTER_RETENTION_DAYS },
+    fairUse: { requestsPerMinute: e.RATE_LIMIT_PER_MINUTE, inFlightPerIdentity: e.RATE_LIMIT_IN_FLIGHT_PER_IDENTITY, inFlightPerOrg: e.RATE_LIMIT_IN_FLIGHT_PER_ORG },
+    metricsHost: e.METRICS_HOST,
   };
 }

@@ -1,34 +1,63 @@
 import type { Admin, Kafka, ITopicConfig } from 'kafkajs';
-import { TOPICS, type TopicKey, type TopicNames } from '../events/topics.js';
+import { TOPICS, topicConfig, type RetentionDays, type TopicKey, type TopicNames } from '../events/topics.js';
+
+/** kafkajs' ConfigSource for a setting made on the topic itself (DYNAMIC_TOPIC_CONFIG). */
+const TOPIC_SOURCE = 1;
 
 /**
  * Creates every topic of the catalogue that does not exist yet, with its partition count and
  * retention/compaction settings, replicated `replicationFactor` times (with three copies or
- * more, a write needs two in sync: min.insync.replicas=2). Existing topics are left alone
- * (partitions only ever grow, and that is an operator's decision).
+ * more, a write needs two in sync: min.insync.replicas=2). On topics that exist already it
+ * applies the catalogue's settings too (retention.ms from `retention`, SPEC §4 "Retention"),
+ * keeping any other setting an operator made on the topic; partitions only ever grow, and
+ * that is an operator's decision. Answers the topics created.
  */
-export async function provisionTopics(kafka: Kafka, names: TopicNames, options: { only?: readonly TopicKey[]; replicationFactor?: number } = {}): Promise<string[]> {
-  const { only, replicationFactor = 1 } = options;
-  const durability = replicationFactor >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
+export async function provisionTopics(
+  kafka: Kafka,
+  names: TopicNames,
+  options: { only?: readonly TopicKey[]; replicationFactor?: number; retention?: RetentionDays } = {},
+): Promise<string[]> {
+  const { only, replicationFactor = 1, retention } = options;
+  const durability: Record<string, string> = replicationFactor >= 3 ? { 'min.insync.replicas': '2' } : {};
+  const wanted = (k: TopicKey) => ({ ...topicConfig(k, retention), ...durability });
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const keys = (only ?? (Object.keys(TOPICS) as TopicKey[])).filter((k) => !existing.has(names[k]));
-    const topics: ITopicConfig[] = keys.map((k) => ({
+    const keys = only ?? (Object.keys(TOPICS) as TopicKey[]);
+    const topics: ITopicConfig[] = keys.filter((k) => !existing.has(names[k])).map((k) => ({
       topic: names[k],
       numPartitions: TOPICS[k].partitions,
       replicationFactor,
-      configEntries: [...Object.entries(TOPICS[k].config).map(([name, value]) => ({ name, value })), ...durability],
+      configEntries: Object.entries(wanted(k)).map(([name, value]) => ({ name, value })),
     }));
     if (topics.length > 0) {
       await admin.createTopics({ topics, waitForLeaders: false });
       await waitForLeaders(admin, topics.map((t) => t.topic));
     }
+    await applyTopicConfigs(admin, keys.filter((k) => existing.has(names[k])).map((k) => ({ topic: names[k], config: wanted(k) })));
     return topics.map((t) => t.topic);
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Sets the given settings on existing topics, keeping their other topic-level settings:
+ * kafkajs has only the (replacing) AlterConfigs, so the topic's own settings are read first
+ * and sent back with ours. Topics already as wanted are left alone.
+ */
+async function applyTopicConfigs(admin: Admin, wanted: { topic: string; config: Record<string, string> }[]): Promise<void> {
+  if (wanted.length === 0) return;
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: wanted.map((w) => ({ type: 2, name: w.topic })) });
+  const changes = wanted.flatMap(({ topic, config }) => {
+    const entries = resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
+    const own = Object.fromEntries(entries.filter((e) => e.configSource === TOPIC_SOURCE && !e.isSensitive).map((e) => [e.configName, e.configValue]));
+    const current = Object.fromEntries(entries.map((e) => [e.configName, e.configValue]));
+    if (Object.entries(config).every(([name, value]) => current[name] === value)) return [];
+    return [{ type: 2, name: topic, configEntries: Object.entries({ ...own, ...config }).map(([name, value]) => ({ name, value })) }];
+  });
+  if (changes.length > 0) await admin.alterConfigs({ validateOnly: false, resources: changes });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Entry point of the aggregator worker. Consumes recruitment.referral-events.v1 and keeps the
- * funnel tables in Postgres. Operational endpoints on METRICS_PORT (default 9102).
+ * funnel tables in Postgres. Operational endpoints on METRICS_HOST (default 127.0.0.1) and METRICS_PORT (default 9102).
  */
 import { loadConfig } from '../../libs/config/config.js';
 import { createLogger } from '../../libs/log/logger.js';
@@ -25,7 +25,7 @@ const readiness = createWorkerReadiness({
   pool, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
 });
-const http = createWorkerHttp({ port: Number(process.env.METRICS_PORT ?? 9102), registry: worker.metrics.registry, log, ready: readiness.problem });
+const http = createWorkerHttp({ host: config.metricsHost, port: Number(process.env.METRICS_PORT ?? 9102), registry: worker.metrics.registry, log, ready: readiness.problem });
 
 onShutdown(log, async () => {
   await worker.close();

@@ -173,7 +173,7 @@ topics
   .command('create')
   .description('create the topics that are missing, with their partitions and retention or compaction')
   .action(async () => {
-    const created = await provisionTopics(kafka(), names, { replicationFactor: config.kafka.replicationFactor });
+    const created = await provisionTopics(kafka(), names, { replicationFactor: config.kafka.replicationFactor, retention: { input: config.retention.inputDays, deadLetter: config.retention.deadLetterDays } });
     out(created.length ? `created: ${created.join(', ')}` : 'all topics present');
   });
 topics

@@ -1,6 +1,6 @@
 /**
  * Entry point of the ingest worker. Consumes the input topics of SPEC §3, writes facts to
- * Postgres, publishes recruitment.referral-events.v1. Operational endpoints on METRICS_PORT
+ * Postgres, publishes recruitment.referral-events.v1. Operational endpoints on METRICS_HOST (default 127.0.0.1) and METRICS_PORT
  * (default 9101).
  */
 import { loadConfig } from '../../libs/config/config.js';
@@ -27,7 +27,7 @@ const readiness = createWorkerReadiness({
   pool, redis, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
 });
-const http = createWorkerHttp({ port: Number(process.env.METRICS_PORT ?? 9101), registry: worker.metrics.registry, log, ready: readiness.problem });
+const http = createWorkerHttp({ host: config.metricsHost, port: Number(process.env.METRICS_PORT ?? 9101), registry: worker.metrics.registry, log, ready: readiness.problem });
 
 onShutdown(log, async () => {
   await worker.close();

@@ -4,7 +4,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import etag from '@fastify/etag';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -16,7 +15,8 @@ import { registerRoutes } from './routes.js';
 import { hoistNamedSchemas } from './openapi.js';
 import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
-import { createRateLimitStore } from './rate-limit-store.js';
+import { createRateLimiter } from './rate-limit-store.js';
+import { cached, createInFlight, requestCost } from './fair-use.js';
 import { preparedStatements } from './prepared-statements.js';
 import { finiteNumbers } from './schemas.js';
 
@@ -30,6 +30,8 @@ declare module 'fastify' {
     grant?: Grant;
     /** The rate-limit bucket: a digest of the verified identity or of the client address. */
     rateKey?: string;
+    /** Ends this request's place among the requests in flight (fair use); idempotent. */
+    releaseInFlight?: () => void;
   }
 }
 
@@ -92,24 +94,19 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
     if (request.routeOptions.url?.startsWith('/v1/')) void reply.header('cache-control', 'private, no-cache');
     return payload;
   });
-  // The limiter has its own Redis connection that fails at once while Redis is away (no
-  // offline queue, no retries): requests then go unlimited rather than wait. Requests are
-  // counted in the process and the counts added to Redis's every 0.1 s (rate-limit-store.ts),
-  // so no request waits for Redis.
+  // Fair use (issue 20): a sliding-window limit of cost units per identity (a ranged read costs
+  // by its span: fair-use.ts), counted and enforced in the process and shared through Redis
+  // every 0.1 s (rate-limit-store.ts), so neither a Redis outage lifts it nor a request waits
+  // for Redis; and a cap on the requests one identity and one organization have in flight
+  // here, so one caller cannot hold every connection of the pool. The limiter has its own Redis
+  // connection that fails at once while Redis is away (no offline queue, no retries).
   const limiterRedis = redis.duplicate({ enableOfflineQueue: false, commandTimeout: 1_000, maxRetriesPerRequest: 0, lazyConnect: false });
   limiterRedis.on('error', (err) => log.debug({ err }, 'rate limiter redis error'));
   app.addHook('onClose', async () => limiterRedis.disconnect());
-  await app.register(rateLimit, {
-    global: false,
-    max: deps.rateLimitPerMinute ?? 1200,
-    timeWindow: '1 minute',
-    store: createRateLimitStore(limiterRedis, `rt:${config.kafka.topicPrefix}ratelimit:`),
-    skipOnError: true,
-    keyGenerator: (request) => request.rateKey ?? addressKey(request.ip),
-    errorResponseBuilder: (_request, context) => new ApiError(429, 'rate_limited', `more than ${context.max} requests per minute; retry in ${context.after}`),
-  });
-  // The plugin types its hook for the default logger; ours is pino's, which it does not touch.
-  const limit = app.rateLimit() as unknown as (this: unknown, request: unknown, reply: unknown) => Promise<void>;
+  const fairUse = config.fairUse;
+  const limiter = createRateLimiter(limiterRedis, `rt:${config.kafka.topicPrefix}ratelimit:`, { max: deps.rateLimitPerMinute ?? fairUse.requestsPerMinute });
+  const inFlight = createInFlight();
+  const refusedFairUse = new Counter({ name: 'http_fair_use_refusals_total', help: 'Requests refused 429, by reason (rate, in_flight)', labelNames: ['reason'], registers: [registry] });
 
   await app.register(swagger, {
     openapi: {
@@ -143,8 +140,25 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       }
     }
     request.rateKey = request.caller ? callerKey(request.caller) : addressKey(request.ip);
-    await limit.call(app, request, reply);
+    const decision = limiter.take(request.rateKey, request.method === 'GET' ? requestCost(request.query) : 1);
+    void reply.header('x-ratelimit-limit', String(limiter.max)).header('x-ratelimit-remaining', String(decision.remaining));
+    if (!decision.ok) {
+      refusedFairUse.inc({ reason: 'rate' });
+      const seconds = Math.ceil(decision.retryAfterMs / 1000);
+      void reply.header('retry-after', String(seconds));
+      throw new ApiError(429, 'rate_limited', `more than ${limiter.max} cost units a minute (a longer range costs more); retry in ${seconds} s`);
+    }
     if (refused) throw refused;
+    const caps = [{ key: `i:${request.rateKey}`, cap: fairUse.inFlightPerIdentity }];
+    if (request.caller?.org) caps.push({ key: `o:${request.caller.org}`, cap: fairUse.inFlightPerOrg });
+    const release = inFlight.enter(caps);
+    if (!release) {
+      refusedFairUse.inc({ reason: 'in_flight' });
+      void reply.header('retry-after', '1');
+      throw new ApiError(429, 'too_many_in_flight', `too many requests of this ${caps.length > 1 ? 'identity or organization' : 'identity'} in flight (at most ${fairUse.inFlightPerIdentity} per identity, ${fairUse.inFlightPerOrg} per organization); retry when one is answered`);
+    }
+    request.releaseInFlight = release;
+    reply.raw.once('close', release);
   });
   // After validation (a bad parameter is a 400 even when out of scope), before the handler.
   app.addHook('preHandler', async (request) => {
@@ -153,6 +167,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
     request.grant = await authorize(db, request.caller as Caller, resource(request), config.defaultTimezone);
   });
   app.addHook('onResponse', async (request, reply) => {
+    request.releaseInFlight?.();
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status: String(reply.statusCode) };
     requests.inc(labels);
@@ -162,13 +177,20 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
 
   const hidden = { schema: { hide: true } };
   app.get('/healthz', hidden, async () => ({ status: 'ok' }));
-  app.get('/readyz', hidden, async (_request, reply) => {
+  // Operational endpoints need no token: their answers are computed at most once a second,
+  // however often they are asked (a readiness check costs a Postgres query, a Redis ping and a
+  // Kafka describe).
+  const names = ['postgres', 'redis', 'kafka'];
+  const readiness = cached(1_000, async () => {
     const checks = await Promise.allSettled([within(2000, pool.query('select 1')), within(2000, redis.ping()), within(2000, deps.kafkaAdmin.describeCluster())]);
-    const names = ['postgres', 'redis', 'kafka'];
-    const down = names.filter((_, i) => checks[i]?.status === 'rejected');
+    return names.filter((_, i) => checks[i]?.status === 'rejected');
+  });
+  const metricsText = cached(1_000, () => registry.metrics());
+  app.get('/readyz', hidden, async (_request, reply) => {
+    const down = await readiness();
     return down.length ? reply.status(503).send({ status: 'unavailable', down }) : { status: 'ready' };
   });
-  app.get('/metrics', hidden, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/metrics', hidden, async (_request, reply) => reply.type(registry.contentType).send(await metricsText()));
   app.get('/openapi.json', hidden, async () => app.swagger());
 
   registerRoutes(app, deps, db);

@@ -20,8 +20,7 @@ const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
 const producer = createEventProducer({ kafka, codec: createEventCodec({ registry: createSchemaRegistry(config), topics }), topics });
 const kafkaAdmin = kafka.admin();
-const rateLimit = process.env.RATE_LIMIT_PER_MINUTE ? Number(process.env.RATE_LIMIT_PER_MINUTE) : undefined;
-const app = await buildApp({ config, log, pool, redis, producer, kafkaAdmin, ...(rateLimit ? { rateLimitPerMinute: rateLimit } : {}) });
+const app = await buildApp({ config, log, pool, redis, producer, kafkaAdmin });
 
 onShutdown(log, async () => {
   await app.close();
@@ -31,7 +30,7 @@ onShutdown(log, async () => {
   redis.disconnect();
 });
 
-await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; rate limits are skipped until it is'));
+await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; rate limits hold per process until it is'));
 // Kafka is needed only to accept webhook events; reads work while it is away.
 void Promise.all([producer.connect(), kafkaAdmin.connect()]).catch((err: unknown) => log.warn({ err }, 'kafka not reachable yet'));
 const address = await app.listen({ port: config.httpPort, host: process.env.HTTP_HOST ?? '127.0.0.1' });

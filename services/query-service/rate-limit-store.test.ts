@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createRateLimitStore, type RateRedis } from './rate-limit-store.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createRateLimiter, type RateRedis } from './rate-limit-store.js';
+import { cached, createInFlight, requestCost } from './fair-use.js';
 
-/** Redis's counters in memory, with the three commands the store pipelines; writes counted. */
+/** Redis's counters in memory, with the three commands the limiter pipelines; writes counted. */
 function fakeRedis() {
-  const keys = new Map<string, { n: number; expires: number | null }>();
-  const live = (k: string) => {
-    const e = keys.get(k);
-    if (e && e.expires !== null && Date.now() >= e.expires) keys.delete(k);
-    return keys.get(k);
-  };
+  const keys = new Map<string, number>();
   const redis = {
     status: 'ready' as string,
     failing: false,
@@ -19,26 +15,17 @@ function fakeRedis() {
       const p = {
         incrby(k: string, n: number) {
           ops.push(() => {
-            const e = live(k) ?? { n: 0, expires: null };
-            e.n += n;
-            keys.set(k, e);
-            return [null, e.n];
+            keys.set(k, (keys.get(k) ?? 0) + n);
+            return [null, keys.get(k)];
           });
           return p;
         },
-        pexpire(k: string, ms: number) {
-          ops.push(() => {
-            const e = live(k);
-            if (e && e.expires === null) e.expires = Date.now() + ms;
-            return [null, 1];
-          });
+        pexpire() {
+          ops.push(() => [null, 1]);
           return p;
         },
-        pttl(k: string) {
-          ops.push(() => {
-            const e = live(k);
-            return [null, e?.expires ? e.expires - Date.now() : -2];
-          });
+        get(k: string) {
+          ops.push(() => [null, keys.has(k) ? String(keys.get(k)) : null]);
           return p;
         },
         async exec() {
@@ -54,78 +41,99 @@ function fakeRedis() {
 }
 
 const MINUTE = 60_000;
-const count = (store: { incr: (k: string, cb: (e: Error | null, r?: { current: number; ttl: number }) => void, w: number) => void }, key: string) =>
-  new Promise<{ current: number; ttl: number }>((resolve, reject) => store.incr(key, (e, r) => (e ? reject(e) : resolve(r as { current: number; ttl: number })), MINUTE));
+const T0 = 1_000 * MINUTE; // the start of a window
 
-describe('the rate limit store', () => {
-  afterEach(() => vi.useRealTimers());
-
-  it('counts a key exactly in the process, and adds the counts to Redis in one write per flush', async () => {
-    const redis = fakeRedis();
-    const Store = createRateLimitStore(redis as unknown as RateRedis, 'rl:', 10_000);
-    const store = new Store();
-    const seen = [];
-    for (let i = 0; i < 5; i++) seen.push((await count(store, 'a')).current);
-    await count(store, 'b');
-    expect(seen).toEqual([1, 2, 3, 4, 5]);
-    expect(redis.writes).toBe(0);
-    await Store.flush();
-    expect(redis.writes).toBe(1);
-    expect(redis.keys.get('rl:a')?.n).toBe(5);
-    expect(redis.keys.get('rl:b')?.n).toBe(1);
-    expect((await count(store, 'a')).current).toBe(6);
+describe('the sliding-window limiter', () => {
+  it('takes cost units up to the limit, refuses beyond with a retry time, and a refusal takes nothing', () => {
+    const limiter = createRateLimiter(fakeRedis() as unknown as RateRedis, 'rl:', { max: 5, flushMs: 10_000 });
+    const seen = [1, 1, 1, 1, 1, 1].map(() => limiter.take('a', 1, T0).ok);
+    expect(seen).toEqual([true, true, true, true, true, false]);
+    expect(limiter.take('a', 1, T0).retryAfterMs).toBeGreaterThan(0);
+    expect(limiter.take('b', 5, T0).ok).toBe(true);
+    expect(limiter.take('c', 3, T0).ok).toBe(true);
+    expect(limiter.take('c', 3, T0).ok).toBe(false);
+    expect(limiter.take('c', 2, T0).ok).toBe(true);
   });
 
-  it("sees other instances' counts after a flush, and lets them share the window", async () => {
-    const redis = fakeRedis();
-    const one = createRateLimitStore(redis as unknown as RateRedis, 'rl:', 10_000);
-    const two = createRateLimitStore(redis as unknown as RateRedis, 'rl:', 10_000);
-    for (let i = 0; i < 3; i++) await count(new one(), 'k');
-    await one.flush();
-    await count(new two(), 'k');
-    await two.flush();
-    expect((await count(new two(), 'k')).current).toBe(5); // 3 from one, 2 from two
-    // One learns of two's counts with the flush of its next count.
-    expect((await count(new one(), 'k')).current).toBe(4);
-    await one.flush();
-    expect((await count(new one(), 'k')).current).toBe(6); // two's second count has not been flushed yet
+  it('slides: the previous window counts by how much of it still lies within the last minute', () => {
+    const limiter = createRateLimiter(fakeRedis() as unknown as RateRedis, 'rl:', { max: 10, flushMs: 10_000 });
+    for (let i = 0; i < 10; i++) expect(limiter.take('k', 1, T0 + MINUTE - 1).ok).toBe(true);
+    // A fixed window would let ten more through at once; a sliding one still counts nearly all ten.
+    expect(limiter.take('k', 1, T0 + MINUTE).ok).toBe(false);
+    // Half a minute on, half of them have slid out.
+    const half = [1, 2, 3, 4, 5, 6].map(() => limiter.take('k', 1, T0 + MINUTE + MINUTE / 2).ok);
+    expect(half).toEqual([true, true, true, true, true, false]);
   });
 
-  it('starts a new window when the old one ends', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+  it('keeps limiting in the process while Redis is away, and sends the counts once it is back', async () => {
     const redis = fakeRedis();
-    const Store = createRateLimitStore(redis as unknown as RateRedis, 'rl:', 10_000);
-    const store = new Store();
-    await count(store, 'k');
-    await count(store, 'k');
-    await Store.flush();
-    expect((await count(store, 'k')).ttl).toBeLessThanOrEqual(MINUTE);
-    vi.setSystemTime(Date.now() + MINUTE);
-    expect((await count(store, 'k')).current).toBe(1);
-  });
-
-  it("answers an error while Redis is not connected (the plugin then lets the request through), and sends a failed flush's counts with the next", async () => {
-    const redis = fakeRedis();
-    const Store = createRateLimitStore(redis as unknown as RateRedis, 'rl:', 10_000);
-    const store = new Store();
     redis.status = 'reconnecting';
-    await expect(count(store, 'k')).rejects.toThrow(/redis is reconnecting/);
+    const limiter = createRateLimiter(redis as unknown as RateRedis, 'rl:', { max: 2, flushMs: 10_000 });
+    const now = Date.now();
+    expect([1, 2, 3].map(() => limiter.take('k', 1, now).ok)).toEqual([true, true, false]);
+    await limiter.flush();
+    expect(redis.writes).toBe(0);
     redis.status = 'ready';
-    await count(store, 'k');
-    await count(store, 'k');
     redis.failing = true;
-    await Store.flush();
-    expect((await count(store, 'k')).current).toBe(3);
+    await limiter.flush();
     redis.failing = false;
-    await Store.flush();
-    expect(redis.keys.get('rl:k')?.n).toBe(3); // the failed flush's counts go with the next one
-    expect((await count(store, 'k')).current).toBe(4);
+    await limiter.flush();
+    expect([...redis.keys.values()]).toEqual([2]); // a failed flush's counts go with the next one
+  });
+
+  it("sees other instances' counts after a flush", async () => {
+    const redis = fakeRedis();
+    const one = createRateLimiter(redis as unknown as RateRedis, 'rl:', { max: 4, flushMs: 10_000 });
+    const two = createRateLimiter(redis as unknown as RateRedis, 'rl:', { max: 4, flushMs: 10_000 });
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) one.take('k', 1, now);
+    await one.flush();
+    two.take('k', 1, now);
+    await two.flush(); // two learns of one's three
+    expect(two.take('k', 1, now).ok).toBe(false);
+    expect(redis.writes).toBe(2);
   });
 
   it('flushes by itself shortly after counting', async () => {
     const redis = fakeRedis();
-    const Store = createRateLimitStore(redis as unknown as RateRedis, 'rl:', 20);
-    await count(new Store(), 'k');
-    await vi.waitFor(() => expect(redis.keys.get('rl:k')?.n).toBe(1));
+    const limiter = createRateLimiter(redis as unknown as RateRedis, 'rl:', { max: 5, flushMs: 20 });
+    limiter.take('k', 2);
+    await vi.waitFor(() => expect([...redis.keys.values()]).toEqual([2]));
+  });
+});
+
+describe('fair use', () => {
+  it('a ranged read costs by its span, doubled with compare', () => {
+    expect(requestCost({})).toBe(1);
+    expect(requestCost({ from: '2026-01-01', to: '2026-01-07', granularity: 'day' })).toBe(1);
+    expect(requestCost({ from: '2016-01-01', to: '2025-12-31', granularity: 'week' })).toBe(118);
+    expect(requestCost({ from: '2025-01-01', to: '2025-12-31', compare: 'previous' })).toBe(24);
+    expect(requestCost({ year: '2025' })).toBe(12);
+    expect(requestCost({ from: 'garbage', to: '2025-12-31' })).toBe(1);
+    expect(requestCost({ from: '2026-01-01' }, '2026-01-30')).toBe(1);
+  });
+
+  it('caps requests in flight per key, and a release frees its place once', () => {
+    const flight = createInFlight();
+    const a1 = flight.enter([{ key: 'i:a', cap: 2 }, { key: 'o:x', cap: 3 }]);
+    const a2 = flight.enter([{ key: 'i:a', cap: 2 }, { key: 'o:x', cap: 3 }]);
+    expect(flight.enter([{ key: 'i:a', cap: 2 }, { key: 'o:x', cap: 3 }])).toBeNull();
+    const b1 = flight.enter([{ key: 'i:b', cap: 2 }, { key: 'o:x', cap: 3 }]);
+    expect(flight.enter([{ key: 'i:b', cap: 2 }, { key: 'o:x', cap: 3 }])).toBeNull(); // the organization is full
+    expect(flight.enter([{ key: 'i:c', cap: 2 }, { key: 'o:y', cap: 3 }])).not.toBeNull();
+    a1?.();
+    a1?.();
+    expect(flight.enter([{ key: 'i:b', cap: 2 }, { key: 'o:x', cap: 3 }])).not.toBeNull();
+    expect(flight.enter([{ key: 'i:a', cap: 2 }, { key: 'o:x', cap: 3 }])).toBeNull();
+    a2?.();
+    b1?.();
+  });
+
+  it('a cached answer is computed once for calls within its time', async () => {
+    let calls = 0;
+    const get = cached(1_000, async () => ++calls);
+    expect(await Promise.all([get(), get()])).toEqual([1, 1]);
+    expect(await get()).toBe(1);
+    expect(calls).toBe(1);
   });
 });

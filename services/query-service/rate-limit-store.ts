@@ -3,41 +3,56 @@ import type { Redis } from 'ioredis';
 /** How often the counts of this process are added to the shared ones in Redis. */
 export const RATE_FLUSH_MS = 100;
 
-/** The part of ioredis the store uses: its state, and a pipeline of the three commands. */
+/** The part of ioredis the limiter uses: its state, and a pipeline of INCRBY, PEXPIRE and GET. */
 export type RateRedis = Pick<Redis, 'status' | 'pipeline'>;
 
-interface Counter {
-  /** The shared count as Redis last answered it (this process's sent counts included). */
-  shared: number;
-  /** Counted here, on the way to Redis. */
-  sending: number;
-  /** Counted here since the last flush. */
-  unsent: number;
-  /** When the window ends (Redis's TTL once it answered), epoch ms. */
-  windowEnd: number;
+interface Entry {
+  /** The window this entry counts in: floor(now / windowMs). */
   window: number;
+  /** Cost taken here in this window and in the one before. */
+  cur: number;
+  prev: number;
+  /** Of `cur` (`prev`), what was added to Redis's counter already. */
+  sent: number;
+  prevSent: number;
+  /** What other instances took, as Redis last answered (its count less ours). */
+  curOthers: number;
+  prevOthers: number;
 }
 
-type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+export interface Decision {
+  ok: boolean;
+  /** Cost units left in the window after this request (0 when refused). */
+  remaining: number;
+  /** When refused: how long until a request of this cost fits, ms. */
+  retryAfterMs: number;
+}
 
 /**
- * A store for @fastify/rate-limit that counts requests in the process and adds the counts to
- * the shared counters in Redis every RATE_FLUSH_MS, in one pipeline for every key counted
- * since (INCRBY, PEXPIRE NX, PTTL: the same fixed window per key as the plugin's Redis store,
- * whose keys it shares). A request then waits for no Redis round trip: at 500 requests/s that
- * round trip was a socket write and read per request, about a tenth of the query service's
- * CPU. What one process counts it knows at once, so one instance limits exactly; the counts
- * of other instances arrive with the next flush, so several instances together may let
- * through what they count in 0.1 s beyond the limit.
- *
- * While the connection is not ready the store answers an error, and the plugin
- * (skipOnError) lets the request through unlimited, at once, as before. The counts of a flush
- * that fails count here and go with the next one.
+ * A sliding-window limiter (the window counter of two fixed windows, the previous one weighted
+ * by how much of it still lies in the last `windowMs`): `max` cost units per key over any
+ * window, a request costing its weight. Counted in the process and enforced there always, so
+ * a Redis outage keeps the limit of one instance; the counts are added to shared counters in
+ * Redis every `flushMs` (one pipeline: INCRBY and PEXPIRE of the current window's key, GET of
+ * the previous one's), and what other instances counted joins this one's with the answer.
+ * No request waits for Redis. Several instances together may let through what they count in
+ * one flush interval beyond the limit.
  */
-export function createRateLimitStore(redis: RateRedis, prefix: string, flushMs = RATE_FLUSH_MS) {
-  const counters = new Map<string, Counter>();
+export function createRateLimiter(redis: RateRedis, prefix: string, options: { max: number; windowMs?: number; flushMs?: number }) {
+  const { max, windowMs = 60_000, flushMs = RATE_FLUSH_MS } = options;
+  const entries = new Map<string, Entry>();
   let timer: NodeJS.Timeout | null = null;
   let flushing = false;
+
+  const roll = (e: Entry, window: number) => {
+    if (e.window === window) return;
+    const adjacent = window === e.window + 1;
+    e.prev = adjacent ? e.cur : 0;
+    e.prevSent = adjacent ? e.sent : 0;
+    e.prevOthers = adjacent ? e.curOthers : 0;
+    e.cur = e.sent = e.curOthers = 0;
+    e.window = window;
+  };
 
   const schedule = () => {
     if (timer || flushing) return;
@@ -49,42 +64,41 @@ export function createRateLimitStore(redis: RateRedis, prefix: string, flushMs =
   };
 
   async function flush(): Promise<void> {
-    flushing = true;
-    const now = Date.now();
-    const batch: [string, Counter][] = [];
-    for (const [key, c] of counters) {
-      if (c.unsent > 0) {
-        c.sending = c.unsent;
-        c.unsent = 0;
-        batch.push([key, c]);
-      } else if (now >= c.windowEnd && c.sending === 0) counters.delete(key);
+    const window = Math.floor(Date.now() / windowMs);
+    const batch: { key: string; e: Entry; window: number; delta: number; sent: number; prevSent: number }[] = [];
+    for (const [key, e] of entries) {
+      roll(e, window);
+      if (e.cur > e.sent) batch.push({ key, e, window, delta: e.cur - e.sent, sent: e.cur, prevSent: e.prevSent });
+      else if (e.cur === 0 && e.prev === 0) entries.delete(key);
     }
+    if (batch.length === 0 || redis.status !== 'ready') {
+      if (batch.length > 0) schedule();
+      return;
+    }
+    flushing = true;
     try {
-      if (batch.length === 0) return;
       const pipeline = redis.pipeline();
-      for (const [key, c] of batch) pipeline.incrby(prefix + key, c.sending).pexpire(prefix + key, c.window, 'NX').pttl(prefix + key);
+      for (const b of batch) {
+        b.e.sent = b.sent;
+        pipeline.incrby(`${prefix}${b.key}:${b.window}`, b.delta).pexpire(`${prefix}${b.key}:${b.window}`, 2 * windowMs + 1_000).get(`${prefix}${b.key}:${b.window - 1}`);
+      }
       const replies = await pipeline.exec().catch(() => null);
-      const at = Date.now();
-      batch.forEach(([key, c], i) => {
-        const count = replies?.[3 * i];
-        const ttl = replies?.[3 * i + 2];
-        if (counters.get(key) === c) {
-          if (count && !count[0] && ttl && !ttl[0]) {
-            c.shared = Number(count[1]);
-            // Redis's window governs, so instances agree on when it ends.
-            if (Number(ttl[1]) > 0) c.windowEnd = at + Number(ttl[1]);
-            c.sending = 0;
-          } else {
-            // Sent again with the next flush: they count here meanwhile.
-            c.unsent += c.sending;
-            c.sending = 0;
-          }
-        } else c.sending = 0;
+      batch.forEach((b, i) => {
+        const cur = replies?.[3 * i];
+        const prev = replies?.[3 * i + 2];
+        const ok = cur && !cur[0] && prev && !prev[0];
+        if (b.e.window !== b.window) return; // a new window began meanwhile
+        if (!ok) {
+          b.e.sent -= b.delta; // sent again with the next flush
+          return;
+        }
+        b.e.curOthers = Math.max(0, Number(cur[1]) - b.sent);
+        b.e.prevOthers = Math.max(0, Number(prev[1] ?? 0) - b.prevSent);
       });
     } finally {
       flushing = false;
-      for (const c of counters.values()) {
-        if (c.unsent > 0) {
+      for (const e of entries.values()) {
+        if (e.cur > e.sent) {
           schedule();
           break;
         }
@@ -92,32 +106,34 @@ export function createRateLimitStore(redis: RateRedis, prefix: string, flushMs =
     }
   }
 
-  function incr(key: string, callback: Callback, timeWindow: number): void {
-    if (redis.status !== 'ready') {
-      callback(new Error(`rate limiter: redis is ${redis.status}`));
-      return;
+  /** Takes `cost` units for `key` when they fit in the window; a refused request takes nothing. */
+  function take(key: string, cost: number, now = Date.now()): Decision {
+    const window = Math.floor(now / windowMs);
+    let e = entries.get(key);
+    if (!e) {
+      e = { window, cur: 0, prev: 0, sent: 0, prevSent: 0, curOthers: 0, prevOthers: 0 };
+      entries.set(key, e);
     }
-    const now = Date.now();
-    let c = counters.get(key);
-    if (!c || now >= c.windowEnd) {
-      c = { shared: 0, sending: 0, unsent: 0, windowEnd: now + timeWindow, window: timeWindow };
-      counters.set(key, c);
+    roll(e, window);
+    const weight = cost < max ? cost : max; // a request dearer than the whole window waits for an empty one
+    const elapsed = (now - window * windowMs) / windowMs;
+    const prev = e.prev + e.prevOthers;
+    const cur = e.cur + e.curOthers;
+    const used = prev * (1 - elapsed) + cur;
+    if (used + weight <= max) {
+      e.cur += weight;
+      schedule();
+      return { ok: true, remaining: Math.max(0, Math.floor(max - used - weight)), retryAfterMs: 0 };
     }
-    c.unsent += 1;
-    schedule();
-    callback(null, { current: c.shared + c.sending + c.unsent, ttl: c.windowEnd - now });
+    // When does it fit? Within this window, once enough of the previous one has slid out;
+    // else in the next, once enough of this one has.
+    let wait: number;
+    if (cur + weight <= max && prev > 0) wait = (1 - (max - cur - weight) / prev - elapsed) * windowMs;
+    else wait = (1 - elapsed) * windowMs + Math.max(0, 1 - (max - weight) / Math.max(cur, 1)) * windowMs;
+    return { ok: false, remaining: 0, retryAfterMs: Math.max(1, Math.ceil(wait)) };
   }
 
-  /** The store class the plugin instantiates (its `store` option); a route's own limit gets a child with its own keys. */
-  class RateLimitStore {
-    incr(key: string, callback: Callback, timeWindow: number): void {
-      incr(key, callback, timeWindow);
-    }
-    child(routeOptions: object) {
-      // The plugin passes the route's merged limit options, with the route under routeInfo.
-      const route = (routeOptions as { routeInfo?: { method?: string; url?: string } }).routeInfo ?? {};
-      return new (createRateLimitStore(redis, `${prefix}${route.method ?? ''}${route.url ?? ''}-`, flushMs))();
-    }
-  }
-  return Object.assign(RateLimitStore, { flush, counted: () => counters.size });
+  return { take, flush, counted: () => entries.size, max, windowMs };
 }
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;

@@ -16,7 +16,7 @@ export interface QueryServiceDeps {
   redis: Redis;
   producer: EventProducer;
   kafkaAdmin: Admin;
-  /** Requests per minute per identity or address (default 1200). */
+  /** Cost units per minute per identity or address (default config.fairUse.requestsPerMinute, RATE_LIMIT_PER_MINUTE). */
   rateLimitPerMinute?: number;
   /** The built dashboard to serve under /dashboard/ (default dashboard/dist of this checkout). */
   dashboardDir?: string;

@@ -6,7 +6,9 @@ import { buildApp } from '../../services/query-service/app.js';
 
 /** The query service app on the test env's database and topics, for app.inject(). */
 export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?: number; databaseUrl?: string; config?: Partial<TestEnv['config']> } = {}) {
-  const config = { ...env.config, ...options.config, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) };
+  // Tests that fire requests concurrently get room in flight unless they test the caps (config.fairUse).
+  const roomy = { ...env.config.fairUse, inFlightPerIdentity: 1_000, inFlightPerOrg: 1_000 };
+  const config = { ...env.config, fairUse: roomy, ...options.config, ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}) };
   const pool = createPool(config, env.log, 6, { statementTimeoutMs: config.http.statementTimeoutMs });
   const redis = createRedis(config, env.log);
   await redis.connect().catch(() => undefined); // a test may point it at a Redis that is down

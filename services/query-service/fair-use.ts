@@ -1,0 +1,73 @@
+import { daysBetween } from '../../libs/funnel/periods.js';
+
+/** Days of range one cost unit pays for: the default 30-day range costs 1, ten years 118. */
+export const DAYS_PER_UNIT = 31;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * What a read costs against the caller's rate limit: 1, or one unit per DAYS_PER_UNIT days of
+ * its range (a ten-year summary reads a hundred times the rows of a month's), doubled with
+ * `compare` (which reads a second range of the same length). `year` (annual-summary) is a
+ * year's range. Dates not yet validated count as the default range; the route answers them 400.
+ */
+export function requestCost(query: unknown, today: string = new Date().toISOString().slice(0, 10)): number {
+  const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
+  let days = 30;
+  const from = text(q.from);
+  const to = text(q.to);
+  const year = text(q.year);
+  try {
+    if (from && DAY.test(from)) days = daysBetween(from, to && DAY.test(to) ? to : today);
+    else if (year && /^\d{4}$/.test(year)) days = 366;
+  } catch {
+    days = 30;
+  }
+  if (!Number.isFinite(days) || days < 1) days = 30;
+  const units = Math.max(1, Math.ceil(days / DAYS_PER_UNIT));
+  return text(q.compare) ? 2 * units : units;
+}
+
+/**
+ * Requests in flight in this process per key (an identity, an organization): `enter` refuses
+ * when the key is at its cap, and answers the release to call exactly once when the request
+ * is answered.
+ */
+export function createInFlight() {
+  const counts = new Map<string, number>();
+  return {
+    enter(keys: { key: string; cap: number }[]): (() => void) | null {
+      if (keys.some(({ key, cap }) => (counts.get(key) ?? 0) >= cap)) return null;
+      for (const { key } of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        for (const { key } of keys) {
+          const n = (counts.get(key) ?? 1) - 1;
+          if (n <= 0) counts.delete(key);
+          else counts.set(key, n);
+        }
+      };
+    },
+    size: () => counts.size,
+  };
+}
+
+/** A cached answer: every caller within `ttlMs` of the last computation (or during it) shares it. */
+export function cached<T>(ttlMs: number, compute: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | null = null;
+  return () => {
+    const now = Date.now();
+    if (last && now - last.at < ttlMs) return last.value;
+    const value = compute();
+    const entry = { at: now, value };
+    last = entry;
+    // Kept for ttlMs from when it settles, not from when it started.
+    void value.then(
+      () => { if (last === entry) entry.at = Date.now(); },
+      () => { if (last === entry) entry.at = Date.now(); },
+    );
+    return value;
+  };
+}
