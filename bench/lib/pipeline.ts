@@ -86,7 +86,7 @@ export async function startPipeline(target: { databaseUrl: string; topicPrefix: 
   const processes: RunningProcess[] = await Promise.all([
     ...Array.from({ length: options.ingestInstances ?? 1 }, () => startService('ingest-worker', target, where)),
     startService('aggregator-worker', target, where),
-    startService('query-service', target, where, { HTTP_PORT: String(port), RATE_LIMIT_PER_MINUTE: '1000000000', LOG_LEVEL: 'warn' }),
+    startService('query-service', target, where, { HTTP_PORT: String(port), RATE_LIMIT_PER_MINUTE: '10000000', RATE_LIMIT_IN_FLIGHT_PER_IDENTITY: '10000', RATE_LIMIT_IN_FLIGHT_PER_ORG: '10000', LOG_LEVEL: 'warn' }),
   ]);
   const address = `http://127.0.0.1:${port}`;
   await eventually(async () => ((await fetch(`${address}/readyz`).catch(() => null))?.ok ? true : undefined), 120_000, 'the query service');
