@@ -1,4 +1,5 @@
 import { daysBetween } from '../../libs/funnel/periods.js';
+import { MAX_RANGE_DAYS } from './ranges.js';
 
 /** Days of range one cost unit pays for: the default 30-day range costs 1, ten years 118. */
 export const DAYS_PER_UNIT = 31;
@@ -8,7 +9,8 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * What a read costs against the caller's rate limit: 1, or one unit per DAYS_PER_UNIT days of
  * its range (a ten-year summary reads a hundred times the rows of a month's), doubled with
  * `compare` (which reads a second range of the same length). `year` (annual-summary) is a
- * year's range. Dates not yet validated count as the default range; the route answers them 400.
+ * year's range. Dates not yet validated count as the default range, and a range longer than any
+ * route answers costs what the longest answered one does: the route answers them 400.
  */
 export function requestCost(query: unknown, today: string = new Date().toISOString().slice(0, 10)): number {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
@@ -24,6 +26,7 @@ export function requestCost(query: unknown, today: string = new Date().toISOStri
     days = 30;
   }
   if (!Number.isFinite(days) || days < 1) days = 30;
+  days = Math.min(days, MAX_RANGE_DAYS.other);
   const units = Math.max(1, Math.ceil(days / DAYS_PER_UNIT));
   return text(q.compare) ? 2 * units : units;
 }

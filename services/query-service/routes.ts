@@ -90,7 +90,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     config: { resource: () => ({ kind: 'recruit' }) },
   }, async (request) => {
     const grant = grantOf(request, 'recruit');
-    const record = await conversionRecord(db, grant.visibility, request.params.userId, request.query.orgId ?? grant.caller.org);
+    const record = await conversionRecord(db, grant.visibility, request.params.userId, request.query.orgId ?? grant.caller.org, config.attributionWindowDays);
     if (!record) throw new ApiError(404, 'not_found', 'conversion not found');
     return record;
   });

@@ -171,6 +171,33 @@ export const PlatformGrowth = Type.Object(
   { title: 'PlatformGrowth', additionalProperties: false },
 );
 
+const TouchKind = Type.Union([Type.Literal('CLICK'), Type.Literal('INSTALL'), Type.Literal('REGISTRATION')]);
+const touchFields = {
+  eventId: Type.String(),
+  kind: TouchKind,
+  linkId: Type.Union([Type.String(), Type.Null()], { description: 'null when the link is unknown, or outside what the caller may read' }),
+  occurredAt: Type.String({ format: 'date-time' }),
+};
+const Explanation = Type.Union([
+  Type.Object(
+    {
+      rule: Type.Union([Type.Literal('LINK'), Type.Literal('DEVICE')], { description: "LINK: the registration named a link of its own organization; DEVICE: the device's last touch on a link of the organization within the window" }),
+      windowFrom: Type.String({ format: 'date-time' }),
+      windowTo: Type.String({ format: 'date-time' }),
+      winner: Type.Object(touchFields, { title: 'Touch', additionalProperties: false }),
+      candidates: Type.Array(Type.Object({
+        ...touchFields,
+        mentorId: Type.Union([Type.String(), Type.Null()]),
+        mentorName: MentorName,
+        outcome: Type.Union([Type.Literal('WON'), Type.Literal('EARLIER_TOUCH'), Type.Literal('OUTSIDE_WINDOW'), Type.Literal('OTHER_ORG'), Type.Literal('NOT_COUNTED'), Type.Literal('SELF_REFERRAL')]),
+        reason: Type.Union([Type.Literal('bot'), Type.Literal('revoked'), Type.Literal('expired'), Type.Literal('unknown_link'), Type.Literal('no_link'), Type.Null()], { description: 'Why a NOT_COUNTED touch did not count' }),
+      }, { additionalProperties: false }), { description: "Every touch of the person's device (and the link the registration named) the rule looked at, newest first, and why it lost" }),
+    },
+    { title: 'AttributionExplanation', additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
 export const ConversionRecord = Type.Object(
   {
     userId: Type.String(),
@@ -183,6 +210,7 @@ export const ConversionRecord = Type.Object(
     attributedBy: Type.Union([Type.Literal('LINK'), Type.Literal('DEVICE')]),
     registeredAt: Type.String({ format: 'date-time' }),
     activatedAt: Instant,
+    explanation: Explanation,
   },
   { title: 'ConversionRecord', additionalProperties: false },
 );

@@ -74,7 +74,10 @@ describe('conversions per organization', () => {
     expect((await get('/v1/conversions/po-u2', adminB)).body).toMatchObject({ orgId: 'org-pb', mentorId: 'po-mb' });
     expect((await get('/v1/orgs/org-pb/recruitment-summary?from=2025-01-01&to=2027-12-31&granularity=year', adminB)).body.totals).toEqual(summaryBefore);
     // In A, the same person is A's recruit through A's link; without a link or device, nobody's.
-    expect((await get('/v1/conversions/po-u1', adminA)).body).toMatchObject({ orgId: 'org-pa', mentorId: 'po-ma', linkId: 'po-la', campaignId: 'a-spring' });
+    expect((await get('/v1/conversions/po-u1', adminA)).body).toMatchObject({
+      orgId: 'org-pa', mentorId: 'po-ma', linkId: 'po-la', campaignId: 'a-spring',
+      explanation: { rule: 'LINK', winner: { eventId: 'po-x1', kind: 'REGISTRATION', linkId: 'po-la' }, candidates: [{ eventId: 'po-x1', outcome: 'WON', mentorId: 'po-ma' }] },
+    });
     expect((await get('/v1/conversions/po-u2', adminA)).status).toBe(404);
   });
 
@@ -90,5 +93,36 @@ describe('conversions per organization', () => {
     const bad = await get('/v1/conversions/po-u1?orgId=', platform);
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/orgId/);
+  });
+
+  it('explains a device attribution: the winning touch, and why every other touch of the device lost, without revealing another organization', async () => {
+    const ua = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+    const visitor = (userAgent = ua) => ({ ip: '198.51.100.9', userAgent, deviceId: 'po-d3', platform: 'IOS' as const, referrer: null, locale: null });
+    await producer.send('inviteLinks', [{ linkId: 'po-la2', orgId: 'org-pa', mentorId: 'po-ma2', campaignId: null, createdAt: now - 240 * HOUR, expiresAt: null, revokedAt: null }]);
+    await producer.send('inviteClicks', [
+      { eventId: 'po-c1', linkId: 'po-la2', occurredAt: now - 30 * HOUR, visitor: visitor() },
+      { eventId: 'po-c2', linkId: 'po-la', occurredAt: now - 20 * HOUR, visitor: visitor() },
+      { eventId: 'po-c3', linkId: 'po-lb', occurredAt: now - 15 * HOUR, visitor: visitor() },
+      { eventId: 'po-c4', linkId: 'po-la2', occurredAt: now - 14 * HOUR, visitor: visitor('facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)') },
+      { eventId: 'po-c5', linkId: 'po-la2', occurredAt: now - 2 * HOUR, visitor: visitor() },
+    ]);
+    await producer.send('userRegistered', [{ eventId: 'po-r3', userId: 'po-u3', orgId: 'org-pa', linkId: null, deviceId: 'po-d3', displayName: 'Per', occurredAt: now - 10 * HOUR }]);
+    await pipeline.settled();
+    const { status, body } = await get('/v1/conversions/po-u3', await q.token('org_admin', 'admin-a', 'org-pa'));
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ mentorId: 'po-ma', attributedBy: 'DEVICE' });
+    expect(body.explanation.rule).toBe('DEVICE');
+    expect(body.explanation.winner).toEqual({ eventId: 'po-c2', kind: 'CLICK', linkId: 'po-la', occurredAt: new Date(now - 20 * HOUR).toISOString() });
+    expect(body.explanation.windowTo).toBe(new Date(now - 10 * HOUR).toISOString());
+    expect(body.explanation.candidates.map((c: { eventId: string; outcome: string; reason: string | null; linkId: string | null; mentorId: string | null }) => [c.eventId, c.outcome, c.reason, c.linkId, c.mentorId])).toEqual([
+      ['po-c5', 'OUTSIDE_WINDOW', null, 'po-la2', 'po-ma2'],
+      ['po-c4', 'NOT_COUNTED', 'bot', 'po-la2', 'po-ma2'],
+      ['po-c3', 'OTHER_ORG', null, null, null], // B's link and mentor are not A's to see
+      ['po-c2', 'WON', null, 'po-la', 'po-ma'],
+      ['po-c1', 'EARLIER_TOUCH', null, 'po-la2', 'po-ma2'],
+    ]);
+    // A mentor sees their own recruit's explanation, but not which other mentor's touches lost.
+    const mentor = await get('/v1/conversions/po-u3', await q.token('mentor', 'po-ma', 'org-pa'));
+    expect(mentor.body.explanation.candidates.find((c: { eventId: string }) => c.eventId === 'po-c1')).toMatchObject({ outcome: 'EARLIER_TOUCH', linkId: null, mentorId: null, mentorName: null });
   });
 });

@@ -71,7 +71,7 @@ describe('a fact that arrives late corrects the decision already published', () 
     await settled();
     expect(await totals('mentor_er_second')).toEqual(none);
     expect(await totals('mentor_er_first')).toEqual({ ...none, registrations: 1 });
-    expect(await conversionRecord(pipeline.ingest.pool, { kind: 'platform' }, 'u_er', null)).toMatchObject({ mentorId: 'mentor_er_first', linkId: 'er_first', registeredAt: new Date(T0).toISOString() });
+    expect(await conversionRecord(pipeline.ingest.pool, { kind: 'platform' }, 'u_er', null, 30)).toMatchObject({ mentorId: 'mentor_er_first', linkId: 'er_first', registeredAt: new Date(T0).toISOString() });
   });
 
   it('2. last touch: a newer click that arrives after the registration (and after its own link) wins it', async () => {

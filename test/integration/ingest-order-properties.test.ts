@@ -293,7 +293,12 @@ describe('numbers that do not depend on arrival order', () => {
               `click decisions, order seed ${seed}`,
             ).toEqual(reference.clicks.map((c) => [c.eventId, expected.clicks.get(c.eventId)!.counted, expected.clicks.get(c.eventId)!.unique]).sort());
             for (const r of expected.referrals) {
-              expect(await conversionRecord(pool, { kind: 'platform' }, r.userId, r.orgId)).toMatchObject({ orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, attributedBy: r.attributedBy });
+              const record = await conversionRecord(pool, { kind: 'platform' }, r.userId, r.orgId, env.config.attributionWindowDays);
+              expect(record, `conversion of ${r.userId} in ${r.orgId}, order seed ${seed}`).toMatchObject({ orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, attributedBy: r.attributedBy });
+              // The explanation names the touch the reference picks, and no other touch won.
+              expect(record?.explanation?.rule).toBe(r.attributedBy);
+              expect(record?.explanation?.winner).toMatchObject(r.winner);
+              expect(record?.explanation?.candidates.filter((c) => c.outcome === 'WON').map((c) => [c.eventId, c.kind])).toEqual([[r.winner.eventId, r.winner.kind]]);
             }
             // Everything else stored (statuses, current decisions, the net stage log) agrees across orders too.
             const facts = await factsSnapshot(env.db);

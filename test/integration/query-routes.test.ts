@@ -148,7 +148,7 @@ describe('query service routes', () => {
   it('GET conversions: the attribution record, 404 when unknown', async () => {
     const { status, body } = await get('/v1/conversions/u-a2');
     expect(status).toBe(200);
-    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', mentorName: 'Kari Nordmann', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null });
+    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', mentorName: 'Kari Nordmann', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null , explanation: null });
     expect((await get('/v1/conversions/nobody')).status).toBe(404);
   });
 

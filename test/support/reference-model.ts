@@ -79,6 +79,8 @@ export interface RefReferral {
   displayName: string | null;
   /** The device of the deciding registration (before erasure). */
   deviceId: string | null;
+  /** The touch that decided: the registration itself (by link), or the device's last touch. */
+  winner: { eventId: string; kind: 'CLICK' | 'INSTALL' | 'REGISTRATION' };
   clickedAt: number | null;
   installedAt: number | null;
   registeredAt: number;
@@ -164,6 +166,7 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
     const reg = first!;
     let link: RefLink | undefined;
     let by: 'LINK' | 'DEVICE' = 'LINK';
+    let winner: RefReferral['winner'] = { eventId: reg.eventId, kind: 'REGISTRATION' };
     // A link not published (yet) keeps the registration waiting; a link of another org is as if absent.
     if (reg.linkId !== null && !linkById.has(reg.linkId)) continue;
     const named = reg.linkId === null ? undefined : linkById.get(reg.linkId);
@@ -172,8 +175,8 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
       by = 'DEVICE';
       // Touches: counted clicks and installs or reinstalls with a link, from the device, on a link of this org.
       const touches = [
-        ...countedClicks.map((c) => ({ eventId: c.eventId, occurredAt: c.occurredAt, deviceId: c.deviceId, link: linkById.get(c.linkId)! })),
-        ...installTouches.map((x) => ({ eventId: x.install.eventId, occurredAt: x.install.occurredAt, deviceId: x.install.deviceId as string | null, link: x.link })),
+        ...countedClicks.map((c) => ({ kind: 'CLICK' as const, eventId: c.eventId, occurredAt: c.occurredAt, deviceId: c.deviceId, link: linkById.get(c.linkId)! })),
+        ...installTouches.map((x) => ({ kind: 'INSTALL' as const, eventId: x.install.eventId, occurredAt: x.install.occurredAt, deviceId: x.install.deviceId as string | null, link: x.link })),
       ];
       let best: (typeof touches)[number] | undefined;
       for (const t of touches) {
@@ -182,6 +185,7 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
         if (!best || later(t, best)) best = t;
       }
       link = best?.link;
+      if (best) winner = { eventId: best.eventId, kind: best.kind };
     }
     if (!link || link.mentorId === userId) continue;
     const lastOnLink = (xs: { occurredAt: number; eventId: string; deviceId: string | null; linkId: string }[]) => {
@@ -200,6 +204,7 @@ export function referenceOutcome(world: RefWorld): RefOutcome {
       userId, orgId: link.orgId, mentorId: link.mentorId, linkId: link.linkId, campaignId: link.campaignId, attributedBy: by,
       displayName: erased ? null : reg.displayName,
       deviceId: reg.deviceId,
+      winner,
       clickedAt: lastOnLink(countedClicks),
       installedAt: lastOnLink(installTouches.map((x) => ({ ...x.install, linkId: x.link.linkId }))),
       registeredAt: reg.occurredAt, activatedAt: activation?.occurredAt ?? null,

@@ -14,6 +14,8 @@ export interface ReferralRow {
   installed_at: Date | null;
   registered_at: Date;
   activated_at: Date | null;
+  /** The registration that decided the referral. */
+  registration_event_id: string;
   /** The mentor's name, when the query selected it (mentor-names.ts). */
   mentor_name?: string | null;
 }
