@@ -108,7 +108,14 @@ describe('loadConfig', () => {
 
   it('reads CORS origins, the statement timeout and the webhook time window', () => {
     const c = loadConfig({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173', QUERY_STATEMENT_TIMEOUT_MS: '1500', WEBHOOK_MAX_EVENT_AGE_HOURS: '24' });
-    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], statementTimeoutMs: 1500, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300 });
+    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], embedOrigins: [], statementTimeoutMs: 1500, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300 });
     expect(() => loadConfig({ CORS_ORIGINS: 'app.example.org/path' })).toThrow(/CORS_ORIGINS/);
+  });
+
+  it('reads the dashboard embed origins apart from CORS_ORIGINS, and refuses *', () => {
+    expect(loadConfig({ CORS_ORIGINS: '*' }).http.embedOrigins).toEqual([]);
+    expect(loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://lms.example.org, http://localhost:5173' }).http.embedOrigins).toEqual(['https://lms.example.org', 'http://localhost:5173']);
+    expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: '*' })).toThrow(/DASHBOARD_EMBED_ORIGINS/);
+    expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://*.example.org' })).toThrow(/DASHBOARD_EMBED_ORIGINS/);
   });
 });

@@ -76,6 +76,15 @@ const schema = z.object({
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
     .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated'),
+  /**
+   * Origins of the apps that may frame the dashboard and hand it a token by postMessage,
+   * comma-separated; none by default. Never `*`, and independent of CORS_ORIGINS.
+   */
+  DASHBOARD_EMBED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => /^https?:\/\/[^/\s*]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated (no *)'),
   /** The longest a query of one request may run (the query service answers 503 past it). */
   QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** How far from now a webhook event's time may lie: older than the age, or ahead by more than the skew, is refused. */
@@ -98,7 +107,7 @@ export interface Config {
   /** Where the workers' operational endpoints listen (METRICS_HOST). */
   metricsHost: string;
   auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxTokenAgeSeconds: number; usingDevSecret: boolean };
-  http: { corsOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
+  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
   visitorHashKey: string;
   defaultTimezone: string;
   attributionWindowDays: number;
@@ -159,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       usingDevSecret: !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL,
     },
     http: {
-      corsOrigins: e.CORS_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS, embedOrigins: e.DASHBOARD_EMBED_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
       webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS,
     },
     visitorHashKey: e.VISITOR_HASH_KEY ?? DEV_VISITOR_HASH_KEY,
