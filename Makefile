@@ -4,8 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # The Node.js every target runs on: the machine's own when it is 22 or later, else Node 24
-# fetched from the npm registry into the stack cache (infra/scripts/node.sh; NODE_MAJOR=22
-# asks for 22).
+# fetched from the npm registry into the stack cache, the exact version pinned in
+# infra/scripts/node.sh and checked against its integrity hash (NODE_MAJOR=22 asks for 22).
 NODE_DIR := $(shell bash infra/scripts/node.sh)
 export PATH := $(if $(NODE_DIR),$(NODE_DIR):)$(PATH)
 

@@ -95,7 +95,7 @@ try {
     service: { sub: 'demo-webhook', org },
   };
   const tokens = Object.fromEntries(
-    await Promise.all(Object.entries(identities).map(async ([role, who]) => [role, await mintToken({ role: role as TokenRole, ...who }, config.auth.jwtSecret)])),
+    await Promise.all(Object.entries(identities).map(async ([role, who]) => [role, await mintToken({ role: role as TokenRole, ...who }, config.auth.jwtSecret, '12h', config.auth)])),
   ) as Record<TokenRole, string>;
   const range = 'from=2026-03-01&to=2026-04-30';
   // The four weeks of sample traffic, by week, in the dashboard.

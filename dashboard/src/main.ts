@@ -42,7 +42,42 @@ function signIn(newToken: string): void {
 
 onUnauthorized((failure) => signOut(`Your token was refused (${failure.message}). Sign in again with a valid token.`));
 onStateChange(() => render());
-listenForEmbeddingToken(signIn);
+void listenForEmbeddingToken(offeredToken);
+
+/**
+ * A token handed over by the embedding app. Signed out, it signs in; signed in as someone
+ * else, the viewer is asked first, in the page, whether to switch: an embedding app cannot
+ * silently swap whose numbers are shown.
+ */
+function offeredToken(newToken: string): void {
+  if (newToken === token) return;
+  const offer = readClaims(newToken);
+  const current = token ? readClaims(token) : null;
+  if (!offer) return;
+  if (!current) return signIn(newToken);
+  document.querySelector('[data-token-offer]')?.remove();
+  const who = (c: Claims) => `${ROLE_NAMES[c.role]} ${c.sub}${c.org ? ` · ${c.org}` : ''}`;
+  const accept = h('button', { type: 'button', 'data-action': 'switch' }, `Switch to ${offer.sub}`);
+  const keep = h('button', { type: 'button', 'data-action': 'keep', class: 'secondary' }, `Stay ${current.sub}`);
+  const box = h(
+    'div',
+    { class: 'card token-offer', role: 'alertdialog', 'aria-labelledby': 'token-offer-text', 'data-token-offer': '' },
+    h('p', { id: 'token-offer-text' }, `The page around this dashboard wants to sign you in as ${who(offer)}, replacing ${who(current)}. Switch?`),
+    accept,
+    ' ',
+    keep,
+  );
+  accept.addEventListener('click', () => {
+    box.remove();
+    signIn(newToken);
+  });
+  keep.addEventListener('click', () => {
+    box.remove();
+    main.focus();
+  });
+  main.before(box);
+  accept.focus();
+}
 
 // In-page links (data-nav) change the view without reloading; modified clicks open new tabs as usual.
 document.addEventListener('click', (event) => {

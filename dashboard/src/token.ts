@@ -62,16 +62,45 @@ export function takeTokenFromFragment(): string | null {
 }
 
 /**
- * When the page is framed by an embedding app (one the CSP's frame-ancestors allows), that app
- * may hand it a token: postMessage({ type: 'recruitment-dashboard:token', token }). The page
- * says it is ready first, carrying nothing.
+ * When the page is framed by an embedding app, that app may hand it a token:
+ * postMessage({ type: 'recruitment-dashboard:token', token }). Only the parent frame is
+ * listened to, and only when its origin is one of DASHBOARD_EMBED_ORIGINS (which the server
+ * hands the page at ./embed.json); a token from any other origin is ignored (counted in the
+ * root element's data-embed-refused). The page says it is ready first, carrying nothing, to a
+ * listed parent only. The root element's data-embed says whether it listens ("listening") or
+ * not ("off").
  */
-export function listenForEmbeddingToken(onToken: (token: string) => void): void {
+export async function listenForEmbeddingToken(onToken: (token: string) => void): Promise<void> {
   if (window.parent === window) return;
+  const origins = await embedOrigins();
+  document.documentElement.dataset.embed = origins.length > 0 ? 'listening' : 'off';
+  if (origins.length === 0) return;
+  let refused = 0;
   window.addEventListener('message', (event) => {
     if (event.source !== window.parent) return;
     const data = event.data as { type?: unknown; token?: unknown } | null;
-    if (data?.type === 'recruitment-dashboard:token' && typeof data.token === 'string' && TOKEN_SHAPE.test(data.token)) onToken(data.token);
+    if (data?.type !== 'recruitment-dashboard:token') return;
+    if (!origins.includes(event.origin)) {
+      refused += 1;
+      document.documentElement.dataset.embedRefused = String(refused);
+      return;
+    }
+    if (typeof data.token === 'string' && TOKEN_SHAPE.test(data.token)) onToken(data.token);
   });
-  window.parent.postMessage({ type: 'recruitment-dashboard:ready' }, '*');
+  // Where the browser says who the parent is (location.ancestorOrigins), tell only a listed one.
+  const ancestors = (location as Location & { ancestorOrigins?: DOMStringList }).ancestorOrigins;
+  const parent = ancestors && ancestors.length > 0 ? ancestors.item(0) : null;
+  for (const origin of parent === null ? origins : origins.filter((o) => o === parent)) window.parent.postMessage({ type: 'recruitment-dashboard:ready' }, origin);
+}
+
+/** The origins that may hand the page a token, from the server; none if it cannot say. */
+async function embedOrigins(): Promise<string[]> {
+  try {
+    const res = await fetch(new URL('embed.json', location.href), { cache: 'no-cache', credentials: 'omit' });
+    if (!res.ok) return [];
+    const body = (await res.json()) as { embedOrigins?: unknown };
+    return Array.isArray(body.embedOrigins) ? body.embedOrigins.filter((o): o is string => typeof o === 'string' && o !== '*') : [];
+  } catch {
+    return [];
+  }
 }

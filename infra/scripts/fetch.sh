@@ -5,7 +5,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 command -v mvn >/dev/null || die "Maven (mvn) is required to fetch Kafka and Apicurio"
 command -v java >/dev/null || die "Java 17+ is required to run Kafka and Apicurio"
-MVN=(mvn -B -q -Dstyle.color=never)
+# --strict-checksums: a download whose checksum does not match the repository's fails the
+# fetch (Maven 3's default only warns).
+MVN=(mvn -B -q --strict-checksums -Dstyle.color=never)
 
 if [ ! -f "$KAFKA_LIBS/.complete" ]; then
   log "fetching Apache Kafka $KAFKA_VERSION from Maven Central"

@@ -54,17 +54,58 @@ describe('loadConfig', () => {
   });
 
   it('refuses to start in production without the secrets', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', VISITOR_HASH_KEY: 'k'.repeat(32) })).toThrow(/AUTH_JWT_SECRET/);
-    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32) })).toThrow(/VISITOR_HASH_KEY/);
-    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) }).nodeEnv).toBe('production');
+    const audience = { AUTH_JWT_AUDIENCE: 'recruitment' };
+    expect(() => loadConfig({ NODE_ENV: 'production', VISITOR_HASH_KEY: 'k'.repeat(32), ...audience })).toThrow(/AUTH_JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), ...audience })).toThrow(/VISITOR_HASH_KEY/);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32), ...audience }).nodeEnv).toBe('production');
+  });
+
+  // Issue 20 finding 1: HTTP_HOST=0.0.0.0 without NODE_ENV served every interface with the public development secrets.
+  it.each([
+    ['HTTP_HOST', '0.0.0.0'],
+    ['HTTP_HOST', '::'],
+    ['HTTP_HOST', '10.1.2.3'],
+    ['HTTP_HOST', 'dashboard.example.org'],
+    ['METRICS_HOST', '0.0.0.0'],
+  ])('with %s=%s (beyond loopback) and no secrets, refuses to start naming each secret', (name, host) => {
+    expect(() => loadConfig({ [name]: host })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: host })).toThrow(new RegExp(`AUTH_JWT_SECRET: required when ${name}=`));
+    expect(() => loadConfig({ [name]: host, AUTH_JWT_SECRET: 's'.repeat(32) })).toThrow(new RegExp(`VISITOR_HASH_KEY: required when ${name}=`));
+    expect(() => loadConfig({ [name]: host, VISITOR_HASH_KEY: 'k'.repeat(32) })).toThrow(/AUTH_JWT_SECRET: required/);
+    const c = loadConfig({ [name]: host, AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) });
+    expect(c.auth.usingDevSecret).toBe(false);
+  });
+
+  it('keeps the development secrets while every listener is on loopback', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) {
+      const c = loadConfig({ HTTP_HOST: host, METRICS_HOST: host });
+      expect(c.auth.usingDevSecret).toBe(true);
+      expect(c.httpHost).toBe(host);
+    }
+    expect(loadConfig({}).httpHost).toBe('127.0.0.1');
+  });
+
+  it('in production requires an audience, and https for AUTH_JWKS_URL', () => {
+    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) };
+    expect(() => loadConfig(ok)).toThrow(/AUTH_JWT_AUDIENCE: required when NODE_ENV=production/);
+    expect(loadConfig({ ...ok, AUTH_JWT_AUDIENCE: 'recruitment' }).auth.audience).toBe('recruitment');
+    const jwks = { NODE_ENV: 'production', VISITOR_HASH_KEY: 'k'.repeat(32), AUTH_JWT_ISSUER: 'https://idp.example.org/', AUTH_JWT_AUDIENCE: 'recruitment' };
+    expect(() => loadConfig({ ...jwks, AUTH_JWKS_URL: 'http://idp.example.org/jwks.json' })).toThrow(/AUTH_JWKS_URL: must be https when NODE_ENV=production/);
+    expect(loadConfig({ ...jwks, AUTH_JWKS_URL: 'https://idp.example.org/jwks.json' }).auth.jwksUrl).toBe('https://idp.example.org/jwks.json');
+  });
+
+  it('reads the maximum token age (default 24 hours)', () => {
+    expect(loadConfig({}).auth.maxTokenAgeSeconds).toBe(86_400);
+    expect(loadConfig({ AUTH_TOKEN_MAX_AGE_HOURS: '2' }).auth.maxTokenAgeSeconds).toBe(7_200);
+    expect(() => loadConfig({ AUTH_TOKEN_MAX_AGE_HOURS: '0' })).toThrow(/AUTH_TOKEN_MAX_AGE_HOURS/);
   });
 
   it('in production refuses secrets shorter than 32 bytes, and a JWKS without issuer and audience', () => {
-    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) };
+    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32), AUTH_JWT_AUDIENCE: 'recruitment' };
     expect(() => loadConfig({ ...ok, AUTH_JWT_SECRET: 's'.repeat(31) })).toThrow(/AUTH_JWT_SECRET: must be at least 32 bytes/);
     expect(() => loadConfig({ ...ok, VISITOR_HASH_KEY: 'k'.repeat(20) })).toThrow(/VISITOR_HASH_KEY: must be at least 32 bytes/);
     const jwks = { NODE_ENV: 'production', VISITOR_HASH_KEY: 'k'.repeat(32), AUTH_JWKS_URL: 'https://idp.example.org/jwks.json' };
-    expect(() => loadConfig(jwks)).toThrow(/AUTH_JWT_ISSUER: required/);
+    expect(() => loadConfig({ ...jwks, AUTH_JWT_AUDIENCE: 'recruitment' })).toThrow(/AUTH_JWT_ISSUER: required/);
     expect(() => loadConfig({ ...jwks, AUTH_JWT_ISSUER: 'https://idp.example.org/' })).toThrow(/AUTH_JWT_AUDIENCE: required/);
     const c = loadConfig({ ...jwks, AUTH_JWT_ISSUER: 'https://idp.example.org/', AUTH_JWT_AUDIENCE: 'recruitment' });
     expect(c.auth).toMatchObject({ issuer: 'https://idp.example.org/', audience: 'recruitment', usingDevSecret: false });
@@ -75,8 +116,15 @@ describe('loadConfig', () => {
 
   it('reads CORS origins, the statement timeout and the webhook time window', () => {
     const c = loadConfig({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173', QUERY_STATEMENT_TIMEOUT_MS: '1500', WEBHOOK_MAX_EVENT_AGE_HOURS: '24' });
-    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], statementTimeoutMs: 1500, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300 });
+    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], embedOrigins: [], statementTimeoutMs: 1500, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300 });
     expect(() => loadConfig({ CORS_ORIGINS: 'app.example.org/path' })).toThrow(/CORS_ORIGINS/);
+  });
+
+  it('reads the dashboard embed origins apart from CORS_ORIGINS, and refuses *', () => {
+    expect(loadConfig({ CORS_ORIGINS: '*' }).http.embedOrigins).toEqual([]);
+    expect(loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://lms.example.org, http://localhost:5173' }).http.embedOrigins).toEqual(['https://lms.example.org', 'http://localhost:5173']);
+    expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: '*' })).toThrow(/DASHBOARD_EMBED_ORIGINS/);
+    expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://*.example.org' })).toThrow(/DASHBOARD_EMBED_ORIGINS/);
   });
 });
 

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-/** Development fallbacks for secrets; refused when NODE_ENV=production. */
+/**
+ * Development fallbacks for secrets: used only outside production and while every listener is
+ * on loopback (HTTP_HOST, METRICS_HOST); anywhere else a service refuses to start without them.
+ */
 export const DEV_JWT_SECRET = 'recruitment-dev-jwt-secret-change-me';
 export const DEV_VISITOR_HASH_KEY = 'recruitment-dev-visitor-hash-key';
 
@@ -22,6 +25,15 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL with protocol ${protocols.join(' or ')}`);
+
+/** Variables that choose an interface a service listens on; all must be loopback for the development secrets. */
+export const LISTENER_HOST_VARIABLES = ['HTTP_HOST', 'METRICS_HOST'] as const;
+
+/** Whether a listen address only takes connections from this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -65,17 +77,32 @@ const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@localhost:5432/recruitment'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://localhost:6379'),
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The query service's listen address (0.0.0.0 in a container: then the secrets must be set). */
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The workers' operational endpoints' listen address. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
   /** Checked against the token's iss / aud claims when set (required in production with a JWKS). */
   AUTH_JWT_ISSUER: z.string().optional(),
   AUTH_JWT_AUDIENCE: z.string().optional(),
+  /** The oldest a token may be (from its iat), whatever its exp says. */
+  AUTH_TOKEN_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 365).default(24),
   /** Origins allowed to call the API from a browser, comma-separated; none by default. */
   CORS_ORIGINS: z
     .string()
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
     .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated'),
+  /**
+   * Origins of the apps that may frame the dashboard and hand it a token by postMessage,
+   * comma-separated; none by default. Never `*`, and independent of CORS_ORIGINS.
+   */
+  DASHBOARD_EMBED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => /^https?:\/\/[^/\s*]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated (no *)'),
   /** The longest a query of one request may run (the query service answers 503 past it). */
   QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** How far from now a webhook event's time may lie: older than the age, or ahead by more than the skew, is refused. */
@@ -95,8 +122,6 @@ const schema = z.object({
   /** Requests one identity, and one organization, may have in flight in one query-service process (429 beyond). */
   RATE_LIMIT_IN_FLIGHT_PER_IDENTITY: z.coerce.number().int().min(1).max(10_000).default(4),
   RATE_LIMIT_IN_FLIGHT_PER_ORG: z.coerce.number().int().min(1).max(10_000).default(8),
-  /** Where the workers' operational endpoints (/healthz, /readyz, /metrics) listen; loopback unless set. */
-  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -113,15 +138,17 @@ export interface Config {
   databaseUrl: string;
   redisUrl: string;
   httpPort: number;
-  auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; usingDevSecret: boolean };
-  http: { corsOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
+  httpHost: string;
+  /** Where the workers' operational endpoints listen (METRICS_HOST). */
+  metricsHost: string;
+  auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxTokenAgeSeconds: number; usingDevSecret: boolean };
+  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
   visitorHashKey: string;
   defaultTimezone: string;
   attributionWindowDays: number;
   logLevel: string;
   retention: { inputDays: number; deadLetterDays: number };
   fairUse: { requestsPerMinute: number; inFlightPerIdentity: number; inFlightPerOrg: number };
-  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -197,20 +224,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  if (production && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
-    throw new ConfigError('invalid configuration: AUTH_JWT_SECRET: required when NODE_ENV=production (or set AUTH_JWKS_URL)');
-  }
-  if (production && !e.VISITOR_HASH_KEY) {
-    throw new ConfigError('invalid configuration: VISITOR_HASH_KEY: required when NODE_ENV=production');
-  }
+  // The development secrets are printed in the README: only a service nobody else can reach may use them.
+  const exposed = LISTENER_HOST_VARIABLES.filter((name) => !isLoopbackHost(e[name]));
+  const why = production ? 'NODE_ENV=production' : exposed.map((name) => `${name}=${e[name]} is beyond loopback`).join(' and ');
+  const missing: string[] = [];
+  if ((production || exposed.length > 0) && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) missing.push(`AUTH_JWT_SECRET: required when ${why} (or set AUTH_JWKS_URL); the development secret is public`);
+  if ((production || exposed.length > 0) && !e.VISITOR_HASH_KEY) missing.push(`VISITOR_HASH_KEY: required when ${why}; the development key is public`);
+  if (missing.length > 0) throw new ConfigError(`invalid configuration: ${missing.join('; ')}`);
   // In production a secret must be worth its name: 32 bytes at least (HS256 keys are 256 bits).
   for (const [name, value] of [['AUTH_JWT_SECRET', e.AUTH_JWT_SECRET], ['VISITOR_HASH_KEY', e.VISITOR_HASH_KEY]] as const) {
     if (production && value !== undefined && Buffer.byteLength(value) < 32) throw new ConfigError(`invalid configuration: ${name}: must be at least 32 bytes when NODE_ENV=production`);
   }
+  // A token for another application of the same issuer or secret must not open this one.
+  if (production && !e.AUTH_JWT_AUDIENCE) throw new ConfigError('invalid configuration: AUTH_JWT_AUDIENCE: required when NODE_ENV=production');
   // Keys from an identity provider also sign tokens for its other applications: say which are ours.
-  if (production && e.AUTH_JWKS_URL && (!e.AUTH_JWT_ISSUER || !e.AUTH_JWT_AUDIENCE)) {
-    throw new ConfigError(`invalid configuration: ${!e.AUTH_JWT_ISSUER ? 'AUTH_JWT_ISSUER' : 'AUTH_JWT_AUDIENCE'}: required when NODE_ENV=production and AUTH_JWKS_URL is set`);
-  }
+  if (production && e.AUTH_JWKS_URL && !e.AUTH_JWT_ISSUER) throw new ConfigError('invalid configuration: AUTH_JWT_ISSUER: required when NODE_ENV=production and AUTH_JWKS_URL is set');
+  // Keys fetched in clear could be swapped on the way.
+  if (production && e.AUTH_JWKS_URL && new URL(e.AUTH_JWKS_URL).protocol !== 'https:') throw new ConfigError('invalid configuration: AUTH_JWKS_URL: must be https when NODE_ENV=production');
   const { security, registryAuth } = securityOf(e);
   return {
     nodeEnv: e.NODE_ENV,
@@ -225,13 +255,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
+    metricsHost: e.METRICS_HOST,
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE,
+      maxTokenAgeSeconds: Math.round(e.AUTH_TOKEN_MAX_AGE_HOURS * 3600),
       // With a JWKS the secret is never used, so the development one is not in play either.
       usingDevSecret: !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL,
     },
     http: {
-      corsOrigins: e.CORS_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS, embedOrigins: e.DASHBOARD_EMBED_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
       webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS,
     },
     visitorHashKey: e.VISITOR_HASH_KEY ?? DEV_VISITOR_HASH_KEY,
@@ -240,6 +273,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     retention: { inputDays: e.INPUT_RETENTION_DAYS, deadLetterDays: e.DEAD_LETTER_RETENTION_DAYS },
     fairUse: { requestsPerMinute: e.RATE_LIMIT_PER_MINUTE, inFlightPerIdentity: e.RATE_LIMIT_IN_FLIGHT_PER_IDENTITY, inFlightPerOrg: e.RATE_LIMIT_IN_FLIGHT_PER_ORG },
-    metricsHost: e.METRICS_HOST,
   };
 }

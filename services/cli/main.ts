@@ -209,13 +209,16 @@ program
   .requiredOption('--sub <id>', 'the subject: the mentor, coordinator or admin id')
   .option('--org <id>', 'the organization (required for mentor, coordinator and org_admin; for service, the one it writes for)')
   .option('--orgs <ids>', 'service only: the organizations it may write events for, comma-separated, or * for every one')
-  .option('--ttl <duration>', 'lifetime, e.g. 30m, 12h, 7d', '12h')
+  .option('--ttl <duration>', 'lifetime, e.g. 30m, 12h (the service refuses a token older than AUTH_TOKEN_MAX_AGE_HOURS, default 24h, whatever its exp)', '12h')
   .action(async (o: { role: TokenRole; sub: string; org?: string; orgs?: string; ttl: string }) => {
     if (!o.org && ['mentor', 'coordinator', 'org_admin'].includes(o.role)) program.error(`error: --org is required for role ${o.role}`);
     if (config.auth.jwksUrl) process.stderr.write('note: AUTH_JWKS_URL is set, so the service will not accept HS256 tokens minted here\n');
     if (o.orgs && o.role !== 'service') program.error('error: --orgs is for role service');
     const orgs = o.orgs?.split(',').map((x) => x.trim()).filter(Boolean);
-    out(await mintToken({ role: o.role, sub: o.sub, org: o.org ?? null, ...(orgs ? { orgs } : {}) }, config.auth.jwtSecret, o.ttl));
+    const token = await mintToken({ role: o.role, sub: o.sub, org: o.org ?? null, ...(orgs ? { orgs } : {}) }, config.auth.jwtSecret, o.ttl, config.auth);
+    const { iat, exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { iat: number; exp: number };
+    if (exp - iat > config.auth.maxTokenAgeSeconds) process.stderr.write(`note: the service refuses this token ${config.auth.maxTokenAgeSeconds / 3600}h after it was minted (AUTH_TOKEN_MAX_AGE_HOURS), before its --ttl\n`);
+    out(token);
   });
 
 /**

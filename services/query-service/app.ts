@@ -120,7 +120,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '') });
   // The dashboard page, with a stricter CSP of its own; a client of /v1 like any other.
-  await registerDashboard(app, { root: deps.dashboardDir ?? DASHBOARD_DIST, frameAncestors: origins });
+  await registerDashboard(app, { root: deps.dashboardDir ?? DASHBOARD_DIST, embedOrigins: config.http.embedOrigins });
 
   // Every request to an API route, or to no route at all, is counted, whatever the spelling of
   // its path (the matched route decides, not the raw URL): per verified identity, so one token

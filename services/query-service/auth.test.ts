@@ -66,6 +66,53 @@ describe('token verification', () => {
     await expect(strict(`Bearer ${await token({}, now + 300)}`)).rejects.toMatchObject({ status: 401 });
   });
 
+  // Issue 20 finding 1: a token without iat, or a long-lived one, was accepted until its exp (the demo's ran 100 years).
+  it('requires iat, and refuses a token older than the maximum age whatever its exp', async () => {
+    const secret = 'a-secret-of-sufficient-length';
+    const key = new TextEncoder().encode(secret);
+    const now = Math.floor(Date.now() / 1000);
+    const token = (iat: number | null, exp: number) => {
+      const jwt = new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setExpirationTime(exp);
+      return (iat === null ? jwt : jwt.setIssuedAt(iat)).sign(key);
+    };
+    const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
+    await expect(verify(`Bearer ${await token(null, now + 300)}`)).rejects.toMatchObject({ status: 401 }); // no iat
+    const hundredYears = now + 100 * 365 * 86_400;
+    await expect(verify(`Bearer ${await token(now - 25 * 3600, hundredYears)}`)).rejects.toMatchObject({ status: 401 }); // older than the default 24 h
+    expect(await verify(`Bearer ${await token(now - 23 * 3600, now + 300)}`)).toMatchObject({ sub: 'm-1' });
+    await expect(verify(`Bearer ${await token(now + 3600, now + 7200)}`)).rejects.toMatchObject({ status: 401 }); // issued in the future
+
+    const short = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined, maxTokenAgeSeconds: 3600 });
+    await expect(short(`Bearer ${await token(now - 2 * 3600, now + 300)}`)).rejects.toMatchObject({ status: 401 });
+    expect(await short(`Bearer ${await mintToken({ role: 'mentor', sub: 'm-1', org: 'o-1' }, secret)}`)).toMatchObject({ sub: 'm-1' });
+  });
+
+  it('stops honouring a verified token when it reaches the maximum age, though its exp lies later', async () => {
+    const secret = 'a-secret-of-sufficient-length';
+    const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined, maxTokenAgeSeconds: 3600 });
+    const now = Math.floor(Date.now() / 1000);
+    // 10 s from its maximum age when first verified (and so kept for a minute), a week from its exp.
+    const token = `Bearer ${await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setIssuedAt(now - 3590).setExpirationTime(now + 7 * 86_400).sign(new TextEncoder().encode(secret))}`;
+    vi.useFakeTimers({ now: now * 1000, toFake: ['Date'] });
+    try {
+      expect(await verify(token)).toMatchObject({ sub: 'm-1' });
+      vi.setSystemTime((now + 39) * 1000); // 29 s past the maximum age: within the 30 s of drift
+      expect(await verify(token)).toMatchObject({ sub: 'm-1' });
+      vi.setSystemTime((now + 41) * 1000);
+      await expect(verify(token)).rejects.toMatchObject({ status: 401 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('mints tokens with the issuer and audience the service checks', async () => {
+    const secret = 'a-secret-of-sufficient-length';
+    const expected = { issuer: 'https://idp.example.org/', audience: 'recruitment' };
+    const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined, ...expected });
+    expect(await verify(`Bearer ${await mintToken({ role: 'platform_admin', sub: 'root' }, secret, '12h', expected)}`)).toMatchObject({ sub: 'root' });
+    await expect(verify(`Bearer ${await mintToken({ role: 'platform_admin', sub: 'root' }, secret)}`)).rejects.toMatchObject({ status: 401 });
+  });
+
   it('answers 503, not 401, when the key set cannot be fetched', async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
@@ -101,7 +148,7 @@ describe('token verification', () => {
       const key = new TextEncoder().encode(secret);
       const verify = createTokenVerifier({ jwtSecret: secret, jwksUrl: undefined });
       const now = Math.floor(Date.now() / 1000);
-      const token = await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setExpirationTime(now + 10).sign(key);
+      const token = await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setIssuedAt(now).setExpirationTime(now + 10).sign(key);
       expect(await verify(`Bearer ${token}`)).toEqual({ sub: 'm-1', org: 'o-1', role: 'mentor' });
       vi.setSystemTime((now + 39) * 1000); // 29 s past exp: within the 30 s of drift
       expect(await verify(`Bearer ${token}`)).toEqual({ sub: 'm-1', org: 'o-1', role: 'mentor' });
@@ -109,7 +156,7 @@ describe('token verification', () => {
       await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ status: 401 });
 
       vi.setSystemTime(now * 1000);
-      const later = await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setNotBefore(now - 20).setExpirationTime(now + 600).sign(key);
+      const later = await new SignJWT({ role: 'mentor', org: 'o-1' }).setProtectedHeader({ alg: 'HS256' }).setSubject('m-1').setIssuedAt(now - 100).setNotBefore(now - 20).setExpirationTime(now + 600).sign(key);
       expect(await verify(`Bearer ${later}`)).toMatchObject({ sub: 'm-1' }); // nbf 20 s ago
       vi.setSystemTime((now - 60) * 1000); // a clock that went back: 40 s before nbf
       await expect(verify(`Bearer ${later}`)).rejects.toMatchObject({ status: 401 });

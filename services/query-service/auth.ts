@@ -16,27 +16,33 @@ export interface Caller {
 
 /** How far a token's exp, nbf and iat may be off before it is refused: clocks drift a little. */
 const CLOCK_TOLERANCE_SECONDS = 30;
+/** The oldest a token may be by default (AUTH_TOKEN_MAX_AGE_HOURS). */
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 24 * 3600;
 
 /** Failures that say the identity provider could not be asked, not that the token is bad. */
 const keysUnavailable = (err: unknown) => err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError);
 
 /**
  * Verifies bearer tokens: HS256 with AUTH_JWT_SECRET, or the keys of AUTH_JWKS_URL when set
- * (fetched, cached and refreshed by jose). A token must expire (exp), and carry the configured
- * issuer and audience when those are set. A key set that cannot be fetched is a 503, not a
+ * (fetched, cached and refreshed by jose). A token must expire (exp) and say when it was issued
+ * (iat); one older than maxTokenAgeSeconds is refused whatever its exp, so a leaked long-lived
+ * token stops working within the day. It must carry the configured issuer and audience when
+ * those are set. A key set that cannot be fetched is a 503, not a
  * verdict on the token.
  */
-export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string | undefined; issuer?: string | undefined; audience?: string | undefined }) {
+export function createTokenVerifier(auth: { jwtSecret: string; jwksUrl: string | undefined; issuer?: string | undefined; audience?: string | undefined; maxTokenAgeSeconds?: number }) {
   const secret = new TextEncoder().encode(auth.jwtSecret);
+  const maxTokenAgeSeconds = auth.maxTokenAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS;
   const jwks: JWTVerifyGetKey | undefined = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl), { timeoutDuration: 3_000 }) : undefined;
   const options = {
-    requiredClaims: ['exp'],
+    requiredClaims: ['exp', 'iat'],
     clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    maxTokenAge: maxTokenAgeSeconds,
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.audience ? { audience: auth.audience } : {}),
   };
 
-  const verified = createVerifiedTokens();
+  const verified = createVerifiedTokens(maxTokenAgeSeconds);
 
   return async function verify(authorization: string | undefined): Promise<Caller> {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
@@ -83,9 +89,10 @@ const VERIFIED_MAX = 10_000;
  * as a key), with what they said. A dashboard sends the same token with every request; its
  * signature check (WebCrypto, asynchronous) was the largest CPU cost of a cheap request. A
  * hit still honours exp and nbf with the same tolerance as jose, so a token expires on time;
- * a key set that drops a key stops its tokens within the minute. Failed tokens are not kept.
+ * a key set that drops a key stops its tokens within the minute, and one reaching its maximum
+ * age is refused on time too. Failed tokens are not kept.
  */
-function createVerifiedTokens() {
+function createVerifiedTokens(maxTokenAgeSeconds: number) {
   const entries = new Map<string, { caller: Caller; notBefore: number; expires: number; until: number }>();
   const key = (token: string) => createHash('sha256').update(token).digest('base64url');
   return {
@@ -106,8 +113,8 @@ function createVerifiedTokens() {
       entries.set(key(token), {
         // Shared by every request that sends the token: nobody may change it.
         caller: Object.freeze({ ...caller, ...(Array.isArray(caller.writes) ? { writes: Object.freeze([...caller.writes]) as string[] } : {}) }),
-        // jose refuses exp <= now - tolerance and nbf > now + tolerance.
-        expires: (payload.exp as number) * 1000 + tolerance,
+        // jose refuses exp <= now - tolerance, nbf > now + tolerance and iat older than the maximum age plus tolerance.
+        expires: Math.min(payload.exp as number, (payload.iat as number) + maxTokenAgeSeconds) * 1000 + tolerance,
         notBefore: typeof payload.nbf === 'number' ? payload.nbf * 1000 - tolerance : -Infinity,
         until: Date.now() + VERIFIED_TTL_MS,
       });

@@ -15,7 +15,7 @@ describe('dashboardCsp', () => {
 describe('registerDashboard', () => {
   it('answers 503 naming the command when the dashboard is not built, under the same CSP', async () => {
     const app = Fastify();
-    await registerDashboard(app as unknown as App, { root: '/nonexistent/dashboard/dist', frameAncestors: ['https://app.example'] });
+    await registerDashboard(app as unknown as App, { root: '/nonexistent/dashboard/dist', embedOrigins: ['https://app.example'] });
     const res = await app.inject({ method: 'GET', url: '/dashboard/' });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toEqual({ error: { code: 'unavailable', message: 'the dashboard is not built; run `make install` (or `make dashboard`)' } });

@@ -11,10 +11,11 @@ export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', imp
  * The dashboard's Content-Security-Policy: its own bundled scripts, styles and images only
  * (no inline script or style, nothing from another host, so it also works on a closed
  * network), API calls to this origin only, and framing by this origin or those the operator
- * lists (CORS_ORIGINS: the apps that embed it and hand it a token).
+ * lists (DASHBOARD_EMBED_ORIGINS: the apps that embed it and hand it a token). Never any
+ * origin: a `*` in the list is dropped.
  */
-export function dashboardCsp(frameAncestors: readonly string[]): string {
-  const ancestors = frameAncestors.includes('*') ? ['*'] : ["'self'", ...frameAncestors];
+export function dashboardCsp(embedOrigins: readonly string[]): string {
+  const ancestors = ["'self'", ...embedOrigins.filter((o) => /^https?:\/\/[^/\s*]+$/.test(o))];
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -33,16 +34,21 @@ export function dashboardCsp(frameAncestors: readonly string[]): string {
  * Serves the recruitment dashboard (a static single page that reads the /v1 routes with the
  * viewer's own token) under /dashboard/. Hashed assets are cached for a year; index.html is
  * revalidated on every load so a deploy is seen at once. Without a build the route answers
- * 503 naming the command that builds it.
+ * 503 naming the command that builds it. X-Frame-Options (SAMEORIGIN, from helmet) stays
+ * unless embed origins are listed; the page reads the list from /dashboard/embed.json and
+ * takes a token by postMessage from those origins only.
  */
-export async function registerDashboard(app: App, options: { root: string; frameAncestors: readonly string[] }): Promise<void> {
-  const csp = dashboardCsp(options.frameAncestors);
+export async function registerDashboard(app: App, options: { root: string; embedOrigins: readonly string[] }): Promise<void> {
+  const embedOrigins = options.embedOrigins.filter((o) => /^https?:\/\/[^/\s*]+$/.test(o));
+  const csp = dashboardCsp(embedOrigins);
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply, payload) => {
       void reply.header('content-security-policy', csp);
-      if (options.frameAncestors.length > 0) reply.removeHeader('x-frame-options');
+      if (embedOrigins.length > 0) reply.removeHeader('x-frame-options');
       return payload;
     });
+    const embed = JSON.stringify({ embedOrigins });
+    scope.get('/dashboard/embed.json', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').type('application/json').send(embed));
     if (!existsSync(join(options.root, 'index.html'))) {
       const notBuilt = async (_request: unknown, reply: { status(code: number): { send(body: unknown): unknown } }) =>
         reply.status(503).send({ error: { code: 'unavailable', message: 'the dashboard is not built; run `make install` (or `make dashboard`)' } });

@@ -33,6 +33,6 @@ onShutdown(log, async () => {
 await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; rate limits hold per process until it is'));
 // Kafka is needed only to accept webhook events; reads work while it is away.
 void Promise.all([producer.connect(), kafkaAdmin.connect()]).catch((err: unknown) => log.warn({ err }, 'kafka not reachable yet'));
-const address = await app.listen({ port: config.httpPort, host: process.env.HTTP_HOST ?? '127.0.0.1' });
+const address = await app.listen({ port: config.httpPort, host: config.httpHost });
 log.info({ address, docs: `${address}/docs` }, 'query service listening');
 if (config.auth.usingDevSecret) log.warn({ devJwtSecret: config.auth.jwtSecret }, 'AUTH_JWT_SECRET is not set: tokens are verified with the development secret');

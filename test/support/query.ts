@@ -19,7 +19,7 @@ export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?
   return {
     app,
     pool,
-    token: (role: TokenRole, sub: string, org?: string | null, orgs?: string[]) => mintToken({ role, sub, org: org ?? null, ...(orgs ? { orgs } : {}) }, env.config.auth.jwtSecret),
+    token: (role: TokenRole, sub: string, org?: string | null, orgs?: string[]) => mintToken({ role, sub, org: org ?? null, ...(orgs ? { orgs } : {}) }, config.auth.jwtSecret, '12h', config.auth),
     async close() {
       await app.close();
       await producer.disconnect();

@@ -28,7 +28,7 @@ export interface DashboardStack {
   close(): Promise<void>;
 }
 
-export async function startDashboardStack(name: string): Promise<DashboardStack> {
+export async function startDashboardStack(name: string, options: { http?: Partial<TestEnv['config']['http']> } = {}): Promise<DashboardStack> {
   const env = await createTestEnv(name);
   const logLines: string[] = [];
   const sink = new Writable({
@@ -38,7 +38,7 @@ export async function startDashboardStack(name: string): Promise<DashboardStack>
     },
   });
   const log = pino({ name: `test:${name}`, level: 'info' }, sink);
-  const q = await startQueryApp({ ...env, log });
+  const q = await startQueryApp({ ...env, log }, options.http ? { config: { http: { ...env.config.http, ...options.http } } } : {});
   await loadQueryFixture(q.pool, env.config.defaultTimezone);
   await q.app.listen({ port: 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${(q.app.server.address() as AddressInfo).port}`;
