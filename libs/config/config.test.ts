@@ -177,7 +177,7 @@ describe('loadConfig: Kafka TLS and SASL, registry credentials', () => {
   });
 
   it('in production refuses PLAIN without TLS and registry credentials over http', () => {
-    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) };
+    const ok = { NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32), AUTH_JWT_AUDIENCE: 'recruitment' };
     expect(() => loadConfig({ ...ok, ...scram, KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SSL: required with KAFKA_SASL_MECHANISM=plain when NODE_ENV=production/);
     expect(loadConfig({ ...ok, ...scram, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SSL: 'true' }).kafka.security.sasl?.mechanism).toBe('plain');
     const registry = { SCHEMA_REGISTRY_USERNAME: 'key', SCHEMA_REGISTRY_PASSWORD: 'registry-secret' };

@@ -22,7 +22,7 @@ describe('worker operational endpoints', () => {
   });
 
   it('listen where METRICS_HOST says', async () => {
-    const host = loadConfig({ METRICS_HOST: '0.0.0.0' }).metricsHost;
+    const host = loadConfig({ METRICS_HOST: '0.0.0.0', AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) }).metricsHost;
     expect(await start(host)).toEqual({ address: '0.0.0.0', health: 200 });
   });
 });
