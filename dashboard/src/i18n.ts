@@ -106,7 +106,7 @@ const en = {
   before: (value: string) => `Before: ${value}`,
   noBasisBefore: (range: string, first: string) => `No changes shown: the organization's first activity was on ${first}, after ${range} began.`,
   noBasisNone: (range: string) => `No changes shown: the organization had no activity before ${range} ended.`,
-  noBasisZero: 'n/a where the earlier period had none.',
+  noBasisZero: '“n/a” where the earlier period had none.',
   percentagePoints: (value: string) => `${value} pp`,
 
   // The series
@@ -293,7 +293,7 @@ const nb: Strings = {
   before: (value) => `Før: ${value}`,
   noBasisBefore: (range, first) => `Ingen endringer vises: organisasjonens første aktivitet var ${first}, etter at ${range} begynte.`,
   noBasisNone: (range) => `Ingen endringer vises: organisasjonen hadde ingen aktivitet før ${range} var over.`,
-  noBasisZero: 'i.t. der perioden før hadde null.',
+  noBasisZero: '«i.t.» der perioden før hadde null.',
   percentagePoints: (value) => `${value} pp`,
 
   overTime: 'Over tid',

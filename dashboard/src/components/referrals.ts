@@ -63,7 +63,8 @@ function table(items: Referral[], options: { timezone: string; showMentor: boole
   const when = (iso: string | null) => {
     if (!iso) return h('td', { class: 'when', 'data-value': 'null' }, '–');
     const [date, time] = instantParts(iso, options.timezone);
-    return h('td', { class: 'when', 'data-value': iso }, h('time', { datetime: iso }, h('span', { class: 'date' }, date), h('span', { class: 'time' }, time)));
+    const dateText = date.trimEnd(); // the space after the separator stays between the pieces, where the line may break
+    return h('td', { class: 'when', 'data-value': iso }, h('time', { datetime: iso }, h('span', { class: 'date' }, dateText), date.slice(dateText.length), h('span', { class: 'time' }, time)));
   };
   const s = t();
   const columns = [s.recruit, ...(options.showMentor ? [s.mentor] : []), s.campaign, s.stage, s.stages.CLICKED, s.stages.INSTALLED, s.stages.REGISTERED, s.stages.ACTIVATED];
