@@ -161,6 +161,7 @@ describe('in Norwegian and English', () => {
       expect(await page.locator('[data-change="registrations"]').textContent()).toBe('+133,3\u00a0%'); // a no-break space before the sign
       expect(await page.getByRole('button', { name: 'Forrige måned' }).count()).toBe(1);
       await shot(page, 'language-nb.png');
+      await page.screenshot({ path: join(ARTIFACTS, 'language-nb-top.png') }); // the first screen: presets, comparison, funnel
 
       await page.getByLabel('Språk').selectOption('en');
       await heading(page, 'Recruitment in org-a');
