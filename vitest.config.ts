@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'infra/**/*.test.ts'],
+          include: ['libs/**/*.test.ts', 'services/**/*.test.ts', 'infra/**/*.test.ts', 'dashboard/src/**/*.test.ts'],
         },
       },
       {

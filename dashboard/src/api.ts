@@ -10,6 +10,7 @@ import type * as S from '../../services/query-service/schemas.js';
 export type FunnelTotals = Static<typeof S.FunnelTotals>;
 export type Conversion = Static<typeof S.Conversion>;
 export type SeriesPoint = Static<typeof S.SeriesPoint>;
+export type PreviousPeriod = Static<typeof S.PreviousPeriod>;
 export type Granularity = Static<typeof S.Granularity>;
 export type Stage = Static<typeof S.Stage>;
 export type MentorPerformanceSummary = Static<typeof S.MentorPerformanceSummary>;

@@ -1,9 +1,10 @@
+import { locale, t } from './i18n.js';
+
 /**
- * Numbers and dates in the viewer's own locale (Norwegian, English, …), as the browser
- * reports it. Elements that show an API number also carry it raw in data-value, so a test can
- * compare the page with the API without parsing a locale's digits.
+ * Numbers and dates in the page's language (i18n.ts: Norwegian bokmål or English, from the
+ * browser's preferences or the switch). Elements that show an API number also carry it raw in
+ * data-value, so a test can compare the page with the API without parsing a locale's digits.
  */
-const locale = (): string => navigator.languages?.[0] ?? navigator.language ?? 'en';
 
 const integer = () => new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 });
 const percent = () => new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 });
@@ -24,10 +25,28 @@ export function formatDay(day: string, granularity: 'day' | 'week' | 'month' | '
 /** An instant of the API shown in the organization's timezone. */
 export function formatInstant(iso: string | null, timeZone: string | undefined): string {
   if (iso === null) return '–';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(new Date(iso));
+  return instantParts(iso, timeZone).join('');
 }
 
-/** Today's date in a timezone, as YYYY-MM-DD. */
-export function todayIn(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+/**
+ * An instant as its date (with the separator after it) and its time, which together read as
+ * formatInstant: a table cell shows them as two unbreakable pieces, so a narrow column wraps
+ * between the date and the time and nowhere else.
+ */
+export function instantParts(iso: string, timeZone: string | undefined): [string, string] {
+  const parts = new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).formatToParts(new Date(iso));
+  const hour = parts.findIndex((p) => p.type === 'hour');
+  const cut = hour <= 0 ? parts.length : hour;
+  return [parts.slice(0, cut).map((p) => p.value).join(''), parts.slice(cut).map((p) => p.value).join('')];
 }
+
+/** A range of local dates as the viewer writes them ("1 Mar 2026 to 31 Mar 2026"). */
+export const formatRange = (range: { from: string; to: string }): string => t().range(formatDay(range.from), formatDay(range.to));
+
+/** A change as a signed percentage (+25 %), or n/a when there is none to show. */
+export const formatChange = (change: number | null): string =>
+  change === null ? t().notApplicable : new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1, signDisplay: 'exceptZero' }).format(change);
+
+/** A change of a rate in signed percentage points (+5 pp), or n/a. */
+export const formatPoints = (change: number | null): string =>
+  change === null ? t().notApplicable : t().percentagePoints(new Intl.NumberFormat(locale(), { maximumFractionDigits: 1, signDisplay: 'exceptZero' }).format(change * 100));

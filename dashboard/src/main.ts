@@ -10,6 +10,7 @@ import { renderMentorView } from './views/mentor.js';
 import { renderOrgView } from './views/org.js';
 import { renderPlatformView } from './views/platform.js';
 import { renderSignIn } from './views/sign-in.js';
+import { lang, LANG_NAMES, LANGS, setLang, t, type Lang } from './i18n.js';
 
 /**
  * The recruitment dashboard: a client of the /v1 API like any other, with the viewer's own
@@ -18,7 +19,6 @@ import { renderSignIn } from './views/sign-in.js';
  */
 const main = document.getElementById('main') as HTMLElement;
 const top = document.getElementById('top') as HTMLElement;
-const ROLE_NAMES: Record<Claims['role'], string> = { mentor: 'Mentor', coordinator: 'Coordinator', org_admin: 'Organization admin', platform_admin: 'Platform admin', service: 'Service' };
 
 let token: string | null = takeTokenFromFragment() ?? storedToken();
 if (token) storeToken(token);
@@ -37,10 +37,10 @@ function signIn(newToken: string): void {
   storeToken(newToken);
   signedOutReason = null;
   render();
-  announce('Signed in');
+  announce(t().signedIn);
 }
 
-onUnauthorized((failure) => signOut(`Your token was refused (${failure.message}). Sign in again with a valid token.`));
+onUnauthorized((failure) => signOut(t().tokenRefused(failure.message)));
 onStateChange(() => render());
 void listenForEmbeddingToken(offeredToken);
 
@@ -56,7 +56,7 @@ function offeredToken(newToken: string): void {
   if (!offer) return;
   if (!current) return signIn(newToken);
   document.querySelector('[data-token-offer]')?.remove();
-  const who = (c: Claims) => `${ROLE_NAMES[c.role]} ${c.sub}${c.org ? ` · ${c.org}` : ''}`;
+  const who = (c: Claims) => `${t().roles[c.role]} ${c.sub}${c.org ? ` · ${c.org}` : ''}`;
   const accept = h('button', { type: 'button', 'data-action': 'switch' }, `Switch to ${offer.sub}`);
   const keep = h('button', { type: 'button', 'data-action': 'keep', class: 'secondary' }, `Stay ${current.sub}`);
   const box = h(
@@ -95,25 +95,44 @@ document.querySelector('.skip-link')?.addEventListener('click', (event) => {
   main.focus();
 });
 
+/**
+ * The language switch: each language named in itself; the choice is kept (i18n.ts) and the
+ * page redraws in it. The API's answers are kept a few seconds, so a switch asks for nothing again.
+ */
+function languageSwitch() {
+  const select = h('select', { id: 'lang-switch', class: 'lang-switch' }, LANGS.map((l) => h('option', { value: l, lang: l, selected: l === lang() }, LANG_NAMES[l])));
+  select.addEventListener('change', () => {
+    setLang(select.value as Lang);
+    render();
+    document.getElementById('lang-switch')?.focus();
+  });
+  return h('div', { class: 'field inline lang' }, h('label', { for: 'lang-switch' }, t().language), select);
+}
+
 function header(claims: Claims | null) {
+  const s = t();
+  document.documentElement.lang = lang();
+  const skip = document.querySelector('.skip-link');
+  if (skip) skip.textContent = s.skipLink;
   if (!claims) {
-    fill(top, h('p', { class: 'brand' }, 'Recruitment dashboard'));
+    fill(top, h('p', { class: 'brand' }, s.brand), languageSwitch());
     return;
   }
-  const home = h('a', { href: viewLink({}, { reset: true }), 'data-nav': '' }, 'Recruitment dashboard');
-  const out = h('button', { type: 'button', class: 'sign-out' }, 'Sign out');
-  out.addEventListener('click', () => signOut('You signed out.'));
+  const home = h('a', { href: viewLink({}, { reset: true }), 'data-nav': '' }, s.brand);
+  const out = h('button', { type: 'button', class: 'sign-out' }, s.signOut);
+  out.addEventListener('click', () => signOut(t().youSignedOut));
   fill(
     top,
     h('p', { class: 'brand' }, home),
     h(
       'p',
       { class: 'who', 'data-role': claims.role },
-      h('span', { class: 'role' }, ROLE_NAMES[claims.role]),
+      h('span', { class: 'role' }, s.roles[claims.role]),
       ' ',
       h('span', { class: 'sub' }, claims.sub),
       claims.org ? h('span', { class: 'org' }, ` · ${claims.org}`) : null,
     ),
+    languageSwitch(),
     out,
   );
 }
@@ -123,22 +142,22 @@ function render(): void {
   const claims = token ? readClaims(token) : null;
   if (!token || !claims) {
     header(null);
-    renderSignIn(main, token ? 'That token could not be read. Paste a valid one.' : signedOutReason, signIn);
+    renderSignIn(main, token ? t().tokenUnreadable : signedOutReason, signIn);
     return;
   }
   if (claims.exp !== null && claims.exp * 1000 < Date.now()) {
-    signOut('Your token has expired. Sign in again with a new one.');
+    signOut(t().tokenExpired);
     return;
   }
   if (claims.role === 'service') {
-    signOut('This is a service token: it may post events but read nothing. Sign in with a person’s token.');
+    signOut(t().serviceToken);
     return;
   }
   header(claims);
   const state = readState();
   const ctx: ViewContext = { api: createApi(token), claims, state, main };
   const view = state.view ?? homeView(claims.role);
-  document.title = `Recruitment dashboard – ${view}`;
+  document.title = t().pageTitle(view);
   switch (view) {
     case 'org': {
       const orgId = state.org ?? claims.org;
@@ -161,7 +180,7 @@ function homeView(role: Claims['role']): string {
 }
 
 function renderHome(ctx: ViewContext, claims: Claims): void {
-  ctx.main.append(h('p', { class: 'state' }, 'There is no such view. '), h('a', { href: viewLink({ view: homeView(claims.role) }, { reset: true }), 'data-nav': '' }, 'Go to your overview'));
+  ctx.main.append(h('p', { class: 'state' }, t().noSuchView), h('a', { href: viewLink({ view: homeView(claims.role) }, { reset: true }), 'data-nav': '' }, t().goToOverview));
 }
 
 render();

@@ -1,6 +1,7 @@
 import { ApiFailure } from './api.js';
 import { announce, fill, h } from './dom.js';
 import { restoreFocus } from './state.js';
+import { t } from './i18n.js';
 
 /** Called when the API refuses the token (401): the page goes back to the sign-in state. */
 let unauthorized: (failure: ApiFailure) => void = () => undefined;
@@ -19,7 +20,7 @@ export async function load<T>(el: HTMLElement, what: string, fetcher: () => Prom
   generation.set(el, mine);
   el.setAttribute('aria-busy', 'true');
   el.dataset.state = 'loading';
-  fill(el, h('p', { class: 'state loading' }, `Loading ${what}…`));
+  fill(el, h('p', { class: 'state loading' }, t().loading(what)));
   try {
     const answer = await fetcher();
     if (generation.get(el) !== mine) return;
@@ -37,7 +38,7 @@ export async function load<T>(el: HTMLElement, what: string, fetcher: () => Prom
       return;
     }
     fill(el, failureNotice(failure, what, () => void load(el, what, fetcher, render)));
-    announce(`Could not load ${what}`);
+    announce(t().couldNotLoad(what));
   } finally {
     if (generation.get(el) === mine) el.removeAttribute('aria-busy');
   }
@@ -46,19 +47,20 @@ export async function load<T>(el: HTMLElement, what: string, fetcher: () => Prom
 function failureNotice(failure: ApiFailure, what: string, retry: () => void) {
   const { status } = failure;
   const retryable = status === 0 || status === 429 || status >= 500;
+  const s = t();
   const title =
-    status === 403 ? 'Not available to your role'
-    : status === 404 ? 'Not found, or outside what you may see'
-    : status === 400 ? 'The view asks for something the service refuses'
-    : status === 429 ? 'Too many requests'
-    : status === 0 ? 'The service cannot be reached'
-    : status >= 500 ? 'The service is busy or unavailable'
-    : 'Something went wrong';
+    status === 403 ? s.failed403
+    : status === 404 ? s.failed404
+    : status === 400 ? s.failed400
+    : status === 429 ? s.failed429
+    : status === 0 ? s.failed0
+    : status >= 500 ? s.failed5xx
+    : s.failedOther;
   const explanation =
-    status === 403 ? `Your sign-in does not give access to ${what}. Use the navigation above to go back to your own view.`
-    : status === 404 ? `There is no ${what} here that your sign-in may read. It may not exist, or it belongs to someone outside your scope.`
-    : retryable ? `The ${what} could not be loaded just now${failure.retryAfterSeconds ? `; the service asks to wait ${failure.retryAfterSeconds} s` : ''}. Your view is kept; try again.`
-    : `The service answered: ${failure.message}`;
+    status === 403 ? s.explain403(what)
+    : status === 404 ? s.explain404(what)
+    : retryable ? s.explainRetry(what, failure.retryAfterSeconds)
+    : s.explainAnswer(failure.message);
   return h(
     'div',
     { class: `state error status-${status}`, role: 'alert', 'data-error-status': status },
@@ -70,7 +72,7 @@ function failureNotice(failure: ApiFailure, what: string, retry: () => void) {
 }
 
 function retryButton(retry: () => void) {
-  const button = h('button', { type: 'button', class: 'retry' }, 'Try again');
+  const button = h('button', { type: 'button', class: 'retry' }, t().tryAgain);
   button.addEventListener('click', retry);
   return button;
 }

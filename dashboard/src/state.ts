@@ -3,13 +3,15 @@
  * so a view can be bookmarked or shared; the token never does (it is in the fragment only on
  * arrival, see token.ts). Changing the view pushes a history entry: Back works.
  */
-export const STATE_KEYS = ['view', 'org', 'mentor', 'coordinator', 'from', 'to', 'granularity', 'stage', 'filterMentor', 'limit', 'sort', 'dir', 'year', 'q'] as const;
+export const STATE_KEYS = ['view', 'org', 'mentor', 'coordinator', 'from', 'to', 'granularity', 'stage', 'filterMentor', 'limit', 'sort', 'dir', 'year', 'q', 'compare'] as const;
 export type StateKey = (typeof STATE_KEYS)[number];
 export type ViewState = Partial<Record<StateKey, string>>;
 
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export const STAGES = ['CLICKED', 'INSTALLED', 'REGISTERED', 'ACTIVATED'] as const;
 export const PAGE_SIZES = [10, 25, 50, 100] as const;
+/** What a period is compared with: `previous` is the default (absent from the URL), `none` asks for no comparison. */
+export const COMPARE_CHOICES = ['previous', 'year', 'none'] as const;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The view of the current URL; values that could never be valid are dropped (the API checks the rest). */
@@ -25,6 +27,7 @@ export function readState(): ViewState {
   if (state.granularity && !(GRANULARITIES as readonly string[]).includes(state.granularity)) delete state.granularity;
   if (state.stage && !(STAGES as readonly string[]).includes(state.stage)) delete state.stage;
   if (state.limit && !(PAGE_SIZES as readonly number[]).includes(Number(state.limit))) delete state.limit;
+  if (state.compare && !(COMPARE_CHOICES as readonly string[]).includes(state.compare)) delete state.compare;
   return state;
 }
 

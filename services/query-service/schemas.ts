@@ -58,6 +58,24 @@ export const SeriesPoint = Type.Object(
   { title: 'SeriesPoint', additionalProperties: false },
 );
 
+/**
+ * The numbers of an earlier range to compare with (`compare=previous` or `compare=year`), in the
+ * same organization's timezone. `orgFirstDay` is the organization's first day with any funnel
+ * activity (null: none yet): an earlier range that begins before it has no basis for a
+ * comparison, as a range with no activity has none.
+ */
+export const PreviousPeriod = Type.Object(
+  {
+    from: Type.String({ description: 'First day of the earlier range, inclusive, in the org timezone' }),
+    to: Type.String({ description: 'Last day of the earlier range, inclusive, in the org timezone' }),
+    orgFirstDay: Type.Union([Type.String(), Type.Null()], { description: "The organization's first day with any funnel activity (its earliest funnel row), in its timezone; null when it has none. An earlier range beginning before it has no basis for a comparison." }),
+    totals: FunnelTotals,
+    conversion: Conversion,
+  },
+  { title: 'PreviousPeriod', additionalProperties: false },
+);
+const previous = { previous: Type.Optional(PreviousPeriod) };
+
 const recruitFields = {
   referralId: Type.String(),
   userId: Type.String(),
@@ -85,7 +103,7 @@ export const RecruitPage = page(RecruitProfile, 'RecruitPage');
 export const OrgReferralPage = page(OrgRecruitProfile, 'OrgReferralPage');
 
 export const MentorPerformanceSummary = Type.Object(
-  { mentorId: Type.String(), mentorName: MentorName, totals: FunnelTotals, conversion: Conversion, rank: Type.Integer({ minimum: 1 }) },
+  { mentorId: Type.String(), mentorName: MentorName, totals: FunnelTotals, conversion: Conversion, rank: Type.Integer({ minimum: 1 }), ...previous },
   { title: 'MentorPerformanceSummary', additionalProperties: false },
 );
 
@@ -105,6 +123,7 @@ export const MentorReferralStats = Type.Object(
     totals: FunnelTotals,
     conversion: Conversion,
     series: Type.Array(SeriesPoint),
+    ...previous,
   },
   { title: 'MentorReferralStats', additionalProperties: false },
 );
@@ -126,6 +145,7 @@ export const OrgRecruitmentSummary = Type.Object(
     series: Type.Array(SeriesPoint),
     topMentors: Type.Array(MentorPerformanceSummary),
     campaigns: Type.Array(CampaignSummary),
+    ...previous,
   },
   { title: 'OrgRecruitmentSummary', additionalProperties: false },
 );
@@ -140,6 +160,7 @@ export const CoordinatorRecruitmentSummary = Type.Object(
     conversion: Conversion,
     series: Type.Array(SeriesPoint),
     campaigns: Type.Array(CampaignSummary),
+    ...previous,
   },
   { title: 'CoordinatorRecruitmentSummary', additionalProperties: false },
 );
@@ -270,21 +291,32 @@ const paging = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from the previous page' })),
 };
 
+/** What to compare the range with; the answer then carries `previous`. */
+const compare = {
+  compare: Type.Optional(
+    Type.Union([Type.Literal('previous'), Type.Literal('year')], {
+      description:
+        'Adds `previous`: the numbers of the range of equal length just before `from` (previous), or of the same dates a year earlier (year; 29 February becomes 28 February, and a range ending on the last day of February ends on the last day of the earlier February)',
+    }),
+  ),
+};
+
 /** A mentor id can exist in two organizations: which one is meant (default: the caller's, or the only one). */
 const mentorOrg = { orgId: Type.Optional(Id("The mentor's organization, when the mentor id exists in more than one")) };
 
 export const Query = {
-  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg }, { additionalProperties: false }),
+  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg, ...compare }, { additionalProperties: false }),
   recruits: Type.Object({ stage: Type.Optional(Stage), ...paging, ...mentorOrg }, { additionalProperties: false }),
   performance: Type.Object(
     {
       ...range,
       sort: Type.Union([Type.Literal('registrations'), Type.Literal('activations'), Type.Literal('clickToRegistration')], { default: 'registrations' }),
       limit: paging.limit,
+      ...compare,
     },
     { additionalProperties: false },
   ),
-  summary: Type.Object({ ...range, granularity: Granularity }, { additionalProperties: false }),
+  summary: Type.Object({ ...range, granularity: Granularity, ...compare }, { additionalProperties: false }),
   growth: Type.Object({ ...range, granularity: Granularity, ...paging }, { additionalProperties: false }),
   referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...paging }, { additionalProperties: false }),
   conversion: Type.Object(

@@ -84,9 +84,10 @@ const forgedCursor = fc.oneof(
 );
 const granularityText = fc.oneof(fc.constantFrom('day', 'week', 'month', 'year', 'hour', 'DAY', 'days', ''), text);
 const stageText = fc.oneof(fc.constantFrom('CLICKED', 'INSTALLED', 'REGISTERED', 'ACTIVATED', 'registered', 'LOST', ''), text);
+const compareText = fc.oneof(fc.constantFrom('previous', 'year', 'YEAR', 'last', 'previous,year', ''), text);
 const sortText = fc.oneof(fc.constantFrom('registrations', 'activations', 'clickToRegistration', 'clicks', ''), text);
 const VALUE_OF: Record<string, fc.Arbitrary<string>> = {
-  from: dateText, to: dateText, year: yearText, limit: limitText, cursor: forgedCursor, granularity: granularityText, stage: stageText, sort: sortText,
+  from: dateText, to: dateText, year: yearText, limit: limitText, cursor: forgedCursor, granularity: granularityText, stage: stageText, sort: sortText, compare: compareText,
   orgId: idText, mentorId: idText, campaignId: idText,
 };
 /** A raw URL component: a value percent-encoded, or one of the encodings a router trips over. */
@@ -105,12 +106,12 @@ interface Route {
 }
 const [MENTORS, COORDINATORS, ORGS] = [['m-a1', 'm-a2', 'm-x', 'm-b1'], ['coord-a', 'coord-x', 'coord-b'], ['org-a', 'org-b']];
 const ROUTES: Route[] = [
-  { method: 'GET', path: (x) => `/v1/mentors/${x}/referral-stats`, ids: MENTORS, params: ['from', 'to', 'granularity', 'campaignId', 'orgId'] },
+  { method: 'GET', path: (x) => `/v1/mentors/${x}/referral-stats`, ids: MENTORS, params: ['from', 'to', 'granularity', 'campaignId', 'orgId', 'compare'] },
   { method: 'GET', path: (x) => `/v1/mentors/${x}/recruits`, ids: MENTORS, params: ['stage', 'limit', 'cursor', 'orgId'] },
   { method: 'GET', path: (x) => `/v1/mentors/${x}/annual-summary`, ids: MENTORS, params: ['year', 'orgId'] },
-  { method: 'GET', path: (x) => `/v1/coordinators/${x}/mentor-performance`, ids: COORDINATORS, params: ['from', 'to', 'sort', 'limit'] },
-  { method: 'GET', path: (x) => `/v1/coordinators/${x}/recruitment-summary`, ids: COORDINATORS, params: ['from', 'to', 'granularity'] },
-  { method: 'GET', path: (x) => `/v1/orgs/${x}/recruitment-summary`, ids: ORGS, params: ['from', 'to', 'granularity'] },
+  { method: 'GET', path: (x) => `/v1/coordinators/${x}/mentor-performance`, ids: COORDINATORS, params: ['from', 'to', 'sort', 'limit', 'compare'] },
+  { method: 'GET', path: (x) => `/v1/coordinators/${x}/recruitment-summary`, ids: COORDINATORS, params: ['from', 'to', 'granularity', 'compare'] },
+  { method: 'GET', path: (x) => `/v1/orgs/${x}/recruitment-summary`, ids: ORGS, params: ['from', 'to', 'granularity', 'compare'] },
   { method: 'GET', path: (x) => `/v1/orgs/${x}/referrals`, ids: ORGS, params: ['stage', 'mentorId', 'limit', 'cursor'] },
   { method: 'GET', path: () => '/v1/platform/growth', ids: [''], params: ['from', 'to', 'granularity', 'limit', 'cursor'] },
   { method: 'GET', path: (x) => `/v1/conversions/${x}`, ids: ['u-a1', 'u-b1', 'u-bx1'], params: ['orgId'] },
@@ -127,7 +128,7 @@ const nearDate = fc
   .map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
 const PLAUSIBLE: Record<string, fc.Arbitrary<string>> = {
   from: nearDate, to: nearDate, year: fc.oneof(fc.constantFrom('1970', '2025', '2026', '9999'), fc.constantFrom(...BOUNDARY_YEARS)), limit: fc.constantFrom('1', '50', '200'), granularity: fc.constantFrom('day', 'week', 'month', 'year'),
-  stage: fc.constantFrom('REGISTERED', 'ACTIVATED', 'CLICKED'), sort: fc.constantFrom('registrations', 'activations', 'clickToRegistration'),
+  stage: fc.constantFrom('REGISTERED', 'ACTIVATED', 'CLICKED'), sort: fc.constantFrom('registrations', 'activations', 'clickToRegistration'), compare: fc.constantFrom('previous', 'year'),
   cursor: fc.oneof({ arbitrary: fc.tuple(fc.constantFrom('2026-03-11T12:02:00.000Z', '2026-03-10T10:05:00.000Z', '9999-12-31T23:59:59.999Z'), fc.constantFrom('r-a5', 'r-a1', '')).map(b64), weight: 2 }, { arbitrary: forgedCursor, weight: 1 }),
   orgId: fc.constantFrom('org-a', 'org-b'), mentorId: fc.constantFrom('m-a1', 'm-x'), campaignId: fc.constantFrom('spring', 'autumn'),
 };
@@ -418,7 +419,9 @@ const strayRequest = fc.record({
 
 beforeAll(async () => {
   env = await createTestEnv('query_fuzz');
-  q = await startQueryApp(env);
+  // Random ranges reach back to year 0 (a range cost of 24,000 units, twice that with compare):
+  // room for every one of them, as this fuzz is about answers, not the limiter.
+  q = await startQueryApp(env, { rateLimitPerMinute: 1_000_000_000 });
   await loadQueryFixture(q.pool, env.config.defaultTimezone);
   await mintTokens();
 });

@@ -1,14 +1,16 @@
 import type { OrgRecruitmentSummary } from '../api.js';
 import { drawChart } from '../charts.js';
 import { h } from '../dom.js';
+import { t } from '../i18n.js';
 import { count, rate } from './funnel.js';
 
-const campaignName = (id: string | null) => id ?? 'No campaign';
+const campaignName = (id: string | null) => id ?? t().noCampaign;
 
 /** Campaigns side by side: bars for unique clicks, registrations and activations, and the table. */
 export function renderCampaigns(el: HTMLElement, campaigns: OrgRecruitmentSummary['campaigns']): void {
+  const s = t();
   if (campaigns.length === 0) {
-    el.append(h('p', { class: 'state empty' }, 'No campaign had any activity in this period.'));
+    el.append(h('p', { class: 'state empty' }, s.noCampaignActivity));
     return;
   }
   const chart = h('div', { class: 'chart campaigns-chart' });
@@ -16,15 +18,15 @@ export function renderCampaigns(el: HTMLElement, campaigns: OrgRecruitmentSummar
     chart,
     h(
       'div',
-      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Campaigns' },
+      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': s.campaigns },
       h(
         'table',
         { class: 'campaigns' },
-        h('caption', {}, 'Campaigns, most registrations first'),
+        h('caption', {}, s.campaignsCaption),
         h(
           'thead',
           {},
-          h('tr', {}, ['Campaign', 'Unique clicks', 'Installs', 'Registrations', 'Activations', 'Click → registration', 'Registration → activation'].map((t, i) => h('th', { scope: 'col', class: i ? 'n' : '' }, t))),
+          h('tr', {}, [s.campaign, s.steps.uniqueClicks, s.steps.installs, s.steps.registrations, s.steps.activations, s.clickToRegistration, s.registrationToActivation].map((t, i) => h('th', { scope: 'col', class: i ? 'n' : '' }, t))),
         ),
         h(
           'tbody',
@@ -56,11 +58,11 @@ export function renderCampaigns(el: HTMLElement, campaigns: OrgRecruitmentSummar
       xAxis: { type: 'category', data: names, axisLabel: { color: '#333842', interval: 0, overflow: 'truncate', width: 90 } },
       yAxis: { type: 'value', minInterval: 1, axisLabel: { color: '#333842' } },
       series: [
-        { type: 'bar', name: 'Unique clicks', data: campaigns.map((c) => c.totals.uniqueClicks) },
-        { type: 'bar', name: 'Registrations', data: campaigns.map((c) => c.totals.registrations) },
-        { type: 'bar', name: 'Activations', data: campaigns.map((c) => c.totals.activations) },
+        { type: 'bar', name: s.steps.uniqueClicks, data: campaigns.map((c) => c.totals.uniqueClicks) },
+        { type: 'bar', name: s.steps.registrations, data: campaigns.map((c) => c.totals.registrations) },
+        { type: 'bar', name: s.steps.activations, data: campaigns.map((c) => c.totals.activations) },
       ],
     },
-    `Bar chart comparing ${campaigns.length} campaigns by unique clicks, registrations and activations; the table has the numbers.`,
+    s.campaignsChart(campaigns.length),
   );
 }

@@ -16,6 +16,8 @@ export interface ViewContext {
 export const period = (state: ViewState) => ({ from: state.from, to: state.to });
 export const granularityOf = (state: ViewState) => (state.granularity ?? 'day') as 'day' | 'week' | 'month';
 export const pageSize = (state: ViewState) => Number(state.limit ?? 25);
+/** The API's `compare` of a view: the period before unless the URL says a year earlier or none. */
+export const compareOf = (state: ViewState): 'previous' | 'year' | undefined => (state.compare === 'none' ? undefined : state.compare === 'year' ? 'year' : 'previous');
 
 export function leaderboardSort(state: ViewState, fallback: LeaderboardKey = 'rank'): { sort: LeaderboardKey; dir: 'asc' | 'desc'; onSort: (key: LeaderboardKey, dir: 'asc' | 'desc') => void } {
   const sort = isLeaderboardKey(state.sort) ? state.sort : fallback;
@@ -25,7 +27,7 @@ export function leaderboardSort(state: ViewState, fallback: LeaderboardKey = 'ra
 
 /** A drill-down link to one mentor, keeping the period. */
 export const mentorHref = (state: ViewState, mentorId: string, orgId?: string) =>
-  viewLink({ view: 'mentor', mentor: mentorId, org: orgId ?? state.org, from: state.from, to: state.to, granularity: state.granularity }, { reset: true });
+  viewLink({ view: 'mentor', mentor: mentorId, org: orgId ?? state.org, from: state.from, to: state.to, granularity: state.granularity, compare: state.compare }, { reset: true });
 
 /** The leaderboard's search, kept in the URL (`q`) as it is typed. */
 export const mentorSearch = (state: ViewState) => ({ value: state.q ?? '', onSearch: (value: string) => remember({ q: value || undefined }) });

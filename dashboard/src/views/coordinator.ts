@@ -7,7 +7,9 @@ import { renderSeries } from '../components/series.js';
 import { drawChart } from '../charts.js';
 import { h } from '../dom.js';
 import { load, section } from '../section.js';
-import { granularityOf, leaderboardSort, mentorHref, mentorSearch, period, type ViewContext } from './context.js';
+import { formatRange } from '../format.js';
+import { t } from '../i18n.js';
+import { compareOf, granularityOf, leaderboardSort, mentorHref, mentorSearch, period, type ViewContext } from './context.js';
 
 const API_SORTS = ['registrations', 'activations', 'clickToRegistration'] as const;
 
@@ -20,38 +22,40 @@ const API_SORTS = ['registrations', 'activations', 'clickToRegistration'] as con
 export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): void {
   const { api, state, main } = ctx;
   const granularity = granularityOf(state);
-  const controls = rangeControls(state, { granularity: true });
+  const s = t();
+  const compare = compareOf(state);
+  const controls = rangeControls(state, { granularity: true, compare: true });
   const scope = h('div', { class: 'view-content' });
   const mentors = h('div', { class: 'view-content' });
   const campaigns = h('div', { class: 'view-content' });
   const order = leaderboardSort(state);
   // Ranks follow the API's ordering when the column is one it ranks by.
   const apiSort = (API_SORTS as readonly string[]).includes(order.sort) ? (order.sort as (typeof API_SORTS)[number]) : undefined;
-  main.append(h('h1', {}, 'Your mentors'), controls.root, scope, mentors, campaigns);
-  void load(scope, "your scope's numbers", () => api.coordinatorSummary(coordinatorId, { ...period(state), granularity }), (answer) => {
+  main.append(h('h1', {}, s.yourMentors), controls.root, scope, mentors, campaigns);
+  void load(scope, s.whatScope, () => api.coordinatorSummary(coordinatorId, { ...period(state), granularity, compare }), (answer) => {
     controls.answered(answer);
-    const funnel = section('funnel', 'Funnel', `Your mentors' links, from clicks to activated members, ${answer.from} to ${answer.to}.`);
-    const series = section('series', 'Over time');
+    const funnel = section('funnel', s.funnel, s.coordFunnelIntro(formatRange(answer)));
+    const series = section('series', s.overTime);
     scope.append(funnel.root, series.root);
-    renderFunnel(funnel.body, answer.totals, answer.conversion, 'your mentors');
-    renderSeries(series.body, answer.series, granularity, 'Your mentors');
+    renderFunnel(funnel.body, answer.totals, answer.conversion, s.yourMentorsLower, answer.previous);
+    renderSeries(series.body, answer.series, granularity, s.yourMentors);
     // The campaigns come with the same answer, drawn below the mentors.
-    const side = section('campaigns', 'Campaigns', "Your mentors' campaigns side by side.");
+    const side = section('campaigns', s.campaigns, s.coordCampaignsIntro);
     campaigns.replaceChildren(side.root);
     renderCampaigns(side.body, answer.campaigns);
   });
 
-  void load(mentors, 'mentor performance', () => api.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200 }), (perf) => {
-    const board = section('mentor-performance', 'Mentor performance', `${perf.items.length} mentors in your scope, ${perf.from} to ${perf.to}. Find a mentor by name, and choose one for their funnel and recruits.`);
-    const compare = section('compare', 'Side by side');
-    mentors.append(board.root, compare.root);
-    renderLeaderboard(board.body, perf.items, { ...order, mentorHref: (m) => mentorHref(state, m), caption: 'Mentors of your scope', search: mentorSearch(state) });
+  void load(mentors, s.whatPerformance, () => api.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200, compare }), (perf) => {
+    const board = section('mentor-performance', s.mentorPerformance, s.performanceIntro(perf.items.length, formatRange(perf)));
+    const sideBySide = section('compare', s.sideBySide);
+    mentors.append(board.root, sideBySide.root);
+    renderLeaderboard(board.body, perf.items, { ...order, mentorHref: (m) => mentorHref(state, m), caption: s.scopeCaption, search: mentorSearch(state) });
     if (perf.items.length === 0) {
-      compare.root.remove();
+      sideBySide.root.remove();
       return;
     }
     const chart = h('div', { class: 'chart compare-chart' });
-    compare.body.append(chart);
+    sideBySide.body.append(chart);
     const items = [...perf.items].sort((a, b) => a.rank - b.rank);
     drawChart(
       chart,
@@ -62,12 +66,12 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
         xAxis: { type: 'category', data: mentorLabels(items), axisLabel: { color: '#333842', rotate: items.length > 6 ? 30 : 0 } },
         yAxis: { type: 'value', minInterval: 1, axisLabel: { color: '#333842' } },
         series: [
-          { type: 'bar', name: 'Unique clicks', data: items.map((m) => m.totals.uniqueClicks) },
-          { type: 'bar', name: 'Registrations', data: items.map((m) => m.totals.registrations) },
-          { type: 'bar', name: 'Activations', data: items.map((m) => m.totals.activations) },
+          { type: 'bar', name: s.steps.uniqueClicks, data: items.map((m) => m.totals.uniqueClicks) },
+          { type: 'bar', name: s.steps.registrations, data: items.map((m) => m.totals.registrations) },
+          { type: 'bar', name: s.steps.activations, data: items.map((m) => m.totals.activations) },
         ],
       },
-      `Bar chart comparing ${items.length} mentors by unique clicks, registrations and activations; the table above has the numbers.`,
+      s.mentorsChart(items.length),
     );
   });
 }

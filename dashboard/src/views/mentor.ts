@@ -6,7 +6,9 @@ import { append, h } from '../dom.js';
 import { load, section } from '../section.js';
 import { navigate, viewLink } from '../state.js';
 import type { Stage } from '../api.js';
-import { granularityOf, pageSize, period, type ViewContext } from './context.js';
+import { formatRange } from '../format.js';
+import { t } from '../i18n.js';
+import { compareOf, granularityOf, pageSize, period, type ViewContext } from './context.js';
 import { referralFilters } from './org.js';
 
 /** One mentor: the year at a glance (rank and percentile in the organization), the funnel, the series and their recruits. */
@@ -16,50 +18,52 @@ export function renderMentorView(ctx: ViewContext, mentorId: string): void {
   const granularity = granularityOf(state);
   const orgId = state.org;
   const year = /^\d{4}$/.test(state.year ?? '') ? Number(state.year) : undefined;
-  const controls = rangeControls(state, { granularity: true });
-  const annual = section('annual', own ? 'Your year' : 'The year');
+  const s = t();
+  const compare = compareOf(state);
+  const controls = rangeControls(state, { granularity: true, compare: true });
+  const annual = section('annual', own ? s.yourYear : s.theYear);
   const content = h('div', { class: 'view-content' });
   const back =
-    claims.role === 'coordinator' ? viewLink({ view: 'coordinator', from: state.from, to: state.to, granularity: state.granularity }, { reset: true })
-    : claims.role === 'org_admin' || claims.role === 'platform_admin' ? viewLink({ view: 'org', org: orgId, from: state.from, to: state.to, granularity: state.granularity }, { reset: true })
+    claims.role === 'coordinator' ? viewLink({ view: 'coordinator', from: state.from, to: state.to, granularity: state.granularity, compare: state.compare }, { reset: true })
+    : claims.role === 'org_admin' || claims.role === 'platform_admin' ? viewLink({ view: 'org', org: orgId, from: state.from, to: state.to, granularity: state.granularity, compare: state.compare }, { reset: true })
     : null;
   const subject = h('span', { class: 'subject', 'data-mentor': mentorId }, mentorId);
   append(main, [
-    h('h1', {}, own ? 'Your referrals' : 'Mentor ', own ? null : subject),
-    back ? h('p', { class: 'breadcrumb' }, h('a', { href: back, 'data-nav': '' }, claims.role === 'coordinator' ? '← All your mentors' : '← The organization')) : null,
+    h('h1', {}, own ? s.yourReferrals : s.mentorHeading, own ? null : subject),
+    back ? h('p', { class: 'breadcrumb' }, h('a', { href: back, 'data-nav': '' }, claims.role === 'coordinator' ? s.allYourMentors : s.theOrganization)) : null,
     annual.root,
     controls.root,
     content,
   ]);
 
-  void load(annual.body, 'the annual summary', () => api.annualSummary(mentorId, { year, orgId }), (summary) => {
+  void load(annual.body, s.whatAnnual, () => api.annualSummary(mentorId, { year, orgId }), (summary) => {
     const yearSelect = h('select', { id: 'annual-year' }, Array.from({ length: 6 }, (_, i) => summary.year + 2 - i).filter((y) => y <= new Date().getFullYear() + 1).map((y) => h('option', { value: y, selected: y === summary.year }, String(y))));
     yearSelect.addEventListener('change', () => navigate({ year: yearSelect.value }));
     annual.body.append(
-      h('div', { class: 'field inline' }, h('label', { for: 'annual-year' }, 'Year'), yearSelect),
+      h('div', { class: 'field inline' }, h('label', { for: 'annual-year' }, s.year), yearSelect),
       h(
         'dl',
         { class: 'hero' },
-        h('div', { class: 'kpi big' }, h('dt', {}, 'New members recruited'), h('dd', {}, count('recruits', summary.recruits))),
-        h('div', { class: 'kpi big' }, h('dt', {}, 'Rank in the organization'), h('dd', {}, summary.rankInOrg === null ? h('span', { class: 'num', 'data-metric': 'rankInOrg', 'data-value': 'null' }, '–') : count('rankInOrg', summary.rankInOrg))),
-        h('div', { class: 'kpi big' }, h('dt', {}, 'Percentile in the organization'), h('dd', {}, rate('percentileInOrg', summary.percentileInOrg))),
-        h('div', { class: 'kpi' }, h('dt', {}, 'Activated members'), h('dd', {}, count('activations', summary.totals.activations))),
-        h('div', { class: 'kpi' }, h('dt', {}, 'Unique clicks'), h('dd', {}, count('uniqueClicks', summary.totals.uniqueClicks))),
+        h('div', { class: 'kpi big' }, h('dt', {}, s.newMembers), h('dd', {}, count('recruits', summary.recruits))),
+        h('div', { class: 'kpi big' }, h('dt', {}, s.rankInOrg), h('dd', {}, summary.rankInOrg === null ? h('span', { class: 'num', 'data-metric': 'rankInOrg', 'data-value': 'null' }, '–') : count('rankInOrg', summary.rankInOrg))),
+        h('div', { class: 'kpi big' }, h('dt', {}, s.percentileInOrg), h('dd', {}, rate('percentileInOrg', summary.percentileInOrg))),
+        h('div', { class: 'kpi' }, h('dt', {}, s.activatedMembers), h('dd', {}, count('activations', summary.totals.activations))),
+        h('div', { class: 'kpi' }, h('dt', {}, s.steps.uniqueClicks), h('dd', {}, count('uniqueClicks', summary.totals.uniqueClicks))),
       ),
-      h('p', { class: 'intro' }, `${summary.from} to ${summary.to}, in ${summary.timezone}.`),
+      h('p', { class: 'intro' }, s.yearRange(formatRange(summary), summary.timezone)),
     );
   });
 
-  void load(content, "the mentor's numbers", () => api.referralStats(mentorId, { ...period(state), granularity, orgId }), (stats) => {
+  void load(content, s.whatMentor, () => api.referralStats(mentorId, { ...period(state), granularity, orgId, compare }), (stats) => {
     controls.answered(stats);
     // Their name once the service has answered, the id beneath (two mentors may share a name).
     if (stats.mentorName) subject.replaceChildren(stats.mentorName, h('span', { class: 'sub mentor-id' }, mentorId));
-    const funnel = section('funnel', 'Funnel', `${stats.from} to ${stats.to}.`);
-    const series = section('series', 'Over time');
-    const recruits = section('referrals', own ? 'Your recruits' : 'Recruits', 'Everyone who registered through the links, with their current stage (all time).');
+    const funnel = section('funnel', s.funnel, s.rangeSentence(formatRange(stats)));
+    const series = section('series', s.overTime);
+    const recruits = section('referrals', own ? s.yourRecruits : s.recruits, s.recruitsIntro);
     content.append(funnel.root, series.root, recruits.root);
-    renderFunnel(funnel.body, stats.totals, stats.conversion, own ? 'your links' : (stats.mentorName ?? mentorId));
-    renderSeries(series.body, stats.series, granularity, own ? 'Your links' : (stats.mentorName ?? mentorId));
+    renderFunnel(funnel.body, stats.totals, stats.conversion, own ? s.yourLinks : (stats.mentorName ?? mentorId), stats.previous);
+    renderSeries(series.body, stats.series, granularity, own ? s.yourLinksCapital : (stats.mentorName ?? mentorId));
     recruits.body.append(referralFilters(state, null));
     const list = h('div', {});
     recruits.body.append(list);

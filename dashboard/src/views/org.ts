@@ -2,38 +2,42 @@ import { renderCampaigns } from '../components/campaigns.js';
 import { rangeControls } from '../components/controls.js';
 import { renderFunnel } from '../components/funnel.js';
 import { renderLeaderboard } from '../components/leaderboard.js';
-import { renderReferralList, STAGE_LABELS } from '../components/referrals.js';
+import { renderReferralList, stageLabel } from '../components/referrals.js';
 import { renderSeries } from '../components/series.js';
 import { append, h } from '../dom.js';
 import { load, section } from '../section.js';
 import { navigate, PAGE_SIZES, STAGES, viewLink } from '../state.js';
 import type { Stage } from '../api.js';
-import { granularityOf, leaderboardSort, mentorHref, mentorSearch, pageSize, period, type ViewContext } from './context.js';
+import { formatRange } from '../format.js';
+import { t } from '../i18n.js';
+import { compareOf, granularityOf, leaderboardSort, mentorHref, mentorSearch, pageSize, period, type ViewContext } from './context.js';
 import type { NamedMentor } from '../components/mentor-name.js';
 
 /** An organization: its funnel, series, top mentors, campaigns and referrals (org admin; platform admin naming an org). */
 export function renderOrgView(ctx: ViewContext, orgId: string): void {
   const { api, state, main, claims } = ctx;
   const granularity = granularityOf(state);
-  const controls = rangeControls(state, { granularity: true });
+  const s = t();
+  const compare = compareOf(state);
+  const controls = rangeControls(state, { granularity: true, compare: true });
   const content = h('div', { class: 'view-content' });
   append(main, [
-    h('h1', {}, 'Recruitment in ', h('span', { class: 'subject', 'data-org': orgId }, orgId)),
-    claims.role === 'platform_admin' ? h('p', { class: 'breadcrumb' }, h('a', { href: viewLink({ view: 'platform', from: state.from, to: state.to, granularity: state.granularity }, { reset: true }), 'data-nav': '' }, '← All organizations')) : null,
+    h('h1', {}, s.recruitmentIn, h('span', { class: 'subject', 'data-org': orgId }, orgId)),
+    claims.role === 'platform_admin' ? h('p', { class: 'breadcrumb' }, h('a', { href: viewLink({ view: 'platform', from: state.from, to: state.to, granularity: state.granularity }, { reset: true }), 'data-nav': '' }, s.allOrganizations)) : null,
     controls.root,
     content,
   ]);
-  void load(content, "the organization's numbers", () => api.orgSummary(orgId, { ...period(state), granularity }), (summary) => {
+  void load(content, s.whatOrg, () => api.orgSummary(orgId, { ...period(state), granularity, compare }), (summary) => {
     controls.answered(summary);
-    const funnel = section('funnel', 'Funnel', `From clicks on invite links to activated members, ${summary.from} to ${summary.to}.`);
-    const series = section('series', 'Over time');
-    const mentors = section('top-mentors', 'Top mentors', 'The ten mentors with the most registrations in the period; sort by any column, or find one by name.');
-    const campaigns = section('campaigns', 'Campaigns');
-    const referrals = section('referrals', 'Referrals', 'Every recruit with their current stage in the onboarding funnel (all time).');
+    const funnel = section('funnel', s.funnel, s.orgFunnelIntro(formatRange(summary)));
+    const series = section('series', s.overTime);
+    const mentors = section('top-mentors', s.topMentors, s.topMentorsIntro);
+    const campaigns = section('campaigns', s.campaigns);
+    const referrals = section('referrals', s.referrals, s.referralsIntro);
     content.append(funnel.root, series.root, mentors.root, campaigns.root, referrals.root);
-    renderFunnel(funnel.body, summary.totals, summary.conversion, orgId);
+    renderFunnel(funnel.body, summary.totals, summary.conversion, orgId, summary.previous);
     renderSeries(series.body, summary.series, granularity, orgId);
-    renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: `Top mentors of ${orgId}`, search: mentorSearch(state) });
+    renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: s.topMentorsOf(orgId), search: mentorSearch(state) });
     renderCampaigns(campaigns.body, summary.campaigns);
     referrals.body.append(referralFilters(state, summary.topMentors));
     const list = h('div', {});
@@ -50,16 +54,17 @@ export function renderOrgView(ctx: ViewContext, orgId: string): void {
 
 /** Stage, mentor and page size of the referral list, held in the URL. */
 export function referralFilters(state: { stage?: string; filterMentor?: string; limit?: string }, mentors: NamedMentor[] | null) {
-  const stage = h('select', { id: 'filter-stage' }, h('option', { value: '' }, 'Every stage'), STAGES.map((s) => h('option', { value: s, selected: state.stage === s }, STAGE_LABELS[s])));
+  const s = t();
+  const stage = h('select', { id: 'filter-stage' }, h('option', { value: '' }, s.everyStage), STAGES.map((st) => h('option', { value: st, selected: state.stage === st }, stageLabel(st))));
   stage.addEventListener('change', () => navigate({ stage: stage.value || undefined }));
   const size = h('select', { id: 'filter-limit' }, PAGE_SIZES.map((n) => h('option', { value: n, selected: Number(state.limit ?? 25) === n }, String(n))));
   size.addEventListener('change', () => navigate({ limit: size.value === '25' ? undefined : size.value }));
-  const fields = [h('div', { class: 'field' }, h('label', { for: 'filter-stage' }, 'Stage'), stage)];
+  const fields = [h('div', { class: 'field' }, h('label', { for: 'filter-stage' }, s.stage), stage)];
   if (mentors) {
-    const mentor = h('input', { id: 'filter-mentor', type: 'search', list: 'filter-mentor-list', value: state.filterMentor ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: 'Any mentor' });
+    const mentor = h('input', { id: 'filter-mentor', type: 'search', list: 'filter-mentor-list', value: state.filterMentor ?? '', autocomplete: 'off', spellcheck: 'false', placeholder: s.anyMentor });
     mentor.addEventListener('change', () => navigate({ filterMentor: mentor.value.trim() || undefined }));
-    fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-mentor' }, 'Mentor'), mentor, h('datalist', { id: 'filter-mentor-list' }, mentors.map((m) => h('option', { value: m.mentorId, label: m.mentorName ?? m.mentorId })))));
+    fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-mentor' }, s.mentor), mentor, h('datalist', { id: 'filter-mentor-list' }, mentors.map((m) => h('option', { value: m.mentorId, label: m.mentorName ?? m.mentorId })))));
   }
-  fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-limit' }, 'Per page'), size));
-  return h('div', { class: 'controls filters', role: 'group', 'aria-label': 'Filter the referrals' }, fields);
+  fields.push(h('div', { class: 'field' }, h('label', { for: 'filter-limit' }, s.perPage), size));
+  return h('div', { class: 'controls filters', role: 'group', 'aria-label': s.filterReferrals }, fields);
 }

@@ -2,7 +2,8 @@ import { rangeControls } from '../components/controls.js';
 import { count, rate } from '../components/funnel.js';
 import { drawChart } from '../charts.js';
 import { h } from '../dom.js';
-import { formatDay } from '../format.js';
+import { formatDay, formatRange } from '../format.js';
+import { t } from '../i18n.js';
 import { load, section } from '../section.js';
 import { viewLink } from '../state.js';
 import type { PlatformGrowth } from '../api.js';
@@ -14,20 +15,21 @@ const ORGS_PER_PAGE = 25;
 export function renderPlatformView(ctx: ViewContext): void {
   const { api, state, main } = ctx;
   const granularity = granularityOf(state);
+  const s = t();
   const controls = rangeControls(state, { granularity: true });
   const content = h('div', { class: 'view-content' });
-  main.append(h('h1', {}, 'Growth across organizations'), controls.root, content);
+  main.append(h('h1', {}, s.growthAcross), controls.root, content);
   const cursors: (string | undefined)[] = [undefined];
   let page = 0;
   const show = () =>
-    load(content, 'platform growth', () => api.platformGrowth({ ...period(state), granularity, limit: ORGS_PER_PAGE, cursor: cursors[page] }), (growth) => {
+    load(content, s.whatGrowth, () => api.platformGrowth({ ...period(state), granularity, limit: ORGS_PER_PAGE, cursor: cursors[page] }), (growth) => {
       controls.answered(growth);
-      const table = section('organizations', 'Organizations', `${growth.from} to ${growth.to}; each organization's periods are cut in its own timezone.`);
-      const chart = section('growth', 'Registrations over time');
+      const table = section('organizations', s.organizations, s.orgsIntro(formatRange(growth)));
+      const chart = section('growth', s.registrationsOverTime);
       content.append(table.root, chart.root);
       renderOrganizations(table.body, growth, state);
-      const previous = h('button', { type: 'button', class: 'page-prev', disabled: page === 0 }, 'Previous organizations');
-      const next = h('button', { type: 'button', class: 'page-next', disabled: growth.nextCursor === null }, 'Next organizations');
+      const previous = h('button', { type: 'button', class: 'page-prev', disabled: page === 0 }, s.previousOrganizations);
+      const next = h('button', { type: 'button', class: 'page-next', disabled: growth.nextCursor === null }, s.nextOrganizations);
       previous.addEventListener('click', () => {
         page -= 1;
         void show();
@@ -37,7 +39,7 @@ export function renderPlatformView(ctx: ViewContext): void {
         page += 1;
         void show();
       });
-      table.body.append(h('nav', { class: 'pager', 'aria-label': 'Organization pages' }, previous, h('p', { class: 'page-status' }, `Page ${page + 1}`), next));
+      table.body.append(h('nav', { class: 'pager', 'aria-label': s.organizationPages }, previous, h('p', { class: 'page-status' }, s.page(page + 1)), next));
       if (growth.organizations.length === 0) return;
       const box = h('div', { class: 'chart series-chart' });
       chart.body.append(box);
@@ -52,26 +54,27 @@ export function renderPlatformView(ctx: ViewContext): void {
           yAxis: { type: 'value', minInterval: 1, axisLabel: { color: '#333842' } },
           series: growth.organizations.map((o) => ({ type: 'line' as const, name: o.orgId, data: o.series.map((p) => p.registrations) })),
         },
-        `Line chart of registrations per ${granularity} for ${growth.organizations.length} organizations; the table has each organization's totals.`,
+        s.growthChart(s.granularityNoun[granularity], growth.organizations.length),
       );
     });
   void show();
 }
 
 function renderOrganizations(el: HTMLElement, growth: PlatformGrowth, state: ViewContext['state']): void {
+  const s = t();
   if (growth.organizations.length === 0) {
-    el.append(h('p', { class: 'state empty' }, 'No organizations yet.'));
+    el.append(h('p', { class: 'state empty' }, s.noOrganizations));
     return;
   }
   el.append(
     h(
       'div',
-      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Organizations' },
+      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': s.organizations },
       h(
         'table',
         { class: 'organizations' },
-        h('caption', {}, 'Organizations by id'),
-        h('thead', {}, h('tr', {}, ['Organization', 'Timezone', 'Clicks', 'Unique clicks', 'Installs', 'Registrations', 'Activations', 'Click → registration'].map((t, i) => h('th', { scope: 'col', class: i > 1 ? 'n' : '' }, t)))),
+        h('caption', {}, s.organizationsCaption),
+        h('thead', {}, h('tr', {}, [s.organization, s.timezone, s.steps.clicks, s.steps.uniqueClicks, s.steps.installs, s.steps.registrations, s.steps.activations, s.clickToRegistration].map((t, i) => h('th', { scope: 'col', class: i > 1 ? 'n' : '' }, t)))),
         h(
           'tbody',
           {},

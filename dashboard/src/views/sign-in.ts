@@ -1,27 +1,29 @@
 import { h } from '../dom.js';
 import { readClaims } from '../token.js';
+import { t } from '../i18n.js';
 
 /**
  * The signed-out state: why (no token yet, refused, expired, a role without a dashboard) and
  * a box to paste a token into. The token goes to this tab's sessionStorage only.
  */
 export function renderSignIn(main: HTMLElement, reason: string | null, onToken: (token: string) => void): void {
+  const s = t();
   const input = h('textarea', { id: 'token-input', name: 'token', rows: 4, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'token-help', required: true });
   const problem = h('p', { id: 'token-problem', class: 'problem', role: 'alert' });
   const form = h(
     'form',
     { class: 'sign-in-form' },
-    h('label', { for: 'token-input' }, 'Access token'),
+    h('label', { for: 'token-input' }, s.accessToken),
     input,
-    h('p', { id: 'token-help', class: 'help' }, 'Paste the token your organization gave you (it starts with "ey"). It stays in this browser tab and is forgotten when the tab closes. In development, `make demo` prints a ready-made link for each role.'),
+    h('p', { id: 'token-help', class: 'help' }, s.tokenHelp),
     problem,
-    h('button', { type: 'submit' }, 'Sign in'),
+    h('button', { type: 'submit' }, s.signIn),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const token = input.value.trim();
     if (!readClaims(token)) {
-      problem.textContent = 'That is not a valid token: it should be three parts separated by dots, with a role and a subject.';
+      problem.textContent = s.notAToken;
       input.setAttribute('aria-invalid', 'true');
       input.focus();
       return;
@@ -32,8 +34,8 @@ export function renderSignIn(main: HTMLElement, reason: string | null, onToken: 
     h(
       'section',
       { class: 'card sign-in', 'data-section': 'sign-in', 'aria-labelledby': 'sign-in-heading' },
-      h('h1', { id: 'sign-in-heading' }, 'Sign in to the recruitment dashboard'),
-      reason ? h('p', { class: 'reason', role: 'alert', 'data-reason': '' }, reason) : h('p', {}, 'You need an access token to see the numbers of your organization, your mentors or your own referrals.'),
+      h('h1', { id: 'sign-in-heading' }, s.signInHeading),
+      reason ? h('p', { class: 'reason', role: 'alert', 'data-reason': '' }, reason) : h('p', {}, s.needToken),
       form,
     ),
   );

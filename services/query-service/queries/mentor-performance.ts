@@ -8,6 +8,8 @@ import { resolveRange } from '../ranges.js';
 import { restrict, type Target } from './grant-filter.js';
 import { rank, type PerformanceSort } from './ranking.js';
 import { withMentorNames } from './mentor-names.js';
+import { comparisonRange, type CompareMode } from '../../../libs/funnel/compare-range.js';
+import { orgFirstDay, previousOf } from './previous-period.js';
 
 /**
  * Totals per mentor over a range, for the given mentors or (null) every mentor of the org:
@@ -26,11 +28,19 @@ export async function totalsByMentor(db: Queryable, { orgId, mentorIds }: Target
 }
 
 /** The mentors of a coordinator's scope ranked, every one of them even with empty numbers. */
-export async function mentorPerformance(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; sort: PerformanceSort; limit: number }) {
+export async function mentorPerformance(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; sort: PerformanceSort; limit: number; compare?: CompareMode }) {
   const { coordinatorId, orgId, timezone } = grant;
   const range = resolveRange(q, timezone, null);
   const target = restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds });
-  const found = await totalsByMentor(db, target, range.from, range.to);
+  const earlier = q.compare ? comparisonRange(range, q.compare) : null;
+  const [found, before, first] = await Promise.all([
+    totalsByMentor(db, target, range.from, range.to),
+    earlier ? totalsByMentor(db, target, earlier.from, earlier.to) : null,
+    earlier ? orgFirstDay(db, orgId) : null,
+  ]);
   const all = new Map((target.mentorIds ?? []).map((m) => [m, found.get(m) ?? zeroTotals()]));
-  return { coordinatorId, ...range, timezone, items: await withMentorNames(db, orgId, rank(all, q.sort).slice(0, q.limit)) };
+  const items = await withMentorNames(db, orgId, rank(all, q.sort).slice(0, q.limit));
+  // With `compare`, each mentor's same numbers over the earlier range (zeros where nothing happened).
+  const compared = earlier && before ? items.map((item) => ({ ...item, previous: previousOf(earlier, first, before.get(item.mentorId) ?? zeroTotals()) })) : items;
+  return { coordinatorId, ...range, timezone, items: compared };
 }

@@ -6,15 +6,19 @@ import type { GrantFor } from '../policy.js';
 import { resolveRange } from '../ranges.js';
 import { restrict } from './grant-filter.js';
 import { mentorNames } from './mentor-names.js';
+import type { CompareMode } from '../../../libs/funnel/compare-range.js';
+import { previousPeriod } from './previous-period.js';
 
 /** MentorReferralStats: a mentor's totals, conversion and series over a range of local dates. */
-export async function mentorStats(db: Queryable, grant: GrantFor<'mentor'>, q: { from?: string; to?: string; granularity: Granularity; campaignId?: string }) {
+export async function mentorStats(db: Queryable, grant: GrantFor<'mentor'>, q: { from?: string; to?: string; granularity: Granularity; campaignId?: string; compare?: CompareMode }) {
   const { mentorId, orgId, timezone } = grant;
   const range = resolveRange(q, timezone, q.granularity);
   const target = restrict(grant.visibility, { orgId, mentorIds: [mentorId] });
-  const [{ totals, series }, names] = await Promise.all([
-    funnelSeries(db, { orgId, mentorIds: target.mentorIds ?? [], ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity }),
+  const mentors = { orgId, mentorIds: target.mentorIds ?? [] };
+  const [{ totals, series }, names, previous] = await Promise.all([
+    funnelSeries(db, { ...mentors, ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity }),
     mentorNames(db, orgId, target.mentorIds ?? []),
+    q.compare ? previousPeriod(db, mentors, range, q.compare, q.campaignId ?? null) : null,
   ]);
-  return { mentorId, mentorName: names.get(mentorId) ?? null, orgId, ...range, timezone, totals, conversion: conversionOf(totals), series };
+  return { mentorId, mentorName: names.get(mentorId) ?? null, orgId, ...range, timezone, totals, conversion: conversionOf(totals), series, ...(previous ? { previous } : {}) };
 }

@@ -9,6 +9,8 @@ import { resolveRange } from '../ranges.js';
 import { restrict, type Target } from './grant-filter.js';
 import { withMentorNames } from './mentor-names.js';
 import { rank } from './ranking.js';
+import type { CompareMode } from '../../../libs/funnel/compare-range.js';
+import { previousPeriod } from './previous-period.js';
 
 /**
  * One scan of the rows of an organization's mentors (all of them, or some: `target`), grouped
@@ -40,18 +42,26 @@ async function summaryOf(db: Queryable, target: Target, range: { from: string; t
 }
 
 /** OrgRecruitmentSummary: the organization's funnel, series, ten top mentors (with their names) and campaigns. */
-export async function orgSummary(db: Queryable, grant: GrantFor<'org'>, q: { from?: string; to?: string; granularity: Granularity }) {
+export async function orgSummary(db: Queryable, grant: GrantFor<'org'>, q: { from?: string; to?: string; granularity: Granularity; compare?: CompareMode }) {
   const { orgId, timezone } = grant;
   const range = resolveRange(q, timezone, q.granularity);
-  const { byMentor, totals, conversion, series, campaigns } = await summaryOf(db, restrict(grant.visibility, { orgId, mentorIds: null }), range, q.granularity);
+  const target = restrict(grant.visibility, { orgId, mentorIds: null });
+  const [{ byMentor, totals, conversion, series, campaigns }, previous] = await Promise.all([
+    summaryOf(db, target, range, q.granularity),
+    q.compare ? previousPeriod(db, target, range, q.compare) : null,
+  ]);
   const topMentors = await withMentorNames(db, orgId, rank(byMentor, 'registrations').slice(0, 10));
-  return { orgId, ...range, timezone, totals, conversion, series, topMentors, campaigns };
+  return { orgId, ...range, timezone, totals, conversion, series, topMentors, campaigns, ...(previous ? { previous } : {}) };
 }
 
 /** CoordinatorRecruitmentSummary: the same, cut to the mentors of the coordinator's scope (their ranking: mentor-performance). */
-export async function coordinatorSummary(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; granularity: Granularity }) {
+export async function coordinatorSummary(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; granularity: Granularity; compare?: CompareMode }) {
   const { coordinatorId, orgId, timezone } = grant;
   const range = resolveRange(q, timezone, q.granularity);
-  const { totals, conversion, series, campaigns } = await summaryOf(db, restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds }), range, q.granularity);
-  return { coordinatorId, orgId, ...range, timezone, totals, conversion, series, campaigns };
+  const target = restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds });
+  const [{ totals, conversion, series, campaigns }, previous] = await Promise.all([
+    summaryOf(db, target, range, q.granularity),
+    q.compare ? previousPeriod(db, target, range, q.compare) : null,
+  ]);
+  return { coordinatorId, orgId, ...range, timezone, totals, conversion, series, campaigns, ...(previous ? { previous } : {}) };
 }
