@@ -1,11 +1,14 @@
-import type { RecruitProfile, Stage } from '../api.js';
+import type { ConversionRecord, RecruitProfile, Stage } from '../api.js';
 import { announce, fill, h } from '../dom.js';
 import { formatInstant } from '../format.js';
 import { load } from '../section.js';
+import { explainButton } from './explanation.js';
 import { mentorCell } from './mentor-name.js';
 
 type Referral = RecruitProfile & { mentorId?: string; mentorName?: string | null };
 type Page = { items: Referral[]; nextCursor: string | null };
+/** A recruit's conversion record with its explanation, for the view's organization (see components/explanation.ts). */
+type Explain = (userId: string) => Promise<ConversionRecord>;
 
 export const STAGE_LABELS: Record<Stage, string> = { CLICKED: 'Clicked', INSTALLED: 'Installed', REGISTERED: 'Registered', ACTIVATED: 'Activated' };
 
@@ -15,7 +18,7 @@ export const STAGE_LABELS: Record<Stage, string> = { CLICKED: 'Clicked', INSTALL
  */
 export function renderReferralList(
   el: HTMLElement,
-  options: { fetchPage: (cursor: string | undefined) => Promise<Page>; timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null; filtered: boolean },
+  options: { fetchPage: (cursor: string | undefined) => Promise<Page>; timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null; filtered: boolean; explain?: Explain },
 ): void {
   const cursors: (string | undefined)[] = [undefined];
   const body = h('div', { class: 'referrals-body' });
@@ -55,7 +58,7 @@ export function renderReferralList(
   void show();
 }
 
-function table(items: Referral[], options: { timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null }) {
+function table(items: Referral[], options: { timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null; explain?: Explain }) {
   const when = (iso: string | null) => h('td', { class: 'when', 'data-value': iso ?? 'null' }, iso ? h('time', { datetime: iso }, formatInstant(iso, options.timezone)) : '–');
   const columns = ['Recruit', ...(options.showMentor ? ['Mentor'] : []), 'Campaign', 'Stage', 'Clicked', 'Installed', 'Registered', 'Activated'];
   return h(
@@ -74,7 +77,13 @@ function table(items: Referral[], options: { timezone: string; showMentor: boole
           return h(
             'tr',
             { 'data-referral': r.referralId },
-            h('th', { scope: 'row', class: 'recruit' }, r.displayName ?? r.userId, r.displayName ? h('span', { class: 'sub' }, r.userId) : null),
+            h(
+              'th',
+              { scope: 'row', class: 'recruit' },
+              r.displayName ?? r.userId,
+              r.displayName ? h('span', { class: 'sub' }, r.userId) : null,
+              options.explain ? explainButton({ fetch: () => (options.explain as Explain)(r.userId), recruit: r.displayName ?? r.userId, timezone: options.timezone, mentorHref: options.mentorHref }) : null,
+            ),
             options.showMentor ? h('td', { class: 'mentor' }, r.mentorId ? mentorCell({ mentorId: r.mentorId, mentorName: r.mentorName ?? null }, href) : '') : null,
             h('td', {}, r.campaignId ?? '–'),
             h('td', {}, h('span', { class: `stage stage-${r.stage.toLowerCase()}`, 'data-stage': r.stage }, STAGE_LABELS[r.stage])),
