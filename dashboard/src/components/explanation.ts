@@ -29,6 +29,7 @@ export const EXPLANATION_STRINGS = {
   noLink: 'no link',
   unknownLink: 'a link the service does not know',
   noMentor: 'no mentor',
+  hiddenMentor: 'mentor not shown',
   wonDevice: (days: number) => `won: the last touch within ${days} days before registering`,
   wonLink: 'won: the registration named this link',
   outcomes: {
@@ -136,7 +137,7 @@ const kindOrder = (k: Kind) => (k === 'CLICK' ? 0 : k === 'INSTALL' ? 1 : 2);
 
 function touchItem(c: Candidate, rule: Explanation['rule'], days: number, at: (iso: string) => HTMLElement, mentorHref: (mentorId: string) => string | null): HTMLLIElement {
   const link = c.linkId !== null ? S.link(c.linkId) : c.reason === 'no_link' ? S.noLink : c.reason === 'unknown_link' ? S.unknownLink : S.hiddenLink;
-  const who = c.mentorId === null ? h('span', { class: 'mentor none' }, S.noMentor) : h('span', { class: 'mentor' }, mentorCell({ mentorId: c.mentorId, mentorName: c.mentorName }, mentorHref(c.mentorId)));
+  const who = c.mentorId === null ? h('span', { class: 'mentor none' }, c.reason === 'no_link' || c.reason === 'unknown_link' ? S.noMentor : S.hiddenMentor) : h('span', { class: 'mentor' }, mentorCell({ mentorId: c.mentorId, mentorName: c.mentorName }, mentorHref(c.mentorId)));
   return h(
     'li',
     {
