@@ -23,6 +23,7 @@ export type PlatformGrowth = Static<typeof S.PlatformGrowth>;
 export type RecruitPage = Static<typeof S.RecruitPage>;
 export type OrgReferralPage = Static<typeof S.OrgReferralPage>;
 export type RecruitProfile = Static<typeof S.RecruitProfile>;
+export type ConversionRecord = Static<typeof S.ConversionRecord>;
 type ErrorBody = Static<typeof S.ErrorBody>;
 
 type Q<T> = { [K in keyof T]?: T[K] | undefined };
@@ -86,6 +87,7 @@ export function createApi(token: string) {
     coordinatorSummary: (coordinatorId: string, q: Q<Static<typeof S.Query.summary>>) => get<CoordinatorRecruitmentSummary>(`/v1/coordinators/${seg(coordinatorId)}/recruitment-summary`, q),
     orgSummary: (orgId: string, q: Q<Static<typeof S.Query.summary>>) => get<OrgRecruitmentSummary>(`/v1/orgs/${seg(orgId)}/recruitment-summary`, q),
     orgReferrals: (orgId: string, q: Q<Static<typeof S.Query.referrals>>) => get<OrgReferralPage>(`/v1/orgs/${seg(orgId)}/referrals`, q),
+    conversion: (userId: string, q: Q<Static<typeof S.Query.conversion>>) => get<ConversionRecord>(`/v1/conversions/${seg(userId)}`, q),
     platformGrowth: (q: Q<Static<typeof S.Query.growth>>) => get<PlatformGrowth>('/v1/platform/growth', q),
   };
 }

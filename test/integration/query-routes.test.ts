@@ -148,7 +148,29 @@ describe('query service routes', () => {
   it('GET conversions: the attribution record, 404 when unknown', async () => {
     const { status, body } = await get('/v1/conversions/u-a2');
     expect(status).toBe(200);
-    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', mentorName: 'Kari Nordmann', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null , explanation: null });
+    expect(body).toEqual({ userId: 'u-a2', referralId: 'r-a2', linkId: 'l-a1', mentorId: 'm-a1', mentorName: 'Kari Nordmann', campaignId: 'spring', orgId: 'org-a', attributedBy: 'DEVICE', registeredAt: '2026-03-10T11:00:00.000Z', activatedAt: null, explanation: {
+      rule: 'DEVICE', windowFrom: '2026-02-08T11:00:00.000Z', windowTo: '2026-03-10T11:00:00.000Z',
+      winner: { eventId: 'evt-c-a2-kari', kind: 'CLICK', linkId: 'l-a1', occurredAt: '2026-03-10T10:55:00.000Z' },
+      candidates: [
+        { eventId: 'evt-c-a2-kari', kind: 'CLICK', linkId: 'l-a1', occurredAt: '2026-03-10T10:55:00.000Z', mentorId: 'm-a1', mentorName: 'Kari Nordmann', outcome: 'WON', reason: null },
+        { eventId: 'evt-c-a2-ola', kind: 'CLICK', linkId: 'l-a2', occurredAt: '2026-03-09T20:00:00.000Z', mentorId: 'm-a2', mentorName: 'Ola Hansen', outcome: 'EARLIER_TOUCH', reason: null },
+        { eventId: 'evt-c-a2-bot', kind: 'CLICK', linkId: 'l-a3', occurredAt: '2026-03-09T07:00:00.000Z', mentorId: 'm-a3', mentorName: null, outcome: 'NOT_COUNTED', reason: 'bot' },
+        { eventId: 'evt-c-a2-orgb', kind: 'CLICK', linkId: null, occurredAt: '2026-03-08T18:00:00.000Z', mentorId: null, mentorName: null, outcome: 'OTHER_ORG', reason: null },
+        { eventId: 'evt-i-a2-jan', kind: 'INSTALL', linkId: 'l-a1', occurredAt: '2026-01-20T09:30:00.000Z', mentorId: 'm-a1', mentorName: 'Kari Nordmann', outcome: 'OUTSIDE_WINDOW', reason: null },
+        { eventId: 'evt-c-a2-jan', kind: 'CLICK', linkId: 'l-a1', occurredAt: '2026-01-20T09:00:00.000Z', mentorId: 'm-a1', mentorName: 'Kari Nordmann', outcome: 'OUTSIDE_WINDOW', reason: null },
+      ],
+    } });
+    // Kari herself sees her own touches; the other mentors' links and mentors stay hidden.
+    const kari = (await get('/v1/conversions/u-a2', await q.token('mentor', 'm-a1', 'org-a'))).body.explanation.candidates;
+    expect(kari.map((c: { linkId: string | null; mentorId: string | null; outcome: string }) => [c.linkId, c.mentorId, c.outcome])).toEqual([
+      ['l-a1', 'm-a1', 'WON'], [null, null, 'EARLIER_TOUCH'], [null, null, 'NOT_COUNTED'], [null, null, 'OTHER_ORG'], ['l-a1', 'm-a1', 'OUTSIDE_WINDOW'], ['l-a1', 'm-a1', 'OUTSIDE_WINDOW'],
+    ]);
+    const link = { eventId: 'evt-u-a1', kind: 'REGISTRATION', linkId: 'l-a1', occurredAt: '2026-03-10T10:05:00.000Z' };
+    expect((await get('/v1/conversions/u-a1')).body.explanation).toEqual({
+      rule: 'LINK', windowFrom: '2026-02-08T10:05:00.000Z', windowTo: '2026-03-10T10:05:00.000Z', winner: link,
+      candidates: [{ ...link, mentorId: 'm-a1', mentorName: 'Kari Nordmann', outcome: 'WON', reason: null }],
+    });
+    expect((await get('/v1/conversions/u-a4')).body.explanation).toBeNull(); // no stored facts behind it
     expect((await get('/v1/conversions/nobody')).status).toBe(404);
   });
 

@@ -26,6 +26,14 @@ import type { FunnelStage } from '../../libs/events/types.generated.js';
  * Mentors are members with registrations of their own (their names, SPEC §5 `mentorName`):
  * m-a1 "Kari Nordmann", m-a2 "Ola Hansen", m-b1 "Beth Brown"; m-x is "Xavier A" in org-a and
  * "Xena B" in org-b; m-a3 has no registration (null).
+ *
+ * Two recruits have the facts behind their attribution (GET /v1/conversions `explanation`;
+ * the other referrals have none, and their explanation is null). u-a1 registered through l-a1
+ * (rule LINK). u-a2 registered without a link on device d-a2, whose touches were: a click and
+ * an install on l-a1 on 20 Jan (outside the 30-day window), a click on org-b's l-b1 (8 Mar), a
+ * bot's click on l-a3 (9 Mar 07:00), a click on Ola's l-a2 (9 Mar 20:00) and a click on
+ * Kari's l-a1 at 10:55 on 10 Mar, five minutes before registering: that last one won (DEVICE).
+ * These rows feed no numbers: the funnel tables above hold the counts.
  */
 export const FIXTURE = {
   orgs: { a: 'org-a', b: 'org-b' },
@@ -116,4 +124,35 @@ export async function loadQueryFixture(pool: Pool, defaultTimezone: string): Pro
       [referralId, userId, orgId, mentorId, linkId, campaignId, by, `Name ${userId}`, new Date(Date.parse(registeredAt) - 300_000), registeredAt, activatedAt, `evt-${userId}`],
     );
   }
+  await loadAttributionFacts(pool);
+}
+
+/** The registrations, clicks and installs behind u-a1's and u-a2's referrals (see above). */
+async function loadAttributionFacts(pool: Pool): Promise<void> {
+  const registrations: [string, string, string | null, string | null, string][] = [
+    ['evt-u-a1', 'u-a1', 'l-a1', null, '2026-03-10T10:05:00Z'],
+    ['evt-u-a2', 'u-a2', null, 'd-a2', '2026-03-10T11:00:00Z'],
+  ];
+  for (const [eventId, userId, linkId, deviceId, at] of registrations) {
+    await pool.query(
+      `insert into registrations (event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status) values ($1, $2, 'org-a', $3, $4, $5, $6, 'attributed')`,
+      [eventId, userId, linkId, deviceId, `Name ${userId}`, at],
+    );
+  }
+  const clicks: [string, string, string, boolean][] = [
+    ['evt-c-a2-jan', 'l-a1', '2026-01-20T09:00:00Z', false],
+    ['evt-c-a2-orgb', 'l-b1', '2026-03-08T18:00:00Z', false],
+    ['evt-c-a2-bot', 'l-a3', '2026-03-09T07:00:00Z', true],
+    ['evt-c-a2-ola', 'l-a2', '2026-03-09T20:00:00Z', false],
+    ['evt-c-a2-kari', 'l-a1', '2026-03-10T10:55:00Z', false],
+  ];
+  for (const [eventId, linkId, at, bot] of clicks) {
+    await pool.query(
+      `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor) values ($1, $2, $3, 'v-a2', 'd-a2', 'android', $4, $5, $6)`,
+      [eventId, linkId, at, bot, bot ? 'bot' : 'counted', !bot],
+    );
+  }
+  await pool.query(
+    `insert into installs (event_id, device_id, link_id, platform, occurred_at, attributed_link_id, status) values ('evt-i-a2-jan', 'd-a2', null, 'android', '2026-01-20T09:30:00Z', 'l-a1', 'counted')`,
+  );
 }

@@ -1,12 +1,15 @@
-import type { RecruitProfile, Stage } from '../api.js';
+import type { ConversionRecord, RecruitProfile, Stage } from '../api.js';
 import { announce, fill, h } from '../dom.js';
 import { instantParts } from '../format.js';
 import { t } from '../i18n.js';
 import { load } from '../section.js';
+import { explainButton } from './explanation.js';
 import { mentorCell } from './mentor-name.js';
 
 type Referral = RecruitProfile & { mentorId?: string; mentorName?: string | null };
 type Page = { items: Referral[]; nextCursor: string | null };
+/** A recruit's conversion record with its explanation, for the view's organization (see components/explanation.ts). */
+type Explain = (userId: string) => Promise<ConversionRecord>;
 
 /** A stage as the page names it, in its language. */
 export const stageLabel = (stage: Stage): string => t().stages[stage];
@@ -17,7 +20,7 @@ export const stageLabel = (stage: Stage): string => t().stages[stage];
  */
 export function renderReferralList(
   el: HTMLElement,
-  options: { fetchPage: (cursor: string | undefined) => Promise<Page>; timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null; filtered: boolean },
+  options: { fetchPage: (cursor: string | undefined) => Promise<Page>; timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null; filtered: boolean; explain?: Explain },
 ): void {
   const cursors: (string | undefined)[] = [undefined];
   const body = h('div', { class: 'referrals-body' });
@@ -57,7 +60,7 @@ export function renderReferralList(
   void show();
 }
 
-function table(items: Referral[], options: { timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null }) {
+function table(items: Referral[], options: { timezone: string; showMentor: boolean; mentorHref: (mentorId: string) => string | null; explain?: Explain }) {
   // Date and time as two unbreakable pieces: the column wraps between them, so all eight
   // columns fit a 1280 px screen without scrolling sideways.
   const when = (iso: string | null) => {
@@ -84,7 +87,13 @@ function table(items: Referral[], options: { timezone: string; showMentor: boole
           return h(
             'tr',
             { 'data-referral': r.referralId },
-            h('th', { scope: 'row', class: 'recruit' }, r.displayName ?? r.userId, r.displayName ? h('span', { class: 'sub' }, r.userId) : null),
+            h(
+              'th',
+              { scope: 'row', class: 'recruit' },
+              r.displayName ?? r.userId,
+              r.displayName ? h('span', { class: 'sub' }, r.userId) : null,
+              options.explain ? explainButton({ fetch: () => (options.explain as Explain)(r.userId), recruit: r.displayName ?? r.userId, timezone: options.timezone, mentorHref: options.mentorHref }) : null,
+            ),
             options.showMentor ? h('td', { class: 'mentor' }, r.mentorId ? mentorCell({ mentorId: r.mentorId, mentorName: r.mentorName ?? null }, href) : '') : null,
             h('td', {}, r.campaignId ?? '–'),
             h('td', {}, h('span', { class: `stage stage-${r.stage.toLowerCase()}`, 'data-stage': r.stage }, stageLabel(r.stage))),

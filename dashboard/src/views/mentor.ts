@@ -73,6 +73,7 @@ export function renderMentorView(ctx: ViewContext, mentorId: string): void {
       showMentor: false,
       mentorHref: () => null,
       filtered: Boolean(state.stage),
+      explain: (userId) => api.conversion(userId, { orgId: stats.orgId }),
     });
   });
 }

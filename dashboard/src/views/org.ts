@@ -48,6 +48,7 @@ export function renderOrgView(ctx: ViewContext, orgId: string): void {
       showMentor: true,
       mentorHref: (m) => mentorHref(state, m, orgId),
       filtered: Boolean(state.stage || state.filterMentor),
+      explain: (userId) => api.conversion(userId, { orgId }),
     });
   });
 }
