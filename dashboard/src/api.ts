@@ -23,6 +23,7 @@ export type RecruitPage = Static<typeof S.RecruitPage>;
 export type OrgReferralPage = Static<typeof S.OrgReferralPage>;
 export type RecruitProfile = Static<typeof S.RecruitProfile>;
 type ErrorBody = Static<typeof S.ErrorBody>;
+import { createCsvDownloads } from './csv-download.js';
 
 type Q<T> = { [K in keyof T]?: T[K] | undefined };
 
@@ -85,6 +86,9 @@ export function createApi(token: string) {
     coordinatorSummary: (coordinatorId: string, q: Q<Static<typeof S.Query.summary>>) => get<CoordinatorRecruitmentSummary>(`/v1/coordinators/${seg(coordinatorId)}/recruitment-summary`, q),
     orgSummary: (orgId: string, q: Q<Static<typeof S.Query.summary>>) => get<OrgRecruitmentSummary>(`/v1/orgs/${seg(orgId)}/recruitment-summary`, q),
     orgReferrals: (orgId: string, q: Q<Static<typeof S.Query.referrals>>) => get<OrgReferralPage>(`/v1/orgs/${seg(orgId)}/referrals`, q),
+    coordinatorReferrals: (coordinatorId: string, q: Q<Static<typeof S.Query.referrals>>) => get<OrgReferralPage>(`/v1/coordinators/${seg(coordinatorId)}/referrals`, q),
+    /** The same routes as CSV downloads (csv-download.ts). */
+    csv: createCsvDownloads(token),
     platformGrowth: (q: Q<Static<typeof S.Query.growth>>) => get<PlatformGrowth>('/v1/platform/growth', q),
   };
 }

@@ -4,6 +4,8 @@ import { renderFunnel } from '../components/funnel.js';
 import { renderLeaderboard } from '../components/leaderboard.js';
 import { mentorLabels } from '../components/mentor-name.js';
 import { renderSeries } from '../components/series.js';
+import { withCsv } from '../components/csv-button.js';
+import { followUpSection } from '../components/follow-up.js';
 import { drawChart } from '../charts.js';
 import { h } from '../dom.js';
 import { load, section } from '../section.js';
@@ -27,17 +29,28 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
   const order = leaderboardSort(state);
   // Ranks follow the API's ordering when the column is one it ranks by.
   const apiSort = (API_SORTS as readonly string[]).includes(order.sort) ? (order.sort as (typeof API_SORTS)[number]) : undefined;
-  main.append(h('h1', {}, 'Your mentors'), controls.root, scope, mentors, campaigns);
+  const followUp = h('div', { class: 'view-content' });
+  main.append(h('h1', {}, 'Your mentors'), controls.root, scope, followUp, mentors, campaigns);
   void load(scope, "your scope's numbers", () => api.coordinatorSummary(coordinatorId, { ...period(state), granularity }), (answer) => {
     controls.answered(answer);
     const funnel = section('funnel', 'Funnel', `Your mentors' links, from clicks to activated members, ${answer.from} to ${answer.to}.`);
     const series = section('series', 'Over time');
     scope.append(funnel.root, series.root);
+    const summaryCsv = () => api.csv.coordinatorSummary(coordinatorId, { ...period(state), granularity });
+    withCsv(funnel, 'the funnel', summaryCsv);
+    withCsv(series, 'the series', summaryCsv);
+    followUp.replaceChildren(followUpSection({
+      fetchPage: (stuckDays, limit) => api.coordinatorReferrals(coordinatorId, { stuckDays, limit }),
+      download: (stuckDays) => api.csv.coordinatorReferrals(coordinatorId, { stuckDays }),
+      timezone: answer.timezone,
+      mentorHref: (m) => mentorHref(state, m),
+    }));
     renderFunnel(funnel.body, answer.totals, answer.conversion, 'your mentors');
     renderSeries(series.body, answer.series, granularity, 'Your mentors');
     // The campaigns come with the same answer, drawn below the mentors.
     const side = section('campaigns', 'Campaigns', "Your mentors' campaigns side by side.");
     campaigns.replaceChildren(side.root);
+    withCsv(side, 'the campaigns', summaryCsv);
     renderCampaigns(side.body, answer.campaigns);
   });
 
@@ -45,6 +58,7 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
     const board = section('mentor-performance', 'Mentor performance', `${perf.items.length} mentors in your scope, ${perf.from} to ${perf.to}. Find a mentor by name, and choose one for their funnel and recruits.`);
     const compare = section('compare', 'Side by side');
     mentors.append(board.root, compare.root);
+    withCsv(board, 'mentor performance', () => api.csv.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200 }));
     renderLeaderboard(board.body, perf.items, { ...order, mentorHref: (m) => mentorHref(state, m), caption: 'Mentors of your scope', search: mentorSearch(state) });
     if (perf.items.length === 0) {
       compare.root.remove();
