@@ -261,6 +261,19 @@ describe('CSV: every list and summary route, read back and compared with its JSO
   });
 });
 
+describe('CSV in the OpenAPI document', () => {
+  it('every list and summary route lists text/csv beside JSON, and takes format', async () => {
+    const doc = (await q.app.inject('/openapi.json')).json() as { paths: Record<string, { get?: { parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, unknown> }> } }> };
+    const withCsv = Object.entries(doc.paths).filter(([, m]) => m.get?.responses['200']?.content?.['text/csv']).map(([p]) => p).sort();
+    expect(withCsv).toEqual([
+      '/v1/coordinators/{coordinatorId}/mentor-performance', '/v1/coordinators/{coordinatorId}/recruitment-summary', '/v1/coordinators/{coordinatorId}/referrals',
+      '/v1/mentors/{mentorId}/annual-summary', '/v1/mentors/{mentorId}/recruits', '/v1/mentors/{mentorId}/referral-stats',
+      '/v1/orgs/{orgId}/recruitment-summary', '/v1/orgs/{orgId}/referrals', '/v1/platform/growth',
+    ]);
+    expect(doc.paths['/v1/coordinators/{coordinatorId}/referrals']?.get?.parameters?.map((p) => p.name).sort()).toEqual(['coordinatorId', 'cursor', 'format', 'limit', 'mentorId', 'stage', 'stuckDays']);
+  });
+});
+
 describe('CSV: the cap of a list', () => {
   it('streams at most 10,000 rows, in the JSON order', async () => {
     await q.pool.query(
