@@ -5,11 +5,12 @@ import type { Knex } from 'knex';
  * yet activated, newest registration first, from a cut-off back. Partial indexes that hold only
  * those recruits, in page order, per organization and per mentor, so a page starts at the
  * cut-off and never steps over the activated majority of an organization that recruits well.
+ * Both keys descending, as the pages are ordered, so no sort step follows the index scan.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
-    create index referrals_org_waiting on referrals (org_id, registered_at desc, referral_id) where activated_at is null;
-    create index referrals_mentor_waiting on referrals (mentor_id, registered_at desc, referral_id) where activated_at is null;
+    create index referrals_org_waiting on referrals (org_id, registered_at desc, referral_id desc) where activated_at is null;
+    create index referrals_mentor_waiting on referrals (mentor_id, registered_at desc, referral_id desc) where activated_at is null;
   `);
 }
 
