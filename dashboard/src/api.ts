@@ -25,6 +25,7 @@ export type OrgReferralPage = Static<typeof S.OrgReferralPage>;
 export type RecruitProfile = Static<typeof S.RecruitProfile>;
 export type ConversionRecord = Static<typeof S.ConversionRecord>;
 type ErrorBody = Static<typeof S.ErrorBody>;
+import { createCsvDownloads } from './csv-download.js';
 
 type Q<T> = { [K in keyof T]?: T[K] | undefined };
 
@@ -88,6 +89,9 @@ export function createApi(token: string) {
     orgSummary: (orgId: string, q: Q<Static<typeof S.Query.summary>>) => get<OrgRecruitmentSummary>(`/v1/orgs/${seg(orgId)}/recruitment-summary`, q),
     orgReferrals: (orgId: string, q: Q<Static<typeof S.Query.referrals>>) => get<OrgReferralPage>(`/v1/orgs/${seg(orgId)}/referrals`, q),
     conversion: (userId: string, q: Q<Static<typeof S.Query.conversion>>) => get<ConversionRecord>(`/v1/conversions/${seg(userId)}`, q),
+    coordinatorReferrals: (coordinatorId: string, q: Q<Static<typeof S.Query.referrals>>) => get<OrgReferralPage>(`/v1/coordinators/${seg(coordinatorId)}/referrals`, q),
+    /** The same routes as CSV downloads (csv-download.ts). */
+    csv: createCsvDownloads(token),
     platformGrowth: (q: Q<Static<typeof S.Query.growth>>) => get<PlatformGrowth>('/v1/platform/growth', q),
   };
 }

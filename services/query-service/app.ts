@@ -12,7 +12,7 @@ import { authorize, type Grant, type Resource } from './policy.js';
 import type { App, QueryServiceDeps } from './types.js';
 import { ApiError, errorHandler } from './errors.js';
 import { registerRoutes } from './routes.js';
-import { hoistNamedSchemas } from './openapi.js';
+import { addCsvResponses, hoistNamedSchemas } from './openapi.js';
 import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
 import { createRateLimiter } from './rate-limit-store.js';
@@ -116,7 +116,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       security: [{ bearer: [] }],
     },
     // The plugin's document types are narrower than the JSON the function walks; the result is the same document, reshaped.
-    transformObject: (documentObject) => hoistNamedSchemas('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject) as never,
+    transformObject: (documentObject) => addCsvResponses(hoistNamedSchemas('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject)) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, '') });
   // The dashboard page, with a stricter CSP of its own; a client of /v1 like any other.

@@ -22,3 +22,21 @@ export function hoistNamedSchemas(doc: object): Record<string, unknown> {
   const visited = visit(doc) as Record<string, unknown>;
   return { ...visited, components: { ...(visited.components as object | undefined), schemas } };
 }
+
+/**
+ * Declares the CSV answer of every operation that takes `format` (csv-reply.ts): its 200 gets
+ * a `text/csv` content beside the JSON one, so a client generator and the docs page know it.
+ */
+export function addCsvResponses(doc: Record<string, unknown>): Record<string, unknown> {
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, { parameters?: { in: string; name: string }[]; responses?: Record<string, { content?: Record<string, unknown> }> }>>;
+  for (const methods of Object.values(paths)) {
+    for (const op of Object.values(methods)) {
+      const ok = op.responses?.['200'];
+      if (!ok?.content || !op.parameters?.some((p) => p.in === 'query' && p.name === 'format')) continue;
+      ok.content['text/csv'] = {
+        schema: { type: 'string', description: 'RFC 4180 with a header row (README "CSV export" lists the columns); instants in the organization\'s timezone' },
+      };
+    }
+  }
+  return doc;
+}

@@ -7,16 +7,18 @@ import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
 import { TimeoutError, within } from '../../libs/runtime/within.js';
 import { mentorStats } from './queries/mentor-stats.js';
-import { mentorRecruits, orgReferrals } from './queries/recruits.js';
+import { coordinatorReferrals, mentorRecruits, orgReferrals } from './queries/recruits.js';
 import { annualSummary } from './queries/annual-summary.js';
 import { mentorPerformance } from './queries/mentor-performance.js';
 import { coordinatorSummary, orgSummary } from './queries/org-summary.js';
 import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
+import { sendCsvList, sendCsvTable, wantsCsv } from './csv-reply.js';
+import { annualTable, growthHeader, growthRows, performanceTable, recruitHeader, recruitRow, referralHeader, referralRow, statsTable, summaryTable } from './csv-tables.js';
 import {
   Accepted, AnnualSummary, Bodies, ConversionRecord, CoordinatorRecruitmentSummary, ErrorBody, LinkNotPlaced, MentorPerformance, MentorReferralStats, OrgReferralPage,
-  OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage,
+  OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage, type OrgRecruitProfileT, type RecruitProfileT,
 } from './schemas.js';
 
 /** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
@@ -42,17 +44,29 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
   app.get('/v1/mentors/:mentorId/referral-stats', {
     schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
     config: { resource: mentor },
-  }, async (request) => mentorStats(db, grantOf(request, 'mentor'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'mentor');
+    const answer = await mentorStats(db, grant, request.query);
+    return wantsCsv(request) ? sendCsvTable(reply, `referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)) : answer;
+  });
 
   app.get('/v1/mentors/:mentorId/recruits', {
     schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: RecruitPage, ...errors } },
     config: { resource: mentor },
-  }, async (request) => mentorRecruits(db, grantOf(request, 'mentor'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'mentor');
+    if (!wantsCsv(request)) return mentorRecruits(db, grant, request.query);
+    return sendCsvList<RecruitProfileT>(reply, `recruits-${grant.mentorId}`, recruitHeader, (r) => recruitRow(r, grant.timezone), (cursor, limit) => mentorRecruits(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
+  });
 
   app.get('/v1/mentors/:mentorId/annual-summary', {
     schema: { tags: ['mentors'], summary: "A mentor's year and standing in the organization", params: Params.mentorId, querystring: Query.annual, response: { 200: AnnualSummary, ...errors } },
     config: { resource: mentor },
-  }, async (request) => annualSummary(db, grantOf(request, 'mentor'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'mentor');
+    const answer = await annualSummary(db, grant, request.query);
+    return wantsCsv(request) ? sendCsvTable(reply, `annual-summary-${grant.mentorId}-${answer.year}`, annualTable(answer)) : answer;
+  });
 
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
     schema: {
@@ -60,7 +74,11 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
       response: { 200: MentorPerformance, ...errors },
     },
     config: { resource: coordinator },
-  }, async (request) => mentorPerformance(db, grantOf(request, 'coordinator'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'coordinator');
+    const answer = await mentorPerformance(db, grant, request.query);
+    return wantsCsv(request) ? sendCsvTable(reply, `mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)) : answer;
+  });
 
   app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
     schema: {
@@ -68,22 +86,55 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
       response: { 200: CoordinatorRecruitmentSummary, ...errors },
     },
     config: { resource: coordinator },
-  }, async (request) => coordinatorSummary(db, grantOf(request, 'coordinator'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'coordinator');
+    const answer = await coordinatorSummary(db, grant, request.query);
+    return wantsCsv(request) ? sendCsvTable(reply, `recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)) : answer;
+  });
+
+  app.get('/v1/coordinators/:coordinatorId/referrals', {
+    schema: {
+      tags: ['coordinators'], summary: "The referrals of the coordinator's mentors, newest registration first (stuckDays: the follow-up list)", params: Params.coordinatorId, querystring: Query.referrals,
+      response: { 200: OrgReferralPage, ...errors },
+    },
+    config: { resource: coordinator },
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'coordinator');
+    if (!wantsCsv(request)) return coordinatorReferrals(db, grant, request.query);
+    return sendCsvList<OrgRecruitProfileT>(reply, `referrals-${grant.coordinatorId}`, referralHeader, (r) => referralRow(r, grant.timezone), (cursor, limit) => coordinatorReferrals(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
+  });
 
   app.get('/v1/orgs/:orgId/recruitment-summary', {
     schema: { tags: ['organizations'], summary: "An organization's funnel, top mentors and campaigns", params: Params.orgId, querystring: Query.summary, response: { 200: OrgRecruitmentSummary, ...errors } },
     config: { resource: org },
-  }, async (request) => orgSummary(db, grantOf(request, 'org'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'org');
+    const answer = await orgSummary(db, grant, request.query);
+    return wantsCsv(request) ? sendCsvTable(reply, `recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer)) : answer;
+  });
 
   app.get('/v1/orgs/:orgId/referrals', {
     schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: OrgReferralPage, ...errors } },
     config: { resource: org },
-  }, async (request) => orgReferrals(db, grantOf(request, 'org'), request.query));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'org');
+    if (!wantsCsv(request)) return orgReferrals(db, grant, request.query);
+    return sendCsvList<OrgRecruitProfileT>(reply, `referrals-${grant.orgId}`, referralHeader, (r) => referralRow(r, grant.timezone), (cursor, limit) => orgReferrals(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
+  });
 
   app.get('/v1/platform/growth', {
     schema: { tags: ['platform'], summary: 'Totals and series per organization, a page of organizations at a time', querystring: Query.growth, response: { 200: PlatformGrowth, ...errors } },
     config: { resource: () => ({ kind: 'platform' }) },
-  }, async (request) => platformGrowth(db, grantOf(request, 'platform'), request.query, config.defaultTimezone));
+  }, async (request, reply) => {
+    const grant = grantOf(request, 'platform');
+    if (!wantsCsv(request)) return platformGrowth(db, grant, request.query, config.defaultTimezone);
+    // A page of organizations is many rows (a series each): pages of the caller's limit, up to the cap in rows.
+    const page = async (cursor: string | undefined) => {
+      const answer = await platformGrowth(db, grant, { ...request.query, cursor }, config.defaultTimezone);
+      return { items: answer.organizations.flatMap(growthRows), nextCursor: answer.nextCursor, range: `${answer.from}-${answer.to}` };
+    };
+    return sendCsvList(reply, 'platform-growth', growthHeader, (r) => r, page, request.query.cursor);
+  });
 
   app.get('/v1/conversions/:userId', {
     schema: { tags: ['conversions'], summary: "How a user was recruited in an organization: link or device, mentor, campaign", params: Params.userId, querystring: Query.conversion, response: { 200: ConversionRecord, ...errors } },

@@ -94,7 +94,15 @@ const recruitFields = {
  */
 const MentorName = Type.Union([Type.String(), Type.Null()], { description: "The display name of the mentor's own registration in the organization; null when unknown or erased" });
 export const RecruitProfile = Type.Object(recruitFields, { title: 'RecruitProfile', additionalProperties: false });
-export const OrgRecruitProfile = Type.Object({ ...recruitFields, mentorId: Type.String(), mentorName: MentorName }, { title: 'OrgRecruitProfile', additionalProperties: false });
+export const OrgRecruitProfile = Type.Object(
+  {
+    ...recruitFields,
+    mentorId: Type.String(),
+    mentorName: MentorName,
+    stageSince: Type.String({ format: 'date-time', description: 'When the recruit reached their current stage: registeredAt for REGISTERED, activatedAt for ACTIVATED' }),
+  },
+  { title: 'OrgRecruitProfile', additionalProperties: false },
+);
 
 /** A keyset page of items; `nextCursor` is null on the last page. */
 const page = <T extends Parameters<typeof Type.Array>[0]>(item: T, title: string) =>
@@ -300,30 +308,48 @@ const compare = {
     }),
   ),
 };
+/**
+ * The CSV cap of a list route: `format=csv` streams its pages, from `cursor` when given, up to
+ * this many rows (SPEC §5 export; README "CSV export"). Past it the client pages the JSON.
+ */
+export const CSV_MAX_ROWS = 10_000;
+/** The answer's format: JSON, or CSV (as `Accept: text/csv` asks too); csv.ts, csv-tables.ts. */
+const format = {
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], {
+    description: `json (default) or csv: RFC 4180 with a header row, instants in the organization's timezone; a list streams its pages up to ${CSV_MAX_ROWS} rows. \`Accept: text/csv\` asks for CSV too`,
+  })),
+};
+const stuckDays = {
+  stuckDays: Type.Optional(WholeNumber({
+    minimum: 0, maximum: 36_500,
+    description: 'The follow-up list: only recruits not yet activated whose current stage was reached at least this many days (of 24 hours) ago',
+  })),
+};
 
 /** A mentor id can exist in two organizations: which one is meant (default: the caller's, or the only one). */
 const mentorOrg = { orgId: Type.Optional(Id("The mentor's organization, when the mentor id exists in more than one")) };
 
 export const Query = {
-  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg, ...compare }, { additionalProperties: false }),
-  recruits: Type.Object({ stage: Type.Optional(Stage), ...paging, ...mentorOrg }, { additionalProperties: false }),
+  stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg, ...compare, ...format }, { additionalProperties: false }),
+  recruits: Type.Object({ stage: Type.Optional(Stage), ...paging, ...mentorOrg, ...format }, { additionalProperties: false }),
   performance: Type.Object(
     {
       ...range,
       sort: Type.Union([Type.Literal('registrations'), Type.Literal('activations'), Type.Literal('clickToRegistration')], { default: 'registrations' }),
       limit: paging.limit,
       ...compare,
+      ...format,
     },
     { additionalProperties: false },
   ),
-  summary: Type.Object({ ...range, granularity: Granularity, ...compare }, { additionalProperties: false }),
-  growth: Type.Object({ ...range, granularity: Granularity, ...paging }, { additionalProperties: false }),
-  referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...paging }, { additionalProperties: false }),
+  summary: Type.Object({ ...range, granularity: Granularity, ...compare, ...format }, { additionalProperties: false }),
+  growth: Type.Object({ ...range, granularity: Granularity, ...paging, ...format }, { additionalProperties: false }),
+  referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...stuckDays, ...paging, ...format }, { additionalProperties: false }),
   conversion: Type.Object(
     { orgId: Type.Optional(Id("The organization the user joined (attribution is per organization); default: the caller's")) },
     { additionalProperties: false },
   ),
-  annual: Type.Object({ year: Type.Optional(WholeNumber({ minimum: CALENDAR.firstYear, maximum: CALENDAR.lastYear, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg }, { additionalProperties: false }),
+  annual: Type.Object({ year: Type.Optional(WholeNumber({ minimum: CALENDAR.firstYear, maximum: CALENDAR.lastYear, description: 'Calendar year in the org timezone (default: this year)' })), ...mentorOrg, ...format }, { additionalProperties: false }),
 };
 
 /**

@@ -88,7 +88,7 @@ const compareText = fc.oneof(fc.constantFrom('previous', 'year', 'YEAR', 'last',
 const sortText = fc.oneof(fc.constantFrom('registrations', 'activations', 'clickToRegistration', 'clicks', ''), text);
 const VALUE_OF: Record<string, fc.Arbitrary<string>> = {
   from: dateText, to: dateText, year: yearText, limit: limitText, cursor: forgedCursor, granularity: granularityText, stage: stageText, sort: sortText, compare: compareText,
-  orgId: idText, mentorId: idText, campaignId: idText,
+  orgId: idText, mentorId: idText, campaignId: idText, stuckDays: limitText, format: fc.oneof(fc.constantFrom('json', 'csv', 'CSV', 'xml', ''), text),
 };
 /** A raw URL component: a value percent-encoded, or one of the encodings a router trips over. */
 const RAW = ['%', '%zz', '%2F', '%2f', '%2e%2e', '%2E', '..', '.', 'a%2Fb', '%252F', '%00', '%FF', '%C0%AF', '%ED%A0%80', '%E2%80%AE', '+', '%20', '%0A', '%0D%0A', ';', ',', "'"];
@@ -106,14 +106,15 @@ interface Route {
 }
 const [MENTORS, COORDINATORS, ORGS] = [['m-a1', 'm-a2', 'm-x', 'm-b1'], ['coord-a', 'coord-x', 'coord-b'], ['org-a', 'org-b']];
 const ROUTES: Route[] = [
-  { method: 'GET', path: (x) => `/v1/mentors/${x}/referral-stats`, ids: MENTORS, params: ['from', 'to', 'granularity', 'campaignId', 'orgId', 'compare'] },
-  { method: 'GET', path: (x) => `/v1/mentors/${x}/recruits`, ids: MENTORS, params: ['stage', 'limit', 'cursor', 'orgId'] },
-  { method: 'GET', path: (x) => `/v1/mentors/${x}/annual-summary`, ids: MENTORS, params: ['year', 'orgId'] },
-  { method: 'GET', path: (x) => `/v1/coordinators/${x}/mentor-performance`, ids: COORDINATORS, params: ['from', 'to', 'sort', 'limit', 'compare'] },
-  { method: 'GET', path: (x) => `/v1/coordinators/${x}/recruitment-summary`, ids: COORDINATORS, params: ['from', 'to', 'granularity', 'compare'] },
-  { method: 'GET', path: (x) => `/v1/orgs/${x}/recruitment-summary`, ids: ORGS, params: ['from', 'to', 'granularity', 'compare'] },
-  { method: 'GET', path: (x) => `/v1/orgs/${x}/referrals`, ids: ORGS, params: ['stage', 'mentorId', 'limit', 'cursor'] },
-  { method: 'GET', path: () => '/v1/platform/growth', ids: [''], params: ['from', 'to', 'granularity', 'limit', 'cursor'] },
+  { method: 'GET', path: (x) => `/v1/mentors/${x}/referral-stats`, ids: MENTORS, params: ['from', 'to', 'granularity', 'campaignId', 'orgId', 'compare', 'format'] },
+  { method: 'GET', path: (x) => `/v1/mentors/${x}/recruits`, ids: MENTORS, params: ['stage', 'limit', 'cursor', 'orgId', 'format'] },
+  { method: 'GET', path: (x) => `/v1/mentors/${x}/annual-summary`, ids: MENTORS, params: ['year', 'orgId', 'format'] },
+  { method: 'GET', path: (x) => `/v1/coordinators/${x}/mentor-performance`, ids: COORDINATORS, params: ['from', 'to', 'sort', 'limit', 'compare', 'format'] },
+  { method: 'GET', path: (x) => `/v1/coordinators/${x}/recruitment-summary`, ids: COORDINATORS, params: ['from', 'to', 'granularity', 'compare', 'format'] },
+  { method: 'GET', path: (x) => `/v1/orgs/${x}/recruitment-summary`, ids: ORGS, params: ['from', 'to', 'granularity', 'compare', 'format'] },
+  { method: 'GET', path: (x) => `/v1/orgs/${x}/referrals`, ids: ORGS, params: ['stage', 'mentorId', 'stuckDays', 'limit', 'cursor', 'format'] },
+  { method: 'GET', path: (x) => `/v1/coordinators/${x}/referrals`, ids: COORDINATORS, params: ['stage', 'mentorId', 'stuckDays', 'limit', 'cursor', 'format'] },
+  { method: 'GET', path: () => '/v1/platform/growth', ids: [''], params: ['from', 'to', 'granularity', 'limit', 'cursor', 'format'] },
   { method: 'GET', path: (x) => `/v1/conversions/${x}`, ids: ['u-a1', 'u-b1', 'u-bx1'], params: ['orgId'] },
   { method: 'POST', path: () => '/v1/events/invite-clicks', ids: [''], params: [], body: 'click' },
   { method: 'POST', path: () => '/v1/events/registrations', ids: [''], params: [], body: 'registration' },
@@ -131,6 +132,7 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<string>> = {
   stage: fc.constantFrom('REGISTERED', 'ACTIVATED', 'CLICKED'), sort: fc.constantFrom('registrations', 'activations', 'clickToRegistration'), compare: fc.constantFrom('previous', 'year'),
   cursor: fc.oneof({ arbitrary: fc.tuple(fc.constantFrom('2026-03-11T12:02:00.000Z', '2026-03-10T10:05:00.000Z', '9999-12-31T23:59:59.999Z'), fc.constantFrom('r-a5', 'r-a1', '')).map(b64), weight: 2 }, { arbitrary: forgedCursor, weight: 1 }),
   orgId: fc.constantFrom('org-a', 'org-b'), mentorId: fc.constantFrom('m-a1', 'm-x'), campaignId: fc.constantFrom('spring', 'autumn'),
+  stuckDays: fc.constantFrom('0', '7', '36500'), format: fc.constantFrom('json', 'csv'),
 };
 /** The query string of a route: its own parameters (valid, boundary or junk values), unknown ones, repeats, arrays, empty pairs. */
 const queryOf = (route: Route) => fc.oneof(plausibleQuery(route), randomQuery(route));

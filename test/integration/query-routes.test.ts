@@ -266,7 +266,7 @@ describe('query service routes', () => {
     const doc = (await q.app.inject('/openapi.json')).json();
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/v1/conversions/{userId}', '/v1/coordinators/{coordinatorId}/mentor-performance', '/v1/coordinators/{coordinatorId}/recruitment-summary', '/v1/events/invite-clicks', '/v1/events/registrations',
+      '/v1/conversions/{userId}', '/v1/coordinators/{coordinatorId}/mentor-performance', '/v1/coordinators/{coordinatorId}/recruitment-summary', '/v1/coordinators/{coordinatorId}/referrals', '/v1/events/invite-clicks', '/v1/events/registrations',
       '/v1/mentors/{mentorId}/annual-summary', '/v1/mentors/{mentorId}/recruits', '/v1/mentors/{mentorId}/referral-stats',
       '/v1/orgs/{orgId}/recruitment-summary', '/v1/orgs/{orgId}/referrals', '/v1/platform/growth',
     ]);

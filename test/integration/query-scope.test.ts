@@ -22,6 +22,7 @@ const R = {
   scopeSummary: (c: string) => `GET /v1/coordinators/${c}/recruitment-summary?${range}`,
   summary: (o: string) => `GET /v1/orgs/${o}/recruitment-summary?${range}`,
   referrals: (o: string) => `GET /v1/orgs/${o}/referrals`,
+  scopeReferrals: (c: string) => `GET /v1/coordinators/${c}/referrals?stuckDays=7`,
   growth: () => `GET /v1/platform/growth?${range}`,
   conversion: (u: string) => `GET /v1/conversions/${u}`,
   clicks: () => 'POST /v1/events/invite-clicks',
@@ -51,42 +52,43 @@ const CALLERS: { role: TokenRole; sub: string; org: string | null; allowed: Case
     allowed: [[R.stats('m-a1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a1'), 200], [R.conversion('u-a1'), 200]],
     denied: [
       [R.stats('m-a2'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a2'), 404], [R.performance('coord-a'), 403], [R.scopeSummary('coord-a'), 403], [R.summary('org-a'), 403],
-      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a4'), 404], [R.clicks(), 403], [R.registrations(), 403],
+      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a4'), 404], [R.clicks(), 403], [R.registrations(), 403], [R.scopeReferrals('coord-a'), 403],
     ],
   },
   {
     role: 'coordinator', sub: 'coord-a', org: 'org-a',
-    allowed: [[R.stats('m-a2'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a2'), 200], [R.performance('coord-a'), 200], [R.scopeSummary('coord-a'), 200], [R.conversion('u-a4'), 200]],
+    allowed: [[R.stats('m-a2'), 200], [R.recruits('m-a1'), 200], [R.annual('m-a2'), 200], [R.performance('coord-a'), 200], [R.scopeSummary('coord-a'), 200], [R.conversion('u-a4'), 200], [R.scopeReferrals('coord-a'), 200]],
     denied: [
       [R.stats('m-a3'), 404], [R.recruits('m-b1'), 404], [R.annual('m-a3'), 404], [R.performance('coord-b'), 404], [R.scopeSummary('coord-b'), 404], [R.scopeSummary('coord-x'), 404], [R.summary('org-a'), 403],
       [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403],
+      [R.scopeReferrals('coord-b'), 404], [R.scopeReferrals('coord-x'), 404],
     ],
   },
   {
     role: 'org_admin', sub: 'admin-a', org: 'org-a',
     allowed: [
       [R.stats('m-a3'), 200], [R.recruits('m-a2'), 200], [R.annual('m-a1'), 200], [R.performance('coord-a'), 200], [R.scopeSummary('coord-x'), 200], [R.summary('org-a'), 200],
-      [R.referrals('org-a'), 200], [R.conversion('u-a3'), 200],
+      [R.referrals('org-a'), 200], [R.conversion('u-a3'), 200], [R.scopeReferrals('coord-x'), 200], [R.scopeReferrals('coord-a'), 200],
     ],
     denied: [
       [R.stats('m-b1'), 404], [R.recruits('m-b1'), 404], [R.annual('m-b1'), 404], [R.performance('coord-b'), 404], [R.scopeSummary('coord-b'), 404], [R.summary('org-b'), 404],
-      [R.referrals('org-b'), 404], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403],
+      [R.referrals('org-b'), 404], [R.growth(), 403], [R.conversion('u-b1'), 404], [R.clicks(), 403], [R.registrations(), 403], [R.scopeReferrals('coord-b'), 404],
     ],
   },
   {
     role: 'platform_admin', sub: 'root', org: null,
     allowed: [
       [R.stats('m-b1'), 200], [R.recruits('m-a1'), 200], [R.annual('m-b1'), 200], [R.performance('coord-b'), 200], [R.scopeSummary('coord-b'), 200], [R.summary('org-b'), 200],
-      [R.referrals('org-a'), 200], [R.growth(), 200], [R.conversion('u-b1'), 200],
+      [R.referrals('org-a'), 200], [R.growth(), 200], [R.conversion('u-b1'), 200], [R.scopeReferrals('coord-b'), 200],
     ],
-    denied: [[R.clicks(), 403], [R.registrations(), 403], [R.stats('nobody'), 404], [R.performance('nobody'), 404], [R.scopeSummary('nobody'), 404]],
+    denied: [[R.clicks(), 403], [R.registrations(), 403], [R.stats('nobody'), 404], [R.performance('nobody'), 404], [R.scopeSummary('nobody'), 404], [R.scopeReferrals('nobody'), 404]],
   },
   {
     role: 'service', sub: 'redirector', org: 'org-a',
     allowed: [[R.clicks(), 202], [R.registrations(), 202]],
     denied: [
       [R.stats('m-a1'), 403], [R.recruits('m-a1'), 403], [R.annual('m-a1'), 403], [R.performance('coord-a'), 403], [R.scopeSummary('coord-a'), 403], [R.summary('org-a'), 403],
-      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a1'), 403],
+      [R.referrals('org-a'), 403], [R.growth(), 403], [R.conversion('u-a1'), 403], [R.scopeReferrals('coord-a'), 403],
     ],
   },
 ];
@@ -115,6 +117,47 @@ describe('scope: every role against every route', () => {
       }
     });
   }
+
+  /** The CSV of every list and summary route: the same status for every caller, an error still JSON, a success CSV (csv-reply.ts). */
+  for (const caller of CALLERS) {
+    it(`${caller.role}: CSV answers within the same scope, by format=csv and by Accept: text/csv`, async () => {
+      const token = await q.token(caller.role, caller.sub, caller.org);
+      const reads = [...caller.allowed, ...caller.denied].filter(([route]) => route.startsWith('GET ') && !route.includes('/conversions/'));
+      for (const [route, status] of reads) {
+        const [, url] = route.split(' ') as [string, string];
+        const asked = [
+          { url: `${url}${url.includes('?') ? '&' : '?'}format=csv`, headers: {} },
+          { url, headers: { accept: 'text/csv' } },
+        ];
+        for (const a of asked) {
+          const res = await q.app.inject({ method: 'GET', url: a.url, headers: { authorization: `Bearer ${token}`, ...a.headers } });
+          const type = res.headers['content-type'] as string;
+          expect([a.url, a.headers, res.statusCode, type.split(';')[0]]).toEqual([a.url, a.headers, status, status === 200 ? 'text/csv' : 'application/json']);
+          if (status !== 200) expect(res.json().error.code).toBe(status === 403 ? 'forbidden' : 'not_found');
+        }
+      }
+    });
+  }
+
+  it('a coordinator cannot list another coordinator\'s recruits, nor reach past their scope with mentorId', async () => {
+    const coordA = await q.token('coordinator', 'coord-a', 'org-a');
+    const ids = async (url: string, token = coordA) => {
+      const res = await call(`GET ${url}`, token);
+      return [res.status, res.body.items?.map((i: { referralId: string }) => i.referralId) ?? res.body.error.code];
+    };
+    expect(await ids('/v1/coordinators/coord-a/referrals')).toEqual([200, ['r-a3', 'r-a6', 'r-a5', 'r-a4', 'r-a2', 'r-a1']]);
+    expect(await ids('/v1/coordinators/coord-x/referrals')).toEqual([404, 'not_found']);
+    expect(await ids('/v1/coordinators/coord-b/referrals?format=json')).toEqual([404, 'not_found']);
+    // Mentors outside the scope, in the org or in another, find nothing.
+    expect(await ids('/v1/coordinators/coord-a/referrals?mentorId=m-x')).toEqual([200, []]);
+    expect(await ids('/v1/coordinators/coord-a/referrals?mentorId=m-b1')).toEqual([200, []]);
+    // coord-x's scope wrongly lists org-b's m-b1: still only org-a's rows.
+    const coordX = await q.token('coordinator', 'coord-x', 'org-a');
+    expect(await ids('/v1/coordinators/coord-x/referrals', coordX)).toEqual([200, ['r-ax']]);
+    expect(await ids('/v1/coordinators/coord-x/referrals?mentorId=m-b1', coordX)).toEqual([200, []]);
+    // A coordinator's token naming another org sees nothing of the scope's org.
+    expect(await ids('/v1/coordinators/coord-a/referrals', await q.token('coordinator', 'coord-a', 'org-b'))).toEqual([404, 'not_found']);
+  });
 
   it('every route needs a valid token: 401 otherwise', async () => {
     const secret = new TextEncoder().encode(env.config.auth.jwtSecret);

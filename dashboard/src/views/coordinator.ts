@@ -4,6 +4,8 @@ import { renderFunnel } from '../components/funnel.js';
 import { renderLeaderboard } from '../components/leaderboard.js';
 import { mentorLabels } from '../components/mentor-name.js';
 import { renderSeries } from '../components/series.js';
+import { withCsv } from '../components/csv-button.js';
+import { followUpSection } from '../components/follow-up.js';
 import { drawChart } from '../charts.js';
 import { h } from '../dom.js';
 import { load, section } from '../section.js';
@@ -31,17 +33,28 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
   const order = leaderboardSort(state);
   // Ranks follow the API's ordering when the column is one it ranks by.
   const apiSort = (API_SORTS as readonly string[]).includes(order.sort) ? (order.sort as (typeof API_SORTS)[number]) : undefined;
-  main.append(h('h1', {}, s.yourMentors), controls.root, scope, mentors, campaigns);
+  const followUp = h('div', { class: 'view-content' });
+  main.append(h('h1', {}, s.yourMentors), controls.root, scope, followUp, mentors, campaigns);
   void load(scope, s.whatScope, () => api.coordinatorSummary(coordinatorId, { ...period(state), granularity, compare }), (answer) => {
     controls.answered(answer);
     const funnel = section('funnel', s.funnel, s.coordFunnelIntro(formatRange(answer)));
     const series = section('series', s.overTime);
     scope.append(funnel.root, series.root);
+    const summaryCsv = () => api.csv.coordinatorSummary(coordinatorId, { ...period(state), granularity });
+    withCsv(funnel, 'the funnel', summaryCsv);
+    withCsv(series, 'the series', summaryCsv);
+    followUp.replaceChildren(followUpSection({
+      fetchPage: (stuckDays, limit) => api.coordinatorReferrals(coordinatorId, { stuckDays, limit }),
+      download: (stuckDays) => api.csv.coordinatorReferrals(coordinatorId, { stuckDays }),
+      timezone: answer.timezone,
+      mentorHref: (m) => mentorHref(state, m),
+    }));
     renderFunnel(funnel.body, answer.totals, answer.conversion, s.yourMentorsLower, answer.previous);
     renderSeries(series.body, answer.series, granularity, s.yourMentors);
     // The campaigns come with the same answer, drawn below the mentors.
     const side = section('campaigns', s.campaigns, s.coordCampaignsIntro);
     campaigns.replaceChildren(side.root);
+    withCsv(side, 'the campaigns', summaryCsv);
     renderCampaigns(side.body, answer.campaigns);
   });
 
@@ -49,6 +62,7 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
     const board = section('mentor-performance', s.mentorPerformance, s.performanceIntro(perf.items.length, formatRange(perf)));
     const sideBySide = section('compare', s.sideBySide);
     mentors.append(board.root, sideBySide.root);
+    withCsv(board, 'mentor performance', () => api.csv.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200 }));
     renderLeaderboard(board.body, perf.items, { ...order, mentorHref: (m) => mentorHref(state, m), caption: s.scopeCaption, search: mentorSearch(state) });
     if (perf.items.length === 0) {
       sideBySide.root.remove();

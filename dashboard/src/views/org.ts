@@ -4,6 +4,8 @@ import { renderFunnel } from '../components/funnel.js';
 import { renderLeaderboard } from '../components/leaderboard.js';
 import { renderReferralList, stageLabel } from '../components/referrals.js';
 import { renderSeries } from '../components/series.js';
+import { withCsv } from '../components/csv-button.js';
+import { followUpSection } from '../components/follow-up.js';
 import { append, h } from '../dom.js';
 import { load, section } from '../section.js';
 import { navigate, PAGE_SIZES, STAGES, viewLink } from '../state.js';
@@ -34,7 +36,16 @@ export function renderOrgView(ctx: ViewContext, orgId: string): void {
     const mentors = section('top-mentors', s.topMentors, s.topMentorsIntro);
     const campaigns = section('campaigns', s.campaigns);
     const referrals = section('referrals', s.referrals, s.referralsIntro);
-    content.append(funnel.root, series.root, mentors.root, campaigns.root, referrals.root);
+    const followUp = followUpSection({
+      fetchPage: (stuckDays, limit) => api.orgReferrals(orgId, { stuckDays, limit }),
+      download: (stuckDays) => api.csv.orgReferrals(orgId, { stuckDays }),
+      timezone: summary.timezone,
+      mentorHref: (m) => mentorHref(state, m, orgId),
+    });
+    content.append(funnel.root, series.root, followUp, mentors.root, campaigns.root, referrals.root);
+    const summaryCsv = () => api.csv.orgSummary(orgId, { ...period(state), granularity });
+    for (const [part, what] of [[funnel, 'the funnel'], [series, 'the series'], [mentors, 'the top mentors'], [campaigns, 'the campaigns']] as const) withCsv(part, what, summaryCsv);
+    withCsv(referrals, 'the referrals', () => api.csv.orgReferrals(orgId, { stage: state.stage as Stage | undefined, mentorId: state.filterMentor }));
     renderFunnel(funnel.body, summary.totals, summary.conversion, orgId, summary.previous);
     renderSeries(series.body, summary.series, granularity, orgId);
     renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: s.topMentorsOf(orgId), search: mentorSearch(state) });

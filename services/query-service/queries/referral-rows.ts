@@ -28,6 +28,6 @@ export const STAGE_SQL = "case when activated_at is null then 'REGISTERED' else 
 export function profileOf(r: ReferralRow): OrgRecruitProfileT {
   return {
     referralId: r.referral_id, userId: r.user_id, mentorId: r.mentor_id, mentorName: r.mentor_name ?? null, displayName: r.display_name, linkId: r.link_id, campaignId: r.campaign_id,
-    stage: r.activated_at ? 'ACTIVATED' : 'REGISTERED', clickedAt: iso(r.clicked_at), installedAt: iso(r.installed_at), registeredAt: iso(r.registered_at), activatedAt: iso(r.activated_at),
+    stage: r.activated_at ? 'ACTIVATED' : 'REGISTERED', stageSince: iso(r.activated_at ?? r.registered_at) as string, clickedAt: iso(r.clicked_at), installedAt: iso(r.installed_at), registeredAt: iso(r.registered_at), activatedAt: iso(r.activated_at),
   };
 }

@@ -1,0 +1,76 @@
+/**
+ * A small RFC 4180 encoder: fields separated by commas, records by CRLF, a field quoted when it
+ * holds a comma, a quote, CR or LF (its quotes doubled). null and undefined are empty fields;
+ * numbers are written as JavaScript writes them (unformatted: 0.25, never "25 %").
+ *
+ * A text cell that a spreadsheet would run as a formula (it begins with =, +, -, @, a tab or a
+ * CR) is written with a leading apostrophe, so a display name like `=HYPERLINK(…)` reaches the
+ * sheet as text (CSV formula injection, OWASP). Numbers are never touched: -3 stays -3.
+ */
+export type CsvCell = string | number | boolean | null | undefined;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export function csvCell(value: CsvCell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One record, with its CRLF. */
+export function csvLine(cells: readonly CsvCell[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/** A whole document: the header row, then the rows. */
+export function csvDocument(header: readonly string[], rows: Iterable<readonly CsvCell[]>): string {
+  let out = csvLine(header);
+  for (const row of rows) out += csvLine(row);
+  return out;
+}
+
+/**
+ * The reverse, for tests and clients: records of fields, quotes undone (RFC 4180, CRLF or LF
+ * line ends). It does not undo the formula guard: a guarded cell reads back with its apostrophe.
+ */
+export function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') quoted = false;
+      else field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      if (c === '\r' && text[i + 1] === '\n') i++;
+    } else field += c;
+    i++;
+  }
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  return records;
+}
