@@ -26,6 +26,7 @@ export type RecruitProfile = Static<typeof S.RecruitProfile>;
 export type ConversionRecord = Static<typeof S.ConversionRecord>;
 type ErrorBody = Static<typeof S.ErrorBody>;
 import { createCsvDownloads } from './csv-download.js';
+import { t } from './i18n.js';
 
 type Q<T> = { [K in keyof T]?: T[K] | undefined };
 
@@ -72,7 +73,7 @@ export function createApi(token: string) {
     try {
       res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, credentials: 'omit', cache: 'no-cache', referrerPolicy: 'no-referrer' });
     } catch {
-      throw new ApiFailure(0, 'unreachable', 'the query service could not be reached');
+      throw new ApiFailure(0, 'unreachable', t().serviceUnreachable);
     }
     if (res.ok) return (await res.json()) as T;
     const body = (await res.json().catch(() => null)) as ErrorBody | null;

@@ -1,6 +1,6 @@
 import type { Static } from 'typebox';
 import type * as S from '../../services/query-service/schemas.js';
-import { CSV_TEXT } from './components/follow-up-strings.js';
+import { t } from './i18n.js';
 
 type Q<T> = { [K in keyof T]?: T[K] | undefined };
 
@@ -26,7 +26,7 @@ export function createCsvDownloads(token: string) {
     try {
       res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/csv' }, credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' });
     } catch {
-      throw new CsvFailure(0, CSV_TEXT.unreachable);
+      throw new CsvFailure(0, t().serviceUnreachable);
     }
     if (!res.ok) {
       const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;

@@ -10,7 +10,7 @@
  * localStorage. Numbers and dates use the chosen language with the browser's own region where
  * it writes that language (en-US stays American), else nb-NO or en-GB.
  */
-import type { Granularity, Stage } from './api.js';
+import type { ConversionRecord, Granularity, Stage } from './api.js';
 import type { Preset } from './presets.js';
 
 export const LANGS = ['en', 'nb'] as const;
@@ -21,6 +21,12 @@ export const LANG_NAMES: Record<Lang, string> = { en: 'English', nb: 'Norsk bokm
 type Counted = Record<'clicks' | 'uniqueClicks' | 'installs' | 'registrations' | 'activations', string>;
 type Rates = Record<'clickToRegistration' | 'registrationToActivation' | 'clickToActivation', string>;
 type Roles = Record<'mentor' | 'coordinator' | 'org_admin' | 'platform_admin' | 'service', string>;
+type Candidate = NonNullable<ConversionRecord['explanation']>['candidates'][number];
+type TouchKind = Candidate['kind'];
+type NotCountedReason = NonNullable<Candidate['reason']>;
+
+/** A whole number written the page's way (1,234 or 1 234), at the time a string is drawn. */
+const num = (n: number): string => new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(n);
 
 const en = {
   // The page around the views
@@ -62,6 +68,7 @@ const en = {
   explainRetry: (what: string, waitSeconds: number | null) => `The ${what} could not be loaded just now${waitSeconds ? `; the service asks to wait ${waitSeconds} s` : ''}. Your view is kept; try again.`,
   explainAnswer: (message: string) => `The service answered: ${message}`,
   tryAgain: 'Try again',
+  serviceUnreachable: 'the query service could not be reached',
 
   // What a section loads (in "Loading …", "Could not load …")
   whatOrg: "the organization's numbers",
@@ -210,6 +217,78 @@ const en = {
   noOrganizations: 'No organizations yet.',
   organizationsCaption: 'Organizations by id',
   growthChart: (noun: string, n: number) => `Line chart of registrations per ${noun} for ${n} organizations; the table has each organization's totals.`,
+  // Signing in from the page around the dashboard (embedding)
+  offerSwitch: (sub: string) => `Switch to ${sub}`,
+  offerStay: (sub: string) => `Stay ${sub}`,
+  offerText: (offered: string, current: string) => `The page around this dashboard wants to sign you in as ${offered}, replacing ${current}. Switch?`,
+
+  // Needs follow-up
+  followUp: {
+    title: 'Needs follow-up',
+    intro: (days: number) => `Recruits who registered but have not activated for ${num(days)} ${days === 1 ? 'day' : 'days'} or more, by mentor: ask each mentor to nudge their own recruits.`,
+    daysLabel: 'Waiting at least (days)',
+    what: 'the follow-up list',
+    empty: (days: number) => `No recruit has been waiting ${num(days)} ${days === 1 ? 'day' : 'days'} or more without activating. Nobody to follow up.`,
+    mentorWaiting: (n: number) => `${num(n)} ${n === 1 ? 'recruit' : 'recruits'} waiting`,
+    caption: (mentor: string, timezone: string) => `Recruits of ${mentor} not yet activated, longest waiting first; times in ${timezone}`,
+    columns: { recruit: 'Recruit', stage: 'Stage', since: 'In this stage since', waiting: 'Waiting' },
+    waitingDays: (n: number) => `${num(n)} ${n === 1 ? 'day' : 'days'}`,
+    more: (shown: number) => `Showing the ${num(shown)} who registered most recently; download the CSV for the whole list.`,
+    total: (n: number, mentors: number) => `${num(n)} ${n === 1 ? 'recruit' : 'recruits'} of ${num(mentors)} ${mentors === 1 ? 'mentor' : 'mentors'} to follow up.`,
+  },
+
+  // Download CSV: the button, and what each one downloads (in "Download … as CSV")
+  csv: {
+    download: 'Download CSV',
+    label: (what: string) => `Download ${what} as CSV`,
+    preparing: 'Preparing CSV…',
+    failed: (message: string) => `The CSV could not be downloaded: ${message}`,
+  },
+  csvParts: {
+    funnel: 'the funnel',
+    series: 'the series',
+    topMentors: 'the top mentors',
+    campaigns: 'the campaigns',
+    referrals: 'the referrals',
+    mentorPerformance: 'mentor performance',
+    recruits: 'the recruits',
+    annual: 'the annual summary',
+    organizations: 'the organizations',
+    followUp: 'the follow-up list',
+  },
+
+  // Why a recruit is counted (the explanation timeline)
+  explanation: {
+    open: 'Why counted',
+    close: 'Hide why',
+    openLabel: (recruit: string) => `Why ${recruit} is counted for their mentor`,
+    what: 'the explanation',
+    heading: (recruit: string) => `How ${recruit} was attributed`,
+    ruleLink: (mentor: string, linkId: string) => `Registered through ${mentor}’s link ${linkId}.`,
+    ruleDevice: (mentor: string, linkId: string) => `Attributed by device: the last touch before registering, on ${mentor}’s link ${linkId}.`,
+    window: (days: number, from: string, to: string) => `The ${num(days)}-day window: ${from} to ${to}.`,
+    timeline: (recruit: string) => `Touches of ${recruit}, oldest first`,
+    windowOpens: (days: number) => `The ${num(days)}-day window opens`,
+    registered: 'Registered',
+    kinds: { CLICK: 'Click', INSTALL: 'Install', REGISTRATION: 'Registration' } as Record<TouchKind, string>,
+    link: (linkId: string) => `link ${linkId}`,
+    hiddenLink: 'a link outside what you may see',
+    noLink: 'no link',
+    unknownLink: 'a link the service does not know',
+    noMentor: 'no mentor',
+    hiddenMentor: 'mentor not shown',
+    wonDevice: (days: number) => `won: the last touch within ${num(days)} days before registering`,
+    wonLink: 'won: the registration named this link',
+    earlierTouch: 'an earlier touch',
+    outsideWindow: (days: number) => `outside the ${num(days)}-day window`,
+    otherOrg: 'in another organization',
+    selfReferral: 'the mentor’s own link',
+    notCounted: { bot: 'not counted: a bot', revoked: 'not counted: link revoked', expired: 'not counted: link expired', unknown_link: 'not counted: link unknown', no_link: 'not counted: no link' } as Record<NotCountedReason, string>,
+    unavailable: 'The facts behind this attribution are not available (they are older than the explanations, or were removed), so the touches cannot be shown.',
+    attributedByDevice: (mentor: string, linkId: string) => `Attributed by device to ${mentor}’s link ${linkId}.`,
+    times: (timezone: string) => `Times in ${timezone}.`,
+    opened: (recruit: string) => `Showing how ${recruit} was attributed`,
+  },
 };
 
 /** The shape every language's catalogue has: the keys of `en`, with the same arguments. */
@@ -252,6 +331,7 @@ const nb: Strings = {
   explainRetry: (what, waitSeconds) => `Kunne ikke laste ${what} akkurat nå${waitSeconds ? `; tjenesten ber deg vente ${waitSeconds} s` : ''}. Visningen din beholdes; prøv igjen.`,
   explainAnswer: (message) => `Tjenesten svarte: ${message}`,
   tryAgain: 'Prøv igjen',
+  serviceUnreachable: 'spørretjenesten kunne ikke nås',
 
   whatOrg: 'organisasjonens tall',
   whatScope: 'tallene for ditt område',
@@ -389,6 +469,74 @@ const nb: Strings = {
   noOrganizations: 'Ingen organisasjoner ennå.',
   organizationsCaption: 'Organisasjoner etter id',
   growthChart: (noun, n) => `Linjediagram for registreringer per ${noun} for ${n} organisasjoner; tabellen har hver organisasjons totaler.`,
+  offerSwitch: (sub) => `Bytt til ${sub}`,
+  offerStay: (sub) => `Fortsett som ${sub}`,
+  offerText: (offered, current) => `Siden rundt denne oversikten vil logge deg inn som ${offered} i stedet for ${current}. Vil du bytte?`,
+
+  followUp: {
+    title: 'Trenger oppfølging',
+    intro: (days) => `Vervede som har registrert seg, men ikke aktivert seg på ${num(days)} ${days === 1 ? 'dag' : 'dager'} eller mer, samlet per mentor: be hver mentor ta kontakt med sine egne vervede.`,
+    daysLabel: 'Har ventet minst (dager)',
+    what: 'oppfølgingslisten',
+    empty: (days) => `Ingen vervede har ventet i ${num(days)} ${days === 1 ? 'dag' : 'dager'} eller mer uten å aktivere seg. Ingen å følge opp.`,
+    mentorWaiting: (n) => `${num(n)} ${n === 1 ? 'vervet' : 'vervede'} venter`,
+    caption: (mentor, timezone) => `Vervede hos ${mentor} som ikke er aktivert ennå, de som har ventet lengst først; tider i ${timezone}`,
+    columns: { recruit: 'Vervet', stage: 'Steg', since: 'I dette steget siden', waiting: 'Venter' },
+    waitingDays: (n) => `${num(n)} ${n === 1 ? 'dag' : 'dager'}`,
+    more: (shown) => `Viser de ${num(shown)} som registrerte seg sist; last ned CSV-filen for hele listen.`,
+    total: (n, mentors) => `${num(n)} ${n === 1 ? 'vervet' : 'vervede'} hos ${num(mentors)} ${mentors === 1 ? 'mentor' : 'mentorer'} å følge opp.`,
+  },
+
+  csv: {
+    download: 'Last ned CSV',
+    label: (what) => `Last ned ${what} som CSV`,
+    preparing: 'Lager CSV-filen …',
+    failed: (message) => `CSV-filen kunne ikke lastes ned: ${message}`,
+  },
+  csvParts: {
+    funnel: 'trakten',
+    series: 'serien',
+    topMentors: 'toppmentorene',
+    campaigns: 'kampanjene',
+    referrals: 'vervingene',
+    mentorPerformance: 'mentorresultatene',
+    recruits: 'de vervede',
+    annual: 'årsoversikten',
+    organizations: 'organisasjonene',
+    followUp: 'oppfølgingslisten',
+  },
+
+  explanation: {
+    open: 'Hvorfor talt med',
+    close: 'Skjul forklaringen',
+    openLabel: (recruit) => `Hvorfor ${recruit} telles med for mentoren sin`,
+    what: 'forklaringen',
+    heading: (recruit) => `Slik ble ${recruit} knyttet til en mentor`,
+    ruleLink: (mentor, linkId) => `Registrerte seg gjennom lenken ${linkId} til ${mentor}.`,
+    ruleDevice: (mentor, linkId) => `Knyttet til mentor via enheten: det siste kontaktpunktet før registreringen var lenken ${linkId} til ${mentor}.`,
+    window: (days, from, to) => `Tidsvinduet på ${num(days)} dager: ${from} til ${to}.`,
+    timeline: (recruit) => `Kontaktpunktene til ${recruit}, eldste først`,
+    windowOpens: (days) => `Tidsvinduet på ${num(days)} dager åpner`,
+    registered: 'Registrerte seg',
+    kinds: { CLICK: 'Klikk', INSTALL: 'Installasjon', REGISTRATION: 'Registrering' },
+    link: (linkId) => `lenke ${linkId}`,
+    hiddenLink: 'en lenke utenfor det du har tilgang til',
+    noLink: 'ingen lenke',
+    unknownLink: 'en lenke tjenesten ikke kjenner',
+    noMentor: 'ingen mentor',
+    hiddenMentor: 'mentor ikke vist',
+    wonDevice: (days) => `vant: det siste kontaktpunktet innen ${num(days)} dager før registreringen`,
+    wonLink: 'vant: registreringen oppga denne lenken',
+    earlierTouch: 'et tidligere kontaktpunkt',
+    outsideWindow: (days) => `utenfor tidsvinduet på ${num(days)} dager`,
+    otherOrg: 'i en annen organisasjon',
+    selfReferral: 'mentorens egen lenke',
+    notCounted: { bot: 'ikke talt med: en bot', revoked: 'ikke talt med: lenken er trukket tilbake', expired: 'ikke talt med: lenken er utløpt', unknown_link: 'ikke talt med: ukjent lenke', no_link: 'ikke talt med: ingen lenke' },
+    unavailable: 'Opplysningene bak denne tilknytningen finnes ikke lenger (de er eldre enn forklaringene, eller er slettet), så kontaktpunktene kan ikke vises.',
+    attributedByDevice: (mentor, linkId) => `Knyttet til mentor via enheten, til lenken ${linkId} til ${mentor}.`,
+    times: (timezone) => `Tider i ${timezone}.`,
+    opened: (recruit) => `Viser hvordan ${recruit} ble knyttet til en mentor`,
+  },
 };
 
 export const CATALOGUES: Record<Lang, Strings> = { en, nb };

@@ -57,12 +57,12 @@ function offeredToken(newToken: string): void {
   if (!current) return signIn(newToken);
   document.querySelector('[data-token-offer]')?.remove();
   const who = (c: Claims) => `${t().roles[c.role]} ${c.sub}${c.org ? ` · ${c.org}` : ''}`;
-  const accept = h('button', { type: 'button', 'data-action': 'switch' }, `Switch to ${offer.sub}`);
-  const keep = h('button', { type: 'button', 'data-action': 'keep', class: 'secondary' }, `Stay ${current.sub}`);
+  const accept = h('button', { type: 'button', 'data-action': 'switch' }, t().offerSwitch(offer.sub));
+  const keep = h('button', { type: 'button', 'data-action': 'keep', class: 'secondary' }, t().offerStay(current.sub));
   const box = h(
     'div',
     { class: 'card token-offer', role: 'alertdialog', 'aria-labelledby': 'token-offer-text', 'data-token-offer': '' },
-    h('p', { id: 'token-offer-text' }, `The page around this dashboard wants to sign you in as ${who(offer)}, replacing ${who(current)}. Switch?`),
+    h('p', { id: 'token-offer-text' }, t().offerText(who(offer), who(current))),
     accept,
     ' ',
     keep,

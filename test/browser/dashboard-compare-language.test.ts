@@ -176,6 +176,25 @@ describe('in Norwegian and English', () => {
       await page.getByLabel('Language').selectOption('nb');
       await heading(page, 'Rekruttering i org-a');
       expect(await page.locator('#range-from').inputValue()).toBe('01.03.2026');
+      // The newer parts of the page speak Norwegian too: the follow-up list, the CSV buttons
+      // and a recruit's attribution explained.
+      await page.waitForSelector('[data-section="follow-up"] .follow-up-list[data-state="ready"]');
+      expect(await page.locator('[data-section="follow-up"] h2').textContent()).toBe('Trenger oppfølging');
+      expect(await page.locator('label[for="follow-up-days"]').textContent()).toBe('Har ventet minst (dager)');
+      const funnelCsv = page.locator('[data-section="funnel"] button.csv-download');
+      expect(await funnelCsv.textContent()).toBe('Last ned CSV');
+      expect(await funnelCsv.getAttribute('aria-label')).toBe('Last ned trakten som CSV');
+      expect(await page.getByRole('button', { name: 'Last ned oppfølgingslisten som CSV' }).count()).toBe(1);
+      await page.waitForSelector('.referrals-body[data-state="ready"]');
+      const explain = page.locator('tr[data-referral="r-a1"] button.explain');
+      expect(await explain.textContent()).toBe('Hvorfor talt med');
+      await explain.click();
+      const explained = page.locator(`#${await explain.getAttribute('aria-controls')}`);
+      await explained.locator('.explanation-body[data-state="ready"]').waitFor();
+      expect(await explained.locator('.rule').textContent()).toBe('Registrerte seg gjennom lenken l-a1 til Kari Nordmann.');
+      expect(await explained.locator('li.outcome-won .outcome').textContent()).toBe('vant: registreringen oppga denne lenken');
+      expect(await explain.textContent()).toBe('Skjul forklaringen');
+      await explained.screenshot({ path: join(ARTIFACTS, 'language-nb-explanation.png') });
     } finally {
       await nb.close();
     }

@@ -115,7 +115,7 @@ describe('the explanation timeline', () => {
     expect(await row.locator('li.outcome-won .outcome').textContent()).toBe('won: the last touch within 30 days before registering');
 
     await row.screenshot({ path: join(ARTIFACTS, 'explanation-timeline.png') }); // docs/dashboard-explanation.png is a copy
-    await page.locator(`tr[data-referral="r-a2"]`).scrollIntoViewIfNeeded();
+    await page.locator(`table.referrals tr[data-referral="r-a2"]`).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, 'explanation-in-list.png'), fullPage: false });
 
     // Escape inside the timeline closes it and puts focus back on the button.

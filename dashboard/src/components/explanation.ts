@@ -2,49 +2,14 @@ import './explanation.css';
 import type { ConversionRecord } from '../api.js';
 import { announce, h, uid } from '../dom.js';
 import { formatInstant } from '../format.js';
+import { t } from '../i18n.js';
 import { load } from '../section.js';
 import { mentorCell, mentorLabel } from './mentor-name.js';
 
 type Explanation = NonNullable<ConversionRecord['explanation']>;
 type Candidate = Explanation['candidates'][number];
 type Kind = Candidate['kind'];
-type Reason = NonNullable<Candidate['reason']>;
 
-/** Every word of the explanation timeline, in one place for translation. */
-export const EXPLANATION_STRINGS = {
-  open: 'Why counted',
-  close: 'Hide why',
-  openLabel: (recruit: string) => `Why ${recruit} is counted for their mentor`,
-  what: 'the explanation',
-  heading: (recruit: string) => `How ${recruit} was attributed`,
-  ruleLink: (mentor: string, linkId: string) => `Registered through ${mentor}’s link ${linkId}.`,
-  ruleDevice: (mentor: string, linkId: string) => `Attributed by device: the last touch before registering, on ${mentor}’s link ${linkId}.`,
-  window: (days: number, from: string, to: string) => `The ${days}-day window: ${from} to ${to}.`,
-  timeline: (recruit: string) => `Touches of ${recruit}, oldest first`,
-  windowOpens: (days: number) => `The ${days}-day window opens`,
-  registered: 'Registered',
-  kinds: { CLICK: 'Click', INSTALL: 'Install', REGISTRATION: 'Registration' } satisfies Record<Kind, string>,
-  link: (linkId: string) => `link ${linkId}`,
-  hiddenLink: 'a link outside what you may see',
-  noLink: 'no link',
-  unknownLink: 'a link the service does not know',
-  noMentor: 'no mentor',
-  hiddenMentor: 'mentor not shown',
-  wonDevice: (days: number) => `won: the last touch within ${days} days before registering`,
-  wonLink: 'won: the registration named this link',
-  outcomes: {
-    EARLIER_TOUCH: 'an earlier touch',
-    OUTSIDE_WINDOW: (days: number) => `outside the ${days}-day window`,
-    OTHER_ORG: 'in another organization',
-    SELF_REFERRAL: 'the mentor’s own link',
-  },
-  notCounted: { bot: 'not counted: a bot', revoked: 'not counted: link revoked', expired: 'not counted: link expired', unknown_link: 'not counted: link unknown', no_link: 'not counted: no link' } satisfies Record<Reason, string>,
-  unavailable: 'The facts behind this attribution are not available (they are older than the explanations, or were removed), so the touches cannot be shown.',
-  attributedBy: (rule: 'LINK' | 'DEVICE', mentor: string, linkId: string) => (rule === 'LINK' ? `Registered through ${mentor}’s link ${linkId}.` : `Attributed by device to ${mentor}’s link ${linkId}.`),
-  times: (timezone: string) => `Times in ${timezone}.`,
-  opened: (recruit: string) => `Showing how ${recruit} was attributed`,
-};
-const S = EXPLANATION_STRINGS;
 
 const DAY_MS = 86_400_000;
 
@@ -63,6 +28,7 @@ export interface ExplainOptions {
  * timeline closes it and puts focus back on the button.
  */
 export function explainButton(options: ExplainOptions): HTMLButtonElement {
+  const S = t().explanation;
   const id = uid('explanation');
   const button = h('button', { type: 'button', class: 'explain', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': S.openLabel(options.recruit) }, S.open);
   let detail: HTMLTableRowElement | null = null;
@@ -99,11 +65,12 @@ export function explainButton(options: ExplainOptions): HTMLButtonElement {
 
 /** The rule in one sentence, the window, and every touch in time order with its outcome. */
 export function renderExplanation(el: HTMLElement, record: ConversionRecord, options: Pick<ExplainOptions, 'timezone' | 'mentorHref' | 'recruit'>): void {
+  const S = t().explanation;
   const mentor = mentorLabel({ mentorId: record.mentorId, mentorName: record.mentorName });
   const e = record.explanation;
   el.dataset.rule = e?.rule ?? 'null';
   if (e === null) {
-    el.append(h('p', { class: 'rule' }, S.attributedBy(record.attributedBy, mentor, record.linkId)), h('p', { class: 'state unavailable' }, S.unavailable));
+    el.append(h('p', { class: 'rule' }, record.attributedBy === 'LINK' ? S.ruleLink(mentor, record.linkId) : S.attributedByDevice(mentor, record.linkId)), h('p', { class: 'state unavailable' }, S.unavailable));
     return;
   }
   const at = (iso: string) => h('time', { datetime: iso }, formatInstant(iso, options.timezone));
@@ -136,6 +103,7 @@ export function renderExplanation(el: HTMLElement, record: ConversionRecord, opt
 const kindOrder = (k: Kind) => (k === 'CLICK' ? 0 : k === 'INSTALL' ? 1 : 2);
 
 function touchItem(c: Candidate, rule: Explanation['rule'], days: number, at: (iso: string) => HTMLElement, mentorHref: (mentorId: string) => string | null): HTMLLIElement {
+  const S = t().explanation;
   const link = c.linkId !== null ? S.link(c.linkId) : c.reason === 'no_link' ? S.noLink : c.reason === 'unknown_link' ? S.unknownLink : S.hiddenLink;
   const who = c.mentorId === null ? h('span', { class: 'mentor none' }, c.reason === 'no_link' || c.reason === 'unknown_link' ? S.noMentor : S.hiddenMentor) : h('span', { class: 'mentor' }, mentorCell({ mentorId: c.mentorId, mentorName: c.mentorName }, mentorHref(c.mentorId)));
   return h(
@@ -152,12 +120,13 @@ function touchItem(c: Candidate, rule: Explanation['rule'], days: number, at: (i
 }
 
 export function outcomeText(c: Pick<Candidate, 'outcome' | 'reason'>, rule: Explanation['rule'], days: number): string {
+  const S = t().explanation;
   switch (c.outcome) {
     case 'WON': return rule === 'LINK' ? S.wonLink : S.wonDevice(days);
-    case 'EARLIER_TOUCH': return S.outcomes.EARLIER_TOUCH;
-    case 'OUTSIDE_WINDOW': return S.outcomes.OUTSIDE_WINDOW(days);
-    case 'OTHER_ORG': return S.outcomes.OTHER_ORG;
-    case 'SELF_REFERRAL': return S.outcomes.SELF_REFERRAL;
+    case 'EARLIER_TOUCH': return S.earlierTouch;
+    case 'OUTSIDE_WINDOW': return S.outsideWindow(days);
+    case 'OTHER_ORG': return S.otherOrg;
+    case 'SELF_REFERRAL': return S.selfReferral;
     case 'NOT_COUNTED': return S.notCounted[c.reason ?? 'unknown_link'];
   }
 }

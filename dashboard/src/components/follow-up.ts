@@ -1,10 +1,11 @@
 import type { OrgReferralPage } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatInstant } from '../format.js';
+import { t } from '../i18n.js';
 import { load, section } from '../section.js';
 import { csvButton } from './csv-button.js';
-import { FOLLOW_UP_TEXT as T } from './follow-up-strings.js';
 import { mentorCell, mentorLabel } from './mentor-name.js';
+import { stageLabel } from './referrals.js';
 
 type Referral = OrgReferralPage['items'][number];
 const DAY_MS = 86_400_000;
@@ -24,6 +25,7 @@ export function followUpSection(options: {
   timezone: string;
   mentorHref: (mentorId: string) => string | null;
 }): HTMLElement {
+  const T = t().followUp;
   const part = section('follow-up', T.title);
   const intro = h('p', { class: 'intro' });
   const days = h('input', { id: 'follow-up-days', type: 'number', min: 0, max: 3650, step: 1, value: DEFAULT_STUCK_DAYS, inputmode: 'numeric' });
@@ -41,7 +43,7 @@ export function followUpSection(options: {
   });
   part.body.append(
     intro,
-    h('div', { class: 'controls filters' }, h('div', { class: 'field' }, h('label', { for: 'follow-up-days' }, T.daysLabel), days), csvButton(T.what, () => options.download(stuckDays))),
+    h('div', { class: 'controls filters' }, h('div', { class: 'field' }, h('label', { for: 'follow-up-days' }, T.daysLabel), days), csvButton('followUp', () => options.download(stuckDays))),
     list,
   );
   show();
@@ -49,6 +51,7 @@ export function followUpSection(options: {
 }
 
 function renderGroups(el: HTMLElement, page: OrgReferralPage, stuckDays: number, options: { timezone: string; mentorHref: (mentorId: string) => string | null }) {
+  const T = t().followUp;
   if (page.items.length === 0) {
     fill(el, h('p', { class: 'state empty' }, T.empty(stuckDays)));
     return;
@@ -85,7 +88,7 @@ function renderGroups(el: HTMLElement, page: OrgReferralPage, stuckDays: number,
                   'tr',
                   { 'data-referral': r.referralId },
                   h('th', { scope: 'row', class: 'recruit' }, r.displayName ?? r.userId, r.displayName ? h('span', { class: 'sub' }, r.userId) : null),
-                  h('td', {}, h('span', { class: `stage stage-${r.stage.toLowerCase()}`, 'data-stage': r.stage }, T.stage[r.stage] ?? r.stage)),
+                  h('td', {}, h('span', { class: `stage stage-${r.stage.toLowerCase()}`, 'data-stage': r.stage }, stageLabel(r.stage))),
                   h('td', { class: 'when', 'data-value': r.stageSince }, h('time', { datetime: r.stageSince }, formatInstant(r.stageSince, options.timezone))),
                   h('td', { class: 'n', 'data-metric': 'waitingDays', 'data-value': waited }, T.waitingDays(waited)),
                 );

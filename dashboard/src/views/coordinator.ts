@@ -41,8 +41,8 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
     const series = section('series', s.overTime);
     scope.append(funnel.root, series.root);
     const summaryCsv = () => api.csv.coordinatorSummary(coordinatorId, { ...period(state), granularity });
-    withCsv(funnel, 'the funnel', summaryCsv);
-    withCsv(series, 'the series', summaryCsv);
+    withCsv(funnel, 'funnel', summaryCsv);
+    withCsv(series, 'series', summaryCsv);
     followUp.replaceChildren(followUpSection({
       fetchPage: (stuckDays, limit) => api.coordinatorReferrals(coordinatorId, { stuckDays, limit }),
       download: (stuckDays) => api.csv.coordinatorReferrals(coordinatorId, { stuckDays }),
@@ -54,7 +54,7 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
     // The campaigns come with the same answer, drawn below the mentors.
     const side = section('campaigns', s.campaigns, s.coordCampaignsIntro);
     campaigns.replaceChildren(side.root);
-    withCsv(side, 'the campaigns', summaryCsv);
+    withCsv(side, 'campaigns', summaryCsv);
     renderCampaigns(side.body, answer.campaigns);
   });
 
@@ -62,7 +62,7 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
     const board = section('mentor-performance', s.mentorPerformance, s.performanceIntro(perf.items.length, formatRange(perf)));
     const sideBySide = section('compare', s.sideBySide);
     mentors.append(board.root, sideBySide.root);
-    withCsv(board, 'mentor performance', () => api.csv.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200 }));
+    withCsv(board, 'mentorPerformance', () => api.csv.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200 }));
     renderLeaderboard(board.body, perf.items, { ...order, mentorHref: (m) => mentorHref(state, m), caption: s.scopeCaption, search: mentorSearch(state) });
     if (perf.items.length === 0) {
       sideBySide.root.remove();

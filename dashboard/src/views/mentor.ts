@@ -37,7 +37,7 @@ export function renderMentorView(ctx: ViewContext, mentorId: string): void {
     content,
   ]);
 
-  withCsv(annual, 'the annual summary', () => api.csv.annualSummary(mentorId, { year, orgId }));
+  withCsv(annual, 'annual', () => api.csv.annualSummary(mentorId, { year, orgId }));
   void load(annual.body, s.whatAnnual, () => api.annualSummary(mentorId, { year, orgId }), (summary) => {
     const yearSelect = h('select', { id: 'annual-year' }, Array.from({ length: 6 }, (_, i) => summary.year + 2 - i).filter((y) => y <= new Date().getFullYear() + 1).map((y) => h('option', { value: y, selected: y === summary.year }, String(y))));
     yearSelect.addEventListener('change', () => navigate({ year: yearSelect.value }));
@@ -65,9 +65,9 @@ export function renderMentorView(ctx: ViewContext, mentorId: string): void {
     const recruits = section('referrals', own ? s.yourRecruits : s.recruits, s.recruitsIntro);
     content.append(funnel.root, series.root, recruits.root);
     const statsCsv = () => api.csv.referralStats(mentorId, { ...period(state), granularity, orgId });
-    withCsv(funnel, 'the funnel', statsCsv);
-    withCsv(series, 'the series', statsCsv);
-    withCsv(recruits, 'the recruits', () => api.csv.recruits(mentorId, { stage: state.stage as Stage | undefined, orgId }));
+    withCsv(funnel, 'funnel', statsCsv);
+    withCsv(series, 'series', statsCsv);
+    withCsv(recruits, 'recruits', () => api.csv.recruits(mentorId, { stage: state.stage as Stage | undefined, orgId }));
     renderFunnel(funnel.body, stats.totals, stats.conversion, own ? s.yourLinks : (stats.mentorName ?? mentorId), stats.previous);
     renderSeries(series.body, stats.series, granularity, own ? s.yourLinksCapital : (stats.mentorName ?? mentorId));
     recruits.body.append(referralFilters(state, null));

@@ -44,8 +44,8 @@ export function renderOrgView(ctx: ViewContext, orgId: string): void {
     });
     content.append(funnel.root, series.root, followUp, mentors.root, campaigns.root, referrals.root);
     const summaryCsv = () => api.csv.orgSummary(orgId, { ...period(state), granularity });
-    for (const [part, what] of [[funnel, 'the funnel'], [series, 'the series'], [mentors, 'the top mentors'], [campaigns, 'the campaigns']] as const) withCsv(part, what, summaryCsv);
-    withCsv(referrals, 'the referrals', () => api.csv.orgReferrals(orgId, { stage: state.stage as Stage | undefined, mentorId: state.filterMentor }));
+    for (const [part, what] of [[funnel, 'funnel'], [series, 'series'], [mentors, 'topMentors'], [campaigns, 'campaigns']] as const) withCsv(part, what, summaryCsv);
+    withCsv(referrals, 'referrals', () => api.csv.orgReferrals(orgId, { stage: state.stage as Stage | undefined, mentorId: state.filterMentor }));
     renderFunnel(funnel.body, summary.totals, summary.conversion, orgId, summary.previous);
     renderSeries(series.body, summary.series, granularity, orgId);
     renderLeaderboard(mentors.body, summary.topMentors, { ...leaderboardSort(state), mentorHref: (m) => mentorHref(state, m, orgId), caption: s.topMentorsOf(orgId), search: mentorSearch(state) });

@@ -28,7 +28,7 @@ export function renderPlatformView(ctx: ViewContext): void {
       const table = section('organizations', s.organizations, s.orgsIntro(formatRange(growth)));
       const chart = section('growth', s.registrationsOverTime);
       content.append(table.root, chart.root);
-      withCsv(table, 'the organizations', () => api.csv.platformGrowth({ ...period(state), granularity, limit: ORGS_PER_PAGE }));
+      withCsv(table, 'organizations', () => api.csv.platformGrowth({ ...period(state), granularity, limit: ORGS_PER_PAGE }));
       renderOrganizations(table.body, growth, state);
       const previous = h('button', { type: 'button', class: 'page-prev', disabled: page === 0 }, s.previousOrganizations);
       const next = h('button', { type: 'button', class: 'page-next', disabled: growth.nextCursor === null }, s.nextOrganizations);
