@@ -107,7 +107,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     const db = new pg.Pool({ connectionString: data.url, max: 1 });
     const count = async (t: string) => Number((await db.query<{ n: string }>(`select count(*) n from ${t}`)).rows[0]?.n);
     const rows: Record<string, number> = {};
-    for (const t of ['invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly']) rows[t] = await count(t);
+    for (const t of ['invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly']) rows[t] = await count(t);
     const mb = (b: string) => Math.round(Number(b) / 1048576);
     const { rows: sizeRows } = await db.query<{ t: string; total: string; tbl: string; idx: string }>(
       `select c.relname t, pg_total_relation_size(c.oid) total, pg_table_size(c.oid) tbl, pg_indexes_size(c.oid) idx

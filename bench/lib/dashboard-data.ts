@@ -195,7 +195,10 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
         `insert into funnel_org_daily (org_id, day, ${COUNT_COLUMNS}) select org_id, day, ${sums} from funnel_daily group by 1, 2`,
         `insert into funnel_org_monthly (org_id, month, ${COUNT_COLUMNS}) select org_id, date_trunc('month', day)::date, ${sums} from funnel_org_daily group by 1, 2`,
       ],
-      [`insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, date_trunc('month', day)::date, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`],
+      [
+        `insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, date_trunc('month', day)::date, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`,
+        `insert into funnel_yearly (org_id, year, mentor_id, ${COUNT_COLUMNS}) select org_id, extract(year from month)::int, mentor_id, ${sums} from funnel_monthly group by 1, 2, 3`,
+      ],
     ]);
     progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
     const build = Date.now();
