@@ -69,7 +69,7 @@ export const SHAPE: Shape = {
 const RATE = Number(process.env.BENCH_DASHBOARD_RATE ?? (SCALE < 0.1 ? 100 : 500));
 const SECONDS = Math.max(2, Math.round(10 * SCALE));
 
-export function routes(shape: Shape, users: string[]) {
+function routes(shape: Shape, users: string[]) {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const to = day(shape.end - DAY);
   const quarter = day(shape.end - 90 * DAY);
