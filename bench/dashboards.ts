@@ -5,13 +5,15 @@
  * their installs, registrations and logins across 50 organizations, 5,000 mentors and two
  * years, × BENCH_SCALE; facts in bulk with the ingest rules, funnel tables by the rebuild),
  * after a check on a small shape that bulk generation and the ingest worker write the same
- * (lib/dashboard-check.ts). Then the three services run on that database, and autocannon
- * drives every dashboard route at a fixed 500 requests/s (random mentor, coordinator, org or
- * user per request): first unloaded, then while input traffic is published at half the
- * sustained end-to-end rate of part 2 and the ingest worker and aggregator write it into the
- * same tables.
+ * (lib/dashboard-check.ts). Then the three services run on that database, and every dashboard
+ * route is driven open-loop (lib/open-loop.ts) at a fixed 500 requests/s (BENCH_DASHBOARD_RATE;
+ * random mentor, coordinator, org or user per request), each latency timed from the request's
+ * scheduled send: first unloaded, then while input traffic is published at half the sustained
+ * end-to-end rate of part 2 (BENCH_DASHBOARD_INGEST_RATE overrides it) and the ingest worker
+ * and aggregator write it into the same tables. The query service's resident set is sampled
+ * throughout (its peak, VmHWM, after each round).
  */
-import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createTestEnv } from '../test/support/env.js';
 import { mintToken } from '../libs/auth/tokens.js';
@@ -22,15 +24,16 @@ import { checkAgainstIngest } from './lib/dashboard-check.js';
 import { dashboardDatabase, dropWorking } from './lib/dashboard-data.js';
 import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traffic.js';
 import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
+import { openLoop, type OpenLoopResult } from './lib/open-loop.js';
+import { peakRssMb } from './lib/processes.js';
 
-export interface RouteFigure {
+/** A route's open-loop figures over one round (latency from the scheduled send; see lib/open-loop.ts). */
+export interface RouteFigure extends OpenLoopResult {
   route: string;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  requestsPerSecond: number;
-  requests: number;
-  non2xx: number;
+  /** The query service's peak resident set (VmHWM) at the end of the route's run, MB. */
+  queryServicePeakRssMb: number | null;
+  /** How long the service took to be idle before the route's run (the previous run's backlog). */
+  settledBeforeMs: number;
 }
 
 export interface DashboardFigures {
@@ -44,8 +47,12 @@ export interface DashboardFigures {
   indexes: { index: string; mb: number }[];
   targetRequestsPerSecond: number;
   secondsPerRoute: number;
+  /** How latency is measured. */
+  latency: string;
   unloaded: RouteFigure[];
   loaded: RouteFigure[];
+  /** The query service's resident set, MB: after the warm-up, its peak (VmHWM) after the unloaded round and after the round during ingest. */
+  queryServiceRssMb: { afterWarmup: number | null; peakUnloaded: number | null; peakLoaded: number | null };
   load: { rate: number; published: number; publishedPerSecond: number; lagAtEnd: number };
 }
 
@@ -58,7 +65,8 @@ export const SHAPE: Shape = {
   end: Date.UTC(2026, 10, 1),
   days: 730,
 };
-const RATE = 500;
+// A smoke run (BENCH_SCALE < 0.1) offers 100 req/s: it checks that every figure is produced, on a busy machine.
+const RATE = Number(process.env.BENCH_DASHBOARD_RATE ?? (SCALE < 0.1 ? 100 : 500));
 const SECONDS = Math.max(2, Math.round(10 * SCALE));
 
 function routes(shape: Shape, users: string[]) {
@@ -80,20 +88,15 @@ function routes(shape: Shape, users: string[]) {
   ] as const;
 }
 
-async function drive(address: string, token: string, path: () => string): Promise<Omit<RouteFigure, 'route'>> {
-  const result = await autocannon({
-    url: address,
-    connections: 10,
-    overallRate: RATE,
-    duration: SECONDS,
-    headers: { authorization: `Bearer ${token}` },
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }],
-  });
-  return {
-    p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, requestsPerSecond: Math.round(result.requests.average),
-    requests: result.requests.total, non2xx: result.non2xx + result.errors + result.timeouts,
-  };
-}
+const currentRssMb = (pid: number | undefined): number | null => {
+  if (!pid) return null;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+};
 
 export async function runDashboards(halfRate: number, log: (line: string) => void): Promise<DashboardFigures> {
   const check = await checkAgainstIngest({ clicks: scaled(20_000, 2_000), orgs: 3, mentorsPerOrg: 20, coordinatorsPerOrg: 2, end: SHAPE.end, days: 60 });
@@ -106,7 +109,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     const db = new pg.Pool({ connectionString: data.url, max: 1 });
     const count = async (t: string) => Number((await db.query<{ n: string }>(`select count(*) n from ${t}`)).rows[0]?.n);
     const rows: Record<string, number> = {};
-    for (const t of ['invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly']) rows[t] = await count(t);
+    for (const t of ['invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly']) rows[t] = await count(t);
     const mb = (b: string) => Math.round(Number(b) / 1048576);
     const { rows: sizeRows } = await db.query<{ t: string; total: string; tbl: string; idx: string }>(
       `select c.relname t, pg_total_relation_size(c.oid) total, pg_table_size(c.oid) tbl, pg_indexes_size(c.oid) idx
@@ -123,19 +126,42 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     const token = await mintToken({ role: 'platform_admin', sub: 'bench' }, env.config.auth.jwtSecret);
     const table = routes(SHAPE, users);
     const pipeline = await startPipeline({ databaseUrl: data.url, topicPrefix: env.config.kafka.topicPrefix }, 'part 3 dashboards');
+    const queryService = pipeline.processes.find((p) => p.name === 'query-service')?.child.pid;
+    const headers = { authorization: `Bearer ${token}` };
+    // Between routes the service is let finish what it still has (requests a round gave up on
+    // are still answered): until /readyz, which queues for the same pool, answers in under
+    // 50 ms twice in a row (at most 60 s), so one route's backlog is not charged to the next.
+    const settle = async (): Promise<number> => {
+      const started = Date.now();
+      for (let fast = 0; fast < 2 && Date.now() - started < 60_000;) {
+        const t = performance.now();
+        await fetch(`${pipeline.address}/readyz`).then((r) => r.arrayBuffer()).catch(() => null);
+        fast = performance.now() - t < 50 ? fast + 1 : 0;
+        await sleep(100);
+      }
+      return Date.now() - started;
+    };
+    const drive = async (route: string, path: () => string): Promise<RouteFigure> => {
+      const settleMs = await settle();
+      return { route, ...(await openLoop({ address: pipeline.address, headers, path, rate: RATE, seconds: SECONDS })), queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs };
+    };
+    const show = (f: RouteFigure) => `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; query service peak ${f.queryServicePeakRssMb} MB`;
+    const rss: DashboardFigures['queryServiceRssMb'] = { afterWarmup: null, peakUnloaded: null, peakLoaded: null };
     const unloaded: RouteFigure[] = [];
     const loaded: RouteFigure[] = [];
     let load: DashboardFigures['load'] = { rate: halfRate, published: 0, publishedPerSecond: 0, lagAtEnd: 0 };
     const admin = env.kafka.admin();
     await admin.connect();
     try {
-      // Warm-up: 20 requests of each route, not counted.
-      for (const [, path] of table) await autocannon({ url: pipeline.address, connections: 4, amount: 20, headers: { authorization: `Bearer ${token}` }, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }] });
+      // Warm-up: a second of each route at a tenth of the rate, not counted.
+      for (const [, path] of table) await openLoop({ address: pipeline.address, headers, path, rate: Math.max(10, RATE / 10), seconds: 1 });
+      rss.afterWarmup = currentRssMb(queryService);
       for (const [route, path] of table) {
-        const f = { route, ...(await drive(pipeline.address, token, path)) };
+        const f = await drive(route, path);
         unloaded.push(f);
-        log(`part 3: unloaded ${route}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.requestsPerSecond} req/s, ${f.non2xx} not 2xx`);
+        log(`part 3: unloaded ${route}: ${show(f)}`);
       }
+      rss.peakUnloaded = peakRssMb(queryService);
       // Ingest at half load into the same tables, for as long as the loaded round takes.
       const traffic = sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 2) + 10)) / 1.7), orgs: 5, mentorsPerOrg: 20, start: SHAPE.end - 14 * DAY });
       const messages = await encodeTimeOrdered(env, traffic);
@@ -148,10 +174,11 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       const publishing = pace(producer, messages, halfRate, 24 * 3600, () => stop);
       await sleep(3000);
       for (const [route, path] of table) {
-        const f = { route, ...(await drive(pipeline.address, token, path)) };
+        const f = await drive(route, path);
         loaded.push(f);
-        log(`part 3: during ingest ${route}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.requestsPerSecond} req/s, ${f.non2xx} not 2xx`);
+        log(`part 3: during ingest ${route}: ${show(f)}`);
       }
+      rss.peakLoaded = peakRssMb(queryService);
       stop = true;
       const sent = await publishing;
       const lag = await pipelineLag(env, admin);
@@ -173,6 +200,8 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       indexes: indexRows.map((r) => ({ index: r.i, mb: mb(r.s) })),
       targetRequestsPerSecond: RATE,
       secondsPerRoute: SECONDS,
+      latency: 'open loop: a fixed-rate schedule, each latency from the request\'s scheduled send to its answer (stalls count; no coordinated omission); exact nearest-rank percentiles of every request',
+      queryServiceRssMb: rss,
       unloaded,
       loaded,
       load,

@@ -21,6 +21,7 @@ import { startService } from './processes.js';
 const funnelTables = async (db: Knex) => ({
   hourly: (await db.raw<{ rows: unknown[] }>('select org_id, mentor_id, campaign_id, hour, clicks, unique_clicks, installs, registrations, activations from funnel_hourly where (clicks, unique_clicks, installs, registrations, activations) <> (0, 0, 0, 0, 0) order by 1, 2, 3, 4')).rows,
   daily: (await db.raw<{ rows: unknown[] }>('select org_id, mentor_id, campaign_id, day, clicks, unique_clicks, installs, registrations, activations from funnel_daily where (clicks, unique_clicks, installs, registrations, activations) <> (0, 0, 0, 0, 0) order by 1, 2, 3, 4')).rows,
+  yearly: (await db.raw<{ rows: unknown[] }>('select org_id, year, mentor_id, clicks, unique_clicks, installs, registrations, activations from funnel_yearly where (clicks, unique_clicks, installs, registrations, activations) <> (0, 0, 0, 0, 0) order by 1, 2, 3')).rows,
 });
 
 export async function checkAgainstIngest(shape: Shape): Promise<{ equal: boolean; clicks: number; differing: string[] }> {

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js';
+import { migrationSource } from '../../libs/db/migrations/index.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
 import { memberSubject } from '../../libs/domain/event-ids.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
@@ -195,7 +196,10 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
         `insert into funnel_org_daily (org_id, day, ${COUNT_COLUMNS}) select org_id, day, ${sums} from funnel_daily group by 1, 2`,
         `insert into funnel_org_monthly (org_id, month, ${COUNT_COLUMNS}) select org_id, date_trunc('month', day)::date, ${sums} from funnel_org_daily group by 1, 2`,
       ],
-      [`insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, date_trunc('month', day)::date, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`],
+      [
+        `insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, date_trunc('month', day)::date, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`,
+        `insert into funnel_yearly (org_id, year, mentor_id, ${COUNT_COLUMNS}) select org_id, extract(year from month)::int, mentor_id, ${sums} from funnel_monthly group by 1, 2, 3`,
+      ],
     ]);
     progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
     const build = Date.now();
@@ -211,15 +215,39 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
 /**
  * A database of the dashboard data of this shape, fresh for this run (a copy of the cached
  * one, generated first if there is none). `fresh` says whether it had to be generated.
+ *
+ * The cache stays at the schema it was generated with: this run's later migrations are applied
+ * to its copy, so branches with different migrations can share one cache. A cache that holds a
+ * migration this source does not know (migrated in place by another branch's bench before
+ * copies were migrated instead) cannot be used here: one of its own name is generated beside it.
  */
 export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHashKey: string, working: string, progress: (line: string) => void): Promise<{ url: string; generatedSeconds: number | null; copySeconds: number; cached: string }> {
-  const cached = cachedName(shape, visitorHashKey);
-  const complete = await admin(baseUrl, async (c) => {
-    const { rows } = await c.query<{ d: string | null }>('select shobj_description(oid, \'pg_database\') d from pg_database where datname = $1', [cached]);
-    return rows[0]?.d === 'complete';
-  });
+  const known = new Set(await migrationSource.getMigrations([]));
+  let cached = cachedName(shape, visitorHashKey);
+  const state = async () => {
+    const complete = await admin(baseUrl, async (c) => {
+      const { rows } = await c.query<{ d: string | null }>('select shobj_description(oid, \'pg_database\') d from pg_database where datname = $1', [cached]);
+      return rows[0]?.d === 'complete';
+    });
+    if (!complete) return 'missing';
+    const client = new pg.Client({ connectionString: withDatabase(baseUrl, cached) });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ name: string }>('select name from knex_migrations');
+      const unknown = rows.map((r) => r.name).filter((n) => !known.has(n));
+      if (unknown.length > 0) progress(`part 3: the cached database ${cached} holds migrations this source lacks (${unknown.join(', ')})`);
+      return unknown.length > 0 ? 'foreign' : 'usable';
+    } finally {
+      await client.end();
+    }
+  };
+  let found = await state();
+  if (found === 'foreign') {
+    cached = `${cached}_${createHash('sha256').update([...known].sort().join(',')).digest('hex').slice(0, 6)}`;
+    found = await state();
+  }
   let generatedSeconds: number | null = null;
-  if (!complete) {
+  if (found !== 'usable') {
     const started = Date.now();
     await admin(baseUrl, (c) => c.query(`drop database if exists "${cached}" with (force)`));
     await generate(withDatabase(baseUrl, cached), shape, visitorHashKey, progress);
@@ -227,22 +255,23 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     generatedSeconds = Math.round((Date.now() - started) / 1000);
   } else {
     progress(`part 3: using the cached database ${cached}`);
-    await migrateCached(withDatabase(baseUrl, cached), progress);
   }
   const started = Date.now();
   await admin(baseUrl, async (c) => {
     await c.query(`drop database if exists "${working}" with (force)`);
     await c.query(`create database "${working}" template "${cached}" strategy file_copy`);
   });
-  return { url: withDatabase(baseUrl, working), generatedSeconds, copySeconds: Math.round((Date.now() - started) / 1000), cached };
+  const copySeconds = Math.round((Date.now() - started) / 1000);
+  await migrateCopy(withDatabase(baseUrl, working), progress);
+  return { url: withDatabase(baseUrl, working), generatedSeconds, copySeconds, cached };
 }
 
 /**
- * A database cached before a later migration gets it, once (a new table is backfilled from its
- * sources), and is vacuumed and analyzed as a generated one is, so every copy of it starts
+ * The copy of a cache generated before a later migration gets it (a new table is backfilled
+ * from its sources), and is vacuumed and analyzed as a generated one is, so every run starts
  * with the same statistics and visibility map.
  */
-async function migrateCached(url: string, progress: (line: string) => void): Promise<void> {
+async function migrateCopy(url: string, progress: (line: string) => void): Promise<void> {
   const knex = createKnex(url, { min: 0, max: 1 });
   try {
     const [, pending] = (await knex.migrate.list()) as [unknown[], unknown[]];
@@ -250,7 +279,7 @@ async function migrateCached(url: string, progress: (line: string) => void): Pro
     const started = Date.now();
     await migrateLatest(knex);
     await knex.raw('vacuum analyze');
-    progress(`part 3: cached database migrated (${pending.length} migrations) and vacuumed in ${Math.round((Date.now() - started) / 1000)} s`);
+    progress(`part 3: copy migrated (${pending.length} migrations) and vacuumed in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     await knex.destroy();
   }

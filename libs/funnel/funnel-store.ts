@@ -61,7 +61,8 @@ export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Se
 
 /**
  * Adds increments to the hourly (UTC) and daily (org timezone) tables, to the monthly ones (the
- * month of the local day) and to the per-org daily and monthly sums, in one statement: one
+ * month of the local day), to the per-org daily and monthly sums and to the per-mentor years
+ * (funnel_yearly: the year of the local day, over campaigns), in one statement: one
  * upsert per distinct row, in key order, so concurrent batches lock rows in the same order.
  * Returns how many rows of the hourly and daily tables were written.
  */
@@ -100,6 +101,10 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
        insert into funnel_org_monthly as f (org_id, month, ${COUNT_COLUMNS})
        select org_id, date_trunc('month', day::timestamp)::date, ${SUM_COLUMNS} from lcl group by 1, 2 order by 1, 2
        on conflict (org_id, month) do update set ${ADD_COUNTS}
+     ), yearly as (
+       insert into funnel_yearly as f (org_id, year, mentor_id, ${COUNT_COLUMNS})
+       select org_id, extract(year from day)::int, mentor_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3 order by 1, 2, 3
+       on conflict (org_id, year, mentor_id) do update set ${ADD_COUNTS}
      )
      select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,
     [

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
 
-const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_counted_events'] as const;
+const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly', 'funnel_counted_events'] as const;
 
 export interface RebuildResult {
   events: number;
@@ -120,6 +120,13 @@ async function fill(client: PoolClient, source: string, defaultTimezone: string,
      select src.org_id, date_trunc('month', src.slot at time zone coalesce(s.timezone, $1))::date, ${COUNT_EVENTS_SQL}
        from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2
      on conflict (org_id, month) do update set ${ADD_COUNTS}`,
+    [defaultTimezone],
+  );
+  await client.query(
+    `insert into funnel_yearly_next as f (org_id, year, mentor_id, ${COUNT_COLUMNS})
+     select src.org_id, extract(year from src.slot at time zone coalesce(s.timezone, $1))::int, src.mentor_id, ${COUNT_EVENTS_SQL}
+       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3
+     on conflict (org_id, year, mentor_id) do update set ${ADD_COUNTS}`,
     [defaultTimezone],
   );
   return rowCount ?? 0;

@@ -40,9 +40,10 @@ describe('make bench, shrunk to a smoke run', () => {
       expect(r.dashboards.loaded).toHaveLength(8);
       for (const route of [...r.dashboards.unloaded, ...r.dashboards.loaded]) {
         expect(route.requests).toBeGreaterThan(0);
-        expect(route.non2xx).toBe(0);
-        expect(route.p99Ms).toEqual(expect.any(Number));
+        expect(route.non2xx, JSON.stringify(route.failures)).toBe(0);
+        for (const k of ['p50Ms', 'p99Ms', 'maxMs', 'requestsPerSecond', 'queryServicePeakRssMb']) expect(route[k], k).toEqual(expect.any(Number));
       }
+      expect(r.dashboards.queryServiceRssMb).toEqual({ afterWarmup: expect.any(Number), peakUnloaded: expect.any(Number), peakLoaded: expect.any(Number) });
       for (const kind of ['ingest-worker', 'aggregator-worker', 'query-service']) expect(r.memory[kind].peakMb).toBeGreaterThan(0);
       for (const [name, value] of Object.entries(r.ratios)) expect(value, name).toEqual(expect.any(Number));
     } finally {

@@ -249,7 +249,7 @@ async function aggregate(events: Tracking[], seed: number): Promise<void> {
 }
 
 const RESET = `truncate invite_links, coordinator_scopes, clicks, installs, registrations, logins, referrals, referral_trackings,
-  erased_users, erased_devices, funnel_decisions, ingest_outbox, funnel_hourly, funnel_daily, funnel_org_daily, funnel_monthly, funnel_org_monthly, funnel_counted_events, funnel_positions`;
+  erased_users, erased_devices, funnel_decisions, ingest_outbox, funnel_hourly, funnel_daily, funnel_org_daily, funnel_monthly, funnel_org_monthly, funnel_yearly, funnel_counted_events, funnel_positions`;
 
 const nonZero = <R extends Omit<FunnelRow, 'mentorId' | 'campaignId'>>(rows: R[]) => rows.filter((r) => r.clicks || r.uniqueClicks || r.installs || r.registrations || r.activations);
 
@@ -260,7 +260,7 @@ async function observed() {
        from referrals order by user_id, org_id`,
   );
   const { rows: clicks } = await env.db.raw<{ rows: { event_id: string; status: string; unique_visitor: boolean }[] }>('select event_id, status, unique_visitor from clicks order by event_id');
-  return { funnel: { hourly: nonZero(funnel.hourly), daily: nonZero(funnel.daily), orgDaily: nonZero(funnel.orgDaily), monthly: nonZero(funnel.monthly), orgMonthly: nonZero(funnel.orgMonthly) }, referrals, clicks };
+  return { funnel: { hourly: nonZero(funnel.hourly), daily: nonZero(funnel.daily), orgDaily: nonZero(funnel.orgDaily), monthly: nonZero(funnel.monthly), orgMonthly: nonZero(funnel.orgMonthly), yearly: nonZero(funnel.yearly) }, referrals, clicks };
 }
 
 describe('numbers that do not depend on arrival order', () => {
@@ -278,7 +278,7 @@ describe('numbers that do not depend on arrival order', () => {
             await env.db.raw(RESET);
             await aggregate(await deliver(messages, seed), seed);
             const got = await observed();
-            expect(got.funnel, `funnel tables, order seed ${seed}`).toEqual({ hourly: expectedFunnelTables.hourly, daily: expectedFunnelTables.daily, orgDaily: expectedFunnelTables.orgDaily, monthly: expectedFunnelTables.monthly, orgMonthly: expectedFunnelTables.orgMonthly });
+            expect(got.funnel, `funnel tables, order seed ${seed}`).toEqual({ hourly: expectedFunnelTables.hourly, daily: expectedFunnelTables.daily, orgDaily: expectedFunnelTables.orgDaily, monthly: expectedFunnelTables.monthly, orgMonthly: expectedFunnelTables.orgMonthly, yearly: expectedFunnelTables.yearly });
             expect(got.referrals, `referrals, order seed ${seed}`).toEqual(
               expected.referrals.map((r) => ({
                 user_id: r.userId, org_id: r.orgId, mentor_id: r.mentorId, link_id: r.linkId, campaign_id: r.campaignId, attributed_by: r.attributedBy,

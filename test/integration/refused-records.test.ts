@@ -188,7 +188,7 @@ describe('aggregator worker: a funnel event Postgres refuses', () => {
   /** This describe's rows only (its events' organizations): the topic also carries the ingest worker's events. */
   const own = (t: FunnelTables): FunnelTables => {
     const mine = (r: { orgId: string }) => r.orgId.startsWith('s91_') || r.orgId.startsWith('s92_');
-    return { hourly: t.hourly.filter(mine), daily: t.daily.filter(mine), orgDaily: t.orgDaily.filter(mine), monthly: t.monthly.filter(mine), orgMonthly: t.orgMonthly.filter(mine) };
+    return { hourly: t.hourly.filter(mine), daily: t.daily.filter(mine), orgDaily: t.orgDaily.filter(mine), monthly: t.monthly.filter(mine), orgMonthly: t.orgMonthly.filter(mine), yearly: t.yearly.filter(mine) };
   };
   const settle = async () => {
     await waitForPositions(env.kafka, db, env.topics.referralEvents);

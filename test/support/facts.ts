@@ -88,6 +88,8 @@ export interface FunnelTables {
   /** funnel_monthly: the bucket is the month's first day. */
   monthly: FunnelRow[];
   orgMonthly: OrgDayRow[];
+  /** funnel_yearly: per organization, local year and mentor, over campaigns (campaignId null, the bucket the year). */
+  yearly: FunnelRow[];
 }
 
 /** Every row of the funnel tables, sorted by key, counts as numbers. */
@@ -99,7 +101,19 @@ export async function funnelSnapshot(db: Knex): Promise<FunnelTables> {
   const orgDaily = (await db.raw<{ rows: OrgDayRow[] }>(`select org_id as "orgId", day::text as bucket, ${counts} from funnel_org_daily`)).rows;
   const monthly = (await db.raw<{ rows: FunnelRow[] }>(`select ${keys}, month::text as bucket, ${counts} from funnel_monthly`)).rows;
   const orgMonthly = (await db.raw<{ rows: OrgDayRow[] }>(`select org_id as "orgId", month::text as bucket, ${counts} from funnel_org_monthly`)).rows;
-  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey), orgDaily: orgDaily.sort(byOrgDay), monthly: monthly.sort(byKey), orgMonthly: orgMonthly.sort(byOrgDay) };
+  const yearly = (await db.raw<{ rows: FunnelRow[] }>(`select mentor_id as "mentorId", null as "campaignId", org_id as "orgId", year::text as bucket, ${counts} from funnel_yearly`)).rows;
+  return { hourly: hourly.sort(byKey), daily: daily.sort(byKey), orgDaily: orgDaily.sort(byOrgDay), monthly: monthly.sort(byKey), orgMonthly: orgMonthly.sort(byOrgDay), yearly: yearly.sort(byKey) };
+}
+
+/** Monthly rows added up per organization, year and mentor, over campaigns (funnel_yearly). */
+function perMentorYear(rows: Iterable<FunnelRow>): FunnelRow[] {
+  const sums = new Map<string, FunnelRow>();
+  for (const m of rows) {
+    const key = JSON.stringify([m.mentorId, m.bucket.slice(0, 4), m.orgId]);
+    const row = sums.get(key) ?? { mentorId: m.mentorId, bucket: m.bucket.slice(0, 4), campaignId: null, orgId: m.orgId, clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 };
+    sums.set(key, { ...row, clicks: row.clicks + m.clicks, uniqueClicks: row.uniqueClicks + m.uniqueClicks, installs: row.installs + m.installs, registrations: row.registrations + m.registrations, activations: row.activations + m.activations });
+  }
+  return [...sums.values()].sort(byKey);
 }
 
 /** Rows added up per organization and bucket, over mentors and campaigns. */
@@ -151,5 +165,6 @@ export function expectedFunnel(events: ReferralEventRecorded[], timezoneOf: (org
     orgDaily: perOrg(tables.daily.values()),
     monthly: [...tables.monthly.values()].sort(byKey),
     orgMonthly: perOrg(tables.monthly.values()),
+    yearly: perMentorYear(tables.monthly.values()),
   };
 }

@@ -9,6 +9,7 @@ import * as m0007 from './0007_referrals_mentor_org_statistics.js';
 import * as m0008 from './0008_transaction_outbox.js';
 import * as m0009 from './0009_attribution_per_org.js';
 import * as m0013 from './0013_referrals_follow_up.js';
+import * as m0014 from './0014_rank_rollup.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0008_transaction_outbox': m0008,
   '0009_attribution_per_org': m0009,
   '0013_referrals_follow_up': m0013,
+  '0014_rank_rollup': m0014,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,9 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Queryable } from '../../../libs/db/queryable.js';
-import { FUNNEL_COUNT_CATALOGUE, zeroTotals } from '../../../libs/funnel/increments.js';
-import { FUNNEL_SUMS, totalsOf, type SumRow } from '../../../libs/funnel/series.js';
-import { cutRange } from '../../../libs/funnel/range-cut.js';
-import { FUNNEL_GRAINS, rangeRows, sqlParams } from '../../../libs/funnel/range-rows.js';
+import { COUNT_COLUMNS, FUNNEL_COUNT_CATALOGUE, zeroTotals } from '../../../libs/funnel/increments.js';
+import { totalsOf, type SumRow } from '../../../libs/funnel/series.js';
 import type { GrantFor } from '../policy.js';
 import { restrict } from './grant-filter.js';
 import { mentorNameSql } from './mentor-names.js';
@@ -20,24 +18,18 @@ export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q:
   const to = `${year}-12-31`;
   // The mentor's own numbers are bounded by the grant; the standing in the org leaves only as a rank.
   if (restrict(grant.visibility, { orgId, mentorIds: [mentorId] }).mentorIds?.length !== 1) return { mentorId, mentorName: null, year, from, to, timezone, totals: zeroTotals(), recruits: 0, rankInOrg: 1, percentileInOrg: 1 };
-  // One read of the org's year (twelve whole months: its monthly rows, not its days) gives the
-  // mentor's totals and every mentor's registrations; the recruits are counted beside it.
-  const { values, add } = sqlParams();
-  const org = add(orgId);
+  // The mentor's year is one row of funnel_yearly (the org's local year, over campaigns), and
+  // the standing two counts beside it: the org's mentors (with links or rows this year, and the
+  // mentor) and those of them with more registrations. The recruits are counted beside it.
   const [{ rows }, { rows: recruits }] = await Promise.all([
-    db.query<SumRow & { mentor_id: string }>(
-      `with counted as (
-         select mentor_id, ${FUNNEL_SUMS}
-           from (${rangeRows(cutRange(from, to, 'year'), FUNNEL_GRAINS.mentor, `org_id = ${org}`, add)}) f
-          group by mentor_id
-       ), mentors as (
-         select mentor_id from invite_links where org_id = ${org}
-         union select mentor_id from counted
-         union select ${add(mentorId)}::text
-       )
-       select m.mentor_id, ${FUNNEL_COUNT_CATALOGUE.map((c) => `coalesce(c.${c.column}, 0) as ${c.column}`).join(', ')}
-         from mentors m left join counted c on c.mentor_id = m.mentor_id`,
-      values,
+    db.query<SumRow & { above: number; mentors: number }>(
+      `with yr as (select mentor_id, ${COUNT_COLUMNS} from funnel_yearly where org_id = $1 and year = $2),
+            mine as (select * from yr where mentor_id = $3)
+       select ${FUNNEL_COUNT_CATALOGUE.map((c) => `coalesce(mine.${c.column}, 0)::int as ${c.column}`).join(', ')},
+              (select count(*) from yr where yr.registrations > coalesce(mine.registrations, 0))::int as above,
+              (select count(*) from (select mentor_id from invite_links where org_id = $1 union select mentor_id from yr union select $3::text) m)::int as mentors
+         from (select) one left join mine on true`,
+      [orgId, year, mentorId],
     ),
     db.query<{ n: number; mentor_name: string | null }>(
       `select count(*)::int as n, ${mentorNameSql('$1', '$2')} as mentor_name from referrals
@@ -46,9 +38,9 @@ export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q:
       [mentorId, orgId, from, to, timezone],
     ),
   ]);
-  const totals = totalsOf(rows.find((r) => r.mentor_id === mentorId));
-  const mine = totals.registrations;
-  const rankInOrg = 1 + rows.filter((r) => r.registrations > mine).length;
-  const percentileInOrg = rows.filter((r) => r.registrations <= mine).length / rows.length;
+  const row = rows[0] as SumRow & { above: number; mentors: number };
+  const totals = totalsOf(row);
+  const rankInOrg = 1 + row.above;
+  const percentileInOrg = (row.mentors - row.above) / row.mentors;
   return { mentorId, mentorName: recruits[0]?.mentor_name ?? null, year, from, to, timezone, totals, recruits: recruits[0]?.n ?? 0, rankInOrg, percentileInOrg };
 }

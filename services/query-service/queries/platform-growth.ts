@@ -23,9 +23,15 @@ export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>,
   // Organizations known, or with rows in the range (its whole months read by month).
   const known = sqlParams();
   const afterOrg = known.add(after);
+  // The organizations with links by a loose scan of invite_links_org_mentor: one probe per organization, not every link.
   const { rows: found } = await db.query<{ org_id: string; timezone: string | null }>(
-    `select o.org_id, s.timezone from (
-       select org_id from invite_links union select org_id from org_settings
+    `with recursive link_orgs(org_id) as (
+       (select org_id from invite_links order by org_id limit 1)
+       union all
+       select (select l.org_id from invite_links l where l.org_id > p.org_id order by l.org_id limit 1) from link_orgs p where p.org_id is not null
+     )
+     select o.org_id, s.timezone from (
+       select org_id from link_orgs where org_id is not null union select org_id from org_settings
        union select org_id from (${rangeRows(cutRange(range.from, range.to, null), FUNNEL_GRAINS.org, 'true', known.add)}) f
      ) o left join org_settings s using (org_id)
       where ${afterOrg}::text is null or o.org_id > ${afterOrg}
