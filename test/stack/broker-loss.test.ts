@@ -110,9 +110,14 @@ describe('a three-broker cluster that loses a broker', () => {
       createWorkerReadiness({ pool: pipeline.ingest.pool, redis, kafka: env.kafka, registryUrl: env.config.schemaRegistryUrl, reads: pipeline.ingest.worker.reads, writes: pipeline.ingest.worker.writes, member: () => pipeline.ingest.worker.member }),
       createWorkerReadiness({ pool: pipeline.aggregator.pool, kafka: env.kafka, registryUrl: env.config.schemaRegistryUrl, reads: pipeline.aggregator.worker.reads, writes: pipeline.aggregator.worker.writes, member: () => pipeline.aggregator.worker.member }),
     ];
-    const allReady = async () => ((await Promise.all(readiness.map((r) => r.problem()))).every((p) => p === null) ? true : undefined);
+    // Not ready throws what each worker still lacks, so a timeout names it.
+    const allReady = async () => {
+      const problems = await Promise.all(readiness.map((r) => r.problem()));
+      if (problems.some((p) => p !== null)) throw new Error(`ingest: ${problems[0] ?? 'ready'} | aggregator: ${problems[1] ?? 'ready'}`);
+      return true;
+    };
     try {
-      await eventually(allReady, 60_000, 'both workers ready');
+      await eventually(allReady, 120_000, 'both workers ready');
       await publishOutOfOrder(producer, trafficHalf(traffic, true), 41);
       await eventually(async () => (Number((await env.db('clicks').count({ n: '*' }))[0]?.n) > 300 ? true : undefined), 90_000, 'ingest under way');
 
@@ -132,7 +137,7 @@ describe('a three-broker cluster that loses a broker', () => {
       await eventually(async () => (Number((await env.db('ingest_outbox').count({ n: '*' }))[0]?.n) === 0 ? true : undefined), 120_000, 'outbox drained without the dead broker');
       await waitForPositions(env.kafka, env.db, env.topics.referralEvents, 120_000);
       // With new leaders on the other two, each partition still has the two copies a write needs.
-      await eventually(allReady, 60_000, 'both workers ready again without the dead broker');
+      await eventually(allReady, 120_000, 'both workers ready again without the dead broker');
 
       // It rejoins and catches up: every partition has all three copies in sync again.
       cluster('start-node', String(node), '3', String(BASE), data, run);
