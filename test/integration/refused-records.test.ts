@@ -153,11 +153,7 @@ describe('ingest worker: a record Postgres refuses', () => {
     expect(await funnelOf('mentor_refuse')).toEqual({ clicks: 41, uniqueClicks: 41, installs: 0, registrations: 11, activations: 11 });
   });
 
-  // KNOWN OPEN BUG (left for the next session): since the consumer layer checks positions on
-  // assignment (branch positions) this test no longer settles: the split and the retry happen,
-  // the refused record is dead-lettered, yet the wait for the pipeline to drain does not end.
-  // It passed on its own branch; the interaction is not understood yet.
-  it.skip('a connection killed while its batch is split retries the whole batch: nothing lost, nothing counted twice', async () => {
+  it('a connection killed while its batch is split retries the whole batch: nothing lost, nothing counted twice', async () => {
     // The poison's own trigger terminates the backend the second time it is inserted: after the
     // first, whole attempt was refused, inside the split.
     const name = await refuse(env.db, 'registrations', 'user_id', 'u_poison2', { killOn: 2 });
@@ -176,7 +172,8 @@ describe('ingest worker: a record Postgres refuses', () => {
     expect(await stagesOf('mentor_kill')).toEqual({ CLICKED: 30, REGISTERED: 12, ACTIVATED: 12 });
     expect(await funnelOf('mentor_kill')).toEqual({ clicks: 30, uniqueClicks: 30, installs: 0, registrations: 12, activations: 12 });
     const regDead = await deadLettersFrom(env.topics.userRegistered);
-    expect(regDead.map((d) => d.headers['dlq.error.message'])).toEqual([
+    // The dead-letter topic has partitions of its own: the order read across them is not the order written.
+    expect(regDead.map((d) => d.headers['dlq.error.message']).sort()).toEqual([
       'new row for relation "registrations" violates check constraint "test_refuse_registrations_u_poison" (SQLSTATE 23514)',
       'new row for relation "registrations" violates check constraint "test_refuse_registrations_u_poison2" (SQLSTATE 23514)',
     ]);
