@@ -44,7 +44,13 @@ export async function rebuildFunnels(
     await client.query('begin');
     const { rows: lock } = await client.query<{ ok: boolean }>("select pg_try_advisory_xact_lock(hashtextextended('recruitment-tracking:rebuild', 0)) as ok");
     if (!lock[0]?.ok) throw new Error('another rebuild of the funnel tables is running');
-    for (const t of TABLES) await client.query(`create table ${t}_next (like ${t} including all)`);
+    for (const t of TABLES) {
+      await client.query(`create table ${t}_next (like ${t} including all)`);
+      // LIKE copies no storage parameters: the fillfactor the aggregator's in-place updates use (migration 0016) is carried over.
+      const { rows } = await client.query<{ options: string[] | null }>('select reloptions as options from pg_class where oid = $1::regclass', [t]);
+      const stored = rows[0]?.options;
+      if (stored && stored.length > 0) await client.query(`alter table ${t}_next set (${stored.join(', ')})`);
+    }
 
     // Bulk: one snapshot of the stage log, counted into the new tables.
     step();
