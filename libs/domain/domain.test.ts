@@ -40,6 +40,12 @@ describe('bot and link-preview detection', () => {
     expect(isBotUserAgent(IPHONE)).toBe(false);
     expect(isBotUserAgent(null)).toBe(false);
   });
+  it('gives the same verdicts asked again, and past the bound of remembered user agents', () => {
+    const agents = Array.from({ length: 10_050 }, (_, i) => (i % 2 ? `Googlebot/2.${i}` : `${IPHONE} ${i}`));
+    const first = agents.map((ua) => isBotUserAgent(ua));
+    expect(first.filter(Boolean)).toHaveLength(5_025);
+    expect(agents.map((ua) => isBotUserAgent(ua))).toEqual(first);
+  });
 });
 
 describe('funnel event ids', () => {

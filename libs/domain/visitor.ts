@@ -20,8 +20,19 @@ export function visitorHash(visitor: VisitorMeta, hashKey: string, eventId: stri
  * link), as recognised by the isbot library. A click without a user agent is not a bot.
  */
 export function isBotUserAgent(userAgent: string | null | undefined): boolean {
-  return !!userAgent && isbot(userAgent);
+  if (!userAgent) return false;
+  let verdict = botVerdicts.get(userAgent);
+  if (verdict === undefined) {
+    // Traffic repeats a few thousand user agents; isbot's pattern is long. Bounded: cleared when full.
+    if (botVerdicts.size >= BOT_VERDICTS_MAX) botVerdicts.clear();
+    verdict = isbot(userAgent);
+    botVerdicts.set(userAgent, verdict);
+  }
+  return verdict;
 }
+
+const BOT_VERDICTS_MAX = 10_000;
+const botVerdicts = new Map<string, boolean>();
 
 /** The UTC calendar day of an instant, as YYYY-MM-DD: the unique-click period. */
 export function utcDay(epochMs: number): string {
