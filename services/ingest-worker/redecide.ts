@@ -87,9 +87,11 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
   const links = await loadLinks(tx, [...stored, ...fresh].map((c) => c.linkId));
   let decisions = decideClicks([...stored, ...fresh], links);
   const bots = arrived.filter((c) => c.isBot);
+  // Bots are stored but never decided with the visitor-days (they are no one's unique click): the rule's own bot branch decides them.
+  const botDecisions = decideClicks(bots, links);
   const inserted = await insertClicks(tx, [
     ...fresh.map((click) => ({ click, decision: decisions.get(click.eventId)! })),
-    ...bots.map((click) => ({ click, decision: { status: 'bot' as const, unique: false } })),
+    ...bots.map((click) => ({ click, decision: botDecisions.get(click.eventId)! })),
   ]);
   ctx.effects.note('duplicate', seeds.newClicks.length - inserted.size);
   ctx.effects.note('bot', bots.filter((b) => inserted.has(b.eventId)).length);
