@@ -5,10 +5,10 @@
  * Method: rows are computed in Node with the ingest worker's own decision functions and written
  * with COPY ... FROM STDIN (through psql, one stream per table) while the indexes and key
  * constraints of the loaded tables are dropped. The funnel tables are counted from the stage
- * log with the rebuild's own SQL (libs/funnel/rebuild.ts: the same 15-minute slots, and
- * libs/funnel/increments.ts COUNT_EVENTS_SQL), also without their keys: the rebuild itself
- * (`recruitment rebuild`) maintains the primary key of 13M counted event ids row by row and
- * takes several minutes at this size. Keys and indexes are then recreated from their own
+ * log with the rebuild's own SQL (libs/funnel/rebuild.ts stageLogSql: the 15-minute slots and
+ * local days of libs/funnel/periods.ts; libs/funnel/increments.ts COUNT_EVENTS_SQL), also
+ * without their keys: the rebuild itself (`recruitment rebuild`) maintains the primary key of
+ * 13M counted event ids row by row and takes several minutes at this size. Keys and indexes are then recreated from their own
  * definitions (so the schema is exactly the migrations'), and VACUUM ANALYZE. The result is
  * cached as a database named for the generator version, the shape and the visitor-hash key; a
  * later run copies it (CREATE DATABASE ... TEMPLATE) instead of generating it again.
@@ -19,6 +19,8 @@ import pg from 'pg';
 import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js';
 import { migrationSource } from '../../libs/db/migrations/index.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
+import { periodSql } from '../../libs/funnel/periods.js';
+import { stageLogSql } from '../../libs/funnel/rebuild.js';
 import { memberSubject } from '../../libs/domain/event-ids.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
 
@@ -111,10 +113,6 @@ function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
   };
 }
 
-/** The stage log as libs/funnel/rebuild.ts reads it: each event with its 15-minute slot, as the aggregator computes it. */
-const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
-    to_timestamp(floor(extract(epoch from t.occurred_at) / 900) * 900) as slot from referral_trackings t`;
-
 /** Runs lists of statements side by side, one session per list (two cores: two lists). */
 async function parallel(pool: pg.Pool, lists: string[][]): Promise<void> {
   await Promise.all(lists.map(async (list) => {
@@ -180,25 +178,26 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
     for (const s of Object.values(streams)) await s.end();
     progress(`part 3: ${clicks} clicks of ${p} people written in ${Math.round((Date.now() - started) / 1000)} s; counting the funnel tables`);
     const counting = Date.now();
+    // The stage log as the rebuild reads it: each event with its 15-minute slot and local day, cut as the aggregator cuts them.
+    const source = stageLogSql(`'${defaultTimezone.replace(/'/g, "''")}'`);
     await parallel(pool, [
       ['insert into funnel_counted_events (event_id) select event_id from referral_trackings'],
       [
         `insert into funnel_hourly (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
-         select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${COUNT_EVENTS_SQL} from (${SOURCE_SQL}) src group by 1, 2, 3, 4`,
+         select mentor_id, ${periodSql.utcHour('slot')}, campaign_id, org_id, ${COUNT_EVENTS_SQL} from (${source}) src group by 1, 2, 3, 4`,
         `insert into funnel_daily (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
-         select src.mentor_id, (src.slot at time zone coalesce(s.timezone, '${defaultTimezone.replace(/'/g, "''")}'))::date, src.campaign_id, src.org_id, ${COUNT_EVENTS_SQL}
-           from (${SOURCE_SQL}) src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4`,
+         select mentor_id, day, campaign_id, org_id, ${COUNT_EVENTS_SQL} from (${source}) src group by 1, 2, 3, 4`,
       ],
     ]);
     const sums = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})`).join(', ');
     await parallel(pool, [
       [
         `insert into funnel_org_daily (org_id, day, ${COUNT_COLUMNS}) select org_id, day, ${sums} from funnel_daily group by 1, 2`,
-        `insert into funnel_org_monthly (org_id, month, ${COUNT_COLUMNS}) select org_id, date_trunc('month', day)::date, ${sums} from funnel_org_daily group by 1, 2`,
+        `insert into funnel_org_monthly (org_id, month, ${COUNT_COLUMNS}) select org_id, ${periodSql.monthOf('day')}, ${sums} from funnel_org_daily group by 1, 2`,
       ],
       [
-        `insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, date_trunc('month', day)::date, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`,
-        `insert into funnel_yearly (org_id, year, mentor_id, ${COUNT_COLUMNS}) select org_id, extract(year from month)::int, mentor_id, ${sums} from funnel_monthly group by 1, 2, 3`,
+        `insert into funnel_monthly (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS}) select mentor_id, ${periodSql.monthOf('day')}, campaign_id, org_id, ${sums} from funnel_daily group by 1, 2, 3, 4`,
+        `insert into funnel_yearly (org_id, year, mentor_id, ${COUNT_COLUMNS}) select org_id, ${periodSql.yearOf('month')}, mentor_id, ${sums} from funnel_monthly group by 1, 2, 3`,
       ],
     ]);
     progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);

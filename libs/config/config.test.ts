@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from './config.js';
+import { ConfigError, DEFAULT_METRICS_PORTS, DEV_JWT_SECRET, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('gives the defaults of SPEC §6 for an empty environment', () => {
@@ -48,9 +48,38 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['KAFKA_SESSION_TIMEOUT_MS', '1000'],
     ['PARTITION_STALL_SECONDS', '0'],
-  ])('a bad %s stops start-up naming the variable', (name, value) => {
+    ['METRICS_PORT', 'ninety-one-oh-one'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_PORT', '-1'],
+    ['RATE_LIMIT_PER_MINUTE', '0'],
+    ['RATE_LIMIT_PER_MINUTE', 'lots'],
+    ['HTTP_HOST', 'http://0.0.0.0'],
+    ['HTTP_HOST', '0.0.0.0:3000'],
+    ['METRICS_HOST', 'localhost/metrics'],
+  ])('a bad %s (%s) stops start-up naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('gives each worker its own metrics port, and both the one METRICS_PORT says (0: any free port)', () => {
+    expect(loadConfig({}).metricsPort).toEqual({ ingestWorker: 9101, aggregatorWorker: 9102 });
+    expect(loadConfig({}).metricsPort).toEqual(DEFAULT_METRICS_PORTS);
+    expect(loadConfig({ METRICS_PORT: '9200' }).metricsPort).toEqual({ ingestWorker: 9200, aggregatorWorker: 9200 });
+    expect(loadConfig({ METRICS_PORT: '0' }).metricsPort).toEqual({ ingestWorker: 0, aggregatorWorker: 0 });
+  });
+
+  it('reads the query service\'s listen address and rate limit', () => {
+    expect(loadConfig({}).fairUse.requestsPerMinute).toBe(1200);
+    expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '60' }).fairUse.requestsPerMinute).toBe(60);
+    const secrets = { AUTH_JWT_SECRET: 's'.repeat(32), VISITOR_HASH_KEY: 'k'.repeat(32) };
+    for (const host of ['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '::', 'query.internal']) expect(loadConfig({ HTTP_HOST: host, ...secrets }).httpHost).toBe(host);
+  });
+
+  it('takes a process\'s own defaults, checked like the environment, and the environment over them', () => {
+    expect(loadConfig({}, { LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }, { LOG_LEVEL: 'warn' }).logLevel).toBe('debug');
+    expect(loadConfig({ LOG_LEVEL: '' }, { LOG_LEVEL: 'warn' }).logLevel).toBe('warn'); // empty is unset
+    expect(() => loadConfig({}, { LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 
   it('refuses to start in production without the secrets', () => {

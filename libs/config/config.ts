@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -34,6 +35,19 @@ export function isLoopbackHost(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
+
+/** Where the workers' operational endpoints listen when METRICS_PORT is unset: one port each, so both run side by side on one machine. */
+export const DEFAULT_METRICS_PORTS = { ingestWorker: 9101, aggregatorWorker: 9102 } as const;
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** An interface to listen on: a host name or an IP address (IPv6 bracketed or not), without scheme or port. */
+const listenHost = z
+  .string()
+  .min(1)
+  .refine((h) => HOST_NAME.test(h) || isIP(h.replace(/^\[(.*)\]$/, '$1')) !== 0, 'must be a host name or an IP address such as 127.0.0.1 or 0.0.0.0 (no scheme, no port)');
+
+const port = z.coerce.number().int().min(0).max(65535);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -76,11 +90,13 @@ const schema = z.object({
   SCHEMA_REGISTRY_PASSWORD: z.string().optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@localhost:5432/recruitment'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://localhost:6379'),
-  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HTTP_PORT: port.default(3000),
   /** The query service's listen address (0.0.0.0 in a container: then the secrets must be set). */
-  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_HOST: listenHost.default('127.0.0.1'),
   /** The workers' operational endpoints' listen address. */
-  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_HOST: listenHost.default('127.0.0.1'),
+  /** The port of a worker's operational endpoints (0: any free one); unset, each worker's own (DEFAULT_METRICS_PORTS). */
+  METRICS_PORT: port.optional(),
   AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
   /** Checked against the token's iss / aud claims when set (required in production with a JWKS). */
@@ -141,6 +157,8 @@ export interface Config {
   httpHost: string;
   /** Where the workers' operational endpoints listen (METRICS_HOST). */
   metricsHost: string;
+  /** The port of each worker's operational endpoints: METRICS_PORT when set (0: any free port), else DEFAULT_METRICS_PORTS. */
+  metricsPort: { ingestWorker: number; aggregatorWorker: number };
   auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxTokenAgeSeconds: number; usingDevSecret: boolean };
   http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
   visitorHashKey: string;
@@ -210,13 +228,18 @@ function securityOf(e: z.infer<typeof schema>): { security: KafkaSecurityConfig;
   return { security: { ssl, sasl }, registryAuth };
 }
 
+/** The environment's variable names, for a process whose defaults differ from the services' (the CLI logs less). */
+export type ConfigDefaults = Partial<Record<keyof z.input<typeof schema>, string>>;
+
 /**
- * Parses the environment once into a typed config with the defaults of SPEC §6.
- * A bad value throws a ConfigError naming the variable.
+ * Parses the environment once into a typed config with the defaults of SPEC §6, or `defaults`
+ * where given (checked as the environment's values are). A bad value throws a ConfigError
+ * naming the variable.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: ConfigDefaults = {}): Config {
   // Empty strings count as unset, as shells and compose files tend to produce them.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const given = (vars: Record<string, string | undefined>) => Object.entries(vars).filter(([, v]) => v !== undefined && v !== '');
+  const present = Object.fromEntries([...given(defaults), ...given(env)]);
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -257,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpPort: e.HTTP_PORT,
     httpHost: e.HTTP_HOST,
     metricsHost: e.METRICS_HOST,
+    metricsPort: { ingestWorker: e.METRICS_PORT ?? DEFAULT_METRICS_PORTS.ingestWorker, aggregatorWorker: e.METRICS_PORT ?? DEFAULT_METRICS_PORTS.aggregatorWorker },
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET ?? DEV_JWT_SECRET, jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE,
       maxTokenAgeSeconds: Math.round(e.AUTH_TOKEN_MAX_AGE_HOURS * 3600),

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/queryable.js';
 import { COUNT_COLUMNS, FUNNEL_COUNT_CATALOGUE, sumIncrements, type FunnelEvent, type Increment } from './increments.js';
+import { periodSql } from './periods.js';
 
 /**
  * Batch transactions of the aggregator take this lock shared (they run side by side); a
@@ -76,11 +77,11 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
          as t(org_id, mentor_id, campaign_id, slot, ${COUNT_COLUMNS})
      ), lcl as (
        -- Each increment's local day in its organization's timezone, cut once for the day and month tables.
-       select inc.*, (inc.slot at time zone coalesce(s.timezone, ${tz}))::date as day
+       select inc.*, ${periodSql.localDay('inc.slot', `coalesce(s.timezone, ${tz})`)} as day
          from inc left join org_settings s on s.org_id = inc.org_id
      ), hourly as (
        insert into funnel_hourly as f (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
-       select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${SUM_COLUMNS}
+       select mentor_id, ${periodSql.utcHour('slot')}, campaign_id, org_id, ${SUM_COLUMNS}
          from inc group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD_COUNTS}
        returning 1
@@ -95,15 +96,15 @@ export async function applyIncrements(tx: Queryable, increments: Increment[], de
        on conflict (org_id, day) do update set ${ADD_COUNTS}
      ), monthly as (
        insert into funnel_monthly as f (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS})
-       select mentor_id, date_trunc('month', day::timestamp)::date, campaign_id, org_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3, 4 order by 1, 2, 3, 4
+       select mentor_id, ${periodSql.monthOf('day')}, campaign_id, org_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3, 4 order by 1, 2, 3, 4
        on conflict (mentor_id, month, campaign_id, org_id) do update set ${ADD_COUNTS}
      ), org_monthly as (
        insert into funnel_org_monthly as f (org_id, month, ${COUNT_COLUMNS})
-       select org_id, date_trunc('month', day::timestamp)::date, ${SUM_COLUMNS} from lcl group by 1, 2 order by 1, 2
+       select org_id, ${periodSql.monthOf('day')}, ${SUM_COLUMNS} from lcl group by 1, 2 order by 1, 2
        on conflict (org_id, month) do update set ${ADD_COUNTS}
      ), yearly as (
        insert into funnel_yearly as f (org_id, year, mentor_id, ${COUNT_COLUMNS})
-       select org_id, extract(year from day)::int, mentor_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3 order by 1, 2, 3
+       select org_id, ${periodSql.yearOf('day')}, mentor_id, ${SUM_COLUMNS} from lcl group by 1, 2, 3 order by 1, 2, 3
        on conflict (org_id, year, mentor_id) do update set ${ADD_COUNTS}
      )
      select (select count(*) from hourly) as hourly, (select count(*) from daily) as daily`,

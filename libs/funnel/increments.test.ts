@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SLOT_MS, sumIncrements, type FunnelEvent } from './increments.js';
+import { sumIncrements, type FunnelEvent } from './increments.js';
+import { SLOT_MS } from './periods.js';
 
 const at = (iso: string) => Date.parse(iso);
 const ev = (over: Partial<FunnelEvent>): FunnelEvent => ({ orgId: 'o1', mentorId: 'm1', campaignId: 'c1', stage: 'CLICKED', uniqueVisitor: false, occurredAt: at('2026-03-29T00:10:00Z'), ...over });

@@ -1,4 +1,5 @@
 import type { FunnelStage } from '../events/types.generated.js';
+import { slotStart } from './periods.js';
 
 /**
  * The catalogue of funnel counts: each count's name in the API, its column in the funnel
@@ -30,13 +31,6 @@ export const COUNT_EVENTS_SQL = FUNNEL_COUNT_CATALOGUE.map(
   (c) => `coalesce(sum(case when retracts_event_id is null then 1 else -1 end) filter (where stage = '${c.stage}'${c.uniqueOnly ? ' and unique_visitor' : ''}), 0)`,
 ).join(', ');
 
-/**
- * Width of the time slots increments are summed into. Every timezone offset in use today is a
- * multiple of 15 minutes, so all instants of a 15-minute UTC slot fall on the same local day in
- * every zone: the slot start decides both the UTC hour and the org's local day exactly.
- */
-export const SLOT_MS = 15 * 60 * 1000;
-
 export interface FunnelEvent {
   orgId: string;
   mentorId: string;
@@ -52,7 +46,7 @@ export interface Increment extends FunnelTotals {
   orgId: string;
   mentorId: string;
   campaignId: string | null;
-  /** Start of the 15-minute UTC slot, epoch milliseconds. */
+  /** Start of the 15-minute UTC slot (periods.ts slotStart), epoch milliseconds. */
   slot: number;
 }
 
@@ -72,7 +66,7 @@ export function addEvent(totals: FunnelTotals, event: Pick<FunnelEvent, 'stage' 
 export function sumIncrements(events: Iterable<FunnelEvent>): Increment[] {
   const byKey = new Map<string, Increment>();
   for (const event of events) {
-    const slot = Math.floor(event.occurredAt / SLOT_MS) * SLOT_MS;
+    const slot = slotStart(event.occurredAt);
     const campaignId = event.campaignId ?? null;
     const key = JSON.stringify([event.mentorId, slot, campaignId, event.orgId]);
     let inc = byKey.get(key);

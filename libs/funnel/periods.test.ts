@@ -1,5 +1,7 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { daysBetween, localDay, periodStart, periodStarts } from './periods.js';
+import { SLOT_MS, daysBetween, localDay, periodSql, periodStart, periodStarts, slotStart } from './periods.js';
 
 describe('periods', () => {
   it('starts ISO weeks on Monday, months and years on their first day', () => {
@@ -33,5 +35,51 @@ describe('periods', () => {
     expect(localDay(Date.parse('2026-10-25T22:59:59Z'), 'Europe/Oslo')).toBe('2026-10-25');
     expect(localDay(Date.parse('2026-10-25T23:00:00Z'), 'Europe/Oslo')).toBe('2026-10-26');
     expect(() => periodStart('2026-02-30', 'day')).toThrow(RangeError);
+  });
+});
+
+describe('15-minute slots', () => {
+  const at = (iso: string) => Date.parse(iso);
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('cuts slots on UTC quarter hours, the boundary opening the next one', () => {
+    expect(iso(slotStart(at('2026-10-25T00:59:59.999Z')))).toBe('2026-10-25T00:45:00.000Z');
+    expect(iso(slotStart(at('2026-10-25T01:00:00.000Z')))).toBe('2026-10-25T01:00:00.000Z');
+    expect(iso(slotStart(at('2026-10-25T01:14:59.999Z')))).toBe('2026-10-25T01:00:00.000Z');
+    expect(iso(slotStart(at('2026-10-25T01:15:00.000Z')))).toBe('2026-10-25T01:15:00.000Z');
+  });
+
+  it('cuts slots before 1970 downwards too', () => {
+    expect(slotStart(-1)).toBe(-SLOT_MS);
+    expect(slotStart(-SLOT_MS)).toBe(-SLOT_MS);
+    expect(slotStart(0)).toBe(0);
+  });
+
+  // Why a slot may stand for its instants: every offset in use is a multiple of 15 minutes
+  // (Adelaide +9:30/+10:30, Kathmandu +5:45, Chatham +12:45/+13:45), so no local midnight falls inside a slot.
+  it.each(['Europe/Oslo', 'America/New_York', 'Australia/Adelaide', 'Asia/Kathmandu', 'Pacific/Chatham', 'America/St_Johns', 'Asia/Kolkata', 'UTC'])(
+    'puts every instant of a slot on the slot start\'s local day in %s',
+    (timezone) => {
+      fc.assert(
+        fc.property(fc.integer({ min: at('2000-01-01T00:00:00Z'), max: at('2037-12-31T23:59:59Z') }), (instant) => localDay(slotStart(instant), timezone) === localDay(instant, timezone)),
+        { numRuns: 2000 },
+      );
+      // Either side of every local midnight of a year with both clock changes, to the millisecond.
+      const first = DateTime.fromObject({ year: 2026, month: 1, day: 1 }, { zone: timezone });
+      for (let d = 0; d < 365; d++) {
+        const midnight = first.plus({ days: d }).startOf('day').toMillis();
+        for (const instant of [midnight - 1, midnight, midnight + SLOT_MS - 1]) expect(localDay(slotStart(instant), timezone)).toBe(localDay(instant, timezone));
+      }
+    },
+  );
+});
+
+describe('periodSql', () => {
+  it('builds the cuts from the expressions it is given, with the slot width of SLOT_MS', () => {
+    expect(periodSql.slotStart('t.occurred_at')).toBe('to_timestamp(floor(extract(epoch from t.occurred_at) / 900) * 900)');
+    expect(periodSql.utcHour('slot')).toBe("date_trunc('hour', slot, 'UTC')");
+    expect(periodSql.localDay('slot', 'coalesce(s.timezone, $1)')).toBe('(slot at time zone coalesce(s.timezone, $1))::date');
+    expect(periodSql.monthOf('day')).toBe("date_trunc('month', day::timestamp)::date");
+    expect(periodSql.yearOf('day')).toBe('extract(year from day)::int');
   });
 });

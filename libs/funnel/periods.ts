@@ -77,7 +77,37 @@ export function daysBetween(from: string, to: string): number {
   return (parseDay(to) - parseDay(from)) / DAY_MS + 1;
 }
 
+/**
+ * Width of the time slots funnel counts are summed into. Every timezone offset in use today is a
+ * multiple of 15 minutes, so all instants of a 15-minute UTC slot fall on the same local day in
+ * every zone: the slot start decides both the UTC hour and the org's local day exactly.
+ */
+export const SLOT_MS = 15 * 60 * 1000;
+
+/** The start of the 15-minute UTC slot that holds an instant (epoch milliseconds, before 1970 too). */
+export function slotStart(instant: number): number {
+  return Math.floor(instant / SLOT_MS) * SLOT_MS;
+}
+
 /** The local calendar day of an instant in an IANA timezone. */
 export function localDay(instant: number, timezone: string): string {
   return DateTime.fromMillis(instant, { zone: timezone }).toISODate() as string;
 }
+
+/**
+ * The same cuts for statements that count in Postgres (the aggregator's upsert, the rebuild, the
+ * bench's bulk fill): each takes SQL expressions and gives one, so that the rule is written
+ * once. They agree with slotStart and localDay (test/integration/period-cutting.test.ts).
+ */
+export const periodSql = {
+  /** The start of the 15-minute UTC slot of a timestamptz, as a timestamptz. */
+  slotStart: (instant: string) => `to_timestamp(floor(extract(epoch from ${instant}) / ${SLOT_MS / 1000}) * ${SLOT_MS / 1000})`,
+  /** The UTC hour of a timestamptz (funnel_hourly.hour). */
+  utcHour: (instant: string) => `date_trunc('hour', ${instant}, 'UTC')`,
+  /** The local calendar day of a timestamptz in a timezone (an SQL expression giving an IANA name), as a date. */
+  localDay: (instant: string, timezone: string) => `(${instant} at time zone ${timezone})::date`,
+  /** The first day of a date's month, as a date (funnel_monthly.month). */
+  monthOf: (day: string) => `date_trunc('month', ${day}::timestamp)::date`,
+  /** A date's year, as an int (funnel_yearly.year). */
+  yearOf: (day: string) => `extract(year from ${day})::int`,
+} as const;

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
+import { periodSql } from './periods.js';
 
 const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly', 'funnel_counted_events'] as const;
 
@@ -54,8 +55,8 @@ export async function rebuildFunnels(
 
     // Bulk: one snapshot of the stage log, counted into the new tables.
     step();
-    await client.query(`create temp table rebuild_source on commit drop as ${SOURCE_SQL} from referral_trackings t`);
-    const events = await fill(client, 'rebuild_source', options.defaultTimezone, step);
+    await client.query(`create temp table rebuild_source on commit drop as ${stageLogSql('$1')}`, [options.defaultTimezone]);
+    const events = await fill(client, 'rebuild_source', step);
     const built = await rowCounts(client);
     options.log.info({ events, ...built }, 'rebuild: new funnel tables filled; swapping them in');
 
@@ -64,10 +65,10 @@ export async function rebuildFunnels(
     await client.query(`select pg_advisory_xact_lock(${FUNNEL_LOCK_KEY})`);
     step();
     await client.query(
-      `create temp table rebuild_late on commit drop as ${SOURCE_SQL}
-         from referral_trackings t where not exists (select from funnel_counted_events_next n where n.event_id = t.event_id)`,
+      `create temp table rebuild_late on commit drop as ${stageLogSql('$1', 'where not exists (select from funnel_counted_events_next n where n.event_id = t.event_id)')}`,
+      [options.defaultTimezone],
     );
-    const lateEvents = await fill(client, 'rebuild_late', options.defaultTimezone);
+    const lateEvents = await fill(client, 'rebuild_late');
     const final = await rowCounts(client);
     step();
     await swapIn(client);
@@ -84,56 +85,60 @@ export async function rebuildFunnels(
   }
 }
 
-/** A funnel event from the stage log, with its 15-minute slot computed as the aggregator does. */
-const SOURCE_SQL = `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
-    to_timestamp(floor(extract(epoch from t.occurred_at) / 900) * 900) as slot`;
+/**
+ * The funnel events of the stage log (`referral_trackings t`, narrowed by `where`), each with its
+ * 15-minute slot and the slot's local day in its organization's timezone, else in
+ * `defaultTimezone` (an SQL expression), cut as the aggregator cuts them (periods.ts periodSql).
+ * What the rebuild counts, and the bench's bulk fill (bench/lib/dashboard-data.ts) too.
+ */
+export function stageLogSql(defaultTimezone: string, where = ''): string {
+  const slot = periodSql.slotStart('t.occurred_at');
+  return `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
+      ${slot} as slot, ${periodSql.localDay(slot, `coalesce(s.timezone, ${defaultTimezone})`)} as day
+    from referral_trackings t left join org_settings s on s.org_id = t.org_id ${where}`;
+}
 
-/** Counts the events of a source relation into the _next tables; returns how many there were. */
-async function fill(client: PoolClient, source: string, defaultTimezone: string, step: () => void = () => undefined): Promise<number> {
+/** Counts the events of a source relation (stageLogSql's columns) into the _next tables; returns how many there were. */
+async function fill(client: PoolClient, source: string, step: () => void = () => undefined): Promise<number> {
   step();
   const { rowCount } = await client.query(`insert into funnel_counted_events_next (event_id) select event_id from ${source} on conflict do nothing`);
   step();
   await client.query(
     `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
-     select mentor_id, date_trunc('hour', slot, 'UTC'), campaign_id, org_id, ${COUNT_EVENTS_SQL}
+     select mentor_id, ${periodSql.utcHour('slot')}, campaign_id, org_id, ${COUNT_EVENTS_SQL}
        from ${source} group by 1, 2, 3, 4
      on conflict (mentor_id, hour, campaign_id, org_id) do update set ${ADD_COUNTS}`,
   );
   step();
   await client.query(
     `insert into funnel_daily_next as f (mentor_id, day, campaign_id, org_id, ${COUNT_COLUMNS})
-     select src.mentor_id, (src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${COUNT_EVENTS_SQL}
-       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4
+     select mentor_id, day, campaign_id, org_id, ${COUNT_EVENTS_SQL}
+       from ${source} group by 1, 2, 3, 4
      on conflict (mentor_id, day, campaign_id, org_id) do update set ${ADD_COUNTS}`,
-    [defaultTimezone],
   );
   await client.query(
     `insert into funnel_org_daily_next as f (org_id, day, ${COUNT_COLUMNS})
-     select src.org_id, (src.slot at time zone coalesce(s.timezone, $1))::date, ${COUNT_EVENTS_SQL}
-       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2
+     select org_id, day, ${COUNT_EVENTS_SQL}
+       from ${source} group by 1, 2
      on conflict (org_id, day) do update set ${ADD_COUNTS}`,
-    [defaultTimezone],
   );
   await client.query(
     `insert into funnel_monthly_next as f (mentor_id, month, campaign_id, org_id, ${COUNT_COLUMNS})
-     select src.mentor_id, date_trunc('month', src.slot at time zone coalesce(s.timezone, $1))::date, src.campaign_id, src.org_id, ${COUNT_EVENTS_SQL}
-       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3, 4
+     select mentor_id, ${periodSql.monthOf('day')}, campaign_id, org_id, ${COUNT_EVENTS_SQL}
+       from ${source} group by 1, 2, 3, 4
      on conflict (mentor_id, month, campaign_id, org_id) do update set ${ADD_COUNTS}`,
-    [defaultTimezone],
   );
   await client.query(
     `insert into funnel_org_monthly_next as f (org_id, month, ${COUNT_COLUMNS})
-     select src.org_id, date_trunc('month', src.slot at time zone coalesce(s.timezone, $1))::date, ${COUNT_EVENTS_SQL}
-       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2
+     select org_id, ${periodSql.monthOf('day')}, ${COUNT_EVENTS_SQL}
+       from ${source} group by 1, 2
      on conflict (org_id, month) do update set ${ADD_COUNTS}`,
-    [defaultTimezone],
   );
   await client.query(
     `insert into funnel_yearly_next as f (org_id, year, mentor_id, ${COUNT_COLUMNS})
-     select src.org_id, extract(year from src.slot at time zone coalesce(s.timezone, $1))::int, src.mentor_id, ${COUNT_EVENTS_SQL}
-       from ${source} src left join org_settings s on s.org_id = src.org_id group by 1, 2, 3
+     select org_id, ${periodSql.yearOf('day')}, mentor_id, ${COUNT_EVENTS_SQL}
+       from ${source} group by 1, 2, 3
      on conflict (org_id, year, mentor_id) do update set ${ADD_COUNTS}`,
-    [defaultTimezone],
   );
   return rowCount ?? 0;
 }

@@ -37,6 +37,8 @@ export interface BatchConsumerOptions {
   /** Session timeout of the group member (default 30 s). */
   sessionTimeoutMs?: number;
   onBatchDone?(info: { topic: string; partition: number; size: number; seconds: number; lag: number }): void;
+  /** Each failed attempt at a batch, before its partition pauses and the same batch is tried again (for metrics). */
+  onBatchFailed?(info: { topic: string; partition: number; attempt: number }): void;
   /**
    * Where each partition resumes when positions are kept outside Kafka (the aggregator's, in
    * Postgres): asked on every assignment, and again for a stopped partition on every watch, so
@@ -452,6 +454,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
           } catch (err) {
             const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
             blog.warn({ err, attempt, retryInMs: delay, firstOffset: batch.firstOffset() }, 'batch failed; pausing and retrying');
+            options.onBatchFailed?.({ topic: batch.topic, partition: batch.partition, attempt });
             const until = Date.now() + delay;
             while (Date.now() < until && isRunning() && !isStale()) await sleep(Math.min(1000, until - Date.now()));
           }

@@ -185,6 +185,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     onProgress: (partitions) => metrics.partitions.update(partitions),
     partitionsConsumedConcurrently: 64,
     onBatchDone: ({ partition, lag }) => metrics.lag.set({ partition: String(partition) }, lag),
+    onBatchFailed: ({ partition }) => metrics.batchFailures.inc({ partition: String(partition) }),
   });
 
   return {

@@ -25,7 +25,7 @@ const readiness = createWorkerReadiness({
   pool, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
 });
-const http = createWorkerHttp({ host: config.metricsHost, port: Number(process.env.METRICS_PORT ?? 9102), registry: worker.metrics.registry, log, ready: readiness.problem });
+const http = createWorkerHttp({ host: config.metricsHost, port: config.metricsPort.aggregatorWorker, registry: worker.metrics.registry, log, ready: readiness.problem });
 
 onShutdown(log, async () => {
   await worker.close();

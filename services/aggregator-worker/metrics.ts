@@ -15,6 +15,12 @@ export function createAggregatorMetrics(registry = new Registry()) {
     }),
     rowsUpserted: new Counter({ name: 'aggregator_rows_upserted_total', help: 'Funnel table rows inserted or updated, by table', labelNames: ['table'], registers: [registry] }),
     deadLetters: new Counter({ name: 'aggregator_dead_letters_total', help: 'Records sent to the dead-letter topic', registers: [registry] }),
+    batchFailures: new Counter({
+      name: 'aggregator_batch_failures_total',
+      help: 'Attempts at a batch that failed (Postgres or Kafka away), by partition: the partition pauses and the same batch is tried again, nothing skipped',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
     gaps: new Counter({ name: 'aggregator_position_gaps_total', help: 'Batches that started after the stored position (records deleted by retention before they were applied)', registers: [registry] }),
     batchSize: new Histogram({ name: 'aggregator_batch_size', help: 'Records per applied batch', buckets: [1, 10, 50, 100, 500, 1000, 2500, 5000, 10000, 25000], registers: [registry] }),
     batchSeconds: new Histogram({ name: 'aggregator_batch_duration_seconds', help: 'Time to apply and commit one batch', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),

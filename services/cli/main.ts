@@ -22,8 +22,9 @@ import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishSample } from '../../libs/sample/publish-sample.js';
 import { mintToken, TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
 
-const config = loadConfig();
-const log = createLogger({ name: 'recruitment-cli', level: process.env.LOG_LEVEL ?? 'warn' });
+// A command's own output is what a person reads: its logs only say warn and worse, unless LOG_LEVEL says otherwise.
+const config = loadConfig(process.env, { LOG_LEVEL: 'warn' });
+const log = createLogger({ name: 'recruitment-cli', level: config.logLevel });
 const names = topicNames(config.kafka.topicPrefix);
 const kafka = () => createKafka({ ...config.kafka, log });
 const codec = () => createEventCodec({ registry: createSchemaRegistry(config), topics: names });

@@ -191,6 +191,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     },
     onProgress: (partitions) => metrics.partitions.update(partitions),
     onBatchDone: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
+    onBatchFailed: ({ topic, partition }) => metrics.batchFailures.inc({ topic, partition: String(partition) }),
   });
 
   return {

@@ -27,7 +27,7 @@ const readiness = createWorkerReadiness({
   pool, redis, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
 });
-const http = createWorkerHttp({ host: config.metricsHost, port: Number(process.env.METRICS_PORT ?? 9101), registry: worker.metrics.registry, log, ready: readiness.problem });
+const http = createWorkerHttp({ host: config.metricsHost, port: config.metricsPort.ingestWorker, registry: worker.metrics.registry, log, ready: readiness.problem });
 
 onShutdown(log, async () => {
   await worker.close();

@@ -13,6 +13,12 @@ export function createIngestMetrics(registry = new Registry()) {
     reinstalls: new Counter({ name: 'ingest_reinstalls_total', help: 'Installs from a device that had installed before: kept as touches, never counted as installs again', registers: [registry] }),
     rejected: new Counter({ name: 'ingest_clicks_rejected_total', help: 'Clicks not counted: link expired, revoked, or not known (yet)', labelNames: ['reason'], registers: [registry] }),
     deadLetters: new Counter({ name: 'ingest_dead_letters_total', help: 'Records sent to the dead-letter topic, by source topic', labelNames: ['topic'], registers: [registry] }),
+    batchFailures: new Counter({
+      name: 'ingest_batch_failures_total',
+      help: 'Attempts at a batch that failed (Postgres, Redis or Kafka away), by topic and partition: the partition pauses and the same batch is tried again, nothing skipped',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
     batchSeconds: new Histogram({ name: 'ingest_batch_duration_seconds', help: 'Time to apply and commit one batch', labelNames: ['topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     lag: new Gauge({ name: 'ingest_consumer_lag', help: 'Messages behind the high watermark after the last batch', labelNames: ['topic', 'partition'], registers: [registry] }),
     /** Per partition: stalled, stopped (a position the topic no longer has), seconds without progress. */

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { daysBetween, periodStart, type Granularity } from '../../libs/funnel/periods.js';
+import { daysBetween, localDay, periodStart, type Granularity } from '../../libs/funnel/periods.js';
 import { badParameter } from './errors.js';
 import { CALENDAR } from './schemas.js';
 
@@ -24,7 +24,7 @@ export function resolveRange(query: { from?: string | undefined; to?: string | u
     return value;
   };
   const given = query.from ? valid('from', query.from) : null;
-  const to = query.to ? valid('to', query.to) : (DateTime.fromMillis(now, { zone: timezone }).toISODate() as string);
+  const to = query.to ? valid('to', query.to) : localDay(now, timezone);
   const defaultFrom = DateTime.fromISO(to, { zone: 'UTC' }).minus({ days: DEFAULT_DAYS - 1 }).toISODate() as string;
   const from = given ?? (defaultFrom < CALENDAR.firstDay ? CALENDAR.firstDay : defaultFrom);
   const days = daysBetween(from, to);

@@ -6,6 +6,8 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { funnelSeries, type SeriesQuery } from '../../libs/funnel/series.js';
 import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { SLOT_MS, localDay, periodSql, slotStart } from '../../libs/funnel/periods.js';
+import { prng } from '../../libs/sample/sample-traffic.js';
 import type { FunnelStage, ReferralEventRecorded } from '../../libs/events/types.generated.js';
 import type { Pool } from 'pg';
 
@@ -145,5 +147,32 @@ describe('funnel periods across clock changes', () => {
     expect(await funnelSnapshot(env.db)).toEqual(before);
     const { series: weeks } = await series({ from: '2026-10-19', to: '2026-11-01', granularity: 'week' });
     expect(clicksOf(weeks)).toEqual([['2026-10-19', 5], ['2026-10-26', 3]]);
+  });
+});
+
+describe('the SQL cuts', () => {
+  it('cut slots, UTC hours, local days, months and years as periods.ts does, on Postgres', async () => {
+    const zones = ['Europe/Oslo', 'Australia/Adelaide', 'Asia/Kathmandu', 'Pacific/Chatham', 'America/St_Johns', 'America/Los_Angeles', 'UTC'];
+    const rnd = prng(2026);
+    const instants: number[] = [];
+    // Either side of both of 2026's clock changes in Oslo and of a day's end, and random instants over 1971-2037.
+    for (const iso of ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-04-04T13:30:00Z', '2026-12-31T23:00:00Z']) {
+      for (const d of [-SLOT_MS - 1, -1, 0, 1, SLOT_MS - 1, SLOT_MS]) instants.push(Date.parse(iso) + d);
+    }
+    for (let i = 0; i < 2000; i++) instants.push(Math.floor(Date.parse('1971-01-01T00:00:00Z') + rnd() * (Date.parse('2037-12-31T00:00:00Z') - Date.parse('1971-01-01T00:00:00Z'))));
+    const cases = zones.flatMap((timezone) => instants.map((instant) => ({ instant, timezone })));
+    const slot = periodSql.slotStart('x.t');
+    const day = periodSql.localDay(slot, 'x.tz');
+    const { rows } = await pool.query<{ slot: Date; hour: Date; day: string; month: string; year: number }>(
+      `select ${slot} as slot, ${periodSql.utcHour(slot)} as hour, ${day}::text as day, ${periodSql.monthOf(day)}::text as month, ${periodSql.yearOf(day)} as year
+         from unnest($1::timestamptz[], $2::text[]) with ordinality as x(t, tz, n) order by n`,
+      [cases.map((c) => new Date(c.instant)), cases.map((c) => c.timezone)],
+    );
+    const fromSql = rows.map((r) => ({ slot: r.slot.getTime(), hour: r.hour.getTime(), day: r.day, month: r.month, year: r.year }));
+    const fromTs = cases.map(({ instant, timezone }) => {
+      const d = localDay(slotStart(instant), timezone);
+      return { slot: slotStart(instant), hour: Math.floor(instant / 3_600_000) * 3_600_000, day: d, month: `${d.slice(0, 7)}-01`, year: Number(d.slice(0, 4)) };
+    });
+    expect(fromSql).toEqual(fromTs);
   });
 });

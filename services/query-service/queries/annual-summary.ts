@@ -1,7 +1,7 @@
-import { DateTime } from 'luxon';
 import type { Queryable } from '../../../libs/db/queryable.js';
 import { COUNT_COLUMNS, FUNNEL_COUNT_CATALOGUE, zeroTotals } from '../../../libs/funnel/increments.js';
 import { totalsOf, type SumRow } from '../../../libs/funnel/series.js';
+import { localDay } from '../../../libs/funnel/periods.js';
 import type { GrantFor } from '../policy.js';
 import { restrict } from './grant-filter.js';
 import { mentorNameSql } from './mentor-names.js';
@@ -13,7 +13,7 @@ import { mentorNameSql } from './mentor-names.js';
  */
 export async function annualSummary(db: Queryable, grant: GrantFor<'mentor'>, q: { year?: number }, now = Date.now()) {
   const { mentorId, orgId, timezone } = grant;
-  const year = q.year ?? DateTime.fromMillis(now, { zone: timezone }).year;
+  const year = q.year ?? Number(localDay(now, timezone).slice(0, 4));
   const from = `${year}-01-01`;
   const to = `${year}-12-31`;
   // The mentor's own numbers are bounded by the grant; the standing in the org leaves only as a rank.
