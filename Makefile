@@ -36,7 +36,15 @@ DASHBOARD := dashboard/dist/index.html
 $(DASHBOARD): $(NODE_DEPS) dashboard/index.html dashboard/vite.config.ts $(shell find dashboard/src -type f 2>/dev/null) services/query-service/schemas.ts
 	npx vite build dashboard
 
-install: $(NODE_DEPS) $(DASHBOARD)
+# The services as they run: services/, libs/ and infra/ compiled to JavaScript in build/
+# (tsconfig.build.json; incremental, so a rebuild compiles what changed). Every target that
+# starts a service or the CLI runs this output with plain node, not the TypeScript through tsx.
+BUILD := build/.tsbuildinfo
+$(BUILD): $(NODE_DEPS) tsconfig.json tsconfig.build.json $(shell find services libs infra -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+	npx tsc -p tsconfig.build.json
+	@touch $@
+
+install: $(NODE_DEPS) $(DASHBOARD) $(BUILD)
 
 dashboard: $(NODE_DEPS)
 	npx vite build dashboard
@@ -79,23 +87,23 @@ test: check up chromium
 
 # The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
 ingest-worker: up
-	$(TSX) services/ingest-worker/main.ts
+	node build/services/ingest-worker/main.js
 
 # The stack, then the three services in the foreground under one supervisor (SPEC §7).
 run: up
-	$(TSX) infra/run.ts
+	node build/infra/run.js
 
 # Everything plus realistic sample traffic; DEMO_CHECK=1 (set under CI) checks every role and exits.
 demo: up
-	DEMO_CHECK=$${DEMO_CHECK:-$${CI:+1}} $(TSX) infra/demo.ts
+	DEMO_CHECK=$${DEMO_CHECK:-$${CI:+1}} node build/infra/demo.js
 
 # The query service in the foreground against the local stack.
 query-service: up
-	$(TSX) services/query-service/main.ts
+	node build/services/query-service/main.js
 
 # The aggregator worker in the foreground against the local stack.
 aggregator-worker: up
-	$(TSX) services/aggregator-worker/main.ts
+	node build/services/aggregator-worker/main.js
 
 # Recomputes the funnel tables from the ingest facts; safe while the workers run.
 rebuild: up

@@ -14,6 +14,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Some tests start the compiled services or the CLI as processes: build them first.
+          globalSetup: ['test/support/build-services.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Each file has its own topics, consumer groups and database; two cores, two files.
@@ -37,6 +39,7 @@ export default defineConfig({
         test: {
           name: 'stack',
           include: ['test/stack/**/*.test.ts'],
+          globalSetup: ['test/support/build-services.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -1,7 +1,7 @@
 /**
  * Part 2 of `make bench`: the whole pipeline, end to end.
  *
- * All three services run as processes (services/{ingest-worker,aggregator-worker,query-service}/main.ts),
+ * All three services run as processes (services/{ingest-worker,aggregator-worker,query-service}/main.ts compiled, build/),
  * each trial on topics and a database of its own. Realistic sample traffic (links and scopes
  * first, then clicks, installs, registrations and logins in event-time order) is published at
  * a fixed rate for a minute (× BENCH_SCALE). A rate is sustained when the publisher kept it and

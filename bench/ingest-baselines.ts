@@ -3,7 +3,7 @@
  *
  * ~100k input events of realistic sample traffic (× BENCH_SCALE) are published to topics of
  * their own, links first. Over those same events:
- *  - the ingest worker, one process (services/ingest-worker/main.ts, as deployed), timed from
+ *  - the ingest worker, one process (services/ingest-worker/main.ts compiled, as deployed), timed from
  *    start until its group has committed the end of every input partition;
  *  - a bare kafkajs consumer (bare-consumer.ts: eachBatch, decode, nothing else): the ceiling of
  *    this client on this machine;

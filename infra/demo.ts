@@ -16,7 +16,7 @@ import { consumerLag } from '../libs/kafka/lag.js';
 import { createEventCodec, createSchemaRegistry } from '../libs/events/codec.js';
 import { INPUT_TOPICS, topicNames } from '../libs/events/topics.js';
 import { createPool } from '../libs/runtime/connections.js';
-import { PIPELINE_SERVICES, superviseServices } from '../libs/runtime/supervisor.js';
+import { pipelineServices, superviseServices } from '../libs/runtime/supervisor.js';
 import { mintToken, type TokenRole } from '../libs/auth/tokens.js';
 import { sampleTraffic } from '../libs/sample/sample-traffic.js';
 
@@ -39,7 +39,7 @@ const ready = (url: string) => async () => (await fetch(url)).ok;
 /** The roles that have a dashboard (a service token only posts events). */
 const DASHBOARD_ROLES = ['org_admin', 'coordinator', 'mentor', 'platform_admin'] as const;
 
-const services = superviseServices(PIPELINE_SERVICES, { color: process.stdout.isTTY });
+const services = superviseServices(pipelineServices(), { color: process.stdout.isTTY });
 let stopping = false;
 const stop = async (code: number) => {
   if (stopping) process.exit(code);

@@ -3,10 +3,10 @@
  * The stack must be up (make run brings it up first). Ctrl-C stops everything cleanly.
  */
 import { loadConfig } from '../libs/config/config.js';
-import { PIPELINE_SERVICES, superviseServices } from '../libs/runtime/supervisor.js';
+import { pipelineServices, superviseServices } from '../libs/runtime/supervisor.js';
 
 const config = loadConfig();
-const services = superviseServices(PIPELINE_SERVICES, { color: process.stdout.isTTY });
+const services = superviseServices(pipelineServices(), { color: process.stdout.isTTY });
 
 const api = `http://127.0.0.1:${config.httpPort}`;
 process.stdout.write(

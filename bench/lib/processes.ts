@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Knex } from '../../libs/db/knex.js';
+import { compiledEntry } from '../../libs/runtime/repo-paths.js';
 import { sleep } from './scale.js';
 
 /** CPU seconds (user + system) a live process has used, or null when it is gone. */
@@ -65,8 +66,13 @@ async function waitExit(child: ChildProcess, exited: Promise<number | null>, tim
   }
 }
 
+/**
+ * A Node process running `script`: a bench script's TypeScript through tsx, or a compiled
+ * service's JavaScript (build/, what startService passes) as it is.
+ */
 export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore' } = { where: '' }): RunningProcess & { output(): string } {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...loader, script], {
     // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
@@ -95,10 +101,10 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   };
 }
 
-/** One of the three services as deployed (its main.ts), on a database and topic prefix of the bench's. */
+/** One of the three services as deployed (its main.ts compiled, build/), on a database and topic prefix of the bench's. */
 export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}): Promise<RunningProcess> {
   const metricsPort = name === 'query-service' ? '0' : String(await freePort());
-  return spawnNode(name, `services/${name}/main.ts`, { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name });
+  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name });
 }
 
 /** A TCP port free right now on 127.0.0.1. */

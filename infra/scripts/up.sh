@@ -4,6 +4,9 @@
 # topics and schemas. Idempotent: a second run finds everything up and changes nothing.
 source "$(dirname "${BASH_SOURCE[0]}")/kafka.sh"
 
+# make up builds the services first (make install); provisioning below runs that build.
+[ -f "$ROOT_DIR/build/infra/provision.js" ] || die "build/infra/provision.js is missing: build the services first (make install, or npx tsc -p tsconfig.build.json)"
+
 ensure_postgres() {
   if port_open $PG_HOST $PG_PORT; then log "postgres: reusing the server on $PG_PORT"; return; fi
   if ! command -v pg_ctlcluster >/dev/null; then
@@ -81,7 +84,8 @@ wait_until 120 "kafka on $KAFKA_PORT" kafka_ready
 wait_until 180 "schema registry on $REGISTRY_PORT" registry_ready
 
 # Topics replicated over the local cluster (3 copies, 2 in sync for a write), or 1 on one node.
-(cd "$ROOT_DIR" && KAFKA_BROKERS="${KAFKA_BROKERS:-$LOCAL_BROKERS}" KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-$KAFKA_NODES}" node --import tsx infra/provision.ts)
+# Provisioning runs compiled, as the services do (checked before anything starts, above).
+(cd "$ROOT_DIR" && KAFKA_BROKERS="${KAFKA_BROKERS:-$LOCAL_BROKERS}" KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-$KAFKA_NODES}" node build/infra/provision.js)
 
 pg_version=$(psql -h $PG_HOST -p $PG_PORT -U postgres -tAc 'show server_version' 2>/dev/null | cut -d' ' -f1)
 redis_version=$( (exec 3<>"/dev/tcp/$REDIS_HOST/$REDIS_PORT"; printf 'INFO server\r\n' >&3; timeout 2 head -c 400 <&3) 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p')

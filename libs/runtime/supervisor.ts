@@ -1,21 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { compiledEntry } from './repo-paths.js';
 
 export interface ServiceSpec {
   name: string;
-  /** Arguments to node, e.g. ['--import', 'tsx', 'services/ingest-worker/main.ts']. */
+  /** Arguments to node, e.g. [compiledEntry('services/ingest-worker/main.ts')]. */
   args: string[];
   env?: Record<string, string>;
 }
 
 const COLORS = [36, 35, 33, 32, 34];
 
-/** The three services of the pipeline, as `make run` and `make demo` start them. */
-export const PIPELINE_SERVICES: ServiceSpec[] = [
-  { name: 'ingest', args: ['--import', 'tsx', 'services/ingest-worker/main.ts'] },
-  { name: 'aggregator', args: ['--import', 'tsx', 'services/aggregator-worker/main.ts'] },
-  { name: 'query', args: ['--import', 'tsx', 'services/query-service/main.ts'] },
-];
+/**
+ * The three services of the pipeline, as `make run` and `make demo` start them: their compiled
+ * JavaScript (make install), not the TypeScript through tsx. Throws when they are not built.
+ */
+export function pipelineServices(): ServiceSpec[] {
+  return [
+    { name: 'ingest', args: [compiledEntry('services/ingest-worker/main.ts')] },
+    { name: 'aggregator', args: [compiledEntry('services/aggregator-worker/main.ts')] },
+    { name: 'query', args: [compiledEntry('services/query-service/main.ts')] },
+  ];
+}
 
 /**
  * Runs services as child processes in the foreground: every output line is prefixed with

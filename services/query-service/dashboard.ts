@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { repoPath } from '../../libs/runtime/repo-paths.js';
 import type { App } from './types.js';
 
-/** Where `make install` leaves the built dashboard (dashboard/build.ts). */
-export const DASHBOARD_DIST = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+/** Where `make install` leaves the built dashboard (vite build dashboard), from the sources and the compiled build/ alike. */
+export const DASHBOARD_DIST = repoPath('dashboard', 'dist');
 
 /**
  * The dashboard's Content-Security-Policy: its own bundled scripts, styles and images only

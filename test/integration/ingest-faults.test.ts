@@ -8,6 +8,7 @@ import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { createRedis } from '../../libs/runtime/connections.js';
 import { sampleTraffic, type SampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishOutOfOrder } from '../support/publish-out-of-order.js';
+import { compiledEntry } from '../../libs/runtime/repo-paths.js';
 
 /**
  * Faults must not change a single fact: every run below consumes the same topics into a
@@ -110,7 +111,7 @@ describe('ingest worker under faults', () => {
   it('kill -9 of the worker mid-batch and a restart leave identical facts', async () => {
     const { url, db } = await env.database('kill');
     const spawnWorker = (): ChildProcess =>
-      spawn(process.execPath, ['--import', 'tsx', 'services/ingest-worker/main.ts'], {
+      spawn(process.execPath, [compiledEntry('services/ingest-worker/main.ts')], {
         env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test', KAFKA_SESSION_TIMEOUT_MS: '8000', KAFKA_FETCH_MAX_BYTES: String(SMALL_FETCH) },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

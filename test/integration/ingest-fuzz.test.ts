@@ -15,6 +15,7 @@ import type { RecordOf, RecordTopic } from '../../libs/events/codec.js';
 import type { ReferralEventRecorded, UserErased } from '../../libs/events/types.generated.js';
 import { HANDLERS, type InputTopic } from '../../services/ingest-worker/handlers.js';
 import { prng, sampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { compiledEntry } from '../../libs/runtime/repo-paths.js';
 
 /**
  * Poison never blocks (SPEC §4, bad input): valid records of every input topic, damaged at
@@ -115,7 +116,7 @@ beforeAll(async () => {
   await Promise.all([publish(producer, items), publish(cleanProducer, items.filter((x) => !x.poison))]);
 
   // The fuzzed worker is a process of its own: a crash or an out-of-memory death is visible.
-  worker = spawn(process.execPath, ['--import', 'tsx', 'services/ingest-worker/main.ts'], {
+  worker = spawn(process.execPath, [compiledEntry('services/ingest-worker/main.ts')], {
     env: { ...process.env, DATABASE_URL: env.config.databaseUrl, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

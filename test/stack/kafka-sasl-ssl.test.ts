@@ -10,6 +10,7 @@ import { loadConfig } from '../../libs/config/config.js';
 import { createKafka, errorChain } from '../../libs/kafka/client.js';
 import { createLogger } from '../../libs/log/logger.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { compiledEntry } from '../../libs/runtime/repo-paths.js';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { expectedFunnel, factsSnapshot, funnelSnapshot, stageLog } from '../support/facts.js';
 import { startPipeline } from '../support/workers.js';
@@ -54,9 +55,9 @@ const secured = {
   KAFKA_TOPIC_PREFIX: `${namespace}.`,
   DATABASE_URL: databaseUrl,
 };
-/** A command of the project (provisioning, the CLI) in a process of its own, with the environment given. */
+/** A command of the project (provisioning, the CLI), compiled as it runs, in a process of its own, with the environment given. */
 const command = (args: string[], extra: Record<string, string> = {}) =>
-  run(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...secured, ...extra }, timeout: 90_000 });
+  run(process.execPath, args, { env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...secured, ...extra }, timeout: 90_000 });
 
 function openssl(...args: string[]) {
   execFileSync('/usr/bin/openssl', args, { cwd: home, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -144,7 +145,7 @@ beforeAll(async () => {
   try {
     await startBroker();
     // Provisioning as `make up` runs it, from the environment alone: database, topics over SASL_SSL, schemas.
-    await eventually(async () => ((await command(['infra/provision.ts'])) ? true : undefined), 60_000, 'provisioning through SASL_SSL', 1_000);
+    await eventually(async () => ((await command([compiledEntry('infra/provision.ts')])) ? true : undefined), 60_000, 'provisioning through SASL_SSL', 1_000);
     env = await createTestEnv('kafka_sasl_ssl', { env: secured });
   } catch (err) {
     console.error(`broker log (${logFile}):\n${readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
