@@ -65,8 +65,12 @@ async function waitExit(child: ChildProcess, exited: Promise<number | null>, tim
   }
 }
 
-export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore' } = { where: '' }): RunningProcess & { output(): string } {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', script], {
+/** Preloaded into a service the bench times: it reports its first fetch and last commit on stdout (see timing-probe.ts). */
+export const TIMING_PROBE = './bench/lib/timing-probe.ts';
+
+export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore'; preload?: string[] } = { where: '' }): RunningProcess & { output(): string } {
+  const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), '--import', 'tsx', ...preload, script], {
     // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
@@ -95,10 +99,14 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   };
 }
 
-/** One of the three services as deployed (its main.ts), on a database and topic prefix of the bench's. */
-export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+/**
+ * One of the three services as deployed (its main.ts), on a database and topic prefix of the
+ * bench's. `timed`: with the timing probe preloaded and its stdout kept (`output()`), so that
+ * the run can be timed from its first record fetched to its last offset committed.
+ */
+export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}, options: { timed?: boolean } = {}): Promise<RunningProcess & { output(): string }> {
   const metricsPort = name === 'query-service' ? '0' : String(await freePort());
-  return spawnNode(name, `services/${name}/main.ts`, { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name });
+  return spawnNode(name, `services/${name}/main.ts`, { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, ...(options.timed ? { preload: [TIMING_PROBE], stdout: 'pipe' as const } : {}) });
 }
 
 /** A TCP port free right now on 127.0.0.1. */
