@@ -88,8 +88,12 @@ if (ingest) {
   text.push(`bare writer: ${ingest.bareWriter.rows} rows, ${ingest.bareWriter.restaged} lanes written again through staging tables (a key already present); its fact rows ${unequal.length === 0 ? 'equal' : 'DIFFER from'} the ingest worker's (${ingest.bareWriterRows.map((r) => `${r.table} ${r.bareWriter}${r.bareWriter === r.ingest ? '' : ` vs ${r.ingest}`}`).join(', ')}); publishing: ${ingest.publishing.eventsPerSecond} events/s (encoded once in ${ingest.publishing.encodeSeconds} s)`);
 }
 if (e2e) {
-  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained', 'ingest batch size', 'ingest batch ms', 'ingest CPU s', 'Postgres CPU s', 'aggregator batch size', 'aggregator CPU s'],
+  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s, each on a copy of a database of ${e2e.database.clicks} clicks)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained', 'ingest batch size', 'ingest batch ms', 'ingest CPU s', 'Postgres CPU s', 'aggregator batch size', 'aggregator CPU s'],
     e2e.trials.map((t) => [t.rate, t.publishedPerSecond, t.lagAtEnd, t.lagMax, t.drainSeconds, t.sustained ? 'yes' : 'no', t.ingest.meanBatchSize, t.ingest.meanBatchMs, t.ingest.workerCpuSeconds, t.ingest.postgresCpuSeconds, t.aggregator.meanBatchSize, t.aggregator.workerCpuSeconds])));
+  const roles = Object.keys(e2e.trials[0]?.cpu.processes ?? {});
+  text.push(table('   CPU seconds of the whole machine over each trial (publishing and draining), of every process known to take part, and the rest', ['offered events/s', 'seconds', 'machine', ...roles, 'known', 'unexplained'],
+    e2e.trials.map((t) => [t.rate, t.cpu.seconds, t.cpu.machineCpuSeconds, ...roles.map((r) => t.cpu.processes[r] ?? null), t.cpu.knownCpuSeconds, t.cpu.unexplainedCpuSeconds])));
+  for (const t of e2e.trials) if (t.cpu.largestOthers.length) text.push(`   at ${t.rate}/s the largest of the rest: ${t.cpu.largestOthers.map((o) => `${o.seconds} s ${o.name} [${o.pid}]`).join('; ')}`);
   const f = e2e.freshness;
   text.push(`highest sustained rate: ${g(e2e.sustainedEventsPerSecond, '≥ 20000')} events/s = ${ratios.endToEndToGoal}× the goal`);
   text.push(`freshness at ${f.rate} events/s (publish → visible in the API, ${f.probes} probes, ${f.unseen} unseen): p50 ${f.p50Ms} ms, p99 ${g(f.p99Ms, '< 1000')} ms, max ${f.maxMs} ms`);
