@@ -22,6 +22,7 @@ import { migrationSource } from '../../libs/db/migrations/index.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
 import { memberSubject } from '../../libs/domain/event-ids.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
+import { copyInstant as at, copyValue as esc } from './copy-in.js';
 
 const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_monthly'];
 
@@ -65,11 +66,6 @@ function copyStream(url: string, table: string, columns: string) {
   };
 }
 
-/** A value in COPY text format. */
-const esc = (v: string | number | boolean | null): string =>
-  v === null ? '\\N' : typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\\\')) : String(v);
-/** An instant (epoch ms) in COPY text format. */
-const at = (ms: number | null): string => (ms === null ? '\\N' : new Date(ms).toISOString());
 
 const TABLES = {
   clicks: 'event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor',
