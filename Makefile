@@ -20,7 +20,7 @@ help:
 	@echo "make demo     the stack, the services and sample traffic; prints URLs and a token per role"
 	@echo "make run      the stack and the three services in the foreground (Ctrl-C stops them)"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
-	@echo "make bench    the five-part performance bench, ~11-18 min (README Performance; BENCH_SCALE=0.01 for a smoke)"
+	@echo "make bench    the five-part performance bench, ~25-30 min (README Performance; BENCH_SCALE=0.01 for a smoke)"
 	@echo "make ingest-worker      run the ingest worker in the foreground"
 	@echo "make aggregator-worker  run the aggregator worker in the foreground"
 	@echo "make query-service      run the query service in the foreground"
