@@ -20,7 +20,7 @@ help:
 	@echo "make demo     the stack, the services and sample traffic; prints URLs and a token per role"
 	@echo "make run      the stack and the three services in the foreground (Ctrl-C stops them)"
 	@echo "make test     type-check, lint and run every test against the real stack (starts it if needed)"
-	@echo "make bench    the five-part performance bench, ~11-18 min (README Performance; BENCH_SCALE=0.01 for a smoke)"
+	@echo "make bench    the five-part performance bench, ~25-30 min (README Performance; BENCH_SCALE=0.01 for a smoke)"
 	@echo "make ingest-worker      run the ingest worker in the foreground"
 	@echo "make aggregator-worker  run the aggregator worker in the foreground"
 	@echo "make query-service      run the query service in the foreground"
@@ -87,7 +87,7 @@ test: check up chromium
 
 # The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
 ingest-worker: up
-	node build/services/ingest-worker/main.js
+	node --max-semi-space-size=4 build/services/ingest-worker/main.js
 
 # The stack, then the three services in the foreground under one supervisor (SPEC §7).
 run: up
@@ -99,11 +99,11 @@ demo: up
 
 # The query service in the foreground against the local stack.
 query-service: up
-	node build/services/query-service/main.js
+	node --max-semi-space-size=4 build/services/query-service/main.js
 
 # The aggregator worker in the foreground against the local stack.
 aggregator-worker: up
-	node build/services/aggregator-worker/main.js
+	node --max-semi-space-size=4 build/services/aggregator-worker/main.js
 
 # Recomputes the funnel tables from the ingest facts; safe while the workers run.
 rebuild: up

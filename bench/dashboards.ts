@@ -104,7 +104,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
   const env = await createTestEnv('bench_dashboards');
   const working = `rt_${env.namespace}_dashboards`;
   try {
-    const data = await dashboardDatabase(env.config.databaseUrl, SHAPE, env.config.visitorHashKey, working, log);
+    const data = await dashboardDatabase(env.config.databaseUrl, SHAPE, env.config.visitorHashKey, working, (line) => log(`part 3: ${line}`));
     log(`part 3: database ready (${data.generatedSeconds === null ? 'cached' : `generated in ${data.generatedSeconds} s`}, copied in ${data.copySeconds} s)`);
     const db = new pg.Pool({ connectionString: data.url, max: 1 });
     const count = async (t: string) => Number((await db.query<{ n: string }>(`select count(*) n from ${t}`)).rows[0]?.n);

@@ -2,7 +2,11 @@
  * Part 2 of `make bench`: the whole pipeline, end to end.
  *
  * All three services run as processes (services/{ingest-worker,aggregator-worker,query-service}/main.ts compiled, build/),
- * each trial on topics and a database of its own. Realistic sample traffic (links and scopes
+ * each trial on topics of its own and a database of its own that already holds a million clicks
+ * (× BENCH_SCALE) with their installs, registrations, logins, stage log and funnel tables, so
+ * that every index the pipeline writes is of a real size: a copy (CREATE DATABASE ... TEMPLATE)
+ * of one bulk-generated as part 3's is (bench/lib/dashboard-data.ts, cached between runs under
+ * its shape). Realistic sample traffic (links and scopes
  * first, then clicks, installs, registrations and logins in event-time order) is published at
  * a fixed rate for a minute (× BENCH_SCALE). A rate is sustained when the publisher kept it and
  * the lag did not grow: once publishing stops, the pipeline (ingest group on the input topics,
@@ -12,19 +16,31 @@
  * ingest rate of part 1: up to three, more while none was sustained, so the answer is within
  * about 25%.
  *
+ * Over each trial (from the first event published until the pipeline has drained), the CPU of
+ * the whole machine (/proc/stat) is set against that of every process known to take part: the
+ * three services, the Kafka broker, the schema registry, Postgres (the postmaster and every
+ * process under it, backends and background workers, with those that ended meanwhile), Redis,
+ * and the load generator (this process); what is left is unexplained (other users of the
+ * machine, the kernel's own threads), and the processes that used most of it are named.
+ *
  * Then, at half that rate, freshness: probe clicks (on links of a probe organization, one
  * outstanding per probe mentor) are published every 100 ms; the coordinator's
  * mentor-performance route is polled every 20 ms, and a probe is visible once its mentor's
  * click count includes it. Freshness is the time from the publish call to the first answer
  * that shows it (so it includes up to one poll interval).
  */
+import { randomBytes } from 'node:crypto';
 import { createTestEnv, type TestEnv } from '../test/support/env.js';
+import { loadConfig, type Config } from '../libs/config/config.js';
 import { createEventProducer } from '../libs/kafka/event-producer.js';
 import { sampleTraffic } from '../libs/sample/sample-traffic.js';
 import { mintToken } from '../libs/auth/tokens.js';
 import type { InviteClicked, InviteLink } from '../libs/events/types.generated.js';
-import { SCALE, percentile, sleep } from './lib/scale.js';
-import { runCost, type RunCost } from './lib/processes.js';
+import { SCALE, percentile, scaled, sleep } from './lib/scale.js';
+import { runCost, type RunCost, type RunningProcess } from './lib/processes.js';
+import { dashboardDatabase } from './lib/dashboard-data.js';
+import type { Shape } from './lib/dashboard-traffic.js';
+import { cpuBetween, cpuSnapshot, listenerPids, type Accounted, type CpuAccount } from './lib/machine-cpu.js';
 import { encodeTimeOrdered, groupStable, ingestGroup, aggregatorGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 
 export interface TrialFigure {
@@ -39,10 +55,14 @@ export interface TrialFigure {
   /** CPU and batches of the minute (read when publishing stops): where the time went. Postgres CPU is the whole database's, under ingest. */
   ingest: RunCost;
   aggregator: RunCost;
+  /** The whole machine's CPU over the trial (publishing and draining), per known process, and the unexplained rest. */
+  cpu: CpuAccount;
 }
 
 export interface EndToEndFigures {
   trialSeconds: number;
+  /** What every trial's database held before it started (a copy of `cached`; generated this run in `generatedSeconds`, else null). */
+  database: { clicks: number; cached: string; generatedSeconds: number | null; copySeconds: number[] };
   trials: TrialFigure[];
   sustainedEventsPerSecond: number | null;
   freshness: { rate: number; probes: number; unseen: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; lagAtEnd: number; publishedPerSecond: number };
@@ -50,8 +70,18 @@ export interface EndToEndFigures {
 
 const TRIAL_SECONDS = Math.max(5, Math.round(60 * SCALE));
 
-async function prepare(name: string, rate: number, seconds: number) {
-  const env = await createTestEnv(`bench_e2e_${name}`);
+/** The data every trial's database starts with: a million clicks over a year, in the shape of part 3's (a tenth of it). */
+const SHAPE: Shape = { clicks: scaled(1_000_000, 3_000), orgs: 5, mentorsPerOrg: 100, coordinatorsPerOrg: 5, end: Date.UTC(2026, 10, 1), days: 365 };
+const database: EndToEndFigures['database'] = { clicks: SHAPE.clicks, cached: '', generatedSeconds: null, copySeconds: [] };
+
+async function prepare(name: string, rate: number, seconds: number, log: (line: string) => void) {
+  const base = loadConfig();
+  const data = await dashboardDatabase(base.databaseUrl, SHAPE, base.visitorHashKey, `rt_bench_e2e_${name}_${randomBytes(3).toString('hex')}`, (line) => log(`part 2: ${line}`));
+  database.cached = data.cached;
+  database.generatedSeconds ??= data.generatedSeconds;
+  database.copySeconds.push(data.copySeconds);
+  // The env works on the copy (and drops it when closed).
+  const env = await createTestEnv(`bench_e2e_${name}`, { env: { DATABASE_URL: data.url } });
   const traffic = sampleTraffic({ seed: 7, clicks: Math.ceil((rate * seconds * 1.05) / 1.7) + 100, orgs: 5, mentorsPerOrg: 20, start: Date.now() - 14 * 86_400_000 });
   const messages = await encodeTimeOrdered(env, traffic);
   const producer = createEventProducer(env);
@@ -93,14 +123,37 @@ async function drain(env: TestEnv, admin: ReturnType<TestEnv['kafka']['admin']>,
   return null;
 }
 
+/** Every process known to take part in a trial, by role (see machine-cpu.ts). */
+function accountedProcesses(config: Config, services: RunningProcess[]): Accounted[] {
+  const service = (name: string) => services.filter((p) => p.name === name).flatMap((p) => (p.child.pid ? [p.child.pid] : []));
+  const port = (url: string, fallback: number) => Number(new URL(url).port || fallback);
+  return [
+    { label: 'ingest worker', pids: service('ingest-worker'), tree: true },
+    { label: 'aggregator', pids: service('aggregator-worker'), tree: true },
+    { label: 'query service', pids: service('query-service'), tree: true },
+    { label: 'Kafka', pids: config.kafka.brokers.flatMap((b) => listenerPids(Number(b.split(':').pop()))), tree: true },
+    { label: 'schema registry', pids: listenerPids(port(config.schemaRegistryUrl, 80)), tree: true },
+    { label: 'Postgres', pids: listenerPids(port(config.databaseUrl, 5432)), tree: true },
+    { label: 'Redis', pids: listenerPids(port(config.redisUrl, 6379)), tree: true },
+    // Alone: its children are the services, counted above.
+    { label: 'load generator', pids: [process.pid], tree: false },
+  ];
+}
+
+const describeCpu = (c: CpuAccount) =>
+  `machine ${c.machineCpuSeconds} CPU s in ${c.seconds} s: ${Object.entries(c.processes).map(([k, v]) => `${k} ${v ?? '-'}`).join(', ')}; unexplained ${c.unexplainedCpuSeconds}` +
+  (c.largestOthers.length ? ` (largest others: ${c.largestOthers.map((o) => `${o.name} [${o.pid}] ${o.seconds}`).join(', ')})` : '');
+
 async function trial(rate: number, index: number, log: (line: string) => void): Promise<TrialFigure> {
-  const { env, messages, producer } = await prepare(`trial${index}`, rate, TRIAL_SECONDS);
+  const { env, messages, producer } = await prepare(`trial${index}`, rate, TRIAL_SECONDS, log);
   const pipeline = await startPipeline({ databaseUrl: env.config.databaseUrl, topicPrefix: env.config.kafka.topicPrefix }, `part 2 trial at ${rate}/s`);
   const admin = env.kafka.admin();
   await admin.connect();
   try {
     await groupStable(env, admin, ingestGroup(env));
     await groupStable(env, admin, aggregatorGroup(env));
+    const accounted = accountedProcesses(env.config, pipeline.processes);
+    const cpuBefore = cpuSnapshot(accounted);
     const sampler = lagSampler(env, admin);
     const sent = await pace(producer, messages, rate, TRIAL_SECONDS);
     const end = await pipelineLag(env, admin);
@@ -108,11 +161,13 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
     const aggregator = await runCost(pipeline.processes.filter((p) => p.name === 'aggregator-worker'), null, env.config.databaseUrl);
     await sampler.stop();
     const drainSeconds = await drain(env, admin, 300_000);
+    const cpu = cpuBetween(accounted, cpuBefore, cpuSnapshot(accounted));
     const publishedPerSecond = Math.round(sent.sent / sent.seconds);
     const lagAtEnd = end.ingest + end.aggregator;
     const sustained = publishedPerSecond >= rate * 0.97 && drainSeconds !== null && drainSeconds <= 3;
-    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained, ingest, aggregator };
+    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained, ingest, aggregator, cpu };
     log(`part 2: ${rate} events/s for ${t.seconds} s: published ${publishedPerSecond}/s, lag at end ${lagAtEnd} (max ${t.lagMax}), drained in ${drainSeconds ?? '-'} s: ${sustained ? 'sustained' : 'NOT sustained'}; ingest batches of ${ingest.meanBatchSize} events in ${ingest.meanBatchMs} ms, aggregator batches of ${aggregator.meanBatchSize} in ${aggregator.meanBatchMs} ms`);
+    log(`part 2: ${rate} events/s: ${describeCpu(cpu)}`);
     return t;
   } finally {
     await admin.disconnect();
@@ -124,7 +179,7 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
 
 /** Freshness at `rate`: probe clicks timed from publish until the API shows them. */
 async function freshness(rate: number, log: (line: string) => void): Promise<EndToEndFigures['freshness']> {
-  const { env, messages, producer } = await prepare('freshness', rate, TRIAL_SECONDS);
+  const { env, messages, producer } = await prepare('freshness', rate, TRIAL_SECONDS, log);
   const org = 'probe_org';
   const mentors = Array.from({ length: 10 }, (_, i) => `probe_mentor_${i}`);
   const now = Date.now();
@@ -229,5 +284,5 @@ export async function runEndToEnd(startRate: number, log: (line: string) => void
   }
   const sustainedEventsPerSecond = lo;
   const fresh = await freshness(round((lo ?? Math.min(...trials.map((t) => t.rate))) / 2), log);
-  return { trialSeconds: TRIAL_SECONDS, trials, sustainedEventsPerSecond, freshness: fresh };
+  return { trialSeconds: TRIAL_SECONDS, database, trials, sustainedEventsPerSecond, freshness: fresh };
 }

@@ -4,7 +4,8 @@
  * apply the event in a transaction of its own with the project's fact code (so the result is
  * the same facts), publish each resulting funnel event with its own send and mark it, set the
  * Redis marker. Run as its own process by ingest-baselines.ts; exits once it has handled
- * BENCH_EXPECT messages and prints {"messages", "peakRssMb"}.
+ * BENCH_EXPECT messages and their offsets are committed, and prints {"messages", "peakRssMb",
+ * "postgresCpuSeconds", "benchTiming": {firstFetchAt, lastCommitAt, cpuSeconds}}.
  */
 import { loadConfig } from '../libs/config/config.js';
 import { createLogger } from '../libs/log/logger.js';
@@ -16,20 +17,23 @@ import { createPool, createRedis } from '../libs/runtime/connections.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from '../services/ingest-worker/handlers.js';
 import { createBatchApplier } from '../services/ingest-worker/apply-batch.js';
 import { clearOutbox } from '../services/ingest-worker/facts/trackings.js';
-import { peakRssMb } from './lib/processes.js';
+import { watchConsumer } from './lib/consumer-timing.js';
+import { backendCpuSeconds, reportBaseline, withApplicationName } from './lib/baseline-process.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'naive-ingest', level: 'error' });
 const topics = topicNames(config.kafka.topicPrefix);
 const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
 const kafka = createKafka({ ...config.kafka, log });
-const pool = createPool(config, log, 4);
+const APPLICATION = 'bench-naive-ingest';
+const pool = createPool({ ...config, databaseUrl: withApplicationName(config.databaseUrl, APPLICATION) }, log, 4);
 const redis = createRedis(config, log);
 const producer = createEventProducer({ kafka, codec, topics });
 const applyBatch = createBatchApplier({ pool, config });
 const byName = new Map<string, InputTopic>(INPUT_TOPICS.map((t) => [topics[t], t]));
 const expect = Number(process.env.BENCH_EXPECT);
 const consumer = kafka.consumer({ groupId: `${config.kafka.topicPrefix}naive` });
+const watch = watchConsumer(consumer);
 let seen = 0;
 let done: () => void;
 const finished = new Promise<void>((r) => (done = r));
@@ -68,7 +72,7 @@ await consumer.run({
   },
 });
 await finished;
-process.stdout.write(JSON.stringify({ messages: seen, peakRssMb: peakRssMb(process.pid) }) + '\n');
+await reportBaseline(watch, { messages: seen, postgresCpuSeconds: () => backendCpuSeconds(pool, APPLICATION) });
 await consumer.disconnect();
 await producer.disconnect();
 await pool.end();

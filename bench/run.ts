@@ -1,6 +1,7 @@
 /**
  * `make bench`: five parts, side by side in one run (see README "Performance").
- *  1. the ingest worker against a bare kafkajs consumer and a naive implementation;
+ *  1. the ingest worker against a bare kafkajs consumer, a bare writer (decode and COPY) and a
+ *     naive implementation, over a million input events;
  *  2. end to end: the highest rate the three services sustain, and freshness at half of it;
  *  3. every dashboard route on 10M clicks, open-loop at a fixed rate, unloaded and during ingest;
  *  4. one against two instances of the ingest worker and of the aggregator;
@@ -22,7 +23,8 @@ import { runDashboards, type DashboardFigures } from './dashboards.js';
 
 const GOALS = {
   endToEndEventsPerSecond: 20_000,
-  ingestToBare: 0.5,
+  ingestToBareWriter: 0.5,
+  ingestToBareConsumer: 0.3,
   ingestToNaive: 10,
   freshnessP99Ms: 1000,
   dashboardP99MsUnloaded: 10,
@@ -50,7 +52,8 @@ const memory = Object.fromEntries(Object.entries(peaks).map(([kind, list]) => [k
 const seconds = Math.round((Date.now() - started) / 1000);
 const ratios = {
   endToEndToGoal: ratio(e2e?.sustainedEventsPerSecond, GOALS.endToEndEventsPerSecond),
-  ingestToBare: ratio(ingest?.ingestOne.eventsPerSecond, ingest?.bareConsumer.eventsPerSecond),
+  ingestToBareWriter: ratio(ingest?.ingestOne.eventsPerSecond, ingest?.bareWriter.eventsPerSecond),
+  ingestToBareConsumer: ratio(ingest?.ingestOne.eventsPerSecond, ingest?.bareConsumer.eventsPerSecond),
   ingestToNaive: ratio(ingest?.ingestOne.eventsPerSecond, ingest?.slice.naive.eventsPerSecond),
   ingestToNaiveSameSlice: ratio(ingest?.slice.ingest.eventsPerSecond, ingest?.slice.naive.eventsPerSecond),
   ingestTwoToOne: ratio(ingest?.ingestTwo.eventsPerSecond, ingest?.ingestOne.eventsPerSecond),
@@ -69,19 +72,28 @@ writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
 const text: string[] = [];
 const g = (v: number | null | undefined, goal: string) => `${v ?? '-'} (goal ${goal})`;
 if (ingest) {
-  const perK = (cpu: number | undefined, events: number) => (cpu === undefined ? null : Math.round((cpu / events) * 1e6));
-  const row = (name: string, f: IngestFigures['ingestOne']) => [name, f.events, f.seconds, f.eventsPerSecond, f.peakRssMb.join(', '), perK(f.cost?.workerCpuSeconds, f.events), perK(f.cost?.postgresCpuSeconds, f.events), f.cost?.meanBatchSize ?? null, f.cost?.meanBatchMs ?? null];
-  text.push(table(`1. Ingest worker against its baselines (${ingest.inputEvents} input events, ${ingest.funnelEvents} funnel events out)`, ['run', 'events', 'seconds', 'events/s', 'peak RSS MB', 'worker CPU ms/1k ev', 'Postgres CPU ms/1k ev', 'batch size', 'batch ms'], [
+  const perK = (cpu: number | null | undefined, events: number) => (cpu == null ? null : Math.round((cpu / events) * 1e6));
+  const row = (name: string, f: IngestFigures['ingestOne']) => [name, f.events, f.seconds, f.eventsPerSecond, f.startSeconds, f.peakRssMb.join(', '), perK(f.cpuSeconds, f.events), perK(f.postgresCpuSeconds, f.events), f.cost?.meanBatchSize ?? null, f.cost?.meanBatchMs ?? null];
+  text.push(table(`1. Ingest worker against its baselines (${ingest.inputEvents} input events, ${ingest.funnelEvents} funnel events out), each timed from its first record fetched to its last offset committed`, ['run', 'events', 'seconds', 'events/s', 'start-up s', 'peak RSS MB', 'CPU ms/1k ev', 'Postgres CPU ms/1k ev', 'batch size', 'batch ms'], [
     row('bare kafkajs consumer (decode only)', ingest.bareConsumer),
+    row('bare writer (decode, a COPY per topic per batch)', ingest.bareWriter),
     row('ingest worker, one process', ingest.ingestOne),
     row('naive (a transaction and a publish per event), slice', ingest.slice.naive),
     row('ingest worker on the same slice', ingest.slice.ingest),
   ]));
-  text.push(`ingest / bare consumer: ${g(ratios.ingestToBare, '≥ 0.5')}; ingest / naive: ${g(ratios.ingestToNaive, '≥ 10')} (${ratios.ingestToNaiveSameSlice} on the same slice)`);
+  const untimed = [ingest.bareConsumer, ingest.bareWriter, ingest.ingestOne, ingest.slice.naive, ingest.slice.ingest].filter((f) => f.timedFrom !== 'first fetch').length;
+  text.push(`ingest / bare writer: ${g(ratios.ingestToBareWriter, '≥ 0.5')}; ingest / bare consumer: ${g(ratios.ingestToBareConsumer, '≥ 0.3')}; ingest / naive: ${g(ratios.ingestToNaive, '≥ 10')} (${ratios.ingestToNaiveSameSlice} on the same slice)`);
+  text.push(`start-up s: from spawning the process to its first record fetched, left out of the rate; CPU: the process's own over the timed window; Postgres CPU: the backends serving the run${untimed ? `; ${untimed} run(s) reported no timing and are timed from process start` : ''}`);
+  const unequal = ingest.bareWriterRows.filter((r) => r.bareWriter !== r.ingest);
+  text.push(`bare writer: ${ingest.bareWriter.rows} rows, ${ingest.bareWriter.restaged} lanes written again through staging tables (a key already present); its fact rows ${unequal.length === 0 ? 'equal' : 'DIFFER from'} the ingest worker's (${ingest.bareWriterRows.map((r) => `${r.table} ${r.bareWriter}${r.bareWriter === r.ingest ? '' : ` vs ${r.ingest}`}`).join(', ')}); publishing: ${ingest.publishing.eventsPerSecond} events/s (encoded once in ${ingest.publishing.encodeSeconds} s)`);
 }
 if (e2e) {
-  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained', 'ingest batch size', 'ingest batch ms', 'ingest CPU s', 'Postgres CPU s', 'aggregator batch size', 'aggregator CPU s'],
+  text.push(table(`2. End to end, three services (trials of ${e2e.trialSeconds} s, each on a copy of a database of ${e2e.database.clicks} clicks)`, ['offered events/s', 'published/s', 'lag at end', 'max lag', 'drain s', 'sustained', 'ingest batch size', 'ingest batch ms', 'ingest CPU s', 'Postgres CPU s', 'aggregator batch size', 'aggregator CPU s'],
     e2e.trials.map((t) => [t.rate, t.publishedPerSecond, t.lagAtEnd, t.lagMax, t.drainSeconds, t.sustained ? 'yes' : 'no', t.ingest.meanBatchSize, t.ingest.meanBatchMs, t.ingest.workerCpuSeconds, t.ingest.postgresCpuSeconds, t.aggregator.meanBatchSize, t.aggregator.workerCpuSeconds])));
+  const roles = Object.keys(e2e.trials[0]?.cpu.processes ?? {});
+  text.push(table('   CPU seconds of the whole machine over each trial (publishing and draining), of every process known to take part, and the rest', ['offered events/s', 'seconds', 'machine', ...roles, 'known', 'unexplained'],
+    e2e.trials.map((t) => [t.rate, t.cpu.seconds, t.cpu.machineCpuSeconds, ...roles.map((r) => t.cpu.processes[r] ?? null), t.cpu.knownCpuSeconds, t.cpu.unexplainedCpuSeconds])));
+  for (const t of e2e.trials) if (t.cpu.largestOthers.length) text.push(`   at ${t.rate}/s the largest of the rest: ${t.cpu.largestOthers.map((o) => `${o.seconds} s ${o.name} [${o.pid}]`).join('; ')}`);
   const f = e2e.freshness;
   text.push(`highest sustained rate: ${g(e2e.sustainedEventsPerSecond, '≥ 20000')} events/s = ${ratios.endToEndToGoal}× the goal`);
   text.push(`freshness at ${f.rate} events/s (publish → visible in the API, ${f.probes} probes, ${f.unseen} unseen): p50 ${f.p50Ms} ms, p99 ${g(f.p99Ms, '< 1000')} ms, max ${f.maxMs} ms`);
@@ -97,8 +109,8 @@ if (dash) {
   text.push('   largest indexes: ' + dash.indexes.slice(0, 8).map((i) => `${i.index} ${i.mb} MB`).join(', '));
 }
 if (ingest) {
-  const cpu = (f: IngestFigures['ingestOne']) => [f.cost?.workerCpuSeconds ?? null, f.cost?.postgresCpuSeconds ?? null, f.cost?.meanBatchSize ?? null, f.cost?.meanBatchMs ?? null];
-  text.push(table('4. Scale out (same events)', ['run', 'events/s', 'ratio to one', 'peak RSS MB', 'worker CPU s', 'Postgres CPU s', 'batch size', 'batch ms'], [
+  const cpu = (f: IngestFigures['ingestOne']) => [f.cpuSeconds, f.postgresCpuSeconds, f.cost?.meanBatchSize ?? null, f.cost?.meanBatchMs ?? null];
+  text.push(table('4. Scale out (same events)', ['run', 'events/s', 'ratio to one', 'peak RSS MB', 'worker CPU s (timed window)', 'Postgres CPU s', 'batch size', 'batch ms'], [
     ['ingest worker, one process', ingest.ingestOne.eventsPerSecond, 1, ingest.ingestOne.peakRssMb.join(', '), ...cpu(ingest.ingestOne)],
     ['ingest worker, two processes', ingest.ingestTwo.eventsPerSecond, ratios.ingestTwoToOne, ingest.ingestTwo.peakRssMb.join(', '), ...cpu(ingest.ingestTwo)],
     ['aggregator, one process', ingest.aggregatorOne.eventsPerSecond, 1, ingest.aggregatorOne.peakRssMb.join(', '), ...cpu(ingest.aggregatorOne)],

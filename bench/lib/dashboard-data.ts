@@ -1,6 +1,7 @@
 /**
- * Fills a database for part 3 as the pipeline would: the ingest facts of the dashboard traffic
- * (dashboard-traffic.ts) written in bulk, then the funnel tables counted from the stage log.
+ * Fills a database as the pipeline would, for part 3 (and a smaller one, for part 2's trials to
+ * run on): the ingest facts of the dashboard traffic (dashboard-traffic.ts) written in bulk,
+ * then the funnel tables counted from the stage log.
  *
  * Method: rows are computed in Node with the ingest worker's own decision functions and written
  * with COPY ... FROM STDIN (through psql, one stream per table) while the indexes and key
@@ -23,6 +24,7 @@ import { periodSql } from '../../libs/funnel/periods.js';
 import { stageLogSql } from '../../libs/funnel/rebuild.js';
 import { memberSubject } from '../../libs/domain/event-ids.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
+import { copyInstant as at, copyValue as esc } from './copy-in.js';
 
 const LOADED = ['clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions', 'funnel_counted_events', 'funnel_hourly', 'funnel_daily', 'funnel_monthly'];
 
@@ -66,11 +68,6 @@ function copyStream(url: string, table: string, columns: string) {
   };
 }
 
-/** A value in COPY text format. */
-const esc = (v: string | number | boolean | null): string =>
-  v === null ? '\\N' : typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\\\')) : String(v);
-/** An instant (epoch ms) in COPY text format. */
-const at = (ms: number | null): string => (ms === null ? '\\N' : new Date(ms).toISOString());
 
 const TABLES = {
   clicks: 'event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor',
@@ -172,11 +169,11 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
       await Promise.all((Object.keys(TABLES) as (keyof typeof TABLES)[]).map((t) => streams[t].write(text[t])));
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();
-        progress(`part 3: generating: ${clicks} of ${shape.clicks} clicks (${Math.round(clicks / ((Date.now() - started) / 1000))}/s)`);
+        progress(`generating: ${clicks} of ${shape.clicks} clicks (${Math.round(clicks / ((Date.now() - started) / 1000))}/s)`);
       }
     }
     for (const s of Object.values(streams)) await s.end();
-    progress(`part 3: ${clicks} clicks of ${p} people written in ${Math.round((Date.now() - started) / 1000)} s; counting the funnel tables`);
+    progress(`${clicks} clicks of ${p} people written in ${Math.round((Date.now() - started) / 1000)} s; counting the funnel tables`);
     const counting = Date.now();
     // The stage log as the rebuild reads it: each event with its 15-minute slot and local day, cut as the aggregator cuts them.
     const source = stageLogSql(`'${defaultTimezone.replace(/'/g, "''")}'`);
@@ -200,11 +197,11 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
         `insert into funnel_yearly (org_id, year, mentor_id, ${COUNT_COLUMNS}) select org_id, ${periodSql.yearOf('month')}, mentor_id, ${sums} from funnel_monthly group by 1, 2, 3`,
       ],
     ]);
-    progress(`part 3: funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
+    progress(`funnel tables counted in ${Math.round((Date.now() - counting) / 1000)} s; building keys and indexes`);
     const build = Date.now();
     const ddl = [...constraints.map((c) => `alter table ${c.t} add constraint "${c.name}" ${c.def}`), ...indexes.map((i) => i.def)];
     await parallel(pool, [ddl.filter((_, k) => k % 2 === 0), ddl.filter((_, k) => k % 2 === 1)]);
-    progress(`part 3: keys and indexes built in ${Math.round((Date.now() - build) / 1000)} s; vacuum analyze`);
+    progress(`keys and indexes built in ${Math.round((Date.now() - build) / 1000)} s; vacuum analyze`);
     await pool.query('vacuum analyze');
   } finally {
     await pool.end();
@@ -234,7 +231,7 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     try {
       const { rows } = await client.query<{ name: string }>('select name from knex_migrations');
       const unknown = rows.map((r) => r.name).filter((n) => !known.has(n));
-      if (unknown.length > 0) progress(`part 3: the cached database ${cached} holds migrations this source lacks (${unknown.join(', ')})`);
+      if (unknown.length > 0) progress(`the cached database ${cached} holds migrations this source lacks (${unknown.join(', ')})`);
       return unknown.length > 0 ? 'foreign' : 'usable';
     } finally {
       await client.end();
@@ -253,7 +250,7 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     await admin(baseUrl, (c) => c.query(`comment on database "${cached}" is 'complete'`));
     generatedSeconds = Math.round((Date.now() - started) / 1000);
   } else {
-    progress(`part 3: using the cached database ${cached}`);
+    progress(`using the cached database ${cached}`);
   }
   const started = Date.now();
   await admin(baseUrl, async (c) => {
@@ -261,8 +258,25 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     await c.query(`create database "${working}" template "${cached}" strategy file_copy`);
   });
   const copySeconds = Math.round((Date.now() - started) / 1000);
+  await renewIdentity(withDatabase(baseUrl, working));
   await migrateCopy(withDatabase(baseUrl, working), progress);
   return { url: withDatabase(baseUrl, working), generatedSeconds, copySeconds, cached };
+}
+
+/**
+ * A copy is a store of its own: it gets a new epoch (store_identity), so that what the ingest
+ * worker keeps outside the database under the epoch (its Redis markers of events done) is
+ * never taken from another copy of the same cache for its own. Without this, a run whose
+ * events repeat the ids of an earlier run on another copy would see them dropped as duplicates.
+ */
+async function renewIdentity(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('update store_identity set epoch = gen_random_uuid()');
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -278,7 +292,7 @@ async function migrateCopy(url: string, progress: (line: string) => void): Promi
     const started = Date.now();
     await migrateLatest(knex);
     await knex.raw('vacuum analyze');
-    progress(`part 3: copy migrated (${pending.length} migrations) and vacuumed in ${Math.round((Date.now() - started) / 1000)} s`);
+    progress(`copy migrated (${pending.length} migrations) and vacuumed in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     await knex.destroy();
   }

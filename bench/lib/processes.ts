@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Knex } from '../../libs/db/knex.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
+import { SERVICE_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
 import { sleep } from './scale.js';
 
 /** CPU seconds (user + system) a live process has used, or null when it is gone. */
@@ -66,13 +67,18 @@ async function waitExit(child: ChildProcess, exited: Promise<number | null>, tim
   }
 }
 
+/** Preloaded into a service the bench times: it reports its first fetch and last commit on stdout (see timing-probe.ts). */
+export const TIMING_PROBE = './bench/lib/timing-probe.ts';
+
 /**
  * A Node process running `script`: a bench script's TypeScript through tsx, or a compiled
- * service's JavaScript (build/, what startService passes) as it is.
+ * service's JavaScript (build/, what startService passes) as it is; `preload` modules first
+ * (the timing probe is TypeScript, so it brings tsx along).
  */
-export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore' } = { where: '' }): RunningProcess & { output(): string } {
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...loader, script], {
+export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore'; preload?: string[]; flags?: string[] } = { where: '' }): RunningProcess & { output(): string } {
+  const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
+  const loader = script.endsWith('.ts') || (options.preload ?? []).some((m) => m.endsWith('.ts')) ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(options.flags ?? []), ...loader, ...preload, script], {
     // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
@@ -101,10 +107,14 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   };
 }
 
-/** One of the three services as deployed (its main.ts compiled, build/), on a database and topic prefix of the bench's. */
-export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+/**
+ * One of the three services as deployed (its main.ts compiled, build/), on a database and topic prefix of the
+ * bench's. `timed`: with the timing probe preloaded and its stdout kept (`output()`), so that
+ * the run can be timed from its first record fetched to its last offset committed.
+ */
+export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}, options: { timed?: boolean } = {}): Promise<RunningProcess & { output(): string }> {
   const metricsPort = name === 'query-service' ? '0' : String(await freePort());
-  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name });
+  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: SERVICE_NODE_FLAGS, ...(options.timed ? { preload: [TIMING_PROBE], stdout: 'pipe' as const } : {}) });
 }
 
 /** A TCP port free right now on 127.0.0.1. */

@@ -25,11 +25,19 @@ describe('make bench, shrunk to a smoke run', () => {
 
       const r = JSON.parse(readFileSync(out, 'utf8'));
       expect(r.machine).toMatchObject({ cpus: expect.any(Number), memoryGb: expect.any(Number), node: expect.any(String), postgres: expect.any(String), redis: expect.any(String), kafka: expect.any(String) });
-      for (const run of [r.ingest.ingestOne, r.ingest.ingestTwo, r.ingest.bareConsumer, r.ingest.slice.naive, r.ingest.slice.ingest, r.ingest.aggregatorOne, r.ingest.aggregatorTwo]) {
+      for (const run of [r.ingest.ingestOne, r.ingest.ingestTwo, r.ingest.bareConsumer, r.ingest.bareWriter, r.ingest.slice.naive, r.ingest.slice.ingest, r.ingest.aggregatorOne, r.ingest.aggregatorTwo]) {
         expect(run.eventsPerSecond).toBeGreaterThan(0);
         expect(run.peakRssMb.every((mb: number | null) => typeof mb === 'number' && mb > 0)).toBe(true);
+        // Every process reported its first fetch and last commit (the rate leaves start-up out).
+        expect(run.timedFrom).toBe('first fetch');
+        expect(run.cpuSeconds).toEqual(expect.any(Number));
       }
+      for (const t of r.ingest.bareWriterRows) expect(t.bareWriter, t.table).toBe(t.ingest);
       expect(r.endToEnd.trials.length).toBeGreaterThan(0);
+      for (const t of r.endToEnd.trials) {
+        expect(t.cpu.machineCpuSeconds).toBeGreaterThan(0);
+        for (const role of ['ingest worker', 'aggregator', 'query service', 'Kafka', 'Postgres', 'load generator']) expect(t.cpu.processes[role], role).toEqual(expect.any(Number));
+      }
       expect(r.endToEnd.sustainedEventsPerSecond).toBeGreaterThan(0);
       expect(r.endToEnd.freshness.probes).toBeGreaterThan(0);
       for (const k of ['p50Ms', 'p99Ms', 'maxMs']) expect(r.endToEnd.freshness[k]).toEqual(expect.any(Number));
