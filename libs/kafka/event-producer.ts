@@ -20,6 +20,16 @@ export interface EventProducer {
  */
 const SEQUENCE_LOST = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 
+/** A partition's share of one produce request: half the broker's default message.max.bytes. */
+export const PARTITION_REQUEST_BYTES = 512 * 1024;
+
+/** A message's bytes in a record batch, near enough (key, value, headers, and the record's own fields). */
+function messageBytes(m: Message): number {
+  let bytes = 32 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) bytes += 8 + k.length + (Array.isArray(v) ? v.reduce((a, x) => a + String(x).length, 0) : String(v ?? '').length);
+  return bytes;
+}
+
 
 /**
  * An idempotent producer (acks from all in-sync replicas, broker-side dedupe of its own
@@ -92,7 +102,13 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
     return run;
   }
 
-  /** Sends until every partition the messages go to has acknowledged them. */
+  /**
+   * Sends until every partition the messages go to has acknowledged them, each partition's
+   * messages in order, at most PARTITION_REQUEST_BYTES of them per request: kafkajs puts a
+   * partition's messages of one send in one record batch, and a broker refuses a batch over
+   * its message.max.bytes (1 MiB by default) as a whole, so a catching-up worker's few thousand
+   * funnel events for one partition must go in several requests.
+   */
   async function sendAcknowledged(name: string, messages: Message[]): Promise<void> {
     const count = await partitionCount(name);
     const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
@@ -103,10 +119,25 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
       if (group) group.push({ ...message, partition });
       else pending.set(partition, [{ ...message, partition }]);
     }
-    for (let round = 0; pending.size > 0; round++) {
-      if (round >= 10) throw new Error(`partitions ${[...pending.keys()].join(', ')} of ${name} unacknowledged after ${round} sends`);
-      const acknowledged = await producer.send({ topic: name, messages: [...pending.values()].flat(), acks: -1, compression: CompressionTypes.None });
-      for (const r of acknowledged) if (r.topicName === name && r.errorCode === 0) pending.delete(r.partition);
+    for (let unanswered = 0; pending.size > 0; ) {
+      const request: Message[] = [];
+      const taken = new Map<number, number>();
+      for (const [partition, group] of pending) {
+        let n = 0;
+        for (let bytes = 0; n < group.length && (n === 0 || bytes + messageBytes(group[n] as Message) <= PARTITION_REQUEST_BYTES); n++) bytes += messageBytes(group[n] as Message);
+        taken.set(partition, n);
+        for (let i = 0; i < n; i++) request.push(group[i] as Message);
+      }
+      const acknowledged = await producer.send({ topic: name, messages: request, acks: -1, compression: CompressionTypes.None });
+      let answered = 0;
+      for (const r of acknowledged) {
+        const group = r.topicName === name && r.errorCode === 0 ? pending.get(r.partition) : undefined;
+        if (!group) continue;
+        answered++;
+        group.splice(0, taken.get(r.partition));
+        if (group.length === 0) pending.delete(r.partition);
+      }
+      if (answered < taken.size && ++unanswered >= 10) throw new Error(`partitions ${[...pending.keys()].join(', ')} of ${name} unacknowledged after ${unanswered} sends`);
     }
   }
 
