@@ -45,6 +45,8 @@ export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks:
 interface Desired {
   key: DecisionKey;
   content: FunnelEventContent | null;
+  /** The subject's fact was stored by this transaction: nothing was ever published for it (fact rows are never deleted). */
+  fresh?: boolean;
 }
 
 /**
@@ -118,7 +120,7 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
     if (decision.status === 'pending') ctx.effects.note('pending_link');
     if (click.deviceId && (decision.status === 'counted' || was.status === 'counted')) touchedDevices.add(click.deviceId);
     const link = links.get(click.linkId);
-    desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null });
+    desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null, fresh: !storedIds.has(click.eventId) });
   }
   await writeClickDecisions(tx, changed);
   return { touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
@@ -142,6 +144,7 @@ async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices:
   const links = await loadLinks(tx, [...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
   const known = new Set(links.keys());
   const changed: { eventId: string; decision: InstallDecision }[] = [];
+  const freshInstalls = new Set(seeds.installIds);
   for (const [device, deviceInstalls] of byDevice) {
     const decisions = decideDeviceInstalls(deviceInstalls, known, touches.get(device) ?? [], ctx.attributionWindowDays);
     for (const install of deviceInstalls) {
@@ -152,7 +155,7 @@ async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices:
         if (decision.status === 'reinstall') ctx.effects.note('reinstall');
       }
       const link = decision.status === 'counted' ? links.get(decision.linkId) : undefined;
-      desired.push({ key: { stage: 'INSTALLED', subject: install.eventId }, content: link ? installedEvent(install, link) : null });
+      desired.push({ key: { stage: 'INSTALLED', subject: install.eventId }, content: link ? installedEvent(install, link) : null, fresh: freshInstalls.has(install.eventId) });
     }
   }
   await writeInstallDecisions(tx, changed);
@@ -205,7 +208,7 @@ async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[],
 /** Compares every decision with what was published for it and puts the difference in the outbox. */
 async function publishDifference(ctx: FactsContext, desired: Desired[]): Promise<FunnelRecord[]> {
   if (desired.length === 0) return [];
-  const published = await loadPublished(ctx.tx, desired.map((d) => d.key));
+  const published = await loadPublished(ctx.tx, desired.flatMap((d) => (d.fresh ? [] : [d.key])));
   const records: FunnelRecord[] = [];
   const stored = [];
   for (const d of desired) {
