@@ -54,12 +54,13 @@ interface Desired {
  * published numbers to the new decisions (retractions and corrected events), already in the
  * outbox. Each step loads the facts, decides with the pure rules of libs/domain, and writes
  * what changed, in dependency order: clicks (under their links' locks), installs (under their
- * devices' locks), users (under their own). A batch locks links, then devices, then users,
- * each kind in key order; batches that share no subject never wait for each other. A transaction
- * locks its links exclusively when it changes a link or adds clicks to one (the unique click of
- * a visitor-day is decided from all the clicks of its link's visitor-day), else shared, since
- * facts that merely name a link need only that it does not change meanwhile; each kind is
- * locked in one pass (two passes in different modes could wait on each other in a cycle).
+ * devices' locks), users (under their own). A batch locks links, then links' clicks, then
+ * devices, then users, each kind in key order; batches that share no subject never wait for
+ * each other. A transaction locks its links exclusively when it changes one, else shared, since
+ * facts that merely name a link need only that it does not change meanwhile; and the clicks of
+ * each link it adds clicks to or changes exclusively (the unique click of a visitor-day is
+ * decided from all the clicks of its link's visitor-day). Each kind is locked in one pass (two
+ * passes in different modes could wait on each other in a cycle).
  */
 export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
@@ -78,10 +79,12 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
   const { tx } = ctx;
   const arrived = await withErasedDevices(tx, seeds.newClicks);
   const incoming = arrived.filter((c) => !c.isBot);
-  // One pass over the links, in key order, so that two transactions never wait on each other
-  // in a cycle: exclusively when the transaction changes any link or adds clicks to it.
-  const exclusive = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
-  await lockSubjects(tx, 'link', [...exclusive, ...seeds.linkIds], exclusive.length > 0 ? 'update' : 'share');
+  // One pass over the links (each kind in one pass, in bucket order, so that two transactions
+  // never wait on each other in a cycle): exclusively when the transaction changes a link, else
+  // shared. Then the clicks of every link it adds clicks to or changes, exclusively.
+  const clickLinks = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
+  await lockSubjects(tx, 'link', [...clickLinks, ...seeds.linkIds], seeds.changedLinks.length > 0 ? 'update' : 'share');
+  await lockSubjects(tx, 'clicks', clickLinks);
   const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
   // A redelivered click is among the stored ones (same link, visitor and day): it is not new.
   const storedIds = new Set(stored.map((c) => c.eventId));

@@ -1,14 +1,15 @@
 import { BUCKETS_PER_KIND } from '../../../libs/db/migrations/0015_lock_buckets.js';
+import { CLICKS_KIND } from '../../../libs/db/migrations/0017_click_lock_buckets.js';
 import type { Tx } from './tx.js';
 
 /**
  * The kinds of subject a batch locks, in the order it locks them. Every batch takes its locks
  * kind by kind in this order, and within a kind in bucket order, so two batches never wait on
- * each other in a cycle.
+ * each other in a cycle. `link` is a link's state; `clicks` a link's clicks (its visitor-days).
  */
-export type SubjectKind = 'link' | 'device' | 'user';
+export type SubjectKind = 'link' | 'clicks' | 'device' | 'user';
 
-const KIND: Record<SubjectKind, number> = { link: 1, device: 2, user: 3 };
+const KIND: Record<SubjectKind, number> = { link: 1, clicks: CLICKS_KIND, device: 2, user: 3 };
 
 /**
  * Locks the subjects until the transaction ends: batches that touch the same subject run one
