@@ -6,11 +6,12 @@ import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { NeedsExclusiveBatchError } from './facts/registrations.js';
 import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
 import { mergeSeeds, noSeeds, redecide } from './redecide.js';
-import { enqueueOutbox } from './facts/trackings.js';
+import { clearOutbox, enqueueOutbox } from './facts/trackings.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
 import { sqlState } from '../../libs/db/errors.js';
+import { preparedStatements, statementNames } from '../../libs/db/prepared-statements.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 
@@ -24,9 +25,19 @@ const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
  */
 const KEY_PROBES_ONLY = 'set local enable_seqscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off';
 
-/** Opens a batch's transaction in one round trip: planner settings, then the erasure lock, shared or exclusive. */
-const begin = (exclusive: boolean) =>
-  `begin; ${KEY_PROBES_ONLY}; select ${exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(${ERASURE_LOCK})`;
+/**
+ * Opens a batch's transaction in one round trip: planner settings, the deletion of outbox rows
+ * whose events the broker has acknowledged (ids this process got back from its own inserts),
+ * then the erasure lock, shared or exclusive.
+ */
+function begin(exclusive: boolean, clearing: readonly string[]): string {
+  const ids = clearing.filter((id) => /^\d{1,19}$/.test(id));
+  const clear = ids.length > 0 ? ` delete from ingest_outbox where id = any('{${ids.join(',')}}'::bigint[]);` : '';
+  return `begin; ${KEY_PROBES_ONLY};${clear} select ${exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(${ERASURE_LOCK})`;
+}
+
+/** How long acknowledged outbox rows wait for a batch's transaction to delete them before they are deleted on their own. */
+const CLEAR_ALONE_AFTER_MS = 1_000;
 
 /** What a transaction put in the stage log: the funnel events to publish, and its outbox row (null when none). */
 export interface Applied {
@@ -69,6 +80,8 @@ export interface AppliedIsolating<I> {
  */
 export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics; log?: Logger }) {
   const { pool, config, metrics, log } = deps;
+  // Every statement of a transaction is prepared on its connection once (see preparedStatements).
+  const nameOf = statementNames();
   const effectsOf = (topic: InputTopic): BatchEffects => ({
     note(counter, n = 1) {
       if (n <= 0 || !metrics) return;
@@ -80,6 +93,44 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     },
   });
 
+  /**
+   * Outbox rows whose events the broker acknowledged: the next transaction deletes them with
+   * its own commit (a deletion alone costs a commit, a WAL flush, per lane and fetch), each
+   * row claimed by one transaction and given back if it rolls back. When no transaction comes
+   * within CLEAR_ALONE_AFTER_MS (the worker idle) they are deleted on their own, well before
+   * the relay would take them for rows a crash left (10 s).
+   */
+  const acknowledged = new Set<string>();
+  let clearTimer: NodeJS.Timeout | undefined;
+  const claim = (): string[] => {
+    const ids = [...acknowledged];
+    acknowledged.clear();
+    return ids;
+  };
+  const giveBack = (ids: readonly string[]) => {
+    for (const id of ids) acknowledged.add(id);
+  };
+
+  /** Deletes the acknowledged rows no transaction took (also on close). A failure keeps them for the next try. */
+  async function clearAcknowledged(): Promise<void> {
+    if (clearTimer) clearTimeout(clearTimer);
+    clearTimer = undefined;
+    const ids = claim();
+    try {
+      await clearOutbox(pool, ids);
+    } catch (err) {
+      giveBack(ids);
+      log?.warn({ err }, 'could not delete acknowledged outbox rows; the next batch or the relay will');
+    }
+  }
+
+  /** The broker acknowledged these outbox rows' events: they are deleted by the next transaction, or soon on their own. */
+  function acknowledge(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    giveBack(ids);
+    clearTimer ??= setTimeout(() => void clearAcknowledged(), CLEAR_ALONE_AFTER_MS);
+  }
+
   async function applyGroups(groups: TopicRecords[]): Promise<Applied> {
     const ordered = INPUT_TOPICS.flatMap((topic) => {
       const records = groups.filter((g) => g.topic === topic).flatMap((g) => g.records);
@@ -90,18 +141,21 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     for (;;) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      const clearing = claim();
       try {
-        await client.query(begin(exclusive));
-        const ctx = (topic: InputTopic): FactsContext => ({ tx: client, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
+        await client.query(begin(exclusive, clearing));
+        const tx = preparedStatements(client, nameOf);
+        const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
         const seeds = noSeeds();
         for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
         // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
         const trackings = await redecide(ctx('inviteClicks'), seeds);
-        const outboxId = await enqueueOutbox(client, trackings.map((t) => t.eventId));
+        const outboxId = await enqueueOutbox(tx, trackings.map((t) => t.eventId));
         await client.query('commit');
         return { trackings, outboxId };
       } catch (err) {
         await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+        giveBack(clearing);
         if (err instanceof NeedsExclusiveBatchError && !exclusive) {
           exclusive = true;
           continue;
@@ -144,7 +198,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
   return Object.assign(
     /** Applies one topic's records (see applyGroups). */
     <T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Applied> => applyGroups([{ topic, records } as TopicRecords]),
-    { applyGroups, applyIsolating },
+    { applyGroups, applyIsolating, acknowledge, clearAcknowledged },
   );
 }
 

@@ -95,8 +95,12 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     return { fresh: [...keyless, ...fresh], ids };
   }
 
-  /** Publishes a transaction's funnel events, then clears its outbox row (at least once: a crash between the two republishes them). */
-  async function publishTrackings(rows: Tracking[], outboxIds: string[]): Promise<void> {
+  /**
+   * Publishes a transaction's funnel events, then has its outbox rows deleted (at least once: a
+   * crash between the two republishes them). `alone`: deleted now (the relay's), else by the
+   * next batch's transaction (see acknowledge).
+   */
+  async function publishTrackings(rows: Tracking[], outboxIds: string[], alone = false): Promise<void> {
     if (rows.length > 0) {
       await producer.send(
         'referralEvents',
@@ -107,7 +111,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       );
       for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
     }
-    await clearOutbox(pool, outboxIds);
+    if (alone) await clearOutbox(pool, outboxIds);
+    else applyBatch.acknowledge(outboxIds);
   }
 
   /**
@@ -169,7 +174,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   async function relayOutbox(): Promise<void> {
     for (const { id, trackings } of await pendingOutbox(pool, 10, 20)) {
       log.info({ count: trackings.length }, 'relaying unpublished referral events');
-      await publishTrackings(trackings, [id]);
+      await publishTrackings(trackings, [id], true);
     }
   }
 
@@ -220,6 +225,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
         if (relayTimer) clearInterval(relayTimer);
         await consumer.close();
         await relaying;
+        await applyBatch.clearAcknowledged();
         await producer.disconnect();
         log.info('ingest worker stopped');
       })();

@@ -17,7 +17,7 @@ import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
 import { createRateLimiter } from './rate-limit-store.js';
 import { cached, createInFlight, requestCost } from './fair-use.js';
-import { preparedStatements } from './prepared-statements.js';
+import { preparedStatements } from '../../libs/db/prepared-statements.js';
 import { finiteNumbers } from './schemas.js';
 
 declare module 'fastify' {
