@@ -39,6 +39,14 @@ export interface EventCodec {
    * decode; other errors (registry unreachable) are transient.
    */
   decode<T extends RecordTopic>(topic: T, bytes: Buffer | null): Promise<RecordOf<T>>;
+  /**
+   * decode without waiting, for a message whose writer schema this codec has read before (a
+   * batch then decodes without an await per message); undefined when the schema must be asked
+   * of the registry first (then decode). Throws as decode does.
+   */
+  decodeSync<T extends RecordTopic>(topic: T, bytes: Buffer | null): RecordOf<T> | undefined;
+  /** encode for many values: the schema id asked once, every value encoded without waiting. */
+  encodeAll<T extends RecordTopic>(topic: T, values: readonly RecordOf<T>[]): Promise<Buffer[]>;
 }
 
 const RECORD_TOPICS = (Object.keys(TOPICS) as TopicKey[]).filter((k): k is RecordTopic => TOPICS[k].record !== null);
@@ -47,6 +55,14 @@ const RECORD_TOPICS = (Object.keys(TOPICS) as TopicKey[]).filter((k): k is Recor
 export function createSchemaRegistry(config: Pick<Config, 'schemaRegistryUrl' | 'schemaRegistryAuth'>): SchemaRegistry {
   const auth = config.schemaRegistryAuth && { username: config.schemaRegistryAuth.username, password: config.schemaRegistryAuth.password };
   return new SchemaRegistry({ host: config.schemaRegistryUrl, ...(auth ? { auth } : {}), retry: { retries: 2, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 } });
+}
+
+/** The writer schema id of a Confluent wire-format value; PoisonRecordError for bytes that cannot be one. */
+function wireSchemaId(bytes: Buffer | null): number {
+  if (!bytes || bytes.length < HEADER_LENGTH) throw new PoisonRecordError('value is empty or shorter than the 5-byte wire header');
+  if (bytes.length > MAX_RECORD_BYTES) throw new PoisonRecordError(`value of ${bytes.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
+  if (bytes.readUInt8(0) !== MAGIC_BYTE) throw new PoisonRecordError(`unknown magic byte ${bytes.readUInt8(0)}`);
+  return bytes.readInt32BE(1);
 }
 
 export function createEventCodec(deps: { registry: SchemaRegistry; topics: TopicNames }): EventCodec {
@@ -58,6 +74,8 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
   const writerIds = new Map<RecordTopic, number | Promise<number>>();
   /** Readers by topic and writer schema id: built once, reused for every message. */
   const readers = new Map<string, Promise<RecordReader>>();
+  /** The same readers once built, for decodeSync. */
+  const built = new Map<string, RecordReader>();
 
   const readerType = (topic: RecordTopic): avro.Type => readerTypes.get(topic) as avro.Type;
 
@@ -95,12 +113,18 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
         try {
           // Rebuilt with this module's avsc so the resolver never mixes two avsc copies.
           const writer = avro.Type.forSchema(schemaJson.call(writerSchema) as avro.Schema);
-          return createRecordReader(readerType(topic), writer);
+          const reader = createRecordReader(readerType(topic), writer);
+          if (readers.get(key) === pending) built.set(key, reader);
+          return reader;
         } catch (err) {
           throw new PoisonRecordError(`schema id ${schemaId} cannot be read as ${TOPICS[topic].record}: ${(err as Error).message}`, { cause: err });
         }
       })();
-      if (readers.size >= MAX_READERS) readers.delete(readers.keys().next().value as string);
+      if (readers.size >= MAX_READERS) {
+        const oldest = readers.keys().next().value as string;
+        readers.delete(oldest);
+        built.delete(oldest);
+      }
       readers.set(key, pending);
       // A transient failure must not be cached.
       pending.catch((err: unknown) => {
@@ -139,31 +163,46 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
     },
 
     async encode(topic, value) {
+      return encodeWith(await writerIdFor(topic), topic, value);
+    },
+
+    async encodeAll(topic, values) {
+      if (values.length === 0) return [];
       const id = await writerIdFor(topic);
-      const type = readerType(topic);
-      const paths: string[] = [];
-      if (!type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })) {
-        throw new PoisonRecordError(`invalid ${TOPICS[topic].record}: bad field(s) ${paths.join(', ')}`);
-      }
-      const body = type.toBuffer(value);
-      const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
-      out.writeUInt8(MAGIC_BYTE, 0);
-      out.writeInt32BE(id, 1);
-      body.copy(out, HEADER_LENGTH);
-      return out;
+      return values.map((value) => encodeWith(id, topic, value));
     },
 
     async decode(topic, bytes) {
-      if (!bytes || bytes.length < HEADER_LENGTH) throw new PoisonRecordError('value is empty or shorter than the 5-byte wire header');
-      if (bytes.length > MAX_RECORD_BYTES) throw new PoisonRecordError(`value of ${bytes.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
-      if (bytes.readUInt8(0) !== MAGIC_BYTE) throw new PoisonRecordError(`unknown magic byte ${bytes.readUInt8(0)}`);
-      const schemaId = bytes.readInt32BE(1);
-      const read = await readerFor(topic, schemaId);
-      try {
-        return read(bytes.subarray(HEADER_LENGTH)) as RecordOf<typeof topic>;
-      } catch (err) {
-        throw new PoisonRecordError(`undecodable ${TOPICS[topic].record} (schema id ${schemaId}): ${(err as Error).message}`, { cause: err });
-      }
+      const schemaId = wireSchemaId(bytes);
+      return readWith(await readerFor(topic, schemaId), topic, schemaId, bytes as Buffer);
+    },
+
+    decodeSync(topic, bytes) {
+      const schemaId = wireSchemaId(bytes);
+      const read = built.get(`${topic}:${schemaId}`);
+      return read ? readWith(read, topic, schemaId, bytes as Buffer) : undefined;
     },
   };
+
+  function encodeWith<T extends RecordTopic>(id: number, topic: T, value: RecordOf<T>): Buffer {
+    const type = readerType(topic);
+    const paths: string[] = [];
+    if (!type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) })) {
+      throw new PoisonRecordError(`invalid ${TOPICS[topic].record}: bad field(s) ${paths.join(', ')}`);
+    }
+    const body = type.toBuffer(value);
+    const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeInt32BE(id, 1);
+    body.copy(out, HEADER_LENGTH);
+    return out;
+  }
+
+  function readWith<T extends RecordTopic>(read: RecordReader, topic: T, schemaId: number, bytes: Buffer): RecordOf<T> {
+    try {
+      return read(bytes.subarray(HEADER_LENGTH)) as RecordOf<T>;
+    } catch (err) {
+      throw new PoisonRecordError(`undecodable ${TOPICS[topic].record} (schema id ${schemaId}): ${(err as Error).message}`, { cause: err });
+    }
+  }
 }

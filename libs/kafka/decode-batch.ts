@@ -19,7 +19,8 @@ export async function decodeBatch<T extends RecordTopic>(
   const dead: DeadLetter[] = [];
   for (const message of messages) {
     try {
-      const record = await codec.decode(topic, message.value);
+      // Without an await per message once the writer schema is known (nearly always).
+      const record = codec.decodeSync(topic, message.value) ?? (await codec.decode(topic, message.value));
       const nul = nulField(record);
       const problem = nul ? `${nul} contains a NUL character` : validate(record);
       if (problem) dead.push({ message, error: new InvalidEventError(problem) });

@@ -158,13 +158,12 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
     connect,
     async send(topic, records, headers) {
       const keyField = TOPICS[topic].keyField as string;
-      const messages = await Promise.all(
-        records.map(async (record) => ({
-          key: String((record as unknown as Record<string, unknown>)[keyField]),
-          value: await codec.encode(topic, record),
-          ...(headers ? { headers } : {}),
-        })),
-      );
+      const values = await codec.encodeAll(topic, records);
+      const messages = records.map((record, i) => ({
+        key: String((record as unknown as Record<string, unknown>)[keyField]),
+        value: values[i] as Buffer,
+        ...(headers ? { headers } : {}),
+      }));
       await sendRaw(topic, messages);
     },
     sendRaw,

@@ -123,6 +123,18 @@ describe('event contracts through the real registry and broker', () => {
     expect(await codec.decode('appInstalls', encoded[199] as Buffer)).toEqual(FIXTURES.appInstalls);
   });
 
+  it('decodes without waiting once it has read a writer schema, and refuses poison the same way', async () => {
+    const codec = createEventCodec({ registry: createSchemaRegistry(env.config), topics: env.topics });
+    const [first, second] = await codec.encodeAll('appInstalls', [FIXTURES.appInstalls, { ...FIXTURES.appInstalls, eventId: 'install-2' }]);
+    // The schema must be read from the registry first: no answer without waiting.
+    expect(codec.decodeSync('appInstalls', first as Buffer)).toBeUndefined();
+    expect(await codec.decode('appInstalls', first as Buffer)).toEqual(FIXTURES.appInstalls);
+    expect(codec.decodeSync('appInstalls', second as Buffer)).toEqual({ ...FIXTURES.appInstalls, eventId: 'install-2' });
+    expect(() => codec.decodeSync('appInstalls', Buffer.from('not avro'))).toThrow(PoisonRecordError);
+    expect(() => codec.decodeSync('appInstalls', (second as Buffer).subarray(0, (second as Buffer).length - 3))).toThrow(PoisonRecordError);
+    await expect(codec.encodeAll('appInstalls', [{ ...FIXTURES.appInstalls, occurredAt: 'soon' as unknown as number }])).rejects.toBeInstanceOf(PoisonRecordError);
+  });
+
   it('the registered schema of every subject is the one in schemas/', async () => {
     for (const topic of recordTopics.filter((t) => t !== 'userLogins')) {
       const res = await fetch(`${env.config.schemaRegistryUrl}/subjects/${valueSubject(env.topics[topic])}/versions/latest`);
