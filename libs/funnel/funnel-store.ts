@@ -13,21 +13,33 @@ export const ADD_COUNTS = FUNNEL_COUNT_CATALOGUE.map((c) => `${c.column} = f.${c
 
 const SUM_COLUMNS = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})`).join(', ');
 
-/** Locks and returns the stored position of one partition (0 when none is stored yet). */
-export async function lockPosition(tx: Queryable, topic: string, partition: number): Promise<bigint> {
-  // An upsert that changes nothing still takes the row lock: a second instance still applying a
-  // batch of this partition after a rebalance waits here and then sees the position it left.
-  const { rows } = await tx.query<{ next_offset: string }>(
-    `insert into funnel_positions (topic, partition, next_offset) values ($1, $2, 0)
+/**
+ * Locks and returns the stored positions of partitions (0 where none is stored yet), in one
+ * statement, in partition order (so two transactions never wait on each other in a cycle).
+ * An upsert that changes nothing still takes the row lock: a second instance still applying a
+ * batch of a partition after a rebalance waits here and then sees the position it left.
+ */
+export async function lockPositions(tx: Queryable, topic: string, partitions: readonly number[]): Promise<Map<number, bigint>> {
+  const distinct = [...new Set(partitions)].sort((a, b) => a - b);
+  if (distinct.length === 0) return new Map();
+  const { rows } = await tx.query<{ partition: number; next_offset: string }>(
+    `insert into funnel_positions (topic, partition, next_offset)
+     select $1, p, 0 from unnest($2::int[]) as p order by p
      on conflict (topic, partition) do update set topic = excluded.topic
-     returning next_offset`,
-    [topic, partition],
+     returning partition, next_offset`,
+    [topic, distinct],
   );
-  return BigInt(rows[0]?.next_offset ?? '0');
+  return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
 }
 
-export async function savePosition(tx: Queryable, topic: string, partition: number, nextOffset: bigint): Promise<void> {
-  await tx.query('update funnel_positions set next_offset = $3, updated_at = now() where topic = $1 and partition = $2', [topic, partition, nextOffset.toString()]);
+/** Saves the partitions' next offsets, in one statement (their rows are locked by lockPositions). */
+export async function savePositions(tx: Queryable, topic: string, positions: readonly { partition: number; next: bigint }[]): Promise<void> {
+  if (positions.length === 0) return;
+  await tx.query(
+    `update funnel_positions f set next_offset = t.o, updated_at = now()
+       from unnest($2::int[], $3::bigint[]) as t(p, o) where f.topic = $1 and f.partition = t.p`,
+    [topic, positions.map((p) => p.partition), positions.map((p) => p.next.toString())],
+  );
 }
 
 /** Stored positions of a topic's partitions. */

@@ -11,7 +11,7 @@ import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer
 import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches } from '../../libs/kafka/coalesce.js';
-import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPosition, savePosition, storedPositions } from '../../libs/funnel/funnel-store.js';
+import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPositions, savePositions, storedPositions } from '../../libs/funnel/funnel-store.js';
 import type { Queryable } from '../../libs/db/queryable.js';
 import { isDataError, isTransient, sqlState } from '../../libs/db/errors.js';
 import { isolateRefused } from '../../libs/db/isolate-refused.js';
@@ -76,10 +76,11 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   }
 
   /**
-   * Counts decoded batches (any of the topic's partitions) in one transaction: per partition, in
-   * partition order, its stored position is locked and what lies below it is skipped; then every
-   * fresh event is counted at once (see count), the dead letters published, and each
-   * partition's position saved. False when every record was below the stored positions.
+   * Counts decoded batches (any of the topic's partitions) in one transaction: the stored
+   * positions of their partitions are locked (one statement, in partition order) and what lies
+   * below each is skipped; then every fresh event is counted at once (see count), the dead
+   * letters published, and the positions saved (one statement). False when every record was
+   * below the stored positions.
    */
   async function countFetch(decoded: Decoded[], isolate: boolean): Promise<boolean> {
     const client = await pool.connect();
@@ -90,8 +91,9 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
       const fresh: Delivery[] = [];
       const moved: { batch: Batch; next: bigint; dead: DeadLetter[] }[] = [];
       let skipped = 0;
+      const positions = await lockPositions(client, topic, decoded.map((d) => d.batch.partition));
       for (const { batch, valid, dead } of decoded) {
-        const position = await lockPosition(client, topic, batch.partition);
+        const position = positions.get(batch.partition) ?? 0n;
         const lastOffset = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? '-1');
         if (lastOffset < position) {
           // All of it was applied before (a replay, or a batch fetched before the seek took effect).
@@ -120,7 +122,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
         await publishDeadLetters(producer, batch, dead);
         metrics.deadLetters.inc(dead.length);
       }
-      for (const { batch, next } of moved) await savePosition(client, topic, batch.partition, next);
+      await savePositions(client, topic, moved.map(({ batch, next }) => ({ partition: batch.partition, next })));
       await client.query('commit');
 
       if (skipped > 0) metrics.duplicates.inc({ layer: 'position' }, skipped);
