@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,7 +148,8 @@ beforeAll(async () => {
     await eventually(async () => ((await command([compiledEntry('infra/provision.ts')])) ? true : undefined), 60_000, 'provisioning through SASL_SSL', 1_000);
     env = await createTestEnv('kafka_sasl_ssl', { env: secured });
   } catch (err) {
-    console.error(`broker log (${logFile}):\n${readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
+    // The log exists once the broker was spawned; a failure before (certificates, formatting) is the error alone.
+    if (existsSync(logFile)) console.error(`broker log (${logFile}):\n${readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
     throw err;
   }
 }, 240_000);
