@@ -18,7 +18,7 @@ import pg from 'pg';
 import { createTestEnv } from '../test/support/env.js';
 import { mintToken } from '../libs/auth/tokens.js';
 import { createEventProducer } from '../libs/kafka/event-producer.js';
-import { sampleTraffic } from '../libs/sample/sample-traffic.js';
+import { sampleTraffic, type SampleTraffic } from '../libs/sample/sample-traffic.js';
 import { SCALE, scaled, sleep } from './lib/scale.js';
 import { checkAgainstIngest } from './lib/dashboard-check.js';
 import { dashboardDatabase, dropWorking } from './lib/dashboard-data.js';
@@ -68,6 +68,8 @@ export const SHAPE: Shape = {
 // A smoke run (BENCH_SCALE < 0.1) offers 100 req/s: it checks that every figure is produced, on a busy machine.
 const RATE = Number(process.env.BENCH_DASHBOARD_RATE ?? (SCALE < 0.1 ? 100 : 500));
 const SECONDS = Math.max(2, Math.round(10 * SCALE));
+// BENCH_DASHBOARD_ROUTES: only the routes whose names contain one of these (comma-separated), to measure a change quickly.
+const ONLY = (process.env.BENCH_DASHBOARD_ROUTES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 function routes(shape: Shape, users: string[]) {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -81,11 +83,20 @@ function routes(shape: Shape, users: string[]) {
     ['mentor recruits (first page of 20)', () => `/v1/mentors/${mentor()}/recruits?limit=20`],
     ['mentor annual-summary', () => `/v1/mentors/${mentor()}/annual-summary?year=${new Date(shape.end - DAY).getUTCFullYear()}`],
     ['coordinator mentor-performance (a year)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/mentor-performance?from=${year}&to=${to}&sort=registrations&limit=20`],
+    ['coordinator recruitment-summary (a year, monthly, with the previous year)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/recruitment-summary?from=${year}&to=${to}&granularity=month&compare=previous`],
+    ['coordinator follow-up list (stuck 14 days, first page of 20)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/referrals?stuckDays=14&limit=20`],
     ['org recruitment-summary (a year, monthly)', () => `/v1/orgs/${orgId(r(shape.orgs))}/recruitment-summary?from=${year}&to=${to}&granularity=month`],
     ['org referrals (first page of 20)', () => `/v1/orgs/${orgId(r(shape.orgs))}/referrals?limit=20`],
     ['platform growth (a year, monthly)', () => `/v1/platform/growth?from=${year}&to=${to}&granularity=month`],
     ['conversion record', () => `/v1/conversions/${users[r(users.length)]}`],
+    ['mentor referral-stats export (90 days, daily, CSV)', () => `/v1/mentors/${mentor()}/referral-stats?from=${quarter}&to=${to}&granularity=day&format=csv`],
   ] as const;
+}
+
+/** Sample traffic moved into the bench's organizations: its org k becomes orgId(k). */
+function intoOrgs(t: SampleTraffic): SampleTraffic {
+  const org = (id: string) => id.replace(/^s\d+_org(\d+)$/, (_, k: string) => orgId(Number(k)));
+  return { ...t, links: t.links.map((l) => ({ ...l, orgId: org(l.orgId) })), scopes: t.scopes.map((c) => ({ ...c, orgId: org(c.orgId) })), registrations: t.registrations.map((r) => ({ ...r, orgId: org(r.orgId) })) };
 }
 
 const currentRssMb = (pid: number | undefined): number | null => {
@@ -124,7 +135,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     log(`part 3: ${rows.clicks} clicks, ${rows.referral_trackings} funnel events, ${rows.funnel_daily} daily rows; ${mb(sizeRows.reduce((a, r) => a + Number(r.total), 0) + '')} MB`);
 
     const token = await mintToken({ role: 'platform_admin', sub: 'bench' }, env.config.auth.jwtSecret);
-    const table = routes(SHAPE, users);
+    const table = routes(SHAPE, users).filter(([name]) => ONLY.length === 0 || ONLY.some((o) => name.includes(o)));
     const pipeline = await startPipeline({ databaseUrl: data.url, topicPrefix: env.config.kafka.topicPrefix }, 'part 3 dashboards');
     const queryService = pipeline.processes.find((p) => p.name === 'query-service')?.child.pid;
     const headers = { authorization: `Bearer ${token}` };
@@ -145,7 +156,8 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       const settleMs = await settle();
       return { route, ...(await openLoop({ address: pipeline.address, headers, path, rate: RATE, seconds: SECONDS })), queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs };
     };
-    const show = (f: RouteFigure) => `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; query service peak ${f.queryServicePeakRssMb} MB`;
+    const show = (f: RouteFigure) =>
+      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; query service peak ${f.queryServicePeakRssMb} MB`;
     const rss: DashboardFigures['queryServiceRssMb'] = { afterWarmup: null, peakUnloaded: null, peakLoaded: null };
     const unloaded: RouteFigure[] = [];
     const loaded: RouteFigure[] = [];
@@ -163,7 +175,9 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       }
       rss.peakUnloaded = peakRssMb(queryService);
       // Ingest at half load into the same tables, for as long as the loaded round takes.
-      const traffic = sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 2) + 10)) / 1.7), orgs: 5, mentorsPerOrg: 20, start: SHAPE.end - 14 * DAY });
+      // ... of every organization the routes read, so each commit invalidates what the query
+      // service keeps of them, as busy organizations would in production (its worst case).
+      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 2) + 10)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: SHAPE.end - 14 * DAY }));
       const messages = await encodeTimeOrdered(env, traffic);
       const producer = createEventProducer(env);
       await producer.connect();

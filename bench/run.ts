@@ -98,10 +98,21 @@ if (e2e) {
   text.push(`highest sustained rate: ${g(e2e.sustainedEventsPerSecond, '≥ 20000')} events/s = ${ratios.endToEndToGoal}× the goal`);
   text.push(`freshness at ${f.rate} events/s (publish → visible in the API, ${f.probes} probes, ${f.unseen} unseen): p50 ${f.p50Ms} ms, p99 ${g(f.p99Ms, '< 1000')} ms, max ${f.maxMs} ms`);
 }
+/** The share of a route's answers the answer cache gave (hit or shared), or - when the route is not cached. */
+function hitShare(f: { cache?: Record<string, number> }): string {
+  const c = f.cache ?? {};
+  const all = Object.values(c).reduce((a, b) => a + b, 0);
+  if (all === 0 || (c.none ?? 0) === all) return '-';
+  return `${Math.round((((c.hit ?? 0) + (c.shared ?? 0)) / all) * 100)}%`;
+}
 if (dash) {
   text.push(table(`3. Dashboards at ${dash.rows.clicks} clicks (${dash.shape.orgs} orgs, ${dash.shape.orgs * dash.shape.mentorsPerOrg} mentors, ${dash.shape.days} days), ${dash.targetRequestsPerSecond} req/s offered open-loop (latency from the scheduled send), ${dash.secondsPerRoute} s per route`,
-    ['route', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'loaded p50', 'loaded p99', 'loaded max', 'loaded req/s', 'not 2xx'],
-    dash.unloaded.map((u, i) => { const l = dash.loaded[i]; return [u.route, u.p50Ms, u.p99Ms, u.maxMs, u.requestsPerSecond, l?.p50Ms ?? null, l?.p99Ms ?? null, l?.maxMs ?? null, l?.requestsPerSecond ?? null, u.non2xx + (l?.non2xx ?? 0)]; })));
+    ['route', 'p50 ms', 'p99 ms', 'max ms', 'req/s', 'cache hits', 'loaded p50', 'loaded p99', 'loaded max', 'loaded req/s', 'loaded hits', 'not 2xx'],
+    dash.unloaded.map((u, i) => {
+      const l = dash.loaded[i];
+      return [u.route, u.p50Ms, u.p99Ms, u.maxMs, u.requestsPerSecond, hitShare(u), l?.p50Ms ?? null, l?.p99Ms ?? null, l?.maxMs ?? null, l?.requestsPerSecond ?? null, l ? hitShare(l) : null, u.non2xx + (l?.non2xx ?? 0)];
+    })));
+  text.push('   cache hits: answers served from the query service\'s answer cache (x-cache hit or shared), of all answers; - for a route it does not cache');
   text.push(`goals: p99 < 10 ms unloaded (worst ${ratios.worstDashboardP99UnloadedToGoal}× the goal), < 50 ms during ingest (worst ${ratios.worstDashboardP99LoadedToGoal}×), every route at the offered rate (lowest ${ratios.lowestDashboardRateToOffered}×); load during ingest: ${dash.load.publishedPerSecond} events/s published (${dash.load.rate} offered), lag at end ${dash.load.lagAtEnd}`);
   text.push(`query service RSS: ${dash.queryServiceRssMb.afterWarmup} MB after the warm-up, peak ${dash.queryServiceRssMb.peakUnloaded} MB unloaded, ${dash.queryServiceRssMb.peakLoaded} MB during ingest (goal ≤ 200 MB: ${ratios.queryServicePeakRssToGoal}×); the generator's own send lag, worst p99 ${Math.max(...[...dash.unloaded, ...dash.loaded].map((r) => r.sendLagP99Ms))} ms (inside the latencies)`);
   text.push(`bulk data equals the ingest worker's on a ${dash.checkedAgainstIngest.clicks}-click sample: ${dash.checkedAgainstIngest.equal}; database ${dash.generatedSeconds === null ? 'from cache' : `generated in ${dash.generatedSeconds} s`}, copied in ${dash.copySeconds} s`);

@@ -33,6 +33,8 @@ export interface OpenLoopResult {
   /** How late the generator itself sent (its own stalls), p99 and max: already inside the latencies. */
   sendLagP99Ms: number;
   sendLagMaxMs: number;
+  /** Answers by the service's x-cache header (hit, shared, miss, bypass; none: a route it does not cache). */
+  cache: Record<string, number>;
 }
 
 /** Nearest-rank percentile of sorted numbers. */
@@ -54,6 +56,7 @@ export async function openLoop(options: { address: string; headers: Record<strin
   const done = new Promise<void>((resolve) => (allDone = resolve));
   let closed = false;
   const failures: Record<string, number> = {};
+  const cache: Record<string, number> = {};
   const finish = (i: number, scheduledAt: number, status: number | 'error') => {
     if (closed) return;
     const now = performance.now();
@@ -71,6 +74,8 @@ export async function openLoop(options: { address: string; headers: Record<strin
     sendLags[i] = performance.now() - scheduledAt;
     const req = http.request({ host: url.hostname, port: url.port, path: options.path(), method: 'GET', headers: options.headers, agent }, (res) => {
       res.resume();
+      const outcome = String(res.headers['x-cache'] ?? 'none');
+      cache[outcome] = (cache[outcome] ?? 0) + 1;
       res.once('end', () => finish(i, scheduledAt, res.statusCode ?? 'error'));
       res.once('error', () => finish(i, scheduledAt, 'error'));
     });
@@ -118,5 +123,6 @@ export async function openLoop(options: { address: string; headers: Record<strin
     requestsPerSecond: Math.round(ok / Math.max(elapsed, seconds)),
     sendLagP99Ms: ms(rank(lags, 99)),
     sendLagMaxMs: ms(lags.length ? (lags[lags.length - 1] as number) : 0),
+    cache,
   };
 }

@@ -121,6 +121,11 @@ const schema = z.object({
     .refine((origins) => origins.every((o) => /^https?:\/\/[^/\s*]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated (no *)'),
   /** The longest a query of one request may run (the query service answers 503 past it). */
   QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /**
+   * Memory the query service may give to answers it keeps until their numbers change (MiB; 0
+   * turns the cache off). See services/query-service/answer-cache.ts.
+   */
+  ANSWER_CACHE_MB: z.coerce.number().int().min(0).max(4_096).default(32),
   /** How far from now a webhook event's time may lie: older than the age, or ahead by more than the skew, is refused. */
   WEBHOOK_MAX_EVENT_AGE_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
   WEBHOOK_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
@@ -160,7 +165,7 @@ export interface Config {
   /** The port of each worker's operational endpoints: METRICS_PORT when set (0: any free port), else DEFAULT_METRICS_PORTS. */
   metricsPort: { ingestWorker: number; aggregatorWorker: number };
   auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxTokenAgeSeconds: number; usingDevSecret: boolean };
-  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number };
+  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number; answerCacheMb: number };
   visitorHashKey: string;
   defaultTimezone: string;
   attributionWindowDays: number;
@@ -289,7 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     },
     http: {
       corsOrigins: e.CORS_ORIGINS, embedOrigins: e.DASHBOARD_EMBED_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
-      webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS,
+      webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS, answerCacheMb: e.ANSWER_CACHE_MB,
     },
     visitorHashKey: e.VISITOR_HASH_KEY ?? DEV_VISITOR_HASH_KEY,
     defaultTimezone: e.DEFAULT_TIMEZONE,

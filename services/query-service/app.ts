@@ -19,11 +19,16 @@ import { createRateLimiter } from './rate-limit-store.js';
 import { cached, createInFlight, requestCost } from './fair-use.js';
 import { preparedStatements } from '../../libs/db/prepared-statements.js';
 import { finiteNumbers } from './schemas.js';
+import { createAnswerCache, type AnswerCache } from './answer-cache.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** What the route addresses; routes with one need a token and pass authorize() first. */
     resource?: (request: FastifyRequest) => Resource;
+  }
+  interface FastifyInstance {
+    /** Answers kept until the tables they read change (answer-cache.ts). */
+    answers: AnswerCache;
   }
   interface FastifyRequest {
     caller?: Caller;
@@ -193,7 +198,11 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   app.get('/metrics', hidden, async (_request, reply) => reply.type(registry.contentType).send(await metricsText()));
   app.get('/openapi.json', hidden, async () => app.swagger());
 
-  registerRoutes(app, deps, db);
+  // Answers of the aggregate routes, kept until a change notice names what they read.
+  const answers = createAnswerCache({ connectionString: config.databaseUrl, maxBytes: config.http.answerCacheMb * 1024 * 1024, log, registry });
+  app.decorate('answers', answers);
+  app.addHook('onClose', async () => answers.close());
+  registerRoutes(app, deps, db, answers);
   await app.ready();
   return app;
 }

@@ -1,7 +1,8 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './types.js';
+import type { AnswerCache } from './answer-cache.js';
 import type { Queryable } from '../../libs/db/queryable.js';
 import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
@@ -37,17 +38,41 @@ const coordinator = (r: FastifyRequest): Resource => ({ kind: 'coordinator', coo
 const org = (r: FastifyRequest): Resource => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId });
 const events = (): Resource => ({ kind: 'events' });
 
+/** Keys sorted at every level: one spelling per value, whatever order its fields were given in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const fields = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 /** The routes of SPEC §5. Each declares the resource it addresses; auth.ts decides who may. */
-export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable): void {
+export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, answers: AnswerCache): void {
   const { config } = deps;
+
+  /**
+   * A JSON answer through the answer cache (answer-cache.ts): keyed by the route, what the
+   * grant lets the caller see (not who the caller is: two coordinators of the same mentors
+   * share answers) and the validated parameters; `org` names whose tables it reads (`*`: all).
+   * The answer is serialized by the route's response schema, exactly as an uncached one.
+   */
+  async function cachedJson(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<unknown>) {
+    const { caller: _caller, ...seen } = request.grant as Grant & { caller: unknown };
+    const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(request.query)}`;
+    const { answer, outcome } = await answers.answer(key, org, async () => reply.serialize(await compute()));
+    return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
+  }
 
   app.get('/v1/mentors/:mentorId/referral-stats', {
     schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
+    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => mentorStats(db, grant, request.query));
     const answer = await mentorStats(db, grant, request.query);
-    return wantsCsv(request) ? sendCsvTable(reply, `referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)) : answer;
+    return sendCsvTable(reply, `referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer));
   });
 
   app.get('/v1/mentors/:mentorId/recruits', {
@@ -64,8 +89,9 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
+    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => annualSummary(db, grant, request.query));
     const answer = await annualSummary(db, grant, request.query);
-    return wantsCsv(request) ? sendCsvTable(reply, `annual-summary-${grant.mentorId}-${answer.year}`, annualTable(answer)) : answer;
+    return sendCsvTable(reply, `annual-summary-${grant.mentorId}-${answer.year}`, annualTable(answer));
   });
 
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
@@ -76,8 +102,9 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
+    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => mentorPerformance(db, grant, request.query));
     const answer = await mentorPerformance(db, grant, request.query);
-    return wantsCsv(request) ? sendCsvTable(reply, `mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)) : answer;
+    return sendCsvTable(reply, `mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer));
   });
 
   app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
@@ -88,8 +115,9 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
+    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => coordinatorSummary(db, grant, request.query));
     const answer = await coordinatorSummary(db, grant, request.query);
-    return wantsCsv(request) ? sendCsvTable(reply, `recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)) : answer;
+    return sendCsvTable(reply, `recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer));
   });
 
   app.get('/v1/coordinators/:coordinatorId/referrals', {
@@ -109,8 +137,9 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     config: { resource: org },
   }, async (request, reply) => {
     const grant = grantOf(request, 'org');
+    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => orgSummary(db, grant, request.query));
     const answer = await orgSummary(db, grant, request.query);
-    return wantsCsv(request) ? sendCsvTable(reply, `recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer)) : answer;
+    return sendCsvTable(reply, `recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer));
   });
 
   app.get('/v1/orgs/:orgId/referrals', {
@@ -127,7 +156,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable):
     config: { resource: () => ({ kind: 'platform' }) },
   }, async (request, reply) => {
     const grant = grantOf(request, 'platform');
-    if (!wantsCsv(request)) return platformGrowth(db, grant, request.query, config.defaultTimezone);
+    if (!wantsCsv(request)) return cachedJson(request, reply, '*', () => platformGrowth(db, grant, request.query, config.defaultTimezone));
     // A page of organizations is many rows (a series each): pages of the caller's limit, up to the cap in rows.
     const page = async (cursor: string | undefined) => {
       const answer = await platformGrowth(db, grant, { ...request.query, cursor }, config.defaultTimezone);

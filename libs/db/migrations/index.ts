@@ -13,6 +13,7 @@ import * as m0014 from './0014_rank_rollup.js';
 import * as m0015 from './0015_lock_buckets.js';
 import * as m0016 from './0016_fewer_writes.js';
 import * as m0017 from './0017_click_lock_buckets.js';
+import * as m0018 from './0018_change_notices.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0015_lock_buckets': m0015,
   '0016_fewer_writes': m0016,
   '0017_click_lock_buckets': m0017,
+  '0018_change_notices': m0018,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { LRUCache } from 'lru-cache';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { CHANGES_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
+import type { Logger } from '../../libs/log/logger.js';
+
+/** A serialized answer, with the ETag the etag plugin would give it (sha1, base64, strong). */
+export interface CachedAnswer {
+  body: Buffer;
+  etag: string;
+}
+
+/** Where cached answers come from: a hit, a computation another request started (shared), a new one, or none kept (bypass). */
+export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
+
+export interface AnswerCache {
+  /**
+   * The answer stored under `key` while nothing it reads has changed, else `compute()`'s, kept
+   * for the next request (and shared with requests asking the same while it runs). `org` is
+   * the organization whose tables the answer reads, `*` for every organization's.
+   */
+  answer(key: string, org: string, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
+  /** True while change notices arrive: only then are answers kept and served. */
+  readonly live: boolean;
+  /** Resolves once listening (or at once when the cache is off). For tests and start-up. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Every answer may depend on today's date in some timezone (a default range, the current year); all offsets are whole quarter hours. */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const RECONNECT_MS = 1_000;
+
+/**
+ * The query service's answers, kept until a table they read changes.
+ *
+ * Every write to those tables sends a change notice naming its organizations when it commits
+ * (libs/db/change-notices.ts, migration 0018); this cache listens on a connection of its own
+ * and keeps a version per organization, plus one for answers over every organization bumped
+ * by any notice. An answer is stored under its key and the version of what it reads *read
+ * before its queries ran*, so an answer computed across a change is stored under the old
+ * version and never served after the notice. How stale can a hit be: by the time between a
+ * commit and its notice reaching this process (a local round trip), the same as a request
+ * that started just before the commit.
+ *
+ * While the listening connection is down, notices could be missed: nothing is served from or
+ * kept in the cache (every request reads Postgres), and once listening again everything kept
+ * before is dropped. Bounded by `maxBytes` (least recently used answers go first); answers
+ * are kept serialized, so a hit costs no query, no serialization and no hashing.
+ */
+export function createAnswerCache(options: { connectionString: string; maxBytes: number; log: Logger; registry?: Registry; now?: () => number }): AnswerCache {
+  const { log, maxBytes } = options;
+  const now = options.now ?? Date.now;
+  const outcomes = new Counter({ name: 'query_answer_cache_total', help: 'Answers of cached routes by where they came from (hit, shared, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
+  const stored = new Gauge({ name: 'query_answer_cache_bytes', help: 'Bytes of answers kept', registers: options.registry ? [options.registry] : [] });
+  const entries = new LRUCache<string, CachedAnswer>({
+    maxSize: Math.max(1, maxBytes),
+    sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
+  });
+  const pending = new Map<string, Promise<CachedAnswer>>();
+  const orgVersions = new Map<string, number>();
+  let epoch = 0;
+  let anyVersion = 0;
+  let live = false;
+  let closed = maxBytes <= 0;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let readyNow: () => void = () => undefined;
+  const readyPromise = new Promise<void>((resolve) => (readyNow = resolve));
+  if (closed) readyNow();
+
+  function dropAll(): void {
+    epoch += 1;
+    orgVersions.clear();
+    pending.clear();
+    entries.clear();
+    stored.set(0);
+  }
+
+  function onNotice(payload: string | undefined): void {
+    const changed = parseChangeNotice(payload);
+    anyVersion += 1;
+    if (changed === 'all') return dropAll();
+    for (const org of changed.orgs) orgVersions.set(org, (orgVersions.get(org) ?? 0) + 1);
+  }
+
+  function lost(err: unknown): void {
+    if (!live && client === undefined) return;
+    live = false;
+    const gone = client;
+    client = undefined;
+    gone?.removeAllListeners();
+    gone?.on('error', () => undefined);
+    void gone?.end().catch(() => undefined);
+    if (closed) return;
+    log.warn({ err }, 'answer cache: change notices lost; answering from Postgres until listening again');
+    retry = setTimeout(() => void listen(), RECONNECT_MS);
+  }
+
+  async function listen(): Promise<void> {
+    if (closed) return;
+    const c = new pg.Client({ connectionString: options.connectionString, keepAlive: true, application_name: 'query-service answer cache' });
+    client = c;
+    c.on('error', (err) => lost(err));
+    c.on('end', () => lost(new Error('connection ended')));
+    c.on('notification', (n) => {
+      if (n.channel === CHANGES_CHANNEL) onNotice(n.payload);
+    });
+    try {
+      await c.connect();
+      await c.query(`listen ${CHANGES_CHANNEL}`);
+    } catch (err) {
+      lost(err);
+      return;
+    }
+    if (client !== c || closed) return;
+    // Notices may have been missed before this point: nothing kept earlier is trusted.
+    dropAll();
+    live = true;
+    readyNow();
+  }
+  if (!closed) void listen();
+
+  const etagOf = (body: Buffer) => `"${createHash('sha1').update(body).digest('base64')}"`;
+  const seal = (serialized: string | Uint8Array | ArrayBuffer): CachedAnswer => {
+    const body = typeof serialized === 'string' ? Buffer.from(serialized) : serialized instanceof ArrayBuffer ? Buffer.from(serialized) : Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength);
+    return { body, etag: etagOf(body) };
+  };
+
+  return {
+    get live() {
+      return live;
+    },
+    ready: () => readyPromise,
+    async answer(key, org, compute) {
+      if (!live) {
+        outcomes.inc({ outcome: 'bypass' });
+        return { answer: seal(await compute()), outcome: 'bypass' };
+      }
+      const version = org === '*' ? `*${anyVersion}` : `${orgVersions.get(org) ?? 0}`;
+      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${version}\0${org}\0${key}`;
+      const kept = entries.get(full);
+      if (kept) {
+        outcomes.inc({ outcome: 'hit' });
+        return { answer: kept, outcome: 'hit' };
+      }
+      const running = pending.get(full);
+      if (running) {
+        outcomes.inc({ outcome: 'shared' });
+        return { answer: await running, outcome: 'shared' };
+      }
+      const started = epoch;
+      const computing = compute().then(seal);
+      pending.set(full, computing);
+      try {
+        const answer = await computing;
+        // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
+        if (live && epoch === started) {
+          entries.set(full, answer);
+          stored.set(entries.calculatedSize);
+        }
+        outcomes.inc({ outcome: 'miss' });
+        return { answer, outcome: 'miss' };
+      } finally {
+        if (pending.get(full) === computing) pending.delete(full);
+      }
+    },
+    async close() {
+      closed = true;
+      live = false;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = undefined;
+      c?.removeAllListeners();
+      c?.on('error', () => undefined);
+      await c?.end().catch(() => undefined);
+      entries.clear();
+      readyNow();
+    },
+  };
+}

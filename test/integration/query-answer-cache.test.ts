@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
+import { startQueryApp, type QueryApp } from '../support/query.js';
+import { events, loadQueryFixture } from '../support/query-fixture.js';
+import { applyIncrements } from '../../libs/funnel/funnel-store.js';
+import { sumIncrements } from '../../libs/funnel/increments.js';
+import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+
+/**
+ * The answer cache (services/query-service/answer-cache.ts) on the query fixture, against the
+ * same service with the cache off (ANSWER_CACHE_MB=0) on the same database: every answer the
+ * cached service gives must be the uncached one's, before and after writes of every kind (the
+ * aggregator's own statement, an operator's SQL, a rebuild), while its listening connection is
+ * killed, and for callers of different scopes.
+ */
+let env: TestEnv;
+let q: QueryApp;
+let plain: QueryApp;
+const tokens: Record<string, string> = {};
+
+type Answer = { status: number; cache: string | undefined; etag: string | undefined; body: Record<string, unknown> };
+async function get(app: QueryApp, url: string, token: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await app.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } });
+  return { status: res.statusCode, cache: res.headers['x-cache'] as string | undefined, etag: res.headers.etag as string | undefined, body: res.statusCode === 304 ? {} : res.json() };
+}
+/** The cached service's answer, checked equal to the uncached service's. */
+async function both(url: string, token: string): Promise<Answer> {
+  const cached = await get(q, url, token);
+  const fresh = await get(plain, url, token);
+  expect(cached.status).toBe(200);
+  expect(cached.body).toEqual(fresh.body);
+  expect(cached.etag).toBe(fresh.etag);
+  return cached;
+}
+const write = (org: string, mentor: string, iso: string, counts: Parameters<typeof events>[4]) =>
+  applyIncrements(q.pool, sumIncrements(events(org, mentor, null, iso, counts)), env.config.defaultTimezone);
+/** Asks until the cached answer is the uncached one (a change notice reaches the service just after its commit), then returns it. */
+const settles = (url: string, token: string) =>
+  eventually(async () => {
+    const cached = await get(q, url, token);
+    const fresh = await get(plain, url, token);
+    return JSON.stringify(cached.body) === JSON.stringify(fresh.body) ? cached : undefined;
+  }, 10_000, `the cached answer of ${url} to catch up`, 20);
+
+const orgSummary = (org: string) => `/v1/orgs/${org}/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=week`;
+const growth = '/v1/platform/growth?from=2026-03-01&to=2026-03-31&granularity=month';
+const clicksOf = (a: Answer) => (a.body.totals as { clicks: number }).clicks;
+
+beforeAll(async () => {
+  env = await createTestEnv('query_answer_cache');
+  q = await startQueryApp(env);
+  plain = await startQueryApp(env, { config: { http: { ...env.config.http, answerCacheMb: 0 } } });
+  await loadQueryFixture(q.pool, env.config.defaultTimezone);
+  await q.app.answers.ready();
+  expect(q.app.answers.live).toBe(true);
+  expect(plain.app.answers.live).toBe(false);
+  tokens.adminA = await q.token('org_admin', 'admin-a', 'org-a');
+  tokens.adminB = await q.token('org_admin', 'admin-b', 'org-b');
+  tokens.platform = await q.token('platform_admin', 'ops', null);
+  tokens.coordA = await q.token('coordinator', 'coord-a', 'org-a');
+  tokens.coordX = await q.token('coordinator', 'coord-x', 'org-a');
+  tokens.mentorA2 = await q.token('mentor', 'm-a2', 'org-a');
+  tokens.mentorA2Again = await q.token('mentor', 'm-a2', 'org-a');
+}, 120_000);
+
+afterAll(async () => {
+  await q?.close();
+  await plain?.close();
+  await env?.close();
+});
+
+describe('the answer cache', () => {
+  it("keeps an answer until its organization's numbers change, and answers the new numbers then", async () => {
+    const a = await both(orgSummary('org-a'), tokens.adminA as string);
+    expect(a.cache).toBe('miss');
+    expect((await both(orgSummary('org-a'), tokens.adminA as string)).cache).toBe('hit');
+    expect((await both(orgSummary('org-b'), tokens.adminB as string)).cache).toBe('miss');
+    expect((await both(growth, tokens.platform as string)).cache).toBe('miss');
+
+    await write('org-a', 'm-a1', '2026-03-15T12:00:00Z', { CLICKED: 3, UNIQUE: 3 });
+    const after = await settles(orgSummary('org-a'), tokens.adminA as string);
+    expect(clicksOf(after)).toBe(clicksOf(a) + 3);
+    // org-b's answer read nothing that changed; the platform's did.
+    expect((await both(orgSummary('org-b'), tokens.adminB as string)).cache).toBe('hit');
+    expect((await settles(growth, tokens.platform as string)).cache).toMatch(/^(miss|hit)$/);
+    expect((await both(growth, tokens.platform as string)).cache).toBe('hit');
+  });
+
+  it('answers If-None-Match from a kept answer with the ETag the uncached service gives', async () => {
+    const kept = await both(orgSummary('org-b'), tokens.adminB as string);
+    const res = await get(q, orgSummary('org-b'), tokens.adminB as string, { 'if-none-match': kept.etag as string });
+    expect(res.status).toBe(304);
+  });
+
+  it('sees what other writers change: a display name, a timezone an operator sets', async () => {
+    const url = '/v1/coordinators/coord-a/mentor-performance?from=2026-03-01&to=2026-03-31&sort=registrations';
+    await both(url, tokens.coordA as string);
+    expect((await both(url, tokens.coordA as string)).cache).toBe('hit');
+    await q.pool.query("update registrations set display_name = 'Kari N.' where user_id = 'm-a1' and org_id = 'org-a'");
+    const renamed = await settles(url, tokens.coordA as string);
+    expect(JSON.stringify(renamed.body)).toContain('Kari N.');
+
+    const before = await both(orgSummary('org-b'), tokens.adminB as string);
+    await q.pool.query("update org_settings set timezone = 'Asia/Tokyo' where org_id = 'org-b'");
+    const moved = await settles(orgSummary('org-b'), tokens.adminB as string);
+    expect(moved.body).not.toEqual(before.body);
+  });
+
+  it("never hands one scope's answer to another: coordinators of different mentors, the same mentor twice", async () => {
+    const url = '/v1/coordinators/:id/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=month';
+    const coordA = await both(url.replace(':id', 'coord-a'), tokens.coordA as string);
+    const coordX = await both(url.replace(':id', 'coord-x'), tokens.coordX as string);
+    expect(coordA.body).not.toEqual(coordX.body);
+    expect((await both(url.replace(':id', 'coord-x'), tokens.coordX as string)).cache).toBe('hit');
+    // Two tokens of one mentor see the same: one answer serves both.
+    const stats = '/v1/mentors/m-a2/referral-stats?from=2026-03-01&to=2026-03-31&granularity=day';
+    await both(stats, tokens.mentorA2 as string);
+    expect((await both(stats, tokens.mentorA2Again as string)).cache).toBe('hit');
+  });
+
+  it('computes an answer once however many ask for it at the same time', async () => {
+    const url = '/v1/orgs/org-a/recruitment-summary?from=2026-02-01&to=2026-03-31&granularity=day';
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(q, url, tokens.adminA as string)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(answers.filter((a) => a.cache === 'miss')).toHaveLength(1);
+    expect(answers.every((a) => a.cache === 'miss' || a.cache === 'shared' || a.cache === 'hit')).toBe(true);
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    await both(url, tokens.adminA as string);
+  });
+
+  it('answers from Postgres while its notices cannot arrive, and trusts nothing kept from before once they can', async () => {
+    const url = '/v1/mentors/m-a2/referral-stats?from=2026-03-01&to=2026-03-31&granularity=day';
+    const before = await both(url, tokens.mentorA2 as string);
+    expect((await both(url, tokens.mentorA2 as string)).cache).toBe('hit');
+    const { rows } = await q.pool.query<{ ok: boolean }>(
+      "select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'query-service answer cache' and datname = current_database()",
+    );
+    // Both services' pools share the database, but only the cached one listens.
+    expect(rows.map((r) => r.ok)).toEqual([true]);
+    await eventually(async () => (q.app.answers.live ? undefined : true), 5_000, 'the cache to notice', 5);
+    await write('org-a', 'm-a2', '2026-03-20T12:00:00Z', { CLICKED: 2, UNIQUE: 1 });
+    const during = await both(url, tokens.mentorA2 as string);
+    expect(during.cache).toBe('bypass');
+    expect(clicksOf(during)).toBe(clicksOf(before) + 2);
+    await eventually(async () => (q.app.answers.live ? true : undefined), 10_000, 'listening again', 20);
+    expect((await both(url, tokens.mentorA2 as string)).cache).toBe('miss');
+  });
+
+  it('drops everything on a rebuild, and the rebuilt tables still send their changes', async () => {
+    const url = orgSummary('org-b');
+    await both(url, tokens.adminB as string);
+    expect((await both(url, tokens.adminB as string)).cache).toBe('hit');
+    await rebuildFunnels(q.pool, { defaultTimezone: env.config.defaultTimezone, log: env.log });
+    await eventually(async () => ((await get(q, url, tokens.adminB as string)).cache === 'miss' ? true : undefined), 10_000, 'the rebuild notice', 20);
+    const rebuilt = await both(url, tokens.adminB as string);
+    expect(rebuilt.cache).toBe('hit');
+    await write('org-b', 'm-b1', '2026-03-20T12:00:00Z', { CLICKED: 4, UNIQUE: 4 });
+    const after = await settles(url, tokens.adminB as string);
+    expect(clicksOf(after)).toBe(clicksOf(rebuilt) + 4);
+  });
+});
