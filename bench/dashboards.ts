@@ -6,7 +6,7 @@
  * years, × BENCH_SCALE; facts in bulk with the ingest rules, funnel tables by the rebuild),
  * after a check on a small shape that bulk generation and the ingest worker write the same
  * (lib/dashboard-check.ts). Then the three services run on that database, and every dashboard
- * route is driven open-loop (lib/open-loop.ts) at a fixed 500 requests/s (BENCH_DASHBOARD_RATE;
+ * route is driven open-loop (lib/open-loop.ts, in a process of its own) at a fixed 500 requests/s (BENCH_DASHBOARD_RATE;
  * random mentor, coordinator, org or user per request), each latency timed from the request's
  * scheduled send: first unloaded, then while input traffic is published at half the sustained
  * end-to-end rate of part 2 (BENCH_DASHBOARD_INGEST_RATE overrides it) and the ingest worker
@@ -24,7 +24,8 @@ import { checkAgainstIngest } from './lib/dashboard-check.js';
 import { dashboardDatabase, dropWorking } from './lib/dashboard-data.js';
 import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traffic.js';
 import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
-import { openLoop, type OpenLoopResult } from './lib/open-loop.js';
+import type { OpenLoopResult } from './lib/open-loop.js';
+import { runOpenLoop } from './lib/open-loop-process.js';
 import { peakRssMb } from './lib/processes.js';
 
 /** A route's open-loop figures over one round (latency from the scheduled send; see lib/open-loop.ts). */
@@ -154,7 +155,8 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     };
     const drive = async (route: string, path: () => string): Promise<RouteFigure> => {
       const settleMs = await settle();
-      return { route, ...(await openLoop({ address: pipeline.address, headers, path, rate: RATE, seconds: SECONDS })), queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs };
+      const figures = await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: RATE * SECONDS }, path), rate: RATE, seconds: SECONDS });
+      return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs };
     };
     const show = (f: RouteFigure) =>
       `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; query service peak ${f.queryServicePeakRssMb} MB`;
@@ -166,7 +168,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     await admin.connect();
     try {
       // Warm-up: a second of each route at a tenth of the rate, not counted.
-      for (const [, path] of table) await openLoop({ address: pipeline.address, headers, path, rate: Math.max(10, RATE / 10), seconds: 1 });
+      for (const [, path] of table) await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: Math.max(10, RATE / 10) }, path), rate: Math.max(10, RATE / 10), seconds: 1 });
       rss.afterWarmup = currentRssMb(queryService);
       for (const [route, path] of table) {
         const f = await drive(route, path);

@@ -53,7 +53,9 @@ export async function pace(producer: EventProducer, messages: readonly Encoded[]
     const byTopic = new Map<TopicKey, Message[]>();
     for (let i = sent; i < due; i++) {
       const m = messages[i] as Encoded;
-      byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m.message]);
+      const list = byTopic.get(m.topic);
+      if (list) list.push(m.message);
+      else byTopic.set(m.topic, [m.message]);
     }
     await Promise.all([...byTopic].map(([topic, ms]) => producer.sendRaw(topic, ms)));
     sent = due;

@@ -44,8 +44,12 @@ describe('make bench, shrunk to a smoke run', () => {
       expect(r.dashboards.checkedAgainstIngest.differing).toEqual([]);
       expect(r.dashboards.rows.clicks).toBeGreaterThan(0);
       expect(r.dashboards.sizes.length).toBeGreaterThan(0);
-      expect(r.dashboards.unloaded).toHaveLength(8);
-      expect(r.dashboards.loaded).toHaveLength(8);
+      expect(r.dashboards.unloaded).toHaveLength(11);
+      expect(r.dashboards.loaded).toHaveLength(11);
+      // Every answer says where it came from: platform growth (one key) from the answer cache after its first, lists never.
+      const growth = r.dashboards.unloaded.find((x: { route: string }) => x.route.startsWith('platform growth'));
+      expect(growth.cache.hit + (growth.cache.shared ?? 0)).toBeGreaterThan(0);
+      expect(Object.keys(r.dashboards.unloaded.find((x: { route: string }) => x.route.startsWith('conversion record')).cache)).toEqual(['none']);
       for (const route of [...r.dashboards.unloaded, ...r.dashboards.loaded]) {
         expect(route.requests).toBeGreaterThan(0);
         expect(route.non2xx, JSON.stringify(route.failures)).toBe(0);
