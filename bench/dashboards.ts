@@ -21,7 +21,7 @@ import { createEventProducer } from '../libs/kafka/event-producer.js';
 import { sampleTraffic, type SampleTraffic } from '../libs/sample/sample-traffic.js';
 import { SCALE, scaled, sleep } from './lib/scale.js';
 import { checkAgainstIngest } from './lib/dashboard-check.js';
-import { dashboardDatabase, dropWorking } from './lib/dashboard-data.js';
+import { dashboardDatabase, dropWorking, prewarm } from './lib/dashboard-data.js';
 import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traffic.js';
 import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
@@ -43,6 +43,8 @@ export interface DashboardFigures {
   checkedAgainstIngest: { equal: boolean; clicks: number; differing: string[] };
   generatedSeconds: number | null;
   copySeconds: number;
+  /** Seconds reading every relation once before the routes (null: pg_prewarm missing, a cold start). */
+  prewarmSeconds: number | null;
   rows: Record<string, number>;
   sizes: { table: string; totalMb: number; tableMb: number; indexesMb: number }[];
   indexes: { index: string; mb: number }[];
@@ -118,6 +120,8 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
   try {
     const data = await dashboardDatabase(env.config.databaseUrl, SHAPE, env.config.visitorHashKey, working, (line) => log(`part 3: ${line}`));
     log(`part 3: database ready (${data.generatedSeconds === null ? 'cached' : `generated in ${data.generatedSeconds} s`}, copied in ${data.copySeconds} s)`);
+    const prewarmSeconds = await prewarm(data.url);
+    log(`part 3: ${prewarmSeconds === null ? 'pg_prewarm is not installed: the routes start on a cold copy' : `every table and index read once in ${prewarmSeconds} s (pg_prewarm)`}`);
     const db = new pg.Pool({ connectionString: data.url, max: 1 });
     const count = async (t: string) => Number((await db.query<{ n: string }>(`select count(*) n from ${t}`)).rows[0]?.n);
     const rows: Record<string, number> = {};
@@ -211,6 +215,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       checkedAgainstIngest: check,
       generatedSeconds: data.generatedSeconds,
       copySeconds: data.copySeconds,
+      prewarmSeconds,
       rows,
       sizes: sizeRows.map((r) => ({ table: r.t, totalMb: mb(r.total), tableMb: mb(r.tbl), indexesMb: mb(r.idx) })),
       indexes: indexRows.map((r) => ({ index: r.i, mb: mb(r.s) })),
