@@ -87,6 +87,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
 
   function lost(err: unknown): void {
     if (!live && client === undefined) return;
+    const wasLive = live;
     live = false;
     const gone = client;
     client = undefined;
@@ -94,7 +95,8 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     gone?.on('error', () => undefined);
     void gone?.end().catch(() => undefined);
     if (closed) return;
-    log.warn({ err }, 'answer cache: change notices lost; answering from Postgres until listening again');
+    // Once when notices stop; each failed try to listen again (Postgres still away) only at debug.
+    log[wasLive ? 'warn' : 'debug']({ err }, 'answer cache: not listening for change notices; answering from Postgres until it is');
     retry = setTimeout(() => void listen(), RECONNECT_MS);
   }
 
