@@ -30,8 +30,8 @@ export const WATCHED_TABLES = [
   'funnel_yearly',
 ] as const;
 
-/** Longest list of organizations sent as such; a longer one is sent as `*`. */
-const MAX_LIST_CHARS = 7_000;
+/** Longest list of organizations sent as such, in bytes (a notice holds 8000); a longer one is sent as `*`. */
+const MAX_LIST_BYTES = 7_000;
 
 /**
  * The trigger function: the distinct organizations of the statement's rows (the new rows of an
@@ -53,7 +53,7 @@ export const NOTIFY_FUNCTION_SQL = `
     if orgs is null then
       return null;
     end if;
-    perform pg_notify('${CHANGES_CHANNEL}', case when length(orgs) > ${MAX_LIST_CHARS} then '*' else orgs end);
+    perform pg_notify('${CHANGES_CHANNEL}', case when octet_length(orgs) > ${MAX_LIST_BYTES} then '*' else orgs end);
     return null;
   end $$`;
 

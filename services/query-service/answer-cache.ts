@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { CHANGES_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
 import type { Logger } from '../../libs/log/logger.js';
+import { within } from '../../libs/runtime/within.js';
 
 /** A serialized answer, with the ETag the etag plugin would give it (sha1, base64, strong). */
 export interface CachedAnswer {
@@ -31,6 +32,12 @@ export interface AnswerCache {
 /** Every answer may depend on today's date in some timezone (a default range, the current year); all offsets are whole quarter hours. */
 const QUARTER_HOUR_MS = 15 * 60_000;
 const RECONNECT_MS = 1_000;
+/**
+ * How often the listening connection must answer a query, and how long it may take. A
+ * connection that died without a word (a partition, a NAT forgetting it) would otherwise look
+ * alive for as long as TCP keepalive takes (hours by default) while notices go nowhere.
+ */
+const HEARTBEAT_MS = 2_000;
 
 /**
  * The query service's answers, kept until a table they read changes.
@@ -44,7 +51,7 @@ const RECONNECT_MS = 1_000;
  * commit and its notice reaching this process (a local round trip), the same as a request
  * that started just before the commit.
  *
- * While the listening connection is down, notices could be missed: nothing is served from or
+ * While the listening connection is down (or stops answering its heartbeat), notices could be missed: nothing is served from or
  * kept in the cache (every request reads Postgres), and once listening again everything kept
  * before is dropped. Bounded by `maxBytes` (least recently used answers go first); answers
  * are kept serialized, so a hit costs no query, no serialization and no hashing.
@@ -66,6 +73,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   let closed = maxBytes <= 0;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   let readyNow: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (readyNow = resolve));
   if (closed) readyNow();
@@ -89,6 +97,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     if (!live && client === undefined) return;
     const wasLive = live;
     live = false;
+    clearInterval(heartbeat);
     const gone = client;
     client = undefined;
     gone?.removeAllListeners();
@@ -121,6 +130,9 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     dropAll();
     live = true;
     readyNow();
+    heartbeat = setInterval(() => {
+      if (client === c) within(HEARTBEAT_MS, c.query('select 1')).catch((err: unknown) => (client === c ? lost(err) : undefined));
+    }, HEARTBEAT_MS);
   }
   if (!closed) void listen();
 
@@ -172,6 +184,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       closed = true;
       live = false;
       if (retry) clearTimeout(retry);
+      clearInterval(heartbeat);
       const c = client;
       client = undefined;
       c?.removeAllListeners();

@@ -16,7 +16,7 @@ import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
 import { sendCsvList, sendCsvTable, wantsCsv } from './csv-reply.js';
-import { annualTable, growthHeader, growthRows, performanceTable, recruitHeader, recruitRow, referralHeader, referralRow, statsTable, summaryTable } from './csv-tables.js';
+import { annualTable, type CsvTable, growthHeader, growthRows, performanceTable, recruitHeader, recruitRow, referralHeader, referralRow, statsTable, summaryTable } from './csv-tables.js';
 import {
   Accepted, AnnualSummary, Bodies, ConversionRecord, CoordinatorRecruitmentSummary, ErrorBody, LinkNotPlaced, MentorPerformance, MentorReferralStats, OrgReferralPage,
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage, type OrgRecruitProfileT, type RecruitProfileT,
@@ -65,14 +65,19 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   }
 
+  /** A summary route's answer: JSON through the answer cache, or (CSV asked) the table `csv` makes of it, named as it says. */
+  async function jsonOrTable<T>(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<T>, csv: (answer: T) => [name: string, table: CsvTable]) {
+    if (!wantsCsv(request)) return cachedJson(request, reply, org, compute);
+    const [name, table] = csv(await compute());
+    return sendCsvTable(reply, name, table);
+  }
+
   app.get('/v1/mentors/:mentorId/referral-stats', {
     schema: { tags: ['mentors'], summary: "A mentor's funnel totals, conversion and series", params: Params.mentorId, querystring: Query.stats, response: { 200: MentorReferralStats, ...errors } },
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
-    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => mentorStats(db, grant, request.query));
-    const answer = await mentorStats(db, grant, request.query);
-    return sendCsvTable(reply, `referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer));
+    return jsonOrTable(request, reply, grant.orgId, () => mentorStats(db, grant, request.query), (answer) => [`referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)]);
   });
 
   app.get('/v1/mentors/:mentorId/recruits', {
@@ -89,9 +94,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
-    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => annualSummary(db, grant, request.query));
-    const answer = await annualSummary(db, grant, request.query);
-    return sendCsvTable(reply, `annual-summary-${grant.mentorId}-${answer.year}`, annualTable(answer));
+    return jsonOrTable(request, reply, grant.orgId, () => annualSummary(db, grant, request.query), (answer) => [`annual-summary-${grant.mentorId}-${answer.year}`, annualTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
@@ -102,9 +105,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => mentorPerformance(db, grant, request.query));
-    const answer = await mentorPerformance(db, grant, request.query);
-    return sendCsvTable(reply, `mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer));
+    return jsonOrTable(request, reply, grant.orgId, () => mentorPerformance(db, grant, request.query), (answer) => [`mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
@@ -115,9 +116,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => coordinatorSummary(db, grant, request.query));
-    const answer = await coordinatorSummary(db, grant, request.query);
-    return sendCsvTable(reply, `recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer));
+    return jsonOrTable(request, reply, grant.orgId, () => coordinatorSummary(db, grant, request.query), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/referrals', {
@@ -137,9 +136,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: org },
   }, async (request, reply) => {
     const grant = grantOf(request, 'org');
-    if (!wantsCsv(request)) return cachedJson(request, reply, grant.orgId, () => orgSummary(db, grant, request.query));
-    const answer = await orgSummary(db, grant, request.query);
-    return sendCsvTable(reply, `recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer));
+    return jsonOrTable(request, reply, grant.orgId, () => orgSummary(db, grant, request.query), (answer) => [`recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
   });
 
   app.get('/v1/orgs/:orgId/referrals', {

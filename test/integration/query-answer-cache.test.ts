@@ -5,6 +5,7 @@ import { events, loadQueryFixture } from '../support/query-fixture.js';
 import { applyIncrements } from '../../libs/funnel/funnel-store.js';
 import { sumIncrements } from '../../libs/funnel/increments.js';
 import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 /**
  * The answer cache (services/query-service/answer-cache.ts) on the query fixture, against the
@@ -144,6 +145,31 @@ describe('the answer cache', () => {
     expect(clicksOf(during)).toBe(clicksOf(before) + 2);
     await eventually(async () => (q.app.answers.live ? true : undefined), 10_000, 'listening again', 20);
     expect((await both(url, tokens.mentorA2 as string)).cache).toBe('miss');
+  });
+
+  it('stops trusting a listening connection that goes silent, and listens again once the network is back', async () => {
+    const url = new URL(env.config.databaseUrl);
+    const proxy = await startTcpProxy({ host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: Number(url.port || 5432) });
+    url.host = `127.0.0.1:${proxy.port}`;
+    const behind = await startQueryApp(env, { databaseUrl: url.toString() });
+    try {
+      await behind.app.answers.ready();
+      const stats = '/v1/mentors/m-a1/referral-stats?from=2026-03-01&to=2026-03-31&granularity=day';
+      await get(behind, stats, tokens.adminA as string);
+      expect((await get(behind, stats, tokens.adminA as string)).cache).toBe('hit');
+      // No reset, no close: only the heartbeat can tell that notices no longer arrive.
+      proxy.stall();
+      await write('org-a', 'm-a1', '2026-03-21T12:00:00Z', { CLICKED: 5, UNIQUE: 5 });
+      await eventually(async () => (behind.app.answers.live ? undefined : true), 10_000, 'the silent connection to be given up', 50);
+      proxy.restore();
+      await eventually(async () => (behind.app.answers.live ? true : undefined), 15_000, 'listening again', 50);
+      const after = await get(behind, stats, tokens.adminA as string);
+      expect(after.cache).toBe('miss');
+      expect(after.body).toEqual((await get(plain, stats, tokens.adminA as string)).body);
+    } finally {
+      await behind.close();
+      await proxy.close();
+    }
   });
 
   it('drops everything on a rebuild, and the rebuilt tables still send their changes', async () => {
