@@ -30,7 +30,6 @@ function messageBytes(m: Message): number {
   return bytes;
 }
 
-
 /**
  * An idempotent producer (acks from all in-sync replicas, broker-side dedupe of its own
  * retries) that stays correct through a broker failover.
@@ -124,7 +123,11 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
       const taken = new Map<number, number>();
       for (const [partition, group] of pending) {
         let n = 0;
-        for (let bytes = 0; n < group.length && (n === 0 || bytes + messageBytes(group[n] as Message) <= PARTITION_REQUEST_BYTES); n++) bytes += messageBytes(group[n] as Message);
+        for (let bytes = 0; n < group.length; n++) {
+          const size = messageBytes(group[n] as Message);
+          if (n > 0 && bytes + size > PARTITION_REQUEST_BYTES) break;
+          bytes += size;
+        }
         taken.set(partition, n);
         for (let i = 0; i < n; i++) request.push(group[i] as Message);
       }
