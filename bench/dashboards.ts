@@ -14,6 +14,7 @@
  * throughout (its peak, VmHWM, after each round).
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import pg from 'pg';
 import { createTestEnv } from '../test/support/env.js';
 import { mintToken } from '../libs/auth/tokens.js';
@@ -26,7 +27,8 @@ import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traf
 import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
 import { runOpenLoop } from './lib/open-loop-process.js';
-import { peakRssMb } from './lib/processes.js';
+import { cpuSeconds, peakRssMb } from './lib/processes.js';
+import { machineBusySeconds } from './lib/machine-cpu.js';
 
 /** A route's open-loop figures over one round (latency from the scheduled send; see lib/open-loop.ts). */
 export interface RouteFigure extends OpenLoopResult {
@@ -35,6 +37,12 @@ export interface RouteFigure extends OpenLoopResult {
   queryServicePeakRssMb: number | null;
   /** How long the service took to be idle before the route's run (the previous run's backlog). */
   settledBeforeMs: number;
+  /**
+   * CPU over the route's run per answered request, ms: the query service's process, and the
+   * Postgres backends serving it (application_name query-service*); with the machine's busy
+   * share over the run (1 = both cores), which during ingest is mostly the pipeline's.
+   */
+  cpu: { serviceMsPerRequest: number | null; postgresMsPerRequest: number | null; machineBusyShare: number };
 }
 
 export interface DashboardFigures {
@@ -157,19 +165,35 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       }
       return Date.now() - started;
     };
+    // The backends serving the query service (its pool and its answer cache's listener), each one's CPU seconds.
+    const backends = async (): Promise<Map<number, number>> => {
+      const { rows } = await watch.query<{ pid: number }>("select pid from pg_stat_activity where datname = current_database() and application_name like 'query-service%'");
+      return new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid) ?? 0]));
+    };
     const drive = async (route: string, path: () => string): Promise<RouteFigure> => {
       const settleMs = await settle();
+      const before = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), at: performance.now() };
       const figures = await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: RATE * SECONDS }, path), rate: RATE, seconds: SECONDS });
-      return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs };
+      const after = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), at: performance.now() };
+      // A backend that started during the run counts from zero; one that ended during it is not counted (rare: the pool is busy throughout).
+      const postgres = [...after.postgres].reduce((a, [pid, s]) => a + s - (before.postgres.get(pid) ?? 0), 0);
+      const perRequest = (seconds: number | null) => (seconds === null || figures.requests === 0 ? null : Math.round((seconds * 1e6) / figures.requests) / 1e3);
+      const cpu = {
+        serviceMsPerRequest: perRequest(after.service === null || before.service === null ? null : after.service - before.service),
+        postgresMsPerRequest: perRequest(postgres),
+        machineBusyShare: Math.round(((after.machine - before.machine) / ((after.at - before.at) / 1000) / cpus().length) * 100) / 100,
+      };
+      return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs, cpu };
     };
     const show = (f: RouteFigure) =>
-      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; query service peak ${f.queryServicePeakRssMb} MB`;
+      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy); query service peak ${f.queryServicePeakRssMb} MB`;
     const rss: DashboardFigures['queryServiceRssMb'] = { afterWarmup: null, peakUnloaded: null, peakLoaded: null };
     const unloaded: RouteFigure[] = [];
     const loaded: RouteFigure[] = [];
     let load: DashboardFigures['load'] = { rate: halfRate, published: 0, publishedPerSecond: 0, lagAtEnd: 0 };
     const admin = env.kafka.admin();
     await admin.connect();
+    const watch = new pg.Pool({ connectionString: data.url, max: 1 });
     try {
       // Warm-up: a second of each route at a tenth of the rate, not counted.
       for (const [, path] of table) await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: Math.max(10, RATE / 10) }, path), rate: Math.max(10, RATE / 10), seconds: 1 });
@@ -206,6 +230,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       load = { rate: halfRate, published: sent.sent, publishedPerSecond: Math.round(sent.sent / sent.seconds), lagAtEnd: lag.ingest + lag.aggregator };
       log(`part 3: load was ${load.publishedPerSecond} events/s published, lag at end ${load.lagAtEnd}`);
     } finally {
+      await watch.end();
       await admin.disconnect();
       await pipeline.stop();
     }

@@ -6,10 +6,13 @@ import type { Logger } from '../log/logger.js';
 /**
  * A pg pool whose idle-client errors are logged instead of crashing the process. With
  * `statementTimeoutMs`, Postgres cancels any statement that runs longer (error 57014).
+ * `applicationName` names its connections in pg_stat_activity (which service a backend
+ * serves: what an operator looks for, and what the bench sums CPU by).
  */
-export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number } = {}): pg.Pool {
+export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number; applicationName?: string } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000,
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   pool.on('error', (err) => log.warn({ err }, 'postgres client error'));

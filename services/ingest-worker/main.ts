@@ -16,7 +16,7 @@ import { createIngestWorker } from './ingest-worker.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
-const pool = createPool(config, log);
+const pool = createPool(config, log, 10, { applicationName: 'ingest-worker' });
 const redis = createRedis(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);

@@ -14,7 +14,7 @@ import { buildApp } from './app.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'query-service', level: config.logLevel });
-const pool = createPool(config, log, 20, { statementTimeoutMs: config.http.statementTimeoutMs });
+const pool = createPool(config, log, 20, { statementTimeoutMs: config.http.statementTimeoutMs, applicationName: 'query-service' });
 const redis = createRedis(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
