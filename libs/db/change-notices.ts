@@ -16,6 +16,18 @@
 /** The channel every notice goes to (LISTEN in the query service). */
 export const CHANGES_CHANNEL = 'rt_changes';
 
+/**
+ * The channel that also hears of writes to the tables scope decisions rest on (which
+ * organizations a mentor is in, a coordinator's scope, an organization's existence and
+ * timezone: services/query-service/scope-queries.ts), with the same payload. Such writes are
+ * rare beside the funnel's, so what the query service keeps of them outlives the numbers'
+ * changes (migration 0019).
+ */
+export const SCOPE_CHANNEL = 'rt_scope_changes';
+
+/** The tables scope decisions read. */
+export const SCOPE_TABLES = ['invite_links', 'coordinator_scopes', 'org_settings'] as const;
+
 /** The tables cached answers read, each with the column naming its organization. */
 export const WATCHED_TABLES = [
   'invite_links',
@@ -36,9 +48,11 @@ const MAX_LIST_BYTES = 7_000;
 /**
  * The trigger function: the distinct organizations of the statement's rows (the new rows of an
  * insert, the old rows of a delete, both of an update: a row may move to another
- * organization), as one notice; none when the statement changed no row.
+ * organization), as one notice; none when the statement changed no row. With `scopes`, a
+ * statement on one of SCOPE_TABLES sends the same notice on SCOPE_CHANNEL too (migration 0019;
+ * 0018 created it without).
  */
-export const NOTIFY_FUNCTION_SQL = `
+export const notifyFunctionSql = (options: { scopes: boolean }) => `
   create or replace function rt_notify_changed_orgs() returns trigger language plpgsql as $$
   declare
     orgs text;
@@ -53,7 +67,13 @@ export const NOTIFY_FUNCTION_SQL = `
     if orgs is null then
       return null;
     end if;
-    perform pg_notify('${CHANGES_CHANNEL}', case when octet_length(orgs) > ${MAX_LIST_BYTES} then '*' else orgs end);
+    if octet_length(orgs) > ${MAX_LIST_BYTES} then
+      orgs := '*';
+    end if;
+    perform pg_notify('${CHANGES_CHANNEL}', orgs);${options.scopes ? `
+    if tg_table_name in (${SCOPE_TABLES.map((t) => `'${t}'`).join(', ')}) then
+      perform pg_notify('${SCOPE_CHANNEL}', orgs);
+    end if;` : ''}
     return null;
   end $$`;
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { CHANGES_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
+import { CHANGES_CHANNEL, SCOPE_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { within } from '../../libs/runtime/within.js';
 
@@ -22,6 +22,12 @@ export interface AnswerCache {
    * the organization whose tables the answer reads, `*` for every organization's.
    */
   answer(key: string, org: string, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
+  /**
+   * A fact a scope decision rests on (scope-queries.ts), kept under `key` until a scope table
+   * (SCOPE_TABLES) changes: the first request asks Postgres, the next ones nothing. Computed
+   * each time while not listening, like answers.
+   */
+  fact<T>(key: string, compute: () => Promise<T>): Promise<T>;
   /** True while change notices arrive: only then are answers kept and served. */
   readonly live: boolean;
   /** Resolves once listening (or at once when the cache is off). For tests and start-up. */
@@ -38,6 +44,8 @@ const RECONNECT_MS = 1_000;
  * alive for as long as TCP keepalive takes (hours by default) while notices go nowhere.
  */
 const HEARTBEAT_MS = 2_000;
+/** Most scope facts kept (a mentor's organizations, a coordinator's scope, an organization's facts: a few hundred bytes each). */
+const MAX_FACTS = 50_000;
 
 /**
  * The query service's answers, kept until a table they read changes.
@@ -66,6 +74,10 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
   });
   const pending = new Map<string, Promise<CachedAnswer>>();
+  // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
+  const facts = new LRUCache<string, { value: unknown }>({ max: MAX_FACTS });
+  const factOutcomes = new Counter({ name: 'query_scope_cache_total', help: 'Scope facts by where they came from (hit, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
+  let scopeVersion = 0;
   const orgVersions = new Map<string, number>();
   let epoch = 0;
   let anyVersion = 0;
@@ -78,8 +90,14 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const readyPromise = new Promise<void>((resolve) => (readyNow = resolve));
   if (closed) readyNow();
 
+  function dropFacts(): void {
+    scopeVersion += 1;
+    facts.clear();
+  }
+
   function dropAll(): void {
     epoch += 1;
+    dropFacts();
     orgVersions.clear();
     pending.clear();
     entries.clear();
@@ -117,10 +135,11 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     c.on('end', () => lost(new Error('connection ended')));
     c.on('notification', (n) => {
       if (n.channel === CHANGES_CHANNEL) onNotice(n.payload);
+      else if (n.channel === SCOPE_CHANNEL) dropFacts();
     });
     try {
       await c.connect();
-      await c.query(`listen ${CHANGES_CHANNEL}`);
+      await c.query(`listen ${CHANGES_CHANNEL}; listen ${SCOPE_CHANNEL}`);
     } catch (err) {
       lost(err);
       return;
@@ -147,6 +166,23 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       return live;
     },
     ready: () => readyPromise,
+    async fact<T>(key: string, compute: () => Promise<T>): Promise<T> {
+      if (!live) {
+        factOutcomes.inc({ outcome: 'bypass' });
+        return compute();
+      }
+      const kept = facts.get(key);
+      if (kept) {
+        factOutcomes.inc({ outcome: 'hit' });
+        return kept.value as T;
+      }
+      // Kept only if no scope table changed while it was read (nor the listener was lost).
+      const version = scopeVersion;
+      const value = await compute();
+      if (live && scopeVersion === version) facts.set(key, { value });
+      factOutcomes.inc({ outcome: 'miss' });
+      return value;
+    },
     async answer(key, org, compute) {
       if (!live) {
         outcomes.inc({ outcome: 'bypass' });
@@ -191,6 +227,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       c?.on('error', () => undefined);
       await c?.end().catch(() => undefined);
       entries.clear();
+      facts.clear();
       readyNow();
     },
   };

@@ -20,6 +20,7 @@ import { cached, createInFlight, requestCost } from './fair-use.js';
 import { preparedStatements } from '../../libs/db/prepared-statements.js';
 import { finiteNumbers } from './schemas.js';
 import { createAnswerCache, type AnswerCache } from './answer-cache.js';
+import { scopeFacts } from './scope-queries.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -166,10 +167,11 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
     reply.raw.once('close', release);
   });
   // After validation (a bad parameter is a 400 even when out of scope), before the handler.
+  // The facts it rests on are kept between requests until a scope table changes (answer-cache.ts).
   app.addHook('preHandler', async (request) => {
     const resource = request.routeOptions.config.resource;
     if (!resource) return;
-    request.grant = await authorize(db, request.caller as Caller, resource(request), config.defaultTimezone);
+    request.grant = await authorize(facts, request.caller as Caller, resource(request), config.defaultTimezone);
   });
   app.addHook('onResponse', async (request, reply) => {
     request.releaseInFlight?.();
@@ -201,6 +203,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   // Answers of the aggregate routes, kept until a change notice names what they read.
   const answers = createAnswerCache({ connectionString: config.databaseUrl, maxBytes: config.http.answerCacheMb * 1024 * 1024, log, registry });
   app.decorate('answers', answers);
+  const facts = scopeFacts(db, (key, compute) => answers.fact(key, compute));
   app.addHook('onClose', async () => answers.close());
   registerRoutes(app, deps, db, answers);
   await app.ready();

@@ -1,7 +1,6 @@
-import type { Queryable } from '../../libs/db/queryable.js';
 import type { Caller, Role } from './auth.js';
 import { ApiError, badParameter } from './errors.js';
-import { coordinatorScope, mentorOrgs, orgFacts, orgTimezone } from './scope-queries.js';
+import type { ScopeFacts } from './scope-queries.js';
 
 /** What a route addresses, declared by the route; authorize() decides whether the caller may. */
 export type Resource =
@@ -38,7 +37,7 @@ export type GrantFor<K extends Grant['resource']> = Extract<Grant, { resource: K
 const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 const forbidden = (role: Role) => new ApiError(403, 'forbidden', `role ${role} may not use this route`);
 
-type ScopeOf = (coordinatorId: string) => ReturnType<typeof coordinatorScope>;
+type ScopeOf = ScopeFacts['coordinatorScope'];
 
 /**
  * What each role may read, one entry per role: a role added to the token roles must get its
@@ -64,16 +63,16 @@ const READ_POLICY: { [R in Role]: (caller: Caller & { role: R }, scopeOf: ScopeO
  * reveal what lies outside. Scopes are read on every request: a new CoordinatorScope applies
  * at once.
  */
-export async function authorize(db: Queryable, caller: Caller, resource: Resource, defaultTimezone: string): Promise<Grant> {
+export async function authorize(facts: ScopeFacts, caller: Caller, resource: Resource, defaultTimezone: string): Promise<Grant> {
   if (resource.kind === 'events') {
     if (caller.role !== 'service') throw forbidden(caller.role);
     return { resource: 'events', caller, writes: caller.writes ?? [] };
   }
   // A coordinator reading their own route needs their scope twice: read it once per request.
-  const scopes = new Map<string, ReturnType<typeof coordinatorScope>>();
+  const scopes = new Map<string, ReturnType<ScopeOf>>();
   const scopeOf: ScopeOf = (coordinatorId) => {
-    if (!scopes.has(coordinatorId)) scopes.set(coordinatorId, coordinatorScope(db, coordinatorId));
-    return scopes.get(coordinatorId) as ReturnType<typeof coordinatorScope>;
+    if (!scopes.has(coordinatorId)) scopes.set(coordinatorId, facts.coordinatorScope(coordinatorId));
+    return scopes.get(coordinatorId) as ReturnType<ScopeOf>;
   };
   const policy = READ_POLICY[caller.role] as (caller: Caller, scopeOf: ScopeOf) => Promise<Visibility | null>;
   const visibility = await policy(caller, scopeOf);
@@ -82,7 +81,7 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
   // Timezones come with the scope facts read anyway (a round trip less per request); an
   // organization not among them is asked for on its own.
   const zones = new Map<string, string | null>();
-  const timezoneOf = async (orgId: string) => (zones.has(orgId) ? (zones.get(orgId) ?? defaultTimezone) : orgTimezone(db, orgId, defaultTimezone));
+  const timezoneOf = async (orgId: string) => (zones.has(orgId) ? zones.get(orgId) : await facts.orgTimezone(orgId)) ?? defaultTimezone;
 
   switch (resource.kind) {
     case 'platform':
@@ -93,12 +92,12 @@ export async function authorize(db: Queryable, caller: Caller, resource: Resourc
     case 'org': {
       if (visibility.kind === 'mentors') throw forbidden(caller.role);
       if (visibility.kind === 'org' && visibility.orgId !== resource.orgId) throw notFound('organization');
-      const org = await orgFacts(db, resource.orgId);
+      const org = await facts.orgFacts(resource.orgId);
       if (visibility.kind === 'platform' && !org.exists) throw notFound('organization');
       return { resource: 'org', ...reader, orgId: resource.orgId, timezone: org.timezone ?? defaultTimezone };
     }
     case 'mentor': {
-      const orgs = await mentorOrgs(db, resource.mentorId);
+      const orgs = await facts.mentorOrgs(resource.mentorId);
       for (const [o, zone] of orgs) zones.set(o, zone);
       const orgId = resolveMentorOrg(caller, resource, [...orgs.keys()]);
       if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');

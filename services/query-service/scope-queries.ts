@@ -5,6 +5,31 @@ import type { Queryable } from '../../libs/db/queryable.js';
  * the organizations of mentors, whether an organization exists, its timezone.
  */
 
+/** Keeps what `compute` read under `key` for later requests, or not (see AnswerCache.fact). */
+export type Remember = <T>(key: string, compute: () => Promise<T>) => Promise<T>;
+
+/** The scope facts authorize() reads, each from Postgres or from what `remember` kept of it. */
+export interface ScopeFacts {
+  coordinatorScope(coordinatorId: string): ReturnType<typeof coordinatorScope>;
+  mentorOrgs(mentorId: string): ReturnType<typeof mentorOrgs>;
+  orgFacts(orgId: string): ReturnType<typeof orgFacts>;
+  orgTimezone(orgId: string): Promise<string | null>;
+}
+
+/**
+ * The scope facts read through `remember` (the answer cache's: kept until a scope table
+ * changes; by default each read from Postgres). Every reader of them only reads: a kept Map or
+ * array is shared by the requests that hit it.
+ */
+export function scopeFacts(db: Queryable, remember: Remember = (_key, compute) => compute()): ScopeFacts {
+  return {
+    coordinatorScope: (id) => remember(`coordinator\0${id}`, () => coordinatorScope(db, id)),
+    mentorOrgs: (id) => remember(`mentor\0${id}`, () => mentorOrgs(db, id)),
+    orgFacts: (id) => remember(`org\0${id}`, () => orgFacts(db, id)),
+    orgTimezone: (id) => remember(`org\0${id}`, () => orgFacts(db, id)).then((org) => org.timezone),
+  };
+}
+
 /**
  * A coordinator's scope: its organization (with the organization's timezone setting, null when
  * it has none) and the mentors in it. A listed mentor known only in other organizations (their
@@ -49,11 +74,6 @@ export async function orgFacts(db: Queryable, orgId: string): Promise<{ exists: 
     [orgId],
   );
   return { exists: rows[0]?.exists ?? false, timezone: rows[0]?.timezone ?? null };
-}
-
-export async function orgTimezone(db: Queryable, orgId: string, defaultTimezone: string): Promise<string> {
-  const { rows } = await db.query<{ timezone: string }>('select timezone from org_settings where org_id = $1', [orgId]);
-  return rows[0]?.timezone ?? defaultTimezone;
 }
 
 /** The organization of a known invite link, or null when the link is not known (yet). */

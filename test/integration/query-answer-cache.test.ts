@@ -172,6 +172,42 @@ describe('the answer cache', () => {
     }
   });
 
+  it("keeps the facts scope decisions rest on until a scope table changes: a coordinator's mentors, a mentor's organizations", async () => {
+    const scopeCount = async (outcome: string): Promise<number> => {
+      const text = (await q.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(new RegExp(`^query_scope_cache_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const url = '/v1/coordinators/coord-x/mentor-performance?from=2026-03-01&to=2026-03-31&sort=registrations';
+    const mentorsOf = (a: Answer) => (a.body.items as { mentorId: string }[]).map((i) => i.mentorId).sort();
+    const before = await both(url, tokens.coordX as string);
+    // /metrics is computed at most once a second: counts a second apart.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const [hits, misses] = [await scopeCount('hit'), await scopeCount('miss')];
+    for (let i = 0; i < 5; i++) await both(url, tokens.coordX as string);
+    await new Promise((r) => setTimeout(r, 1_100));
+    // The cached service's five scope reads came from what it kept (the uncached one's are bypasses).
+    expect(await scopeCount('hit')).toBe(hits + 5);
+    expect(await scopeCount('miss')).toBe(misses);
+    // Numbers changing leave the scope kept; the scope changing is seen at once.
+    await write('org-a', 'm-a3', '2026-03-15T12:00:00Z', { CLICKED: 1, UNIQUE: 1 });
+    await q.pool.query("update coordinator_scopes set mentor_ids = array['m-a1', 'm-a3'] where coordinator_id = 'coord-x'");
+    const after = await settles(url, tokens.coordX as string);
+    expect(mentorsOf(after)).toEqual(['m-a1', 'm-a3']);
+    expect(mentorsOf(after)).not.toEqual(mentorsOf(before));
+
+    // m-a1 has links in org-a only: the platform needs not name it. A link in org-b makes it ambiguous.
+    const stats = '/v1/mentors/m-a1/referral-stats?from=2026-03-01&to=2026-03-31&granularity=day';
+    expect((await get(q, stats, tokens.platform as string)).status).toBe(200);
+    expect((await get(q, stats, tokens.platform as string)).status).toBe(200);
+    await q.pool.query("insert into invite_links (link_id, org_id, mentor_id, campaign_id, created_at) values ('l-a1-in-b', 'org-b', 'm-a1', null, now())");
+    const ambiguous = await eventually(async () => {
+      const res = await get(q, stats, tokens.platform as string);
+      return res.status === 400 ? res : undefined;
+    }, 10_000, "the mentor's second organization to be seen", 20);
+    expect(JSON.stringify(ambiguous.body)).toContain('orgId');
+    expect((await get(plain, stats, tokens.platform as string)).status).toBe(400);
+  });
+
   it('drops everything on a rebuild, and the rebuilt tables still send their changes', async () => {
     const url = orgSummary('org-b');
     await both(url, tokens.adminB as string);

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEnv, type TestEnv } from '../support/env.js';
+import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { startQueryApp, type QueryApp } from '../support/query.js';
 import { FIXTURE, loadQueryFixture } from '../support/query-fixture.js';
 import type { TokenRole } from '../../libs/auth/tokens.js';
@@ -180,18 +180,24 @@ describe('scope: every role against every route', () => {
     }
   });
 
-  it('a new coordinator scope applies at once', async () => {
+  it('a new coordinator scope applies once committed (as soon as its change notice reaches the service)', async () => {
     const token = await q.token('coordinator', 'coord-a', 'org-a');
-    expect((await call(R.stats('m-a3'), token)).status).toBe(404);
+    // The scope facts are kept between requests until a scope table changes (answer-cache.ts).
+    const status = (mentor: string) => call(R.stats(mentor), token).then((r) => r.status);
+    const becomes = (mentor: string, wanted: number) => eventually(async () => ((await status(mentor)) === wanted ? true : undefined), 10_000, `${mentor} to answer ${wanted}`, 10);
+    expect(await status('m-a3')).toBe(404);
+    expect(await status('m-a1')).toBe(200);
     await q.pool.query("update coordinator_scopes set mentor_ids = '{m-a3}' where coordinator_id = 'coord-a'");
     try {
-      expect((await call(R.stats('m-a3'), token)).status).toBe(200);
-      expect((await call(R.stats('m-a1'), token)).status).toBe(404);
+      await becomes('m-a3', 200);
+      expect(await status('m-a1')).toBe(404);
       const perf = await call(R.performance('coord-a'), token);
       expect(perf.body.items.map((i: { mentorId: string }) => i.mentorId)).toEqual(['m-a3']);
     } finally {
       await q.pool.query("update coordinator_scopes set mentor_ids = '{m-a1,m-a2}' where coordinator_id = 'coord-a'");
+      await becomes('m-a1', 200);
     }
+    expect(await status('m-a3')).toBe(404);
   });
 
   it('ids in the query string cannot widen the scope', async () => {

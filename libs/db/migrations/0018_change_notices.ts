@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { NOTIFY_FUNCTION_SQL, WATCHED_TABLES, changeTriggersSql } from '../change-notices.js';
+import { notifyFunctionSql, WATCHED_TABLES, changeTriggersSql } from '../change-notices.js';
 
 /**
  * Change notices (issue 22): statement-level triggers on every table a cached answer of the
@@ -7,7 +7,7 @@ import { NOTIFY_FUNCTION_SQL, WATCHED_TABLES, changeTriggersSql } from '../chang
  * libs/db/change-notices.ts), so its answer cache drops what changed and nothing else.
  */
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(NOTIFY_FUNCTION_SQL);
+  await knex.raw(notifyFunctionSql({ scopes: false }));
   for (const table of WATCHED_TABLES) for (const sql of changeTriggersSql(table)) await knex.raw(sql);
 }
 
