@@ -4,7 +4,7 @@ import type { KnownLink } from '../../../libs/domain/attribution.js';
 import type { LinkValidity } from '../../../libs/domain/link-activity.js';
 import type { Visibility } from '../policy.js';
 import { iso, type ReferralRow } from './referral-rows.js';
-import { mentorNameSql, mentorNames } from './mentor-names.js';
+import { mentorNameSql } from './mentor-names.js';
 
 /**
  * The attribution of one user in one organization (attribution is per organization), if the
@@ -15,10 +15,13 @@ import { mentorNameSql, mentorNames } from './mentor-names.js';
 export async function conversionRecord(db: Queryable, visibility: Visibility, userId: string, orgId: string | null, windowDays: number) {
   const visibleOrg = visibility.kind === 'platform' ? null : visibility.orgId;
   const mentorIds = visibility.kind === 'mentors' ? visibility.mentorIds : null;
-  const { rows } = await db.query<ReferralRow & { mentor_name: string | null }>(
-    `select f.*, ${mentorNameSql('f.mentor_id', 'f.org_id')} as mentor_name from referrals f
-      where user_id = $1 and ($2::text is null or org_id = $2) and ($3::text is null or org_id = $3) and ($4::text[] is null or mentor_id = any($4))
-      order by registered_at, org_id limit 1`,
+  // The referral with its deciding registration, in one round trip.
+  const { rows } = await db.query<ReferralRow & { mentor_name: string | null } & RegistrationColumns>(
+    `select f.*, ${mentorNameSql('f.mentor_id', 'f.org_id')} as mentor_name,
+            g.event_id as reg_event_id, g.user_id as reg_user_id, g.org_id as reg_org_id, g.link_id as reg_link_id, g.device_id as reg_device_id, g.occurred_at as reg_occurred_at
+       from referrals f left join registrations g on g.event_id = f.registration_event_id
+      where f.user_id = $1 and ($2::text is null or f.org_id = $2) and ($3::text is null or f.org_id = $3) and ($4::text[] is null or f.mentor_id = any($4))
+      order by f.registered_at, f.org_id limit 1`,
     [userId, orgId, visibleOrg, mentorIds],
   );
   const r = rows[0];
@@ -30,43 +33,60 @@ export async function conversionRecord(db: Queryable, visibility: Visibility, us
   };
 }
 
-type LinkRow = { link_id: string; org_id: string; mentor_id: string; campaign_id: string | null; expires_at: Date | null; revoked_at: Date | null };
+/** The deciding registration's columns beside its referral's (null when it is not stored). */
+interface RegistrationColumns {
+  reg_event_id: string | null; reg_user_id: string; reg_org_id: string; reg_link_id: string | null; reg_device_id: string | null; reg_occurred_at: Date;
+}
+
+/** One row of the explanation's read: a click or install of the device, or a link they (or the registration) name. */
+type TouchOrLink =
+  | { source: 'fact'; kind: 'click' | 'install'; event_id: string; link_id: string | null; occurred_at: Date; is_bot: boolean; touch: boolean }
+  | { source: 'link'; link_id: string; org_id: string; mentor_id: string; campaign_id: string | null; expires_at: Date | null; revoked_at: Date | null; mentor_name: string | null };
 
 /**
  * Why the referral went where it went: the deciding registration and every click and install
  * of its device, as stored (device ids of an erased person are pseudonyms there, and none is
  * shown), put through the rule that decides (libs/domain/explanation.ts). A touch on a link the
  * caller may not read (another organization's, or, for a mentor or coordinator, a mentor
- * outside their scope) keeps its kind, time and outcome but not its link or mentor.
+ * outside their scope) keeps its kind, time and outcome but not its link or mentor. The
+ * device's facts, the links they and the registration name, and those links' mentors' names
+ * in the referral's organization come in one round trip.
  */
-async function explanation(db: Queryable, r: ReferralRow, mentorIds: string[] | null, windowDays: number) {
-  const { rows: regs } = await db.query<{ event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; occurred_at: Date }>(
-    'select event_id, user_id, org_id, link_id, device_id, occurred_at from registrations where event_id = $1',
-    [r.registration_event_id],
-  );
-  const reg = regs[0];
-  if (!reg) return null;
-  const { rows: facts } = reg.device_id === null ? { rows: [] } : await db.query<{ kind: 'click' | 'install'; event_id: string; link_id: string | null; occurred_at: Date; is_bot: boolean; touch: boolean }>(
-    `select 'click' as kind, event_id, link_id, occurred_at, is_bot, status = 'counted' as touch from clicks where device_id = $1
+async function explanation(db: Queryable, r: ReferralRow & RegistrationColumns, mentorIds: string[] | null, windowDays: number) {
+  if (r.reg_event_id === null) return null;
+  const reg = { eventId: r.reg_event_id, userId: r.reg_user_id, orgId: r.reg_org_id, linkId: r.reg_link_id, deviceId: r.reg_device_id, occurredAt: r.reg_occurred_at.getTime() };
+  const { rows } = await db.query<TouchOrLink>(
+    `with facts as (
+       select 'click' as kind, event_id, link_id, occurred_at, is_bot, status = 'counted' as touch from clicks where device_id = $1
+       union all
+       select 'install', event_id, coalesce(attributed_link_id, link_id), occurred_at, false, status in ('counted', 'reinstall') and attributed_link_id is not null
+         from installs where device_id = $1)
+     select 'fact' as source, kind, event_id, link_id, occurred_at, is_bot, touch,
+            null::text as org_id, null::text as mentor_id, null::text as campaign_id, null::timestamptz as expires_at, null::timestamptz as revoked_at, null::text as mentor_name
+       from facts
      union all
-     select 'install', event_id, coalesce(attributed_link_id, link_id), occurred_at, false, status in ('counted', 'reinstall') and attributed_link_id is not null
-       from installs where device_id = $1`,
-    [reg.device_id],
+     select 'link', null, null, l.link_id, null, null, null, l.org_id, l.mentor_id, l.campaign_id, l.expires_at, l.revoked_at,
+            case when l.org_id = $3 then ${mentorNameSql('l.mentor_id', '$3')} end
+       from invite_links l where l.link_id in (select link_id from facts union select $2::text)`,
+    [reg.deviceId, reg.linkId, r.org_id],
   );
-  const linkIds = [...new Set([...facts.flatMap((f) => (f.link_id ? [f.link_id] : [])), ...(reg.link_id ? [reg.link_id] : [])])];
-  const { rows: linkRows } = await db.query<LinkRow>('select link_id, org_id, mentor_id, campaign_id, expires_at, revoked_at from invite_links where link_id = any($1::text[])', [linkIds]);
-  const links = new Map<string, KnownLink & LinkValidity>(linkRows.map((l) => [l.link_id, {
-    linkId: l.link_id, orgId: l.org_id, mentorId: l.mentor_id, campaignId: l.campaign_id, expiresAt: l.expires_at?.getTime() ?? null, revokedAt: l.revoked_at?.getTime() ?? null,
-  }]));
-  const deviceFacts: DeviceFact[] = facts.map((f) => ({ eventId: f.event_id, kind: f.kind, linkId: f.link_id, occurredAt: f.occurred_at.getTime(), isBot: f.is_bot, touch: f.touch }));
-  const registration = { eventId: reg.event_id, userId: reg.user_id, orgId: reg.org_id, linkId: reg.link_id, deviceId: reg.device_id, occurredAt: reg.occurred_at.getTime() };
-  const e = explainAttribution(registration, links, deviceFacts, windowDays);
+  const links = new Map<string, KnownLink & LinkValidity>();
+  const names = new Map<string, string | null>();
+  const deviceFacts: DeviceFact[] = [];
+  for (const row of rows) {
+    if (row.source === 'fact') {
+      deviceFacts.push({ eventId: row.event_id, kind: row.kind, linkId: row.link_id, occurredAt: row.occurred_at.getTime(), isBot: row.is_bot, touch: row.touch });
+    } else {
+      links.set(row.link_id, { linkId: row.link_id, orgId: row.org_id, mentorId: row.mentor_id, campaignId: row.campaign_id, expiresAt: row.expires_at?.getTime() ?? null, revokedAt: row.revoked_at?.getTime() ?? null });
+      if (row.org_id === r.org_id) names.set(row.mentor_id, row.mentor_name);
+    }
+  }
+  const e = explainAttribution(reg, links, deviceFacts, windowDays);
   if (!e) return null;
   const readable = (linkId: string | null) => {
     const link = linkId === null ? undefined : links.get(linkId);
     return link !== undefined && link.orgId === r.org_id && (mentorIds === null || mentorIds.includes(link.mentorId));
   };
-  const names = await mentorNames(db, r.org_id, e.candidates.flatMap((c) => (c.mentorId !== null && readable(c.linkId) ? [c.mentorId] : [])));
   const touch = (t: ExplainedTouch) => ({ eventId: t.eventId, kind: t.kind, linkId: readable(t.linkId) ? t.linkId : null, occurredAt: new Date(t.occurredAt).toISOString() });
   return {
     rule: e.rule, windowFrom: new Date(e.windowFrom).toISOString(), windowTo: new Date(e.windowTo).toISOString(), winner: touch(e.winner),
