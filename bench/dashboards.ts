@@ -28,7 +28,7 @@ import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPi
 import type { OpenLoopResult } from './lib/open-loop.js';
 import { runOpenLoop } from './lib/open-loop-process.js';
 import { cpuSeconds, peakRssMb } from './lib/processes.js';
-import { machineBusySeconds } from './lib/machine-cpu.js';
+import { machineBusySeconds, machineStealSeconds } from './lib/machine-cpu.js';
 
 /** A route's open-loop figures over one round (latency from the scheduled send; see lib/open-loop.ts). */
 export interface RouteFigure extends OpenLoopResult {
@@ -40,9 +40,10 @@ export interface RouteFigure extends OpenLoopResult {
   /**
    * CPU over the route's run per answered request, ms: the query service's process, and the
    * Postgres backends serving it (application_name query-service*); with the machine's busy
-   * share over the run (1 = both cores), which during ingest is mostly the pipeline's.
+   * share over the run (1 = both cores), which during ingest is mostly the pipeline's, and of
+   * it the share the hypervisor gave to other machines (steal: a noisy neighbour, not us).
    */
-  cpu: { serviceMsPerRequest: number | null; postgresMsPerRequest: number | null; machineBusyShare: number };
+  cpu: { serviceMsPerRequest: number | null; postgresMsPerRequest: number | null; machineBusyShare: number; stealShare: number };
 }
 
 export interface DashboardFigures {
@@ -172,21 +173,23 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     };
     const drive = async (route: string, path: () => string): Promise<RouteFigure> => {
       const settleMs = await settle();
-      const before = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), at: performance.now() };
+      const before = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), steal: machineStealSeconds(), at: performance.now() };
       const figures = await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: RATE * SECONDS }, path), rate: RATE, seconds: SECONDS });
-      const after = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), at: performance.now() };
+      const after = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), steal: machineStealSeconds(), at: performance.now() };
       // A backend that started during the run counts from zero; one that ended during it is not counted (rare: the pool is busy throughout).
       const postgres = [...after.postgres].reduce((a, [pid, s]) => a + s - (before.postgres.get(pid) ?? 0), 0);
+      const share = (seconds: number) => Math.round((seconds / ((after.at - before.at) / 1000) / cpus().length) * 100) / 100;
       const perRequest = (seconds: number | null) => (seconds === null || figures.requests === 0 ? null : Math.round((seconds * 1e6) / figures.requests) / 1e3);
       const cpu = {
         serviceMsPerRequest: perRequest(after.service === null || before.service === null ? null : after.service - before.service),
         postgresMsPerRequest: perRequest(postgres),
-        machineBusyShare: Math.round(((after.machine - before.machine) / ((after.at - before.at) / 1000) / cpus().length) * 100) / 100,
+        machineBusyShare: share(after.machine - before.machine),
+        stealShare: share(after.steal - before.steal),
       };
       return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs, cpu };
     };
     const show = (f: RouteFigure) =>
-      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy); query service peak ${f.queryServicePeakRssMb} MB`;
+      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy, ${Math.round(f.cpu.stealShare * 100)}% stolen); query service peak ${f.queryServicePeakRssMb} MB`;
     const rss: DashboardFigures['queryServiceRssMb'] = { afterWarmup: null, peakUnloaded: null, peakLoaded: null };
     const unloaded: RouteFigure[] = [];
     const loaded: RouteFigure[] = [];

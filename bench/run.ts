@@ -113,8 +113,8 @@ if (dash) {
       return [u.route, u.p50Ms, u.p99Ms, u.maxMs, u.requestsPerSecond, hitShare(u), l?.p50Ms ?? null, l?.p99Ms ?? null, l?.maxMs ?? null, l?.requestsPerSecond ?? null, l ? hitShare(l) : null, u.non2xx + (l?.non2xx ?? 0)];
     })));
   text.push('   cache hits: answers served from the query service\'s answer cache (x-cache hit or shared), of all answers; - for a route it does not cache');
-  const cpuRow = (f: DashboardFigures['unloaded'][number] | undefined) => (f ? [f.cpu.serviceMsPerRequest, f.cpu.postgresMsPerRequest, `${Math.round(f.cpu.machineBusyShare * 100)}%`] : [null, null, null]);
-  text.push(table('   CPU per answered request (ms): the query service, the Postgres backends serving it; the machine\'s busy share over the run (both cores = 100%)',
+  const cpuRow = (f: DashboardFigures['unloaded'][number] | undefined) => (f ? [f.cpu.serviceMsPerRequest, f.cpu.postgresMsPerRequest, `${Math.round(f.cpu.machineBusyShare * 100)}% (${Math.round(f.cpu.stealShare * 100)}%)`] : [null, null, null]);
+  text.push(table('   CPU per answered request (ms): the query service, the Postgres backends serving it; the machine\'s busy share over the run (both cores = 100%), in brackets the part of it stolen by the hypervisor',
     ['route', 'service', 'Postgres', 'machine busy', 'loaded service', 'loaded Postgres', 'loaded machine busy'],
     dash.unloaded.map((u, i) => [u.route, ...cpuRow(u), ...cpuRow(dash.loaded[i])])));
   text.push(`goals: p99 < 10 ms unloaded (worst ${ratios.worstDashboardP99UnloadedToGoal}× the goal), < 50 ms during ingest (worst ${ratios.worstDashboardP99LoadedToGoal}×), every route at the offered rate (lowest ${ratios.lowestDashboardRateToOffered}×); load during ingest: ${dash.load.publishedPerSecond} events/s published (${dash.load.rate} offered), lag at end ${dash.load.lagAtEnd}`);

@@ -11,6 +11,12 @@ export function machineBusySeconds(): number {
   return (user + nice + system + irq + softirq + steal) / HZ;
 }
 
+/** CPU seconds the hypervisor gave to others while this machine's vCPUs wanted to run (steal; inside machineBusySeconds). */
+export function machineStealSeconds(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/).slice(1).map(Number);
+  return (fields[7] ?? 0) / HZ;
+}
+
 interface ProcStat {
   pid: number;
   ppid: number;
