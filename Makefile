@@ -40,7 +40,7 @@ $(DASHBOARD): $(NODE_DEPS) dashboard/index.html dashboard/vite.config.ts $(shell
 # (tsconfig.build.json; incremental, so a rebuild compiles what changed). Every target that
 # starts a service or the CLI runs this output with plain node, not the TypeScript through tsx.
 BUILD := build/.tsbuildinfo
-$(BUILD): $(NODE_DEPS) tsconfig.json tsconfig.build.json $(shell find services libs infra -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+$(BUILD): $(NODE_DEPS) tsconfig.json tsconfig.build.json bench/lib/timing-probe.ts bench/lib/consumer-timing.ts $(shell find services libs infra -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	npx tsc -p tsconfig.build.json
 	@touch $@
 

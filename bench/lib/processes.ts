@@ -67,8 +67,12 @@ async function waitExit(child: ChildProcess, exited: Promise<number | null>, tim
   }
 }
 
-/** Preloaded into a service the bench times: it reports its first fetch and last commit on stdout (see timing-probe.ts). */
-export const TIMING_PROBE = './bench/lib/timing-probe.ts';
+/**
+ * Preloaded into a service the bench times: it reports its first fetch and last commit on
+ * stdout (see timing-probe.ts). Compiled with the services (tsconfig.build.json), so the timed
+ * process runs plain JavaScript as deployed: no tsx loader, no second copy of libs/ in TypeScript.
+ */
+export const TIMING_PROBE = 'bench/lib/timing-probe.ts';
 
 /**
  * A Node process running `script`: a bench script's TypeScript through tsx, or a compiled
@@ -114,7 +118,7 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
  */
 export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}, options: { timed?: boolean } = {}): Promise<RunningProcess & { output(): string }> {
   const metricsPort = name === 'query-service' ? '0' : String(await freePort());
-  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: SERVICE_NODE_FLAGS, ...(options.timed ? { preload: [TIMING_PROBE], stdout: 'pipe' as const } : {}) });
+  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: SERVICE_NODE_FLAGS, ...(options.timed ? { preload: [compiledEntry(TIMING_PROBE)], stdout: 'pipe' as const } : {}) });
 }
 
 /** A TCP port free right now on 127.0.0.1. */

@@ -1,5 +1,5 @@
 /**
- * Preloaded (`node --import tsx --import ./bench/lib/timing-probe.ts`) into a process the bench
+ * Preloaded (`node --import build/bench/lib/timing-probe.js`, compiled with the services) into a process the bench
  * times without owning its code (the ingest worker, its main.ts as deployed): every kafkajs
  * consumer the process creates is watched (consumer-timing.ts), and on SIGTERM (or at exit,
  * whichever comes first) one line `{"benchTiming": {firstFetchAt, lastCommitAt, cpuSeconds}}`
