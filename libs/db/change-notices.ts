@@ -91,6 +91,25 @@ export function changeTriggersSql(table: string, on: string = table): string[] {
   );
 }
 
+/**
+ * TRUNCATE fires no row or transition-table trigger: a statement trigger of its own on each
+ * watched table says everything may have changed (`*`), on SCOPE_CHANNEL too for a scope
+ * table (migration 0019).
+ */
+export const NOTIFY_TRUNCATED_FUNCTION_SQL = `
+  create or replace function rt_notify_truncated() returns trigger language plpgsql as $$
+  begin
+    perform pg_notify('${CHANGES_CHANNEL}', '*');
+    if tg_table_name in (${SCOPE_TABLES.map((t) => `'${t}'`).join(', ')}) then
+      perform pg_notify('${SCOPE_CHANNEL}', '*');
+    end if;
+    return null;
+  end $$`;
+
+/** The trigger that sends a table's notice when it is truncated (created on `on`, as changeTriggersSql). */
+export const truncateTriggerSql = (table: string, on: string = table): string =>
+  `create trigger ${table}_truncated after truncate on ${on} for each statement execute function rt_notify_truncated()`;
+
 /** Tells every listener that anything may have changed (a rebuild swapping tables in). Delivered on commit. */
 export const NOTIFY_ALL_SQL = `select pg_notify('${CHANGES_CHANNEL}', '*')`;
 

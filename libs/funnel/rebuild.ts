@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
 import { periodSql } from './periods.js';
-import { NOTIFY_ALL_SQL, WATCHED_TABLES, changeTriggersSql } from '../db/change-notices.js';
+import { NOTIFY_ALL_SQL, WATCHED_TABLES, changeTriggersSql, truncateTriggerSql } from '../db/change-notices.js';
 
 const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly', 'funnel_counted_events'] as const;
 
@@ -156,7 +156,7 @@ async function rowCounts(client: PoolClient): Promise<{ hourly: number; daily: n
 /** Replaces each table by its _next twin, giving the twin's indexes (and constraints) the old names and its change-notice triggers. */
 async function swapIn(client: PoolClient): Promise<void> {
   for (const table of TABLES) {
-    if ((WATCHED_TABLES as readonly string[]).includes(table)) for (const sql of changeTriggersSql(table, `${table}_next`)) await client.query(sql);
+    if ((WATCHED_TABLES as readonly string[]).includes(table)) for (const sql of [...changeTriggersSql(table, `${table}_next`), truncateTriggerSql(table, `${table}_next`)]) await client.query(sql);
     const { rows } = await client.query<{ table: string; name: string; shape: string }>(
       `select tablename as table, indexname as name,
               regexp_replace(indexdef, '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+', '\\1') as shape

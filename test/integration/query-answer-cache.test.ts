@@ -208,6 +208,17 @@ describe('the answer cache', () => {
     expect((await get(plain, stats, tokens.platform as string)).status).toBe(400);
   });
 
+  it('hears of a TRUNCATE too, which fires no row trigger: answers and scope facts are dropped', async () => {
+    // org-b's timezone (Asia/Tokyo since an earlier test) goes with the table: its answer moves back to the default zone.
+    const url = orgSummary('org-b');
+    const tokyo = await both(url, tokens.adminB as string);
+    expect((await both(url, tokens.adminB as string)).cache).toBe('hit');
+    await q.pool.query('truncate org_settings');
+    const moved = await settles(url, tokens.adminB as string);
+    expect(moved.body).not.toEqual(tokyo.body);
+    expect(moved.body.timezone).toBe(env.config.defaultTimezone);
+  });
+
   it('drops everything on a rebuild, and the rebuilt tables still send their changes', async () => {
     const url = orgSummary('org-b');
     await both(url, tokens.adminB as string);
