@@ -63,6 +63,10 @@ const MAX_FACTS = 50_000;
  * kept in the cache (every request reads Postgres), and once listening again everything kept
  * before is dropped. Bounded by `maxBytes` (least recently used answers go first); answers
  * are kept serialized, so a hit costs no query, no serialization and no hashing.
+ *
+ * The same listener keeps the facts scope decisions rest on (`fact`): dropped together on any
+ * notice of SCOPE_CHANNEL (writes to the scope tables, rare), on a rebuild and on listening
+ * again, so authorizing a request reads Postgres only after such a change.
  */
 export function createAnswerCache(options: { connectionString: string; maxBytes: number; log: Logger; registry?: Registry; now?: () => number }): AnswerCache {
   const { log, maxBytes } = options;

@@ -60,8 +60,9 @@ const READ_POLICY: { [R in Role]: (caller: Caller & { role: R }, scopeOf: ScopeO
 /**
  * The one place scope is enforced (SPEC §5). A role that may never use a route gets 403; an id
  * outside the caller's scope gets the same 404 as an id that does not exist, so answers never
- * reveal what lies outside. Scopes are read on every request: a new CoordinatorScope applies
- * at once.
+ * reveal what lies outside. The facts it rests on come from `facts` on every request: read
+ * from Postgres, or kept by the answer cache until a scope table changes, so a new
+ * CoordinatorScope applies as soon as its commit's change notice arrives.
  */
 export async function authorize(facts: ScopeFacts, caller: Caller, resource: Resource, defaultTimezone: string): Promise<Grant> {
   if (resource.kind === 'events') {
