@@ -53,22 +53,35 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   const { config } = deps;
 
   /**
-   * A JSON answer through the answer cache (answer-cache.ts): keyed by the route, what the
-   * grant lets the caller see (not who the caller is: two coordinators of the same mentors
-   * share answers) and the validated parameters; `org` names whose tables it reads (`*`: all).
-   * The answer is serialized by the route's response schema, exactly as an uncached one.
+   * A route's answer through the answer cache (answer-cache.ts), serialized by the route's
+   * response schema exactly as an uncached one: keyed by the route, what the grant lets the
+   * caller see (not who the caller is: two coordinators of the same mentors share answers) and
+   * the validated parameters but `format` (a CSV export reads the answer its JSON would);
+   * `org` names whose tables it reads (`*`: all).
    */
-  async function cachedJson(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<unknown>) {
+  function cachedAnswer(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<unknown>) {
     const { caller: _caller, ...seen } = request.grant as Grant & { caller: unknown };
-    const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(request.query)}`;
-    const { answer, outcome } = await answers.answer(key, org, async () => reply.serialize(await compute()));
+    const { format: _format, ...query } = request.query as Record<string, unknown>;
+    const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
+    return answers.answer(key, org, async () => reply.serialize(await compute()));
+  }
+
+  /** A JSON answer through the answer cache (see cachedAnswer), with its ETag. */
+  async function cachedJson(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<unknown>) {
+    const { answer, outcome } = await cachedAnswer(request, reply, org, compute);
     return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   }
 
-  /** A summary route's answer: JSON through the answer cache, or (CSV asked) the table `csv` makes of it, named as it says. */
+  /**
+   * A summary route's answer: JSON through the answer cache, or (CSV asked) the table `csv`
+   * makes of the same kept answer, named as it says: an export of numbers just viewed costs no
+   * query. The table is made from the answer as its JSON says it (the response schema's fields).
+   */
   async function jsonOrTable<T>(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<T>, csv: (answer: T) => [name: string, table: CsvTable]) {
     if (!wantsCsv(request)) return cachedJson(request, reply, org, compute);
-    const [name, table] = csv(await compute());
+    const { answer, outcome } = await cachedAnswer(request, reply, org, compute);
+    const [name, table] = csv(JSON.parse(answer.body.toString('utf8')) as T);
+    void reply.header('x-cache', outcome);
     return sendCsvTable(reply, name, table);
   }
 

@@ -208,6 +208,25 @@ describe('the answer cache', () => {
     expect((await get(plain, stats, tokens.platform as string)).status).toBe(400);
   });
 
+  it('exports the kept answer as CSV: a hit after its JSON, the same table as the uncached service, the new numbers after a change', async () => {
+    const url = '/v1/mentors/m-a2/referral-stats?from=2026-03-01&to=2026-03-31&granularity=week';
+    const csv = async (app: QueryApp) => {
+      const res = await app.app.inject({ method: 'GET', url: `${url}&format=csv`, headers: { authorization: `Bearer ${tokens.mentorA2 as string}` } });
+      expect([res.statusCode, res.headers['content-type']]).toEqual([200, 'text/csv; charset=utf-8']);
+      return { text: res.body, cache: res.headers['x-cache'] };
+    };
+    await both(url, tokens.mentorA2 as string);
+    const kept = await csv(q);
+    expect(kept.cache).toBe('hit');
+    expect(kept.text).toBe((await csv(plain)).text);
+    await write('org-a', 'm-a2', '2026-03-10T12:00:00Z', { CLICKED: 7, UNIQUE: 7 });
+    const after = await eventually(async () => {
+      const [a, b] = [await csv(q), await csv(plain)];
+      return a.text === b.text ? a : undefined;
+    }, 10_000, 'the CSV export to catch up', 20);
+    expect(after.text).not.toBe(kept.text);
+  });
+
   it('hears of a TRUNCATE too, which fires no row trigger: answers and scope facts are dropped', async () => {
     // org-b's timezone (Asia/Tokyo since an earlier test) goes with the table: its answer moves back to the default zone.
     const url = orgSummary('org-b');
