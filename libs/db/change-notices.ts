@@ -27,6 +27,8 @@ export const SCOPE_CHANNEL = 'rt_scope_changes';
 
 /** The tables scope decisions read. */
 export const SCOPE_TABLES = ['invite_links', 'coordinator_scopes', 'org_settings'] as const;
+/** Whether a trigger fires on one of SCOPE_TABLES, in a trigger function's SQL. */
+const ON_SCOPE_TABLE_SQL = `tg_table_name in (${SCOPE_TABLES.map((t) => `'${t}'`).join(', ')})`;
 
 /** The tables cached answers read, each with the column naming its organization. */
 export const WATCHED_TABLES = [
@@ -71,7 +73,7 @@ export const notifyFunctionSql = (options: { scopes: boolean }) => `
       orgs := '*';
     end if;
     perform pg_notify('${CHANGES_CHANNEL}', orgs);${options.scopes ? `
-    if tg_table_name in (${SCOPE_TABLES.map((t) => `'${t}'`).join(', ')}) then
+    if ${ON_SCOPE_TABLE_SQL} then
       perform pg_notify('${SCOPE_CHANNEL}', orgs);
     end if;` : ''}
     return null;
@@ -100,7 +102,7 @@ export const NOTIFY_TRUNCATED_FUNCTION_SQL = `
   create or replace function rt_notify_truncated() returns trigger language plpgsql as $$
   begin
     perform pg_notify('${CHANGES_CHANNEL}', '*');
-    if tg_table_name in (${SCOPE_TABLES.map((t) => `'${t}'`).join(', ')}) then
+    if ${ON_SCOPE_TABLE_SQL} then
       perform pg_notify('${SCOPE_CHANNEL}', '*');
     end if;
     return null;

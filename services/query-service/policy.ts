@@ -82,7 +82,7 @@ export async function authorize(facts: ScopeFacts, caller: Caller, resource: Res
   // Timezones come with the scope facts read anyway (a round trip less per request); an
   // organization not among them is asked for on its own.
   const zones = new Map<string, string | null>();
-  const timezoneOf = async (orgId: string) => (zones.has(orgId) ? zones.get(orgId) : await facts.orgTimezone(orgId)) ?? defaultTimezone;
+  const timezoneOf = async (orgId: string) => (zones.has(orgId) ? zones.get(orgId) : (await facts.orgFacts(orgId)).timezone) ?? defaultTimezone;
 
   switch (resource.kind) {
     case 'platform':

@@ -13,20 +13,18 @@ export interface ScopeFacts {
   coordinatorScope(coordinatorId: string): ReturnType<typeof coordinatorScope>;
   mentorOrgs(mentorId: string): ReturnType<typeof mentorOrgs>;
   orgFacts(orgId: string): ReturnType<typeof orgFacts>;
-  orgTimezone(orgId: string): Promise<string | null>;
 }
 
 /**
  * The scope facts read through `remember` (the answer cache's: kept until a scope table
- * changes; by default each read from Postgres). Every reader of them only reads: a kept Map or
- * array is shared by the requests that hit it.
+ * changes). Every reader of them only reads: a kept Map or array is shared by the requests
+ * that hit it.
  */
-export function scopeFacts(db: Queryable, remember: Remember = (_key, compute) => compute()): ScopeFacts {
+export function scopeFacts(db: Queryable, remember: Remember): ScopeFacts {
   return {
     coordinatorScope: (id) => remember(`coordinator\0${id}`, () => coordinatorScope(db, id)),
     mentorOrgs: (id) => remember(`mentor\0${id}`, () => mentorOrgs(db, id)),
     orgFacts: (id) => remember(`org\0${id}`, () => orgFacts(db, id)),
-    orgTimezone: (id) => remember(`org\0${id}`, () => orgFacts(db, id)).then((org) => org.timezone),
   };
 }
 
