@@ -28,6 +28,13 @@ afterAll(async () => {
   await env?.close();
 });
 
+/** 'ready', or the problem thrown, so a wait that times out names what was still missing. */
+async function readyOrProblem(probe: { problem(): Promise<string | null> }): Promise<'ready'> {
+  const problem = await probe.problem();
+  if (problem !== null) throw new Error(problem);
+  return 'ready';
+}
+
 describe('worker readiness', () => {
   it('the ingest worker is ready once it has joined, and names each missing dependency otherwise', async () => {
     const ingest = await startIngestWorker(env);
@@ -45,7 +52,7 @@ describe('worker readiness', () => {
     ];
     const [ready, registry500, registryDown, missingTopic, notMember] = probes;
     try {
-      expect(await eventually(async () => ((await ready!.problem()) === null ? 'ready' : undefined), 60_000, 'ingest worker ready')).toBe('ready');
+      expect(await eventually(() => readyOrProblem(ready!), 60_000, 'ingest worker ready')).toBe('ready');
       expect(ingest.worker.reads).toHaveLength(7);
       expect(ingest.worker.writes).toEqual([env.topics.referralEvents, env.topics.deadLetters]);
 
@@ -68,7 +75,7 @@ describe('worker readiness', () => {
     });
     try {
       expect(aggregator.worker.reads).toEqual([env.topics.referralEvents]);
-      expect(await eventually(async () => ((await readiness.problem()) === null ? 'ready' : undefined), 60_000, 'aggregator ready')).toBe('ready');
+      expect(await eventually(() => readyOrProblem(readiness), 60_000, 'aggregator ready')).toBe('ready');
       await aggregator.worker.close();
       expect(aggregator.worker.member).toBe(false);
       expect(await readiness.problem()).toBe('consumer group: not a member (joining, rebalancing or restarting)');
