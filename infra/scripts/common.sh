@@ -54,7 +54,7 @@ wait_until() {
   done
 }
 
-registry_ready() { curl -fsS -o /dev/null "$REGISTRY_URL/subjects" 2>/dev/null; }
+registry_ready() { curl -fsS -o /dev/null "$REGISTRY_URL/config" 2>/dev/null; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
     seen.push(req.headers.authorization);
     if (req.headers.authorization !== expected) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error_code":401,"message":"Unauthorized"}');
     res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
-    res.end(req.url === '/subjects' ? '[]' : JSON.stringify({ subject: 'x-value', version: 1, id: 7, schema: '"string"' }));
+    res.end(req.url === '/config' ? '{"compatibilityLevel":"BACKWARD"}' : JSON.stringify({ subject: 'x-value', version: 1, id: 7, schema: '"string"' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -36,7 +36,7 @@ describe('schema registry basic auth', () => {
     expect(seen.at(-1)).toBeUndefined();
   });
 
-  it('the readiness check reads /subjects with the credentials', async () => {
+  it('the readiness check reads /config with the credentials', async () => {
     const withAuth = loadConfig({ SCHEMA_REGISTRY_URL: url, SCHEMA_REGISTRY_USERNAME: 'registry-key', SCHEMA_REGISTRY_PASSWORD: 'registry-secret' });
     expect(await registryProblem(withAuth.schemaRegistryUrl, 2_000, withAuth.schemaRegistryAuth)).toBeNull();
     expect(seen.at(-1)).toBe(expected);
