@@ -160,8 +160,17 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   if (!closed) void listen();
 
   const etagOf = (body: Buffer) => `"${createHash('sha1').update(body).digest('base64')}"`;
+  /**
+   * An answer's bytes in a buffer of their own, exactly their size. A small Buffer.from() is a
+   * slice of an 8 kB slab shared with whatever else was allocated then, and a view keeps its
+   * whole ArrayBuffer: a kept answer of a few hundred bytes would hold kilobytes the size
+   * bound never counts.
+   */
   const seal = (serialized: string | Uint8Array | ArrayBuffer): CachedAnswer => {
-    const body = typeof serialized === 'string' ? Buffer.from(serialized) : serialized instanceof ArrayBuffer ? Buffer.from(serialized) : Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength);
+    const bytes = typeof serialized === 'string' ? null : serialized instanceof ArrayBuffer ? new Uint8Array(serialized) : serialized;
+    const body = Buffer.allocUnsafeSlow(bytes ? bytes.byteLength : Buffer.byteLength(serialized as string));
+    if (bytes) body.set(bytes);
+    else body.write(serialized as string);
     return { body, etag: etagOf(body) };
   };
 
