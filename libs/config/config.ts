@@ -143,6 +143,8 @@ const schema = z.object({
   /** Requests one identity, and one organization, may have in flight in one query-service process (429 beyond). */
   RATE_LIMIT_IN_FLIGHT_PER_IDENTITY: z.coerce.number().int().min(1).max(10_000).default(4),
   RATE_LIMIT_IN_FLIGHT_PER_ORG: z.coerce.number().int().min(1).max(10_000).default(8),
+  /** Requests one query-service process has in flight, all callers together (503 beyond): what bounds its memory under overload. */
+  RATE_LIMIT_IN_FLIGHT_TOTAL: z.coerce.number().int().min(1).max(100_000).default(1_000),
 });
 
 export interface Config {
@@ -171,7 +173,7 @@ export interface Config {
   attributionWindowDays: number;
   logLevel: string;
   retention: { inputDays: number; deadLetterDays: number };
-  fairUse: { requestsPerMinute: number; inFlightPerIdentity: number; inFlightPerOrg: number };
+  fairUse: { requestsPerMinute: number; inFlightPerIdentity: number; inFlightPerOrg: number; inFlightTotal: number };
 }
 
 export class ConfigError extends Error {
@@ -301,6 +303,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     attributionWindowDays: e.ATTRIBUTION_WINDOW_DAYS,
     logLevel: e.LOG_LEVEL,
     retention: { inputDays: e.INPUT_RETENTION_DAYS, deadLetterDays: e.DEAD_LETTER_RETENTION_DAYS },
-    fairUse: { requestsPerMinute: e.RATE_LIMIT_PER_MINUTE, inFlightPerIdentity: e.RATE_LIMIT_IN_FLIGHT_PER_IDENTITY, inFlightPerOrg: e.RATE_LIMIT_IN_FLIGHT_PER_ORG },
+    fairUse: { requestsPerMinute: e.RATE_LIMIT_PER_MINUTE, inFlightPerIdentity: e.RATE_LIMIT_IN_FLIGHT_PER_IDENTITY, inFlightPerOrg: e.RATE_LIMIT_IN_FLIGHT_PER_ORG, inFlightTotal: e.RATE_LIMIT_IN_FLIGHT_TOTAL },
   };
 }

@@ -115,7 +115,9 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   const fairUse = config.fairUse;
   const limiter = createRateLimiter(limiterRedis, `rt:${config.kafka.topicPrefix}ratelimit:`, { max: deps.rateLimitPerMinute ?? fairUse.requestsPerMinute });
   const inFlight = createInFlight();
-  const refusedFairUse = new Counter({ name: 'http_fair_use_refusals_total', help: 'Requests refused 429, by reason (rate, in_flight)', labelNames: ['reason'], registers: [registry] });
+  /** The in-flight key every request counts under (RATE_LIMIT_IN_FLIGHT_TOTAL). */
+  const ALL = '*';
+  const refusedFairUse = new Counter({ name: 'http_fair_use_refusals_total', help: 'Requests refused 429 by reason (rate, in_flight), or 503 (overloaded)', labelNames: ['reason'], registers: [registry] });
 
   await app.register(swagger, {
     openapi: {
@@ -158,7 +160,14 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       throw new ApiError(429, 'rate_limited', `more than ${limiter.max} cost units a minute (a longer range costs more); retry in ${seconds} s`);
     }
     if (refused) throw refused;
-    const caps = [{ key: `i:${request.rateKey}`, cap: fairUse.inFlightPerIdentity }];
+    // Beyond this the process only queues (its pool serves 20 at a time): a 503 now is kinder
+    // than an answer seconds late, and the requests it holds, and so its memory, stay bounded.
+    if (inFlight.count(ALL) >= fairUse.inFlightTotal) {
+      refusedFairUse.inc({ reason: 'overloaded' });
+      void reply.header('retry-after', '1');
+      throw new ApiError(503, 'overloaded', `the service has ${fairUse.inFlightTotal} requests in flight, as many as it takes; retry shortly`);
+    }
+    const caps = [{ key: ALL, cap: fairUse.inFlightTotal }, { key: `i:${request.rateKey}`, cap: fairUse.inFlightPerIdentity }];
     if (request.caller?.org) caps.push({ key: `o:${request.caller.org}`, cap: fairUse.inFlightPerOrg });
     const release = inFlight.enter(caps);
     if (!release) {

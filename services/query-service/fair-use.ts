@@ -54,6 +54,8 @@ export function createInFlight() {
       };
     },
     size: () => counts.size,
+    /** Requests in flight under `key` now. */
+    count: (key: string) => counts.get(key) ?? 0,
   };
 }
 

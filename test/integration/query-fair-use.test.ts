@@ -46,7 +46,7 @@ async function holdOrgSettings(pool: pg.Pool): Promise<{ waiting: () => Promise<
 
 describe('requests in flight are capped per identity and per organization', () => {
   it('a request beyond the cap is a 429 with Retry-After, and is served once the others are answered', async () => {
-    const capped = await startQueryApp(env, { config: { fairUse: { requestsPerMinute: 1_000_000, inFlightPerIdentity: 1, inFlightPerOrg: 2 }, http: { ...env.config.http, statementTimeoutMs: 20_000 } } });
+    const capped = await startQueryApp(env, { config: { fairUse: { requestsPerMinute: 1_000_000, inFlightPerIdentity: 1, inFlightPerOrg: 2, inFlightTotal: 1_000 }, http: { ...env.config.http, statementTimeoutMs: 20_000 } } });
     try {
       const [a1, a2, a3, b1] = await Promise.all([
         capped.token('org_admin', 'admin-a1', 'org-a'), capped.token('org_admin', 'admin-a2', 'org-a'), capped.token('org_admin', 'admin-a3', 'org-a'), capped.token('org_admin', 'admin-b1', 'org-b'),
@@ -82,6 +82,34 @@ describe('requests in flight are capped per identity and per organization', () =
   }, 60_000);
 });
 
+describe('requests in flight are capped for the whole process', () => {
+  it('beyond the cap a request is a 503 with Retry-After whoever asks, and is served once the others are answered', async () => {
+    const capped = await startQueryApp(env, { config: { fairUse: { requestsPerMinute: 1_000_000, inFlightPerIdentity: 10, inFlightPerOrg: 10, inFlightTotal: 2 }, http: { ...env.config.http, statementTimeoutMs: 20_000 } } });
+    try {
+      const [a1, b1, c1] = await Promise.all([capped.token('org_admin', 'admin-a1', 'org-a'), capped.token('org_admin', 'admin-b1', 'org-b'), capped.token('platform_admin', 'root')]);
+      const lock = await holdOrgSettings(q.pool);
+      let waiting: Promise<Awaited<ReturnType<typeof get>>>[] = [];
+      try {
+        waiting = [get(capped, '/v1/orgs/org-a/recruitment-summary', a1), get(capped, '/v1/orgs/org-b/recruitment-summary', b1)];
+        await vi.waitFor(async () => expect(await lock.waiting()).toBe(2), { timeout: 10_000, interval: 50 });
+        // Two in flight, from two organizations, each far below its own caps: a third caller is refused.
+        const refused = await get(capped, '/v1/platform/growth?from=2026-01-01&to=2026-03-31&granularity=month', c1);
+        expect([refused.status, refused.code, refused.retryAfter]).toEqual([503, 'overloaded', '1']);
+        await lock.release();
+        expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([200, 200]);
+      } catch (err) {
+        await lock.release().catch(() => undefined);
+        throw err;
+      }
+      expect((await get(capped, '/v1/platform/growth?from=2026-01-01&to=2026-03-31&granularity=month', c1)).status).toBe(200);
+      const metrics = (await capped.app.inject('/metrics')).body;
+      expect(metrics).toMatch(/http_fair_use_refusals_total\{reason="overloaded"\} 1/);
+    } finally {
+      await capped.close();
+    }
+  }, 60_000);
+});
+
 describe('readiness is computed at most once a second', () => {
   it('two calls within a second check the dependencies once', async () => {
     const spy = vi.spyOn(q.pool, 'query');
@@ -104,7 +132,7 @@ describe("another organization's requests hold while one identity floods", () =>
       select 'org-a', 'flood-m' || m, 'spring', d::date, 3, 2, 1, 1, 0
       from generate_series(1, 100) m, generate_series(date '2016-01-01', date '2025-12-31', interval '1 day') d
       on conflict do nothing`);
-    const app = await startQueryApp(env, { rateLimitPerMinute: 1_200, config: { fairUse: { requestsPerMinute: 1_200, inFlightPerIdentity: 2, inFlightPerOrg: 3 } } });
+    const app = await startQueryApp(env, { rateLimitPerMinute: 1_200, config: { fairUse: { requestsPerMinute: 1_200, inFlightPerIdentity: 2, inFlightPerOrg: 3, inFlightTotal: 1_000 } } });
     try {
       const flooder = await app.token('org_admin', 'admin-flood', 'org-a');
       const other = await app.token('org_admin', 'admin-b', 'org-b');
