@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Knex } from '../../libs/db/knex.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
-import { QUERY_SERVICE_NODE_FLAGS, SERVICE_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
+import { AGGREGATOR_NODE_FLAGS, QUERY_SERVICE_NODE_FLAGS, SERVICE_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
 import { sleep } from './scale.js';
 
 /** CPU seconds (user + system) a live process has used, or null when it is gone. */
@@ -28,6 +28,9 @@ export function metricSum(text: string, name: string): number {
 }
 
 export type ServiceName = 'ingest-worker' | 'aggregator-worker' | 'query-service';
+
+/** The Node flags each service runs with, as `make run` starts it (libs/runtime/supervisor.ts). */
+const SERVICE_FLAGS: Record<ServiceName, string[]> = { 'ingest-worker': SERVICE_NODE_FLAGS, 'aggregator-worker': AGGREGATOR_NODE_FLAGS, 'query-service': QUERY_SERVICE_NODE_FLAGS };
 
 /** Peak resident set (VmHWM) of a live process in MB, or null when it is gone. */
 export function peakRssMb(pid: number | undefined): number | null {
@@ -118,7 +121,7 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
  */
 export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}, options: { timed?: boolean } = {}): Promise<RunningProcess & { output(): string }> {
   const metricsPort = name === 'query-service' ? '0' : String(await freePort());
-  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: name === 'query-service' ? QUERY_SERVICE_NODE_FLAGS : SERVICE_NODE_FLAGS, ...(options.timed ? { preload: [compiledEntry(TIMING_PROBE)], stdout: 'pipe' as const } : {}) });
+  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: SERVICE_FLAGS[name], ...(options.timed ? { preload: [compiledEntry(TIMING_PROBE)], stdout: 'pipe' as const } : {}) });
 }
 
 /** A TCP port free right now on 127.0.0.1. */

@@ -8,6 +8,7 @@ import { createEventProducer, type EventProducer } from '../../libs/kafka/event-
 import { referralEvents } from '../../libs/sample/referral-events.js';
 import type { Knex } from '../../libs/db/knex.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
+import { AGGREGATOR_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
 
 /**
  * The aggregator against the real broker: 80,000 funnel events, 4,000 of them re-published
@@ -76,7 +77,7 @@ describe('aggregator worker, exactly once', () => {
   it('kill -9 of the worker mid-stream and a restart give exact counts', async () => {
     const { url, db } = await env.database('kill');
     const spawnWorker = (): ChildProcess =>
-      spawn(process.execPath, [compiledEntry('services/aggregator-worker/main.ts')], {
+      spawn(process.execPath, [...AGGREGATOR_NODE_FLAGS, compiledEntry('services/aggregator-worker/main.ts')], {
         env: { ...process.env, DATABASE_URL: url, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'test', KAFKA_SESSION_TIMEOUT_MS: '8000' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });

@@ -11,6 +11,7 @@ import { referralEvents } from '../../libs/sample/referral-events.js';
 import type { TopicKey } from '../../libs/events/topics.js';
 import type { ReferralEventRecorded, UserLoggedIn } from '../../libs/events/types.generated.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
+import { AGGREGATOR_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
 
 /**
  * A partition that cannot make progress is visible (error log, metric, /readyz) within the
@@ -31,7 +32,7 @@ interface LogLine {
 
 /** The aggregator's main in a child process: its log lines, and its /readyz and /metrics. */
 async function startAggregatorProcess() {
-  const child: ChildProcess = spawn(process.execPath, [compiledEntry('services/aggregator-worker/main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...AGGREGATOR_NODE_FLAGS, compiledEntry('services/aggregator-worker/main.ts')], {
     env: {
       ...process.env, DATABASE_URL: env.config.databaseUrl, KAFKA_TOPIC_PREFIX: env.config.kafka.topicPrefix, METRICS_PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'test',
       KAFKA_SESSION_TIMEOUT_MS: '8000', PARTITION_STALL_SECONDS: String(STALL_SECONDS),
