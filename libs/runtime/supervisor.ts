@@ -33,7 +33,7 @@ export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
 /**
  * The query service's: its old generation capped at 96 MB as well. Left to itself V8 grows the
  * heap far past what is live (heap 196 MB with 58-90 MB used, RSS 387 MB at the end of bench
- * part 3); capped, its RSS peaked at 192 MB unloaded and 229 MB during ingest at the same CPU
+ * part 3); capped, its RSS peaked at 192-194 MB unloaded and 229-233 MB during ingest at the same CPU
  * per request. What is live stays well below the cap: its answers are kept outside the heap
  * (ANSWER_CACHE_MB), and at most RATE_LIMIT_IN_FLIGHT_TOTAL requests are held (2,500 queued
  * in the bench took the heap to 71 MB used).
