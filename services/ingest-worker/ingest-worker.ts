@@ -55,6 +55,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   let seenPrefix: string | undefined;
   let relayTimer: NodeJS.Timeout | undefined;
   let relaying: Promise<void> = Promise.resolve();
+  /** The funnel events and markers of committed batches, published and written in commit order (see afterCommit). */
+  let following: Promise<void> = Promise.resolve();
   let closing: Promise<void> | undefined;
 
   /** Redis keys are scoped to this database's identity: a recreated database never trusts old markers. */
@@ -115,11 +117,46 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     else applyBatch.acknowledge(outboxIds);
   }
 
+  /** Marks eventIds seen (written only after their facts are durable, so a marker always means "done"). */
+  async function markSeen(marked: { topic: InputTopic; ids: string[] }[]): Promise<void> {
+    if (marked.length === 0) return;
+    const prefix = await redisPrefix();
+    const pipeline = redis.pipeline();
+    for (const { topic, ids } of marked) for (const id of ids) pipeline.set(`${prefix}${topic}:${id}`, '1', 'EX', SEEN_TTL_SECONDS);
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (failed) throw failed;
+  }
+
+  /**
+   * What follows a transaction's commit, taken off the batch's path: its funnel events published
+   * and its eventIds marked seen, while the consumer commits its offsets and fetches and applies
+   * the next batches. Neither is needed for the offsets: the events are in the outbox, which the
+   * relay publishes if this fails or the process dies first (within RELAY_INTERVAL_MS of the
+   * rows' 10 s), and a missing marker costs a redelivery a read of Postgres, which finds the
+   * facts stored. The follow-ups run one after another in commit order, and a batch returns only
+   * once the one before its own is done: at most one is in flight beyond the batches applied,
+   * so a slow broker slows the consumer instead of piling up events in memory.
+   */
+  function afterCommit(trackings: Tracking[], outboxIds: string[], marked: { topic: InputTopic; ids: string[] }[]): Promise<void> {
+    const previous = following;
+    following = previous.then(async () => {
+      await Promise.all([
+        publishTrackings(trackings, outboxIds).catch((err: unknown) =>
+          log.warn({ err, events: trackings.length }, 'could not publish referral events; the outbox relay will'),
+        ),
+        markSeen(marked).catch((err: unknown) => log.warn({ err }, 'could not mark eventIds seen; a redelivery will be found in Postgres')),
+      ]);
+    });
+    return previous;
+  }
+
   /**
    * Applies the batches of one lane of a fetch (any partitions and topics) in one transaction: decodes
-   * them, drops what was seen, stores and re-decides, publishes dead letters and the funnel
-   * events, then marks the eventIds seen. A record Postgres refuses is isolated in smaller
-   * transactions (see applyIsolating) and dead-lettered with the rest of its batch's.
+   * them, drops what was seen, stores and re-decides, publishes dead letters; then its funnel
+   * events are published and its eventIds marked seen beside the next batches (see afterCommit).
+   * A record Postgres refuses is isolated in smaller transactions (see applyIsolating) and
+   * dead-lettered with the rest of its batch's.
    */
   async function handleMany(batches: Batch[]): Promise<void> {
     const started = process.hrtime.bigint();
@@ -152,17 +189,10 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       await publishDeadLetters(producer, batch, all);
       if (all.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, all.length);
     }
-    await publishTrackings(applied.trackings, applied.outboxIds);
     // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
     const refusedIds = new Set(applied.refused.flatMap(({ item }) => (item.eventId === null ? [] : [`${item.topic}:${item.eventId}`])));
     const marked = groups.map((g) => ({ topic: g.topic, ids: g.ids.filter((id) => !refusedIds.has(`${g.topic}:${id}`)) })).filter((g) => g.ids.length > 0);
-    if (marked.length > 0) {
-      // Markers are written only after the facts are durable, so a marker always means "done".
-      const prefix = await redisPrefix();
-      const pipeline = redis.pipeline();
-      for (const { topic, ids } of marked) for (const id of ids) pipeline.set(`${prefix}${topic}:${id}`, '1', 'EX', SEEN_TTL_SECONDS);
-      await pipeline.exec();
-    }
+    await afterCommit(applied.trackings, applied.outboxIds, marked);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const { batch, topic } of decoded) {
       metrics.eventsIn.inc({ topic }, batch.messages.length);
@@ -224,6 +254,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       closing ??= (async () => {
         if (relayTimer) clearInterval(relayTimer);
         await consumer.close();
+        await following;
         await relaying;
         await applyBatch.clearAcknowledged();
         await producer.disconnect();

@@ -10,7 +10,7 @@ import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.
 import { createAggregatorWorker, type AggregatorWorker } from '../../services/aggregator-worker/aggregator-worker.js';
 
 /** An ingest worker in this process, on the test env's database, topics and a group of its own. */
-export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string; fetchMaxBytes?: number } = {}) {
+export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string; fetchMaxBytes?: number; kafka?: Kafka } = {}) {
   const config = {
     ...env.config,
     databaseUrl: options.databaseUrl ?? env.config.databaseUrl,
@@ -19,7 +19,7 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
   const pool = createPool(config, env.log, 4);
   const redis = createRedis(config, env.log);
   const codec = createEventCodec({ registry: createSchemaRegistry(config), topics: env.topics });
-  const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest') });
+  const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: options.kafka ?? env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest') });
   await worker.start();
   return {
     worker,
