@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { coalesceBatches } from './coalesce.js';
+import { coalesceBatches, dealIntoLanes } from './coalesce.js';
 import type { Batch } from './batch-consumer.js';
 import { createLogger } from '../log/logger.js';
 
 const log = createLogger({ level: 'silent', name: 'coalesce-test' });
-const batch = (topic: string, partition: number, stale = false): Batch => ({ topic, partition, messages: [], highWatermark: '0', log, isStale: () => stale });
+const batch = (topic: string, partition: number, stale = false, size = 1): Batch => ({ topic, partition, messages: Array.from({ length: size }, (_, i) => ({ offset: String(i) }) as Batch['messages'][number]), highWatermark: '0', log, isStale: () => stale });
 
 describe('coalesceBatches', () => {
   it('applies the batches handed over in one turn together, and later ones in a call of their own', async () => {
@@ -25,7 +25,8 @@ describe('coalesceBatches', () => {
       if (fail) throw new Error('postgres is down');
     });
     const outcomes = await Promise.allSettled([handle(batch('a', 0)), handle(batch('a', 1)), handle(batch('a', 2, true))]);
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    // The stale batch is applied by no lane: it resolves, and its caller, seeing it stale, commits nothing.
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
     fail = false;
     await expect(handle(batch('a', 0))).resolves.toBeUndefined();
     expect(calls).toEqual([[0, 1], [0]]);
@@ -40,7 +41,7 @@ describe('coalesceBatches', () => {
     expect(called).toBe(false);
   });
 
-  it('deals a gathered fetch into lanes by partition, applied side by side, a failure failing its own lane only', async () => {
+  it('deals a gathered fetch into lanes of about as many records, applied side by side, a failure failing its own lane only', async () => {
     const calls: string[][] = [];
     const handle = coalesceBatches(
       async (batches) => {
@@ -49,8 +50,17 @@ describe('coalesceBatches', () => {
       },
       { lanes: 2 },
     );
-    const outcomes = await Promise.allSettled([handle(batch('a', 0)), handle(batch('a', 1)), handle(batch('b', 2)), handle(batch('b', 3))]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
-    expect(calls).toEqual([['a[0]', 'b[2]'], ['a[1]', 'b[3]']]);
+    // 900 records in partition 3, 300 + 250 + 200 in the others: the big one alone, the rest together.
+    const outcomes = await Promise.allSettled([handle(batch('a', 0, false, 300)), handle(batch('a', 1, false, 250)), handle(batch('b', 2, false, 200)), handle(batch('b', 3, false, 900))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(calls).toEqual([['b[3]'], ['a[0]', 'a[1]', 'b[2]']]);
+  });
+
+  it('deals the largest batch first, each to the lane with the fewest records, keeping the order within a lane', () => {
+    const sized = (n: number) => ({ n, messages: new Array<number>(n).fill(0) });
+    const lanes = dealIntoLanes([sized(1), sized(18_299), sized(6), sized(4_744), sized(9_000), sized(4_500)], 2).map((l) => l.map((b) => b.n));
+    expect(lanes).toEqual([[18_299], [1, 6, 4_744, 9_000, 4_500]]);
+    expect(dealIntoLanes([sized(5), sized(5), sized(5)], 3).map((l) => l.map((b) => b.n))).toEqual([[5], [5], [5]]);
+    expect(dealIntoLanes([], 2)).toEqual([[], []]);
   });
 });

@@ -5,29 +5,54 @@ import type { Batch } from './batch-consumer.js';
  * turn of the event loop are applied together and each caller gets the outcome of the call
  * that applied its batch: kafkajs hands all the batches of one fetch to its workers at once
  * (when partitionsConsumedConcurrently allows), so a fetch across many partitions and topics
- * costs `lanes` applications instead of one per partition. The batches are dealt into lanes by
- * partition number (a partition always to the same lane), and the lanes are applied side by
- * side, so that one lane's work in this process overlaps another's in the database. A failure
+ * costs `lanes` applications instead of one per partition. The batches are dealt into lanes of
+ * about as many records each, and the lanes are applied side by side, so that one lane's work
+ * in this process overlaps another's in the database. A failure
  * fails every batch of its lane; each then retries on its own schedule (gathering again with
  * any that retry in the same turn). A batch that went stale meanwhile (revoked) is left out.
  */
 export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
-  let gathering: { batches: Batch[]; applied: Promise<Promise<void>[]> } | undefined;
+  /** The batches of the turn being gathered, and, once dealt, the outcome of each batch's lane. */
+  let gathering: { batches: Batch[]; applied: Promise<Map<Batch, Promise<void>>> } | undefined;
   return async (batch) => {
     if (!gathering) {
-      const group: { batches: Batch[]; applied: Promise<Promise<void>[]> } = { batches: [], applied: Promise.resolve([]) };
+      const group: { batches: Batch[]; applied: Promise<Map<Batch, Promise<void>>> } = { batches: [], applied: Promise.resolve(new Map()) };
       group.applied = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         if (gathering === group) gathering = undefined;
-        return Array.from({ length: lanes }, (_, lane) => {
-          const live = group.batches.filter((b) => b.partition % lanes === lane && !b.isStale());
-          return live.length > 0 ? handleMany(live) : Promise.resolve();
-        });
+        const outcomes = new Map<Batch, Promise<void>>();
+        for (const lane of dealIntoLanes(group.batches.filter((b) => !b.isStale()), lanes)) {
+          if (lane.length === 0) continue;
+          const applied = handleMany(lane);
+          for (const b of lane) outcomes.set(b, applied);
+        }
+        return outcomes;
       });
       gathering = group;
     }
     gathering.batches.push(batch);
-    const applied = await gathering.applied;
-    return applied[batch.partition % lanes];
+    const outcomes = await gathering.applied;
+    // A batch that went stale before the lanes were dealt was applied by none: nothing to wait for.
+    return outcomes.get(batch);
   };
+}
+
+/**
+ * Deals batches into `count` lanes of about as many records each: the largest batch first,
+ * each to the lane with the fewest records so far; within a lane, in the order handed over. A
+ * fetch's partitions differ in size many times over: dealt by partition number, one lane
+ * applied 18,299 records while the other, done with 4,744, waited for it. Which lane applies
+ * a batch does not change the outcome (see the handler's contract), only how the work overlaps.
+ */
+export function dealIntoLanes<B extends { messages: readonly unknown[] }>(batches: readonly B[], count: number): B[][] {
+  const lanes: { i: number; b: B }[][] = Array.from({ length: count }, () => []);
+  const sizes = new Array<number>(count).fill(0);
+  const bySize = batches.map((b, i) => ({ i, b })).sort((x, y) => y.b.messages.length - x.b.messages.length || x.i - y.i);
+  for (const entry of bySize) {
+    let lane = 0;
+    for (let l = 1; l < count; l++) if ((sizes[l] as number) < (sizes[lane] as number)) lane = l;
+    (lanes[lane] as { i: number; b: B }[]).push(entry);
+    sizes[lane] = (sizes[lane] as number) + entry.b.messages.length;
+  }
+  return lanes.map((lane) => lane.sort((x, y) => x.i - y.i).map((e) => e.b));
 }
