@@ -24,7 +24,7 @@ export interface AnswerCache {
   answer(key: string, org: string, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
   /**
    * A fact a scope decision rests on (scope-queries.ts), kept under `key` until a scope table
-   * (SCOPE_TABLES) changes: the first request asks Postgres, the next ones nothing. Computed
+   * (SCOPE_TABLES) changes: the first request asks Postgres (requests asking meanwhile share its read), the next ones nothing. Computed
    * each time while not listening, like answers.
    */
   fact<T>(key: string, compute: () => Promise<T>): Promise<T>;
@@ -80,7 +80,9 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const pending = new Map<string, Promise<CachedAnswer>>();
   // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
   const facts = new LRUCache<string, { value: unknown }>({ max: MAX_FACTS });
-  const factOutcomes = new Counter({ name: 'query_scope_cache_total', help: 'Scope facts by where they came from (hit, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
+  /** Facts being read, by scope version and key: requests asking the same meanwhile share the read. */
+  const pendingFacts = new Map<string, Promise<unknown>>();
+  const factOutcomes = new Counter({ name: 'query_scope_cache_total', help: 'Scope facts by where they came from (hit, shared, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
   let scopeVersion = 0;
   const orgVersions = new Map<string, number>();
   let epoch = 0;
@@ -97,6 +99,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   function dropFacts(): void {
     scopeVersion += 1;
     facts.clear();
+    pendingFacts.clear();
   }
 
   function dropAll(): void {
@@ -189,12 +192,27 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         factOutcomes.inc({ outcome: 'hit' });
         return kept.value as T;
       }
-      // Kept only if no scope table changed while it was read (nor the listener was lost).
+      // Requests asking the same fact while it is read share that read (a cold start's first
+      // second would otherwise read each mentor's organizations once per request in flight),
+      // unless a scope table changed since it started: the key carries the version.
       const version = scopeVersion;
-      const value = await compute();
-      if (live && scopeVersion === version) facts.set(key, { value });
-      factOutcomes.inc({ outcome: 'miss' });
-      return value;
+      const flight = `${version}\0${key}`;
+      const running = pendingFacts.get(flight);
+      if (running) {
+        factOutcomes.inc({ outcome: 'shared' });
+        return (await running) as T;
+      }
+      const reading = compute();
+      pendingFacts.set(flight, reading);
+      try {
+        const value = await reading;
+        // Kept only if no scope table changed while it was read (nor the listener was lost).
+        if (live && scopeVersion === version) facts.set(key, { value });
+        factOutcomes.inc({ outcome: 'miss' });
+        return value;
+      } finally {
+        if (pendingFacts.get(flight) === reading) pendingFacts.delete(flight);
+      }
     },
     async answer(key, org, compute) {
       if (!live) {

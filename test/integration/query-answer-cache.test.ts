@@ -129,6 +129,25 @@ describe('the answer cache', () => {
     await both(url, tokens.adminA as string);
   });
 
+  it('reads a scope fact once however many requests ask for it at the same time, and a failed read is not kept', async () => {
+    let reads = 0;
+    const slowly = <T>(value: T, fail = false) => async (): Promise<T> => {
+      reads += 1;
+      await new Promise((r) => setTimeout(r, 50));
+      if (fail) throw new Error('postgres went away');
+      return value;
+    };
+    const failed = await Promise.allSettled(Array.from({ length: 20 }, () => q.app.answers.fact('test:shared-fact', slowly(['org-a'], true))));
+    expect(failed.map((f) => f.status)).toEqual(Array(20).fill('rejected'));
+    expect(reads).toBe(1);
+    const values = await Promise.all(Array.from({ length: 20 }, () => q.app.answers.fact('test:shared-fact', slowly(['org-a']))));
+    expect(reads).toBe(2);
+    expect(values).toEqual(Array(20).fill(['org-a']));
+    // Kept: the next request reads nothing.
+    expect(await q.app.answers.fact('test:shared-fact', slowly(['never read']))).toEqual(['org-a']);
+    expect(reads).toBe(2);
+  });
+
   it('answers from Postgres while its notices cannot arrive, and trusts nothing kept from before once they can', async () => {
     const url = '/v1/mentors/m-a2/referral-stats?from=2026-03-01&to=2026-03-31&granularity=day';
     const before = await both(url, tokens.mentorA2 as string);
