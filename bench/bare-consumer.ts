@@ -20,7 +20,7 @@ const codec = createEventCodec({ registry: createSchemaRegistry(config), topics 
 const kafka = createKafka({ ...config.kafka, log });
 const byName = new Map<string, (typeof INPUT_TOPICS)[number]>(INPUT_TOPICS.map((t) => [topics[t], t]));
 const expect = Number(process.env.BENCH_EXPECT);
-const fetch = workerFetchSettings(config.kafka.fetchMaxBytes, INPUT_TOPICS.length);
+const fetch = workerFetchSettings(config.kafka, INPUT_TOPICS.length);
 const consumer = kafka.consumer({ groupId: process.env.BENCH_GROUP ?? 'bare', ...fetch.consumer });
 const watch = watchConsumer(consumer);
 let seen = 0;

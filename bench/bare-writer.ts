@@ -59,7 +59,7 @@ async function writeLane(batches: Batch[]): Promise<void> {
 }
 
 const apply = coalesceBatches(writeLane, { lanes: 2 });
-const fetch = workerFetchSettings(config.kafka.fetchMaxBytes, INPUT_TOPICS.length);
+const fetch = workerFetchSettings(config.kafka, INPUT_TOPICS.length);
 const consumer = kafka.consumer({ groupId: process.env.BENCH_GROUP ?? 'bare-writer', ...fetch.consumer });
 const watch = watchConsumer(consumer);
 let seen = 0;

@@ -1,3 +1,4 @@
+import type { Config } from '../../libs/config/config.js';
 import { writeSync } from 'node:fs';
 import type pg from 'pg';
 import { TIMING_KEY, type ConsumerWatch } from './consumer-timing.js';
@@ -32,12 +33,13 @@ export async function reportBaseline(watch: ConsumerWatch, figures: { messages: 
 
 /**
  * The ingest worker's fetch settings (libs/kafka/batch-consumer.ts with the worker's options):
- * KAFKA_FETCH_MAX_BYTES a fetch, at most 512 kB of it a partition, 250 ms the longest wait,
- * every input partition handed over at once.
+ * KAFKA_FETCH_MAX_BYTES a fetch, at most 512 kB of it a partition, KAFKA_FETCH_MIN_BYTES the
+ * fewest it waits for and KAFKA_FETCH_MAX_WAIT_MS the longest wait, every input partition
+ * handed over at once.
  */
-export function workerFetchSettings(fetchMaxBytes: number, topicCount: number) {
+export function workerFetchSettings(kafka: Pick<Config['kafka'], 'fetchMaxBytes' | 'fetchMinBytes' | 'fetchMaxWaitMs'>, topicCount: number) {
   return {
-    consumer: { maxBytes: fetchMaxBytes, maxBytesPerPartition: Math.min(512 * 1024, fetchMaxBytes), maxWaitTimeInMs: 250 },
+    consumer: { maxBytes: kafka.fetchMaxBytes, maxBytesPerPartition: Math.min(512 * 1024, kafka.fetchMaxBytes), minBytes: kafka.fetchMinBytes, maxWaitTimeInMs: kafka.fetchMaxWaitMs },
     partitionsConsumedConcurrently: topicCount * 16,
   };
 }

@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     expect(c.defaultTimezone).toBe('Europe/Oslo');
     expect(c.attributionWindowDays).toBe(30);
     expect(c.kafka.partitionStallMs).toBe(60_000);
+    expect([c.kafka.fetchMaxBytes, c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([2 * 1024 * 1024, 1, 250]);
     expect(c.auth.jwtSecret).toBe(DEV_JWT_SECRET);
     expect(c.auth.usingDevSecret).toBe(true);
   });
@@ -29,6 +30,8 @@ describe('loadConfig', () => {
       AUTH_JWT_SECRET: 'x'.repeat(32),
       SCHEMA_REGISTRY_URL: 'http://registry:8081/',
       PARTITION_STALL_SECONDS: '2',
+      KAFKA_FETCH_MIN_BYTES: '65536',
+      KAFKA_FETCH_MAX_WAIT_MS: '100',
     });
     expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
     expect(c.httpPort).toBe(8080);
@@ -37,6 +40,7 @@ describe('loadConfig', () => {
     expect(c.auth.usingDevSecret).toBe(false);
     expect(c.schemaRegistryUrl).toBe('http://registry:8081');
     expect(c.kafka.partitionStallMs).toBe(2_000);
+    expect([c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([65_536, 100]);
   });
 
   it.each([
@@ -48,6 +52,9 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['KAFKA_SESSION_TIMEOUT_MS', '1000'],
     ['PARTITION_STALL_SECONDS', '0'],
+    ['KAFKA_FETCH_MIN_BYTES', '0'],
+    ['KAFKA_FETCH_MAX_WAIT_MS', '5'],
+    ['KAFKA_FETCH_MAX_WAIT_MS', 'soon'],
     ['METRICS_PORT', 'ninety-one-oh-one'],
     ['METRICS_PORT', '65536'],
     ['METRICS_PORT', '-1'],

@@ -34,6 +34,10 @@ export interface BatchConsumerOptions {
    */
   maxBytes?: number;
   maxBytesPerPartition?: number;
+  /** Fewest bytes a fetch waits for, at most maxWaitMs (default 1: it returns with the first record). */
+  minBytes?: number;
+  /** Longest a fetch waits for minBytes, or idle for anything (default 250 ms). */
+  maxWaitMs?: number;
   /** Session timeout of the group member (default 30 s). */
   sessionTimeoutMs?: number;
   onBatchDone?(info: { topic: string; partition: number; size: number; seconds: number; lag: number }): void;
@@ -99,7 +103,8 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     heartbeatInterval,
     maxBytes: options.maxBytes ?? 1024 * 1024,
     maxBytesPerPartition: options.maxBytesPerPartition ?? Math.min(512 * 1024, options.maxBytes ?? Infinity),
-    maxWaitTimeInMs: 250,
+    maxWaitTimeInMs: options.maxWaitMs ?? 250,
+    minBytes: options.minBytes ?? 1,
     // Bounded, so that nothing kafkajs retries (a commit to a coordinator that is gone, a
     // join) spins forever: after about 40 s it gives up, the consumer crashes, and it is
     // restarted (by kafkajs, or by the restart below), rejoining with fresh metadata.

@@ -175,6 +175,8 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     groupId,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     maxBytes: config.kafka.fetchMaxBytes,
+    minBytes: config.kafka.fetchMinBytes,
+    maxWaitMs: config.kafka.fetchMaxWaitMs,
     topics: [topic],
     log,
     // Every partition of a fetch is handed over at once and counted in two transactions (even and

@@ -213,6 +213,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     groupId,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     maxBytes: config.kafka.fetchMaxBytes,
+    minBytes: config.kafka.fetchMinBytes,
+    maxWaitMs: config.kafka.fetchMaxWaitMs,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
     // Every partition of a fetch is handed over at once and applied in two transactions (even and
