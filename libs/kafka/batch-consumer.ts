@@ -3,6 +3,7 @@ import { errorChain, reconnectingAdmin } from './client.js';
 import { committedOffsets, topicRanges } from './group-positions.js';
 import { createProgressTracker, describeOutOfRange, positionOutOfRange, progressProblem, type PartitionProgress, type PartitionRange, type PositionOutOfRange } from './progress-watch.js';
 import type { Logger } from '../log/logger.js';
+import { perTurn } from './coalesce.js';
 
 export interface Batch {
   topic: string;
@@ -287,9 +288,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     }, delay);
   }
 
-  /** The offsets handed to commitTogether in the current turn of the event loop, and their one request. */
-  let committing: { offsets: { topic: string; partition: number; offset: string }[]; sent: Promise<void> } | undefined;
-
   /**
    * Commits the offsets of every batch that asks in the same turn of the event loop in one
    * request: the batches of a lane are applied together (see coalesce.ts) and end together, so
@@ -297,18 +295,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
    * between fetches, about 90 ms in bench part 1, did not shrink with it: that is the fetch
    * itself). Each caller gets the request's outcome.
    */
-  function commitTogether(offset: { topic: string; partition: number; offset: string }): Promise<void> {
-    if (!committing) {
-      const group: { offsets: { topic: string; partition: number; offset: string }[]; sent: Promise<void> } = { offsets: [], sent: Promise.resolve() };
-      group.sent = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        if (committing === group) committing = undefined;
-        return consumer.commitOffsets(group.offsets);
-      });
-      committing = group;
-    }
-    committing.offsets.push(offset);
-    return committing.sent;
-  }
+  const commitTogether = perTurn((offsets: { topic: string; partition: number; offset: string }[]) => consumer.commitOffsets(offsets));
 
   /**
    * Commits one partition's next offset, within a deadline (in one request with the other

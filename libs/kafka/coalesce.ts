@@ -13,27 +13,41 @@ import type { Batch } from './batch-consumer.js';
  */
 export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
-  /** The batches of the turn being gathered, and, once dealt, the outcome of each batch's lane. */
-  let gathering: { batches: Batch[]; applied: Promise<Map<Batch, Promise<void>>> } | undefined;
+  // Each turn's batches, once dealt, with the outcome of each batch's lane (not awaited here).
+  const gathered = perTurn(async (batches: Batch[]) => {
+    const outcomes = new Map<Batch, Promise<void>>();
+    for (const lane of dealIntoLanes(batches.filter((b) => !b.isStale()), lanes)) {
+      if (lane.length === 0) continue;
+      const applied = handleMany(lane);
+      for (const b of lane) outcomes.set(b, applied);
+    }
+    return outcomes;
+  });
   return async (batch) => {
+    const outcomes = await gathered(batch);
+    // A batch that went stale before the lanes were dealt was applied by none: nothing to wait for.
+    return outcomes.get(batch);
+  };
+}
+
+/**
+ * Turns `run` over many items into a call per item: the items handed over in the same turn of
+ * the event loop go to one `run`, once the turn is over, and each caller gets its outcome.
+ * (The batches of a fetch, and the offset commits of the batches a lane ends together.)
+ */
+export function perTurn<T, R>(run: (items: T[]) => Promise<R>): (item: T) => Promise<R> {
+  let gathering: { items: T[]; outcome: Promise<R> } | undefined;
+  return (item) => {
     if (!gathering) {
-      const group: { batches: Batch[]; applied: Promise<Map<Batch, Promise<void>>> } = { batches: [], applied: Promise.resolve(new Map()) };
-      group.applied = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const group: { items: T[]; outcome: Promise<R> } = { items: [], outcome: Promise.resolve(undefined as R) };
+      group.outcome = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         if (gathering === group) gathering = undefined;
-        const outcomes = new Map<Batch, Promise<void>>();
-        for (const lane of dealIntoLanes(group.batches.filter((b) => !b.isStale()), lanes)) {
-          if (lane.length === 0) continue;
-          const applied = handleMany(lane);
-          for (const b of lane) outcomes.set(b, applied);
-        }
-        return outcomes;
+        return run(group.items);
       });
       gathering = group;
     }
-    gathering.batches.push(batch);
-    const outcomes = await gathering.applied;
-    // A batch that went stale before the lanes were dealt was applied by none: nothing to wait for.
-    return outcomes.get(batch);
+    gathering.items.push(item);
+    return gathering.outcome;
   };
 }
 
