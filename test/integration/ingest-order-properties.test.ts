@@ -212,8 +212,9 @@ async function applyRetrying(groups: TopicRecords[]): Promise<Tracking[]> {
  * and keys, but one link's records in the order they were published (they share a partition).
  * Each cut of the sequence is applied in one of the ways the worker can receive it: one batch
  * per topic after another, every topic in one transaction (a fetch gathered across
- * partitions), or one batch per topic at the same time (partitions and instances side by
- * side, serialized only by the subject locks).
+ * partitions), one batch per topic at the same time (partitions and instances side by side,
+ * serialized only by the subject locks), or its records dealt at random into two lanes applied
+ * at the same time (a worker's lanes, or two instances: any records side by side).
  */
 async function deliver(messages: Message[], seed: number): Promise<Tracking[]> {
   const rnd = rng(seed);
@@ -223,11 +224,29 @@ async function deliver(messages: Message[], seed: number): Promise<Tracking[]> {
   linkSlots.forEach((slot, k) => (order[slot] = linkMessages[k] as Message));
   const published: Tracking[] = [];
   for (const chunk of split(order, rnd)) {
-    const groups = [...new Set(chunk.map((m) => m.topic))].map((topic) => ({ topic, records: chunk.filter((m) => m.topic === topic).map((m) => m.record) }) as TopicRecords);
+    const groupsOf = (ms: Message[]) => [...new Set(ms.map((m) => m.topic))].map((topic) => ({ topic, records: ms.filter((m) => m.topic === topic).map((m) => m.record) }) as TopicRecords);
+    const groups = groupsOf(chunk);
     const way = rnd();
-    if (way < 1 / 3) for (const g of groups) published.push(...(await applyRetrying([g])));
-    else if (way < 2 / 3) published.push(...(await applyRetrying(groups)));
-    else for (const out of await Promise.all(groups.map((g) => applyRetrying([g])))) published.push(...out);
+    if (way < 1 / 4) for (const g of groups) published.push(...(await applyRetrying([g])));
+    else if (way < 2 / 4) published.push(...(await applyRetrying(groups)));
+    else if (way < 3 / 4) for (const out of await Promise.all(groups.map((g) => applyRetrying([g])))) published.push(...out);
+    else {
+      // Two lanes of any records, same topics included (two clicks of one visitor-day side by
+      // side), serialized only by the locks; a link's records stay in one lane, in order (one
+      // partition's, as in the worker, where they share a lane).
+      const lanes: Message[][] = [[], []];
+      const laneOfLink = new Map<string, number>();
+      for (const m of chunk) {
+        let lane = rnd() < 0.5 ? 0 : 1;
+        if (m.topic === 'inviteLinks') {
+          const linkId = (m.record as { linkId: string }).linkId;
+          lane = laneOfLink.get(linkId) ?? lane;
+          laneOfLink.set(linkId, lane);
+        }
+        (lanes[lane] as Message[]).push(m);
+      }
+      for (const out of await Promise.all(lanes.map((lane) => applyRetrying(groupsOf(lane))))) published.push(...out);
+    }
   }
   return published;
 }
