@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalesceBatches, coalesceFetch, dealByConflicts, dealIntoLanes } from './coalesce.js';
+import { coalesceBatches, dealIntoLanes } from './coalesce.js';
 import type { Batch } from './batch-consumer.js';
 import { createLogger } from '../log/logger.js';
 
@@ -62,49 +62,5 @@ describe('coalesceBatches', () => {
     expect(lanes).toEqual([[18_299], [1, 6, 4_744, 9_000, 4_500]]);
     expect(dealIntoLanes([sized(5), sized(5), sized(5)], 3).map((l) => l.map((b) => b.n))).toEqual([[5], [5], [5]]);
     expect(dealIntoLanes([], 2)).toEqual([[], []]);
-  });
-
-  it('deals items sharing a key, directly or through others, into one lane, groups balanced, order kept', () => {
-    // x1-x2 share "d1"; x2-x3 share "u1" (so x1, x2, x3 are one group); x4 and x5 share "d2"; x6 has no key.
-    const items = [
-      { id: 'x1', keys: ['d1'] },
-      { id: 'x4', keys: ['d2'] },
-      { id: 'x2', keys: ['d1', 'u1'] },
-      { id: 'x6', keys: [] },
-      { id: 'x3', keys: ['u1'] },
-      { id: 'x5', keys: ['d2', 'l9'] },
-    ];
-    const lanes = dealByConflicts(items, (i) => i.keys, 2).map((l) => l.map((i) => i.id));
-    expect(lanes).toEqual([['x1', 'x2', 'x3'], ['x4', 'x6', 'x5']]);
-    // Whatever the order given, no key is in two lanes and every item is dealt once.
-    for (let seed = 1; seed <= 50; seed++) {
-      let s = seed;
-      const rand = (n: number) => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31), s % n);
-      const many = Array.from({ length: 200 }, (_, i) => ({ id: i, keys: Array.from({ length: rand(3) }, () => `k${rand(150)}`) }));
-      const dealt = dealByConflicts(many, (i) => i.keys, 2);
-      expect(dealt.flat().map((i) => i.id).sort((a, b) => a - b)).toEqual(many.map((i) => i.id));
-      const laneOfKey = new Map<string, number>();
-      dealt.forEach((lane, l) => lane.forEach((item) => item.keys.forEach((k) => {
-        expect(laneOfKey.get(k) ?? l).toBe(l);
-        laneOfKey.set(k, l);
-      })));
-      for (const lane of dealt) expect(lane.map((i) => i.id)).toEqual([...lane.map((i) => i.id)].sort((a, b) => a - b));
-    }
-    expect(dealByConflicts([], () => [], 2)).toEqual([[], []]);
-  });
-
-  it('hands a whole fetch to its handler and gives each batch the outcome the handler gave it', async () => {
-    const seen: number[][] = [];
-    const handle = coalesceFetch((batches) => {
-      seen.push(batches.map((b) => b.partition));
-      return new Map(batches.map((b) => [b, b.partition === 1 ? Promise.reject(new Error('lane failed')) : Promise.resolve()]));
-    });
-    const outcomes = await Promise.allSettled([handle(batch('a', 0)), handle(batch('a', 1)), handle(batch('a', 2, true))]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(seen).toEqual([[0, 1]]);
-    const failing = coalesceFetch(async () => {
-      throw new Error('could not decode');
-    });
-    await expect(Promise.all([failing(batch('a', 0)), failing(batch('a', 1))])).rejects.toThrow('could not decode');
   });
 });

@@ -13,31 +13,21 @@ import type { Batch } from './batch-consumer.js';
  */
 export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
-  return coalesceFetch((batches) => {
+  // Each turn's batches, once dealt, with the outcome of each batch's lane (not awaited here).
+  const gathered = perTurn(async (batches: Batch[]) => {
     const outcomes = new Map<Batch, Promise<void>>();
-    for (const lane of dealIntoLanes(batches, lanes)) {
+    for (const lane of dealIntoLanes(batches.filter((b) => !b.isStale()), lanes)) {
       if (lane.length === 0) continue;
       const applied = handleMany(lane);
       for (const b of lane) outcomes.set(b, applied);
     }
     return outcomes;
   });
-}
-
-/**
- * Turns a handler of a whole fetch into a handler of one batch: the batches handed over in the
- * same turn of the event loop (all of a fetch's, see coalesceBatches), less those gone stale,
- * go to `handleFetch`, which says when each is done (its promise per batch, not awaited here);
- * each caller gets its own batch's outcome. A batch that went stale before that was applied by
- * none: it resolves, and its caller, seeing it stale, commits nothing. A `handleFetch` that
- * fails before it says fails every batch.
- */
-export function coalesceFetch(handleFetch: (batches: Batch[]) => Map<Batch, Promise<void>> | Promise<Map<Batch, Promise<void>>>): (batch: Batch) => Promise<void> {
-  const gathered = perTurn(async (batches: Batch[]) => {
-    const live = batches.filter((b) => !b.isStale());
-    return live.length > 0 ? handleFetch(live) : new Map<Batch, Promise<void>>();
-  });
-  return async (batch) => (await gathered(batch)).get(batch);
+  return async (batch) => {
+    const outcomes = await gathered(batch);
+    // A batch that went stale before the lanes were dealt was applied by none: nothing to wait for.
+    return outcomes.get(batch);
+  };
 }
 
 /**
@@ -79,45 +69,4 @@ export function dealIntoLanes<B extends { messages: readonly unknown[] }>(batche
     sizes[lane] = (sizes[lane] as number) + entry.b.messages.length;
   }
   return lanes.map((lane) => lane.sort((x, y) => x.i - y.i).map((e) => e.b));
-}
-
-/**
- * Deals items into `count` lanes so that items sharing a key share a lane: the items joined by
- * keys (directly or through others) form groups, dealt as dealIntoLanes deals batches, the
- * largest first, each to the lane with the fewest items so far; within a lane, items keep the
- * order they were given in. Lanes applied side by side then never wait for each other on what
- * the keys stand for (the ingest worker: the lock buckets of the subjects a record touches).
- * An item without keys is a group of its own.
- */
-export function dealByConflicts<I>(items: readonly I[], keysOf: (item: I) => Iterable<string>, count: number): I[][] {
-  // Union-find over item indexes; a key joins every item that has it with the first that had it.
-  const parent = items.map((_, i) => i);
-  const root = (i: number): number => {
-    let r = i;
-    while (parent[r] !== r) r = parent[r] as number;
-    while (parent[i] !== r) [parent[i], i] = [r, parent[i] as number];
-    return r;
-  };
-  const firstWith = new Map<string, number>();
-  items.forEach((item, i) => {
-    for (const key of keysOf(item)) {
-      const other = firstWith.get(key);
-      if (other === undefined) firstWith.set(key, i);
-      else {
-        const a = root(i);
-        const b = root(other);
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
-      }
-    }
-  });
-  const groups = new Map<number, number[]>();
-  items.forEach((_, i) => {
-    const r = root(i);
-    const group = groups.get(r);
-    if (group) group.push(i);
-    else groups.set(r, [i]);
-  });
-  return dealIntoLanes([...groups.values()].map((messages) => ({ messages })), count).map((lane) =>
-    lane.flatMap((g) => g.messages).sort((x, y) => x - y).map((i) => items[i] as I),
-  );
 }

@@ -10,16 +10,6 @@ import { eraseUsers } from './facts/erasures.js';
 import type { FactsContext } from './facts/tx.js';
 import { noSeeds, type Seeds } from './redecide.js';
 import { check } from '../../libs/events/validation.js';
-import { visitorDayKey, type SubjectKind } from './facts/locks.js';
-
-/**
- * A subject a record's transaction locks (facts/locks.ts): `names` is a link it names, locked
- * shared (it waits only for a transaction that changes the link); `scope` a coordinator's scope
- * row. What two lanes of a fetch must not share to run without waiting for each other.
- */
-export type Subject = [SubjectKind | 'names' | 'scope', string];
-
-const present = (kind: Subject[0], id: string | null | undefined): Subject[] => (id ? [[kind, id]] : []);
 
 export type InputTopic = (typeof INPUT_TOPICS)[number];
 
@@ -28,8 +18,6 @@ export interface TopicHandler<T extends InputTopic> {
   eventId(record: RecordOf<T>): string | null;
   /** Why a decoded record is not a valid event, or null when it is. */
   validate(record: RecordOf<T>): string | null;
-  /** The subjects storing and re-deciding this record locks, as far as the record itself tells. */
-  subjects(record: RecordOf<T>): Subject[];
   /** Batches of this topic change facts other batches read, so they run alone. */
   exclusive?: boolean;
   /**
@@ -45,7 +33,6 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   inviteLinks: {
     eventId: () => null,
     validate: (l) => check({ linkId: l.linkId, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId }, { createdAt: l.createdAt }, { expiresAt: l.expiresAt, revokedAt: l.revokedAt }),
-    subjects: (l) => [['link', l.linkId]],
     async store(ctx, links) {
       const changedLinks = await upsertLinks(ctx.tx, links);
       return { ...noSeeds(), changedLinks };
@@ -54,7 +41,6 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   coordinatorScopes: {
     eventId: () => null,
     validate: (s) => check({ orgId: s.orgId, coordinatorId: s.coordinatorId, ...Object.fromEntries(s.mentorIds.map((m, i) => [`mentorIds[${i}]`, m])) }, { updatedAt: s.updatedAt }),
-    subjects: (s) => [['scope', s.coordinatorId]],
     async store(ctx, scopes) {
       await upsertScopes(ctx.tx, scopes);
       return noSeeds();
@@ -63,13 +49,11 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   inviteClicks: {
     eventId: (c) => c.eventId,
     validate: (c) => check({ eventId: c.eventId, linkId: c.linkId, deviceId: c.visitor.deviceId }, { occurredAt: c.occurredAt }),
-    subjects: (c) => [['clicks', visitorDayKey(c)], ['names', c.linkId], ...present('device', c.visitor.deviceId)],
     store: async (ctx, clicks) => ({ ...noSeeds(), newClicks: prepareClicks(ctx, clicks) }),
   },
   appInstalls: {
     eventId: (i) => i.eventId,
     validate: (i) => check({ eventId: i.eventId, deviceId: i.deviceId, linkId: i.linkId }, { occurredAt: i.occurredAt }),
-    subjects: (i) => [['device', i.deviceId], ...present('names', i.linkId)],
     async store(ctx, installs) {
       const stored = await insertInstalls(ctx, installs);
       return { ...noSeeds(), installIds: stored.eventIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
@@ -78,7 +62,6 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   userRegistered: {
     eventId: (r) => r.eventId,
     validate: (r) => check({ eventId: r.eventId, userId: r.userId, orgId: r.orgId, linkId: r.linkId, deviceId: r.deviceId }, { occurredAt: r.occurredAt }),
-    subjects: (r) => [['user', r.userId], ...present('device', r.deviceId), ...present('names', r.linkId)],
     async store(ctx, regs, exclusive) {
       const stored = await insertRegistrations(ctx, regs, exclusive);
       return { ...noSeeds(), userIds: stored.userIds, linkIds: stored.linkIds, deviceIds: stored.deviceIds };
@@ -87,7 +70,6 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   userLogins: {
     eventId: (l) => l.eventId,
     validate: (l) => check({ eventId: l.eventId, userId: l.userId }, { occurredAt: l.occurredAt }),
-    subjects: (l) => [['user', l.userId]],
     async store(ctx, logins) {
       return { ...noSeeds(), userIds: await insertLogins(ctx, logins) };
     },
@@ -95,7 +77,6 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   userErasures: {
     eventId: (e) => e.eventId,
     validate: (e) => check({ eventId: e.eventId, userId: e.userId, orgId: e.orgId }, { occurredAt: e.occurredAt }),
-    subjects: (e) => [['user', e.userId]],
     exclusive: true,
     async store(ctx, erasures) {
       await eraseUsers(ctx, erasures);

@@ -9,10 +9,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
-import { coalesceFetch } from '../../libs/kafka/coalesce.js';
-import { dealIntoConflictFreeLanes, devicesOf } from './lanes.js';
-import { registeredFrom } from './facts/registrations.js';
-import type { Refusal } from '../../libs/db/isolate-refused.js';
+import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { clearOutbox, pendingOutbox } from './facts/trackings.js';
 import type { Tracking } from './facts/tx.js';
@@ -43,8 +40,6 @@ interface Delivery {
 
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
 const RELAY_INTERVAL_MS = 5_000;
-/** Transactions a fetch is applied in, side by side (see handleFetch). */
-const LANES = 2;
 
 /**
  * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,
@@ -80,8 +75,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     return { valid: valid.map(({ message, record }) => ({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message })), dead };
   }
 
-  /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the fetch. */
-  async function dropSeen<I extends { eventId: string | null }>(topic: InputTopic, items: I[]): Promise<{ fresh: I[] }> {
+  /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the batch. */
+  async function dropSeen<I extends { eventId: string | null }>(topic: InputTopic, items: I[]): Promise<{ fresh: I[]; ids: string[] }> {
     const unique = new Map<string, I>();
     const keyless: I[] = [];
     for (const item of items) {
@@ -99,7 +94,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       if (inBatch) metrics.duplicates.inc({ topic, layer: 'batch' }, inBatch);
       if (inRedis) metrics.duplicates.inc({ topic, layer: 'redis' }, inRedis);
     }
-    return { fresh: [...keyless, ...fresh] };
+    return { fresh: [...keyless, ...fresh], ids };
   }
 
   /**
@@ -157,16 +152,13 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   }
 
   /**
-   * Applies a fetch (the batches of any partitions and topics handed over together): decodes
-   * every batch, drops what was seen (one Redis read per topic), deals the records into two
-   * lanes that lock no common subject (see dealIntoConflictFreeLanes) and applies each lane in
-   * one transaction, side by side. A lane's funnel events are published and its eventIds marked
-   * seen beside the next batches (see afterCommit). A batch is done when every lane holding one
-   * of its records committed, and its dead letters (undecodable, invalid, or refused by
-   * Postgres: see applyIsolating) are published; a lane that fails fails the batches it holds
-   * records of, which are delivered again (what the other lane stored is found stored).
+   * Applies the batches of one lane of a fetch (any partitions and topics) in one transaction: decodes
+   * them, drops what was seen, stores and re-decides, publishes dead letters; then its funnel
+   * events are published and its eventIds marked seen beside the next batches (see afterCommit).
+   * A record Postgres refuses is isolated in smaller transactions (see applyIsolating) and
+   * dead-lettered with the rest of its batch's.
    */
-  async function handleFetch(batches: Batch[]): Promise<Map<Batch, Promise<void>>> {
+  async function handleMany(batches: Batch[]): Promise<void> {
     const started = process.hrtime.bigint();
     const decoded = await Promise.all(
       batches.map(async (batch) => {
@@ -181,50 +173,31 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       for (const item of d.valid) items.push(item);
       byTopic.set(d.topic, items);
     }
-    const groups = await Promise.all([...byTopic].map(([topic, items]) => dropSeen(topic, items)));
-    const fresh = groups.flatMap((g) => g.fresh);
-    const lanes = dealIntoConflictFreeLanes(fresh, LANES, await registeredFrom(pool, devicesOf(fresh))).filter((lane) => lane.length > 0);
-    const applied = lanes.map((lane) => applyLane(lane));
-    const lanesOf = new Map<Batch, Promise<Refusal<Delivery>[]>[]>();
-    lanes.forEach((lane, i) => {
-      for (const batch of new Set(lane.map((d) => d.batch))) lanesOf.set(batch, [...(lanesOf.get(batch) ?? []), applied[i] as Promise<Refusal<Delivery>[]>]);
-    });
-    return new Map(
-      decoded.map(({ batch, topic, dead }) => [
-        batch,
-        (async () => {
-          const refused = (await Promise.all(lanesOf.get(batch) ?? [])).flat().filter(({ item }) => item.batch === batch);
-          const all = [...dead, ...refused.map(({ item, error }) => ({ message: item.message, error }))];
-          await publishDeadLetters(producer, batch, all);
-          if (all.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, all.length);
-          metrics.eventsIn.inc({ topic }, batch.messages.length);
-          metrics.batchSeconds.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
-        })(),
-      ]),
-    );
-  }
-
-  /**
-   * Applies one lane's records in one transaction (see applyIsolating), then hands its funnel
-   * events and eventIds to afterCommit. Returns the records Postgres refused, for their batches'
-   * dead letters.
-   */
-  async function applyLane(items: Delivery[]): Promise<Refusal<Delivery>[]> {
-    const applied = await applyBatch.applyIsolating(items).catch((err: unknown) => {
+    const groups = await Promise.all([...byTopic].map(async ([topic, items]) => ({ topic, ...(await dropSeen(topic, items)) })));
+    const applied = await applyBatch.applyIsolating(groups.flatMap((g) => g.fresh)).catch((err: unknown) => {
       if (sqlState(err) !== null && !isTransient(err)) log.error({ err, sqlState: sqlState(err) }, 'Postgres failed a batch, neither refusing a value nor unavailable; retrying it');
       throw err;
     });
-    // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
-    const refused = new Set(applied.refused.map(({ item }) => item));
-    const marked = new Map<InputTopic, string[]>();
-    for (const item of items) {
-      if (item.eventId === null || refused.has(item)) continue;
-      const ids = marked.get(item.topic) ?? [];
-      ids.push(item.eventId);
-      marked.set(item.topic, ids);
+    const refusedBy = new Map<Batch, DeadLetter[]>();
+    for (const { item, error } of applied.refused) {
+      const letters = refusedBy.get(item.batch) ?? [];
+      letters.push({ message: item.message, error });
+      refusedBy.set(item.batch, letters);
     }
-    await afterCommit(applied.trackings, applied.outboxIds, [...marked].map(([topic, ids]) => ({ topic, ids })));
-    return applied.refused;
+    for (const { batch, dead } of decoded) {
+      const all = [...dead, ...(refusedBy.get(batch) ?? [])];
+      await publishDeadLetters(producer, batch, all);
+      if (all.length > 0) metrics.deadLetters.inc({ topic: batch.topic }, all.length);
+    }
+    // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
+    const refusedIds = new Set(applied.refused.flatMap(({ item }) => (item.eventId === null ? [] : [`${item.topic}:${item.eventId}`])));
+    const marked = groups.map((g) => ({ topic: g.topic, ids: g.ids.filter((id) => !refusedIds.has(`${g.topic}:${id}`)) })).filter((g) => g.ids.length > 0);
+    await afterCommit(applied.trackings, applied.outboxIds, marked);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    for (const { batch, topic } of decoded) {
+      metrics.eventsIn.inc({ topic }, batch.messages.length);
+      metrics.batchSeconds.observe({ topic }, seconds);
+    }
   }
 
   /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
@@ -244,10 +217,10 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     maxWaitMs: config.kafka.fetchMaxWaitMs,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
-    // Every partition of a fetch is handed over at once and applied in two transactions side by
-    // side (see handleFetch): one's work in this process overlaps the other's in Postgres.
+    // Every partition of a fetch is handed over at once and applied in two transactions (even and
+    // odd partitions), side by side: one's work in this process overlaps the other's in Postgres.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
-    handle: coalesceFetch(handleFetch),
+    handle: coalesceBatches(handleMany, { lanes: 2 }),
     stallMs: config.kafka.partitionStallMs,
     remedy: {
       group: 'ingest',

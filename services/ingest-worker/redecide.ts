@@ -8,7 +8,7 @@ import {
 import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
 import { installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
-import { lockBuckets, lockSubjects } from './facts/locks.js';
+import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
 import { loadDeviceTouches } from './facts/touches.js';
 import { insertTrackings, loadPublished, saveDecisions } from './facts/trackings.js';
@@ -81,10 +81,10 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
   const incoming = arrived.filter((c) => !c.isBot);
   // One pass over the links (each kind in one pass, in bucket order, so that two transactions
   // never wait on each other in a cycle): exclusively when the transaction changes a link, else
-  // shared. Then the visitor-days it adds clicks to, exclusively. A transaction changing a link
-  // re-decides all its clicks: holding the link exclusively, it excludes every one adding clicks.
-  await lockSubjects(tx, 'link', [...seeds.changedLinks, ...incoming.map((c) => c.linkId), ...seeds.linkIds], seeds.changedLinks.length > 0 ? 'update' : 'share');
-  await lockBuckets(tx, 'clicks', incoming.map((c) => c.visitorDayBucket));
+  // shared. Then the clicks of every link it adds clicks to or changes, exclusively.
+  const clickLinks = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
+  await lockSubjects(tx, 'link', [...clickLinks, ...seeds.linkIds], seeds.changedLinks.length > 0 ? 'update' : 'share');
+  await lockSubjects(tx, 'clicks', clickLinks);
   const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
   // A redelivered click is among the stored ones (same link, visitor and day): it is not new.
   const storedIds = new Set(stored.map((c) => c.eventId));

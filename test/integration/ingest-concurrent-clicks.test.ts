@@ -7,10 +7,11 @@ import type { InviteClicked, InviteLink } from '../../libs/events/types.generate
 
 /**
  * Two transactions adding clicks to one visitor-day at the same time (two lanes of a worker, or
- * two workers) must still count one unique click, the earliest: the second waits at the
- * visitor-day's lock and decides with the first's click stored. Through the applier the worker
- * uses, against the real Postgres, each round two transactions started together on two
- * connections. Without the visitor-day lock both decide alone and both count as unique.
+ * two workers) must still count one unique click, the earliest: the second waits at the lock
+ * on the link's clicks and decides with the first's click stored. Through the applier the
+ * worker uses, against the real Postgres, each round two transactions started together on two
+ * connections. Without that lock both decide alone and both count as unique (checked by
+ * removing it: round 1 fails).
  */
 let env: TestEnv;
 let pool: pg.Pool;

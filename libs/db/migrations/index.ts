@@ -15,7 +15,6 @@ import * as m0016 from './0016_fewer_writes.js';
 import * as m0017 from './0017_click_lock_buckets.js';
 import * as m0018 from './0018_change_notices.js';
 import * as m0019 from './0019_scope_notices.js';
-import * as m0020 from './0020_visitor_day_locks.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -38,7 +37,6 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0017_click_lock_buckets': m0017,
   '0018_change_notices': m0018,
   '0019_scope_notices': m0019,
-  '0020_visitor_day_locks': m0020,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,7 +2,6 @@ import type { InviteClicked } from '../../../libs/events/types.generated.js';
 import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from '../../../libs/domain/visitor.js';
 import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
 import type { FactsContext, Tx } from './tx.js';
-import { lockBucket, visitorDayKey } from './locks.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
 export interface NewClick extends ClickFact {
@@ -10,8 +9,6 @@ export interface NewClick extends ClickFact {
   platform: string | null;
   /** What stands in for the device id and visitor hash if the device is erased (see withErasedDevices). */
   pseudonym: string | null;
-  /** The lock bucket of its visitor-day (see visitorDayKey). */
-  visitorDayBucket: number;
 }
 
 /** A stored non-bot click with what was last decided for it. */
@@ -33,7 +30,6 @@ export function prepareClicks(ctx: Pick<FactsContext, 'visitorHashKey'>, clicks:
       eventId: c.eventId, linkId: c.linkId, occurredAt: c.occurredAt, visitorHash: visitorHash(c.visitor, ctx.visitorHashKey, c.eventId),
       isBot: isBotUserAgent(c.visitor.userAgent), deviceId, platform: c.visitor.platform ?? null,
       pseudonym: deviceId ? erasedDevicePseudonym(deviceId, ctx.visitorHashKey) : null,
-      visitorDayBucket: lockBucket(visitorDayKey(c)),
     };
   });
 }

@@ -5,7 +5,6 @@ import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
 import { referralId } from '../../../libs/domain/event-ids.js';
 import { eraseDevices } from './erasures.js';
 import type { FactsContext, Tx } from './tx.js';
-import type { Queryable } from '../../../libs/db/queryable.js';
 
 /** A batch must run alone (it changes device ids in every table); it is retried exclusively. */
 export class NeedsExclusiveBatchError extends Error {
@@ -75,18 +74,6 @@ export async function usersOf(tx: Tx, where: { linkIds: string[]; deviceIds: str
     [where.linkIds, where.deviceIds],
   );
   return rows.map((r) => r.user_id);
-}
-
-/**
- * The users registered from each device (read outside any batch's transaction: what the ingest
- * worker deals a fetch into lanes by, not what it decides by).
- */
-export async function registeredFrom(db: Queryable, deviceIds: readonly string[]): Promise<Map<string, string[]>> {
-  const users = new Map<string, string[]>();
-  if (deviceIds.length === 0) return users;
-  const { rows } = await db.query<{ device_id: string; user_id: string }>('select distinct device_id, user_id from registrations where device_id = any($1::text[])', [deviceIds]);
-  for (const { device_id, user_id } of rows) users.set(device_id, [...(users.get(device_id) ?? []), user_id]);
-  return users;
 }
 
 export interface StoredUser {
