@@ -39,12 +39,12 @@ export function perTurn<T, R>(run: (items: T[]) => Promise<R>): (item: T) => Pro
   let gathering: { items: T[]; outcome: Promise<R> } | undefined;
   return (item) => {
     if (!gathering) {
-      const group: { items: T[]; outcome: Promise<R> } = { items: [], outcome: Promise.resolve(undefined as R) };
-      group.outcome = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        if (gathering === group) gathering = undefined;
-        return run(group.items);
+      const items: T[] = [];
+      const outcome = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        if (gathering?.items === items) gathering = undefined;
+        return run(items);
       });
-      gathering = group;
+      gathering = { items, outcome };
     }
     gathering.items.push(item);
     return gathering.outcome;
