@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './queryable.js';
+import { withArrayLiterals } from './array-literal.js';
 
 const NAMES_MAX = 1_000;
 
@@ -26,10 +27,11 @@ export function statementNames(): (text: string) => string {
  * parsing and planning of every one of them at a steady rate. Plans stay custom where the
  * parameters matter (Postgres compares the generic plan's cost with the custom ones' and keeps
  * custom plans for the `$1 is null or` filters), and a renamed or rebuilt table is resolved
- * again by name. The texts are the modules' own, so there are a few dozen of them.
+ * again by name. The texts are the modules' own, so there are a few dozen of them. Array
+ * parameters are written as literals here (see arrayLiteral).
  */
 export function preparedStatements(db: Queryable, nameOf: (text: string) => string = statementNames()): Queryable {
   return {
-    query: ((text: string, values?: unknown[]) => db.query({ name: nameOf(text), text, ...(values ? { values } : {}) })) as Queryable['query'],
+    query: ((text: string, values?: unknown[]) => db.query({ name: nameOf(text), text, ...(values ? { values: withArrayLiterals(values) } : {}) })) as Queryable['query'],
   };
 }

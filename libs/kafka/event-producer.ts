@@ -3,6 +3,7 @@ import { errorChain, reconnectingAdmin } from './client.js';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { EventCodec, RecordOf, RecordTopic } from '../events/codec.js';
 import { TOPICS, type TopicKey, type TopicNames } from '../events/topics.js';
+import { partitionOf } from './partition-of.js';
 
 /** Publishes typed records, Avro-encoded and keyed as the topic catalogue says. */
 export interface EventProducer {
@@ -49,7 +50,7 @@ function messageBytes(m: Message): number {
  * broker: when a partition's leader dies mid-send and the partition moves to a broker that
  * already answered for its own partitions, the retry skips it, and send() resolves without
  * those messages ever written (seen here: two funnel events lost, never counted). So messages
- * are given their partition here (the default partitioner's murmur2 of the key, on the topic's
+ * are given their partition here (the default partitioner's murmur2 of the key, partitionOf, on the topic's
  * current partition count), and any partition missing from the acknowledgements is sent again.
  */
 export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; topics: TopicNames }): EventProducer {
@@ -60,13 +61,16 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // sendAcknowledged gives every message its partition; kafkajs' default partitioner would
+      // filter the topic's partition list for each message before looking at it.
+      createPartitioner: () => ({ message }) => message.partition as number,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
     });
   let producer = create();
   let connected: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-  const partitionOf = Partitioners.DefaultPartitioner();
+  // Keyed messages are placed as the default partitioner places them (partitionOf); an unkeyed one by its round robin.
+  const roundRobin = Partitioners.DefaultPartitioner();
   const partitionCounts = new Map<string, { count: number; at: number }>();
   const admin = reconnectingAdmin(kafka);
 
@@ -113,7 +117,7 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
     const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
     const pending = new Map<number, Message[]>();
     for (const message of messages) {
-      const partition = message.partition ?? partitionOf({ topic: name, partitionMetadata, message });
+      const partition = message.partition ?? (message.key != null ? partitionOf(message.key, count) : roundRobin({ topic: name, partitionMetadata, message }));
       const group = pending.get(partition);
       if (group) group.push({ ...message, partition });
       else pending.set(partition, [{ ...message, partition }]);

@@ -39,6 +39,10 @@ interface Delivery {
 }
 
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
+/** Sets every key given to '1', expiring after ARGV[1] seconds. */
+const MARK_SEEN_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end return #KEYS";
+/** Keys per script call: a call holds Redis for its duration (about a millisecond per thousand keys). */
+const MARK_CHUNK = 5_000;
 const RELAY_INTERVAL_MS = 5_000;
 
 /**
@@ -117,15 +121,19 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     else applyBatch.acknowledge(outboxIds);
   }
 
-  /** Marks eventIds seen (written only after their facts are durable, so a marker always means "done"). */
+  /**
+   * Marks eventIds seen (written only after their facts are durable, so a marker always means
+   * "done"): one script call per MARK_CHUNK keys, each key set with its expiry, instead of a
+   * SET command per key (a pipelined command per event was 7% of what the worker allocated).
+   */
   async function markSeen(marked: { topic: InputTopic; ids: string[] }[]): Promise<void> {
     if (marked.length === 0) return;
     const prefix = await redisPrefix();
-    const pipeline = redis.pipeline();
-    for (const { topic, ids } of marked) for (const id of ids) pipeline.set(`${prefix}${topic}:${id}`, '1', 'EX', SEEN_TTL_SECONDS);
-    const results = await pipeline.exec();
-    const failed = results?.find(([err]) => err !== null)?.[0];
-    if (failed) throw failed;
+    const keys = marked.flatMap(({ topic, ids }) => ids.map((id) => `${prefix}${topic}:${id}`));
+    for (let i = 0; i < keys.length; i += MARK_CHUNK) {
+      const chunk = keys.slice(i, i + MARK_CHUNK);
+      await redis.eval(MARK_SEEN_SCRIPT, chunk.length, ...chunk, SEEN_TTL_SECONDS);
+    }
   }
 
   /**
