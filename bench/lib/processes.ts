@@ -76,6 +76,8 @@ async function waitExit(child: ChildProcess, exited: Promise<number | null>, tim
  * process runs plain JavaScript as deployed: no tsx loader, no second copy of libs/ in TypeScript.
  */
 export const TIMING_PROBE = 'bench/lib/timing-probe.ts';
+/** Preloaded into every spawned process when BENCH_HEAP_PROF names a directory (see allocation-sampler.ts). */
+const ALLOCATION_SAMPLER = 'bench/lib/allocation-sampler.ts';
 
 /**
  * A Node process running `script`: a bench script's TypeScript through tsx, or a compiled
@@ -83,8 +85,9 @@ export const TIMING_PROBE = 'bench/lib/timing-probe.ts';
  * (the timing probe is TypeScript, so it brings tsx along).
  */
 export function spawnNode(name: string, script: string, env: Record<string, string>, options: { where: string; kind?: string; stdout?: 'pipe' | 'ignore'; preload?: string[]; flags?: string[] } = { where: '' }): RunningProcess & { output(): string } {
-  const preload = (options.preload ?? []).flatMap((module) => ['--import', module]);
-  const loader = script.endsWith('.ts') || (options.preload ?? []).some((m) => m.endsWith('.ts')) ? ['--import', 'tsx'] : [];
+  const modules = [...(process.env.BENCH_HEAP_PROF ? [compiledEntry(ALLOCATION_SAMPLER)] : []), ...(options.preload ?? [])];
+  const preload = modules.flatMap((module) => ['--import', module]);
+  const loader = script.endsWith('.ts') || modules.some((m) => m.endsWith('.ts')) ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(options.flags ?? []), ...loader, ...preload, script], {
     // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
