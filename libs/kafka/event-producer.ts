@@ -50,8 +50,9 @@ function messageBytes(m: Message): number {
  * broker: when a partition's leader dies mid-send and the partition moves to a broker that
  * already answered for its own partitions, the retry skips it, and send() resolves without
  * those messages ever written (seen here: two funnel events lost, never counted). So messages
- * are given their partition here (the default partitioner's murmur2 of the key, partitionOf, on the topic's
- * current partition count), and any partition missing from the acknowledgements is sent again.
+ * are given their partition here (the default partitioner's murmur2 of the key, partitionOf,
+ * on the topic's current partition count), and any partition missing from the
+ * acknowledgements is sent again.
  */
 export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; topics: TopicNames }): EventProducer {
   const { kafka, codec, topics } = deps;
