@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CALENDAR, check } from './validation.js';
+import { CALENDAR, check, nulField } from './validation.js';
 
 describe('check', () => {
   it('keeps event times plausible: from 2000 to a day ahead of now, whole milliseconds', () => {
@@ -34,5 +34,17 @@ describe('check', () => {
     expect(check({ linkId: 'l', orgId: ' ' }, {})).toBe('orgId is empty');
     expect(check({ linkId: 'x'.repeat(257) }, {})).toBe('linkId is longer than 256 characters');
     expect(check({ linkId: 'x'.repeat(256), campaignId: null, deviceId: undefined }, {})).toBeNull();
+  });
+});
+
+describe('nulField', () => {
+  it('names the path of the first string holding a NUL, and nothing when none does', () => {
+    expect(nulField({ eventId: 'e1', visitor: { deviceId: 'd', userAgent: 'ua' }, tags: ['a', 'b'] })).toBeNull();
+    expect(nulField({ eventId: 'e1', visitor: { deviceId: 'dev\u0000ice' } })).toBe('visitor.deviceId');
+    expect(nulField({ eventId: 'e\u0000' })).toBe('eventId');
+    expect(nulField({ a: [{ b: 'x' }, { b: ['y', 'z\u0000'] }] })).toBe('a[1].b[1]');
+    expect(nulField(['ok', 'n\u0000'])).toBe('[1]');
+    expect(nulField('\u0000')).toBe('value');
+    expect(nulField(Object.assign(Object.create({ inherited: '\u0000' }) as object, { own: 'ok' }))).toBeNull();
   });
 });

@@ -50,31 +50,31 @@ export function check(
  * for the dead-letter topic, never a batch that fails forever.
  */
 export function nulField(value: unknown): string | null {
-  // Nearly every record holds none: looked for first without building a path for every field.
-  return hasNul(value) ? nulPath(value, '') : null;
-}
-
-function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) {
-    for (const item of value) if (hasNul(item)) return true;
-  } else if (value && typeof value === 'object') {
-    for (const k in value) if (Object.hasOwn(value, k) && hasNul((value as Record<string, unknown>)[k])) return true;
+  const at = nulAt(value);
+  if (!at) return null;
+  // The path is built only for a NUL found (nearly every record holds none), from the segments
+  // nulAt gathered on its way back up, innermost first.
+  let path = '';
+  for (let i = at.length - 1; i >= 0; i--) {
+    const step = at[i] as string | number;
+    path += typeof step === 'number' ? `[${step}]` : path ? `.${step}` : step;
   }
-  return false;
+  return path || 'value';
 }
 
-function nulPath(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'value' : null;
+/** The segments (innermost first) leading to the first string holding a NUL, or null. */
+function nulAt(value: unknown): (string | number)[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? [] : null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}[${i}]`);
-      if (found) return found;
+      const at = nulAt(value[i]);
+      if (at) return (at.push(i), at);
     }
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = nulPath(v, path ? `${path}.${k}` : k);
-      if (found) return found;
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      const at = nulAt((value as Record<string, unknown>)[k]);
+      if (at) return (at.push(k), at);
     }
   }
   return null;

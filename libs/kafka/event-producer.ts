@@ -115,10 +115,15 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
    */
   async function sendAcknowledged(name: string, messages: Message[]): Promise<void> {
     const count = await partitionCount(name);
-    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
+    // The partition list only the round robin reads (unkeyed messages: dead letters, replays), built for a send that has one.
+    let partitionMetadata: PartitionerArgs['partitionMetadata'] | undefined;
+    const unkeyed = (message: Message): number => {
+      partitionMetadata ??= Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
+      return roundRobin({ topic: name, partitionMetadata, message });
+    };
     const pending = new Map<number, Message[]>();
     for (const message of messages) {
-      const partition = message.partition ?? (message.key != null ? partitionOf(message.key, count) : roundRobin({ topic: name, partitionMetadata, message }));
+      const partition = message.partition ?? (message.key != null ? partitionOf(message.key, count) : unkeyed(message));
       const group = pending.get(partition);
       if (group) group.push({ ...message, partition });
       else pending.set(partition, [{ ...message, partition }]);
