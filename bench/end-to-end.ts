@@ -40,7 +40,7 @@ import { SCALE, percentile, scaled, sleep } from './lib/scale.js';
 import { runCost, type RunCost, type RunningProcess } from './lib/processes.js';
 import { dashboardDatabase } from './lib/dashboard-data.js';
 import type { Shape } from './lib/dashboard-traffic.js';
-import { cpuBetween, cpuSnapshot, listenerPids, type Accounted, type CpuAccount } from './lib/machine-cpu.js';
+import { cpuBetween, cpuSnapshot, listenerPids, postgresBetween, postgresSnapshot, POSTGRES_ACTIVITY, type Accounted, type CpuAccount } from './lib/machine-cpu.js';
 import { encodeTimeOrdered, groupStable, ingestGroup, aggregatorGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 
 export interface TrialFigure {
@@ -57,6 +57,12 @@ export interface TrialFigure {
   aggregator: RunCost;
   /** The whole machine's CPU over the trial (publishing and draining), per known process, and the unexplained rest. */
   cpu: CpuAccount;
+  /**
+   * Postgres' CPU over the same window by what its processes serve: backends by the service
+   * (application_name), the rest by kind (walwriter, checkpointer, autovacuum worker, ...);
+   * backends that ended meanwhile are left out (see postgresBetween).
+   */
+  postgres: Record<string, number>;
 }
 
 export interface EndToEndFigures {
@@ -153,7 +159,9 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
     await groupStable(env, admin, ingestGroup(env));
     await groupStable(env, admin, aggregatorGroup(env));
     const accounted = accountedProcesses(env.config, pipeline.processes);
+    const pgActivity = async () => postgresSnapshot((await env.db.raw(POSTGRES_ACTIVITY)).rows);
     const cpuBefore = cpuSnapshot(accounted);
+    const pgBefore = await pgActivity();
     const sampler = lagSampler(env, admin);
     const sent = await pace(producer, messages, rate, TRIAL_SECONDS);
     const end = await pipelineLag(env, admin);
@@ -162,12 +170,14 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
     await sampler.stop();
     const drainSeconds = await drain(env, admin, 300_000);
     const cpu = cpuBetween(accounted, cpuBefore, cpuSnapshot(accounted));
+    const postgres = postgresBetween(pgBefore, await pgActivity());
     const publishedPerSecond = Math.round(sent.sent / sent.seconds);
     const lagAtEnd = end.ingest + end.aggregator;
     const sustained = publishedPerSecond >= rate * 0.97 && drainSeconds !== null && drainSeconds <= 3;
-    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained, ingest, aggregator, cpu };
+    const t = { rate, seconds: Math.round(sent.seconds), published: sent.sent, publishedPerSecond, lagAtEnd, lagMax: Math.max(sampler.max, lagAtEnd), drainSeconds, sustained, ingest, aggregator, cpu, postgres };
     log(`part 2: ${rate} events/s for ${t.seconds} s: published ${publishedPerSecond}/s, lag at end ${lagAtEnd} (max ${t.lagMax}), drained in ${drainSeconds ?? '-'} s: ${sustained ? 'sustained' : 'NOT sustained'}; ingest batches of ${ingest.meanBatchSize} events in ${ingest.meanBatchMs} ms, aggregator batches of ${aggregator.meanBatchSize} in ${aggregator.meanBatchMs} ms`);
     log(`part 2: ${rate} events/s: ${describeCpu(cpu)}`);
+    log(`part 2: ${rate} events/s: Postgres by what it serves: ${Object.entries(postgres).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     return t;
   } finally {
     await admin.disconnect();

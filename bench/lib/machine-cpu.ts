@@ -186,3 +186,46 @@ export function cpuBetween(accounted: readonly Accounted[], start: CpuSnapshot, 
     largestOthers,
   };
 }
+
+/** Postgres' processes by what they do: a backend by its connection's application_name, any other by its backend_type. */
+export interface PostgresSnapshot {
+  /** Per pid: its label and its own CPU seconds so far. */
+  pids: Map<number, { label: string; seconds: number }>;
+}
+
+interface Activity {
+  pid: number;
+  application_name: string | null;
+  backend_type: string;
+}
+
+/**
+ * Every Postgres process serving any database now, labelled: a client backend by its
+ * `application_name` (with what follows a space dropped: "query-service answer cache" is the
+ * query service), any other process by its `backend_type` (walwriter, checkpointer, autovacuum
+ * worker, ...). `activity` is pg_stat_activity's rows, read by the caller.
+ */
+export function postgresSnapshot(activity: readonly Activity[]): PostgresSnapshot {
+  const pids = new Map<number, { label: string; seconds: number }>();
+  for (const a of activity) {
+    const stat = readStat(a.pid);
+    if (!stat) continue;
+    const label = a.backend_type === 'client backend' ? (a.application_name || 'unnamed').split(' ')[0] as string : a.backend_type;
+    pids.set(a.pid, { label, seconds: stat.self });
+  }
+  return { pids };
+}
+
+/** What pg_stat_activity lists, for postgresSnapshot. */
+export const POSTGRES_ACTIVITY = 'select pid, application_name, backend_type from pg_stat_activity';
+
+/**
+ * Postgres' CPU between two snapshots by label, for processes alive at both ends (a backend
+ * that began meanwhile counts from zero). Backends that ended meanwhile are not in it: the
+ * difference from the Postgres role of cpuBetween is theirs and the postmaster's.
+ */
+export function postgresBetween(start: PostgresSnapshot, end: PostgresSnapshot): Record<string, number> {
+  const byLabel: Record<string, number> = {};
+  for (const [pid, p] of end.pids) byLabel[p.label] = (byLabel[p.label] ?? 0) + p.seconds - (start.pids.get(pid)?.seconds ?? 0);
+  return Object.fromEntries(Object.entries(byLabel).map(([k, v]) => [k, round(v)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]));
+}
