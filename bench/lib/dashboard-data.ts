@@ -178,7 +178,7 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
     // The stage log as the rebuild reads it: each event with its 15-minute slot and local day, cut as the aggregator cuts them.
     const source = stageLogSql(`'${defaultTimezone.replace(/'/g, "''")}'`);
     await parallel(pool, [
-      ['insert into funnel_counted_events (event_id) select event_id from referral_trackings'],
+      ['insert into funnel_counted_events (occurred_at, event_id) select occurred_at, event_id from referral_trackings'],
       [
         `insert into funnel_hourly (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})
          select mentor_id, ${periodSql.utcHour('slot')}, campaign_id, org_id, ${COUNT_EVENTS_SQL} from (${source}) src group by 1, 2, 3, 4`,

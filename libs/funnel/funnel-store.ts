@@ -62,12 +62,22 @@ export async function setPositions(db: Queryable, topic: string, positions: Map<
   );
 }
 
-/** Records event ids as counted; returns the ids that were not counted before. */
-export async function claimEvents(tx: Queryable, eventIds: string[]): Promise<Set<string>> {
-  if (eventIds.length === 0) return new Set();
+/**
+ * Records events as counted; returns the ids not counted before. Keyed by (occurred_at,
+ * event_id) (migration 0022): an id names one body, so the pair says what the id says, and a
+ * batch of recent events claims on the few index leaves of the recent end rather than on a
+ * random leaf each. Ids counted before the migration that the stage log did not hold are kept
+ * under -infinity and found there.
+ */
+export async function claimEvents(tx: Queryable, events: readonly { eventId: string; occurredAt: number }[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
   const { rows } = await tx.query<{ event_id: string }>(
-    'insert into funnel_counted_events (event_id) select unnest($1::text[]) on conflict do nothing returning event_id',
-    [eventIds],
+    `insert into funnel_counted_events (occurred_at, event_id)
+     select t.o, t.e from unnest($1::timestamptz[], $2::text[]) as t(o, e)
+      where not exists (select from funnel_counted_events c where c.occurred_at = '-infinity' and c.event_id = t.e)
+      order by 1, 2
+     on conflict do nothing returning event_id`,
+    [events.map((e) => new Date(e.occurredAt)), events.map((e) => e.eventId)],
   );
   return new Set(rows.map((r) => r.event_id));
 }
@@ -140,7 +150,7 @@ export async function countFunnelEvents<E extends FunnelEvent & { eventId: strin
 ): Promise<{ counted: E[]; rows: { hourly: number; daily: number } }> {
   const unique = new Map<string, E>();
   for (const e of events) if (!unique.has(e.eventId)) unique.set(e.eventId, e);
-  const claimed = await claimEvents(tx, [...unique.keys()]);
+  const claimed = await claimEvents(tx, [...unique.values()]);
   const counted = [...unique.values()].filter((e) => claimed.has(e.eventId));
   return { counted, rows: await applyIncrements(tx, sumIncrements(counted), defaultTimezone) };
 }

@@ -66,7 +66,7 @@ export async function rebuildFunnels(
     await client.query(`select pg_advisory_xact_lock(${FUNNEL_LOCK_KEY})`);
     step();
     await client.query(
-      `create temp table rebuild_late on commit drop as ${stageLogSql('$1', 'where not exists (select from funnel_counted_events_next n where n.event_id = t.event_id)')}`,
+      `create temp table rebuild_late on commit drop as ${stageLogSql('$1', 'where not exists (select from funnel_counted_events_next n where n.occurred_at = t.occurred_at and n.event_id = t.event_id)')}`,
       [options.defaultTimezone],
     );
     const lateEvents = await fill(client, 'rebuild_late');
@@ -96,7 +96,7 @@ export async function rebuildFunnels(
  */
 export function stageLogSql(defaultTimezone: string, where = ''): string {
   const slot = periodSql.slotStart('t.occurred_at');
-  return `select t.event_id, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
+  return `select t.event_id, t.occurred_at, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
       ${slot} as slot, ${periodSql.localDay(slot, `coalesce(s.timezone, ${defaultTimezone})`)} as day
     from referral_trackings t left join org_settings s on s.org_id = t.org_id ${where}`;
 }
@@ -104,7 +104,7 @@ export function stageLogSql(defaultTimezone: string, where = ''): string {
 /** Counts the events of a source relation (stageLogSql's columns) into the _next tables; returns how many there were. */
 async function fill(client: PoolClient, source: string, step: () => void = () => undefined): Promise<number> {
   step();
-  const { rowCount } = await client.query(`insert into funnel_counted_events_next (event_id) select event_id from ${source} on conflict do nothing`);
+  const { rowCount } = await client.query(`insert into funnel_counted_events_next (occurred_at, event_id) select occurred_at, event_id from ${source} on conflict do nothing`);
   step();
   await client.query(
     `insert into funnel_hourly_next as f (mentor_id, hour, campaign_id, org_id, ${COUNT_COLUMNS})

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../libs/config/config.js';
 import { createKnex, ensureDatabase } from '../../libs/db/knex.js';
 import { dropDatabase } from '../support/env.js';
+import { claimEvents } from '../../libs/funnel/funnel-store.js';
 
 const url = new URL(loadConfig().databaseUrl);
 url.pathname = `/rt_t_migrations_${randomBytes(3).toString('hex')}`;
@@ -32,6 +33,39 @@ describe('migrations', () => {
       // An organization's timezone must be one Postgres knows.
       await db.raw("insert into org_settings (org_id, timezone) values ('o1', 'Asia/Kolkata')");
       await expect(db.raw("insert into org_settings (org_id, timezone) values ('o2', 'Mars/Olympus_Mons')")).rejects.toThrow(/time zone/);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('0022 keeps every id counted before it: one the stage log holds under its time, one it does not under -infinity', async () => {
+    await ensureDatabase(databaseUrl);
+    const db = createKnex(databaseUrl, { min: 0, max: 1 });
+    try {
+      await db.migrate.latest();
+      await db.migrate.down(); // back to 0021: counted ids keyed by id alone
+      await db.raw('delete from funnel_counted_events');
+      const at = Date.UTC(2026, 10, 3, 9, 15);
+      await db.raw(
+        `insert into referral_trackings (event_id, org_id, mentor_id, link_id, stage, unique_visitor, occurred_at, source_event_id)
+         values ('logged', 'o1', 'm1', 'l1', 'CLICKED', true, ?, 'c1')`,
+        [new Date(at)],
+      );
+      await db.raw("insert into funnel_counted_events (event_id) values ('logged'), ('foreign')");
+      await db.migrate.latest();
+      const { rows } = await db.raw<{ rows: { event_id: string; occurred_at: Date }[] }>('select event_id, occurred_at from funnel_counted_events order by event_id');
+      expect(rows.map((r) => [r.event_id, r.occurred_at.valueOf()])).toEqual([['foreign', -Infinity], ['logged', at]]);
+      const client = await db.client.acquireConnection();
+      try {
+        const claimed = await claimEvents(client, [
+          { eventId: 'logged', occurredAt: at },
+          { eventId: 'foreign', occurredAt: at + 60_000 },
+          { eventId: 'new', occurredAt: at },
+        ]);
+        expect([...claimed]).toEqual(['new']);
+      } finally {
+        await db.client.releaseConnection(client);
+      }
     } finally {
       await db.destroy();
     }
