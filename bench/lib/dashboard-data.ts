@@ -76,7 +76,7 @@ const TABLES = {
   logins: 'event_id, user_id, occurred_at',
   referrals: 'referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id, clicked_at, installed_at, registered_at, activated_at, registration_event_id',
   referral_trackings: 'event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id',
-  funnel_decisions: 'stage, subject, revision, live_event_id',
+  funnel_decisions: 'stage, subject, revision, live_event_id, live_occurred_at',
 } as const;
 
 /** The rows of a chunk as COPY text, per table. */
@@ -105,7 +105,7 @@ function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
     // Every event is revision 0 of its subject: the click or install event, else the user in the org.
     funnel_decisions: lines(t.length, (k) => {
       const r = t[k]!;
-      return [r.stage, esc(r.stage === 'CLICKED' || r.stage === 'INSTALLED' ? r.sourceEventId : memberSubject(r.userId as string, r.orgId)), '0', esc(r.eventId)].join('\t');
+      return [r.stage, esc(r.stage === 'CLICKED' || r.stage === 'INSTALLED' ? r.sourceEventId : memberSubject(r.userId as string, r.orgId)), '0', esc(r.eventId), at(r.occurredAt)].join('\t');
     }),
   };
 }

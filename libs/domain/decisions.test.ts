@@ -149,7 +149,7 @@ describe('reconcile', () => {
   it('publishes the first decision under revision 0, with the id a re-publish would have', () => {
     const r = reconcile(key, content, undefined);
     expect(r.records).toEqual([{ ...content, eventId: funnelEventId('CLICKED', 'c1'), retractsEventId: null }]);
-    expect(r.stored).toEqual({ revision: 0, liveEventId: funnelEventId('CLICKED', 'c1') });
+    expect(r.stored).toEqual({ revision: 0, liveEventId: funnelEventId('CLICKED', 'c1'), liveOccurredAt: T });
   });
 
   it('publishes nothing when the decision did not change', () => {
@@ -166,7 +166,7 @@ describe('reconcile', () => {
       { ...moved, eventId: funnelEventId('CLICKED', 'c1', 1), retractsEventId: null },
     ]);
     const r2 = reconcile(key, null, { revision: 1, live: r1.records[1]! });
-    expect(r2.stored).toEqual({ revision: 1, liveEventId: null });
+    expect(r2.stored).toEqual({ revision: 1, liveEventId: null, liveOccurredAt: null });
     const r3 = reconcile(key, content, { revision: 1, live: null });
     expect(r3.records.map((r) => r.eventId)).toEqual([funnelEventId('CLICKED', 'c1', 2)]);
     const ids = [...r1.records, ...r2.records, ...r3.records].map((r) => r.eventId);

@@ -46,8 +46,8 @@ export const decisionKey = (k: DecisionKey): string => `${k.stage}\0${k.subject}
 export interface Reconciled {
   /** Events to publish, in order: the retraction of the old event, then the new one. */
   records: FunnelRecord[];
-  /** The decision to store, or null when nothing changed. */
-  stored: { revision: number; liveEventId: string | null } | null;
+  /** The decision to store, or null when nothing changed: the live event's id and time (the stage log's key), or nulls. */
+  stored: { revision: number; liveEventId: string | null; liveOccurredAt: number | null } | null;
 }
 
 const sameContent = (a: FunnelEventContent, b: FunnelEventContent): boolean =>
@@ -67,11 +67,11 @@ export function reconcile(key: DecisionKey, desired: FunnelEventContent | null, 
   if (live !== null && desired !== null && sameContent(live, desired)) return { records: [], stored: null };
   const records: FunnelRecord[] = [];
   if (live !== null) records.push({ ...live, eventId: retractionEventId(live.eventId), retractsEventId: live.eventId });
-  if (desired === null) return { records, stored: { revision: published?.revision ?? 0, liveEventId: null } };
+  if (desired === null) return { records, stored: { revision: published?.revision ?? 0, liveEventId: null, liveOccurredAt: null } };
   const revision = published === undefined ? 0 : published.revision + 1;
   const eventId = funnelEventId(key.stage, key.subject, revision);
   records.push({ ...desired, eventId, retractsEventId: null });
-  return { records, stored: { revision, liveEventId: eventId } };
+  return { records, stored: { revision, liveEventId: eventId, liveOccurredAt: desired.occurredAt } };
 }
 
 const onLink = (link: KnownLink) => ({ orgId: link.orgId, mentorId: link.mentorId, linkId: link.linkId, campaignId: link.campaignId });

@@ -150,7 +150,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
         for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
         // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
         const trackings = await redecide(ctx('inviteClicks'), seeds);
-        const outboxId = await enqueueOutbox(tx, trackings.map((t) => t.eventId));
+        const outboxId = await enqueueOutbox(tx, trackings);
         await client.query('commit');
         return { trackings, outboxId };
       } catch (err) {

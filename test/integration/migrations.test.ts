@@ -38,11 +38,12 @@ describe('migrations', () => {
     }
   });
 
-  it('0022 keeps every id counted before it: one the stage log holds under its time, one it does not under -infinity', async () => {
+  it('0022 and 0023 keep every counted id, live decision and outbox row: counted ids the stage log holds under their time, others under -infinity', async () => {
     await ensureDatabase(databaseUrl);
     const db = createKnex(databaseUrl, { min: 0, max: 1 });
     try {
       await db.migrate.latest();
+      await db.migrate.down(); // undo 0023
       await db.migrate.down(); // back to 0021: counted ids keyed by id alone
       await db.raw('delete from funnel_counted_events');
       const at = Date.UTC(2026, 10, 3, 9, 15);
@@ -52,9 +53,18 @@ describe('migrations', () => {
         [new Date(at)],
       );
       await db.raw("insert into funnel_counted_events (event_id) values ('logged'), ('foreign')");
+      await db.raw("insert into funnel_decisions (stage, subject, revision, live_event_id) values ('CLICKED', 'c1', 0, 'logged'), ('CLICKED', 'c2', 1, null)");
+      await db.raw("insert into ingest_outbox (event_ids) values ('{logged}')");
       await db.migrate.latest();
       const { rows } = await db.raw<{ rows: { event_id: string; occurred_at: Date }[] }>('select event_id, occurred_at from funnel_counted_events order by event_id');
       expect(rows.map((r) => [r.event_id, r.occurred_at.valueOf()])).toEqual([['foreign', -Infinity], ['logged', at]]);
+      // 0023: the live decision and the outbox row find the stage-log row by its time and id.
+      const { rows: found } = await db.raw<{ rows: { via: string; n: number }[] }>(
+        `select 'decision' via, count(*)::int n from funnel_decisions d join referral_trackings t on t.occurred_at = d.live_occurred_at and t.event_id = d.live_event_id
+         union all
+         select 'outbox', count(*)::int from ingest_outbox o cross join unnest(o.event_ids, o.occurred_ats) k(e, at) join referral_trackings t on t.occurred_at = k.at and t.event_id = k.e`,
+      );
+      expect(found).toEqual([{ via: 'decision', n: 1 }, { via: 'outbox', n: 1 }]);
       const client = await db.client.acquireConnection();
       try {
         const claimed = await claimEvents(client, [

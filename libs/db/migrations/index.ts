@@ -17,6 +17,7 @@ import * as m0018 from './0018_change_notices.js';
 import * as m0019 from './0019_scope_notices.js';
 import * as m0021 from './0021_byte_order_keys.js';
 import * as m0022 from './0022_counted_events_by_time.js';
+import * as m0023 from './0023_stage_log_by_time.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0019_scope_notices': m0019,
   '0021_byte_order_keys': m0021,
   '0022_counted_events_by_time': m0022,
+  '0023_stage_log_by_time': m0023,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,6 +6,8 @@ import type { Tx, Tracking } from './tx.js';
 /**
  * Appends funnel events (and retractions) to the stage log / outbox. A row whose deterministic
  * id is already there is not inserted again; only the new rows are returned for publishing.
+ * The log is keyed by (occurred_at, event_id) (migration 0023): an id names one body, so the
+ * pair says what the id says, and new events land on the recent end of the index.
  */
 export async function insertTrackings(tx: Tx, rows: Tracking[]): Promise<Tracking[]> {
   if (rows.length === 0) return [];
@@ -14,7 +16,7 @@ export async function insertTrackings(tx: Tx, rows: Tracking[]): Promise<Trackin
        (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id)
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[],
                           $10::timestamptz[], $11::text[], $12::text[])
-     on conflict (event_id) do nothing
+     on conflict (occurred_at, event_id) do nothing
      returning event_id`,
     [
       rows.map((r) => r.eventId), rows.map((r) => r.orgId), rows.map((r) => r.mentorId), rows.map((r) => r.linkId),
@@ -46,7 +48,7 @@ export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<st
             t.unique_visitor, t.occurred_at, t.source_event_id, t.retracts_event_id
        from unnest($1::text[], $2::text[]) as k(stage, subject)
        join funnel_decisions d on d.stage = k.stage and d.subject = k.subject
-       left join referral_trackings t on t.event_id = d.live_event_id`,
+       left join referral_trackings t on t.occurred_at = d.live_occurred_at and t.event_id = d.live_event_id`,
     [keys.map((k) => k.stage), keys.map((k) => k.subject)],
   );
   for (const r of rows) {
@@ -56,23 +58,29 @@ export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<st
   return published;
 }
 
-export async function saveDecisions(tx: Tx, rows: (DecisionKey & { revision: number; liveEventId: string | null })[]): Promise<void> {
+export async function saveDecisions(tx: Tx, rows: (DecisionKey & { revision: number; liveEventId: string | null; liveOccurredAt: number | null })[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(
-    `insert into funnel_decisions (stage, subject, revision, live_event_id)
-     select * from unnest($1::text[], $2::text[], $3::int[], $4::text[])
-     on conflict (stage, subject) do update set revision = excluded.revision, live_event_id = excluded.live_event_id`,
-    [rows.map((r) => r.stage), rows.map((r) => r.subject), rows.map((r) => r.revision), rows.map((r) => r.liveEventId)],
+    `insert into funnel_decisions (stage, subject, revision, live_event_id, live_occurred_at)
+     select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[])
+     on conflict (stage, subject) do update set revision = excluded.revision, live_event_id = excluded.live_event_id, live_occurred_at = excluded.live_occurred_at`,
+    [
+      rows.map((r) => r.stage), rows.map((r) => r.subject), rows.map((r) => r.revision), rows.map((r) => r.liveEventId),
+      rows.map((r) => (r.liveOccurredAt === null ? null : new Date(r.liveOccurredAt))),
+    ],
   );
 }
 
 /**
- * Puts the event ids of a transaction's new stage-log rows in the outbox (one row for the
+ * Puts the keys of a transaction's new stage-log rows in the outbox (one row for the
  * transaction), to be cleared once the broker has acknowledged them. Returns the row's id.
  */
-export async function enqueueOutbox(tx: Tx, eventIds: string[]): Promise<string | null> {
-  if (eventIds.length === 0) return null;
-  const { rows } = await tx.query<{ id: string }>('insert into ingest_outbox (event_ids) values ($1::text[]) returning id', [eventIds]);
+export async function enqueueOutbox(tx: Tx, trackings: readonly Pick<Tracking, 'eventId' | 'occurredAt'>[]): Promise<string | null> {
+  if (trackings.length === 0) return null;
+  const { rows } = await tx.query<{ id: string }>(
+    'insert into ingest_outbox (event_ids, occurred_ats) values ($1::text[], $2::timestamptz[]) returning id',
+    [trackings.map((t) => t.eventId), trackings.map((t) => new Date(t.occurredAt))],
+  );
   return rows[0]?.id ?? null;
 }
 
@@ -86,7 +94,11 @@ export async function pendingOutbox(db: Queryable, olderThanSeconds: number, lim
     [olderThanSeconds, limit],
   );
   if (rows.length === 0) return [];
-  const { rows: stored } = await db.query<TrackingRow>('select * from referral_trackings where event_id = any($1::text[])', [rows.flatMap((r) => r.event_ids)]);
+  const { rows: stored } = await db.query<TrackingRow>(
+    `select t.* from (select unnest(event_ids) as e, unnest(occurred_ats) as o from ingest_outbox where id = any($1::bigint[])) k
+       join referral_trackings t on t.occurred_at = k.o and t.event_id = k.e`,
+    [rows.map((r) => r.id)],
+  );
   const byId = new Map(stored.map((r) => [r.event_id, toTracking(r)]));
   return rows.map((r) => ({ id: r.id, trackings: r.event_ids.flatMap((e) => byId.get(e) ?? []) }));
 }
