@@ -18,6 +18,7 @@ import * as m0019 from './0019_scope_notices.js';
 import * as m0021 from './0021_byte_order_keys.js';
 import * as m0022 from './0022_counted_events_by_time.js';
 import * as m0023 from './0023_stage_log_by_time.js';
+import * as m0024 from './0024_unlogged_lock_buckets.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0021_byte_order_keys': m0021,
   '0022_counted_events_by_time': m0022,
   '0023_stage_log_by_time': m0023,
+  '0024_unlogged_lock_buckets': m0024,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

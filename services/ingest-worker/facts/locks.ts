@@ -20,14 +20,34 @@ const KIND: Record<SubjectKind, number> = { link: 1, clicks: CLICKS_KIND, device
  * waits for them and they for it. Row locks rather than advisory locks, because a batch may
  * touch thousands of subjects and advisory locks live in a small shared table; one statement,
  * no insert: the table never grows.
+ *
+ * The table is unlogged (migration 0024: a row lock then writes no WAL), so crash recovery or
+ * a failover leaves it empty. The statement returns how many buckets it wanted and how many it
+ * locked; short, the kind's buckets are created again in this transaction (another batch doing
+ * the same waits for this one's rows, then finds them) and locked again.
  */
 export async function lockSubjects(tx: Tx, kind: SubjectKind, ids: Iterable<string>, mode: 'update' | 'share' = 'update'): Promise<void> {
   const distinct = [...new Set(ids)];
   if (distinct.length === 0) return;
+  const lock = async () => {
+    const { rows } = await tx.query<{ wanted: number; locked: number }>(
+      `with wanted as (
+         select distinct (hashtextextended(k, 0) & ${BUCKETS_PER_KIND - 1})::int as bucket from unnest($2::text[]) k
+       ), locked as (
+         select bucket from ingest_lock_buckets where kind = $1 and bucket in (select bucket from wanted)
+          order by bucket for ${mode === 'update' ? 'update' : 'share'}
+       )
+       select (select count(*) from wanted)::int as wanted, (select count(*) from locked)::int as locked`,
+      [KIND[kind], distinct],
+    );
+    return rows[0]!;
+  };
+  let { wanted, locked } = await lock();
+  if (locked === wanted) return;
   await tx.query(
-    `select 1 from ingest_lock_buckets
-      where kind = $1 and bucket in (select (hashtextextended(k, 0) & ${BUCKETS_PER_KIND - 1})::int from unnest($2::text[]) k)
-      order by bucket for ${mode === 'update' ? 'update' : 'share'}`,
-    [KIND[kind], distinct],
+    `insert into ingest_lock_buckets (kind, bucket) select $1, b from generate_series(0, ${BUCKETS_PER_KIND - 1}) b on conflict do nothing`,
+    [KIND[kind]],
   );
+  ({ wanted, locked } = await lock());
+  if (locked !== wanted) throw new Error(`locked ${locked} of the ${wanted} ${kind} lock buckets a batch needs, after creating them`);
 }
