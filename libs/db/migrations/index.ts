@@ -19,6 +19,7 @@ import * as m0021 from './0021_byte_order_keys.js';
 import * as m0022 from './0022_counted_events_by_time.js';
 import * as m0023 from './0023_stage_log_by_time.js';
 import * as m0024 from './0024_unlogged_lock_buckets.js';
+import * as m0025 from './0025_visitor_days_by_day.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0022_counted_events_by_time': m0022,
   '0023_stage_log_by_time': m0023,
   '0024_unlogged_lock_buckets': m0024,
+  '0025_visitor_days_by_day': m0025,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
