@@ -94,7 +94,7 @@ if (e2e) {
   text.push(table('   CPU seconds of the whole machine over each trial (publishing and draining), of every process known to take part, and the rest', ['offered events/s', 'seconds', 'machine', ...roles, 'known', 'unexplained'],
     e2e.trials.map((t) => [t.rate, t.cpu.seconds, t.cpu.machineCpuSeconds, ...roles.map((r) => t.cpu.processes[r] ?? null), t.cpu.knownCpuSeconds, t.cpu.unexplainedCpuSeconds])));
   for (const t of e2e.trials) if (t.cpu.largestOthers.length) text.push(`   at ${t.rate}/s the largest of the rest: ${t.cpu.largestOthers.map((o) => `${o.seconds} s ${o.name} [${o.pid}]`).join('; ')}`);
-  for (const t of e2e.trials) text.push(`   at ${t.rate}/s Postgres by what it serves (CPU s; backends that ended meanwhile left out): ${Object.entries(t.postgres ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const t of e2e.trials) text.push(`   at ${t.rate}/s Postgres by what it serves (CPU s; backends that ended meanwhile left out): ${Object.entries(t.postgres).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   const f = e2e.freshness;
   text.push(`highest sustained rate: ${g(e2e.sustainedEventsPerSecond, '≥ 20000')} events/s = ${ratios.endToEndToGoal}× the goal`);
   text.push(`freshness at ${f.rate} events/s (publish → visible in the API, ${f.probes} probes, ${f.unseen} unseen): p50 ${f.p50Ms} ms, p99 ${g(f.p99Ms, '< 1000')} ms, max ${f.maxMs} ms`);
