@@ -8,9 +8,16 @@
  * writer added later cannot forget. Postgres delivers a notice only when its transaction
  * commits, in commit order, and drops repeats of one payload within a transaction.
  *
- * A payload is a JSON array of organization ids, or `*` (everything may have changed: a
- * rebuild, or a statement touching so many organizations that their list would not fit in a
- * notice's 8000 bytes).
+ * A payload is one of:
+ * - a JSON array of organization ids: anything of theirs may have changed;
+ * - `{"mentors":{"<org>":["<mentor>", ...], ...}}`: only rows of these mentors changed, in a
+ *   table kept per mentor (MENTOR_COLUMNS; a registration names its user, whose name as a
+ *   mentor it gives), so an answer about other mentors of the organization still holds
+ *   (migration 0028);
+ * - `{"aggregates":["<org>", ...]}`: only the organization's own totals changed
+ *   (AGGREGATE_TABLES), which answers about some of its mentors do not read (migration 0028);
+ * - `*`: everything may have changed (a rebuild, or a statement touching so many
+ *   organizations that their list would not fit in a notice's 8000 bytes).
  */
 
 /** The channel every notice goes to (LISTEN in the query service). */
@@ -82,16 +89,90 @@ export const notifyFunctionSql = (options: { scopes: boolean }) => `
 /**
  * The three triggers (insert, update, delete: Postgres allows a transition table only on a
  * trigger of one event) that send a table's notices, created on `on` (the table itself, or the
- * rebuild's twin of it: a table built beside the old one has no triggers of its own).
+ * rebuild's twin of it: a table built beside the old one has no triggers of its own), calling
+ * `fn` (by default the table's own since migration 0028: noticeFunctionOf).
  */
-export function changeTriggersSql(table: string, on: string = table): string[] {
+export function changeTriggersSql(table: string, on: string = table, fn: string = noticeFunctionOf(table)): string[] {
   return (['insert', 'update', 'delete'] as const).map(
     (event) =>
       `create trigger ${table}_changed_${event} after ${event} on ${on}
          referencing ${{ insert: 'new table as new_rows', update: 'old table as old_rows new table as new_rows', delete: 'old table as old_rows' }[event]}
-         for each statement execute function rt_notify_changed_orgs()`,
+         for each statement execute function ${fn}()`,
   );
 }
+
+/**
+ * The watched tables kept per mentor, each with the column naming the mentor a row is about:
+ * their notices name the mentors (migration 0028). A registration is about its user, who is a
+ * mentor of the organization when others register through their links: it gives that mentor's
+ * name (queries/mentor-names.ts).
+ */
+export const MENTOR_COLUMNS = { funnel_daily: 'mentor_id', funnel_monthly: 'mentor_id', funnel_yearly: 'mentor_id', referrals: 'mentor_id', registrations: 'user_id' } as const;
+/** The watched tables of an organization's own totals: their notices say only that (migration 0028). */
+export const AGGREGATE_TABLES = ['funnel_org_daily', 'funnel_org_monthly'] as const;
+
+/** The trigger function a watched table's notices come from (migration 0028; rt_notify_changed_orgs before). */
+export function noticeFunctionOf(table: string): string {
+  if (table in MENTOR_COLUMNS) return `rt_notify_changed_mentors_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}`;
+  if ((AGGREGATE_TABLES as readonly string[]).includes(table)) return 'rt_notify_changed_aggregates';
+  return 'rt_notify_changed_orgs';
+}
+
+/**
+ * The trigger function of the tables kept per mentor (MENTOR_COLUMNS) whose mentor column is
+ * `column`: the mentors of the statement's rows by organization (old and new rows of an update:
+ * a row may move to another mentor). A list too long for a notice, or a row without a mentor,
+ * names the organizations instead (anything of theirs may have changed), and a list of those
+ * too long is `*`. These tables are not scope tables (SCOPE_TABLES): nothing goes to SCOPE_CHANNEL.
+ */
+export const notifyMentorsFunctionSql = (column: string) => {
+  const payload = (rows: string) => `
+      select case when count(*) = 0 then null
+                  when bool_or(mentors is null) then json_agg(org_id order by org_id)::text
+                  else json_build_object('mentors', json_object_agg(org_id, mentors order by org_id))::text end,
+             json_agg(org_id order by org_id)::text
+        into changed, orgs
+        from (select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column}) end as mentors from ${rows} group by org_id) m`;
+  return `
+  create or replace function rt_notify_changed_mentors_${column}() returns trigger language plpgsql as $$
+  declare
+    changed text;
+    orgs text;
+  begin
+    if tg_op = 'INSERT' then${payload('new_rows')};
+    elsif tg_op = 'DELETE' then${payload('old_rows')};
+    else${payload(`(select org_id, ${column} from old_rows union all select org_id, ${column} from new_rows) r`)};
+    end if;
+    if changed is null then
+      return null;
+    end if;
+    if octet_length(changed) > ${MAX_LIST_BYTES} then
+      changed := case when octet_length(orgs) > ${MAX_LIST_BYTES} then '*' else orgs end;
+    end if;
+    perform pg_notify('${CHANGES_CHANNEL}', changed);
+    return null;
+  end $$`;
+};
+
+/** The trigger function of AGGREGATE_TABLES: the distinct organizations of the statement's rows, as `{"aggregates":[...]}`. */
+export const NOTIFY_AGGREGATES_FUNCTION_SQL = `
+  create or replace function rt_notify_changed_aggregates() returns trigger language plpgsql as $$
+  declare
+    orgs text;
+  begin
+    if tg_op = 'INSERT' then
+      select json_agg(distinct org_id)::text into orgs from new_rows;
+    elsif tg_op = 'DELETE' then
+      select json_agg(distinct org_id)::text into orgs from old_rows;
+    else
+      select json_agg(distinct org_id)::text into orgs from (select org_id from old_rows union all select org_id from new_rows) o;
+    end if;
+    if orgs is null then
+      return null;
+    end if;
+    perform pg_notify('${CHANGES_CHANNEL}', case when octet_length(orgs) > ${MAX_LIST_BYTES} then '*' else '{"aggregates":' || orgs || '}' end);
+    return null;
+  end $$`;
 
 /**
  * TRUNCATE fires no row or transition-table trigger: a statement trigger of its own on each
@@ -115,12 +196,28 @@ export const truncateTriggerSql = (table: string, on: string = table): string =>
 /** Tells every listener that anything may have changed (a rebuild swapping tables in). Delivered on commit. */
 export const NOTIFY_ALL_SQL = `select pg_notify('${CHANGES_CHANNEL}', '*')`;
 
-/** What a notice says changed: some organizations, or everything (`all`, also for a payload that cannot be read). */
-export function parseChangeNotice(payload: string | undefined): { orgs: string[] } | 'all' {
+/**
+ * What a notice says changed: anything of some organizations (`orgs`), only some mentors' rows
+ * of others (`mentors`), only some organizations' own totals (`aggregates`); or everything
+ * (`all`, also for a payload that cannot be read).
+ */
+export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[] } | 'all';
+
+const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+export function parseChangeNotice(payload: string | undefined): ChangeNotice {
   if (payload === undefined || payload === '*') return 'all';
   try {
     const parsed: unknown = JSON.parse(payload);
-    if (Array.isArray(parsed) && parsed.every((o) => typeof o === 'string')) return { orgs: parsed };
+    if (isStrings(parsed)) return { orgs: parsed, mentors: [], aggregates: [] };
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const { mentors, aggregates } = parsed as { mentors?: unknown; aggregates?: unknown };
+      if (isStrings(aggregates)) return { orgs: [], mentors: [], aggregates };
+      if (mentors !== null && typeof mentors === 'object' && !Array.isArray(mentors)) {
+        const entries = Object.entries(mentors as Record<string, unknown>);
+        if (entries.every(([, m]) => isStrings(m))) return { orgs: [], mentors: entries as [string, string[]][], aggregates: [] };
+      }
+    }
   } catch {
     // fall through: an unreadable notice clears everything
   }

@@ -15,13 +15,21 @@ export interface CachedAnswer {
 /** Where cached answers come from: a hit, a computation another request started (shared), a new one, or none kept (bypass). */
 export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
+/**
+ * What an answer reads: the tables of one organization (its id), of every organization (`*`),
+ * or only some mentors' rows of one organization (`mentors`: the tables kept per mentor, a
+ * mentor's name, and no total of the organization's own), which a commit about its other
+ * mentors leaves as they were.
+ */
+export type AnswerScope = string | { org: string; mentors: readonly string[] };
+
 export interface AnswerCache {
   /**
    * The answer stored under `key` while nothing it reads has changed, else `compute()`'s, kept
    * for the next request (and shared with requests asking the same while it runs). `org` is
-   * the organization whose tables the answer reads, `*` for every organization's.
+   * what the answer reads (AnswerScope).
    */
-  answer(key: string, org: string, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
+  answer(key: string, scope: AnswerScope, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
   /**
    * A fact a scope decision rests on (scope-queries.ts), kept under `key` until a scope table
    * (SCOPE_TABLES) changes: the first request asks Postgres (requests asking meanwhile share its read), the next ones nothing. Computed
@@ -46,6 +54,8 @@ const RECONNECT_MS = 1_000;
 const HEARTBEAT_MS = 2_000;
 /** Most scope facts kept (a mentor's organizations, a coordinator's scope, an organization's facts: a few hundred bytes each). */
 const MAX_FACTS = 50_000;
+/** Most mentors whose version is kept (about 100 bytes each); beyond it, every answer about some mentors is dropped at once. */
+const MAX_MENTOR_VERSIONS = 200_000;
 
 /**
  * The query service's answers, kept until a table they read changes.
@@ -58,6 +68,12 @@ const MAX_FACTS = 50_000;
  * version and never served after the notice. How stale can a hit be: by the time between a
  * commit and its notice reaching this process (a local round trip), the same as a request
  * that started just before the commit.
+ *
+ * An answer about some mentors of an organization (AnswerScope `mentors`) is kept under a
+ * version of its own: the organization's changes that may touch any of its answers (a notice
+ * naming the organization itself) and each of its mentors' (notices naming them: rows kept
+ * per mentor, a registration giving a name). Notices of other mentors, and of the
+ * organization's own totals, leave it be.
  *
  * While the listening connection is down (or stops answering its heartbeat), notices could be missed: nothing is served from or
  * kept in the cache (every request reads Postgres), and once listening again everything kept
@@ -84,7 +100,13 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const pendingFacts = new Map<string, Promise<unknown>>();
   const factOutcomes = new Counter({ name: 'query_scope_cache_total', help: 'Scope facts by where they came from (hit, shared, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
   let scopeVersion = 0;
+  /** Per organization: every notice naming it or any of its mentors (what its whole-organization answers are kept under). */
   const orgVersions = new Map<string, number>();
+  /** Per organization: notices saying anything of it may have changed (part of every version of its answers). */
+  const wholeVersions = new Map<string, number>();
+  /** Per organization and mentor (`org\0mentor`): notices naming the mentor. Cleared when full, with mentorEpoch bumped. */
+  const mentorVersions = new Map<string, number>();
+  let mentorEpoch = 0;
   let epoch = 0;
   let anyVersion = 0;
   let live = false;
@@ -106,6 +128,8 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     epoch += 1;
     dropFacts();
     orgVersions.clear();
+    wholeVersions.clear();
+    mentorVersions.clear();
     pending.clear();
     entries.clear();
     stored.set(0);
@@ -115,7 +139,31 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     const changed = parseChangeNotice(payload);
     anyVersion += 1;
     if (changed === 'all') return dropAll();
-    for (const org of changed.orgs) orgVersions.set(org, (orgVersions.get(org) ?? 0) + 1);
+    const bump = (versions: Map<string, number>, key: string) => versions.set(key, (versions.get(key) ?? 0) + 1);
+    for (const org of changed.orgs) {
+      bump(orgVersions, org);
+      bump(wholeVersions, org);
+    }
+    for (const org of changed.aggregates) bump(orgVersions, org);
+    for (const [org, mentors] of changed.mentors) {
+      bump(orgVersions, org);
+      if (mentorVersions.size + mentors.length > MAX_MENTOR_VERSIONS) {
+        // Forgetting a mentor's version could serve an answer kept before its change: a new epoch drops them all.
+        mentorVersions.clear();
+        mentorEpoch += 1;
+      }
+      for (const mentor of mentors) bump(mentorVersions, `${org}\0${mentor}`);
+    }
+  }
+
+  /** The version an answer of `scope` is kept under, as of now. */
+  function versionOf(scope: AnswerScope): string {
+    if (scope === '*') return `*${anyVersion}`;
+    if (typeof scope === 'string') return `o${orgVersions.get(scope) ?? 0}\0${scope}`;
+    // Counters only grow (until an epoch clears them), so their sum changes whenever one does.
+    let sum = 0;
+    for (const mentor of scope.mentors) sum += mentorVersions.get(`${scope.org}\0${mentor}`) ?? 0;
+    return `m${mentorEpoch}.${wholeVersions.get(scope.org) ?? 0}.${sum}\0${scope.org}\0${scope.mentors.join('\0')}`;
   }
 
   function lost(err: unknown): void {
@@ -214,13 +262,12 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         if (pendingFacts.get(flight) === reading) pendingFacts.delete(flight);
       }
     },
-    async answer(key, org, compute) {
+    async answer(key, scope, compute) {
       if (!live) {
         outcomes.inc({ outcome: 'bypass' });
         return { answer: seal(await compute()), outcome: 'bypass' };
       }
-      const version = org === '*' ? `*${anyVersion}` : `${orgVersions.get(org) ?? 0}`;
-      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${version}\0${org}\0${key}`;
+      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
       const kept = entries.get(full);
       if (kept) {
         outcomes.inc({ outcome: 'hit' });

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './types.js';
-import type { AnswerCache } from './answer-cache.js';
+import type { AnswerCache, AnswerScope } from './answer-cache.js';
 import type { Queryable } from '../../libs/db/queryable.js';
 import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
@@ -48,6 +48,13 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/**
+ * What an answer about some mentors of an organization reads: their rows and names only
+ * (AnswerScope `mentors`), unless it compares with an earlier period, whose basis is the
+ * organization's first day of activity (its own totals).
+ */
+const mentorsScope = (org: string, mentors: readonly string[], compare: unknown): AnswerScope => (compare ? org : { org, mentors });
+
 /** The routes of SPEC §5. Each declares the resource it addresses; auth.ts decides who may. */
 export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, answers: AnswerCache): void {
   const { config } = deps;
@@ -57,18 +64,18 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    * response schema exactly as an uncached one: keyed by the route, what the grant lets the
    * caller see (not who the caller is: two coordinators of the same mentors share answers) and
    * the validated parameters but `format` (a CSV export reads the answer its JSON would);
-   * `org` names whose tables it reads (`*`: all).
+   * `scope` says what it reads (AnswerScope).
    */
-  function cachedAnswer(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<unknown>) {
+  function cachedAnswer(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<unknown>) {
     const { caller: _caller, ...seen } = request.grant as Grant & { caller: unknown };
     const { format: _format, ...query } = request.query as Record<string, unknown>;
     const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
-    return answers.answer(key, org, async () => reply.serialize(await compute()));
+    return answers.answer(key, scope, async () => reply.serialize(await compute()));
   }
 
   /** A JSON answer through the answer cache (see cachedAnswer), with its ETag. */
-  async function cachedJson(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<unknown>) {
-    const { answer, outcome } = await cachedAnswer(request, reply, org, compute);
+  async function cachedJson(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<unknown>) {
+    const { answer, outcome } = await cachedAnswer(request, reply, scope, compute);
     return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   }
 
@@ -77,9 +84,9 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    * makes of the same kept answer, named as it says: an export of numbers just viewed costs no
    * query. The table is made from the answer as its JSON says it (the response schema's fields).
    */
-  async function jsonOrTable<T>(request: FastifyRequest, reply: FastifyReply, org: string, compute: () => Promise<T>, csv: (answer: T) => [name: string, table: CsvTable]) {
-    if (!wantsCsv(request)) return cachedJson(request, reply, org, compute);
-    const { answer, outcome } = await cachedAnswer(request, reply, org, compute);
+  async function jsonOrTable<T>(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<T>, csv: (answer: T) => [name: string, table: CsvTable]) {
+    if (!wantsCsv(request)) return cachedJson(request, reply, scope, compute);
+    const { answer, outcome } = await cachedAnswer(request, reply, scope, compute);
     const [name, table] = csv(JSON.parse(answer.body.toString('utf8')) as T);
     void reply.header('x-cache', outcome);
     return sendCsvTable(reply, name, table);
@@ -90,7 +97,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
-    return jsonOrTable(request, reply, grant.orgId, () => mentorStats(db, grant, request.query), (answer) => [`referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)]);
+    return jsonOrTable(request, reply, mentorsScope(grant.orgId, [grant.mentorId], request.query.compare), () => mentorStats(db, grant, request.query), (answer) => [`referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)]);
   });
 
   app.get('/v1/mentors/:mentorId/recruits', {
@@ -118,7 +125,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    return jsonOrTable(request, reply, grant.orgId, () => mentorPerformance(db, grant, request.query), (answer) => [`mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)]);
+    return jsonOrTable(request, reply, mentorsScope(grant.orgId, grant.mentorIds, request.query.compare), () => mentorPerformance(db, grant, request.query), (answer) => [`mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
@@ -129,7 +136,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    return jsonOrTable(request, reply, grant.orgId, () => coordinatorSummary(db, grant, request.query), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
+    return jsonOrTable(request, reply, mentorsScope(grant.orgId, grant.mentorIds, request.query.compare), () => coordinatorSummary(db, grant, request.query), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/referrals', {

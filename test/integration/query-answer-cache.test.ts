@@ -87,6 +87,72 @@ describe('the answer cache', () => {
     expect((await both(growth, tokens.platform as string)).cache).toBe('hit');
   });
 
+  it("keeps an answer about some mentors while only other mentors' numbers change, and drops it when theirs or their names do", async () => {
+    const stats = '/v1/mentors/m-a2/referral-stats?from=2026-03-01&to=2026-03-31&granularity=day';
+    const compared = `${stats}&compare=previous`;
+    // coord-a oversees m-a1 and m-a2.
+    const performance = '/v1/coordinators/coord-a/mentor-performance?from=2026-03-01&to=2026-03-31&sort=registrations';
+    for (const [url, token] of [[stats, tokens.mentorA2], [compared, tokens.mentorA2], [performance, tokens.coordA], [orgSummary('org-a'), tokens.adminA]] as const) {
+      await both(url, token as string);
+      expect((await both(url, token as string)).cache).toBe('hit');
+    }
+    // m-a3 is neither's. Once the organization's answer shows the change, its notice has arrived.
+    await write('org-a', 'm-a3', '2026-03-16T12:00:00Z', { CLICKED: 2, UNIQUE: 2 });
+    await settles(orgSummary('org-a'), tokens.adminA as string);
+    expect((await both(stats, tokens.mentorA2 as string)).cache).toBe('hit');
+    expect((await both(performance, tokens.coordA as string)).cache).toBe('hit');
+    // A comparison rests on the organization's first day of activity: any change of it may move that.
+    expect((await both(compared, tokens.mentorA2 as string)).cache).toBe('miss');
+
+    // m-a1 is the coordinator's, not m-a2's.
+    const ranked = await both(performance, tokens.coordA as string);
+    await write('org-a', 'm-a1', '2026-03-16T12:00:00Z', { CLICKED: 4, UNIQUE: 4 });
+    const reranked = await settles(performance, tokens.coordA as string);
+    expect(reranked.body).not.toEqual(ranked.body);
+    expect((await both(stats, tokens.mentorA2 as string)).cache).toBe('hit');
+
+    // m-a2's own numbers, then its name (a mentor's name is their own registration's).
+    const own = await both(stats, tokens.mentorA2 as string);
+    await write('org-a', 'm-a2', '2026-03-17T12:00:00Z', { CLICKED: 1, UNIQUE: 1 });
+    expect(clicksOf(await settles(stats, tokens.mentorA2 as string))).toBe(clicksOf(own) + 1);
+    await q.pool.query("update registrations set display_name = 'Ola H.' where user_id = 'm-a2' and org_id = 'org-a'");
+    expect((await settles(stats, tokens.mentorA2 as string)).body.mentorName).toBe('Ola H.');
+    await q.pool.query("update registrations set display_name = 'Ola Hansen' where user_id = 'm-a2' and org_id = 'org-a'");
+  });
+
+  it('names the mentors a statement touched, the organizations when they would not fit in a notice, and only the organization for its own totals', async () => {
+    const listener = await q.pool.connect();
+    const heard: string[] = [];
+    const onNotice = (n: { channel: string; payload?: string }) => void heard.push(n.payload ?? '');
+    listener.on('notification', onNotice);
+    try {
+      await listener.query('listen rt_changes');
+      const noticesOf = async (sql: string) => {
+        heard.length = 0;
+        await q.pool.query(sql);
+        await listener.query('select 1');
+        return heard.map((p) => JSON.parse(p) as unknown);
+      };
+      const yearly = (org: string, mentor: string) => `('${org}', 2031, '${mentor}', 1, 1, 0, 0, 0)`;
+      const insertYearly = (rows: string[]) => `insert into funnel_yearly (org_id, year, mentor_id, clicks, unique_clicks, installs, registrations, activations) values ${rows.join(', ')}`;
+      expect(await noticesOf(insertYearly([yearly('org-n1', 'a'), yearly('org-n1', 'b'), yearly('org-n2', 'a')]))).toEqual([{ mentors: { 'org-n1': ['a', 'b'], 'org-n2': ['a'] } }]);
+      // An update names the mentors of the old rows and of the new.
+      expect(await noticesOf("update funnel_yearly set mentor_id = 'c' where org_id = 'org-n1' and mentor_id = 'b'")).toEqual([{ mentors: { 'org-n1': ['b', 'c'] } }]);
+      expect(await noticesOf("update registrations set display_name = display_name where user_id = 'm-b1'")).toEqual([{ mentors: { 'org-b': ['m-b1'] } }]);
+      expect(await noticesOf("insert into funnel_org_daily (org_id, day, clicks, unique_clicks, installs, registrations, activations) values ('org-n3', '2031-01-01', 1, 1, 0, 0, 0)")).toEqual([{ aggregates: ['org-n3'] }]);
+      // 300 mentors of 40 characters do not fit in a notice's 8000 bytes: their organizations do.
+      const many = Array.from({ length: 300 }, (_, i) => yearly(i % 2 ? 'org-n4' : 'org-n5', `mentor-${String(i).padStart(33, '0')}`));
+      expect(await noticesOf(insertYearly(many))).toEqual([['org-n4', 'org-n5']]);
+      // Whatever order the organizations came in, each is named once.
+      expect(await noticesOf("delete from funnel_yearly where year = 2031")).toEqual([['org-n1', 'org-n2', 'org-n4', 'org-n5']]);
+      await q.pool.query("delete from funnel_org_daily where org_id = 'org-n3'");
+    } finally {
+      listener.off('notification', onNotice);
+      await listener.query('unlisten rt_changes').catch(() => undefined);
+      listener.release();
+    }
+  });
+
   it('answers If-None-Match from a kept answer with the ETag the uncached service gives', async () => {
     const kept = await both(orgSummary('org-b'), tokens.adminB as string);
     const res = await get(q, orgSummary('org-b'), tokens.adminB as string, { 'if-none-match': kept.etag as string });

@@ -8,7 +8,7 @@ import { notifyFunctionSql, WATCHED_TABLES, changeTriggersSql } from '../change-
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(notifyFunctionSql({ scopes: false }));
-  for (const table of WATCHED_TABLES) for (const sql of changeTriggersSql(table)) await knex.raw(sql);
+  for (const table of WATCHED_TABLES) for (const sql of changeTriggersSql(table, table, 'rt_notify_changed_orgs')) await knex.raw(sql);
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -22,6 +22,7 @@ import * as m0024 from './0024_unlogged_lock_buckets.js';
 import * as m0025 from './0025_visitor_days_by_day.js';
 import * as m0026 from './0026_funnel_reads_index_only.js';
 import * as m0027 from './0027_referral_pages_index_only.js';
+import * as m0028 from './0028_mentor_notices.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -51,6 +52,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0025_visitor_days_by_day': m0025,
   '0026_funnel_reads_index_only': m0026,
   '0027_referral_pages_index_only': m0027,
+  '0028_mentor_notices': m0028,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
