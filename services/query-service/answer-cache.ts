@@ -19,9 +19,10 @@ export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
  * What an answer reads: the tables of one organization (its id), of every organization (`*`),
  * or only some mentors' rows of one organization (`mentors`: the tables kept per mentor, a
  * mentor's name, and no total of the organization's own), which a commit about its other
- * mentors leaves as they were.
+ * mentors leaves as they were; `basis`: anything else the answer was computed from, read
+ * before (the organization's first day of a comparison), which it is kept under too.
  */
-export type AnswerScope = string | { org: string; mentors: readonly string[] };
+export type AnswerScope = string | { org: string; mentors: readonly string[]; basis?: string };
 
 export interface AnswerCache {
   /**
@@ -163,7 +164,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     // Counters only grow (until an epoch clears them), so their sum changes whenever one does.
     let sum = 0;
     for (const mentor of scope.mentors) sum += mentorVersions.get(`${scope.org}\0${mentor}`) ?? 0;
-    return `m${mentorEpoch}.${wholeVersions.get(scope.org) ?? 0}.${sum}\0${scope.org}\0${scope.mentors.join('\0')}`;
+    return `m${mentorEpoch}.${wholeVersions.get(scope.org) ?? 0}.${sum}\0${scope.org}\0${scope.mentors.join('\0')}\0${scope.basis ?? ''}`;
   }
 
   function lost(err: unknown): void {

@@ -15,6 +15,7 @@ import { coordinatorSummary, orgSummary } from './queries/org-summary.js';
 import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
+import { orgFirstDay } from './queries/previous-period.js';
 import { sendCsvList, sendCsvTable, wantsCsv } from './csv-reply.js';
 import { annualTable, type CsvTable, growthHeader, growthRows, performanceTable, recruitHeader, recruitRow, referralHeader, referralRow, statsTable, summaryTable } from './csv-tables.js';
 import {
@@ -48,13 +49,6 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/**
- * What an answer about some mentors of an organization reads: their rows and names only
- * (AnswerScope `mentors`), unless it compares with an earlier period, whose basis is the
- * organization's first day of activity (its own totals).
- */
-const mentorsScope = (org: string, mentors: readonly string[], compare: unknown): AnswerScope => (compare ? org : { org, mentors });
-
 /** The routes of SPEC §5. Each declares the resource it addresses; auth.ts decides who may. */
 export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, answers: AnswerCache): void {
   const { config } = deps;
@@ -71,6 +65,27 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     const { format: _format, ...query } = request.query as Record<string, unknown>;
     const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
     return answers.answer(key, scope, async () => reply.serialize(await compute()));
+  }
+
+  /**
+   * The organization's first day of activity (orgFirstDay), kept like an answer until a notice
+   * names the organization: the basis of every comparison with an earlier period.
+   */
+  async function firstDayOf(org: string): Promise<string | null> {
+    const { answer } = await answers.answer('first-day', org, async () => JSON.stringify(await orgFirstDay(db, org)));
+    return JSON.parse(answer.body.toString('utf8')) as string | null;
+  }
+
+  /**
+   * A summary route's answer about some mentors of an organization (jsonOrTable): kept under
+   * their versions (AnswerScope `mentors`), so that a commit about other mentors leaves it; with
+   * `compare`, computed from the organization's first day read beforehand and kept under that
+   * too, so that the organization's other changes, which seldom move it, leave it as well.
+   */
+  async function mentorsAnswer<T>(request: FastifyRequest, reply: FastifyReply, org: string, mentors: readonly string[], compare: unknown, compute: (firstDay?: string | null) => Promise<T>, csv: (answer: T) => [name: string, table: CsvTable]) {
+    if (!compare) return jsonOrTable(request, reply, { org, mentors }, () => compute(), csv);
+    const first = await firstDayOf(org);
+    return jsonOrTable(request, reply, { org, mentors, basis: JSON.stringify(first) }, () => compute(first), csv);
   }
 
   /** A JSON answer through the answer cache (see cachedAnswer), with its ETag. */
@@ -97,7 +112,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
-    return jsonOrTable(request, reply, mentorsScope(grant.orgId, [grant.mentorId], request.query.compare), () => mentorStats(db, grant, request.query), (answer) => [`referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)]);
+    return mentorsAnswer(request, reply, grant.orgId, [grant.mentorId], request.query.compare, (first) => mentorStats(db, grant, request.query, first), (answer) => [`referral-stats-${grant.mentorId}-${answer.from}-${answer.to}`, statsTable(answer)]);
   });
 
   app.get('/v1/mentors/:mentorId/recruits', {
@@ -125,7 +140,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    return jsonOrTable(request, reply, mentorsScope(grant.orgId, grant.mentorIds, request.query.compare), () => mentorPerformance(db, grant, request.query), (answer) => [`mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)]);
+    return mentorsAnswer(request, reply, grant.orgId, grant.mentorIds, request.query.compare, (first) => mentorPerformance(db, grant, request.query, first), (answer) => [`mentor-performance-${grant.coordinatorId}-${answer.from}-${answer.to}`, performanceTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
@@ -136,7 +151,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    return jsonOrTable(request, reply, mentorsScope(grant.orgId, grant.mentorIds, request.query.compare), () => coordinatorSummary(db, grant, request.query), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
+    return mentorsAnswer(request, reply, grant.orgId, grant.mentorIds, request.query.compare, (first) => coordinatorSummary(db, grant, request.query, first), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/referrals', {

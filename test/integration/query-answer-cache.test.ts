@@ -101,8 +101,13 @@ describe('the answer cache', () => {
     await settles(orgSummary('org-a'), tokens.adminA as string);
     expect((await both(stats, tokens.mentorA2 as string)).cache).toBe('hit');
     expect((await both(performance, tokens.coordA as string)).cache).toBe('hit');
-    // A comparison rests on the organization's first day of activity: any change of it may move that.
-    expect((await both(compared, tokens.mentorA2 as string)).cache).toBe('miss');
+    // A comparison rests on the organization's first day of activity too, which this did not move.
+    expect((await both(compared, tokens.mentorA2 as string)).cache).toBe('hit');
+    // An event before it does: the earlier period of March (February) gains a basis.
+    const before = await both(compared, tokens.mentorA2 as string);
+    await write('org-a', 'm-a3', '2026-02-01T12:00:00Z', { CLICKED: 1, UNIQUE: 1 });
+    const rebased = await settles(compared, tokens.mentorA2 as string);
+    expect([(before.body.previous as { orgFirstDay: string }).orgFirstDay, (rebased.body.previous as { orgFirstDay: string }).orgFirstDay]).toEqual(['2026-03-10', '2026-02-01']);
 
     // m-a1 is the coordinator's, not m-a2's.
     const ranked = await both(performance, tokens.coordA as string);

@@ -28,7 +28,7 @@ export async function totalsByMentor(db: Queryable, { orgId, mentorIds }: Target
 }
 
 /** The mentors of a coordinator's scope ranked, every one of them even with empty numbers. */
-export async function mentorPerformance(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; sort: PerformanceSort; limit: number; compare?: CompareMode }) {
+export async function mentorPerformance(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; sort: PerformanceSort; limit: number; compare?: CompareMode }, firstDay?: string | null) {
   const { coordinatorId, orgId, timezone } = grant;
   const range = resolveRange(q, timezone, null);
   const target = restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds });
@@ -36,7 +36,7 @@ export async function mentorPerformance(db: Queryable, grant: GrantFor<'coordina
   const [found, before, first] = await Promise.all([
     totalsByMentor(db, target, range.from, range.to),
     earlier ? totalsByMentor(db, target, earlier.from, earlier.to) : null,
-    earlier ? orgFirstDay(db, orgId) : null,
+    earlier ? (firstDay !== undefined ? firstDay : orgFirstDay(db, orgId)) : null,
   ]);
   const all = new Map((target.mentorIds ?? []).map((m) => [m, found.get(m) ?? zeroTotals()]));
   const items = await withMentorNames(db, orgId, rank(all, q.sort).slice(0, q.limit));

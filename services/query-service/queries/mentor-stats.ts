@@ -9,8 +9,11 @@ import { mentorNames } from './mentor-names.js';
 import type { CompareMode } from '../../../libs/funnel/compare-range.js';
 import { previousPeriod } from './previous-period.js';
 
-/** MentorReferralStats: a mentor's totals, conversion and series over a range of local dates. */
-export async function mentorStats(db: Queryable, grant: GrantFor<'mentor'>, q: { from?: string; to?: string; granularity: Granularity; campaignId?: string; compare?: CompareMode }) {
+/**
+ * MentorReferralStats: a mentor's totals, conversion and series over a range of local dates.
+ * `firstDay`: the organization's first day of activity when already read (previousPeriod).
+ */
+export async function mentorStats(db: Queryable, grant: GrantFor<'mentor'>, q: { from?: string; to?: string; granularity: Granularity; campaignId?: string; compare?: CompareMode }, firstDay?: string | null) {
   const { mentorId, orgId, timezone } = grant;
   const range = resolveRange(q, timezone, q.granularity);
   const target = restrict(grant.visibility, { orgId, mentorIds: [mentorId] });
@@ -18,7 +21,7 @@ export async function mentorStats(db: Queryable, grant: GrantFor<'mentor'>, q: {
   const [{ totals, series }, names, previous] = await Promise.all([
     funnelSeries(db, { ...mentors, ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity }),
     mentorNames(db, orgId, target.mentorIds ?? []),
-    q.compare ? previousPeriod(db, mentors, range, q.compare, q.campaignId ?? null) : null,
+    q.compare ? previousPeriod(db, mentors, range, q.compare, q.campaignId ?? null, firstDay) : null,
   ]);
   return { mentorId, mentorName: names.get(mentorId) ?? null, orgId, ...range, timezone, totals, conversion: conversionOf(totals), series, ...(previous ? { previous } : {}) };
 }

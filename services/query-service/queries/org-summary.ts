@@ -54,14 +54,17 @@ export async function orgSummary(db: Queryable, grant: GrantFor<'org'>, q: { fro
   return { orgId, ...range, timezone, totals, conversion, series, topMentors, campaigns, ...(previous ? { previous } : {}) };
 }
 
-/** CoordinatorRecruitmentSummary: the same, cut to the mentors of the coordinator's scope (their ranking: mentor-performance). */
-export async function coordinatorSummary(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; granularity: Granularity; compare?: CompareMode }) {
+/**
+ * CoordinatorRecruitmentSummary: the same, cut to the mentors of the coordinator's scope (their
+ * ranking: mentor-performance). `firstDay`: the organization's first day when already read.
+ */
+export async function coordinatorSummary(db: Queryable, grant: GrantFor<'coordinator'>, q: { from?: string; to?: string; granularity: Granularity; compare?: CompareMode }, firstDay?: string | null) {
   const { coordinatorId, orgId, timezone } = grant;
   const range = resolveRange(q, timezone, q.granularity);
   const target = restrict(grant.visibility, { orgId, mentorIds: grant.mentorIds });
   const [{ totals, conversion, series, campaigns }, previous] = await Promise.all([
     summaryOf(db, target, range, q.granularity),
-    q.compare ? previousPeriod(db, target, range, q.compare) : null,
+    q.compare ? previousPeriod(db, target, range, q.compare, null, firstDay) : null,
   ]);
   return { coordinatorId, orgId, ...range, timezone, totals, conversion, series, campaigns, ...(previous ? { previous } : {}) };
 }

@@ -41,10 +41,13 @@ async function rangeTotals(db: Queryable, target: Target, range: DayRange, campa
   return row && row.clicks !== null ? totalsOf(row) : zeroTotals();
 }
 
-/** `previous` of a summary (referral-stats, recruitment-summary): the same target over the earlier range. */
-export async function previousPeriod(db: Queryable, target: Target, range: DayRange, mode: CompareMode, campaignId: string | null = null): Promise<PreviousPeriod> {
+/**
+ * `previous` of a summary (referral-stats, recruitment-summary): the same target over the
+ * earlier range. `firstDay`: the organization's first day already read (orgFirstDay), else read here.
+ */
+export async function previousPeriod(db: Queryable, target: Target, range: DayRange, mode: CompareMode, campaignId: string | null = null, firstDay?: string | null): Promise<PreviousPeriod> {
   const earlier = comparisonRange(range, mode);
-  const [totals, first] = await Promise.all([rangeTotals(db, target, earlier, campaignId), orgFirstDay(db, target.orgId)]);
+  const [totals, first] = await Promise.all([rangeTotals(db, target, earlier, campaignId), firstDay !== undefined ? firstDay : orgFirstDay(db, target.orgId)]);
   return previousOf(earlier, first, totals);
 }
 
