@@ -50,7 +50,12 @@ export interface Increment extends FunnelTotals {
   slot: number;
 }
 
-export const zeroTotals = (): FunnelTotals => Object.fromEntries(FUNNEL_COUNTS.map((c) => [c, 0])) as FunnelTotals;
+/**
+ * Zeros of every count. Written out (a count added to the catalogue fails to compile here until
+ * it is added): every series point of a read builds one, and an object built from entries is a
+ * slow dictionary to V8.
+ */
+export const zeroTotals = (): FunnelTotals => ({ clicks: 0, uniqueClicks: 0, installs: 0, registrations: 0, activations: 0 });
 
 /** Adds one event's contribution to a set of totals (subtracts it for a retraction). */
 export function addEvent(totals: FunnelTotals, event: Pick<FunnelEvent, 'stage' | 'uniqueVisitor' | 'retractsEventId'>): void {

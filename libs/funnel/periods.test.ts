@@ -20,6 +20,28 @@ describe('periods', () => {
     expect(periodStarts('2026-05-06', '2026-05-05', 'day')).toEqual([]);
   });
 
+  it('lists the same periods as luxon for any range, leap days, early years and the calendar\'s end included', () => {
+    const units = { day: 'days', week: 'weeks', month: 'months', year: 'years' } as const;
+    const reference = (from: string, to: string, g: keyof typeof units) => {
+      const out: string[] = [];
+      const end = DateTime.fromISO(to, { zone: 'utc' });
+      for (let t = DateTime.fromISO(from, { zone: 'utc' }).startOf(g === 'week' ? 'week' : g); t <= end; t = t.plus({ [units[g]]: 1 })) out.push(t.toISODate() as string);
+      return out;
+    };
+    const day = fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+    fc.assert(
+      fc.property(day, fc.integer({ min: 0, max: 800 }), fc.constantFrom('day', 'week', 'month', 'year' as const), (from, span, g) => {
+        const to = DateTime.fromISO(from, { zone: 'utc' }).plus({ days: g === 'day' ? span : span * (g === 'year' ? 9 : 3) });
+        const last = to.year > 9999 ? '9999-12-31' : (to.toISODate() as string);
+        expect(periodStarts(from, last, g)).toEqual(reference(from, last, g));
+      }),
+      { numRuns: 400 },
+    );
+    expect(periodStarts('9999-12-01', '9999-12-31', 'week').at(-1)).toBe('9999-12-27');
+    expect(periodStarts('0099-12-30', '0100-01-02', 'day')).toEqual(['0099-12-30', '0099-12-31', '0100-01-01', '0100-01-02']);
+    expect(periodStarts('2024-02-27', '2024-03-01', 'day')).toEqual(['2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01']);
+  });
+
   it('counts days across clock changes as calendar days', () => {
     expect(daysBetween('2026-03-01', '2026-03-31')).toBe(31);
     expect(daysBetween('2026-10-25', '2026-10-25')).toBe(1);

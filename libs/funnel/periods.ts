@@ -44,24 +44,33 @@ export function periodStart(day: string, granularity: Granularity): string {
   return isoDate(utcDate(d.getUTCFullYear(), granularity === 'month' ? d.getUTCMonth() : 0, 1));
 }
 
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (y: number, m: number) => (m === 2 && isLeap(y) ? 29 : (DAYS_IN_MONTH[m - 1] as number));
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
 /**
- * The start of every period that overlaps [from, to] (inclusive), in order. Plain UTC date
- * arithmetic: calendar dates have no clock, so no timezone can shift them (and it runs on
- * every series request, where luxon objects per day would dominate the cost).
+ * The start of every period that overlaps [from, to] (inclusive), in order. Calendar dates have
+ * no clock, so no timezone can shift them; counted as year, month and day (proleptic Gregorian,
+ * as Date's), not through Date objects: it runs on every series request, where a Date and its
+ * ISO string per day cost more than the rest of building the answer.
  */
 export function periodStarts(from: string, to: string, granularity: Granularity): string[] {
-  const end = parseDay(to);
-  const first = new Date(`${periodStart(from, granularity)}T00:00:00Z`);
+  parseDay(to);
+  let [y, m, d] = periodStart(from, granularity).split('-').map(Number) as [number, number, number];
   const out: string[] = [];
-  for (let i = 0; ; i++) {
-    const y = first.getUTCFullYear();
-    const m = first.getUTCMonth();
-    const d = first.getUTCDate();
-    const t =
-      granularity === 'day' ? Date.UTC(y, m, d + i) : granularity === 'week' ? Date.UTC(y, m, d + 7 * i) : granularity === 'month' ? Date.UTC(y, m + i, 1) : Date.UTC(y + i, 0, 1);
-    if (t > end) return out;
-    out.push(new Date(t).toISOString().slice(0, 10));
+  // YYYY-MM-DD strings compare as their dates do, up to year 9999.
+  while (y <= 9999) {
+    const day = `${y < 1000 ? String(y).padStart(4, '0') : y}-${pad2(m)}-${pad2(d)}`;
+    if (day > to) break;
+    out.push(day);
+    if (granularity === 'year') y += 1;
+    else if (granularity === 'month') m += 1;
+    else d += granularity === 'day' ? 1 : 7;
+    if (d > daysIn(y, m)) d -= daysIn(y, m++);
+    if (m > 12) [m, y] = [1, y + 1];
   }
+  return out;
 }
 
 /** The last day of the period that starts on `start`. */

@@ -24,8 +24,9 @@ export const FUNNEL_SUMS = FUNNEL_COUNT_CATALOGUE.map((c) => `sum(${c.column})::
 
 export type SumRow = Record<(typeof FUNNEL_COUNT_CATALOGUE)[number]['column'], number>;
 
+/** A row's sums as totals (written out like zeroTotals: it runs for every row a read returns). */
 export const totalsOf = (r: SumRow | undefined): FunnelTotals =>
-  r ? (Object.fromEntries(FUNNEL_COUNT_CATALOGUE.map((c) => [c.name, r[c.column]])) as FunnelTotals) : zeroTotals();
+  r ? { clicks: r.clicks, uniqueClicks: r.unique_clicks, installs: r.installs, registrations: r.registrations, activations: r.activations } : zeroTotals();
 
 /** One point per period start, zeros where nothing happened, and the totals over them all. */
 export function fillSeries(
