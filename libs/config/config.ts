@@ -133,6 +133,12 @@ const schema = z.object({
   /** The longest a query of one request may run (the query service answers 503 past it). */
   QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /**
+   * The query service's connections to Postgres: how many of its queries run at once (the rest
+   * wait in the process). About twice Postgres's cores: more only adds connections that a burst
+   * finds cold and queries that contend for the same cores (README, Performance).
+   */
+  QUERY_DB_CONNECTIONS: z.coerce.number().int().min(1).max(200).default(4),
+  /**
    * Memory the query service may give to answers it keeps until their numbers change (MiB; 0
    * turns the cache off). See services/query-service/answer-cache.ts.
    */
@@ -178,7 +184,7 @@ export interface Config {
   /** The port of each worker's operational endpoints: METRICS_PORT when set (0: any free port), else DEFAULT_METRICS_PORTS. */
   metricsPort: { ingestWorker: number; aggregatorWorker: number };
   auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxTokenAgeSeconds: number; usingDevSecret: boolean };
-  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number; answerCacheMb: number };
+  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; dbConnections: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number; answerCacheMb: number };
   visitorHashKey: string;
   defaultTimezone: string;
   attributionWindowDays: number;
@@ -306,7 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
       usingDevSecret: !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL,
     },
     http: {
-      corsOrigins: e.CORS_ORIGINS, embedOrigins: e.DASHBOARD_EMBED_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS, embedOrigins: e.DASHBOARD_EMBED_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS, dbConnections: e.QUERY_DB_CONNECTIONS,
       webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS, answerCacheMb: e.ANSWER_CACHE_MB,
     },
     visitorHashKey: e.VISITOR_HASH_KEY ?? DEV_VISITOR_HASH_KEY,

@@ -160,7 +160,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       throw new ApiError(429, 'rate_limited', `more than ${limiter.max} cost units a minute (a longer range costs more); retry in ${seconds} s`);
     }
     if (refused) throw refused;
-    // Beyond this the process only queues (its pool serves 20 at a time): a 503 now is kinder
+    // Beyond this the process only queues (its pool serves QUERY_DB_CONNECTIONS at a time): a 503 now is kinder
     // than an answer seconds late, and the requests it holds, and so its memory, stay bounded.
     if (inFlight.count(ALL) >= fairUse.inFlightTotal) {
       refusedFairUse.inc({ reason: 'overloaded' });

@@ -14,10 +14,8 @@ import { buildApp } from './app.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'query-service', level: config.logLevel });
-/** Connections to Postgres: as many requests run their queries at once; the rest wait in the pool. */
-const POOL_SIZE = 20;
-// Kept open and opened before listening: a burst of requests must not wait for connections (openAll).
-const pool = createPool(config, log, POOL_SIZE, { statementTimeoutMs: config.http.statementTimeoutMs, applicationName: 'query-service', keep: true });
+// QUERY_DB_CONNECTIONS, kept open and opened before listening: a burst of requests must not wait for connections (openAll).
+const pool = createPool(config, log, config.http.dbConnections, { statementTimeoutMs: config.http.statementTimeoutMs, applicationName: 'query-service', keep: true });
 const redis = createRedis(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
@@ -36,7 +34,7 @@ onShutdown(log, async () => {
 await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; rate limits hold per process until it is'));
 // Kafka is needed only to accept webhook events; reads work while it is away.
 void Promise.all([producer.connect(), kafkaAdmin.connect()]).catch((err: unknown) => log.warn({ err }, 'kafka not reachable yet'));
-await openAll(pool, POOL_SIZE, log);
+await openAll(pool, config.http.dbConnections, log);
 const address = await app.listen({ port: config.httpPort, host: config.httpHost });
 log.info({ address, docs: `${address}/docs` }, 'query service listening');
 if (config.auth.usingDevSecret) log.warn({ devJwtSecret: config.auth.jwtSecret }, 'AUTH_JWT_SECRET is not set: tokens are verified with the development secret');
