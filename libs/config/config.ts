@@ -134,10 +134,10 @@ const schema = z.object({
   QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /**
    * The query service's connections to Postgres: how many of its queries run at once (the rest
-   * wait in the process). About twice Postgres's cores: more only adds connections that a burst
+   * wait in the process). A few per Postgres core: more only adds connections that a burst
    * finds cold and queries that contend for the same cores (README, Performance).
    */
-  QUERY_DB_CONNECTIONS: z.coerce.number().int().min(1).max(200).default(4),
+  QUERY_DB_CONNECTIONS: z.coerce.number().int().min(1).max(200).default(8),
   /**
    * Memory the query service may give to answers it keeps until their numbers change (MiB; 0
    * turns the cache off). See services/query-service/answer-cache.ts.
