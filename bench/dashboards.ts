@@ -189,7 +189,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs, cpu };
     };
     const show = (f: RouteFigure) =>
-      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy, ${Math.round(f.cpu.stealShare * 100)}% stolen); query service peak ${f.queryServicePeakRssMb} MB`;
+      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.p99AfterFirstSecondMs} ms after the first second), max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy, ${Math.round(f.cpu.stealShare * 100)}% stolen); query service peak ${f.queryServicePeakRssMb} MB`;
     const rss: DashboardFigures['queryServiceRssMb'] = { afterWarmup: null, peakUnloaded: null, peakLoaded: null };
     const unloaded: RouteFigure[] = [];
     const loaded: RouteFigure[] = [];

@@ -114,6 +114,9 @@ if (dash) {
       return [u.route, u.p50Ms, u.p99Ms, u.maxMs, u.requestsPerSecond, hitShare(u), l?.p50Ms ?? null, l?.p99Ms ?? null, l?.maxMs ?? null, l?.requestsPerSecond ?? null, l ? hitShare(l) : null, u.non2xx + (l?.non2xx ?? 0)];
     })));
   text.push('   cache hits: answers served from the query service\'s answer cache (x-cache hit or shared), of all answers; - for a route it does not cache');
+  text.push(table('   p99 ms of the requests scheduled after each run\'s first second (the route\'s start left out: a diagnostic; the goals are the p99 above)',
+    ['route', 'unloaded', 'loaded'],
+    dash.unloaded.map((u, i) => [u.route, u.p99AfterFirstSecondMs ?? null, dash.loaded[i]?.p99AfterFirstSecondMs ?? null])));
   const cpuRow = (f: DashboardFigures['unloaded'][number] | undefined) => (f ? [f.cpu.serviceMsPerRequest, f.cpu.postgresMsPerRequest, `${Math.round(f.cpu.machineBusyShare * 100)}% (${Math.round(f.cpu.stealShare * 100)}%)`] : [null, null, null]);
   text.push(table('   CPU per answered request (ms): the query service, the Postgres backends serving it; the machine\'s busy share over the run (both cores = 100%), in brackets the part of it stolen by the hypervisor',
     ['route', 'service', 'Postgres', 'machine busy', 'loaded service', 'loaded Postgres', 'loaded machine busy'],
