@@ -55,6 +55,23 @@ export const WATCHED_TABLES = [
 const MAX_LIST_BYTES = 7_000;
 
 /**
+ * A trigger function's branches by statement kind: `select(rows)` over the statement's rows
+ * (the new rows of an insert, the old rows of a delete, both of an update: a row may move to
+ * another organization or mentor), `columns` of them.
+ */
+const overStatementRows = (columns: string, select: (rows: string) => string) => `
+    if tg_op = 'INSERT' then
+      ${select('new_rows')};
+    elsif tg_op = 'DELETE' then
+      ${select('old_rows')};
+    else
+      ${select(`(select ${columns} from old_rows union all select ${columns} from new_rows) r`)};
+    end if;`;
+
+/** The distinct organizations of the statement's rows, as a JSON array, into `orgs` (null: no row). */
+const DISTINCT_ORGS_SQL = overStatementRows('org_id', (rows) => `select json_agg(distinct org_id)::text into orgs from ${rows}`);
+
+/**
  * The trigger function: the distinct organizations of the statement's rows (the new rows of an
  * insert, the old rows of a delete, both of an update: a row may move to another
  * organization), as one notice; none when the statement changed no row. With `scopes`, a
@@ -65,14 +82,7 @@ export const notifyFunctionSql = (options: { scopes: boolean }) => `
   create or replace function rt_notify_changed_orgs() returns trigger language plpgsql as $$
   declare
     orgs text;
-  begin
-    if tg_op = 'INSERT' then
-      select json_agg(distinct org_id)::text into orgs from new_rows;
-    elsif tg_op = 'DELETE' then
-      select json_agg(distinct org_id)::text into orgs from old_rows;
-    else
-      select json_agg(distinct org_id)::text into orgs from (select org_id from old_rows union all select org_id from new_rows) o;
-    end if;
+  begin${DISTINCT_ORGS_SQL}
     if orgs is null then
       return null;
     end if;
@@ -126,8 +136,7 @@ export function noticeFunctionOf(table: string): string {
  * too long is `*`. These tables are not scope tables (SCOPE_TABLES): nothing goes to SCOPE_CHANNEL.
  */
 export const notifyMentorsFunctionSql = (column: string) => {
-  const payload = (rows: string) => `
-      select case when count(*) = 0 then null
+  const payload = (rows: string) => `select case when count(*) = 0 then null
                   when bool_or(mentors is null) then json_agg(org_id order by org_id)::text
                   else json_build_object('mentors', json_object_agg(org_id, mentors order by org_id))::text end,
              json_agg(org_id order by org_id)::text
@@ -138,11 +147,7 @@ export const notifyMentorsFunctionSql = (column: string) => {
   declare
     changed text;
     orgs text;
-  begin
-    if tg_op = 'INSERT' then${payload('new_rows')};
-    elsif tg_op = 'DELETE' then${payload('old_rows')};
-    else${payload(`(select org_id, ${column} from old_rows union all select org_id, ${column} from new_rows) r`)};
-    end if;
+  begin${overStatementRows(`org_id, ${column}`, payload)}
     if changed is null then
       return null;
     end if;
@@ -159,14 +164,7 @@ export const NOTIFY_AGGREGATES_FUNCTION_SQL = `
   create or replace function rt_notify_changed_aggregates() returns trigger language plpgsql as $$
   declare
     orgs text;
-  begin
-    if tg_op = 'INSERT' then
-      select json_agg(distinct org_id)::text into orgs from new_rows;
-    elsif tg_op = 'DELETE' then
-      select json_agg(distinct org_id)::text into orgs from old_rows;
-    else
-      select json_agg(distinct org_id)::text into orgs from (select org_id from old_rows union all select org_id from new_rows) o;
-    end if;
+  begin${DISTINCT_ORGS_SQL}
     if orgs is null then
       return null;
     end if;
