@@ -1,20 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './queryable.js';
-import { withArrayLiterals } from './array-literal.js';
+import { binaryArrayCasts, withArrayParameters, type BinaryElement } from './array-literal.js';
 
 const NAMES_MAX = 1_000;
 
-/** Names statements by a digest of their text, remembering the few dozen texts a service sends. */
-export function statementNames(): (text: string) => string {
-  const names = new Map<string, string>();
+/** A statement's name (a digest of its text) and its parameters sent as binary arrays (see withArrayParameters). */
+export interface StatementShape {
+  name: string;
+  binary: ReadonlyMap<number, BinaryElement>;
+}
+
+/** Names statements by a digest of their text, remembering the few dozen texts a service sends with what their casts say. */
+export function statementNames(): (text: string) => StatementShape {
+  const shapes = new Map<string, StatementShape>();
   return (text) => {
-    let name = names.get(text);
-    if (name === undefined) {
-      if (names.size >= NAMES_MAX) names.clear();
-      name = `q_${createHash('sha1').update(text).digest('base64url')}`;
-      names.set(text, name);
+    let shape = shapes.get(text);
+    if (shape === undefined) {
+      if (shapes.size >= NAMES_MAX) shapes.clear();
+      shape = { name: `q_${createHash('sha1').update(text).digest('base64url')}`, binary: binaryArrayCasts(text) };
+      shapes.set(text, shape);
     }
-    return name;
+    return shape;
   };
 }
 
@@ -28,10 +34,14 @@ export function statementNames(): (text: string) => string {
  * parameters matter (Postgres compares the generic plan's cost with the custom ones' and keeps
  * custom plans for the `$1 is null or` filters), and a renamed or rebuilt table is resolved
  * again by name. The texts are the modules' own, so there are a few dozen of them. Array
- * parameters are written as literals here (see arrayLiteral).
+ * parameters are sent in binary where the text casts them to an array type, else as text
+ * literals (see withArrayParameters).
  */
-export function preparedStatements(db: Queryable, nameOf: (text: string) => string = statementNames()): Queryable {
+export function preparedStatements(db: Queryable, shapeOf: (text: string) => StatementShape = statementNames()): Queryable {
   return {
-    query: ((text: string, values?: unknown[]) => db.query({ name: nameOf(text), text, ...(values ? { values: withArrayLiterals(values) } : {}) })) as Queryable['query'],
+    query: ((text: string, values?: unknown[]) => {
+      const { name, binary } = shapeOf(text);
+      return db.query({ name, text, ...(values ? { values: withArrayParameters(values, binary) } : {}) });
+    }) as Queryable['query'],
   };
 }

@@ -53,7 +53,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   // Every statement of a batch's transaction is prepared on its connection once (see preparedStatements):
   // at a steady rate the worker commits dozens of small batches a second, each planning the
   // six-table upsert of applyIncrements anew otherwise.
-  const nameOf = statementNames();
+  const shapeOf = statementNames();
 
   /** A valid funnel event and the message it came in. */
   type Delivery = { record: ReferralEventRecorded; batch: Batch; message: KafkaMessage };
@@ -92,7 +92,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     let broken: Error | undefined;
     try {
       await client.query(`begin; select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})`);
-      const tx = preparedStatements(client, nameOf);
+      const tx = preparedStatements(client, shapeOf);
       const fresh: Delivery[] = [];
       const moved: { batch: Batch; next: bigint; dead: DeadLetter[] }[] = [];
       let skipped = 0;

@@ -81,7 +81,7 @@ export interface AppliedIsolating<I> {
 export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics; log?: Logger }) {
   const { pool, config, metrics, log } = deps;
   // Every statement of a transaction is prepared on its connection once (see preparedStatements).
-  const nameOf = statementNames();
+  const shapeOf = statementNames();
   const effectsOf = (topic: InputTopic): BatchEffects => ({
     note(counter, n = 1) {
       if (n <= 0 || !metrics) return;
@@ -144,7 +144,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       const clearing = claim();
       try {
         await client.query(begin(exclusive, clearing));
-        const tx = preparedStatements(client, nameOf);
+        const tx = preparedStatements(client, shapeOf);
         const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
         const seeds = noSeeds();
         for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
