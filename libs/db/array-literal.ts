@@ -44,11 +44,6 @@ export function arrayLiteral(values: readonly unknown[]): string | undefined {
   return `{${parts.join(',')}}`;
 }
 
-/** Query parameters with every array the literal above can write replaced by it. */
-export function withArrayLiterals(values: readonly unknown[]): unknown[] {
-  return values.map((v) => (Array.isArray(v) ? (arrayLiteral(v) ?? v) : v));
-}
-
 /**
  * Element types an array parameter can be sent as in Postgres' binary array format, by the cast
  * its statement gives it (`$1::text[]`), with their type OIDs: Postgres checks the element type

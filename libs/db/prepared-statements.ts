@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from './queryable.js';
 import { binaryArrayCasts, withArrayParameters, type BinaryElement } from './array-literal.js';
 
-const NAMES_MAX = 1_000;
+const SHAPES_MAX = 1_000;
 
 /** A statement's name (a digest of its text) and its parameters sent as binary arrays (see withArrayParameters). */
 export interface StatementShape {
@@ -11,12 +11,12 @@ export interface StatementShape {
 }
 
 /** Names statements by a digest of their text, remembering the few dozen texts a service sends with what their casts say. */
-export function statementNames(): (text: string) => StatementShape {
+export function statementShapes(): (text: string) => StatementShape {
   const shapes = new Map<string, StatementShape>();
   return (text) => {
     let shape = shapes.get(text);
     if (shape === undefined) {
-      if (shapes.size >= NAMES_MAX) shapes.clear();
+      if (shapes.size >= SHAPES_MAX) shapes.clear();
       shape = { name: `q_${createHash('sha1').update(text).digest('base64url')}`, binary: binaryArrayCasts(text) };
       shapes.set(text, shape);
     }
@@ -37,7 +37,7 @@ export function statementNames(): (text: string) => StatementShape {
  * parameters are sent in binary where the text casts them to an array type, else as text
  * literals (see withArrayParameters).
  */
-export function preparedStatements(db: Queryable, shapeOf: (text: string) => StatementShape = statementNames()): Queryable {
+export function preparedStatements(db: Queryable, shapeOf: (text: string) => StatementShape = statementShapes()): Queryable {
   return {
     query: ((text: string, values?: unknown[]) => {
       const { name, binary } = shapeOf(text);

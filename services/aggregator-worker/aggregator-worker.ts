@@ -16,7 +16,7 @@ import type { Queryable } from '../../libs/db/queryable.js';
 import { isDataError, isTransient, sqlState } from '../../libs/db/errors.js';
 import { isolateRefused } from '../../libs/db/isolate-refused.js';
 import { withSavepoint } from '../../libs/db/savepoint.js';
-import { preparedStatements, statementNames } from '../../libs/db/prepared-statements.js';
+import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
 
 export interface AggregatorWorkerDeps {
@@ -53,7 +53,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   // Every statement of a batch's transaction is prepared on its connection once (see preparedStatements):
   // at a steady rate the worker commits dozens of small batches a second, each planning the
   // six-table upsert of applyIncrements anew otherwise.
-  const shapeOf = statementNames();
+  const shapeOf = statementShapes();
 
   /** A valid funnel event and the message it came in. */
   type Delivery = { record: ReferralEventRecorded; batch: Batch; message: KafkaMessage };

@@ -11,7 +11,7 @@ import type { IngestMetrics } from './metrics.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
 import { sqlState } from '../../libs/db/errors.js';
-import { preparedStatements, statementNames } from '../../libs/db/prepared-statements.js';
+import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 
@@ -81,7 +81,7 @@ export interface AppliedIsolating<I> {
 export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics; log?: Logger }) {
   const { pool, config, metrics, log } = deps;
   // Every statement of a transaction is prepared on its connection once (see preparedStatements).
-  const shapeOf = statementNames();
+  const shapeOf = statementShapes();
   const effectsOf = (topic: InputTopic): BatchEffects => ({
     note(counter, n = 1) {
       if (n <= 0 || !metrics) return;
