@@ -152,7 +152,7 @@ describe('loadConfig', () => {
 
   it('reads CORS origins, the statement timeout, the webhook time window and the answer cache size', () => {
     const c = loadConfig({ CORS_ORIGINS: 'https://app.example.org, http://localhost:5173', QUERY_STATEMENT_TIMEOUT_MS: '1500', WEBHOOK_MAX_EVENT_AGE_HOURS: '24' });
-    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], embedOrigins: [], statementTimeoutMs: 1500, dbConnections: 8, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300, answerCacheMb: 32 });
+    expect(c.http).toEqual({ corsOrigins: ['https://app.example.org', 'http://localhost:5173'], embedOrigins: [], statementTimeoutMs: 1500, dbConnections: 8, webhookMaxEventAgeHours: 24, webhookMaxClockSkewSeconds: 300, answerCacheMb: 32, warmUpRequests: 150 });
     expect(loadConfig({ ANSWER_CACHE_MB: '0' }).http.answerCacheMb).toBe(0);
     expect(() => loadConfig({ ANSWER_CACHE_MB: '-1' })).toThrow(/ANSWER_CACHE_MB/);
     expect(() => loadConfig({ CORS_ORIGINS: 'app.example.org/path' })).toThrow(/CORS_ORIGINS/);

@@ -143,6 +143,12 @@ const schema = z.object({
    * turns the cache off). See services/query-service/answer-cache.ts.
    */
   ANSWER_CACHE_MB: z.coerce.number().int().min(0).max(4_096).default(32),
+  /**
+   * Requests per route the query service answers to itself before it listens (0: none), over
+   * every connection of its pool, so that the first requests it takes find its code compiled
+   * and its connections warm (services/query-service/warm-up.ts).
+   */
+  QUERY_WARMUP_REQUESTS: z.coerce.number().int().min(0).max(10_000).default(150),
   /** How far from now a webhook event's time may lie: older than the age, or ahead by more than the skew, is refused. */
   WEBHOOK_MAX_EVENT_AGE_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(72),
   WEBHOOK_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
@@ -184,7 +190,7 @@ export interface Config {
   /** The port of each worker's operational endpoints: METRICS_PORT when set (0: any free port), else DEFAULT_METRICS_PORTS. */
   metricsPort: { ingestWorker: number; aggregatorWorker: number };
   auth: { jwtSecret: string; jwksUrl: string | undefined; issuer: string | undefined; audience: string | undefined; maxTokenAgeSeconds: number; usingDevSecret: boolean };
-  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; dbConnections: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number; answerCacheMb: number };
+  http: { corsOrigins: string[]; embedOrigins: string[]; statementTimeoutMs: number; dbConnections: number; webhookMaxEventAgeHours: number; webhookMaxClockSkewSeconds: number; answerCacheMb: number; warmUpRequests: number };
   visitorHashKey: string;
   defaultTimezone: string;
   attributionWindowDays: number;
@@ -313,7 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: Confi
     },
     http: {
       corsOrigins: e.CORS_ORIGINS, embedOrigins: e.DASHBOARD_EMBED_ORIGINS, statementTimeoutMs: e.QUERY_STATEMENT_TIMEOUT_MS, dbConnections: e.QUERY_DB_CONNECTIONS,
-      webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS, answerCacheMb: e.ANSWER_CACHE_MB,
+      webhookMaxEventAgeHours: e.WEBHOOK_MAX_EVENT_AGE_HOURS, webhookMaxClockSkewSeconds: e.WEBHOOK_MAX_CLOCK_SKEW_SECONDS, answerCacheMb: e.ANSWER_CACHE_MB, warmUpRequests: e.QUERY_WARMUP_REQUESTS,
     },
     visitorHashKey: e.VISITOR_HASH_KEY ?? DEV_VISITOR_HASH_KEY,
     defaultTimezone: e.DEFAULT_TIMEZONE,

@@ -11,6 +11,7 @@ import { topicNames } from '../../libs/events/topics.js';
 import { createPool, createRedis, openAll } from '../../libs/runtime/connections.js';
 import { onShutdown } from '../../libs/runtime/shutdown.js';
 import { buildApp } from './app.js';
+import { warmUp } from './warm-up.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'query-service', level: config.logLevel });
@@ -35,6 +36,15 @@ await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reach
 // Kafka is needed only to accept webhook events; reads work while it is away.
 void Promise.all([producer.connect(), kafkaAdmin.connect()]).catch((err: unknown) => log.warn({ err }, 'kafka not reachable yet'));
 await openAll(pool, config.http.dbConnections, log);
+// QUERY_WARMUP_REQUESTS per read route answered to itself first, over every connection (warm-up.ts).
+await warmUp({ config, log, pool, redis, producer, kafkaAdmin }, { requestsPerRoute: config.http.warmUpRequests, concurrency: 2 * config.http.dbConnections }).then(
+  (report) => {
+    const failed = Object.entries(report.answered).filter(([, statuses]) => Object.keys(statuses).some((s) => Number(s) >= 500));
+    if (failed.length > 0) log.warn({ answered: Object.fromEntries(failed) }, 'warm-up: some routes failed');
+    log.info(report, report.skipped ? `warm-up skipped: ${report.skipped}` : `warm-up: ${report.requests} requests in ${report.seconds} s`);
+  },
+  (err: unknown) => log.warn({ err }, 'warm-up failed; listening without it'),
+);
 const address = await app.listen({ port: config.httpPort, host: config.httpHost });
 log.info({ address, docs: `${address}/docs` }, 'query service listening');
 if (config.auth.usingDevSecret) log.warn({ devJwtSecret: config.auth.jwtSecret }, 'AUTH_JWT_SECRET is not set: tokens are verified with the development secret');

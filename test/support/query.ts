@@ -19,6 +19,8 @@ export async function startQueryApp(env: TestEnv, options: { rateLimitPerMinute?
   return {
     app,
     pool,
+    /** What the app was built from (warm-up.ts builds a second app from the same). */
+    deps: { config, log: env.log, pool, redis, producer, kafkaAdmin },
     token: (role: TokenRole, sub: string, org?: string | null, orgs?: string[]) => mintToken({ role, sub, org: org ?? null, ...(orgs ? { orgs } : {}) }, config.auth.jwtSecret, '12h', config.auth),
     async close() {
       await app.close();
