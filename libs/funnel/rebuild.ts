@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
 import { periodSql } from './periods.js';
+import { inTransaction } from '../db/transaction.js';
 import { NOTIFY_ALL_SQL, WATCHED_TABLES, changeTriggersSql, truncateTriggerSql } from '../db/change-notices.js';
 
 const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly', 'funnel_counted_events'] as const;
@@ -41,9 +42,7 @@ export async function rebuildFunnels(
   const started = Date.now();
   let done = 0;
   const step = () => options.onStep?.(done, REBUILD_STEPS[done++] as (typeof REBUILD_STEPS)[number]);
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  const { events, lateEvents, final } = await inTransaction(pool, async (client) => {
     const { rows: lock } = await client.query<{ ok: boolean }>("select pg_try_advisory_xact_lock(hashtextextended('recruitment-tracking:rebuild', 0)) as ok");
     if (!lock[0]?.ok) throw new Error('another rebuild of the funnel tables is running');
     for (const t of TABLES) {
@@ -75,17 +74,12 @@ export async function rebuildFunnels(
     await swapIn(client);
     // Every cached answer was read from the tables just dropped.
     await client.query(NOTIFY_ALL_SQL);
-    await client.query('commit');
-    options.onStep?.(REBUILD_STEPS.length, 'swap');
-    const result = { events: events + lateEvents, lateEvents, hourlyRows: final.hourly, dailyRows: final.daily, seconds: (Date.now() - started) / 1000 };
-    options.log.info(result, 'rebuild: funnel tables replaced');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return { events, lateEvents, final };
+  });
+  options.onStep?.(REBUILD_STEPS.length, 'swap');
+  const result = { events: events + lateEvents, lateEvents, hourlyRows: final.hourly, dailyRows: final.daily, seconds: (Date.now() - started) / 1000 };
+  options.log.info(result, 'rebuild: funnel tables replaced');
+  return result;
 }
 
 /**

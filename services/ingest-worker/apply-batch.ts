@@ -12,6 +12,7 @@ import type { Logger } from '../../libs/log/logger.js';
 import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
 import { sqlState } from '../../libs/db/errors.js';
 import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
+import { inTransaction } from '../../libs/db/transaction.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 
@@ -139,30 +140,25 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     if (ordered.length === 0) return { trackings: [], outboxId: null };
     let exclusive = ordered.some((g) => g.handler.exclusive === true);
     for (;;) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
       const clearing = claim();
       try {
-        await client.query(begin(exclusive, clearing));
-        const tx = preparedStatements(client, shapeOf);
-        const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
-        const seeds = noSeeds();
-        for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
-        // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
-        const trackings = await redecide(ctx('inviteClicks'), seeds);
-        const outboxId = await enqueueOutbox(tx, trackings);
-        await client.query('commit');
-        return { trackings, outboxId };
+        return await inTransaction(pool, async (client) => {
+          const tx = preparedStatements(client, shapeOf);
+          const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
+          const seeds = noSeeds();
+          for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
+          // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
+          const trackings = await redecide(ctx('inviteClicks'), seeds);
+          return { trackings, outboxId: await enqueueOutbox(tx, trackings) };
+        }, { begin: begin(exclusive, clearing) });
       } catch (err) {
-        await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+        // Rolled back: the outbox rows it was to delete wait for the next transaction.
         giveBack(clearing);
         if (err instanceof NeedsExclusiveBatchError && !exclusive) {
           exclusive = true;
           continue;
         }
         throw err;
-      } finally {
-        client.release(broken); // a connection that cannot even roll back is discarded, not pooled
       }
     }
   }
