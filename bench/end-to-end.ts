@@ -3,7 +3,7 @@
  *
  * All three services run as processes (services/{ingest-worker,aggregator-worker,query-service}/main.ts compiled, build/),
  * each trial on topics of its own and a database of its own that already holds a million clicks
- * (× BENCH_SCALE) with their installs, registrations, logins, stage log and funnel tables, so
+ * (× BENCH_SCALE) with their installs, registrations, logins, funnel records and funnel tables, so
  * that every index the pipeline writes is of a real size: a copy (CREATE DATABASE ... TEMPLATE)
  * of one bulk-generated as part 3's is (bench/lib/dashboard-data.ts, cached between runs under
  * its shape). Realistic sample traffic (links and scopes

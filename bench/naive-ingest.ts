@@ -16,7 +16,7 @@ import { INPUT_TOPICS, topicNames } from '../libs/events/topics.js';
 import { createPool, createRedis } from '../libs/runtime/connections.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from '../services/ingest-worker/handlers.js';
 import { createBatchApplier } from '../services/ingest-worker/apply-batch.js';
-import { clearOutbox } from '../services/ingest-worker/facts/trackings.js';
+import { clearOutbox } from '../services/ingest-worker/facts/funnel-records.js';
 import { watchConsumer } from './lib/consumer-timing.js';
 import { backendCpuSeconds, reportBaseline, withApplicationName } from './lib/baseline-process.js';
 
@@ -50,8 +50,8 @@ async function handle<T extends InputTopic>(topic: T, value: Buffer | null): Pro
   const id = handler.eventId(record);
   const key = `naive:${config.kafka.topicPrefix}${topic}:${id}`;
   if (id && (await redis.get(key))) return;
-  const { trackings, outboxId } = await applyBatch(topic, [record]);
-  for (const t of trackings) {
+  const { funnelRecords, outboxId } = await applyBatch(topic, [record]);
+  for (const t of funnelRecords) {
     await producer.send('referralEvents', [{
       eventId: t.eventId, orgId: t.orgId, mentorId: t.mentorId, linkId: t.linkId, campaignId: t.campaignId, referralId: t.referralId,
       userId: t.userId, stage: t.stage, uniqueVisitor: t.uniqueVisitor, occurredAt: t.occurredAt, retractsEventId: t.retractsEventId,

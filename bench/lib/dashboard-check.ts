@@ -3,7 +3,7 @@
  * dashboard traffic is generated in bulk into one database, and its events are published to
  * topics of their own and consumed by the ingest worker and the aggregator (processes, as
  * deployed) into another. The facts (test/support/facts.ts factsSnapshot: every fact table and
- * the decisions, stage log netted) and both funnel tables must be equal (rows netted to zero by a
+ * the decisions, funnel records netted) and both funnel tables must be equal (rows netted to zero by a
  * retraction left aside: the worker may revise a decision the time-ordered bulk path makes once).
  */
 import { isDeepStrictEqual } from 'node:util';

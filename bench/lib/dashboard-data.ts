@@ -1,12 +1,12 @@
 /**
  * Fills a database as the pipeline would, for part 3 (and a smaller one, for part 2's trials to
  * run on): the ingest facts of the dashboard traffic (dashboard-traffic.ts) written in bulk,
- * then the funnel tables counted from the stage log.
+ * then the funnel tables counted from the funnel records.
  *
  * Method: rows are computed in Node with the ingest worker's own decision functions and written
  * with COPY ... FROM STDIN (through psql, one stream per table) while the indexes and key
- * constraints of the loaded tables are dropped. The funnel tables are counted from the stage
- * log with the rebuild's own SQL (libs/funnel/rebuild.ts stageLogSql: the 15-minute slots and
+ * constraints of the loaded tables are dropped. The funnel tables are counted from the funnel
+ * records with the rebuild's own SQL (libs/funnel/rebuild.ts funnelRecordsSql: the 15-minute slots and
  * local days of libs/funnel/periods.ts; libs/funnel/increments.ts COUNT_EVENTS_SQL), also
  * without their keys: the rebuild itself (`recruitment rebuild`) maintains the primary key of
  * 13M counted event ids row by row and takes several minutes at this size. Keys and indexes are then recreated from their own
@@ -21,7 +21,7 @@ import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js
 import { migrationSource } from '../../libs/db/migrations/index.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
 import { periodSql } from '../../libs/funnel/periods.js';
-import { stageLogSql } from '../../libs/funnel/rebuild.js';
+import { funnelRecordsSql } from '../../libs/funnel/rebuild.js';
 import { memberSubject } from '../../libs/domain/event-ids.js';
 import { createGenerator, emptyRows, linksAndScopes, GENERATOR_VERSION, type FactRows, type Shape } from './dashboard-traffic.js';
 import { copyInstant as at, copyValue as esc } from './copy-in.js';
@@ -91,7 +91,7 @@ function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
   const g = rows.registrations;
   const l = rows.logins;
   const f = rows.referrals;
-  const t = rows.trackings;
+  const t = rows.funnelRecords;
   return {
     clicks: lines(c.e.length, (k) => [esc(c.e[k]!), esc(c.l[k]!), at(c.o[k]!), esc(c.v[k]!), esc(c.d[k]!), esc(c.p[k]!), c.b[k] ? 't' : 'f', esc(c.s[k]!), c.u[k] ? 't' : 'f'].join('\t')),
     installs: lines(i.e.length, (k) => [esc(i.e[k]!), esc(i.d[k]!), esc(i.l[k]!), esc(i.p[k]!), at(i.o[k]!), esc(i.a[k]!), esc(i.s[k]!)].join('\t')),
@@ -175,8 +175,8 @@ export async function generate(url: string, shape: Shape, visitorHashKey: string
     for (const s of Object.values(streams)) await s.end();
     progress(`${clicks} clicks of ${p} people written in ${Math.round((Date.now() - started) / 1000)} s; counting the funnel tables`);
     const counting = Date.now();
-    // The stage log as the rebuild reads it: each event with its 15-minute slot and local day, cut as the aggregator cuts them.
-    const source = stageLogSql(`'${defaultTimezone.replace(/'/g, "''")}'`);
+    // The funnel records as the rebuild reads them: each event with its 15-minute slot and local day, cut as the aggregator cuts them.
+    const source = funnelRecordsSql(`'${defaultTimezone.replace(/'/g, "''")}'`);
     await parallel(pool, [
       ['insert into funnel_counted_events (occurred_at, event_id) select occurred_at, event_id from referral_trackings'],
       [

@@ -82,7 +82,7 @@ export interface FactRows {
   registrations: { e: string[]; u: string[]; o: string[]; l: (string | null)[]; d: (string | null)[]; n: (string | null)[]; t: number[]; s: string[] };
   logins: { e: string[]; u: string[]; t: number[] };
   referrals: { r: string[]; u: string[]; o: string[]; m: string[]; l: string[]; c: (string | null)[]; by: string[]; n: (string | null)[]; d: (string | null)[]; ca: (number | null)[]; ia: (number | null)[]; ra: number[]; aa: (number | null)[]; re: string[] };
-  trackings: FunnelRecord[];
+  funnelRecords: FunnelRecord[];
 }
 
 export const emptyRows = (): FactRows => ({
@@ -91,7 +91,7 @@ export const emptyRows = (): FactRows => ({
   registrations: { e: [], u: [], o: [], l: [], d: [], n: [], t: [], s: [] },
   logins: { e: [], u: [], t: [] },
   referrals: { r: [], u: [], o: [], m: [], l: [], c: [], by: [], n: [], d: [], ca: [], ia: [], ra: [], aa: [], re: [] },
-  trackings: [],
+  funnelRecords: [],
 });
 
 /** The traffic and its facts, person by person. */
@@ -162,7 +162,7 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
 
   /** Appends person p's facts, as the ingest worker decides them, to rows; returns the clicks it had. */
   function facts(p: number, rows: FactRows, ev: PersonEvents = events(p)): number {
-    const emit = (stage: FunnelRecord['stage'], subject: string, content: FunnelEventContent) => rows.trackings.push(...reconcile({ stage, subject }, content, undefined).records);
+    const emit = (stage: FunnelRecord['stage'], subject: string, content: FunnelEventContent) => rows.funnelRecords.push(...reconcile({ stage, subject }, content, undefined).records);
     const stored: (ClickFact & { deviceId: string | null })[] = [];
     for (const c of ev.clicks) {
       stored.push({ eventId: c.eventId, linkId: c.linkId, occurredAt: c.occurredAt, visitorHash: visitorHash(c.visitor, visitorHashKey, c.eventId), isBot: isBot(c.visitor.userAgent), deviceId: c.visitor.deviceId ?? null });

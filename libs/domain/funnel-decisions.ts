@@ -17,7 +17,12 @@ export interface FunnelEventContent {
   sourceEventId: string;
 }
 
-/** One published ReferralEventRecorded: a counted decision, or the retraction of one. */
+/**
+ * A funnel record: one funnel event decided for a subject (a counted decision, or the
+ * retraction of one), published as a ReferralEventRecorded. The ingest worker keeps each as a
+ * row of `referral_trackings` (a table named before the type), which its outbox points into and
+ * the rebuild counts from.
+ */
 export interface FunnelRecord extends FunnelEventContent {
   eventId: string;
   retractsEventId: string | null;
@@ -46,7 +51,7 @@ export const decisionKey = (k: DecisionKey): string => `${k.stage}\0${k.subject}
 export interface Reconciled {
   /** Events to publish, in order: the retraction of the old event, then the new one. */
   records: FunnelRecord[];
-  /** The decision to store, or null when nothing changed: the live event's id and time (the stage log's key), or nulls. */
+  /** The decision to store, or null when nothing changed: the live event's id and time (the key of its funnel record), or nulls. */
   stored: { revision: number; liveEventId: string | null; liveOccurredAt: number | null } | null;
 }
 

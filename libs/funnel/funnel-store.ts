@@ -66,7 +66,7 @@ export async function setPositions(db: Queryable, topic: string, positions: Map<
  * Records events as counted; returns the ids not counted before. Keyed by (occurred_at,
  * event_id) (migration 0022): an id names one body, so the pair says what the id says, and a
  * batch of recent events claims on the few index leaves of the recent end rather than on a
- * random leaf each. Ids counted before the migration that the stage log did not hold are kept
+ * random leaf each. Ids counted before the migration that no funnel record held are kept
  * under -infinity and found there.
  */
 export async function claimEvents(tx: Queryable, events: readonly { eventId: string; occurredAt: number }[]): Promise<Set<string>> {

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { ADD_COUNTS, FUNNEL_LOCK_KEY } from './funnel-store.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL } from './increments.js';
 import { periodSql } from './periods.js';
+import { inTransaction } from '../db/transaction.js';
 import { NOTIFY_ALL_SQL, WATCHED_TABLES, changeTriggersSql, truncateTriggerSql } from '../db/change-notices.js';
 
 const TABLES = ['funnel_hourly', 'funnel_daily', 'funnel_org_daily', 'funnel_monthly', 'funnel_org_monthly', 'funnel_yearly', 'funnel_counted_events'] as const;
@@ -16,23 +17,23 @@ export interface RebuildResult {
 }
 
 /**
- * Recomputes the funnel tables from the ingest facts (the referral stage log, one row per
- * funnel event the ingest worker ever counted) and swaps them in atomically.
+ * Recomputes the funnel tables from the ingest facts (the funnel records in `referral_trackings`,
+ * one per funnel event the ingest worker ever counted) and swaps them in atomically.
  *
  * All of it is one transaction. The bulk of the work runs without blocking anyone: new tables
- * are filled from one snapshot of the stage log while the aggregator keeps consuming and
+ * are filled from one snapshot of the funnel records while the aggregator keeps consuming and
  * readers keep reading the old tables. Then the rebuild takes the funnel lock exclusively
- * (in-flight aggregator batches finish, new ones wait), adds the stage-log rows committed
+ * (in-flight aggregator batches finish, new ones wait), adds the funnel records committed
  * since the snapshot, and renames the new tables into place. Readers see either the old
  * tables or the new ones, never a half-built one.
  *
  * Stored positions stay as they are, and stay consistent: every event the aggregator has
- * counted was in the stage log before it was published, so the rebuilt set of counted event
+ * counted was a funnel record before it was published, so the rebuilt set of counted event
  * ids covers it, and any event still to come on the topic is counted once if it is new to the
  * rebuilt tables and skipped if the rebuild already counted it.
  */
 /** The steps of a rebuild, in order, for progress reporting. */
-export const REBUILD_STEPS = ['snapshot of the stage log', 'counted events', 'hourly table', 'daily and monthly tables', 'waiting for in-flight batches', 'events logged since the snapshot', 'swap'] as const;
+export const REBUILD_STEPS = ['snapshot of the funnel records', 'counted events', 'hourly table', 'daily and monthly tables', 'waiting for in-flight batches', 'events logged since the snapshot', 'swap'] as const;
 
 export async function rebuildFunnels(
   pool: Pool,
@@ -41,9 +42,7 @@ export async function rebuildFunnels(
   const started = Date.now();
   let done = 0;
   const step = () => options.onStep?.(done, REBUILD_STEPS[done++] as (typeof REBUILD_STEPS)[number]);
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  const { events, lateEvents, final } = await inTransaction(pool, async (client) => {
     const { rows: lock } = await client.query<{ ok: boolean }>("select pg_try_advisory_xact_lock(hashtextextended('recruitment-tracking:rebuild', 0)) as ok");
     if (!lock[0]?.ok) throw new Error('another rebuild of the funnel tables is running');
     for (const t of TABLES) {
@@ -54,9 +53,9 @@ export async function rebuildFunnels(
       if (stored && stored.length > 0) await client.query(`alter table ${t}_next set (${stored.join(', ')})`);
     }
 
-    // Bulk: one snapshot of the stage log, counted into the new tables.
+    // Bulk: one snapshot of the funnel records, counted into the new tables.
     step();
-    await client.query(`create temp table rebuild_source on commit drop as ${stageLogSql('$1')}`, [options.defaultTimezone]);
+    await client.query(`create temp table rebuild_source on commit drop as ${funnelRecordsSql('$1')}`, [options.defaultTimezone]);
     const events = await fill(client, 'rebuild_source', step);
     const built = await rowCounts(client);
     options.log.info({ events, ...built }, 'rebuild: new funnel tables filled; swapping them in');
@@ -66,7 +65,7 @@ export async function rebuildFunnels(
     await client.query(`select pg_advisory_xact_lock(${FUNNEL_LOCK_KEY})`);
     step();
     await client.query(
-      `create temp table rebuild_late on commit drop as ${stageLogSql('$1', 'where not exists (select from funnel_counted_events_next n where n.occurred_at = t.occurred_at and n.event_id = t.event_id)')}`,
+      `create temp table rebuild_late on commit drop as ${funnelRecordsSql('$1', 'where not exists (select from funnel_counted_events_next n where n.occurred_at = t.occurred_at and n.event_id = t.event_id)')}`,
       [options.defaultTimezone],
     );
     const lateEvents = await fill(client, 'rebuild_late');
@@ -75,33 +74,28 @@ export async function rebuildFunnels(
     await swapIn(client);
     // Every cached answer was read from the tables just dropped.
     await client.query(NOTIFY_ALL_SQL);
-    await client.query('commit');
-    options.onStep?.(REBUILD_STEPS.length, 'swap');
-    const result = { events: events + lateEvents, lateEvents, hourlyRows: final.hourly, dailyRows: final.daily, seconds: (Date.now() - started) / 1000 };
-    options.log.info(result, 'rebuild: funnel tables replaced');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return { events, lateEvents, final };
+  });
+  options.onStep?.(REBUILD_STEPS.length, 'swap');
+  const result = { events: events + lateEvents, lateEvents, hourlyRows: final.hourly, dailyRows: final.daily, seconds: (Date.now() - started) / 1000 };
+  options.log.info(result, 'rebuild: funnel tables replaced');
+  return result;
 }
 
 /**
- * The funnel events of the stage log (`referral_trackings t`, narrowed by `where`), each with its
+ * The funnel records (`referral_trackings t`, narrowed by `where`), each with its
  * 15-minute slot and the slot's local day in its organization's timezone, else in
  * `defaultTimezone` (an SQL expression), cut as the aggregator cuts them (periods.ts periodSql).
  * What the rebuild counts, and the bench's bulk fill (bench/lib/dashboard-data.ts) too.
  */
-export function stageLogSql(defaultTimezone: string, where = ''): string {
+export function funnelRecordsSql(defaultTimezone: string, where = ''): string {
   const slot = periodSql.slotStart('t.occurred_at');
   return `select t.event_id, t.occurred_at, t.org_id, t.mentor_id, t.campaign_id, t.stage, t.unique_visitor, t.retracts_event_id,
       ${slot} as slot, ${periodSql.localDay(slot, `coalesce(s.timezone, ${defaultTimezone})`)} as day
     from referral_trackings t left join org_settings s on s.org_id = t.org_id ${where}`;
 }
 
-/** Counts the events of a source relation (stageLogSql's columns) into the _next tables; returns how many there were. */
+/** Counts the events of a source relation (funnelRecordsSql's columns) into the _next tables; returns how many there were. */
 async function fill(client: PoolClient, source: string, step: () => void = () => undefined): Promise<number> {
   step();
   const { rowCount } = await client.query(`insert into funnel_counted_events_next (occurred_at, event_id) select occurred_at, event_id from ${source} on conflict do nothing`);

@@ -17,6 +17,7 @@ import { isDataError, isTransient, sqlState } from '../../libs/db/errors.js';
 import { isolateRefused } from '../../libs/db/isolate-refused.js';
 import { withSavepoint } from '../../libs/db/savepoint.js';
 import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
+import { inTransaction, rollBack } from '../../libs/db/transaction.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
 
 export interface AggregatorWorkerDeps {
@@ -59,6 +60,15 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
   type Delivery = { record: ReferralEventRecorded; batch: Batch; message: KafkaMessage };
   /** A batch sorted into valid events and dead letters. */
   type Decoded = { batch: Batch; valid: { message: KafkaMessage; record: ReferralEventRecorded }[]; dead: DeadLetter[] };
+  /**
+   * What a fetch's transaction did, for the metrics: the records below the stored positions, and
+   * unless all were, how many fresh events it had (and distinct ids, and ids not refused) and
+   * which it counted.
+   */
+  type FetchOutcome = {
+    skipped: number;
+    counted: { fresh: number; unique: number; claimable: number; events: ReferralEventRecorded[]; rows: { hourly: number; daily: number } } | null;
+  };
 
   /**
    * Counts fresh events, each id once, in the open transaction. When `isolate`, a value the
@@ -85,13 +95,11 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
    * positions of their partitions are locked (one statement, in partition order) and what lies
    * below each is skipped; then every fresh event is counted at once (see count), the dead
    * letters published, and the positions saved (one statement). False when every record was
-   * below the stored positions.
+   * below the stored positions (the transaction is rolled back). The metrics are recorded once
+   * the transaction has ended.
    */
   async function countFetch(decoded: Decoded[], isolate: boolean): Promise<boolean> {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query(`begin; select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})`);
+    const outcome = await inTransaction<FetchOutcome>(pool, async (client) => {
       const tx = preparedStatements(client, shapeOf);
       const fresh: Delivery[] = [];
       const moved: { batch: Batch; next: bigint; dead: DeadLetter[] }[] = [];
@@ -114,11 +122,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
         for (const v of valid) if (BigInt(v.message.offset) >= position) fresh.push({ record: v.record, batch, message: v.message });
         moved.push({ batch, next: lastOffset + 1n, dead: dead.filter((d) => BigInt(d.message.offset) >= position) });
       }
-      if (moved.length === 0) {
-        await client.query('rollback');
-        metrics.duplicates.inc({ layer: 'position' }, skipped);
-        return false;
-      }
+      if (moved.length === 0) return rollBack({ skipped, counted: null });
       const unique = new Set(fresh.map((e) => e.record.eventId)).size;
       const { counted: events, rows, refused } = await count(tx, fresh, isolate);
       for (const { item, error } of refused) moved.find((m) => m.batch === item.batch)?.dead.push({ message: item.message, error });
@@ -128,22 +132,22 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
         metrics.deadLetters.inc(dead.length);
       }
       await savePositions(tx, topic, moved.map(({ batch, next }) => ({ partition: batch.partition, next })));
-      await client.query('commit');
-
-      if (skipped > 0) metrics.duplicates.inc({ layer: 'position' }, skipped);
-      if (fresh.length > unique) metrics.duplicates.inc({ layer: 'batch' }, fresh.length - unique);
       const claimable = unique - new Set(refused.map((r) => r.item.record.eventId)).size;
-      if (claimable > events.length) metrics.duplicates.inc({ layer: 'event_id' }, claimable - events.length);
-      for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
-      metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
-      metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
-      return true;
-    } catch (err) {
-      await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
-      throw err;
-    } finally {
-      client.release(broken); // a connection that cannot even roll back is discarded, not pooled
+      return { skipped, counted: { fresh: fresh.length, unique, claimable, events, rows } };
+    }, { begin: `begin; select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})` });
+
+    if (!outcome.counted) {
+      metrics.duplicates.inc({ layer: 'position' }, outcome.skipped);
+      return false;
     }
+    const { skipped, counted: { fresh, unique, claimable, events, rows } } = outcome;
+    if (skipped > 0) metrics.duplicates.inc({ layer: 'position' }, skipped);
+    if (fresh > unique) metrics.duplicates.inc({ layer: 'batch' }, fresh - unique);
+    if (claimable > events.length) metrics.duplicates.inc({ layer: 'event_id' }, claimable - events.length);
+    for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
+    metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
+    metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
+    return true;
   }
 
   /**

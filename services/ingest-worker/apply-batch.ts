@@ -4,14 +4,16 @@ import type { RecordOf } from '../../libs/events/codec.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { NeedsExclusiveBatchError } from './facts/registrations.js';
-import type { BatchEffects, FactsContext, Tracking } from './facts/tx.js';
+import type { BatchEffects, FactsContext } from './facts/tx.js';
+import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
 import { mergeSeeds, noSeeds, redecide } from './redecide.js';
-import { clearOutbox, enqueueOutbox } from './facts/trackings.js';
+import { clearOutbox, enqueueOutbox } from './facts/funnel-records.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
 import { sqlState } from '../../libs/db/errors.js';
 import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
+import { inTransaction } from '../../libs/db/transaction.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
 
@@ -20,7 +22,7 @@ const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
  * devices, users, visitor-days, decisions): probes of an index, a few microseconds each
  * whatever the table's size. Given a thousand keys in an array, the planner prices those
  * probes above a sequential scan of a table of a few hundred thousand rows and scans it (a
- * hash or merge join over the whole stage log, 590 ms per batch at a million events), a cost
+ * hash or merge join over all of `referral_trackings`, 590 ms per batch at a million events), a cost
  * that grows with the table. Within a batch's transaction it is told not to.
  */
 const KEY_PROBES_ONLY = 'set local enable_seqscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off';
@@ -39,9 +41,9 @@ function begin(exclusive: boolean, clearing: readonly string[]): string {
 /** How long acknowledged outbox rows wait for a batch's transaction to delete them before they are deleted on their own. */
 const CLEAR_ALONE_AFTER_MS = 1_000;
 
-/** What a transaction put in the stage log: the funnel events to publish, and its outbox row (null when none). */
+/** What a transaction stored: the funnel records to publish, and its outbox row (null when none). */
 export interface Applied {
-  trackings: Tracking[];
+  funnelRecords: FunnelRecord[];
   outboxId: string | null;
 }
 
@@ -57,9 +59,9 @@ export interface TopicRecord {
   record: RecordOf<InputTopic>;
 }
 
-/** What applyIsolating did: the funnel events and outbox rows of every transaction it committed, and the records refused. */
+/** What applyIsolating did: the funnel records and outbox rows of every transaction it committed, and the records refused. */
 export interface AppliedIsolating<I> {
-  trackings: Tracking[];
+  funnelRecords: FunnelRecord[];
   outboxIds: string[];
   refused: Refusal<I>[];
 }
@@ -67,7 +69,7 @@ export interface AppliedIsolating<I> {
 /**
  * Applies batches of decoded, valid records to Postgres: one transaction that stores the new
  * facts of every topic given (in the catalogue's topic order) and re-decides, once, what they
- * can change (see redecide). Returns the funnel events it put in the stage log and their outbox
+ * can change (see redecide). Returns the funnel records it stored (the events to publish) and their outbox
  * row, for the caller to publish and then clear. The outcome does not depend on how records
  * are grouped into calls (the order property test delivers them in random splits), so a caller
  * may gather the batches of many partitions and topics into one call: one transaction instead
@@ -136,33 +138,28 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       const records = groups.filter((g) => g.topic === topic).flatMap((g) => g.records);
       return records.length > 0 ? [{ topic, records, handler: HANDLERS[topic] as unknown as TopicHandler<InputTopic> }] : [];
     });
-    if (ordered.length === 0) return { trackings: [], outboxId: null };
+    if (ordered.length === 0) return { funnelRecords: [], outboxId: null };
     let exclusive = ordered.some((g) => g.handler.exclusive === true);
     for (;;) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
       const clearing = claim();
       try {
-        await client.query(begin(exclusive, clearing));
-        const tx = preparedStatements(client, shapeOf);
-        const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
-        const seeds = noSeeds();
-        for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
-        // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
-        const trackings = await redecide(ctx('inviteClicks'), seeds);
-        const outboxId = await enqueueOutbox(tx, trackings);
-        await client.query('commit');
-        return { trackings, outboxId };
+        return await inTransaction(pool, async (client) => {
+          const tx = preparedStatements(client, shapeOf);
+          const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
+          const seeds = noSeeds();
+          for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
+          // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
+          const funnelRecords = await redecide(ctx('inviteClicks'), seeds);
+          return { funnelRecords, outboxId: await enqueueOutbox(tx, funnelRecords) };
+        }, { begin: begin(exclusive, clearing) });
       } catch (err) {
-        await client.query('rollback').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+        // Rolled back: the outbox rows it was to delete wait for the next transaction.
         giveBack(clearing);
         if (err instanceof NeedsExclusiveBatchError && !exclusive) {
           exclusive = true;
           continue;
         }
         throw err;
-      } finally {
-        client.release(broken); // a connection that cannot even roll back is discarded, not pooled
       }
     }
   }
@@ -189,7 +186,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       { onSplit: (err, size) => log?.[size === ordered.length ? 'warn' : 'debug']({ sqlState: sqlState(err), reason: (err as Error).message, records: size }, 'the database refused a value in a batch; splitting it to isolate the record') },
     );
     return {
-      trackings: applied.flatMap((a) => a.trackings),
+      funnelRecords: applied.flatMap((a) => a.funnelRecords),
       outboxIds: applied.flatMap((a) => (a.outboxId ? [a.outboxId] : [])),
       refused,
     };

@@ -11,8 +11,8 @@ import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-lette
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
-import { clearOutbox, pendingOutbox } from './facts/trackings.js';
-import type { Tracking } from './facts/tx.js';
+import { clearOutbox, pendingOutbox } from './facts/funnel-records.js';
+import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
 import { createBatchApplier } from './apply-batch.js';
 import { isTransient, sqlState } from '../../libs/db/errors.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
@@ -109,16 +109,16 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
    * crash between the two republishes them). `alone`: deleted now (the relay's), else by the
    * next batch's transaction (see acknowledge).
    */
-  async function publishTrackings(rows: Tracking[], outboxIds: string[], alone = false): Promise<void> {
-    if (rows.length > 0) {
+  async function publishFunnelRecords(records: FunnelRecord[], outboxIds: string[], alone = false): Promise<void> {
+    if (records.length > 0) {
       await producer.send(
         'referralEvents',
-        rows.map((r) => ({
+        records.map((r) => ({
           eventId: r.eventId, orgId: r.orgId, mentorId: r.mentorId, linkId: r.linkId, campaignId: r.campaignId, referralId: r.referralId,
           userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt, retractsEventId: r.retractsEventId,
         })),
       );
-      for (const r of rows) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
+      for (const r of records) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
     }
     if (alone) await clearOutbox(pool, outboxIds);
     else applyBatch.acknowledge(outboxIds);
@@ -149,12 +149,12 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
    * once the one before its own is done: at most one is in flight beyond the batches applied,
    * so a slow broker slows the consumer instead of piling up events in memory.
    */
-  function afterCommit(trackings: Tracking[], outboxIds: string[], marked: { topic: InputTopic; ids: string[] }[]): Promise<void> {
+  function afterCommit(funnelRecords: FunnelRecord[], outboxIds: string[], marked: { topic: InputTopic; ids: string[] }[]): Promise<void> {
     const previous = following;
     following = previous.then(async () => {
       await Promise.all([
-        publishTrackings(trackings, outboxIds).catch((err: unknown) =>
-          log.warn({ err, events: trackings.length }, 'could not publish referral events; the outbox relay will'),
+        publishFunnelRecords(funnelRecords, outboxIds).catch((err: unknown) =>
+          log.warn({ err, events: funnelRecords.length }, 'could not publish referral events; the outbox relay will'),
         ),
         markSeen(marked).catch((err: unknown) => log.warn({ err }, 'could not mark eventIds seen; a redelivery will be found in Postgres')),
       ]);
@@ -203,7 +203,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
     const refusedIds = new Set(applied.refused.flatMap(({ item }) => (item.eventId === null ? [] : [`${item.topic}:${item.eventId}`])));
     const marked = groups.map((g) => ({ topic: g.topic, ids: g.ids.filter((id) => !refusedIds.has(`${g.topic}:${id}`)) })).filter((g) => g.ids.length > 0);
-    await afterCommit(applied.trackings, applied.outboxIds, marked);
+    await afterCommit(applied.funnelRecords, applied.outboxIds, marked);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const { batch, topic } of decoded) {
       metrics.eventsIn.inc({ topic }, batch.messages.length);
@@ -213,9 +213,9 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
 
   /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
   async function relayOutbox(): Promise<void> {
-    for (const { id, trackings } of await pendingOutbox(pool, 10, 20)) {
-      log.info({ count: trackings.length }, 'relaying unpublished referral events');
-      await publishTrackings(trackings, [id], true);
+    for (const { id, funnelRecords } of await pendingOutbox(pool, 10, 20)) {
+      log.info({ count: funnelRecords.length }, 'relaying unpublished referral events');
+      await publishFunnelRecords(funnelRecords, [id], true);
     }
   }
 

@@ -11,7 +11,7 @@ import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
 import { loadDeviceTouches } from './facts/touches.js';
-import { insertTrackings, loadPublished, saveDecisions } from './facts/trackings.js';
+import { insertFunnelRecords, loadPublished, saveDecisions } from './facts/funnel-records.js';
 import type { FactsContext } from './facts/tx.js';
 
 /** What a batch's new facts can change: the subjects to lock and re-decide. */
@@ -221,5 +221,5 @@ async function publishDifference(ctx: FactsContext, desired: Desired[]): Promise
   }
   ctx.effects.note('retraction', records.filter((r) => r.retractsEventId !== null).length);
   await saveDecisions(ctx.tx, stored);
-  return insertTrackings(ctx.tx, records);
+  return insertFunnelRecords(ctx.tx, records);
 }

@@ -130,7 +130,7 @@ describe('funnel periods across clock changes', () => {
   });
 
   it('gives the same periods after a rebuild from the facts', async () => {
-    // The stage log the ingest worker keeps holds these same events.
+    // The funnel records the ingest worker keeps hold these same events.
     await env.db.raw(
       `insert into referral_trackings (event_id, org_id, mentor_id, link_id, campaign_id, stage, unique_visitor, occurred_at, source_event_id)
        select event_id, org_id, mentor_id, link_id, nullif(campaign_id, ''), stage, unique_visitor, occurred_at, source_event_id

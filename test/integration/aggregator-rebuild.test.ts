@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from 'pg';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startPipeline } from '../support/workers.js';
-import { expectedFunnel, funnelSnapshot, stageLog } from '../support/facts.js';
+import { expectedFunnel, funnelRecords, funnelSnapshot } from '../support/facts.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { rebuildFunnels, type RebuildResult } from '../../libs/funnel/rebuild.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   producer = createEventProducer(env);
   await producer.connect();
   // Out of order across topics, and the later half of the facts counted before the earlier
-  // half arrives, so the stage log holds retractions and corrected events too (the worker
+  // half arrives, so the funnel records hold retractions and corrected events too (the worker
   // applies a whole backlog in a few transactions, which would decide it right the first time).
   const traffic = sampleTraffic({ seed: 21, clicks: 2500, start: Date.UTC(2026, 2, 20), days: 20 });
   pipeline = await startPipeline(env);
@@ -48,11 +48,11 @@ afterAll(async () => {
 });
 
 describe('rebuild of the funnel tables from the ingest facts', () => {
-  it('the incremental funnel equals the stage log, counted once per event', async () => {
-    const log = await stageLog(env.db);
-    expect(log.length).toBeGreaterThan(1500);
-    expect(log.filter((e) => e.retractsEventId).length).toBeGreaterThan(0);
-    expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(log));
+  it('the incremental funnel equals the funnel records, counted once per event', async () => {
+    const records = await funnelRecords(env.db);
+    expect(records.length).toBeGreaterThan(1500);
+    expect(records.filter((e) => e.retractsEventId).length).toBeGreaterThan(0);
+    expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(records));
   });
 
   it('a rebuild gives exactly the incremental result, and leaves names and positions as they were', async () => {
@@ -60,7 +60,7 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
     const indexes = await indexNames();
     const positions = (await pool.query('select topic, partition, next_offset from funnel_positions order by 1, 2')).rows;
     const result = await rebuildFunnels(pool, { defaultTimezone: env.config.defaultTimezone, log: env.log });
-    expect(result.events).toBe((await stageLog(env.db)).length);
+    expect(result.events).toBe((await funnelRecords(env.db)).length);
     expect(await funnelSnapshot(env.db)).toEqual(before);
     expect(await indexNames()).toEqual(indexes);
     expect((await pool.query('select topic, partition, next_offset from funnel_positions order by 1, 2')).rows).toEqual(positions);
@@ -92,7 +92,7 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(floor);
     // Some rebuild ran while new funnel events were arriving.
     expect(rebuilds.some((r) => r.events > (rebuilds[0]?.events ?? 0))).toBe(true);
-    expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog(env.db)));
+    expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await funnelRecords(env.db)));
     expect(await clickTotal()).toBeGreaterThan(floor);
   });
 });

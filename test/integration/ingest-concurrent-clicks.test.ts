@@ -41,7 +41,7 @@ async function sideBySide(linkId: string): Promise<void> {
     const visitor = round % 2 === 0 ? { deviceId: `d${linkId}_${round}` } : { ip: `198.51.100.${round}`, userAgent: `Mozilla/5.0 (X11; Linux x86_64) ${linkId}` };
     const [early, late] = [click(linkId, round, 0, visitor), click(linkId, round, 1, visitor)];
     const outcomes = await Promise.all((round % 3 === 0 ? [late, early] : [early, late]).map((c) => apply('inviteClicks', [c])));
-    for (const { trackings } of outcomes) for (const t of trackings) if (t.stage === 'CLICKED' && t.uniqueVisitor) netUnique += t.retractsEventId === null ? 1 : -1;
+    for (const { funnelRecords } of outcomes) for (const t of funnelRecords) if (t.stage === 'CLICKED' && t.uniqueVisitor) netUnique += t.retractsEventId === null ? 1 : -1;
   }
   const { rows } = await pool.query<{ event_id: string; unique_visitor: boolean; status: string }>('select event_id, unique_visitor, status from clicks where link_id = $1 order by event_id', [linkId]);
   expect(rows).toHaveLength(2 * ROUNDS);

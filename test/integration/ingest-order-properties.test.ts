@@ -9,7 +9,7 @@ import { createBatchApplier, type BatchApplier, type TopicRecords } from '../../
 import { countFunnelEvents } from '../../libs/funnel/funnel-store.js';
 import { conversionRecord } from '../../services/query-service/queries/conversion-record.js';
 import type { InviteClicked, InviteLink, UserErased, UserLoggedIn, UserRegistered, AppInstalled } from '../../libs/events/types.generated.js';
-import type { Tracking } from '../../services/ingest-worker/facts/tx.js';
+import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
 
 /**
  * The central promise (SPEC §4): the numbers are a function of the distinct events, not of the
@@ -197,10 +197,10 @@ function split<T>(xs: T[], rnd: () => number): T[][] {
 }
 
 /** Applies a batch as the worker's consumer does: a failure (a deadlock between concurrent batches) is retried. */
-async function applyRetrying(groups: TopicRecords[]): Promise<Tracking[]> {
+async function applyRetrying(groups: TopicRecords[]): Promise<FunnelRecord[]> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return (await apply.applyGroups(groups)).trackings;
+      return (await apply.applyGroups(groups)).funnelRecords;
     } catch (err) {
       if (attempt >= 20 || (err as { code?: string }).code !== '40P01') throw err;
     }
@@ -216,13 +216,13 @@ async function applyRetrying(groups: TopicRecords[]): Promise<Tracking[]> {
  * serialized only by the subject locks), or its records dealt at random into two lanes applied
  * at the same time (a worker's lanes, or two instances: any records side by side).
  */
-async function deliver(messages: Message[], seed: number): Promise<Tracking[]> {
+async function deliver(messages: Message[], seed: number): Promise<FunnelRecord[]> {
   const rnd = rng(seed);
   const order = shuffle(messages, rnd);
   const linkSlots = order.flatMap((m, i) => (m.topic === 'inviteLinks' ? [i] : []));
   const linkMessages = messages.filter((m) => m.topic === 'inviteLinks');
   linkSlots.forEach((slot, k) => (order[slot] = linkMessages[k] as Message));
-  const published: Tracking[] = [];
+  const published: FunnelRecord[] = [];
   for (const chunk of split(order, rnd)) {
     const groupsOf = (ms: Message[]) => [...new Set(ms.map((m) => m.topic))].map((topic) => ({ topic, records: ms.filter((m) => m.topic === topic).map((m) => m.record) }) as TopicRecords);
     const groups = groupsOf(chunk);
@@ -252,7 +252,7 @@ async function deliver(messages: Message[], seed: number): Promise<Tracking[]> {
 }
 
 /** Counts the published events as the aggregator does, in another random order, some twice. */
-async function aggregate(events: Tracking[], seed: number): Promise<void> {
+async function aggregate(events: FunnelRecord[], seed: number): Promise<void> {
   const rnd = rng(seed ^ 0x5bd1e995);
   const redelivered = [...events, ...events.filter(() => rnd() < 0.2)];
   for (const batch of split(shuffle(redelivered, rnd), rnd)) {
@@ -319,7 +319,7 @@ describe('numbers that do not depend on arrival order', () => {
               expect(record?.explanation?.winner).toMatchObject(r.winner);
               expect(record?.explanation?.candidates.filter((c) => c.outcome === 'WON').map((c) => [c.eventId, c.kind])).toEqual([[r.winner.eventId, r.winner.kind]]);
             }
-            // Everything else stored (statuses, current decisions, the net stage log) agrees across orders too.
+            // Everything else stored (statuses, current decisions, the funnel records netted) agrees across orders too.
             const facts = await factsSnapshot(env.db);
             if (first === undefined) first = facts;
             else expect(facts, `stored facts, order seed ${seed}`).toEqual(first);

@@ -38,12 +38,12 @@ describe('migrations', () => {
     }
   });
 
-  it('0022 and 0023 keep every counted id, live decision and outbox row: counted ids the stage log holds under their time, others under -infinity', async () => {
+  it('0022 and 0023 keep every counted id, live decision and outbox row: counted ids with a funnel record under its time, others under -infinity', async () => {
     await ensureDatabase(databaseUrl);
     const db = createKnex(databaseUrl, { min: 0, max: 1 });
     try {
       await db.migrate.latest();
-      // Back to 0021: counted ids and the stage log keyed by id alone.
+      // Back to 0021: counted ids and funnel records keyed by id alone.
       for (let v = await db.migrate.currentVersion(); v !== '0021'; v = await db.migrate.currentVersion()) {
         expect(v, 'migration 0021 is no longer in the list').not.toBe('none');
         await db.migrate.down();
@@ -61,7 +61,7 @@ describe('migrations', () => {
       await db.migrate.latest();
       const { rows } = await db.raw<{ rows: { event_id: string; occurred_at: Date }[] }>('select event_id, occurred_at from funnel_counted_events order by event_id');
       expect(rows.map((r) => [r.event_id, r.occurred_at.valueOf()])).toEqual([['foreign', -Infinity], ['logged', at]]);
-      // 0023: the live decision and the outbox row find the stage-log row by its time and id.
+      // 0023: the live decision and the outbox row find the funnel record by its time and id.
       const { rows: found } = await db.raw<{ rows: { via: string; n: number }[] }>(
         `select 'decision' via, count(*)::int n from funnel_decisions d join referral_trackings t on t.occurred_at = d.live_occurred_at and t.event_id = d.live_event_id
          union all

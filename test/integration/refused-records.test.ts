@@ -89,7 +89,7 @@ describe('ingest worker: a record Postgres refuses', () => {
   /** What the funnel tables hold for a mentor, over all time. */
   const funnelOf = async (mentorId: string) =>
     (await q('select coalesce(sum(clicks), 0)::int clicks, coalesce(sum(unique_clicks), 0)::int "uniqueClicks", coalesce(sum(installs), 0)::int installs, coalesce(sum(registrations), 0)::int registrations, coalesce(sum(activations), 0)::int activations from funnel_hourly where mentor_id = ?', [mentorId]))[0];
-  /** The stage log netted out per stage for a mentor (a retraction cancels its event). */
+  /** The funnel records netted out per stage for a mentor (a retraction cancels its event). */
   const stagesOf = async (mentorId: string) =>
     Object.fromEntries((await q('select stage, sum(case when retracts_event_id is null then 1 else -1 end)::int n from referral_trackings where mentor_id = ? group by 1 having sum(case when retracts_event_id is null then 1 else -1 end) <> 0', [mentorId])).map((r) => [r.stage, r.n]));
 

@@ -9,7 +9,7 @@ import { referenceFacts, startPipeline, waitForPositions } from '../support/work
 import type { Admin } from '../../libs/kafka/client.js';
 import { createWorkerReadiness } from '../../libs/observability/readiness.js';
 import { createRedis } from '../../libs/runtime/connections.js';
-import { expectedFunnel, factsSnapshot, funnelSnapshot, stageLog } from '../support/facts.js';
+import { expectedFunnel, factsSnapshot, funnelRecords, funnelSnapshot } from '../support/facts.js';
 import { publishOutOfOrder, trafficHalf } from '../support/publish-out-of-order.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
@@ -157,7 +157,7 @@ describe('a three-broker cluster that loses a broker', () => {
       const uncounted = (await env.db.raw<{ rows: { event_id: string }[] }>('select t.event_id from referral_trackings t left join funnel_counted_events c using (event_id) where c.event_id is null')).rows.map((r) => r.event_id);
       if (uncounted.length > 0) console.error('DIAG uncounted', JSON.stringify(await env.db('referral_trackings').whereIn('event_id', uncounted)), 'in topic:', JSON.stringify(await topicHolds(uncounted)));
       expect(uncounted).toEqual([]);
-      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog(env.db)));
+      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await funnelRecords(env.db)));
       // Nothing lost, nothing twice: the facts equal an undisturbed run over the same topics.
       const facts = await factsSnapshot(env.db);
       expect(facts.clicks.length).toBe(new Set(traffic.clicks.map((c) => c.eventId)).size);

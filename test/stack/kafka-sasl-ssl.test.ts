@@ -12,7 +12,7 @@ import { createLogger } from '../../libs/log/logger.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
-import { expectedFunnel, factsSnapshot, funnelSnapshot, stageLog } from '../support/facts.js';
+import { expectedFunnel, factsSnapshot, funnelRecords, funnelSnapshot } from '../support/facts.js';
 import { startPipeline } from '../support/workers.js';
 
 /**
@@ -186,7 +186,7 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512 over TLS)', () => {
       expect(facts.clicks.length).toBe(new Set(traffic.clicks.map((c) => c.eventId)).size);
       const uncounted = (await env.db.raw<{ rows: { event_id: string }[] }>('select t.event_id from referral_trackings t left join funnel_counted_events c using (event_id) where c.event_id is null')).rows;
       expect(uncounted).toEqual([]);
-      const stages = await stageLog(env.db);
+      const stages = await funnelRecords(env.db);
       expect(stages.length).toBeGreaterThan(0);
       expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(stages));
     } finally {

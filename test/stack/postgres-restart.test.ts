@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { referenceFacts, startPipeline } from '../support/workers.js';
-import { expectedFunnel, factsSnapshot, funnelSnapshot, stageLog } from '../support/facts.js';
+import { expectedFunnel, factsSnapshot, funnelRecords, funnelSnapshot } from '../support/facts.js';
 import { startQueryApp } from '../support/query.js';
 import { publishOutOfOrder, trafficHalf } from '../support/publish-out-of-order.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
@@ -65,9 +65,9 @@ describe.skipIf(!restartable)('a Postgres restart during ingest', () => {
       }, 60_000, 'the query service to answer');
       expect(growth.organizations.length).toBeGreaterThan(0);
 
-      // Exact: the funnel equals the stage log counted once, and the facts equal those of an
+      // Exact: the funnel equals the funnel records counted once, and the facts equal those of an
       // undisturbed run over the same topics with a fresh codec (which asks the registry anew).
-      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await stageLog(env.db)));
+      expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await funnelRecords(env.db)));
       expect(await factsSnapshot(env.db)).toEqual(await referenceFacts(env));
     } finally {
       await query.close();

@@ -20,14 +20,14 @@ export async function factsSnapshot(db: Knex) {
     // cut differently may have reached the same decisions through other revisions.
     decisions: await q(`select d.stage, d.subject, t.org_id, t.mentor_id, t.link_id, t.campaign_id, t.referral_id, t.user_id, t.unique_visitor, t.occurred_at, t.source_event_id
                           from funnel_decisions d join referral_trackings t on t.occurred_at = d.live_occurred_at and t.event_id = d.live_event_id order by 1, 2`),
-    // The stage log nets out to the same events (each retraction cancels exactly one of them).
+    // The funnel records net out to the same events (each retraction cancels exactly one of them).
     net: await q(`select stage, mentor_id, unique_visitor, sum(case when retracts_event_id is null then 1 else -1 end)::int n
                     from referral_trackings group by 1, 2, 3 having sum(case when retracts_event_id is null then 1 else -1 end) <> 0 order by 1, 2, 3`),
   };
 }
 
-/** The funnel events of the stage log, retractions included, as the ingest worker published them. */
-export async function stageLog(db: Knex): Promise<ReferralEventRecorded[]> {
+/** The funnel records (`referral_trackings`), retractions included, as the ingest worker published them. */
+export async function funnelRecords(db: Knex): Promise<ReferralEventRecorded[]> {
   const { rows } = await db.raw<{ rows: { event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; stage: ReferralEventRecorded['stage']; unique_visitor: boolean; occurred_at: Date; retracts_event_id: string | null }[] }>(
     'select * from referral_trackings',
   );
@@ -37,7 +37,7 @@ export async function stageLog(db: Knex): Promise<ReferralEventRecorded[]> {
   }));
 }
 
-/** Funnel counts per mentor from the stage log (a retraction cancels its event). */
+/** Funnel counts per mentor from the funnel records (a retraction cancels its event). */
 export async function funnelByMentor(db: Knex): Promise<Record<string, Record<string, number>>> {
   const { rows } = await db.raw<{ rows: { mentor_id: string; stage: string; n: string; u: string }[] }>(
     `select mentor_id, stage, sum(case when retracts_event_id is null then 1 else -1 end) n,

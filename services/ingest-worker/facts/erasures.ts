@@ -22,7 +22,7 @@ export async function eraseDevices(tx: Tx, hashKey: string, deviceIds: string[])
 /**
  * GDPR erasure: the person's display name and device ids leave every table, and the visitor
  * hashes that tied their device to clicks are replaced by a pseudonym. Counts (referral rows,
- * stage log, funnel tables) stay, and stay right when the person's events arrive later.
+ * funnel records, funnel tables) stay, and stay right when the person's events arrive later.
  */
 export async function eraseUsers(ctx: FactsContext, erasures: UserErased[]): Promise<void> {
   if (erasures.length === 0) return;

@@ -1,15 +1,15 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
-import { decisionKey, type DecisionKey, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
+import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
 import type { FunnelStage } from '../../../libs/events/types.generated.js';
-import type { Tx, Tracking } from './tx.js';
+import type { Tx } from './tx.js';
 
 /**
- * Appends funnel events (and retractions) to the stage log / outbox. A row whose deterministic
- * id is already there is not inserted again; only the new rows are returned for publishing.
- * The log is keyed by (occurred_at, event_id) (migration 0023): an id names one body, so the
- * pair says what the id says, and new events land on the recent end of the index.
+ * Appends funnel records (events and retractions) to `referral_trackings`. A record whose
+ * deterministic id is already there is not inserted again; only the new ones are returned for
+ * publishing. The table is keyed by (occurred_at, event_id) (migration 0023): an id names one
+ * body, so the pair says what the id says, and new records land on the recent end of the index.
  */
-export async function insertTrackings(tx: Tx, rows: Tracking[]): Promise<Tracking[]> {
+export async function insertFunnelRecords(tx: Tx, rows: FunnelRecord[]): Promise<FunnelRecord[]> {
   if (rows.length === 0) return [];
   const { rows: inserted } = await tx.query<{ event_id: string }>(
     `insert into referral_trackings
@@ -28,12 +28,13 @@ export async function insertTrackings(tx: Tx, rows: Tracking[]): Promise<Trackin
   return rows.filter((r) => fresh.has(r.eventId));
 }
 
-interface TrackingRow {
+/** A row of `referral_trackings`, as Postgres returns it. */
+interface FunnelRecordRow {
   event_id: string; org_id: string; mentor_id: string; link_id: string; campaign_id: string | null; referral_id: string | null;
   user_id: string | null; stage: FunnelStage; unique_visitor: boolean; occurred_at: Date; source_event_id: string; retracts_event_id: string | null;
 }
 
-const toTracking = (r: TrackingRow): Tracking => ({
+const toFunnelRecord = (r: FunnelRecordRow): FunnelRecord => ({
   eventId: r.event_id, orgId: r.org_id, mentorId: r.mentor_id, linkId: r.link_id, campaignId: r.campaign_id, referralId: r.referral_id,
   userId: r.user_id, stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), sourceEventId: r.source_event_id,
   retractsEventId: r.retracts_event_id,
@@ -43,7 +44,7 @@ const toTracking = (r: TrackingRow): Tracking => ({
 export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<string, PublishedDecision>> {
   const published = new Map<string, PublishedDecision>();
   if (keys.length === 0) return published;
-  const { rows } = await tx.query<{ stage: FunnelStage; subject: string; revision: number } & Partial<TrackingRow>>(
+  const { rows } = await tx.query<{ stage: FunnelStage; subject: string; revision: number } & Partial<FunnelRecordRow>>(
     `select d.stage, d.subject, d.revision, t.event_id, t.org_id, t.mentor_id, t.link_id, t.campaign_id, t.referral_id, t.user_id,
             t.unique_visitor, t.occurred_at, t.source_event_id, t.retracts_event_id
        from unnest($1::text[], $2::text[]) as k(stage, subject)
@@ -52,7 +53,7 @@ export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<st
     [keys.map((k) => k.stage), keys.map((k) => k.subject)],
   );
   for (const r of rows) {
-    const live = r.event_id ? toTracking(r as TrackingRow) : null;
+    const live = r.event_id ? toFunnelRecord(r as FunnelRecordRow) : null;
     published.set(decisionKey(r), { revision: r.revision, live });
   }
   return published;
@@ -72,35 +73,35 @@ export async function saveDecisions(tx: Tx, rows: (DecisionKey & { revision: num
 }
 
 /**
- * Puts the keys of a transaction's new stage-log rows in the outbox (one row for the
+ * Puts the keys of a transaction's new funnel records in the outbox (one row for the
  * transaction), to be cleared once the broker has acknowledged them. Returns the row's id.
  */
-export async function enqueueOutbox(tx: Tx, trackings: readonly Pick<Tracking, 'eventId' | 'occurredAt'>[]): Promise<string | null> {
-  if (trackings.length === 0) return null;
+export async function enqueueOutbox(tx: Tx, funnelRecords: readonly Pick<FunnelRecord, 'eventId' | 'occurredAt'>[]): Promise<string | null> {
+  if (funnelRecords.length === 0) return null;
   const { rows } = await tx.query<{ id: string }>(
     'insert into ingest_outbox (event_ids, occurred_ats) values ($1::text[], $2::timestamptz[]) returning id',
-    [trackings.map((t) => t.eventId), trackings.map((t) => new Date(t.occurredAt))],
+    [funnelRecords.map((r) => r.eventId), funnelRecords.map((r) => new Date(r.occurredAt))],
   );
   return rows[0]?.id ?? null;
 }
 
 /**
  * Outbox rows older than `olderThanSeconds` (left by a crash between commit and publish, or a
- * publish that failed), oldest first, each with its stage-log rows in the order they were written.
+ * publish that failed), oldest first, each with its funnel records in the order they were written.
  */
-export async function pendingOutbox(db: Queryable, olderThanSeconds: number, limit: number): Promise<{ id: string; trackings: Tracking[] }[]> {
+export async function pendingOutbox(db: Queryable, olderThanSeconds: number, limit: number): Promise<{ id: string; funnelRecords: FunnelRecord[] }[]> {
   const { rows } = await db.query<{ id: string; event_ids: string[] }>(
     'select id, event_ids from ingest_outbox where created_at < now() - make_interval(secs => $1) order by id limit $2',
     [olderThanSeconds, limit],
   );
   if (rows.length === 0) return [];
-  const { rows: stored } = await db.query<TrackingRow>(
+  const { rows: stored } = await db.query<FunnelRecordRow>(
     `select t.* from (select unnest(event_ids) as e, unnest(occurred_ats) as o from ingest_outbox where id = any($1::bigint[])) k
        join referral_trackings t on t.occurred_at = k.o and t.event_id = k.e`,
     [rows.map((r) => r.id)],
   );
-  const byId = new Map(stored.map((r) => [r.event_id, toTracking(r)]));
-  return rows.map((r) => ({ id: r.id, trackings: r.event_ids.flatMap((e) => byId.get(e) ?? []) }));
+  const byId = new Map(stored.map((r) => [r.event_id, toFunnelRecord(r)]));
+  return rows.map((r) => ({ id: r.id, funnelRecords: r.event_ids.flatMap((e) => byId.get(e) ?? []) }));
 }
 
 /** Clears outbox rows whose events the broker has acknowledged. */
