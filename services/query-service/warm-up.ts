@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Pool } from 'pg';
 import { mintToken } from '../../libs/auth/tokens.js';
@@ -100,8 +100,10 @@ export function warmUpRoutes(ids: WarmUpIds, today: Date): WarmUpRoute[] {
  * validation, scope, queries, serialization): every connection of the pool runs every route's
  * statements (its catalog caches filled, its statements prepared) and the process's hot
  * functions get compiled. That app has no answer cache, so every request computes, and keeps
- * nothing the real one serves; its token is signed by a key made for it and forgotten, and it
- * is closed before the service listens. Best effort: a failure is logged, not fatal.
+ * nothing the real one serves; its token is signed by a key made for it and forgotten, for an
+ * identity of its own (the rate limits' counts in Redis are per identity, shared with the
+ * service's), and it is closed before the service listens. Best effort: main.ts logs a failure
+ * and listens without it.
  */
 export async function warmUp(deps: QueryServiceDeps, options: { requestsPerRoute: number; concurrency: number; now?: Date }): Promise<WarmUpReport> {
   const started = performance.now();
@@ -125,7 +127,7 @@ export async function warmUp(deps: QueryServiceDeps, options: { requestsPerRoute
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   try {
-    const authorization = `Bearer ${await mintToken({ role: 'platform_admin', sub: 'query-service warm-up' }, key, '1h')}`;
+    const authorization = `Bearer ${await mintToken({ role: 'platform_admin', sub: `query-service warm-up ${randomUUID()}` }, key, '1h')}`;
     const { port } = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
     const get = (path: string) =>
       new Promise<number>((resolve, reject) => {
