@@ -89,11 +89,14 @@ async function recreateTopic(key: TopicKey): Promise<void> {
   await eventually(async () => ((await provisionTopics(env.kafka, env.topics, { only: [key] })).length === 1 ? true : undefined), 60_000, `${env.topics[key]} to be created again`, 500);
 }
 
-/** Each partition's end offset. */
+/**
+ * Each partition's end offset. Asked again while the broker answers that it does not lead a
+ * partition yet (a topic just created again), as it did once in a make test.
+ */
 async function ends(topic: string): Promise<Map<number, bigint>> {
   const admin = reconnectingAdmin(env.kafka);
   try {
-    return new Map((await admin.use((a) => a.fetchTopicOffsets(topic))).map((o) => [o.partition, BigInt(o.high)]));
+    return await eventually(async () => new Map((await admin.use((a) => a.fetchTopicOffsets(topic))).map((o) => [o.partition, BigInt(o.high)])), 30_000, `the end offsets of ${topic}`, 250);
   } finally {
     await admin.close();
   }
