@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
 import type { Pool } from 'pg';
 import { mintToken } from '../../libs/auth/tokens.js';
 import { buildApp } from './app.js';
@@ -125,18 +124,14 @@ export async function warmUp(deps: QueryServiceDeps, options: { requestsPerRoute
     },
     rateLimitPerMinute: Number.MAX_SAFE_INTEGER,
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   try {
     const authorization = `Bearer ${await mintToken({ role: 'platform_admin', sub: `query-service warm-up ${randomUUID()}` }, key, '1h')}`;
-    const { port } = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
-    const get = (path: string) =>
-      new Promise<number>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path, agent, headers: { authorization } }, (res) => {
-          res.resume();
-          res.once('end', () => resolve(res.statusCode ?? 0));
-          res.once('error', reject);
-        }).once('error', reject);
-      });
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const get = async (path: string) => {
+      const res = await fetch(`${address}${path}`, { headers: { authorization } });
+      await res.arrayBuffer();
+      return res.status;
+    };
     for (const { route, path } of warmUpRoutes(ids, options.now ?? new Date())) {
       const answered: Record<string, number> = (report.answered[route] = {});
       let next = 0;
@@ -149,7 +144,6 @@ export async function warmUp(deps: QueryServiceDeps, options: { requestsPerRoute
       }));
     }
   } finally {
-    agent.destroy();
     await app.close();
   }
   report.seconds = Math.round(performance.now() - started) / 1000;
