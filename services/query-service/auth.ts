@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ApiError } from './errors.js';
 import { TOKEN_ROLES, type TokenRole } from '../../libs/auth/tokens.js';
@@ -94,7 +94,8 @@ const VERIFIED_MAX = 10_000;
  */
 function createVerifiedTokens(maxTokenAgeSeconds: number) {
   const entries = new Map<string, { caller: Caller; notBefore: number; expires: number; until: number }>();
-  const key = (token: string) => createHash('sha256').update(token).digest('base64url');
+  // One-shot: no Hash object per request.
+  const key = (token: string) => hash('sha256', token, 'base64url');
   return {
     get(token: string): Caller | undefined {
       const k = key(token);

@@ -12,7 +12,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * year's range. Dates not yet validated count as the default range, and a range longer than any
  * route answers costs what the longest answered one does: the route answers them 400.
  */
-export function requestCost(query: unknown, today: string = new Date().toISOString().slice(0, 10)): number {
+export function requestCost(query: unknown, today?: string): number {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
   let days = 30;
@@ -20,7 +20,7 @@ export function requestCost(query: unknown, today: string = new Date().toISOStri
   const to = text(q.to);
   const year = text(q.year);
   try {
-    if (from && DAY.test(from)) days = daysBetween(from, to && DAY.test(to) ? to : today);
+    if (from && DAY.test(from)) days = daysBetween(from, to && DAY.test(to) ? to : (today ?? new Date().toISOString().slice(0, 10)));
     else if (year && /^\d{4}$/.test(year)) days = 366;
   } catch {
     days = 30;
