@@ -54,17 +54,32 @@ export function fillSeries(
  * funnel_monthly and its other days from funnel_daily (range-cut.ts; a daily or weekly series
  * reads days only). A period's start is its calendar start (a Monday, the 1st), even when
  * `from` cuts into it.
+ *
+ * `also`: a scalar SQL expression (text) the caller wants beside the series, written with the
+ * same `add` for its parameters, read in the same statement (a round trip less) and returned
+ * as `also` (null when it is null; undefined when not asked).
  */
-export async function funnelSeries(db: Queryable, q: SeriesQuery): Promise<{ totals: FunnelTotals; series: SeriesPoint[] }> {
+export async function funnelSeries(
+  db: Queryable,
+  q: SeriesQuery,
+  also?: (add: (value: unknown) => string) => string,
+): Promise<{ totals: FunnelTotals; series: SeriesPoint[]; also?: string | null }> {
   const { values, add } = sqlParams();
   const granularity = add(q.granularity);
   const [org, mentors, campaign] = [add(q.orgId ?? null), add(q.mentorIds ?? null), add(q.campaignId ?? null)];
   const where = `(${org}::text is null or org_id = ${org}) and (${mentors}::text[] is null or mentor_id = any(${mentors})) and (${campaign}::text is null or campaign_id = ${campaign})`;
-  const { rows } = await db.query<SumRow & { period_start: string }>(
-    `select date_trunc(${granularity}, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
+  const grouped = `select date_trunc(${granularity}, day::timestamp)::date::text as period_start, ${FUNNEL_SUMS}
        from (${rangeRows(cutRange(q.from, q.to, q.granularity), FUNNEL_GRAINS.mentor, where, add)}) f
-      group by 1`,
-    values,
-  );
-  return fillSeries(periodStarts(q.from, q.to, q.granularity), new Map(rows.map((r) => [r.period_start, totalsOf(r)])), q);
+      group by 1`;
+  // The extra value comes as one more row, the only one without a period.
+  const nulls = FUNNEL_COUNT_CATALOGUE.map((c) => `null::int as ${c.column}`).join(', ');
+  const sql = also ? `select *, null::text as also from (${grouped}) g union all select null, ${nulls}, (${also(add)})::text` : grouped;
+  const { rows } = await db.query<SumRow & { period_start: string | null; also?: string | null }>(sql, values);
+  const periods = new Map<string, FunnelTotals>();
+  let extra: string | null = null;
+  for (const r of rows) {
+    if (r.period_start === null) extra = r.also ?? null;
+    else periods.set(r.period_start, totalsOf(r));
+  }
+  return { ...fillSeries(periodStarts(q.from, q.to, q.granularity), periods, q), ...(also ? { also: extra } : {}) };
 }

@@ -5,7 +5,7 @@ import type { Granularity } from '../../../libs/funnel/periods.js';
 import type { GrantFor } from '../policy.js';
 import { resolveRange } from '../ranges.js';
 import { restrict } from './grant-filter.js';
-import { mentorNames } from './mentor-names.js';
+import { mentorNameSql } from './mentor-names.js';
 import type { CompareMode } from '../../../libs/funnel/compare-range.js';
 import { previousPeriod } from './previous-period.js';
 
@@ -18,10 +18,11 @@ export async function mentorStats(db: Queryable, grant: GrantFor<'mentor'>, q: {
   const range = resolveRange(q, timezone, q.granularity);
   const target = restrict(grant.visibility, { orgId, mentorIds: [mentorId] });
   const mentors = { orgId, mentorIds: target.mentorIds ?? [] };
-  const [{ totals, series }, names, previous] = await Promise.all([
-    funnelSeries(db, { ...mentors, ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity }),
-    mentorNames(db, orgId, target.mentorIds ?? []),
+  // The mentor's name is read in the series' statement (one round trip); none when the grant hides the mentor.
+  const visible = mentors.mentorIds.includes(mentorId);
+  const [{ totals, series, also: name }, previous] = await Promise.all([
+    funnelSeries(db, { ...mentors, ...(q.campaignId ? { campaignId: q.campaignId } : {}), ...range, granularity: q.granularity }, visible ? (add) => mentorNameSql(add(mentorId), add(orgId)) : undefined),
     q.compare ? previousPeriod(db, mentors, range, q.compare, q.campaignId ?? null, firstDay) : null,
   ]);
-  return { mentorId, mentorName: names.get(mentorId) ?? null, orgId, ...range, timezone, totals, conversion: conversionOf(totals), series, ...(previous ? { previous } : {}) };
+  return { mentorId, mentorName: name ?? null, orgId, ...range, timezone, totals, conversion: conversionOf(totals), series, ...(previous ? { previous } : {}) };
 }
