@@ -81,7 +81,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   };
   const verify = createTokenVerifier(config.auth);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'query_' });
+  if (deps.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'query_' });
   const requests = new Counter({ name: 'http_requests_total', help: 'Requests answered, by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
   const latency = new Histogram({
     name: 'http_request_duration_seconds',

@@ -20,6 +20,13 @@ export interface QueryServiceDeps {
   rateLimitPerMinute?: number;
   /** The built dashboard to serve under /dashboard/ (default dashboard/dist of this checkout). */
   dashboardDir?: string;
+  /**
+   * Whether the app's /metrics gives the process' own figures (prom-client's default metrics:
+   * memory, event-loop delay, GC), default true. A second app in the same process (the
+   * warm-up's) leaves them out: their collectors cannot be stopped, so they would keep running
+   * after that app closed, and the process' figures are the serving app's to give.
+   */
+  processMetrics?: boolean;
 }
 
 /** The Fastify app with the TypeBox type provider, as routes see it. */

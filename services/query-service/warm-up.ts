@@ -123,6 +123,7 @@ export async function warmUp(deps: QueryServiceDeps, options: { requestsPerRoute
       fairUse: { ...config.fairUse, inFlightPerIdentity: unbounded, inFlightPerOrg: unbounded, inFlightTotal: unbounded },
     },
     rateLimitPerMinute: Number.MAX_SAFE_INTEGER,
+    processMetrics: false,
   });
   try {
     const authorization = `Bearer ${await mintToken({ role: 'platform_admin', sub: `query-service warm-up ${randomUUID()}` }, key, '1h')}`;

@@ -3,6 +3,7 @@ import { createTestEnv, type TestEnv } from '../support/env.js';
 import { startQueryApp, type QueryApp } from '../support/query.js';
 import { loadQueryFixture } from '../support/query-fixture.js';
 import { sampleIds, warmUp, warmUpRoutes } from '../../services/query-service/warm-up.js';
+import { buildApp } from '../../services/query-service/app.js';
 
 /**
  * The query service's warm start (services/query-service/warm-up.ts) on the query fixture: it
@@ -65,6 +66,19 @@ describe('the warm-up', () => {
     expect(first.statusCode).toBe(200);
     expect(first.headers['x-cache']).toBe('miss');
     expect((await ask()).headers['x-cache']).toBe('hit');
+  });
+
+  it("an app built without process metrics (the warm-up's) starts none of prom-client's collectors, which no close would stop", async () => {
+    const metrics = async (app: QueryApp['app']) => (await app.inject('/metrics')).body;
+    expect(await metrics(q.app)).toMatch(/^query_process_cpu_user_seconds_total /m);
+    const second = await buildApp({ ...q.deps, processMetrics: false });
+    try {
+      const text = await metrics(second);
+      expect(text).not.toMatch(/^query_process_|^query_nodejs_/m);
+      expect(text).toMatch(/^# TYPE http_requests_total counter/m);
+    } finally {
+      await second.close();
+    }
   });
 
   it('sends the parameters dashboards send, with ids taken in turn', () => {
