@@ -18,7 +18,7 @@ import pg from 'pg';
 import { createTestEnv } from '../test/support/env.js';
 import { createBatchApplier, type TopicRecords } from '../services/ingest-worker/apply-batch.js';
 import { sampleTraffic } from '../libs/sample/sample-traffic.js';
-import type { InputTopic } from '../services/ingest-worker/handlers.js';
+import { timeOrdered } from './lib/pipeline.js';
 
 const size = Number(process.argv[2] ?? 250);
 if (!Number.isInteger(size) || size < 1) throw new Error(`the batch size must be a positive integer, got ${process.argv[2]}`);
@@ -50,12 +50,7 @@ try {
   const apply = createBatchApplier({ pool, config: env.config });
   const traffic = sampleTraffic({ seed: 7, clicks: 30_000 });
   await apply.applyGroups([{ topic: 'inviteLinks', records: traffic.links }, { topic: 'coordinatorScopes', records: traffic.scopes }] as TopicRecords[]);
-  const events: { topic: InputTopic; at: number; record: unknown }[] = [
-    ...traffic.clicks.map((record) => ({ topic: 'inviteClicks' as const, at: Number(record.occurredAt), record })),
-    ...traffic.installs.map((record) => ({ topic: 'appInstalls' as const, at: Number(record.occurredAt), record })),
-    ...traffic.registrations.map((record) => ({ topic: 'userRegistered' as const, at: Number(record.occurredAt), record })),
-    ...traffic.logins.map((record) => ({ topic: 'userLogins' as const, at: Number(record.occurredAt), record })),
-  ].sort((a, b) => a.at - b.at);
+  const events = timeOrdered(traffic);
   const batches: (typeof events)[] = [];
   for (let i = 0; i < events.length; i += size) batches.push(events.slice(i, i + size));
   const warm = Math.floor(batches.length / 3);

@@ -26,16 +26,25 @@ export async function encode<T extends RecordTopic>(env: TestEnv, topic: T, reco
   return out;
 }
 
+/** The topics of a sample's events (links and scopes are not events). */
+type EventTopic = 'inviteClicks' | 'appInstalls' | 'userRegistered' | 'userLogins';
+/** An event of a sample with its topic and time. */
+export type TimedEvent = { [T in EventTopic]: { topic: T; at: number; record: RecordOf<T> } }[EventTopic];
+
+/** The event traffic of a sample (not links and scopes) in order of event time. */
+export function timeOrdered(traffic: SampleTraffic): TimedEvent[] {
+  return [
+    ...traffic.clicks.map((record) => ({ topic: 'inviteClicks' as const, at: record.occurredAt, record })),
+    ...traffic.installs.map((record) => ({ topic: 'appInstalls' as const, at: record.occurredAt, record })),
+    ...traffic.registrations.map((record) => ({ topic: 'userRegistered' as const, at: record.occurredAt, record })),
+    ...traffic.logins.map((record) => ({ topic: 'userLogins' as const, at: record.occurredAt, record })),
+  ].sort((a, b) => a.at - b.at);
+}
+
 /** The event traffic of a sample (not links and scopes) in order of event time, encoded. */
 export async function encodeTimeOrdered(env: TestEnv, traffic: SampleTraffic): Promise<Encoded[]> {
-  const all = [
-    ...traffic.clicks.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'inviteClicks', [r]) })),
-    ...traffic.installs.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'appInstalls', [r]) })),
-    ...traffic.registrations.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'userRegistered', [r]) })),
-    ...traffic.logins.map((r) => ({ at: r.occurredAt, enc: () => encode(env, 'userLogins', [r]) })),
-  ].sort((a, b) => a.at - b.at);
   const out: Encoded[] = [];
-  for (const e of all) out.push(...(await e.enc()));
+  for (const e of timeOrdered(traffic)) out.push(...(await encode(env, e.topic, [e.record] as RecordOf<typeof e.topic>[])));
   return out;
 }
 
