@@ -82,30 +82,39 @@ export interface StoredUser {
   erased: boolean;
 }
 
-/** Every registration and login of the users, and whether each was erased. */
+/** Every registration and login of the users, and whether each was erased: one statement, a row per fact of its kind. */
 export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, StoredUser>> {
   const users = new Map<string, StoredUser>(userIds.map((u) => [u, { registrations: [], logins: [], erased: false }]));
   if (userIds.length === 0) return users;
-  const regs = await tx.query<{ event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; display_name: string | null; occurred_at: Date; status: RegistrationStatus }>(
-    'select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])',
+  const { rows } = await tx.query<
+    | { kind: 'registration'; event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; display_name: string | null; occurred_at: Date; status: RegistrationStatus }
+    | { kind: 'login'; event_id: string; user_id: string; occurred_at: Date }
+    | { kind: 'erased'; user_id: string }
+  >(
+    `select 'registration' as kind, event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])
+     union all select 'login', event_id, user_id, null, null, null, null, occurred_at, null from logins where user_id = any($1::text[])
+     union all select 'erased', null, user_id, null, null, null, null, null, null from erased_users where user_id = any($1::text[])`,
     [userIds],
   );
-  const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>('select event_id, user_id, occurred_at from logins where user_id = any($1::text[])', [userIds]);
-  const erased = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [userIds]);
-  for (const r of regs.rows) {
-    users.get(r.user_id)?.registrations.push({
-      eventId: r.event_id, userId: r.user_id, orgId: r.org_id, linkId: r.link_id, deviceId: r.device_id, displayName: r.display_name,
-      occurredAt: r.occurred_at.getTime(), status: r.status,
-    });
+  for (const r of rows) {
+    const user = users.get(r.user_id);
+    if (!user) continue;
+    if (r.kind === 'registration') {
+      user.registrations.push({
+        eventId: r.event_id, userId: r.user_id, orgId: r.org_id, linkId: r.link_id, deviceId: r.device_id, displayName: r.display_name,
+        occurredAt: r.occurred_at.getTime(), status: r.status,
+      });
+    } else if (r.kind === 'login') user.logins.push({ eventId: r.event_id, occurredAt: r.occurred_at.getTime() });
+    else user.erased = true;
   }
-  for (const l of logins.rows) users.get(l.user_id)?.logins.push({ eventId: l.event_id, occurredAt: l.occurred_at.getTime() });
-  for (const e of erased.rows) (users.get(e.user_id) as StoredUser).erased = true;
   return users;
 }
 
 /**
- * Stores users' decisions: registration statuses that changed, the referral of each attributed
- * user in an organization (written only when it differs), and no referral for the others.
+ * Stores users' decisions in one statement: registration statuses that changed, no referral
+ * for the members not attributed, and the referral of each attributed member (written only
+ * when it differs). A member is attributed or not, so the deletion and the upsert of
+ * `referrals` never meet on a row.
  */
 export async function writeUserDecisions(
   tx: Tx,
@@ -113,24 +122,19 @@ export async function writeUserDecisions(
   referrals: { referral: ReferralDecision<StoredRegistration>; erased: boolean }[],
   unattributed: { userId: string; orgId: string }[],
 ): Promise<void> {
-  if (statuses.length > 0) {
-    await tx.query('update registrations g set status = t.s from unnest($1::text[], $2::text[]) as t(e, s) where g.event_id = t.e', [
-      statuses.map((s) => s.eventId), statuses.map((s) => s.status),
-    ]);
-  }
-  if (unattributed.length > 0) {
-    await tx.query('delete from referrals f using unnest($1::text[], $2::text[]) as t(u, o) where f.user_id = t.u and f.org_id = t.o', [
-      unattributed.map((m) => m.userId), unattributed.map((m) => m.orgId),
-    ]);
-  }
-  if (referrals.length === 0) return;
+  if (statuses.length + referrals.length + unattributed.length === 0) return;
   const ts = (v: number | null | undefined) => (v == null ? null : new Date(v));
   const col = <T>(f: (x: (typeof referrals)[number]['referral'], erased: boolean) => T) => referrals.map((x) => f(x.referral, x.erased));
   await tx.query(
-    `insert into referrals as f (referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id,
+    `with statuses as (
+       update registrations g set status = t.s from unnest($1::text[], $2::text[]) as t(e, s) where g.event_id = t.e
+     ), unattributed as (
+       delete from referrals f using unnest($3::text[], $4::text[]) as t(u, o) where f.user_id = t.u and f.org_id = t.o
+     )
+     insert into referrals as f (referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id,
                                  clicked_at, installed_at, registered_at, activated_at, registration_event_id)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                          $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::text[])
+     select * from unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+                          $14::timestamptz[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::text[])
      on conflict (user_id, org_id) do update set
        referral_id = excluded.referral_id, mentor_id = excluded.mentor_id, link_id = excluded.link_id, campaign_id = excluded.campaign_id,
        attributed_by = excluded.attributed_by, display_name = excluded.display_name, device_id = excluded.device_id,
@@ -142,6 +146,8 @@ export async function writeUserDecisions(
             excluded.display_name, excluded.device_id, excluded.clicked_at, excluded.installed_at, excluded.registered_at,
             excluded.activated_at, excluded.registration_event_id)`,
     [
+      statuses.map((s) => s.eventId), statuses.map((s) => s.status),
+      unattributed.map((m) => m.userId), unattributed.map((m) => m.orgId),
       col((r) => referralId(r.registration.userId, r.registration.orgId)), col((r) => r.registration.userId), col((r) => r.link.orgId), col((r) => r.link.mentorId),
       col((r) => r.link.linkId), col((r) => r.link.campaignId), col((r) => r.by), col((r) => r.registration.displayName),
       col((r, erased) => (erased ? null : r.registration.deviceId)), col((r) => ts(r.clickedAt)), col((r) => ts(r.installedAt)),
