@@ -91,8 +91,7 @@ async function redecideClicks(ctx: FactsContext, linkRows: LinkReader, seeds: Se
   // shared. Then the clicks of every link it adds clicks to or changes, exclusively.
   const clickLinks = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
   const lockedLinks = [...clickLinks, ...seeds.linkIds];
-  await lockSubjects(tx, 'link', lockedLinks, seeds.changedLinks.length > 0 ? 'update' : 'share');
-  await lockSubjects(tx, 'clicks', clickLinks);
+  await lockSubjects(tx, [{ kind: 'link', ids: lockedLinks, mode: seeds.changedLinks.length > 0 ? 'update' : 'share' }, { kind: 'clicks', ids: clickLinks }]);
   // Every link the new facts name, read once for the whole transaction (see linkReader).
   await linkRows.readLocked(lockedLinks);
   const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
@@ -146,11 +145,11 @@ async function redecideClicks(ctx: FactsContext, linkRows: LinkReader, seeds: Se
  */
 async function redecideInstalls(ctx: FactsContext, linkRows: LinkReader, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
   const { tx } = ctx;
-  // The devices of new installs are read back as stored now: a late registration of an erased
-  // user stored in the same transaction may have replaced the device id with its pseudonym.
-  const ofInstalls = await installDevices(tx, { eventIds: seeds.installIds, linkIds: seeds.changedLinks });
+  // The devices of new installs are read back as stored now (a late registration of an erased
+  // user stored in the same transaction may have replaced the device id with its pseudonym), in
+  // the statement that locks them.
+  const ofInstalls = await lockSubjects(tx, [{ kind: 'device', ids: [...seeds.deviceIds, ...touchedDevices] }], installDevices({ eventIds: seeds.installIds, linkIds: seeds.changedLinks }));
   const devices = [...new Set([...seeds.deviceIds, ...touchedDevices, ...ofInstalls])];
-  await lockSubjects(tx, 'device', devices);
   const byDevice = await loadDeviceInstalls(tx, [...new Set([...touchedDevices, ...ofInstalls])]);
   const touches = await loadDeviceTouches(tx, [...byDevice].flatMap(([device, installs]) => (installs.some((i) => i.linkId === null) ? [device] : [])));
   const installs = [...byDevice.values()].flat();
@@ -182,9 +181,10 @@ async function redecideInstalls(ctx: FactsContext, linkRows: LinkReader, seeds: 
  */
 async function redecideUsers(ctx: FactsContext, linkRows: LinkReader, seeds: Seeds, devices: string[], desired: Desired[]): Promise<void> {
   const { tx } = ctx;
-  const userIds = [...new Set([...seeds.userIds, ...(await usersOf(tx, { linkIds: seeds.changedLinks, deviceIds: devices }))])];
+  // The users of changed links and locked devices are found in the statement that locks them.
+  const found = await lockSubjects(tx, [{ kind: 'user', ids: seeds.userIds }], usersOf({ linkIds: seeds.changedLinks, deviceIds: devices }));
+  const userIds = [...new Set([...seeds.userIds, ...found])];
   if (userIds.length === 0) return;
-  await lockSubjects(tx, 'user', userIds);
   const users = await loadUsers(tx, userIds);
   const members = [...users].flatMap(([userId, user]) =>
     [...registrationsByOrg(user.registrations)].map(([orgId, registrations]) => ({ userId, orgId, user, registrations, deviceId: earliestRegistration(registrations)?.deviceId ?? null })),

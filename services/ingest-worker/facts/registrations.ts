@@ -5,6 +5,7 @@ import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
 import { referralId } from '../../../libs/domain/event-ids.js';
 import { eraseDevices } from './erasures.js';
 import type { FactsContext, Tx } from './tx.js';
+import type { LockFinder } from './locks.js';
 
 /** A batch must run alone (it changes device ids in every table); it is retried exclusively. */
 export class NeedsExclusiveBatchError extends Error {
@@ -65,15 +66,14 @@ export async function insertRegistrations(ctx: FactsContext, regs: UserRegistere
   };
 }
 
-/** Users with a registration naming one of the links or made from one of the devices. */
-export async function usersOf(tx: Tx, where: { linkIds: string[]; deviceIds: string[] }): Promise<string[]> {
-  if (where.linkIds.length + where.deviceIds.length === 0) return [];
-  const { rows } = await tx.query<{ user_id: string }>(
-    `select user_id from registrations where link_id = any($1::text[])
-     union select user_id from registrations where device_id = any($2::text[])`,
-    [where.linkIds, where.deviceIds],
-  );
-  return rows.map((r) => r.user_id);
+/** Users with a registration naming one of the links or made from one of the devices: a read for the statement that locks them (see lockSubjects). */
+export function usersOf(where: { linkIds: string[]; deviceIds: string[] }): LockFinder | undefined {
+  if (where.linkIds.length + where.deviceIds.length === 0) return undefined;
+  return {
+    select: `select user_id from registrations where link_id = any($1::text[])
+             union select user_id from registrations where device_id = any($2::text[])`,
+    values: [where.linkIds, where.deviceIds],
+  };
 }
 
 export interface StoredUser {
