@@ -5,7 +5,7 @@ import {
   activatedEvent, clickedEvent, decisionKey, installedEvent, reconcile, registeredEvent,
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
-import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
+import { insertClicks, loadClicksToDecide, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
 import { installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
 import { linkReader, type LinkReader } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
@@ -84,17 +84,17 @@ export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<Redecid
  */
 async function redecideClicks(ctx: FactsContext, linkRows: LinkReader, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string>; newDevices: string[] }> {
   const { tx } = ctx;
-  const arrived = await withErasedDevices(tx, seeds.newClicks);
-  const incoming = arrived.filter((c) => !c.isBot);
   // One pass over the links (each kind in one pass, in bucket order, so that two transactions
   // never wait on each other in a cycle): exclusively when the transaction changes a link, else
   // shared. Then the clicks of every link it adds clicks to or changes, exclusively.
-  const clickLinks = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
+  const clickLinks = [...seeds.changedLinks, ...seeds.newClicks.flatMap((c) => (c.isBot ? [] : [c.linkId]))];
   const lockedLinks = [...clickLinks, ...seeds.linkIds];
   await lockSubjects(tx, [{ kind: 'link', ids: lockedLinks, mode: seeds.changedLinks.length > 0 ? 'update' : 'share' }, { kind: 'clicks', ids: clickLinks }]);
   // Every link the new facts name, read once for the whole transaction (see linkReader).
   await linkRows.readLocked(lockedLinks);
-  const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
+  // The new clicks as they are stored (from an erased device, its pseudonym), and the stored clicks they are decided with.
+  const { arrived, stored } = await loadClicksToDecide(tx, seeds.newClicks, seeds.changedLinks);
+  const incoming = arrived.filter((c) => !c.isBot);
   // A redelivered click is among the stored ones (same link, visitor and day): it is not new.
   const storedIds = new Set(stored.map((c) => c.eventId));
   const fresh = [...new Map(incoming.filter((c) => !storedIds.has(c.eventId)).map((c) => [c.eventId, c])).values()];
