@@ -30,40 +30,52 @@ export interface InsertedRegistrations {
  */
 export async function insertRegistrations(ctx: FactsContext, regs: UserRegistered[], exclusive: boolean): Promise<InsertedRegistrations> {
   if (regs.length === 0) return { userIds: [], linkIds: [], deviceIds: [] };
-  const { tx, visitorHashKey } = ctx;
-  const { rows: erased } = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [[...new Set(regs.map((r) => r.userId))]]);
-  const erasedUsers = new Set(erased.map((r) => r.user_id));
-  // Devices of erased users not pseudonymized yet (usually none: then no further query).
-  const ofErased = new Map(regs.flatMap((r) => (erasedUsers.has(r.userId) && r.deviceId ? [[erasedDevicePseudonym(r.deviceId, visitorHashKey), r.deviceId] as const] : [])));
-  const { rows: known } = ofErased.size > 0
-    ? await tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [[...ofErased.keys()]])
-    : { rows: [] };
-  for (const r of known) ofErased.delete(r.pseudonym);
-  const erasedDevices = [...ofErased.values()];
-  if (erasedDevices.length > 0) {
+  let { stored, late } = await storeRegistrations(ctx, regs);
+  if (late.length > 0) {
     if (!exclusive) throw new NeedsExclusiveBatchError('registrations of erased users need an exclusive batch');
-    await eraseDevices(tx, visitorHashKey, erasedDevices);
+    await eraseDevices(ctx.tx, ctx.visitorHashKey, late);
+    ({ stored, late } = await storeRegistrations(ctx, regs));
+    if (late.length > 0) throw new Error(`${late.length} devices of erased users are still not pseudonymized after their erasure`);
   }
-  const { rows } = await tx.query<{ user_id: string; link_id: string | null; device_id: string | null }>(
-    `insert into registrations (event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status)
-     select t.e, t.u, t.o, t.l, case when ed.pseudonym is null then t.d else t.x end, case when t.erased then null else t.n end, t.t, 'pending'
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::bool[])
-         as t(e, u, o, l, d, n, t, x, erased)
-       left join erased_devices ed on ed.pseudonym = t.x
-     on conflict (event_id) do nothing
-     returning user_id, link_id, device_id`,
+  ctx.effects.note('duplicate', regs.length - stored.length);
+  return {
+    userIds: [...new Set(stored.map((r) => r.user_id))],
+    linkIds: [...new Set(stored.flatMap((r) => (r.link_id ? [r.link_id] : [])))],
+    deviceIds: [...new Set(stored.flatMap((r) => (r.device_id ? [r.device_id] : [])))],
+  };
+}
+
+/**
+ * One statement: stores the registrations (the display name dropped for an erased user, the
+ * device's pseudonym for an erased device) unless one of them is of an erased user from a
+ * device not pseudonymized yet (usually none); those devices are returned instead, and
+ * nothing is stored.
+ */
+async function storeRegistrations(ctx: FactsContext, regs: UserRegistered[]): Promise<{ stored: { user_id: string; link_id: string | null; device_id: string | null }[]; late: string[] }> {
+  const { rows } = await ctx.tx.query<{ user_id: string; link_id: string | null; device_id: string | null; late_device: string | null }>(
+    `with r as (
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+         as r(e, u, o, l, d, n, at, x)
+     ), late as (
+       select distinct r.d from r join erased_users eu on eu.user_id = r.u
+        where r.d is not null and not exists (select 1 from erased_devices ed where ed.pseudonym = r.x)
+     ), stored as (
+       insert into registrations (event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status)
+       select r.e, r.u, r.o, r.l, case when ed.pseudonym is null then r.d else r.x end, case when eu.user_id is null then r.n end, r.at, 'pending'
+         from r left join erased_devices ed on ed.pseudonym = r.x left join erased_users eu on eu.user_id = r.u
+        where not exists (select 1 from late)
+       on conflict (event_id) do nothing
+       returning user_id, link_id, device_id
+     )
+     select user_id, link_id, device_id, null as late_device from stored
+     union all select null, null, null, d from late`,
     [
       regs.map((r) => r.eventId), regs.map((r) => r.userId), regs.map((r) => r.orgId), regs.map((r) => r.linkId ?? null),
       regs.map((r) => r.deviceId ?? null), regs.map((r) => r.displayName ?? null), regs.map((r) => new Date(r.occurredAt)),
-      regs.map((r) => (r.deviceId ? erasedDevicePseudonym(r.deviceId, visitorHashKey) : null)), regs.map((r) => erasedUsers.has(r.userId)),
+      regs.map((r) => (r.deviceId ? erasedDevicePseudonym(r.deviceId, ctx.visitorHashKey) : null)),
     ],
   );
-  ctx.effects.note('duplicate', regs.length - rows.length);
-  return {
-    userIds: [...new Set(rows.map((r) => r.user_id))],
-    linkIds: [...new Set(rows.flatMap((r) => (r.link_id ? [r.link_id] : [])))],
-    deviceIds: [...new Set(rows.flatMap((r) => (r.device_id ? [r.device_id] : [])))],
-  };
+  return { stored: rows.filter((r) => r.late_device === null), late: rows.flatMap((r) => (r.late_device === null ? [] : [r.late_device])) };
 }
 
 /** Users with a registration naming one of the links or made from one of the devices: a read for the statement that locks them (see lockSubjects). */
