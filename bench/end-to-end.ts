@@ -282,7 +282,15 @@ export async function runEndToEnd(startRate: number, log: (line: string) => void
   // A smoke run (BENCH_SCALE well below 1) tries two rates; a full run up to five (steps of 25%
   // up or down, then halving the bracket once found), and up to three more while none was sustained.
   const tries = SCALE < 0.05 ? 2 : 5;
-  for (let i = 0; i < tries || (lo === null && i < tries + 3); i++) {
+  // BENCH_E2E_RATES=7800,7800: those trials instead of the search (to compare two versions at the same rates, run after run).
+  const fixed = (process.env.BENCH_E2E_RATES ?? '').split(',').filter((r) => r.trim() !== '').map((r) => round(Number(r)));
+  if (fixed.some((r) => !Number.isFinite(r))) throw new Error(`BENCH_E2E_RATES must list rates in events/s, got ${process.env.BENCH_E2E_RATES}`);
+  for (const [i, r] of fixed.entries()) {
+    const t = await trial(r, i, log);
+    trials.push(t);
+    if (t.sustained) lo = Math.max(lo ?? 0, r);
+  }
+  for (let i = 0; fixed.length === 0 && (i < tries || (lo === null && i < tries + 3)); i++) {
     const t = await trial(rate, i, log);
     trials.push(t);
     if (t.sustained) lo = rate;

@@ -10,6 +10,7 @@
  * versions, to bench/results/latest.json (BENCH_OUT elsewhere). BENCH_SCALE shrinks every size
  * and duration (make test runs it at 0.01 as a smoke; no timing is asserted anywhere).
  * BENCH_PARTS=1,2 runs only some parts (3 and 4 then use defaults for what they take from 1 and 2).
+ * BENCH_E2E_RATES=7800,7800 runs part 2's trials at those rates instead of searching for the highest.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
