@@ -29,7 +29,7 @@ export function statementShapes(): (text: string) => StatementShape {
  * digest of its text): each connection parses and plans a text once and afterwards only binds
  * and executes it. For the query service that took about 40% off Postgres's CPU for a route's
  * two short queries (measured on a copy of the bench database); for the ingest worker, whose
- * transaction sends some twenty statements however few events a fetch brings, it spares the
+ * transaction sends some thirty statements however few events a fetch brings, it spares the
  * parsing and planning of every one of them at a steady rate. Plans stay custom where the
  * parameters matter (Postgres compares the generic plan's cost with the custom ones' and keeps
  * custom plans for the `$1 is null or` filters), and a renamed or rebuilt table is resolved

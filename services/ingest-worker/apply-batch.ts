@@ -6,8 +6,8 @@ import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { NeedsExclusiveBatchError } from './facts/registrations.js';
 import type { BatchEffects, FactsContext } from './facts/tx.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
-import { mergeSeeds, noSeeds, redecide, type Redecided } from './redecide.js';
-import { clearOutbox } from './facts/funnel-records.js';
+import { mergeSeeds, noSeeds, redecide } from './redecide.js';
+import { clearOutbox, enqueueOutbox } from './facts/funnel-records.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
@@ -42,7 +42,10 @@ function begin(exclusive: boolean, clearing: readonly string[]): string {
 const CLEAR_ALONE_AFTER_MS = 1_000;
 
 /** What a transaction stored: the funnel records to publish, and its outbox row (null when none). */
-export type Applied = Redecided;
+export interface Applied {
+  funnelRecords: FunnelRecord[];
+  outboxId: string | null;
+}
 
 /** Records of one input topic, decoded, valid and not seen before. */
 export interface TopicRecords<T extends InputTopic = InputTopic> {
@@ -146,7 +149,8 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
           const seeds = noSeeds();
           for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
           // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
-          return redecide(ctx('inviteClicks'), seeds);
+          const funnelRecords = await redecide(ctx('inviteClicks'), seeds);
+          return { funnelRecords, outboxId: await enqueueOutbox(tx, funnelRecords) };
         }, { begin: begin(exclusive, clearing) });
       } catch (err) {
         // Rolled back: the outbox rows it was to delete wait for the next transaction.

@@ -5,13 +5,13 @@ import {
   activatedEvent, clickedEvent, decisionKey, installedEvent, reconcile, registeredEvent,
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
-import { insertClicks, loadClicksToDecide, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
+import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
 import { installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
-import { linkReader, type LinkReader } from './facts/links.js';
+import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
 import { loadDeviceTouches } from './facts/touches.js';
-import { loadPublished, storeDecisions, type StoredDecision } from './facts/funnel-records.js';
+import { insertFunnelRecords, loadPublished, saveDecisions } from './facts/funnel-records.js';
 import type { FactsContext } from './facts/tx.js';
 
 /** What a batch's new facts can change: the subjects to lock and re-decide. */
@@ -49,12 +49,6 @@ interface Desired {
   fresh?: boolean;
 }
 
-/** The events a transaction stored to publish, and their outbox row (null when none). */
-export interface Redecided {
-  funnelRecords: FunnelRecord[];
-  outboxId: string | null;
-}
-
 /**
  * Re-decides every subject the new facts can change and returns the events that bring the
  * published numbers to the new decisions (retractions and corrected events), already in the
@@ -68,12 +62,11 @@ export interface Redecided {
  * decided from all the clicks of its link's visitor-day). Each kind is locked in one pass (two
  * passes in different modes could wait on each other in a cycle).
  */
-export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<Redecided> {
+export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
-  const links = linkReader(ctx.tx);
-  const clicks = await redecideClicks(ctx, links, seeds, desired);
-  const devices = await redecideInstalls(ctx, links, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices, desired);
-  await redecideUsers(ctx, links, seeds, devices, desired);
+  const clicks = await redecideClicks(ctx, seeds, desired);
+  const devices = await redecideInstalls(ctx, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices, desired);
+  await redecideUsers(ctx, seeds, devices, desired);
   return publishDifference(ctx, desired);
 }
 
@@ -82,23 +75,21 @@ export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<Redecid
  * all, stores the new clicks with their decisions and the stored ones whose decision changed.
  * Returns the devices whose counted clicks may have changed.
  */
-async function redecideClicks(ctx: FactsContext, linkRows: LinkReader, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string>; newDevices: string[] }> {
+async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string>; newDevices: string[] }> {
   const { tx } = ctx;
+  const arrived = await withErasedDevices(tx, seeds.newClicks);
+  const incoming = arrived.filter((c) => !c.isBot);
   // One pass over the links (each kind in one pass, in bucket order, so that two transactions
   // never wait on each other in a cycle): exclusively when the transaction changes a link, else
   // shared. Then the clicks of every link it adds clicks to or changes, exclusively.
-  const clickLinks = [...seeds.changedLinks, ...seeds.newClicks.flatMap((c) => (c.isBot ? [] : [c.linkId]))];
-  const lockedLinks = [...clickLinks, ...seeds.linkIds];
-  await lockSubjects(tx, [{ kind: 'link', ids: lockedLinks, mode: seeds.changedLinks.length > 0 ? 'update' : 'share' }, { kind: 'clicks', ids: clickLinks }]);
-  // Every link the new facts name, read once for the whole transaction (see linkReader).
-  await linkRows.readLocked(lockedLinks);
-  // The new clicks as they are stored (from an erased device, its pseudonym), and the stored clicks they are decided with.
-  const { arrived, stored } = await loadClicksToDecide(tx, seeds.newClicks, seeds.changedLinks);
-  const incoming = arrived.filter((c) => !c.isBot);
+  const clickLinks = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
+  await lockSubjects(tx, 'link', [...clickLinks, ...seeds.linkIds], seeds.changedLinks.length > 0 ? 'update' : 'share');
+  await lockSubjects(tx, 'clicks', clickLinks);
+  const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
   // A redelivered click is among the stored ones (same link, visitor and day): it is not new.
   const storedIds = new Set(stored.map((c) => c.eventId));
   const fresh = [...new Map(incoming.filter((c) => !storedIds.has(c.eventId)).map((c) => [c.eventId, c])).values()];
-  const links = await linkRows.read([...stored, ...fresh].map((c) => c.linkId));
+  const links = await loadLinks(tx, [...stored, ...fresh].map((c) => c.linkId));
   let decisions = decideClicks([...stored, ...fresh], links);
   const bots = arrived.filter((c) => c.isBot);
   // Bots are stored but never decided with the visitor-days (they are no one's unique click): the rule's own bot branch decides them.
@@ -143,17 +134,17 @@ async function redecideClicks(ctx: FactsContext, linkRows: LinkReader, seeds: Se
  * whose counting changed: each device's installs are decided together, since its earliest is
  * its install and the later ones reinstalls. Returns the devices locked.
  */
-async function redecideInstalls(ctx: FactsContext, linkRows: LinkReader, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
+async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
   const { tx } = ctx;
-  // The devices of new installs are read back as stored now (a late registration of an erased
-  // user stored in the same transaction may have replaced the device id with its pseudonym), in
-  // the statement that locks them.
-  const ofInstalls = await lockSubjects(tx, [{ kind: 'device', ids: [...seeds.deviceIds, ...touchedDevices] }], installDevices({ eventIds: seeds.installIds, linkIds: seeds.changedLinks }));
+  // The devices of new installs are read back as stored now: a late registration of an erased
+  // user stored in the same transaction may have replaced the device id with its pseudonym.
+  const ofInstalls = await installDevices(tx, { eventIds: seeds.installIds, linkIds: seeds.changedLinks });
   const devices = [...new Set([...seeds.deviceIds, ...touchedDevices, ...ofInstalls])];
+  await lockSubjects(tx, 'device', devices);
   const byDevice = await loadDeviceInstalls(tx, [...new Set([...touchedDevices, ...ofInstalls])]);
   const touches = await loadDeviceTouches(tx, [...byDevice].flatMap(([device, installs]) => (installs.some((i) => i.linkId === null) ? [device] : [])));
   const installs = [...byDevice.values()].flat();
-  const links = await linkRows.read([...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
+  const links = await loadLinks(tx, [...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
   const known = new Set(links.keys());
   const changed: { eventId: string; decision: InstallDecision }[] = [];
   const freshInstalls = new Set(seeds.installIds);
@@ -179,18 +170,17 @@ async function redecideInstalls(ctx: FactsContext, linkRows: LinkReader, seeds: 
  * above: each organization a user registered in is decided from that organization's
  * registrations alone (SPEC §4), so nothing published for one changes another's numbers.
  */
-async function redecideUsers(ctx: FactsContext, linkRows: LinkReader, seeds: Seeds, devices: string[], desired: Desired[]): Promise<void> {
+async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[], desired: Desired[]): Promise<void> {
   const { tx } = ctx;
-  // The users of changed links and locked devices are found in the statement that locks them.
-  const found = await lockSubjects(tx, [{ kind: 'user', ids: seeds.userIds }], usersOf({ linkIds: seeds.changedLinks, deviceIds: devices }));
-  const userIds = [...new Set([...seeds.userIds, ...found])];
+  const userIds = [...new Set([...seeds.userIds, ...(await usersOf(tx, { linkIds: seeds.changedLinks, deviceIds: devices }))])];
   if (userIds.length === 0) return;
+  await lockSubjects(tx, 'user', userIds);
   const users = await loadUsers(tx, userIds);
   const members = [...users].flatMap(([userId, user]) =>
     [...registrationsByOrg(user.registrations)].map(([orgId, registrations]) => ({ userId, orgId, user, registrations, deviceId: earliestRegistration(registrations)?.deviceId ?? null })),
   );
   const touches = await loadDeviceTouches(tx, members.flatMap((m) => (m.deviceId ? [m.deviceId] : [])));
-  const links = await linkRows.read([
+  const links = await loadLinks(tx, [
     ...members.flatMap((m) => m.registrations.flatMap((r) => (r.linkId ? [r.linkId] : []))),
     ...[...touches.values()].flat().map((t) => t.linkId),
   ]);
@@ -219,17 +209,17 @@ async function redecideUsers(ctx: FactsContext, linkRows: LinkReader, seeds: See
 }
 
 /** Compares every decision with what was published for it and puts the difference in the outbox. */
-async function publishDifference(ctx: FactsContext, desired: Desired[]): Promise<Redecided> {
-  if (desired.length === 0) return { funnelRecords: [], outboxId: null };
+async function publishDifference(ctx: FactsContext, desired: Desired[]): Promise<FunnelRecord[]> {
+  if (desired.length === 0) return [];
   const published = await loadPublished(ctx.tx, desired.flatMap((d) => (d.fresh ? [] : [d.key])));
   const records: FunnelRecord[] = [];
-  const stored: StoredDecision[] = [];
+  const stored = [];
   for (const d of desired) {
     const r = reconcile(d.key, d.content, published.get(decisionKey(d.key)));
     records.push(...r.records);
     if (r.stored) stored.push({ ...d.key, ...r.stored });
   }
   ctx.effects.note('retraction', records.filter((r) => r.retractsEventId !== null).length);
-  const { published: funnelRecords, outboxId } = await storeDecisions(ctx.tx, stored, records);
-  return { funnelRecords, outboxId };
+  await saveDecisions(ctx.tx, stored);
+  return insertFunnelRecords(ctx.tx, records);
 }

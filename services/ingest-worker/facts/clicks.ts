@@ -7,7 +7,7 @@ import type { FactsContext, Tx } from './tx.js';
 export interface NewClick extends ClickFact {
   deviceId: string | null;
   platform: string | null;
-  /** What stands in for the device id and visitor hash if the device is erased (see loadClicksToDecide). */
+  /** What stands in for the device id and visitor hash if the device is erased (see withErasedDevices). */
   pseudonym: string | null;
 }
 
@@ -35,6 +35,20 @@ export function prepareClicks(ctx: Pick<FactsContext, 'visitorHashKey'>, clicks:
 }
 
 /**
+ * A click from an erased device keeps the device's pseudonym in place of its device id and
+ * visitor hash. Asked when the click is about to be stored, after every other fact of the
+ * transaction (an erasure, or a late registration of an erased user, stored alongside).
+ */
+export async function withErasedDevices(tx: Tx, clicks: NewClick[]): Promise<NewClick[]> {
+  const pseudonyms = [...new Set(clicks.flatMap((c) => (c.pseudonym ? [c.pseudonym] : [])))];
+  if (pseudonyms.length === 0) return clicks;
+  const { rows } = await tx.query<{ pseudonym: string }>('select pseudonym from erased_devices where pseudonym = any($1::text[])', [pseudonyms]);
+  if (rows.length === 0) return clicks;
+  const erased = new Set(rows.map((r) => r.pseudonym));
+  return clicks.map((c) => (c.pseudonym && erased.has(c.pseudonym) ? { ...c, deviceId: c.pseudonym, visitorHash: c.pseudonym } : c));
+}
+
+/**
  * Stores new clicks with their decisions; a click whose eventId is already stored is not
  * stored again. Returns the eventIds stored now.
  */
@@ -55,53 +69,32 @@ export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: 
 }
 
 /**
- * What deciding new clicks reads, in one statement:
- * - the clicks as they are to be stored: a click from an erased device keeps the device's
- *   pseudonym in place of its device id and visitor hash. (Read when the clicks are about to be
- *   stored, after every other fact of the transaction: an erasure, or a late registration of an
- *   erased user, stored alongside. Nothing else changes `erased_devices` before the
- *   transaction ends: erasures hold the erasure lock exclusively.)
- * - every stored non-bot click a decision about them or about `linkIds` depends on: all clicks
- *   of the new clicks' visitor-days (one of them is the unique click; a redelivered click is
- *   among them) and all clicks on `linkIds`.
+ * Every stored non-bot click a decision about the given clicks or links depends on: all
+ * clicks of the visitor-days of `clicks` (one of them is the unique click; a redelivered click
+ * is among them) and all clicks on `linkIds`.
  */
-export async function loadClicksToDecide(tx: Tx, clicks: NewClick[], linkIds: string[]): Promise<{ arrived: NewClick[]; stored: StoredClick[] }> {
-  const days = new Map(clicks.flatMap((c) => (c.isBot ? [] : [[`${c.linkId}\u0000${c.visitorHash}\u0000${utcDay(c.occurredAt)}`, c] as const])));
-  const pseudonyms = [...new Set(clicks.flatMap((c) => (c.pseudonym ? [c.pseudonym] : [])))];
-  if (days.size === 0 && linkIds.length === 0 && pseudonyms.length === 0) return { arrived: clicks, stored: [] };
+export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: string[]): Promise<StoredClick[]> {
+  const days = new Map(clicks.map((c) => [`${c.linkId}\u0000${c.visitorHash}\u0000${utcDay(c.occurredAt)}`, c]));
+  if (days.size === 0 && linkIds.length === 0) return [];
   const day = [...days.values()];
-  const { rows } = await tx.query<{ event_id: string | null; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean }>(
-    // One probe of clicks_visitor_day per visitor-day (with the pseudonym for the visitor hash
-    // of an erased device): the lateral subquery (kept apart by `offset 0`) stops the planner
-    // from misjudging the join and sorting the whole table, which cost 120 ms per batch at 130k
-    // clicks and grows with the table. The erased devices among the pseudonyms come back as
-    // rows without an event id.
+  const { rows } = await tx.query<{ event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean }>(
+    // One probe of clicks_visitor_day per visitor-day: the lateral subquery (kept apart by
+    // `offset 0`) stops the planner from misjudging the join and sorting the whole table,
+    // which cost 120 ms per batch at 130k clicks and grows with the table.
     `select c.event_id, c.link_id, c.occurred_at, c.visitor_hash, c.device_id, c.status, c.unique_visitor
-       from unnest($1::text[], $2::text[], $3::date[], $4::text[]) as d(link_id, visitor_hash, day, pseudonym)
-       left join erased_devices ed on ed.pseudonym = d.pseudonym
+       from unnest($1::text[], $2::text[], $3::date[]) as d(link_id, visitor_hash, day)
        cross join lateral (
          select * from clicks c
-          where c.link_id = d.link_id and c.visitor_hash = coalesce(ed.pseudonym, d.visitor_hash) and (c.occurred_at at time zone 'UTC')::date = d.day and not c.is_bot
+          where c.link_id = d.link_id and c.visitor_hash = d.visitor_hash and (c.occurred_at at time zone 'UTC')::date = d.day and not c.is_bot
          offset 0) c
      union
-     select event_id, link_id, occurred_at, visitor_hash, device_id, status, unique_visitor from clicks where link_id = any($5::text[]) and not is_bot
-     union all
-     select null, null, null, pseudonym, null, null, null from erased_devices where pseudonym = any($6::text[])`,
-    [day.map((c) => c.linkId), day.map((c) => c.visitorHash), day.map((c) => utcDay(c.occurredAt)), day.map((c) => c.pseudonym), linkIds, pseudonyms],
+     select event_id, link_id, occurred_at, visitor_hash, device_id, status, unique_visitor from clicks where link_id = any($4::text[]) and not is_bot`,
+    [day.map((c) => c.linkId), day.map((c) => c.visitorHash), day.map((c) => utcDay(c.occurredAt)), linkIds],
   );
-  const erased = new Set<string>();
-  const stored: StoredClick[] = [];
-  for (const r of rows) {
-    if (r.event_id === null) erased.add(r.visitor_hash);
-    else {
-      stored.push({
-        eventId: r.event_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), visitorHash: r.visitor_hash, isBot: false,
-        deviceId: r.device_id, status: r.status, unique: r.unique_visitor,
-      });
-    }
-  }
-  const arrived = erased.size === 0 ? clicks : clicks.map((c) => (c.pseudonym && erased.has(c.pseudonym) ? { ...c, deviceId: c.pseudonym, visitorHash: c.pseudonym } : c));
-  return { arrived, stored };
+  return rows.map((r) => ({
+    eventId: r.event_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), visitorHash: r.visitor_hash, isBot: false,
+    deviceId: r.device_id, status: r.status, unique: r.unique_visitor,
+  }));
 }
 
 /** Stores the decisions that differ from what is stored. */

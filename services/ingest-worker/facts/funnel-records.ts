@@ -3,55 +3,29 @@ import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecisio
 import type { FunnelStage } from '../../../libs/events/types.generated.js';
 import type { Tx } from './tx.js';
 
-/** What a transaction decides for a subject: its revision and the event that counts now (none when nothing counts). */
-export type StoredDecision = DecisionKey & { revision: number; liveEventId: string | null; liveOccurredAt: number | null };
-
 /**
- * Stores a transaction's decisions and funnel records, and puts the keys of the new records in
- * the outbox, in one statement (one round trip instead of three; none of the three reads what
- * another writes):
- * - the decisions go to `funnel_decisions`, replacing what was stored for their subjects;
- * - the records (events and retractions) are appended to `referral_trackings`; a record whose
- *   deterministic id is already there is not inserted again. The table is keyed by
- *   (occurred_at, event_id) (migration 0023): an id names one body, so the pair says what the
- *   id says, and new records land on the recent end of the index;
- * - the new records' keys go in one `ingest_outbox` row for the transaction, to be cleared
- *   once the broker has acknowledged them. The arrays keep the order the insert returns its
- *   rows in (the aggregator's numbers do not depend on the order events arrive in); matching
- *   them to the order given would join the records with themselves, row by row (the
- *   transaction allows no hash joins: see apply-batch), which cost 3 ms at 500 records.
- * Returns the new records (the events to publish) and the outbox row's id (null when none).
+ * Appends funnel records (events and retractions) to `referral_trackings`. A record whose
+ * deterministic id is already there is not inserted again; only the new ones are returned for
+ * publishing. The table is keyed by (occurred_at, event_id) (migration 0023): an id names one
+ * body, so the pair says what the id says, and new records land on the recent end of the index.
  */
-export async function storeDecisions(tx: Tx, decisions: StoredDecision[], rows: FunnelRecord[]): Promise<{ published: FunnelRecord[]; outboxId: string | null }> {
-  if (decisions.length === 0 && rows.length === 0) return { published: [], outboxId: null };
-  const { rows: inserted } = await tx.query<{ event_id: string; outbox_id: string | null }>(
-    `with decided as (
-       insert into funnel_decisions (stage, subject, revision, live_event_id, live_occurred_at)
-       select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[])
-       on conflict (stage, subject) do update set revision = excluded.revision, live_event_id = excluded.live_event_id, live_occurred_at = excluded.live_occurred_at
-     ), recorded as (
-       insert into referral_trackings
-         (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id)
-       select * from unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[],
-                            $15::timestamptz[], $16::text[], $17::text[])
-       on conflict (occurred_at, event_id) do nothing
-       returning event_id, occurred_at
-     ), queued as (
-       insert into ingest_outbox (event_ids, occurred_ats)
-       select array_agg(event_id), array_agg(occurred_at) from recorded having count(*) > 0
-       returning id
-     )
-     select r.event_id, (select id from queued) as outbox_id from recorded r`,
+export async function insertFunnelRecords(tx: Tx, rows: FunnelRecord[]): Promise<FunnelRecord[]> {
+  if (rows.length === 0) return [];
+  const { rows: inserted } = await tx.query<{ event_id: string }>(
+    `insert into referral_trackings
+       (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[],
+                          $10::timestamptz[], $11::text[], $12::text[])
+     on conflict (occurred_at, event_id) do nothing
+     returning event_id`,
     [
-      decisions.map((r) => r.stage), decisions.map((r) => r.subject), decisions.map((r) => r.revision), decisions.map((r) => r.liveEventId),
-      decisions.map((r) => (r.liveOccurredAt === null ? null : new Date(r.liveOccurredAt))),
       rows.map((r) => r.eventId), rows.map((r) => r.orgId), rows.map((r) => r.mentorId), rows.map((r) => r.linkId),
       rows.map((r) => r.campaignId), rows.map((r) => r.referralId), rows.map((r) => r.userId), rows.map((r) => r.stage),
       rows.map((r) => r.uniqueVisitor), rows.map((r) => new Date(r.occurredAt)), rows.map((r) => r.sourceEventId), rows.map((r) => r.retractsEventId),
     ],
   );
   const fresh = new Set(inserted.map((r) => r.event_id));
-  return { published: rows.filter((r) => fresh.has(r.eventId)), outboxId: inserted[0]?.outbox_id ?? null };
+  return rows.filter((r) => fresh.has(r.eventId));
 }
 
 /** A row of `referral_trackings`, as Postgres returns it. */
@@ -85,9 +59,35 @@ export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<st
   return published;
 }
 
+export async function saveDecisions(tx: Tx, rows: (DecisionKey & { revision: number; liveEventId: string | null; liveOccurredAt: number | null })[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `insert into funnel_decisions (stage, subject, revision, live_event_id, live_occurred_at)
+     select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::timestamptz[])
+     on conflict (stage, subject) do update set revision = excluded.revision, live_event_id = excluded.live_event_id, live_occurred_at = excluded.live_occurred_at`,
+    [
+      rows.map((r) => r.stage), rows.map((r) => r.subject), rows.map((r) => r.revision), rows.map((r) => r.liveEventId),
+      rows.map((r) => (r.liveOccurredAt === null ? null : new Date(r.liveOccurredAt))),
+    ],
+  );
+}
+
+/**
+ * Puts the keys of a transaction's new funnel records in the outbox (one row for the
+ * transaction), to be cleared once the broker has acknowledged them. Returns the row's id.
+ */
+export async function enqueueOutbox(tx: Tx, funnelRecords: readonly Pick<FunnelRecord, 'eventId' | 'occurredAt'>[]): Promise<string | null> {
+  if (funnelRecords.length === 0) return null;
+  const { rows } = await tx.query<{ id: string }>(
+    'insert into ingest_outbox (event_ids, occurred_ats) values ($1::text[], $2::timestamptz[]) returning id',
+    [funnelRecords.map((r) => r.eventId), funnelRecords.map((r) => new Date(r.occurredAt))],
+  );
+  return rows[0]?.id ?? null;
+}
+
 /**
  * Outbox rows older than `olderThanSeconds` (left by a crash between commit and publish, or a
- * publish that failed), oldest first, each with its funnel records in the order of its row.
+ * publish that failed), oldest first, each with its funnel records in the order they were written.
  */
 export async function pendingOutbox(db: Queryable, olderThanSeconds: number, limit: number): Promise<{ id: string; funnelRecords: FunnelRecord[] }[]> {
   const { rows } = await db.query<{ id: string; event_ids: string[] }>(

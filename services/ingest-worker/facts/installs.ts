@@ -2,7 +2,6 @@ import type { AppInstalled } from '../../../libs/events/types.generated.js';
 import type { InstallDecision, InstallFact } from '../../../libs/domain/attribution.js';
 import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
 import type { FactsContext, Tx } from './tx.js';
-import type { LockFinder } from './locks.js';
 
 /** A stored install with what was last decided for it. */
 export interface StoredInstall extends InstallFact {
@@ -43,14 +42,15 @@ export async function insertInstalls(ctx: FactsContext, installs: AppInstalled[]
   };
 }
 
-/** The devices of the installs, and of installs that name one of the links: a read for the statement that locks them (see lockSubjects). */
-export function installDevices(where: { eventIds: string[]; linkIds: string[] }): LockFinder | undefined {
-  if (where.eventIds.length + where.linkIds.length === 0) return undefined;
-  return {
-    select: `select device_id from installs where event_id = any($1::text[]) and device_id is not null
-             union select device_id from installs where link_id = any($2::text[]) and device_id is not null`,
-    values: [where.eventIds, where.linkIds],
-  };
+/** The devices of the installs, and of installs that name one of the links. */
+export async function installDevices(tx: Tx, where: { eventIds: string[]; linkIds: string[] }): Promise<string[]> {
+  if (where.eventIds.length + where.linkIds.length === 0) return [];
+  const { rows } = await tx.query<{ device_id: string }>(
+    `select device_id from installs where event_id = any($1::text[]) and device_id is not null
+     union select device_id from installs where link_id = any($2::text[]) and device_id is not null`,
+    [where.eventIds, where.linkIds],
+  );
+  return rows.map((r) => r.device_id);
 }
 
 /** Every install of the devices, grouped by device: a device's installs are decided together. */

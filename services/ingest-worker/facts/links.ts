@@ -50,36 +50,3 @@ export async function loadLinks(tx: Queryable, linkIds: Iterable<string>): Promi
     ]),
   );
 }
-
-/**
- * Reads links for one transaction. The links it holds locked cannot change before it ends
- * (another batch changes a link only under its exclusive lock), so those are read once, with
- * `readLocked`, and taken from memory afterwards; any other link is read again at each call,
- * as committed then, as a separate statement would.
- */
-export function linkReader(tx: Queryable) {
-  /** Links read under this transaction's locks; null for those not stored (yet). */
-  const held = new Map<string, LinkRow | null>();
-  return {
-    /** Reads links this transaction holds locked (shared or exclusive). */
-    async readLocked(linkIds: Iterable<string>): Promise<void> {
-      const ids = [...new Set(linkIds)].filter((id) => !held.has(id));
-      const links = await loadLinks(tx, ids);
-      for (const id of ids) held.set(id, links.get(id) ?? null);
-    },
-    /** The stored links among `linkIds`: those held from memory, the others read now. */
-    async read(linkIds: Iterable<string>): Promise<Map<string, LinkRow>> {
-      const found = new Map<string, LinkRow>();
-      const unheld: string[] = [];
-      for (const id of new Set(linkIds)) {
-        const link = held.get(id);
-        if (link === undefined) unheld.push(id);
-        else if (link !== null) found.set(id, link);
-      }
-      for (const [id, link] of await loadLinks(tx, unheld)) found.set(id, link);
-      return found;
-    },
-  };
-}
-
-export type LinkReader = ReturnType<typeof linkReader>;
