@@ -23,7 +23,7 @@ import { prng } from '../../libs/sample/sample-traffic.js';
 import type { AppInstalled, CoordinatorScope, InviteClicked, InviteLink, UserLoggedIn, UserRegistered } from '../../libs/events/types.generated.js';
 
 /** Bump when the traffic or the rows change: cached databases are keyed by it. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export interface Shape {
   clicks: number;
@@ -77,7 +77,8 @@ export interface PersonEvents {
 
 /** Rows of the fact tables, column arrays in insert order (see dashboard-data.ts). */
 export interface FactRows {
-  clicks: { e: string[]; l: string[]; o: number[]; v: string[]; d: (string | null)[]; p: (string | null)[]; b: boolean[]; s: string[]; u: boolean[] };
+  /** w: the click's live CLICKED event (revision 0), kept on its row (migration 0029); null when none counts. */
+  clicks: { e: string[]; l: string[]; o: number[]; v: string[]; d: (string | null)[]; p: (string | null)[]; b: boolean[]; s: string[]; u: boolean[]; w: (string | null)[] };
   installs: { e: string[]; d: string[]; l: (string | null)[]; p: string[]; o: number[]; a: (string | null)[]; s: string[] };
   registrations: { e: string[]; u: string[]; o: string[]; l: (string | null)[]; d: (string | null)[]; n: (string | null)[]; t: number[]; s: string[] };
   logins: { e: string[]; u: string[]; t: number[] };
@@ -86,7 +87,7 @@ export interface FactRows {
 }
 
 export const emptyRows = (): FactRows => ({
-  clicks: { e: [], l: [], o: [], v: [], d: [], p: [], b: [], s: [], u: [] },
+  clicks: { e: [], l: [], o: [], v: [], d: [], p: [], b: [], s: [], u: [], w: [] },
   installs: { e: [], d: [], l: [], p: [], o: [], a: [], s: [] },
   registrations: { e: [], u: [], o: [], l: [], d: [], n: [], t: [], s: [] },
   logins: { e: [], u: [], t: [] },
@@ -162,7 +163,11 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
 
   /** Appends person p's facts, as the ingest worker decides them, to rows; returns the clicks it had. */
   function facts(p: number, rows: FactRows, ev: PersonEvents = events(p)): number {
-    const emit = (stage: FunnelRecord['stage'], subject: string, content: FunnelEventContent) => rows.funnelRecords.push(...reconcile({ stage, subject }, content, undefined).records);
+    const emit = (stage: FunnelRecord['stage'], subject: string, content: FunnelEventContent): string => {
+      const [record] = reconcile({ stage, subject }, content, undefined).records as [FunnelRecord];
+      rows.funnelRecords.push(record);
+      return record.eventId;
+    };
     const stored: (ClickFact & { deviceId: string | null })[] = [];
     for (const c of ev.clicks) {
       stored.push({ eventId: c.eventId, linkId: c.linkId, occurredAt: c.occurredAt, visitorHash: visitorHash(c.visitor, visitorHashKey, c.eventId), isBot: isBot(c.visitor.userAgent), deviceId: c.visitor.deviceId ?? null });
@@ -176,8 +181,8 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       r.e.push(c.eventId); r.l.push(c.linkId); r.o.push(c.occurredAt); r.v.push(s.visitorHash); r.d.push(s.deviceId);
       r.p.push(c.visitor.platform ?? null); r.b.push(s.isBot); r.s.push(d.status); r.u.push(d.unique);
       const link = linkById.get(c.linkId) as KnownLink;
+      r.w.push(d.status === 'counted' ? emit('CLICKED', c.eventId, clickedEvent(c, link, d.unique)) : null);
       if (d.status === 'counted') {
-        emit('CLICKED', c.eventId, clickedEvent(c, link, d.unique));
         if (s.deviceId) touches.push({ kind: 'click', linkId: c.linkId, orgId: link.orgId, occurredAt: c.occurredAt, eventId: c.eventId });
       }
     });

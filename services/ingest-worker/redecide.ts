@@ -42,6 +42,8 @@ export function mergeSeeds(seeds: Seeds, more: Seeds): Seeds {
 
 export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
 
+const clickKey = (click: { eventId: string }): DecisionKey => ({ stage: 'CLICKED', subject: click.eventId });
+
 interface Desired {
   key: DecisionKey;
   content: FunnelEventContent | null;
@@ -64,18 +66,20 @@ interface Desired {
  */
 export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
-  const clicks = await redecideClicks(ctx, seeds, desired);
+  const clicks = await redecideClicks(ctx, seeds);
   const devices = await redecideInstalls(ctx, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices, desired);
   await redecideUsers(ctx, seeds, devices, desired);
-  return publishDifference(ctx, desired);
+  return publishDifference(ctx, clicks.records, desired);
 }
 
 /**
  * New clicks and the stored clicks of their visitor-days and of changed links: decides them
- * all, stores the new clicks with their decisions and the stored ones whose decision changed.
- * Returns the devices whose counted clicks may have changed.
+ * all, stores the new clicks with their decisions and the stored ones whose decision changed,
+ * each with what is published for it (kept on the click's row, migration 0029). Returns the
+ * funnel records that bring the published clicks to the decisions, and the devices whose
+ * counted clicks may have changed.
  */
-async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[]): Promise<{ touchedDevices: Set<string>; newDevices: string[] }> {
+async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ records: FunnelRecord[]; touchedDevices: Set<string>; newDevices: string[] }> {
   const { tx } = ctx;
   const arrived = await withErasedDevices(tx, seeds.newClicks);
   const incoming = arrived.filter((c) => !c.isBot);
@@ -90,23 +94,34 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
   const storedIds = new Set(stored.map((c) => c.eventId));
   const fresh = [...new Map(incoming.filter((c) => !storedIds.has(c.eventId)).map((c) => [c.eventId, c])).values()];
   const links = await loadLinks(tx, [...stored, ...fresh].map((c) => c.linkId));
+  const content = (click: NewClick | StoredClick, decision: ClickDecision) => {
+    const link = links.get(click.linkId);
+    return decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null;
+  };
   let decisions = decideClicks([...stored, ...fresh], links);
   const bots = arrived.filter((c) => c.isBot);
   // Bots are stored but never decided with the visitor-days (they are no one's unique click): the rule's own bot branch decides them.
   const botDecisions = decideClicks(bots, links);
+  // A new click is stored with its first decision published: nothing was published for it before.
+  const first = new Map(fresh.map((c) => [c.eventId, reconcile(clickKey(c), content(c, decisions.get(c.eventId)!), undefined)]));
   const inserted = await insertClicks(tx, [
-    ...fresh.map((click) => ({ click, decision: decisions.get(click.eventId)! })),
-    ...bots.map((click) => ({ click, decision: botDecisions.get(click.eventId)! })),
+    ...fresh.map((click) => ({ click, decision: decisions.get(click.eventId)!, published: first.get(click.eventId)!.stored })),
+    ...bots.map((click) => ({ click, decision: botDecisions.get(click.eventId)!, published: null })),
   ]);
   ctx.effects.note('duplicate', seeds.newClicks.length - inserted.size);
   ctx.effects.note('bot', bots.filter((b) => inserted.has(b.eventId)).length);
-  // What is stored for each click now: its stored decision, or the one it was just stored with.
+  // What is stored for each click now: its stored decision and publication, or those it was just stored with.
   const current = new Map<string, Pick<ClickDecision, 'status' | 'unique'>>(stored.map((c) => [c.eventId, c]));
+  const published = new Map(stored.map((c) => [c.eventId, c.published]));
+  const records: FunnelRecord[] = [];
   const clicks: (StoredClick | NewClick)[] = [...stored];
   for (const c of fresh) {
     if (!inserted.has(c.eventId)) continue;
     clicks.push(c);
     current.set(c.eventId, decisions.get(c.eventId)!);
+    const r = first.get(c.eventId)!;
+    records.push(...r.records);
+    published.set(c.eventId, r.stored ? { revision: r.stored.revision, live: r.records.at(-1) ?? null } : undefined);
   }
   // An eventId stored meanwhile under another link (not a redelivery of the same click) is not
   // this batch's: the visitor-days are decided again without it.
@@ -117,16 +132,20 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds, desired: Desired[
     const decision = decisions.get(click.eventId)!;
     const was = current.get(click.eventId)!;
     const differs = decision.status !== was.status || decision.unique !== was.unique;
-    if (differs) changed.push({ eventId: click.eventId, decision });
+    const r = reconcile(clickKey(click), content(click, decision), published.get(click.eventId));
+    records.push(...r.records);
+    if (differs || r.stored) {
+      const wasPublished = published.get(click.eventId);
+      const now = r.stored ?? (wasPublished ? { revision: wasPublished.revision, liveEventId: wasPublished.live?.eventId ?? null } : null);
+      changed.push({ eventId: click.eventId, decision, published: now });
+    }
     if (decision.reason && (differs || !storedIds.has(click.eventId))) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
     // A click still waiting for its link (pending to pending is no change, so it is counted here).
     if (decision.status === 'pending') ctx.effects.note('pending_link');
     if (click.deviceId && (decision.status === 'counted' || was.status === 'counted')) touchedDevices.add(click.deviceId);
-    const link = links.get(click.linkId);
-    desired.push({ key: { stage: 'CLICKED', subject: click.eventId }, content: decision.status === 'counted' && link ? clickedEvent(click, link, decision.unique) : null, fresh: !storedIds.has(click.eventId) });
   }
   await writeClickDecisions(tx, changed);
-  return { touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
+  return { records, touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
 }
 
 /**
@@ -208,11 +227,14 @@ async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[],
   await writeUserDecisions(tx, statuses, referrals, unattributed);
 }
 
-/** Compares every decision with what was published for it and puts the difference in the outbox. */
-async function publishDifference(ctx: FactsContext, desired: Desired[]): Promise<FunnelRecord[]> {
-  if (desired.length === 0) return [];
+/**
+ * Compares every install and user decision with what was published for it and stores the
+ * funnel records of the differences, after the clicks' own (decided and stored by
+ * redecideClicks); returns the records stored now, for the outbox.
+ */
+async function publishDifference(ctx: FactsContext, clickRecords: FunnelRecord[], desired: Desired[]): Promise<FunnelRecord[]> {
+  const records: FunnelRecord[] = [...clickRecords];
   const published = await loadPublished(ctx.tx, desired.flatMap((d) => (d.fresh ? [] : [d.key])));
-  const records: FunnelRecord[] = [];
   const stored = [];
   for (const d of desired) {
     const r = reconcile(d.key, d.content, published.get(decisionKey(d.key)));

@@ -38,7 +38,7 @@ describe('migrations', () => {
     }
   });
 
-  it('0022 and 0023 keep every counted id, live decision and outbox row: counted ids with a funnel record under its time, others under -infinity', async () => {
+  it('0022, 0023 and 0029 keep every counted id, live decision and outbox row: counted ids with a funnel record under its time, others under -infinity; click decisions on their clicks', async () => {
     await ensureDatabase(databaseUrl);
     const db = createKnex(databaseUrl, { min: 0, max: 1 });
     try {
@@ -57,17 +57,41 @@ describe('migrations', () => {
       );
       await db.raw("insert into funnel_counted_events (event_id) values ('logged'), ('foreign')");
       await db.raw("insert into funnel_decisions (stage, subject, revision, live_event_id) values ('CLICKED', 'c1', 0, 'logged'), ('CLICKED', 'c2', 1, null)");
+      await db.raw(
+        `insert into clicks (event_id, link_id, occurred_at, visitor_hash, is_bot, status, unique_visitor)
+         values ('c1', 'l1', ?, 'v1', false, 'counted', true), ('c2', 'l1', ?, 'v2', false, 'rejected', false), ('c3', 'l1', ?, 'v3', true, 'bot', false)`,
+        [new Date(at), new Date(at), new Date(at)],
+      );
       await db.raw("insert into ingest_outbox (event_ids) values ('{logged}')");
       await db.migrate.latest();
       const { rows } = await db.raw<{ rows: { event_id: string; occurred_at: Date }[] }>('select event_id, occurred_at from funnel_counted_events order by event_id');
       expect(rows.map((r) => [r.event_id, r.occurred_at.valueOf()])).toEqual([['foreign', -Infinity], ['logged', at]]);
       // 0023: the live decision and the outbox row find the funnel record by its time and id.
       const { rows: found } = await db.raw<{ rows: { via: string; n: number }[] }>(
-        `select 'decision' via, count(*)::int n from funnel_decisions d join referral_trackings t on t.occurred_at = d.live_occurred_at and t.event_id = d.live_event_id
+        `select 'decision' via, count(*)::int n from clicks c join referral_trackings t on t.occurred_at = c.occurred_at and t.event_id = c.live_event_id
          union all
          select 'outbox', count(*)::int from ingest_outbox o cross join unnest(o.event_ids, o.occurred_ats) k(e, at) join referral_trackings t on t.occurred_at = k.at and t.event_id = k.e`,
       );
       expect(found).toEqual([{ via: 'decision', n: 1 }, { via: 'outbox', n: 1 }]);
+      // 0029: a click's decision lives on its row; funnel_decisions keeps installs and users.
+      const { rows: moved } = await db.raw<{ rows: unknown[] }>('select event_id, revision, live_event_id from clicks order by 1');
+      expect(moved).toEqual([
+        { event_id: 'c1', revision: 0, live_event_id: 'logged' },
+        { event_id: 'c2', revision: 1, live_event_id: null },
+        { event_id: 'c3', revision: null, live_event_id: null },
+      ]);
+      expect((await db.raw<{ rows: unknown[] }>("select * from funnel_decisions where stage = 'CLICKED'")).rows).toEqual([]);
+      // And back: 0029's down puts them where 0028 kept them.
+      await db.migrate.down();
+      const { rows: back } = await db.raw<{ rows: unknown[] }>('select stage, subject, revision, live_event_id, live_occurred_at from funnel_decisions order by 2');
+      expect(back).toEqual([
+        { stage: 'CLICKED', subject: 'c1', revision: 0, live_event_id: 'logged', live_occurred_at: new Date(at) },
+        { stage: 'CLICKED', subject: 'c2', revision: 1, live_event_id: null, live_occurred_at: null },
+      ]);
+      // A CLICKED decision whose live record is at another time than its click is not moved: the migration stops and says so.
+      await db.raw('update funnel_decisions set live_occurred_at = live_occurred_at + interval \'1 hour\' where subject = \'c1\'');
+      await expect(db.migrate.latest()).rejects.toThrow(/1 CLICKED decisions have a live event at another time/);
+      expect(await db.migrate.currentVersion()).toBe('0028');
       const client = await db.client.acquireConnection();
       try {
         const claimed = await claimEvents(client, [

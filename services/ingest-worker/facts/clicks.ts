@@ -1,6 +1,8 @@
 import type { InviteClicked } from '../../../libs/events/types.generated.js';
 import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from '../../../libs/domain/visitor.js';
 import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
+import type { FunnelRecord, PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
+import type { FunnelStage } from '../../../libs/events/types.generated.js';
 import type { FactsContext, Tx } from './tx.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
@@ -11,12 +13,17 @@ export interface NewClick extends ClickFact {
   pseudonym: string | null;
 }
 
-/** A stored non-bot click with what was last decided for it. */
+/** A stored non-bot click with what was last decided and published for it. */
 export interface StoredClick extends ClickFact {
   deviceId: string | null;
   status: ClickStatus;
   unique: boolean;
+  /** What was last published for it; undefined while nothing was. */
+  published: PublishedDecision | undefined;
 }
+
+/** What a click's row keeps of its published decision (migration 0029): null while nothing was published. */
+export type ClickPublished = { revision: number; liveEventId: string | null } | null;
 
 /**
  * Turns click records into the facts to store: the keyed visitor hash (never the raw ip), the
@@ -49,20 +56,21 @@ export async function withErasedDevices(tx: Tx, clicks: NewClick[]): Promise<New
 }
 
 /**
- * Stores new clicks with their decisions; a click whose eventId is already stored is not
- * stored again. Returns the eventIds stored now.
+ * Stores new clicks with their decisions and what is published for them; a click whose eventId
+ * is already stored is not stored again. Returns the eventIds stored now.
  */
-export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: ClickDecision }[]): Promise<Set<string>> {
+export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: ClickDecision; published: ClickPublished }[]): Promise<Set<string>> {
   if (clicks.length === 0) return new Set();
   const { rows } = await tx.query<{ event_id: string }>(
-    `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor)
-     select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::bool[])
+    `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor, revision, live_event_id)
+     select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::bool[], $10::int[], $11::text[])
      on conflict (event_id) do nothing
      returning event_id`,
     [
       clicks.map((c) => c.click.eventId), clicks.map((c) => c.click.linkId), clicks.map((c) => new Date(c.click.occurredAt)),
       clicks.map((c) => c.click.visitorHash), clicks.map((c) => c.click.deviceId), clicks.map((c) => c.click.platform),
       clicks.map((c) => c.click.isBot), clicks.map((c) => c.decision.status), clicks.map((c) => c.decision.unique),
+      clicks.map((c) => c.published?.revision ?? null), clicks.map((c) => c.published?.liveEventId ?? null),
     ],
   );
   return new Set(rows.map((r) => r.event_id));
@@ -71,37 +79,63 @@ export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: 
 /**
  * Every stored non-bot click a decision about the given clicks or links depends on: all
  * clicks of the visitor-days of `clicks` (one of them is the unique click; a redelivered click
- * is among them) and all clicks on `linkIds`.
+ * is among them) and all clicks on `linkIds`, each with what was published for it (its live
+ * funnel record is at the click's own time).
  */
 export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: string[]): Promise<StoredClick[]> {
   const days = new Map(clicks.map((c) => [`${c.linkId}\u0000${c.visitorHash}\u0000${utcDay(c.occurredAt)}`, c]));
   if (days.size === 0 && linkIds.length === 0) return [];
   const day = [...days.values()];
-  const { rows } = await tx.query<{ event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean }>(
+  const { rows } = await tx.query<{
+    event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean;
+    revision: number | null; live_id: string | null; live_org_id: string; live_mentor_id: string; live_link_id: string; live_campaign_id: string | null;
+    live_referral_id: string | null; live_user_id: string | null; live_stage: FunnelStage; live_unique_visitor: boolean; live_source_event_id: string;
+  }>(
     // One probe of clicks_visitor_day per visitor-day: the lateral subquery (kept apart by
     // `offset 0`) stops the planner from misjudging the join and sorting the whole table,
     // which cost 120 ms per batch at 130k clicks and grows with the table.
-    `select c.event_id, c.link_id, c.occurred_at, c.visitor_hash, c.device_id, c.status, c.unique_visitor
-       from unnest($1::text[], $2::text[], $3::date[]) as d(link_id, visitor_hash, day)
-       cross join lateral (
-         select * from clicks c
-          where c.link_id = d.link_id and c.visitor_hash = d.visitor_hash and (c.occurred_at at time zone 'UTC')::date = d.day and not c.is_bot
-         offset 0) c
-     union
-     select event_id, link_id, occurred_at, visitor_hash, device_id, status, unique_visitor from clicks where link_id = any($4::text[]) and not is_bot`,
+    `with k as (
+       select c.event_id, c.link_id, c.occurred_at, c.visitor_hash, c.device_id, c.status, c.unique_visitor, c.revision, c.live_event_id
+         from unnest($1::text[], $2::text[], $3::date[]) as d(link_id, visitor_hash, day)
+         cross join lateral (
+           select * from clicks c
+            where c.link_id = d.link_id and c.visitor_hash = d.visitor_hash and (c.occurred_at at time zone 'UTC')::date = d.day and not c.is_bot
+           offset 0) c
+       union
+       select event_id, link_id, occurred_at, visitor_hash, device_id, status, unique_visitor, revision, live_event_id from clicks where link_id = any($4::text[]) and not is_bot)
+     select k.event_id, k.link_id, k.occurred_at, k.visitor_hash, k.device_id, k.status, k.unique_visitor, k.revision,
+            t.event_id live_id, t.org_id live_org_id, t.mentor_id live_mentor_id, t.link_id live_link_id, t.campaign_id live_campaign_id,
+            t.referral_id live_referral_id, t.user_id live_user_id, t.stage live_stage, t.unique_visitor live_unique_visitor, t.source_event_id live_source_event_id
+       from k left join referral_trackings t on t.occurred_at = k.occurred_at and t.event_id = k.live_event_id`,
     [day.map((c) => c.linkId), day.map((c) => c.visitorHash), day.map((c) => utcDay(c.occurredAt)), linkIds],
   );
   return rows.map((r) => ({
     eventId: r.event_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), visitorHash: r.visitor_hash, isBot: false,
     deviceId: r.device_id, status: r.status, unique: r.unique_visitor,
+    published: r.revision === null ? undefined : { revision: r.revision, live: r.live_id === null ? null : liveRecord(r.live_id, r) },
   }));
 }
 
-/** Stores the decisions that differ from what is stored. */
-export async function writeClickDecisions(tx: Tx, changed: { eventId: string; decision: ClickDecision }[]): Promise<void> {
+/** A click's live funnel record, as loadClicksToDecide reads it beside the click (at the click's time). */
+const liveRecord = (
+  eventId: string,
+  r: { occurred_at: Date; live_org_id: string; live_mentor_id: string; live_link_id: string; live_campaign_id: string | null; live_referral_id: string | null;
+    live_user_id: string | null; live_stage: FunnelStage; live_unique_visitor: boolean; live_source_event_id: string },
+): FunnelRecord => ({
+  eventId, orgId: r.live_org_id, mentorId: r.live_mentor_id, linkId: r.live_link_id, campaignId: r.live_campaign_id, referralId: r.live_referral_id,
+  userId: r.live_user_id, stage: r.live_stage, uniqueVisitor: r.live_unique_visitor, occurredAt: r.occurred_at.getTime(), sourceEventId: r.live_source_event_id,
+  retractsEventId: null,
+});
+
+/** Stores the decisions, and what is published for them, of clicks where either changed. */
+export async function writeClickDecisions(tx: Tx, changed: { eventId: string; decision: ClickDecision; published: ClickPublished }[]): Promise<void> {
   if (changed.length === 0) return;
   await tx.query(
-    `update clicks c set status = t.s, unique_visitor = t.u from unnest($1::text[], $2::text[], $3::bool[]) as t(e, s, u) where c.event_id = t.e`,
-    [changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => c.decision.unique)],
+    `update clicks c set status = t.s, unique_visitor = t.u, revision = t.r, live_event_id = t.l
+       from unnest($1::text[], $2::text[], $3::bool[], $4::int[], $5::text[]) as t(e, s, u, r, l) where c.event_id = t.e`,
+    [
+      changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => c.decision.unique),
+      changed.map((c) => c.published?.revision ?? null), changed.map((c) => c.published?.liveEventId ?? null),
+    ],
   );
 }
