@@ -71,7 +71,7 @@ function copyStream(url: string, table: string, columns: string) {
 
 const TABLES = {
   clicks: 'event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor, revision, live_event_id',
-  installs: 'event_id, device_id, link_id, platform, occurred_at, attributed_link_id, status',
+  installs: 'event_id, device_id, link_id, platform, occurred_at, attributed_link_id, status, revision, live_event_id',
   registrations: 'event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status',
   logins: 'event_id, user_id, occurred_at',
   referrals: 'referral_id, user_id, org_id, mentor_id, link_id, campaign_id, attributed_by, display_name, device_id, clicked_at, installed_at, registered_at, activated_at, registration_event_id',
@@ -97,7 +97,7 @@ function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
   const t = rows.funnelRecords;
   return {
     clicks: lines(c.e.length, (k) => [esc(c.e[k]!), esc(c.l[k]!), at(c.o[k]!), esc(c.v[k]!), esc(c.d[k]!), esc(c.p[k]!), c.b[k] ? 't' : 'f', esc(c.s[k]!), c.u[k] ? 't' : 'f', c.w[k] ? '0' : '\\N', esc(c.w[k]!)].join('\t')),
-    installs: lines(i.e.length, (k) => [esc(i.e[k]!), esc(i.d[k]!), esc(i.l[k]!), esc(i.p[k]!), at(i.o[k]!), esc(i.a[k]!), esc(i.s[k]!)].join('\t')),
+    installs: lines(i.e.length, (k) => [esc(i.e[k]!), esc(i.d[k]!), esc(i.l[k]!), esc(i.p[k]!), at(i.o[k]!), esc(i.a[k]!), esc(i.s[k]!), i.w[k] ? '0' : '\\N', esc(i.w[k]!)].join('\t')),
     registrations: lines(g.e.length, (k) => [esc(g.e[k]!), esc(g.u[k]!), esc(g.o[k]!), esc(g.l[k]!), esc(g.d[k]!), esc(g.n[k]!), at(g.t[k]!), esc(g.s[k]!)].join('\t')),
     logins: lines(l.e.length, (k) => [esc(l.e[k]!), esc(l.u[k]!), at(l.t[k]!)].join('\t')),
     referrals: lines(f.r.length, (k) => [esc(f.r[k]!), esc(f.u[k]!), esc(f.o[k]!), esc(f.m[k]!), esc(f.l[k]!), esc(f.c[k]!), esc(f.by[k]!), esc(f.n[k]!), esc(f.d[k]!), at(f.ca[k]!), at(f.ia[k]!), at(f.ra[k]!), at(f.aa[k]!), esc(f.re[k]!)].join('\t')),
@@ -105,11 +105,11 @@ function copyText(rows: FactRows): Record<keyof typeof TABLES, string> {
       const r = t[k]!;
       return [esc(r.eventId), esc(r.orgId), esc(r.mentorId), esc(r.linkId), esc(r.campaignId), esc(r.referralId), esc(r.userId), r.stage, r.uniqueVisitor ? 't' : 'f', at(r.occurredAt), esc(r.sourceEventId), esc(r.retractsEventId)].join('\t');
     }),
-    // Every event is revision 0 of its subject: the install event, else the user in the org (a click's is on its row).
+    // Every event is revision 0 of its subject, the user in the org (a click's or an install's is on its row).
     funnel_decisions: lines(t.length, (k) => {
       const r = t[k]!;
-      if (r.stage === 'CLICKED') return null;
-      return [r.stage, esc(r.stage === 'INSTALLED' ? r.sourceEventId : memberSubject(r.userId as string, r.orgId)), '0', esc(r.eventId), at(r.occurredAt)].join('\t');
+      if (r.stage === 'CLICKED' || r.stage === 'INSTALLED') return null;
+      return [r.stage, esc(memberSubject(r.userId as string, r.orgId)), '0', esc(r.eventId), at(r.occurredAt)].join('\t');
     }),
   };
 }

@@ -23,7 +23,7 @@ import { prng } from '../../libs/sample/sample-traffic.js';
 import type { AppInstalled, CoordinatorScope, InviteClicked, InviteLink, UserLoggedIn, UserRegistered } from '../../libs/events/types.generated.js';
 
 /** Bump when the traffic or the rows change: cached databases are keyed by it. */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 export interface Shape {
   clicks: number;
@@ -77,9 +77,9 @@ export interface PersonEvents {
 
 /** Rows of the fact tables, column arrays in insert order (see dashboard-data.ts). */
 export interface FactRows {
-  /** w: the click's live CLICKED event (revision 0), kept on its row (migration 0029); null when none counts. */
+  /** w: the click's or install's live event (revision 0), kept on its row (migrations 0029, 0030); null when none counts. */
   clicks: { e: string[]; l: string[]; o: number[]; v: string[]; d: (string | null)[]; p: (string | null)[]; b: boolean[]; s: string[]; u: boolean[]; w: (string | null)[] };
-  installs: { e: string[]; d: string[]; l: (string | null)[]; p: string[]; o: number[]; a: (string | null)[]; s: string[] };
+  installs: { e: string[]; d: string[]; l: (string | null)[]; p: string[]; o: number[]; a: (string | null)[]; s: string[]; w: (string | null)[] };
   registrations: { e: string[]; u: string[]; o: string[]; l: (string | null)[]; d: (string | null)[]; n: (string | null)[]; t: number[]; s: string[] };
   logins: { e: string[]; u: string[]; t: number[] };
   referrals: { r: string[]; u: string[]; o: string[]; m: string[]; l: string[]; c: (string | null)[]; by: string[]; n: (string | null)[]; d: (string | null)[]; ca: (number | null)[]; ia: (number | null)[]; ra: number[]; aa: (number | null)[]; re: string[] };
@@ -88,7 +88,7 @@ export interface FactRows {
 
 export const emptyRows = (): FactRows => ({
   clicks: { e: [], l: [], o: [], v: [], d: [], p: [], b: [], s: [], u: [], w: [] },
-  installs: { e: [], d: [], l: [], p: [], o: [], a: [], s: [] },
+  installs: { e: [], d: [], l: [], p: [], o: [], a: [], s: [], w: [] },
   registrations: { e: [], u: [], o: [], l: [], d: [], n: [], t: [], s: [] },
   logins: { e: [], u: [], t: [] },
   referrals: { r: [], u: [], o: [], m: [], l: [], c: [], by: [], n: [], d: [], ca: [], ia: [], ra: [], aa: [], re: [] },
@@ -192,9 +192,9 @@ export function createGenerator(shape: Shape, visitorHashKey: string) {
       const linkId = d.status === 'counted' ? d.linkId : null;
       const r = rows.installs;
       r.e.push(i.eventId); r.d.push(i.deviceId); r.l.push(i.linkId ?? null); r.p.push(i.platform ?? 'ANDROID'); r.o.push(i.occurredAt); r.a.push(linkId); r.s.push(d.status);
+      r.w.push(linkId ? emit('INSTALLED', i.eventId, installedEvent(i, linkById.get(linkId) as KnownLink)) : null);
       if (linkId) {
         const link = linkById.get(linkId) as KnownLink;
-        emit('INSTALLED', i.eventId, installedEvent(i, link));
         touches.push({ kind: 'install', linkId, orgId: link.orgId, occurredAt: i.occurredAt, eventId: i.eventId });
       }
     }

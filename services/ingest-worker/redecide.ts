@@ -11,7 +11,7 @@ import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
 import { loadDeviceTouches } from './facts/touches.js';
-import { insertFunnelRecords, loadPublished, saveDecisions } from './facts/funnel-records.js';
+import { insertFunnelRecords, keptOnFact, loadPublished, saveDecisions, type PublishedOnFact } from './facts/funnel-records.js';
 import type { FactsContext } from './facts/tx.js';
 
 /** What a batch's new facts can change: the subjects to lock and re-decide. */
@@ -47,8 +47,6 @@ const clickKey = (click: { eventId: string }): DecisionKey => ({ stage: 'CLICKED
 interface Desired {
   key: DecisionKey;
   content: FunnelEventContent | null;
-  /** The subject's fact was stored by this transaction: nothing was ever published for it (fact rows are never deleted). */
-  fresh?: boolean;
 }
 
 /**
@@ -67,9 +65,9 @@ interface Desired {
 export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
   const desired: Desired[] = [];
   const clicks = await redecideClicks(ctx, seeds);
-  const devices = await redecideInstalls(ctx, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices, desired);
-  await redecideUsers(ctx, seeds, devices, desired);
-  return publishDifference(ctx, clicks.records, desired);
+  const installs = await redecideInstalls(ctx, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices);
+  await redecideUsers(ctx, seeds, installs.devices, desired);
+  return publishDifference(ctx, [...clicks.records, ...installs.records], desired);
 }
 
 /**
@@ -134,11 +132,7 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ record
     const differs = decision.status !== was.status || decision.unique !== was.unique;
     const r = reconcile(clickKey(click), content(click, decision), published.get(click.eventId));
     records.push(...r.records);
-    if (differs || r.stored) {
-      const wasPublished = published.get(click.eventId);
-      const now = r.stored ?? (wasPublished ? { revision: wasPublished.revision, liveEventId: wasPublished.live?.eventId ?? null } : null);
-      changed.push({ eventId: click.eventId, decision, published: now });
-    }
+    if (differs || r.stored) changed.push({ eventId: click.eventId, decision, published: keptOnFact(r, published.get(click.eventId)) });
     if (decision.reason && (differs || !storedIds.has(click.eventId))) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
     // A click still waiting for its link (pending to pending is no change, so it is counted here).
     if (decision.status === 'pending') ctx.effects.note('pending_link');
@@ -151,9 +145,11 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ record
 /**
  * The installs of every device with a new install, an install naming a changed link, or clicks
  * whose counting changed: each device's installs are decided together, since its earliest is
- * its install and the later ones reinstalls. Returns the devices locked.
+ * its install and the later ones reinstalls. Each install's row keeps what is published for
+ * it (migration 0030). Returns the devices locked and the funnel records that bring the
+ * published installs to the decisions.
  */
-async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices: Set<string>, desired: Desired[]): Promise<string[]> {
+async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices: Set<string>): Promise<{ devices: string[]; records: FunnelRecord[] }> {
   const { tx } = ctx;
   // The devices of new installs are read back as stored now: a late registration of an erased
   // user stored in the same transaction may have replaced the device id with its pseudonym.
@@ -165,23 +161,23 @@ async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices:
   const installs = [...byDevice.values()].flat();
   const links = await loadLinks(tx, [...installs.flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
   const known = new Set(links.keys());
-  const changed: { eventId: string; decision: InstallDecision }[] = [];
-  const freshInstalls = new Set(seeds.installIds);
+  const changed: { eventId: string; decision: InstallDecision; published: PublishedOnFact }[] = [];
+  const records: FunnelRecord[] = [];
   for (const [device, deviceInstalls] of byDevice) {
     const decisions = decideDeviceInstalls(deviceInstalls, known, touches.get(device) ?? [], ctx.attributionWindowDays);
     for (const install of deviceInstalls) {
       const decision = decisions.get(install.eventId)!;
       const linkId = decision.status === 'counted' || decision.status === 'reinstall' ? decision.linkId : null;
-      if (decision.status !== install.status || linkId !== install.attributedLinkId) {
-        changed.push({ eventId: install.eventId, decision });
-        if (decision.status === 'reinstall') ctx.effects.note('reinstall');
-      }
       const link = decision.status === 'counted' ? links.get(decision.linkId) : undefined;
-      desired.push({ key: { stage: 'INSTALLED', subject: install.eventId }, content: link ? installedEvent(install, link) : null, fresh: freshInstalls.has(install.eventId) });
+      const r = reconcile({ stage: 'INSTALLED', subject: install.eventId }, link ? installedEvent(install, link) : null, install.published);
+      records.push(...r.records);
+      const differs = decision.status !== install.status || linkId !== install.attributedLinkId;
+      if (differs && decision.status === 'reinstall') ctx.effects.note('reinstall');
+      if (differs || r.stored) changed.push({ eventId: install.eventId, decision, published: keptOnFact(r, install.published) });
     }
   }
   await writeInstallDecisions(tx, changed);
-  return devices;
+  return { devices, records };
 }
 
 /**
@@ -228,13 +224,13 @@ async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[],
 }
 
 /**
- * Compares every install and user decision with what was published for it and stores the
- * funnel records of the differences, after the clicks' own (decided and stored by
- * redecideClicks); returns the records stored now, for the outbox.
+ * Compares every user decision with what was published for it and stores the funnel records of
+ * the differences, after those of clicks and installs (reconciled where their rows are
+ * stored); returns the records stored now, for the outbox.
  */
-async function publishDifference(ctx: FactsContext, clickRecords: FunnelRecord[], desired: Desired[]): Promise<FunnelRecord[]> {
-  const records: FunnelRecord[] = [...clickRecords];
-  const published = await loadPublished(ctx.tx, desired.flatMap((d) => (d.fresh ? [] : [d.key])));
+async function publishDifference(ctx: FactsContext, factRecords: FunnelRecord[], desired: Desired[]): Promise<FunnelRecord[]> {
+  const records: FunnelRecord[] = [...factRecords];
+  const published = await loadPublished(ctx.tx, desired.map((d) => d.key));
   const stored = [];
   for (const d of desired) {
     const r = reconcile(d.key, d.content, published.get(decisionKey(d.key)));

@@ -38,7 +38,7 @@ describe('migrations', () => {
     }
   });
 
-  it('0022, 0023 and 0029 keep every counted id, live decision and outbox row: counted ids with a funnel record under its time, others under -infinity; click decisions on their clicks', async () => {
+  it('0022, 0023, 0029 and 0030 keep every counted id, live decision and outbox row: counted ids with a funnel record under its time, others under -infinity; click and install decisions on their rows', async () => {
     await ensureDatabase(databaseUrl);
     const db = createKnex(databaseUrl, { min: 0, max: 1 });
     try {
@@ -52,8 +52,8 @@ describe('migrations', () => {
       const at = Date.UTC(2026, 10, 3, 9, 15);
       await db.raw(
         `insert into referral_trackings (event_id, org_id, mentor_id, link_id, stage, unique_visitor, occurred_at, source_event_id)
-         values ('logged', 'o1', 'm1', 'l1', 'CLICKED', true, ?, 'c1')`,
-        [new Date(at)],
+         values ('logged', 'o1', 'm1', 'l1', 'CLICKED', true, ?, 'c1'), ('i1-live', 'o1', 'm1', 'l1', 'INSTALLED', false, ?, 'i1')`,
+        [new Date(at), new Date(at)],
       );
       await db.raw("insert into funnel_counted_events (event_id) values ('logged'), ('foreign')");
       await db.raw("insert into funnel_decisions (stage, subject, revision, live_event_id) values ('CLICKED', 'c1', 0, 'logged'), ('CLICKED', 'c2', 1, null)");
@@ -62,6 +62,8 @@ describe('migrations', () => {
          values ('c1', 'l1', ?, 'v1', false, 'counted', true), ('c2', 'l1', ?, 'v2', false, 'rejected', false), ('c3', 'l1', ?, 'v3', true, 'bot', false)`,
         [new Date(at), new Date(at), new Date(at)],
       );
+      await db.raw("insert into installs (event_id, device_id, occurred_at, status) values ('i1', 'd1', ?, 'counted'), ('i2', 'd2', ?, 'unattributed')", [new Date(at), new Date(at)]);
+      await db.raw("insert into funnel_decisions (stage, subject, revision, live_event_id) values ('INSTALLED', 'i1', 2, 'i1-live'), ('REGISTERED', '2:o1:u1', 0, 'u1-live')");
       await db.raw("insert into ingest_outbox (event_ids) values ('{logged}')");
       await db.migrate.latest();
       const { rows } = await db.raw<{ rows: { event_id: string; occurred_at: Date }[] }>('select event_id, occurred_at from funnel_counted_events order by event_id');
@@ -80,13 +82,19 @@ describe('migrations', () => {
         { event_id: 'c2', revision: 1, live_event_id: null },
         { event_id: 'c3', revision: null, live_event_id: null },
       ]);
-      expect((await db.raw<{ rows: unknown[] }>("select * from funnel_decisions where stage = 'CLICKED'")).rows).toEqual([]);
-      // And back: 0029's down puts them where 0028 kept them.
+      // 0030: an install's too; funnel_decisions keeps the users'.
+      const { rows: installs } = await db.raw<{ rows: unknown[] }>('select event_id, revision, live_event_id from installs order by 1');
+      expect(installs).toEqual([{ event_id: 'i1', revision: 2, live_event_id: 'i1-live' }, { event_id: 'i2', revision: null, live_event_id: null }]);
+      expect((await db.raw<{ rows: unknown[] }>('select stage, subject from funnel_decisions')).rows).toEqual([{ stage: 'REGISTERED', subject: '2:o1:u1' }]);
+      // And back: the downs of 0030 and 0029 put them where 0028 kept them.
+      await db.migrate.down();
       await db.migrate.down();
       const { rows: back } = await db.raw<{ rows: unknown[] }>('select stage, subject, revision, live_event_id, live_occurred_at from funnel_decisions order by 2');
       expect(back).toEqual([
+        { stage: 'REGISTERED', subject: '2:o1:u1', revision: 0, live_event_id: 'u1-live', live_occurred_at: null },
         { stage: 'CLICKED', subject: 'c1', revision: 0, live_event_id: 'logged', live_occurred_at: new Date(at) },
         { stage: 'CLICKED', subject: 'c2', revision: 1, live_event_id: null, live_occurred_at: null },
+        { stage: 'INSTALLED', subject: 'i1', revision: 2, live_event_id: 'i1-live', live_occurred_at: new Date(at) },
       ]);
       // A CLICKED decision whose live record is at another time than its click is not moved: the migration stops and says so.
       await db.raw('update funnel_decisions set live_occurred_at = live_occurred_at + interval \'1 hour\' where subject = \'c1\'');

@@ -18,11 +18,13 @@ export async function factsSnapshot(db: Knex) {
     referrals: await q('select * from referrals order by 1'),
     // What counts now, per subject: event ids are left out, because a run whose batches were
     // cut differently may have reached the same decisions through other revisions.
-    // A click's decision is kept on its row (migration 0029), the others' in funnel_decisions.
+    // A click's and an install's decision is kept on its row (migrations 0029, 0030), a user's in funnel_decisions.
     decisions: await q(`select d.stage, d.subject, t.org_id, t.mentor_id, t.link_id, t.campaign_id, t.referral_id, t.user_id, t.unique_visitor, t.occurred_at, t.source_event_id
                           from (select stage, subject, live_occurred_at, live_event_id from funnel_decisions
                                 union all
-                                select 'CLICKED', event_id, occurred_at, live_event_id from clicks) d
+                                select 'CLICKED', event_id, occurred_at, live_event_id from clicks
+                                union all
+                                select 'INSTALLED', event_id, occurred_at, live_event_id from installs) d
                           join referral_trackings t on t.occurred_at = d.live_occurred_at and t.event_id = d.live_event_id order by 1, 2`),
     // The funnel records net out to the same events (each retraction cancels exactly one of them).
     net: await q(`select stage, mentor_id, unique_visitor, sum(case when retracts_event_id is null then 1 else -1 end)::int n

@@ -1,8 +1,8 @@
 import type { InviteClicked } from '../../../libs/events/types.generated.js';
 import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from '../../../libs/domain/visitor.js';
 import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
-import type { FunnelRecord, PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
-import type { FunnelStage } from '../../../libs/events/types.generated.js';
+import type { PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
+import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow, type PublishedOnFact } from './funnel-records.js';
 import type { FactsContext, Tx } from './tx.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
@@ -22,8 +22,6 @@ export interface StoredClick extends ClickFact {
   published: PublishedDecision | undefined;
 }
 
-/** What a click's row keeps of its published decision (migration 0029): null while nothing was published. */
-export type ClickPublished = { revision: number; liveEventId: string | null } | null;
 
 /**
  * Turns click records into the facts to store: the keyed visitor hash (never the raw ip), the
@@ -59,7 +57,7 @@ export async function withErasedDevices(tx: Tx, clicks: NewClick[]): Promise<New
  * Stores new clicks with their decisions and what is published for them; a click whose eventId
  * is already stored is not stored again. Returns the eventIds stored now.
  */
-export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: ClickDecision; published: ClickPublished }[]): Promise<Set<string>> {
+export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: ClickDecision; published: PublishedOnFact }[]): Promise<Set<string>> {
   if (clicks.length === 0) return new Set();
   const { rows } = await tx.query<{ event_id: string }>(
     `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor, revision, live_event_id)
@@ -86,11 +84,7 @@ export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: s
   const days = new Map(clicks.map((c) => [`${c.linkId}\u0000${c.visitorHash}\u0000${utcDay(c.occurredAt)}`, c]));
   if (days.size === 0 && linkIds.length === 0) return [];
   const day = [...days.values()];
-  const { rows } = await tx.query<{
-    event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean;
-    revision: number | null; live_id: string | null; live_org_id: string; live_mentor_id: string; live_link_id: string; live_campaign_id: string | null;
-    live_referral_id: string | null; live_user_id: string | null; live_stage: FunnelStage; live_unique_visitor: boolean; live_source_event_id: string;
-  }>(
+  const { rows } = await tx.query<{ event_id: string; link_id: string; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean } & LiveRecordRow>(
     // One probe of clicks_visitor_day per visitor-day: the lateral subquery (kept apart by
     // `offset 0`) stops the planner from misjudging the join and sorting the whole table,
     // which cost 120 ms per batch at 130k clicks and grows with the table.
@@ -103,32 +97,19 @@ export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: s
            offset 0) c
        union
        select event_id, link_id, occurred_at, visitor_hash, device_id, status, unique_visitor, revision, live_event_id from clicks where link_id = any($4::text[]) and not is_bot)
-     select k.event_id, k.link_id, k.occurred_at, k.visitor_hash, k.device_id, k.status, k.unique_visitor, k.revision,
-            t.event_id live_id, t.org_id live_org_id, t.mentor_id live_mentor_id, t.link_id live_link_id, t.campaign_id live_campaign_id,
-            t.referral_id live_referral_id, t.user_id live_user_id, t.stage live_stage, t.unique_visitor live_unique_visitor, t.source_event_id live_source_event_id
+     select k.event_id, k.link_id, k.occurred_at, k.visitor_hash, k.device_id, k.status, k.unique_visitor, k.revision, ${LIVE_RECORD_COLUMNS}
        from k left join referral_trackings t on t.occurred_at = k.occurred_at and t.event_id = k.live_event_id`,
     [day.map((c) => c.linkId), day.map((c) => c.visitorHash), day.map((c) => utcDay(c.occurredAt)), linkIds],
   );
   return rows.map((r) => ({
     eventId: r.event_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), visitorHash: r.visitor_hash, isBot: false,
     deviceId: r.device_id, status: r.status, unique: r.unique_visitor,
-    published: r.revision === null ? undefined : { revision: r.revision, live: r.live_id === null ? null : liveRecord(r.live_id, r) },
+    published: publishedOnFact(r),
   }));
 }
 
-/** A click's live funnel record, as loadClicksToDecide reads it beside the click (at the click's time). */
-const liveRecord = (
-  eventId: string,
-  r: { occurred_at: Date; live_org_id: string; live_mentor_id: string; live_link_id: string; live_campaign_id: string | null; live_referral_id: string | null;
-    live_user_id: string | null; live_stage: FunnelStage; live_unique_visitor: boolean; live_source_event_id: string },
-): FunnelRecord => ({
-  eventId, orgId: r.live_org_id, mentorId: r.live_mentor_id, linkId: r.live_link_id, campaignId: r.live_campaign_id, referralId: r.live_referral_id,
-  userId: r.live_user_id, stage: r.live_stage, uniqueVisitor: r.live_unique_visitor, occurredAt: r.occurred_at.getTime(), sourceEventId: r.live_source_event_id,
-  retractsEventId: null,
-});
-
 /** Stores the decisions, and what is published for them, of clicks where either changed. */
-export async function writeClickDecisions(tx: Tx, changed: { eventId: string; decision: ClickDecision; published: ClickPublished }[]): Promise<void> {
+export async function writeClickDecisions(tx: Tx, changed: { eventId: string; decision: ClickDecision; published: PublishedOnFact }[]): Promise<void> {
   if (changed.length === 0) return;
   await tx.query(
     `update clicks c set status = t.s, unique_visitor = t.u, revision = t.r, live_event_id = t.l

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
-import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
+import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision, type Reconciled } from '../../../libs/domain/funnel-decisions.js';
 import type { FunnelStage } from '../../../libs/events/types.generated.js';
 import type { Tx } from './tx.js';
 
@@ -39,6 +39,40 @@ const toFunnelRecord = (r: FunnelRecordRow): FunnelRecord => ({
   userId: r.user_id, stage: r.stage, uniqueVisitor: r.unique_visitor, occurredAt: r.occurred_at.getTime(), sourceEventId: r.source_event_id,
   retractsEventId: r.retracts_event_id,
 });
+
+/**
+ * What a click's or an install's row keeps of what was published for it (migrations 0029,
+ * 0030): the revision of its last funnel event and the event that counts now. Null while
+ * nothing was published. The live event is at the fact's own time, which keys its record.
+ */
+export type PublishedOnFact = { revision: number; liveEventId: string | null } | null;
+
+/** The live funnel record of a fact row (alias `t`, joined at the fact's time), as columns; see publishedOnFact. */
+export const LIVE_RECORD_COLUMNS = `t.event_id live_id, t.org_id live_org_id, t.mentor_id live_mentor_id, t.link_id live_link_id, t.campaign_id live_campaign_id,
+  t.referral_id live_referral_id, t.user_id live_user_id, t.stage live_stage, t.unique_visitor live_unique_visitor, t.source_event_id live_source_event_id`;
+
+export interface LiveRecordRow {
+  occurred_at: Date; revision: number | null; live_id: string | null; live_org_id: string; live_mentor_id: string; live_link_id: string;
+  live_campaign_id: string | null; live_referral_id: string | null; live_user_id: string | null; live_stage: FunnelStage; live_unique_visitor: boolean;
+  live_source_event_id: string;
+}
+
+/** What was published for a fact, from its row and its live record (LIVE_RECORD_COLUMNS); undefined while nothing was. */
+export const publishedOnFact = (r: LiveRecordRow): PublishedDecision | undefined =>
+  r.revision === null
+    ? undefined
+    : {
+        revision: r.revision,
+        live: r.live_id === null ? null : {
+          eventId: r.live_id, orgId: r.live_org_id, mentorId: r.live_mentor_id, linkId: r.live_link_id, campaignId: r.live_campaign_id,
+          referralId: r.live_referral_id, userId: r.live_user_id, stage: r.live_stage, uniqueVisitor: r.live_unique_visitor,
+          occurredAt: r.occurred_at.getTime(), sourceEventId: r.live_source_event_id, retractsEventId: null,
+        },
+      };
+
+/** What a fact's row keeps after a reconcile: the decision it stored, else what was published before. */
+export const keptOnFact = (r: Reconciled, was: PublishedDecision | undefined): PublishedOnFact =>
+  r.stored ?? (was ? { revision: was.revision, liveEventId: was.live?.eventId ?? null } : null);
 
 /** What was last published for each subject, with the event that counts now. */
 export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<string, PublishedDecision>> {

@@ -1,12 +1,16 @@
 import type { AppInstalled } from '../../../libs/events/types.generated.js';
 import type { InstallDecision, InstallFact } from '../../../libs/domain/attribution.js';
 import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
+import type { PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
+import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow, type PublishedOnFact } from './funnel-records.js';
 import type { FactsContext, Tx } from './tx.js';
 
-/** A stored install with what was last decided for it. */
+/** A stored install with what was last decided and published for it. */
 export interface StoredInstall extends InstallFact {
   status: InstallDecision['status'];
   attributedLinkId: string | null;
+  /** What was last published for it (kept on its row, migration 0030); undefined while nothing was. */
+  published: PublishedDecision | undefined;
 }
 
 export interface InsertedInstalls {
@@ -53,16 +57,24 @@ export async function installDevices(tx: Tx, where: { eventIds: string[]; linkId
   return rows.map((r) => r.device_id);
 }
 
-/** Every install of the devices, grouped by device: a device's installs are decided together. */
+/**
+ * Every install of the devices, grouped by device (a device's installs are decided together),
+ * each with what was published for it: its live funnel record is at the install's own time.
+ */
 export async function loadDeviceInstalls(tx: Tx, deviceIds: string[]): Promise<Map<string, StoredInstall[]>> {
   const byDevice = new Map<string, StoredInstall[]>();
   if (deviceIds.length === 0) return byDevice;
-  const { rows } = await tx.query<{ event_id: string; device_id: string; link_id: string | null; occurred_at: Date; status: InstallDecision['status']; attributed_link_id: string | null }>(
-    'select event_id, device_id, link_id, occurred_at, status, attributed_link_id from installs where device_id = any($1::text[])',
+  const { rows } = await tx.query<{ event_id: string; device_id: string; link_id: string | null; status: InstallDecision['status']; attributed_link_id: string | null } & LiveRecordRow>(
+    `select i.event_id, i.device_id, i.link_id, i.occurred_at, i.status, i.attributed_link_id, i.revision, ${LIVE_RECORD_COLUMNS}
+       from installs i left join referral_trackings t on t.occurred_at = i.occurred_at and t.event_id = i.live_event_id
+      where i.device_id = any($1::text[])`,
     [deviceIds],
   );
   for (const r of rows) {
-    const install = { eventId: r.event_id, deviceId: r.device_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), status: r.status, attributedLinkId: r.attributed_link_id };
+    const install = {
+      eventId: r.event_id, deviceId: r.device_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), status: r.status, attributedLinkId: r.attributed_link_id,
+      published: publishedOnFact(r),
+    };
     const list = byDevice.get(r.device_id);
     if (list) list.push(install);
     else byDevice.set(r.device_id, [install]);
@@ -73,10 +85,15 @@ export async function loadDeviceInstalls(tx: Tx, deviceIds: string[]): Promise<M
 /** The link an install decision attributes it to: its install's, or a reinstall's touch. */
 const attributedLink = (d: InstallDecision): string | null => (d.status === 'counted' || d.status === 'reinstall' ? d.linkId : null);
 
-export async function writeInstallDecisions(tx: Tx, changed: { eventId: string; decision: InstallDecision }[]): Promise<void> {
+/** Stores the decisions, and what is published for them, of installs where either changed. */
+export async function writeInstallDecisions(tx: Tx, changed: { eventId: string; decision: InstallDecision; published: PublishedOnFact }[]): Promise<void> {
   if (changed.length === 0) return;
   await tx.query(
-    `update installs i set status = t.s, attributed_link_id = t.l from unnest($1::text[], $2::text[], $3::text[]) as t(e, s, l) where i.event_id = t.e`,
-    [changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => attributedLink(c.decision))],
+    `update installs i set status = t.s, attributed_link_id = t.l, revision = t.r, live_event_id = t.v
+       from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) as t(e, s, l, r, v) where i.event_id = t.e`,
+    [
+      changed.map((c) => c.eventId), changed.map((c) => c.decision.status), changed.map((c) => attributedLink(c.decision)),
+      changed.map((c) => c.published?.revision ?? null), changed.map((c) => c.published?.liveEventId ?? null),
+    ],
   );
 }
