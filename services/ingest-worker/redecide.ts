@@ -123,16 +123,20 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ record
   }
   // An eventId stored meanwhile under another link (not a redelivery of the same click) is not
   // this batch's: the visitor-days are decided again without it.
-  if (clicks.length < stored.length + fresh.length) decisions = decideClicks(clicks, links);
+  const redecided = clicks.length < stored.length + fresh.length;
+  if (redecided) decisions = decideClicks(clicks, links);
   const changed = [];
   const touchedDevices = new Set<string>();
   for (const click of clicks) {
     const decision = decisions.get(click.eventId)!;
     const was = current.get(click.eventId)!;
     const differs = decision.status !== was.status || decision.unique !== was.unique;
-    const r = reconcile(clickKey(click), content(click, decision), published.get(click.eventId));
-    records.push(...r.records);
-    if (differs || r.stored) changed.push({ eventId: click.eventId, decision, published: keptOnFact(r, published.get(click.eventId)) });
+    // A new click was reconciled as it was stored: only a second decision can differ from that.
+    if (storedIds.has(click.eventId) || redecided) {
+      const r = reconcile(clickKey(click), content(click, decision), published.get(click.eventId));
+      records.push(...r.records);
+      if (differs || r.stored) changed.push({ eventId: click.eventId, decision, published: keptOnFact(r, published.get(click.eventId)) });
+    }
     if (decision.reason && (differs || !storedIds.has(click.eventId))) ctx.effects.note(decision.reason === 'expired' ? 'rejected_expired' : 'rejected_revoked');
     // A click still waiting for its link (pending to pending is no change, so it is counted here).
     if (decision.status === 'pending') ctx.effects.note('pending_link');

@@ -22,7 +22,6 @@ export interface StoredClick extends ClickFact {
   published: PublishedDecision | undefined;
 }
 
-
 /**
  * Turns click records into the facts to store: the keyed visitor hash (never the raw ip), the
  * bot verdict and the device's pseudonym. Nothing is read or written: clicks are stored with
@@ -84,7 +83,7 @@ export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: s
   const days = new Map(clicks.map((c) => [`${c.linkId}\u0000${c.visitorHash}\u0000${utcDay(c.occurredAt)}`, c]));
   if (days.size === 0 && linkIds.length === 0) return [];
   const day = [...days.values()];
-  const { rows } = await tx.query<{ event_id: string; link_id: string; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean } & LiveRecordRow>(
+  const { rows } = await tx.query<{ event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean } & LiveRecordRow>(
     // One probe of clicks_visitor_day per visitor-day: the lateral subquery (kept apart by
     // `offset 0`) stops the planner from misjudging the join and sorting the whole table,
     // which cost 120 ms per batch at 130k clicks and grows with the table.

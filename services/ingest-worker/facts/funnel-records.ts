@@ -47,28 +47,23 @@ const toFunnelRecord = (r: FunnelRecordRow): FunnelRecord => ({
  */
 export type PublishedOnFact = { revision: number; liveEventId: string | null } | null;
 
-/** The live funnel record of a fact row (alias `t`, joined at the fact's time), as columns; see publishedOnFact. */
-export const LIVE_RECORD_COLUMNS = `t.event_id live_id, t.org_id live_org_id, t.mentor_id live_mentor_id, t.link_id live_link_id, t.campaign_id live_campaign_id,
-  t.referral_id live_referral_id, t.user_id live_user_id, t.stage live_stage, t.unique_visitor live_unique_visitor, t.source_event_id live_source_event_id`;
+const RECORD_COLUMNS = [
+  'event_id', 'org_id', 'mentor_id', 'link_id', 'campaign_id', 'referral_id', 'user_id', 'stage', 'unique_visitor', 'occurred_at', 'source_event_id', 'retracts_event_id',
+] as const satisfies readonly (keyof FunnelRecordRow)[];
 
-export interface LiveRecordRow {
-  occurred_at: Date; revision: number | null; live_id: string | null; live_org_id: string; live_mentor_id: string; live_link_id: string;
-  live_campaign_id: string | null; live_referral_id: string | null; live_user_id: string | null; live_stage: FunnelStage; live_unique_visitor: boolean;
-  live_source_event_id: string;
+/** The live funnel record of a fact row (alias `t`, joined at the fact's time), each column prefixed `live_`; see publishedOnFact. */
+export const LIVE_RECORD_COLUMNS = RECORD_COLUMNS.map((c) => `t.${c} live_${c}`).join(', ');
+
+/** A fact row's revision and its live funnel record's columns (LIVE_RECORD_COLUMNS: null when no record is live). */
+export type LiveRecordRow = { revision: number | null } & { [K in keyof FunnelRecordRow as `live_${K}`]: FunnelRecordRow[K] | null };
+
+/** What was published for a fact, from its row and its live record; undefined while nothing was. */
+export function publishedOnFact(r: LiveRecordRow): PublishedDecision | undefined {
+  if (r.revision === null) return undefined;
+  if (r.live_event_id === null) return { revision: r.revision, live: null };
+  const row = Object.fromEntries(RECORD_COLUMNS.map((c) => [c, r[`live_${c}`]])) as unknown as FunnelRecordRow;
+  return { revision: r.revision, live: toFunnelRecord(row) };
 }
-
-/** What was published for a fact, from its row and its live record (LIVE_RECORD_COLUMNS); undefined while nothing was. */
-export const publishedOnFact = (r: LiveRecordRow): PublishedDecision | undefined =>
-  r.revision === null
-    ? undefined
-    : {
-        revision: r.revision,
-        live: r.live_id === null ? null : {
-          eventId: r.live_id, orgId: r.live_org_id, mentorId: r.live_mentor_id, linkId: r.live_link_id, campaignId: r.live_campaign_id,
-          referralId: r.live_referral_id, userId: r.live_user_id, stage: r.live_stage, uniqueVisitor: r.live_unique_visitor,
-          occurredAt: r.occurred_at.getTime(), sourceEventId: r.live_source_event_id, retractsEventId: null,
-        },
-      };
 
 /** What a fact's row keeps after a reconcile: the decision it stored, else what was published before. */
 export const keptOnFact = (r: Reconciled, was: PublishedDecision | undefined): PublishedOnFact =>

@@ -64,7 +64,7 @@ export async function installDevices(tx: Tx, where: { eventIds: string[]; linkId
 export async function loadDeviceInstalls(tx: Tx, deviceIds: string[]): Promise<Map<string, StoredInstall[]>> {
   const byDevice = new Map<string, StoredInstall[]>();
   if (deviceIds.length === 0) return byDevice;
-  const { rows } = await tx.query<{ event_id: string; device_id: string; link_id: string | null; status: InstallDecision['status']; attributed_link_id: string | null } & LiveRecordRow>(
+  const { rows } = await tx.query<{ event_id: string; device_id: string; link_id: string | null; occurred_at: Date; status: InstallDecision['status']; attributed_link_id: string | null } & LiveRecordRow>(
     `select i.event_id, i.device_id, i.link_id, i.occurred_at, i.status, i.attributed_link_id, i.revision, ${LIVE_RECORD_COLUMNS}
        from installs i left join referral_trackings t on t.occurred_at = i.occurred_at and t.event_id = i.live_event_id
       where i.device_id = any($1::text[])`,
