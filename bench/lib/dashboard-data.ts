@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { createKnex, ensureDatabase, migrateLatest } from '../../libs/db/knex.js';
 import { migrationSource } from '../../libs/db/migrations/index.js';
+import { dropDatabase } from '../../test/support/env.js';
 import { COUNT_COLUMNS, COUNT_EVENTS_SQL, FUNNEL_COUNT_CATALOGUE } from '../../libs/funnel/increments.js';
 import { periodSql } from '../../libs/funnel/periods.js';
 import { funnelRecordsSql } from '../../libs/funnel/rebuild.js';
@@ -257,10 +258,8 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     progress(`using the cached database ${cached}`);
   }
   const started = Date.now();
-  await admin(baseUrl, async (c) => {
-    await c.query(`drop database if exists "${working}" with (force)`);
-    await c.query(`create database "${working}" template "${cached}" strategy file_copy`);
-  });
+  await dropDatabase(withDatabase(baseUrl, working));
+  await admin(baseUrl, (c) => c.query(`create database "${working}" template "${cached}" strategy file_copy`));
   const copySeconds = Math.round((Date.now() - started) / 1000);
   await renewIdentity(withDatabase(baseUrl, working));
   await migrateCopy(withDatabase(baseUrl, working), progress);
@@ -302,8 +301,9 @@ async function migrateCopy(url: string, progress: (line: string) => void): Promi
   }
 }
 
+/** Drops a working copy, and the ingest worker's Redis markers of its store (see dropDatabase). */
 export async function dropWorking(baseUrl: string, working: string): Promise<void> {
-  await admin(baseUrl, (c) => c.query(`drop database if exists "${working}" with (force)`));
+  await dropDatabase(withDatabase(baseUrl, working));
 }
 
 

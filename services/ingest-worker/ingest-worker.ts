@@ -16,6 +16,7 @@ import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
 import { createBatchApplier } from './apply-batch.js';
 import { isTransient, sqlState } from '../../libs/db/errors.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
+import { seenMarkerPrefix } from './seen-markers.js';
 
 export interface IngestWorkerDeps {
   config: Config;
@@ -70,7 +71,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   async function redisPrefix(): Promise<string> {
     if (!seenPrefix) {
       const { rows } = await pool.query<{ epoch: string }>('select epoch from store_identity');
-      seenPrefix = `rt:${rows[0]?.epoch}:seen:`;
+      seenPrefix = seenMarkerPrefix(String(rows[0]?.epoch));
     }
     return seenPrefix;
   }

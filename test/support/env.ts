@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../libs/config/config.js';
 import { createLogger, type Logger } from '../../libs/log/logger.js';
 import { createKnex, ensureDatabase, migrateLatest, type Knex } from '../../libs/db/knex.js';
@@ -7,6 +9,7 @@ import { provisionTopics, deleteTopics } from '../../libs/kafka/provision-topics
 import { topicNames, type TopicNames } from '../../libs/events/topics.js';
 import { createEventCodec, createSchemaRegistry, type EventCodec } from '../../libs/events/codec.js';
 import type { Kafka } from '../../libs/kafka/client.js';
+import { forgetSeenMarkers } from '../../services/ingest-worker/seen-markers.js';
 
 /**
  * An isolated environment for one integration test file: its own database, topic prefix
@@ -81,7 +84,12 @@ export async function createTestEnv(name: string, options: { env?: Record<string
   };
 }
 
-export async function dropDatabase(databaseUrl: string): Promise<void> {
+/**
+ * Drops a database, and the ingest worker's Redis markers of its store (they are scoped to its
+ * epoch, so nothing could read them again; left alone they would sit in Redis for their TTL).
+ */
+export async function dropDatabase(databaseUrl: string, redisUrl = loadConfig(process.env).redisUrl): Promise<void> {
+  const epoch = await storeEpoch(databaseUrl);
   const url = new URL(databaseUrl);
   const name = url.pathname.slice(1);
   url.pathname = '/postgres';
@@ -90,6 +98,28 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
     await admin.raw(`drop database if exists "${name}" with (force)`);
   } finally {
     await admin.destroy();
+  }
+  if (epoch === null) return;
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  try {
+    await redis.connect();
+    await forgetSeenMarkers(redis, epoch);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The store epoch of a database, or null when it does not exist or was never migrated. */
+async function storeEpoch(databaseUrl: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ epoch: string }>('select epoch from store_identity');
+    return rows[0]?.epoch ?? null;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
