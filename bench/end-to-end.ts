@@ -71,7 +71,18 @@ export interface EndToEndFigures {
   database: { clicks: number; cached: string; generatedSeconds: number | null; copySeconds: number[] };
   trials: TrialFigure[];
   sustainedEventsPerSecond: number | null;
-  freshness: { rate: number; probes: number; unseen: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; lagAtEnd: number; publishedPerSecond: number };
+  /**
+   * Every probe of the minute, from the pipeline's cold start (its processes just started, on a
+   * database copied a minute before); `steady`: the probes sent after the first `afterSeconds`
+   * of load, past the start-up (the first lane transactions of new processes on new
+   * connections and a cold buffer cache run two to three times slower); p99ByTenSecondsMs: the
+   * p99 of the probes sent in each 10 s of publishing (null: none seen).
+   */
+  freshness: {
+    rate: number; probes: number; unseen: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; lagAtEnd: number; publishedPerSecond: number;
+    steady: { afterSeconds: number; probes: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
+    p99ByTenSecondsMs: (number | null)[];
+  };
 }
 
 const TRIAL_SECONDS = Math.max(5, Math.round(60 * SCALE));
@@ -187,6 +198,9 @@ async function trial(rate: number, index: number, log: (line: string) => void): 
   }
 }
 
+/** How long the freshness run carries its load before its probes count as steady (a sixth of a full run). */
+const STEADY_AFTER_MS = Math.round((TRIAL_SECONDS * 1000) / 6);
+
 /** Freshness at `rate`: probe clicks timed from publish until the API shows them. */
 async function freshness(rate: number, log: (line: string) => void): Promise<EndToEndFigures['freshness']> {
   const { env, messages, producer } = await prepare('freshness', rate, TRIAL_SECONDS, log);
@@ -205,6 +219,11 @@ async function freshness(rate: number, log: (line: string) => void): Promise<End
   const expected = new Map(mentors.map((m) => [m, 0]));
   const outstanding = new Map<string, number>();
   const latencies: number[] = [];
+  /** Each probe's latency by the 10 s window of the run it was sent in (from the start of publishing). */
+  const byWindow: number[][] = [];
+  /** The probes sent once the pipeline had carried the load for STEADY_AFTER_MS: past its cold start. */
+  const steady: number[] = [];
+  let paceStarted = Infinity;
   let probes = 0;
   let running = true;
   let stoppedAt = Infinity;
@@ -227,6 +246,9 @@ async function freshness(rate: number, log: (line: string) => void): Promise<End
             const since = outstanding.get(item.mentorId);
             if (since !== undefined && item.totals.clicks >= (expected.get(item.mentorId) ?? 0)) {
               latencies.push(seenAt - since);
+              const w = Math.max(0, Math.floor((since - paceStarted) / 10_000));
+              (byWindow[w] ??= []).push(seenAt - since);
+              if (since - paceStarted >= STEADY_AFTER_MS) steady.push(seenAt - since);
               outstanding.delete(item.mentorId);
             }
           }
@@ -252,6 +274,7 @@ async function freshness(rate: number, log: (line: string) => void): Promise<End
         await sleep(100);
       }
     })();
+    paceStarted = Date.now();
     const sent = await pace(producer, messages, rate, TRIAL_SECONDS);
     const end = await pipelineLag(env, admin);
     running = false;
@@ -261,8 +284,10 @@ async function freshness(rate: number, log: (line: string) => void): Promise<End
     const f = {
       rate, probes, unseen: outstanding.size, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies.length ? Math.max(...latencies) : null,
       lagAtEnd: end.ingest + end.aggregator, publishedPerSecond: Math.round(sent.sent / sent.seconds),
+      p99ByTenSecondsMs: Array.from(byWindow, (w) => (w ? percentile(w, 99) : null)),
+      steady: { afterSeconds: STEADY_AFTER_MS / 1000, probes: steady.length, p50Ms: percentile(steady, 50), p99Ms: percentile(steady, 99), maxMs: steady.length ? Math.max(...steady) : null },
     };
-    log(`part 2: freshness at ${rate} events/s: ${latencies.length} probes, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms (${f.unseen} never seen)`);
+    log(`part 2: freshness at ${rate} events/s: ${latencies.length} probes, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms (${f.unseen} never seen); sent after the first ${f.steady.afterSeconds} s: ${f.steady.probes} probes, p50 ${f.steady.p50Ms} ms, p99 ${f.steady.p99Ms} ms, max ${f.steady.maxMs} ms; p99 by 10 s of publishing: ${f.p99ByTenSecondsMs.join(', ')} ms`);
     return f;
   } finally {
     running = false;
@@ -283,14 +308,16 @@ export async function runEndToEnd(startRate: number, log: (line: string) => void
   // up or down, then halving the bracket once found), and up to three more while none was sustained.
   const tries = SCALE < 0.05 ? 2 : 5;
   // BENCH_E2E_RATES=7800,7800: those trials instead of the search (to compare two versions at the same rates, run after run).
-  const fixed = (process.env.BENCH_E2E_RATES ?? '').split(',').filter((r) => r.trim() !== '').map((r) => round(Number(r)));
+  // BENCH_E2E_RATES=none: no trials (with BENCH_FRESHNESS_RATE, freshness alone).
+  const none = process.env.BENCH_E2E_RATES?.trim() === 'none';
+  const fixed = none ? [] : (process.env.BENCH_E2E_RATES ?? '').split(',').filter((r) => r.trim() !== '').map((r) => round(Number(r)));
   if (fixed.some((r) => !Number.isFinite(r))) throw new Error(`BENCH_E2E_RATES must list rates in events/s, got ${process.env.BENCH_E2E_RATES}`);
   for (const [i, r] of fixed.entries()) {
     const t = await trial(r, i, log);
     trials.push(t);
     if (t.sustained) lo = Math.max(lo ?? 0, r);
   }
-  for (let i = 0; fixed.length === 0 && (i < tries || (lo === null && i < tries + 3)); i++) {
+  for (let i = 0; !none && fixed.length === 0 && (i < tries || (lo === null && i < tries + 3)); i++) {
     const t = await trial(rate, i, log);
     trials.push(t);
     if (t.sustained) lo = rate;
@@ -301,6 +328,9 @@ export async function runEndToEnd(startRate: number, log: (line: string) => void
     rate = next;
   }
   const sustainedEventsPerSecond = lo;
-  const fresh = await freshness(round((lo ?? Math.min(...trials.map((t) => t.rate))) / 2), log);
+  // BENCH_FRESHNESS_RATE=4700: freshness at that rate instead of half the sustained one.
+  const freshRate = Number(process.env.BENCH_FRESHNESS_RATE) || (lo ?? Math.min(...trials.map((t) => t.rate))) / 2;
+  if (!Number.isFinite(freshRate)) throw new Error('BENCH_E2E_RATES=none needs BENCH_FRESHNESS_RATE');
+  const fresh = await freshness(round(freshRate), log);
   return { trialSeconds: TRIAL_SECONDS, database, trials, sustainedEventsPerSecond, freshness: fresh };
 }

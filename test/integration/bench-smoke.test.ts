@@ -41,6 +41,10 @@ describe('make bench, shrunk to a smoke run', () => {
       expect(r.endToEnd.sustainedEventsPerSecond).toBeGreaterThan(0);
       expect(r.endToEnd.freshness.probes).toBeGreaterThan(0);
       for (const k of ['p50Ms', 'p99Ms', 'maxMs']) expect(r.endToEnd.freshness[k]).toEqual(expect.any(Number));
+      // Past the cold start too, and by 10 s of the run.
+      expect(r.endToEnd.freshness.steady.probes).toBeGreaterThan(0);
+      for (const k of ['p50Ms', 'p99Ms', 'maxMs']) expect(r.endToEnd.freshness.steady[k]).toEqual(expect.any(Number));
+      expect(r.endToEnd.freshness.p99ByTenSecondsMs.length).toBeGreaterThan(0);
       expect(r.dashboards.checkedAgainstIngest.differing).toEqual([]);
       expect(r.dashboards.rows.clicks).toBeGreaterThan(0);
       expect(r.dashboards.sizes.length).toBeGreaterThan(0);
