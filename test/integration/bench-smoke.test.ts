@@ -50,6 +50,7 @@ describe('make bench, shrunk to a smoke run', () => {
       expect(r.dashboards.sizes.length).toBeGreaterThan(0);
       expect(r.dashboards.unloaded).toHaveLength(11);
       expect(r.dashboards.loaded).toHaveLength(11);
+      expect(r.dashboards.load.leadInSeconds).toBeGreaterThanOrEqual(3);
       // Every answer says where it came from: platform growth (one key) from the answer cache after its first, lists never.
       const growth = r.dashboards.unloaded.find((x: { route: string }) => x.route.startsWith('platform growth'));
       expect(growth.cache.hit + (growth.cache.shared ?? 0)).toBeGreaterThan(0);
