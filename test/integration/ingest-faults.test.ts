@@ -6,6 +6,7 @@ import { factsSnapshot } from '../support/facts.js';
 import { createEventProducer, type EventProducer } from '../../libs/kafka/event-producer.js';
 import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { createRedis } from '../../libs/runtime/connections.js';
+import { forgetSeenMarkers } from '../../services/ingest-worker/seen-markers.js';
 import { sampleTraffic, type SampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishOutOfOrder } from '../support/publish-out-of-order.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
@@ -66,7 +67,15 @@ describe('ingest worker under faults', () => {
     expect(await factsSnapshot(db)).toEqual(reference);
     // A new store epoch: the Redis markers of the first run are under the old one (rt:<epoch>:seen:),
     // so none can drop a replayed record before Postgres sees it (the redis layer counts none below).
+    // They are deleted too: dropping the database later finds only the new epoch's.
+    const { rows: before } = await db.raw<{ rows: { epoch: string }[] }>('select epoch from store_identity');
     await db.raw('update store_identity set epoch = gen_random_uuid()');
+    const redis = createRedis(env.config, env.log);
+    try {
+      expect(await forgetSeenMarkers(redis, String(before[0]?.epoch))).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
 
     const replay = await startIngestWorker(env, { group: 'replay', databaseUrl: url });
     try {
