@@ -6,7 +6,7 @@ import {
   type DecisionKey, type FunnelEventContent, type FunnelRecord,
 } from '../../libs/domain/funnel-decisions.js';
 import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick, type StoredClick } from './facts/clicks.js';
-import { installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
+import { attributedLink, installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions, type StoredRegistration } from './facts/registrations.js';
@@ -171,11 +171,10 @@ async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices:
     const decisions = decideDeviceInstalls(deviceInstalls, known, touches.get(device) ?? [], ctx.attributionWindowDays);
     for (const install of deviceInstalls) {
       const decision = decisions.get(install.eventId)!;
-      const linkId = decision.status === 'counted' || decision.status === 'reinstall' ? decision.linkId : null;
       const link = decision.status === 'counted' ? links.get(decision.linkId) : undefined;
       const r = reconcile({ stage: 'INSTALLED', subject: install.eventId }, link ? installedEvent(install, link) : null, install.published);
       records.push(...r.records);
-      const differs = decision.status !== install.status || linkId !== install.attributedLinkId;
+      const differs = decision.status !== install.status || attributedLink(decision) !== install.attributedLinkId;
       if (differs && decision.status === 'reinstall') ctx.effects.note('reinstall');
       if (differs || r.stored) changed.push({ eventId: install.eventId, decision, published: keptOnFact(r, install.published) });
     }

@@ -83,7 +83,7 @@ export async function loadDeviceInstalls(tx: Tx, deviceIds: string[]): Promise<M
 }
 
 /** The link an install decision attributes it to: its install's, or a reinstall's touch. */
-const attributedLink = (d: InstallDecision): string | null => (d.status === 'counted' || d.status === 'reinstall' ? d.linkId : null);
+export const attributedLink = (d: InstallDecision): string | null => (d.status === 'counted' || d.status === 'reinstall' ? d.linkId : null);
 
 /** Stores the decisions, and what is published for them, of installs where either changed. */
 export async function writeInstallDecisions(tx: Tx, changed: { eventId: string; decision: InstallDecision; published: PublishedOnFact }[]): Promise<void> {
