@@ -87,7 +87,7 @@ test: check up chromium
 
 # The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
 ingest-worker: up
-	node --max-semi-space-size=4 --heap-growing-percent=100 build/services/ingest-worker/main.js
+	node --max-semi-space-size=4 build/services/ingest-worker/main.js
 
 # The stack, then the three services in the foreground under one supervisor (SPEC §7).
 run: up

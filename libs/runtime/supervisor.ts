@@ -17,7 +17,7 @@ const COLORS = [36, 35, 33, 32, 34];
  */
 export function pipelineServices(): ServiceSpec[] {
   return [
-    { name: 'ingest', args: [...INGEST_NODE_FLAGS, compiledEntry('services/ingest-worker/main.ts')] },
+    { name: 'ingest', args: [...SERVICE_NODE_FLAGS, compiledEntry('services/ingest-worker/main.ts')] },
     { name: 'aggregator', args: [...AGGREGATOR_NODE_FLAGS, compiledEntry('services/aggregator-worker/main.ts')] },
     { name: 'query', args: [...QUERY_SERVICE_NODE_FLAGS, compiledEntry('services/query-service/main.ts')] },
   ];
@@ -29,17 +29,6 @@ export function pipelineServices(): ServiceSpec[] {
  * the same throughput (3,773 and 3,815 events/s, scale 0.5); batches are short-lived garbage.
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
-
-/**
- * The ingest worker's: its old generation left uncapped (a cap near what a catch-up lane holds
- * costs 25-60% more CPU per event), but let grow to twice what the last full collection left
- * live instead of V8's default of up to four times. A lane's events outlive the young
- * generation and are garbage once it commits, so between full collections the old generation
- * filled with dead lanes: in bench part 1 (scale 0.3, one process) 15 full collections, heap
- * up to 175-182 MB, peak RSS 310-345 MB; with this flag 42-45 collections (0.3 s more of
- * collecting over 322k events), heap up to 95-112 MB, peak RSS 215-250 MB.
- */
-export const INGEST_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--heap-growing-percent=100'];
 
 /**
  * The query service's: its old generation capped at 96 MB as well. Left to itself V8 grows the
