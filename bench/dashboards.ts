@@ -18,13 +18,12 @@ import { cpus } from 'node:os';
 import pg from 'pg';
 import { createTestEnv } from '../test/support/env.js';
 import { mintToken } from '../libs/auth/tokens.js';
-import { createEventProducer } from '../libs/kafka/event-producer.js';
 import { sampleTraffic, type SampleTraffic } from '../libs/sample/sample-traffic.js';
 import { SCALE, scaled, sleep } from './lib/scale.js';
 import { checkAgainstIngest } from './lib/dashboard-check.js';
 import { dashboardDatabase, dropWorking, prewarm } from './lib/dashboard-data.js';
 import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traffic.js';
-import { encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
+import { createUpstream, encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
 import { runOpenLoop } from './lib/open-loop-process.js';
 import { cpuSeconds, peakRssMb } from './lib/processes.js';
@@ -214,7 +213,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       // service keeps of them, as busy organizations would in production (its worst case).
       const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 2) + 10)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: SHAPE.end - 14 * DAY }));
       const messages = await encodeTimeOrdered(env, traffic);
-      const producer = createEventProducer(env);
+      const producer = createUpstream(env);
       await producer.connect();
       await producer.send('inviteLinks', traffic.links);
       await producer.send('coordinatorScopes', traffic.scopes);

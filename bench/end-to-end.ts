@@ -32,7 +32,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTestEnv, type TestEnv } from '../test/support/env.js';
 import { loadConfig, type Config } from '../libs/config/config.js';
-import { createEventProducer } from '../libs/kafka/event-producer.js';
 import { sampleTraffic } from '../libs/sample/sample-traffic.js';
 import { mintToken } from '../libs/auth/tokens.js';
 import type { InviteClicked, InviteLink } from '../libs/events/types.generated.js';
@@ -41,7 +40,7 @@ import { runCost, type RunCost, type RunningProcess } from './lib/processes.js';
 import { dashboardDatabase } from './lib/dashboard-data.js';
 import type { Shape } from './lib/dashboard-traffic.js';
 import { cpuBetween, cpuSnapshot, listenerPids, postgresBetween, postgresSnapshot, POSTGRES_ACTIVITY, type Accounted, type CpuAccount } from './lib/machine-cpu.js';
-import { encodeTimeOrdered, groupStable, ingestGroup, aggregatorGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
+import { createUpstream, encodeTimeOrdered, groupStable, ingestGroup, aggregatorGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 
 export interface TrialFigure {
   rate: number;
@@ -101,7 +100,7 @@ async function prepare(name: string, rate: number, seconds: number, log: (line: 
   const env = await createTestEnv(`bench_e2e_${name}`, { env: { DATABASE_URL: data.url } });
   const traffic = sampleTraffic({ seed: 7, clicks: Math.ceil((rate * seconds * 1.05) / 1.7) + 100, orgs: 5, mentorsPerOrg: 20, start: Date.now() - 14 * 86_400_000 });
   const messages = await encodeTimeOrdered(env, traffic);
-  const producer = createEventProducer(env);
+  const producer = createUpstream(env);
   await producer.connect();
   await producer.send('inviteLinks', traffic.links);
   await producer.send('coordinatorScopes', traffic.scopes);

@@ -12,6 +12,12 @@ export interface EventProducer {
   send<T extends RecordTopic>(topic: T, records: readonly RecordOf<T>[], headers?: Message['headers']): Promise<void>;
   /** Publishes already-encoded messages (dead letters, replays). */
   sendRaw(topic: TopicKey, messages: Message[]): Promise<void>;
+  /**
+   * Publishes already-encoded messages of several topics in one produce request (more only
+   * past PARTITION_REQUEST_BYTES a partition): what a client that lingers batches every topic's
+   * records into. The broker's cost is mostly per request, not per record.
+   */
+  sendRawMany(batches: readonly { topic: TopicKey; messages: Message[] }[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -111,55 +117,75 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
    * messages in order, at most PARTITION_REQUEST_BYTES of them per request: kafkajs puts a
    * partition's messages of one send in one record batch, and a broker refuses a batch over
    * its message.max.bytes (1 MiB by default) as a whole, so a catching-up worker's few thousand
-   * funnel events for one partition must go in several requests.
+   * funnel events for one partition must go in several requests. Every topic's partitions go
+   * in the same request.
    */
-  async function sendAcknowledged(name: string, messages: Message[]): Promise<void> {
-    const count = await partitionCount(name);
-    // The partition list only the round robin reads (unkeyed messages: dead letters, replays), built for a send that has one.
-    let partitionMetadata: PartitionerArgs['partitionMetadata'] | undefined;
-    const unkeyed = (message: Message): number => {
-      partitionMetadata ??= Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
-      return roundRobin({ topic: name, partitionMetadata, message });
-    };
-    const pending = new Map<number, Message[]>();
-    for (const message of messages) {
-      const partition = message.partition ?? (message.key != null ? partitionOf(message.key, count) : unkeyed(message));
-      const group = pending.get(partition);
-      if (group) group.push({ ...message, partition });
-      else pending.set(partition, [{ ...message, partition }]);
+  async function sendAcknowledged(batches: readonly { name: string; messages: Message[] }[]): Promise<void> {
+    /** Per topic name, per partition, the messages not yet acknowledged. */
+    const pending = new Map<string, Map<number, Message[]>>();
+    for (const { name, messages } of batches) {
+      if (messages.length === 0) continue;
+      const count = await partitionCount(name);
+      // The partition list only the round robin reads (unkeyed messages: dead letters, replays), built for a send that has one.
+      let partitionMetadata: PartitionerArgs['partitionMetadata'] | undefined;
+      const unkeyed = (message: Message): number => {
+        partitionMetadata ??= Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [] })) as unknown as PartitionerArgs['partitionMetadata'];
+        return roundRobin({ topic: name, partitionMetadata, message });
+      };
+      const partitions = pending.get(name) ?? new Map<number, Message[]>();
+      pending.set(name, partitions);
+      for (const message of messages) {
+        const partition = message.partition ?? (message.key != null ? partitionOf(message.key, count) : unkeyed(message));
+        const group = partitions.get(partition);
+        if (group) group.push({ ...message, partition });
+        else partitions.set(partition, [{ ...message, partition }]);
+      }
     }
     for (let unanswered = 0; pending.size > 0; ) {
-      const request: Message[] = [];
-      const taken = new Map<number, number>();
-      for (const [partition, group] of pending) {
-        let n = 0;
-        for (let bytes = 0; n < group.length; n++) {
-          const size = messageBytes(group[n] as Message);
-          if (n > 0 && bytes + size > PARTITION_REQUEST_BYTES) break;
-          bytes += size;
+      const topicMessages: { topic: string; messages: Message[] }[] = [];
+      const taken = new Map<string, Map<number, number>>();
+      let requested = 0;
+      for (const [name, partitions] of pending) {
+        const request: Message[] = [];
+        const counts = new Map<number, number>();
+        for (const [partition, group] of partitions) {
+          let n = 0;
+          for (let bytes = 0; n < group.length; n++) {
+            const size = messageBytes(group[n] as Message);
+            if (n > 0 && bytes + size > PARTITION_REQUEST_BYTES) break;
+            bytes += size;
+          }
+          counts.set(partition, n);
+          for (let i = 0; i < n; i++) request.push(group[i] as Message);
         }
-        taken.set(partition, n);
-        for (let i = 0; i < n; i++) request.push(group[i] as Message);
+        topicMessages.push({ topic: name, messages: request });
+        taken.set(name, counts);
+        requested += counts.size;
       }
-      const acknowledged = await producer.send({ topic: name, messages: request, acks: -1, compression: CompressionTypes.None });
+      const acknowledged = await producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
       let answered = 0;
       for (const r of acknowledged) {
-        const group = r.topicName === name && r.errorCode === 0 ? pending.get(r.partition) : undefined;
-        if (!group) continue;
+        const partitions = r.errorCode === 0 ? pending.get(r.topicName) : undefined;
+        const group = partitions?.get(r.partition);
+        if (!partitions || !group) continue;
         answered++;
-        group.splice(0, taken.get(r.partition));
-        if (group.length === 0) pending.delete(r.partition);
+        group.splice(0, taken.get(r.topicName)?.get(r.partition));
+        if (group.length === 0) partitions.delete(r.partition);
+        if (partitions.size === 0) pending.delete(r.topicName);
       }
-      if (answered < taken.size && ++unanswered >= 10) throw new Error(`partitions ${[...pending.keys()].join(', ')} of ${name} unacknowledged after ${unanswered} sends`);
+      if (answered < requested && ++unanswered >= 10) {
+        const left = [...pending].map(([name, partitions]) => `${[...partitions.keys()].join(', ')} of ${name}`).join('; ');
+        throw new Error(`partitions ${left} unacknowledged after ${unanswered} sends`);
+      }
     }
   }
 
-  const sendRaw = (topic: TopicKey, messages: Message[]): Promise<void> => {
-    if (messages.length === 0) return Promise.resolve();
+  const sendRawMany = (batches: readonly { topic: TopicKey; messages: Message[] }[]): Promise<void> => {
+    if (batches.every((b) => b.messages.length === 0)) return Promise.resolve();
     return serially(async () => {
       await connect();
       try {
-        await sendAcknowledged(topics[topic], messages);
+        await sendAcknowledged(batches.map((b) => ({ name: topics[b.topic], messages: b.messages })));
       } catch (err) {
         if (errorChain(err).some((e) => SEQUENCE_LOST.has(e.type ?? ''))) await replace();
         throw err;
@@ -177,9 +203,10 @@ export function createEventProducer(deps: { kafka: Kafka; codec: EventCodec; top
         value: values[i] as Buffer,
         ...(headers ? { headers } : {}),
       }));
-      await sendRaw(topic, messages);
+      await sendRawMany([{ topic, messages }]);
     },
-    sendRaw,
+    sendRaw: (topic, messages) => sendRawMany([{ topic, messages }]),
+    sendRawMany,
     async disconnect() {
       await queue;
       if (connected) await producer.disconnect();

@@ -41,4 +41,37 @@ describe('the event producer', () => {
     const decoded = await Promise.all(read.map(async (m) => (await env.codec.decode('referralEvents', m.value as Buffer)).eventId));
     expect(decoded).toEqual(records.map((r) => r.eventId));
   });
+
+  it('sends several topics in one call, a partition too large for one request included, each partition whole and in order', async () => {
+    const producer = createEventProducer({ kafka: env.kafka, codec: env.codec, topics: env.topics });
+    await producer.connect();
+    // Logins keyed by few users (so a partition gets far more than one request carries) and
+    // installs keyed by many devices, as one upstream service publishes them.
+    const logins = Array.from({ length: 6_000 }, (_, i) => ({ key: `user-${i % 3}`, value: Buffer.from(`login-${String(i).padStart(5, '0')}-${'y'.repeat(600)}`) }));
+    const installs = Array.from({ length: 900 }, (_, i) => ({ key: `device-${i}`, value: Buffer.from(`install-${String(i).padStart(5, '0')}`) }));
+    try {
+      await producer.sendRawMany([
+        { topic: 'userLogins', messages: logins.slice(0, 3_000) },
+        { topic: 'appInstalls', messages: installs },
+        { topic: 'userLogins', messages: logins.slice(3_000) },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+    expect(logins.filter((m) => m.key === 'user-0').reduce((a, m) => a + m.value.length, 0)).toBeGreaterThan(2 * PARTITION_REQUEST_BYTES);
+    const inOrder = (read: { key: Buffer | null; value: Buffer | null }[], sent: { key: string; value: Buffer }[]) => {
+      const byKey = (list: { key: string; value: string }[]) => {
+        const out = new Map<string, string[]>();
+        for (const m of list) {
+          const values = out.get(m.key);
+          if (values) values.push(m.value);
+          else out.set(m.key, [m.value]);
+        }
+        return out;
+      };
+      expect(byKey(read.map((m) => ({ key: String(m.key), value: String(m.value) })))).toEqual(byKey(sent.map((m) => ({ key: m.key, value: String(m.value) }))));
+    };
+    inOrder(await readTopic(env.kafka, env.topics.userLogins, logins.length), logins);
+    inOrder(await readTopic(env.kafka, env.topics.appInstalls, installs.length), installs);
+  });
 });

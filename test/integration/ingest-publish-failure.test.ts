@@ -20,20 +20,27 @@ const T0 = Date.UTC(2026, 10, 2, 12);
 const link: InviteLink = { linkId: 'l1', orgId: 'o1', mentorId: 'm1', campaignId: null, createdAt: T0 - 86_400_000, expiresAt: null, revokedAt: null };
 const clicks: InviteClicked[] = [1, 2, 3].map((n) => ({ eventId: `c${n}`, linkId: 'l1', occurredAt: T0 + n * 1000, visitor: { deviceId: `d${n}`, userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' } }));
 
-/** The client, except that its producers' first send to `topic` is refused (counted in `refused`). */
+/** The client, except that its producers' first send to `topic` (alone or with others) is refused (counted in `refused`). */
 function refusingFirstSend(kafka: Kafka, topic: string, refused: { count: number }): Kafka {
   return new Proxy(kafka, {
     get(target, prop) {
       if (prop === 'producer') {
         return (...args: Parameters<Kafka['producer']>): ReturnType<Kafka['producer']> => {
           const made = target.producer(...args);
+          const refuse = (topics: string[]) => {
+            if (!topics.includes(topic) || refused.count > 0) return;
+            refused.count += 1;
+            throw new Error('refused by the test');
+          };
           const send = made.send.bind(made);
           made.send = async (request) => {
-            if (request.topic === topic && refused.count === 0) {
-              refused.count += 1;
-              throw new Error('refused by the test');
-            }
+            refuse([request.topic]);
             return send(request);
+          };
+          const sendBatch = made.sendBatch.bind(made);
+          made.sendBatch = async (batch) => {
+            refuse((batch.topicMessages ?? []).map((t) => t.topic));
+            return sendBatch(batch);
           };
           return made;
         };
