@@ -25,7 +25,7 @@ import { dashboardDatabase, dropWorking, prewarm } from './lib/dashboard-data.js
 import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traffic.js';
 import { createUpstream, encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
-import { runOpenLoop } from './lib/open-loop-process.js';
+import { openLoopRunner } from './lib/open-loop-process.js';
 import { cpuSeconds, peakRssMb } from './lib/processes.js';
 import { machineBusySeconds, machineStealSeconds } from './lib/machine-cpu.js';
 
@@ -43,6 +43,15 @@ export interface RouteFigure extends OpenLoopResult {
    * it the share the hypervisor gave to other machines (steal: a noisy neighbour, not us).
    */
   cpu: { serviceMsPerRequest: number | null; postgresMsPerRequest: number | null; machineBusyShare: number; stealShare: number };
+  /**
+   * The query service's own pauses over the route's run, from its /metrics (prom-client's
+   * default collectors): garbage collections by kind (how many, ms in all, how many over
+   * 10 ms), and the event loop's worst delay since the scrape before the run. Null when the
+   * service did not answer /metrics.
+   */
+  stalls: { gc: Record<string, { count: number; ms: number; over10ms: number }>; eventLoopMaxMs: number } | null;
+  /** Input events published per second over the route's run (null in the unloaded round): the load the route ran under. */
+  ingestEventsPerSecond: number | null;
 }
 
 export interface DashboardFigures {
@@ -111,6 +120,33 @@ function intoOrgs(t: SampleTraffic): SampleTraffic {
   return { ...t, links: t.links.map((l) => ({ ...l, orgId: org(l.orgId) })), scopes: t.scopes.map((c) => ({ ...c, orgId: org(c.orgId) })), registrations: t.registrations.map((r) => ({ ...r, orgId: org(r.orgId) })) };
 }
 
+/** The query service's collections (count, seconds, count over 10 ms, by kind) and the event loop's worst delay, read from its /metrics. */
+async function serviceStalls(address: string): Promise<{ gc: Map<string, { count: number; seconds: number; over10ms: number }>; eventLoopMaxSeconds: number } | null> {
+  try {
+    const text = await (await fetch(`${address}/metrics`)).text();
+    const gc = new Map<string, { count: number; seconds: number; over10ms: number }>();
+    const of = (kind: string) => gc.get(kind) ?? gc.set(kind, { count: 0, seconds: 0, over10ms: 0 }).get(kind)!;
+    let eventLoopMaxSeconds = 0;
+    for (const line of text.split('\n')) {
+      const m = /^query_nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} (\S+)$/.exec(line);
+      if (m) {
+        const kind = /kind="([^"]+)"/.exec(m[2] as string)?.[1] ?? '?';
+        const value = Number(m[3]);
+        if (m[1] === 'count') of(kind).count = value;
+        else if (m[1] === 'sum') of(kind).seconds = value;
+        else if (/le="0\.01"/.test(m[2] as string)) of(kind).over10ms = -value; // the count at or under 10 ms; the count is added below
+        continue;
+      }
+      const lag = /^query_nodejs_eventloop_lag_max_seconds (\S+)$/.exec(line);
+      if (lag) eventLoopMaxSeconds = Number(lag[1]);
+    }
+    for (const g of gc.values()) g.over10ms += g.count;
+    return { gc, eventLoopMaxSeconds };
+  } catch {
+    return null;
+  }
+}
+
 const currentRssMb = (pid: number | undefined): number | null => {
   if (!pid) return null;
   try {
@@ -173,11 +209,25 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     };
     const drive = async (route: string, path: () => string): Promise<RouteFigure> => {
       const settleMs = await settle();
+      const stallsBefore = await serviceStalls(pipeline.address);
+      const publishedBefore = published;
       const before = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), steal: machineStealSeconds(), at: performance.now() };
-      const figures = await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: RATE * SECONDS }, path), rate: RATE, seconds: SECONDS });
+      const figures = await generator.run({ address: pipeline.address, headers, paths: Array.from({ length: RATE * SECONDS }, path), rate: RATE, seconds: SECONDS });
       const after = { service: cpuSeconds(queryService), postgres: await backends(), machine: machineBusySeconds(), steal: machineStealSeconds(), at: performance.now() };
       // A backend that started during the run counts from zero; one that ended during it is not counted (rare: the pool is busy throughout).
       const postgres = [...after.postgres].reduce((a, [pid, s]) => a + s - (before.postgres.get(pid) ?? 0), 0);
+      const ingestEventsPerSecond = published === null || publishedBefore === null ? null : Math.round((published - publishedBefore) / ((after.at - before.at) / 1000));
+      await sleep(1100); // the service keeps its /metrics text for a second
+      const stallsAfter = await serviceStalls(pipeline.address);
+      const stalls: RouteFigure['stalls'] = stallsBefore && stallsAfter
+        ? {
+            gc: Object.fromEntries([...stallsAfter.gc].map(([kind, a]) => {
+              const b = stallsBefore.gc.get(kind) ?? { count: 0, seconds: 0, over10ms: 0 };
+              return [kind, { count: a.count - b.count, ms: Math.round((a.seconds - b.seconds) * 1e4) / 10, over10ms: a.over10ms - b.over10ms }];
+            }).filter(([, g]) => (g as { count: number }).count > 0)),
+            eventLoopMaxMs: Math.round(stallsAfter.eventLoopMaxSeconds * 1e4) / 10,
+          }
+        : null;
       const share = (seconds: number) => Math.round((seconds / ((after.at - before.at) / 1000) / cpus().length) * 100) / 100;
       const perRequest = (seconds: number | null) => (seconds === null || figures.requests === 0 ? null : Math.round((seconds * 1e6) / figures.requests) / 1e3);
       const cpu = {
@@ -186,10 +236,12 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
         machineBusyShare: share(after.machine - before.machine),
         stealShare: share(after.steal - before.steal),
       };
-      return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs, cpu };
+      return { route, ...figures, queryServicePeakRssMb: peakRssMb(queryService), settledBeforeMs: settleMs, cpu, stalls, ingestEventsPerSecond };
     };
     const show = (f: RouteFigure) =>
-      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.p99AfterFirstSecondMs} ms after the first second), max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy, ${Math.round(f.cpu.stealShare * 100)}% stolen); query service peak ${f.queryServicePeakRssMb} MB`;
+      `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.p99AfterFirstSecondMs} ms after the first second), max ${f.maxMs} ms, ${f.requestsPerSecond} of ${RATE} req/s, ${f.non2xx} not 2xx${f.non2xx ? ` ${JSON.stringify(f.failures)}` : ''}; cache ${JSON.stringify(f.cache)}; CPU per request: service ${f.cpu.serviceMsPerRequest} ms, Postgres ${f.cpu.postgresMsPerRequest} ms, generator ${f.generatorCpuMsPerRequest} ms (machine ${Math.round(f.cpu.machineBusyShare * 100)}% busy, ${Math.round(f.cpu.stealShare * 100)}% stolen); query service peak ${f.queryServicePeakRssMb} MB;${f.ingestEventsPerSecond === null ? '' : ` ingest published ${f.ingestEventsPerSecond} events/s meanwhile;`} its pauses: ${f.stalls ? `${Object.entries(f.stalls.gc).map(([k, g]) => `${g.count} ${k} GC (${g.ms} ms, ${g.over10ms} over 10 ms)`).join(', ') || 'no GC'}, event loop delay max ${f.stalls.eventLoopMaxMs} ms` : 'unknown'}`;
+    /** Input events published so far in the loaded round (null before it). */
+    let published: number | null = null;
     const rss: DashboardFigures['queryServiceRssMb'] = { afterWarmup: null, peakUnloaded: null, peakLoaded: null };
     const unloaded: RouteFigure[] = [];
     const loaded: RouteFigure[] = [];
@@ -198,9 +250,11 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     const admin = env.kafka.admin();
     await admin.connect();
     const watch = new pg.Pool({ connectionString: data.url, max: 1 });
+    // One generator process for the warm-up and both rounds (lib/open-loop-process.ts).
+    const generator = openLoopRunner();
     try {
       // Warm-up: a second of each route at a tenth of the rate, not counted.
-      for (const [, path] of table) await runOpenLoop({ address: pipeline.address, headers, paths: Array.from({ length: Math.max(10, RATE / 10) }, path), rate: Math.max(10, RATE / 10), seconds: 1 });
+      for (const [, path] of table) await generator.run({ address: pipeline.address, headers, paths: Array.from({ length: Math.max(10, RATE / 10) }, path), rate: Math.max(10, RATE / 10), seconds: 1 });
       rss.afterWarmup = currentRssMb(queryService);
       for (const [route, path] of table) {
         const f = await drive(route, path);
@@ -211,7 +265,10 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       // Ingest at half load into the same tables, for as long as the loaded round takes.
       // ... of every organization the routes read, so each commit invalidates what the query
       // service keeps of them, as busy organizations would in production (its worst case).
-      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 2) + 10)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: SHAPE.end - 14 * DAY }));
+      // Enough for every route's run, its wait for the service to settle and the scrapes around it
+      // (a saturated machine drains backlogs between routes: 236 s for 11 routes was seen, where
+      // 2 s a route was once planned and the last routes ran after publishing had ended).
+      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 20) + 70)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: SHAPE.end - 14 * DAY }));
       const messages = await encodeTimeOrdered(env, traffic);
       const producer = createUpstream(env);
       await producer.connect();
@@ -219,7 +276,8 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       await producer.send('coordinatorScopes', traffic.scopes);
       await groupStable(env, admin, ingestGroup(env));
       let stop = false;
-      const publishing = pace(producer, messages, halfRate, 24 * 3600, () => stop);
+      published = 0;
+      const publishing = pace(producer, messages, halfRate, 24 * 3600, () => stop, (n) => (published = n));
       // The pipeline's own start (new processes, new connections, the first lanes two to three
       // times slower: README "Freshness past the cold start") is not charged to the first route:
       // the round begins once the ingest has kept up for two polls in a row (its lag under half a
@@ -237,6 +295,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
         const f = await drive(route, path);
         loaded.push(f);
         log(`part 3: during ingest ${route}: ${show(f)}`);
+        if (published >= messages.length) log(`part 3: WARNING: the ${messages.length} input events ran out during ${route}: the routes after it ran without ingest`);
       }
       rss.peakLoaded = peakRssMb(queryService);
       stop = true;
@@ -246,6 +305,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       load = { rate: halfRate, published: sent.sent, publishedPerSecond: Math.round(sent.sent / sent.seconds), lagAtEnd: lag.ingest + lag.aggregator, leadInSeconds };
       log(`part 3: load was ${load.publishedPerSecond} events/s published, lag at end ${load.lagAtEnd}`);
     } finally {
+      generator.close();
       await watch.end();
       await admin.disconnect();
       await pipeline.stop();

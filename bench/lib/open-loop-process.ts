@@ -1,10 +1,16 @@
 /**
- * The open-loop generator of part 3 in a process of its own (forked by runOpenLoop): its
- * schedule must not wait on the bench's other work (the loaded round publishes thousands of
- * events a second from the bench process, which delayed the sends by up to 266 ms at p99).
- * It gets the request paths already drawn, so nothing but HTTP runs here.
+ * The open-loop generator of part 3 in a process of its own: its schedule must not wait on
+ * the bench's other work (the loaded round publishes thousands of events a second from the
+ * bench process, which delayed the sends by up to 266 ms at p99). It gets the request paths
+ * already drawn, so nothing but HTTP runs here.
+ *
+ * One process serves every run of a round, with one keep-alive agent, as a dashboard's
+ * reverse proxy keeps its connections: a process forked per route started each run with a
+ * cold client (its code not yet optimized, every connection new), and that start was in the
+ * route's first second, where most of its p99 was.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { openLoop, type OpenLoopResult } from './open-loop.js';
 
@@ -16,27 +22,62 @@ interface Task {
   seconds: number;
 }
 
-/** openLoop in a child process, over paths drawn beforehand (taken in order, from the start again if they run out). */
-export async function runOpenLoop(task: Task): Promise<OpenLoopResult> {
-  const child = fork(fileURLToPath(import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  try {
-    return await new Promise<OpenLoopResult>((resolve, reject) => {
-      child.once('message', (result) => resolve(result as OpenLoopResult));
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the open-loop generator exited (${code}) without a result`)));
-      child.send(task);
+type Reply = { id: number; result: OpenLoopResult };
+
+export interface OpenLoopRunner {
+  /** openLoop in the generator's process, over paths drawn beforehand (taken in order, from the start again if they run out). */
+  run(task: Task): Promise<OpenLoopResult>;
+  /** Stops the generator's process. */
+  close(): void;
+}
+
+export function openLoopRunner(): OpenLoopRunner {
+  let child: ChildProcess | undefined;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (r: OpenLoopResult) => void; reject: (e: Error) => void }>();
+  const failAll = (err: Error) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+    child = undefined;
+  };
+  const start = (): ChildProcess => {
+    const made = fork(fileURLToPath(import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    made.on('message', (reply: Reply) => {
+      pending.get(reply.id)?.resolve(reply.result);
+      pending.delete(reply.id);
     });
-  } finally {
-    if (child.exitCode === null) child.kill();
-  }
+    made.once('error', (err) => failAll(err));
+    made.once('exit', (code) => failAll(new Error(`the open-loop generator exited (${code}) without a result`)));
+    return made;
+  };
+  return {
+    run(task) {
+      child ??= start();
+      const id = nextId++;
+      const result = new Promise<OpenLoopResult>((resolve, reject) => pending.set(id, { resolve, reject }));
+      child.send({ id, task });
+      return result;
+    },
+    close() {
+      const running = child;
+      child = undefined;
+      pending.clear();
+      if (running && running.exitCode === null) running.kill();
+    },
+  };
 }
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.once('message', (task: Task) => {
-    let next = 0;
-    const path = () => task.paths[next++ % task.paths.length] as string;
-    void openLoop({ address: task.address, headers: task.headers, path, rate: task.rate, seconds: task.seconds }).then((result) => {
-      process.send?.(result, () => process.exit(0));
+  // Runs one task at a time, in the order they came, on one agent for the life of the process.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  let queue = Promise.resolve();
+  process.on('message', ({ id, task }: { id: number; task: Task }) => {
+    queue = queue.then(async () => {
+      let next = 0;
+      const path = () => task.paths[next++ % task.paths.length] as string;
+      const result = await openLoop({ address: task.address, headers: task.headers, path, rate: task.rate, seconds: task.seconds, agent });
+      process.send?.({ id, result } satisfies Reply);
     });
   });
+  process.once('disconnect', () => process.exit(0));
 }

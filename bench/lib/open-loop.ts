@@ -39,6 +39,8 @@ export interface OpenLoopResult {
   /** How late the generator itself sent (its own stalls), p99 and max: already inside the latencies. */
   sendLagP99Ms: number;
   sendLagMaxMs: number;
+  /** The generator's own CPU (user + system) per scheduled request, ms: what it takes of the machine it shares. */
+  generatorCpuMsPerRequest: number;
   /** Answers by the service's x-cache header (hit, shared, miss, bypass; none: a route it does not cache). */
   cache: Record<string, number>;
 }
@@ -47,10 +49,16 @@ export interface OpenLoopResult {
 const rank = (sorted: Float64Array, p: number): number => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number));
 const ms = (x: number) => Math.round(x * 100) / 100;
 
-export async function openLoop(options: { address: string; headers: Record<string, string>; path: () => string; rate: number; seconds: number; drainMs?: number }): Promise<OpenLoopResult> {
+/**
+ * `agent`: the keep-alive agent to send on (kept, with its connections, for the next run);
+ * without it, one made for this run and destroyed after. Requests of this run still
+ * unanswered at the deadline are aborted either way.
+ */
+export async function openLoop(options: { address: string; headers: Record<string, string>; path: () => string; rate: number; seconds: number; drainMs?: number; agent?: http.Agent }): Promise<OpenLoopResult> {
   const { rate, seconds } = options;
   const url = new URL(options.address);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  const agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  const inFlight = new Set<http.ClientRequest>();
   const total = Math.max(1, Math.round(rate * seconds));
   const latencies = new Float64Array(total);
   /** Per answered request (as latencies), whether it was scheduled after the first second. */
@@ -64,6 +72,7 @@ export async function openLoop(options: { address: string; headers: Record<strin
   const done = new Promise<void>((resolve) => (allDone = resolve));
   let closed = false;
   const start = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const failures: Record<string, number> = {};
   const cache: Record<string, number> = {};
   const finish = (i: number, scheduledAt: number, status: number | 'error') => {
@@ -88,10 +97,20 @@ export async function openLoop(options: { address: string; headers: Record<strin
       res.resume();
       const outcome = String(res.headers['x-cache'] ?? 'none');
       cache[outcome] = (cache[outcome] ?? 0) + 1;
-      res.once('end', () => finish(i, scheduledAt, res.statusCode ?? 'error'));
-      res.once('error', () => finish(i, scheduledAt, 'error'));
+      res.once('end', () => {
+        inFlight.delete(req);
+        finish(i, scheduledAt, res.statusCode ?? 'error');
+      });
+      res.once('error', () => {
+        inFlight.delete(req);
+        finish(i, scheduledAt, 'error');
+      });
     });
-    req.once('error', () => finish(i, scheduledAt, 'error'));
+    inFlight.add(req);
+    req.once('error', () => {
+      inFlight.delete(req);
+      finish(i, scheduledAt, 'error');
+    });
     req.end();
   };
 
@@ -114,7 +133,9 @@ export async function openLoop(options: { address: string; headers: Record<strin
   const unanswered = total - answered;
   if (unanswered > 0) failures.unanswered = unanswered;
   closed = true;
-  agent.destroy();
+  const cpu = process.cpuUsage(cpuAtStart);
+  for (const req of inFlight) req.destroy();
+  if (!options.agent) agent.destroy();
   const sorted = latencies.slice(0, ok).sort();
   const steady = latencies.slice(0, ok).filter((_, i) => late[i] === 1).sort();
   const lags = sendLags.slice(0, total).sort();
@@ -136,6 +157,7 @@ export async function openLoop(options: { address: string; headers: Record<strin
     requestsPerSecond: Math.round(ok / Math.max(elapsed, seconds)),
     sendLagP99Ms: ms(rank(lags, 99)),
     sendLagMaxMs: ms(lags.length ? (lags[lags.length - 1] as number) : 0),
+    generatorCpuMsPerRequest: Math.round(((cpu.user + cpu.system) / 1000 / total) * 1000) / 1000,
     cache,
   };
 }

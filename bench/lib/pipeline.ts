@@ -112,13 +112,13 @@ export const LINGER_MS = 5;
 
 /**
  * Sends messages in order at `rate` per second for at most `seconds`; returns how many were
- * sent and how long it took. Each upstream service lingers as a Java producer does by default
+ * sent and how long it took (and, after each request, how many so far to onSent). Each upstream service lingers as a Java producer does by default
  * (LINGER_MS): what is due goes out every few milliseconds, one request per service carrying
  * all its topics. (kafkajs does not linger. Before, every topic was a request of its own each
  * 5 ms, through one producer: at 7,450 events/s that cost the broker 57 µs of CPU per event
  * against about 34 now, which the end-to-end figures charged to the pipeline.)
  */
-export async function pace(upstream: Upstream, messages: readonly Encoded[], rate: number, seconds: number, stop: () => boolean = () => false): Promise<{ sent: number; seconds: number }> {
+export async function pace(upstream: Upstream, messages: readonly Encoded[], rate: number, seconds: number, stop: () => boolean = () => false, onSent: (sent: number) => void = () => {}): Promise<{ sent: number; seconds: number }> {
   const total = Math.min(messages.length, Math.round(rate * seconds));
   const started = Date.now();
   let sent = 0;
@@ -128,6 +128,7 @@ export async function pace(upstream: Upstream, messages: readonly Encoded[], rat
     if (due > sent) {
       await upstream.publish(messages.slice(sent, due));
       sent = due;
+      onSent(sent);
     }
     const wait = tick + LINGER_MS - Date.now();
     if (wait > 0) await sleep(wait);
