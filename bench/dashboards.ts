@@ -26,7 +26,7 @@ import { coordinatorId, mentorId, orgId, type Shape } from './lib/dashboard-traf
 import { createUpstream, encodeTimeOrdered, groupStable, ingestGroup, pace, pipelineLag, startPipeline } from './lib/pipeline.js';
 import type { OpenLoopResult } from './lib/open-loop.js';
 import { openLoopRunner } from './lib/open-loop-process.js';
-import { cpuSeconds, peakRssMb } from './lib/processes.js';
+import { cpuSeconds, metricSum, peakRssMb } from './lib/processes.js';
 import { machineBusySeconds, machineStealSeconds } from './lib/machine-cpu.js';
 
 /** A route's open-loop figures over one round (latency from the scheduled send; see lib/open-loop.ts). */
@@ -120,28 +120,20 @@ function intoOrgs(t: SampleTraffic): SampleTraffic {
   return { ...t, links: t.links.map((l) => ({ ...l, orgId: org(l.orgId) })), scopes: t.scopes.map((c) => ({ ...c, orgId: org(c.orgId) })), registrations: t.registrations.map((r) => ({ ...r, orgId: org(r.orgId) })) };
 }
 
+/** The garbage-collection kinds prom-client's default collectors report. */
+const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const;
+
 /** The query service's collections (count, seconds, count over 10 ms, by kind) and the event loop's worst delay, read from its /metrics. */
 async function serviceStalls(address: string): Promise<{ gc: Map<string, { count: number; seconds: number; over10ms: number }>; eventLoopMaxSeconds: number } | null> {
   try {
     const text = await (await fetch(`${address}/metrics`)).text();
     const gc = new Map<string, { count: number; seconds: number; over10ms: number }>();
-    const of = (kind: string) => gc.get(kind) ?? gc.set(kind, { count: 0, seconds: 0, over10ms: 0 }).get(kind)!;
-    let eventLoopMaxSeconds = 0;
-    for (const line of text.split('\n')) {
-      const m = /^query_nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} (\S+)$/.exec(line);
-      if (m) {
-        const kind = /kind="([^"]+)"/.exec(m[2] as string)?.[1] ?? '?';
-        const value = Number(m[3]);
-        if (m[1] === 'count') of(kind).count = value;
-        else if (m[1] === 'sum') of(kind).seconds = value;
-        else if (/le="0\.01"/.test(m[2] as string)) of(kind).over10ms = -value; // the count at or under 10 ms; the count is added below
-        continue;
-      }
-      const lag = /^query_nodejs_eventloop_lag_max_seconds (\S+)$/.exec(line);
-      if (lag) eventLoopMaxSeconds = Number(lag[1]);
+    for (const kind of GC_KINDS) {
+      const count = metricSum(text, 'query_nodejs_gc_duration_seconds_count', { kind });
+      const within10ms = metricSum(text, 'query_nodejs_gc_duration_seconds_bucket', { kind, le: '0.01' });
+      gc.set(kind, { count, seconds: metricSum(text, 'query_nodejs_gc_duration_seconds_sum', { kind }), over10ms: count - within10ms });
     }
-    for (const g of gc.values()) g.over10ms += g.count;
-    return { gc, eventLoopMaxSeconds };
+    return { gc, eventLoopMaxSeconds: metricSum(text, 'query_nodejs_eventloop_lag_max_seconds') };
   } catch {
     return null;
   }
@@ -221,10 +213,10 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       const stallsAfter = await serviceStalls(pipeline.address);
       const stalls: RouteFigure['stalls'] = stallsBefore && stallsAfter
         ? {
-            gc: Object.fromEntries([...stallsAfter.gc].map(([kind, a]) => {
+            gc: Object.fromEntries([...stallsAfter.gc].flatMap(([kind, a]) => {
               const b = stallsBefore.gc.get(kind) ?? { count: 0, seconds: 0, over10ms: 0 };
-              return [kind, { count: a.count - b.count, ms: Math.round((a.seconds - b.seconds) * 1e4) / 10, over10ms: a.over10ms - b.over10ms }];
-            }).filter(([, g]) => (g as { count: number }).count > 0)),
+              return a.count > b.count ? [[kind, { count: a.count - b.count, ms: Math.round((a.seconds - b.seconds) * 1e4) / 10, over10ms: a.over10ms - b.over10ms }]] : [];
+            })),
             eventLoopMaxMs: Math.round(stallsAfter.eventLoopMaxSeconds * 1e4) / 10,
           }
         : null;

@@ -120,7 +120,7 @@ if (dash) {
   text.push(table('   p99 ms of the requests scheduled after each run\'s first second (the route\'s start left out: a diagnostic; the goals are the p99 above)',
     ['route', 'unloaded', 'loaded'],
     dash.unloaded.map((u, i) => [u.route, u.p99AfterFirstSecondMs ?? null, dash.loaded[i]?.p99AfterFirstSecondMs ?? null])));
-  const cpuRow = (f: DashboardFigures['unloaded'][number] | undefined) => (f ? [f.cpu.serviceMsPerRequest, f.cpu.postgresMsPerRequest, f.generatorCpuMsPerRequest ?? null, `${Math.round(f.cpu.machineBusyShare * 100)}% (${Math.round(f.cpu.stealShare * 100)}%)`] : [null, null, null, null]);
+  const cpuRow = (f: DashboardFigures['unloaded'][number] | undefined) => (f ? [f.cpu.serviceMsPerRequest, f.cpu.postgresMsPerRequest, f.generatorCpuMsPerRequest, `${Math.round(f.cpu.machineBusyShare * 100)}% (${Math.round(f.cpu.stealShare * 100)}%)`] : [null, null, null, null]);
   text.push(table('   CPU per answered request (ms): the query service, the Postgres backends serving it, the load generator (per scheduled request); the machine\'s busy share over the run (both cores = 100%), in brackets the part of it stolen by the hypervisor',
     ['route', 'service', 'Postgres', 'generator', 'machine busy', 'loaded service', 'loaded Postgres', 'loaded generator', 'loaded machine busy'],
     dash.unloaded.map((u, i) => [u.route, ...cpuRow(u), ...cpuRow(dash.loaded[i])])));

@@ -60,8 +60,7 @@ export function openLoopRunner(): OpenLoopRunner {
     },
     close() {
       const running = child;
-      child = undefined;
-      pending.clear();
+      failAll(new Error('the open-loop generator was closed'));
       if (running && running.exitCode === null) running.kill();
     },
   };

@@ -53,7 +53,7 @@ export async function encodeTimeOrdered(env: TestEnv, traffic: SampleTraffic): P
  * own: the invite-link service (links, coordinator scopes), the link redirector (clicks) and
  * the app backend (installs, registrations, logins, erasures).
  */
-const UPSTREAM_OF: Record<TopicKey, 'invite-link service' | 'link redirector' | 'app backend'> = {
+const UPSTREAM_OF: Record<(typeof INPUT_TOPICS)[number], 'invite-link service' | 'link redirector' | 'app backend'> = {
   inviteLinks: 'invite-link service',
   coordinatorScopes: 'invite-link service',
   inviteClicks: 'link redirector',
@@ -61,8 +61,6 @@ const UPSTREAM_OF: Record<TopicKey, 'invite-link service' | 'link redirector' | 
   userRegistered: 'app backend',
   userLogins: 'app backend',
   userErasures: 'app backend',
-  referralEvents: 'app backend',
-  deadLetters: 'app backend',
 };
 
 /** The load generator's producers, one per upstream service. */
@@ -78,7 +76,8 @@ export interface Upstream {
 export function createUpstream(env: TestEnv): Upstream {
   const producers = new Map<string, EventProducer>();
   const producerOf = (topic: TopicKey): EventProducer => {
-    const service = UPSTREAM_OF[topic];
+    const service = (UPSTREAM_OF as Partial<Record<TopicKey, string>>)[topic];
+    if (!service) throw new Error(`no upstream service publishes ${topic}: the pipeline does`);
     let producer = producers.get(service);
     if (!producer) producers.set(service, (producer = createEventProducer(env)));
     return producer;

@@ -18,11 +18,15 @@ export function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-/** Sums Prometheus samples of a metric (all label sets) in a /metrics text. */
-export function metricSum(text: string, name: string): number {
+/** Sums Prometheus samples of a metric in a /metrics text: every label set, or those that carry all of `labels`. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    const bare = line.startsWith(name + ' ');
+    if (!bare && !line.startsWith(name + '{')) continue;
+    if (wanted.length > 0 && (bare || !wanted.every((w) => line.slice(name.length, line.indexOf('}')).includes(w)))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }
