@@ -16,7 +16,7 @@ describe('loadConfig', () => {
     expect(c.defaultTimezone).toBe('Europe/Oslo');
     expect(c.attributionWindowDays).toBe(30);
     expect(c.kafka.partitionStallMs).toBe(60_000);
-    expect([c.kafka.fetchMaxBytes, c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([2 * 1024 * 1024, 1, 250]);
+    expect([c.kafka.fetchMaxBytes, c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([2 * 1024 * 1024, 64 * 1024, 50]);
     expect(c.auth.jwtSecret).toBe(DEV_JWT_SECRET);
     expect(c.auth.usingDevSecret).toBe(true);
   });
@@ -30,8 +30,8 @@ describe('loadConfig', () => {
       AUTH_JWT_SECRET: 'x'.repeat(32),
       SCHEMA_REGISTRY_URL: 'http://registry:8081/',
       PARTITION_STALL_SECONDS: '2',
-      KAFKA_FETCH_MIN_BYTES: '65536',
-      KAFKA_FETCH_MAX_WAIT_MS: '100',
+      KAFKA_FETCH_MIN_BYTES: '1',
+      KAFKA_FETCH_MAX_WAIT_MS: '250',
     });
     expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
     expect(c.httpPort).toBe(8080);
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     expect(c.auth.usingDevSecret).toBe(false);
     expect(c.schemaRegistryUrl).toBe('http://registry:8081');
     expect(c.kafka.partitionStallMs).toBe(2_000);
-    expect([c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([65_536, 100]);
+    expect([c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([1, 250]);
   });
 
   it.each([

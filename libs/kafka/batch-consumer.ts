@@ -35,7 +35,7 @@ export interface BatchConsumerOptions {
    */
   maxBytes?: number;
   maxBytesPerPartition?: number;
-  /** Fewest bytes a fetch waits for, at most maxWaitMs (default 1: it returns with the first record). */
+  /** Fewest bytes a fetch waits for, at most maxWaitMs (default 1: it returns with the first record; the workers pass KAFKA_FETCH_MIN_BYTES). */
   minBytes?: number;
   /** Longest a fetch waits for minBytes, or idle for anything (default 250 ms). */
   maxWaitMs?: number;
