@@ -69,9 +69,9 @@ const schema = z.object({
    * returns with the first record makes each worker a loop that runs as fast as the machine
    * lets it: at half load it brings a few records per partition, and the workers, Postgres and
    * the broker pay a transaction, a commit and a request for each (bench part 2 at 4,400
-   * events/s: 103 CPU s a minute with 1 byte, more than at 8,800). Waiting for 64 kB or 50 ms
-   * took that to 78 CPU s, and freshness p99 over the minute from 812 to 264 ms (fewer, larger
-   * transactions while the pipeline is cold); catching up, the fetch fills at once.
+   * events/s: 99-103 CPU s a minute with 1 byte, as much as at 8,800). Waiting for 64 kB or
+   * 50 ms took that to 77-78 CPU s, for 60-75 ms more freshness p50 (p99 205-812 -> 264-265 ms
+   * over the minute); catching up, a fetch fills at once and waits for nothing.
    */
   KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
   KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(50),
