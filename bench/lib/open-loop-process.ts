@@ -10,9 +10,8 @@
  * route's first second, where most of its p99 was.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { openLoop, type OpenLoopResult } from './open-loop.js';
+import { keepAliveAgent, openLoop, type OpenLoopResult } from './open-loop.js';
 
 interface Task {
   address: string;
@@ -22,7 +21,8 @@ interface Task {
   seconds: number;
 }
 
-type Reply = { id: number; result: OpenLoopResult };
+/** The generator's answer to a run: its figures, or why the run failed. */
+type Reply = { id: number; result: OpenLoopResult } | { id: number; error: string };
 
 export interface OpenLoopRunner {
   /** openLoop in the generator's process, over paths drawn beforehand (taken in order, from the start again if they run out). */
@@ -43,8 +43,10 @@ export function openLoopRunner(): OpenLoopRunner {
   const start = (): ChildProcess => {
     const made = fork(fileURLToPath(import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     made.on('message', (reply: Reply) => {
-      pending.get(reply.id)?.resolve(reply.result);
+      const waiting = pending.get(reply.id);
       pending.delete(reply.id);
+      if ('error' in reply) waiting?.reject(new Error(`the open-loop generator failed a run: ${reply.error}`));
+      else waiting?.resolve(reply.result);
     });
     made.once('error', (err) => failAll(err));
     made.once('exit', (code) => failAll(new Error(`the open-loop generator exited (${code}) without a result`)));
@@ -68,14 +70,19 @@ export function openLoopRunner(): OpenLoopRunner {
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
   // Runs one task at a time, in the order they came, on one agent for the life of the process.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  // A run that fails is answered with its error, and the next still run: the bench never waits on a lost answer.
+  const agent = keepAliveAgent();
   let queue = Promise.resolve();
   process.on('message', ({ id, task }: { id: number; task: Task }) => {
     queue = queue.then(async () => {
       let next = 0;
       const path = () => task.paths[next++ % task.paths.length] as string;
-      const result = await openLoop({ address: task.address, headers: task.headers, path, rate: task.rate, seconds: task.seconds, agent });
-      process.send?.({ id, result } satisfies Reply);
+      try {
+        const result = await openLoop({ address: task.address, headers: task.headers, path, rate: task.rate, seconds: task.seconds, agent });
+        process.send?.({ id, result } satisfies Reply);
+      } catch (err) {
+        process.send?.({ id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies Reply);
+      }
     });
   });
   process.once('disconnect', () => process.exit(0));

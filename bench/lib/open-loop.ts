@@ -49,6 +49,9 @@ export interface OpenLoopResult {
 const rank = (sorted: Float64Array, p: number): number => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number));
 const ms = (x: number) => Math.round(x * 100) / 100;
 
+/** The generator's HTTP client: keep-alive, as many connections as requests in flight, up to 256 kept idle. */
+export const keepAliveAgent = () => new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+
 /**
  * `agent`: the keep-alive agent to send on (kept, with its connections, for the next run);
  * without it, one made for this run and destroyed after. Requests of this run still
@@ -57,7 +60,7 @@ const ms = (x: number) => Math.round(x * 100) / 100;
 export async function openLoop(options: { address: string; headers: Record<string, string>; path: () => string; rate: number; seconds: number; drainMs?: number; agent?: http.Agent }): Promise<OpenLoopResult> {
   const { rate, seconds } = options;
   const url = new URL(options.address);
-  const agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256 });
+  const agent = options.agent ?? keepAliveAgent();
   const inFlight = new Set<http.ClientRequest>();
   const total = Math.max(1, Math.round(rate * seconds));
   const latencies = new Float64Array(total);

@@ -25,7 +25,9 @@ export function metricSum(text: string, name: string, labels: Record<string, str
   for (const line of text.split('\n')) {
     const bare = line.startsWith(name + ' ');
     if (!bare && !line.startsWith(name + '{')) continue;
-    if (wanted.length > 0 && (bare || !wanted.every((w) => line.slice(name.length, line.indexOf('}')).includes(w)))) continue;
+    // A label is matched whole: preceded by the brace or a comma, so `le="1"` never matches inside `handle="1"`.
+    const set = line.slice(name.length, line.indexOf('}'));
+    if (wanted.length > 0 && (bare || !wanted.every((w) => set.includes(`{${w}`) || set.includes(`,${w}`)))) continue;
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;

@@ -74,6 +74,7 @@ const schema = z.object({
    * over the minute); catching up, a fetch fills at once and waits for nothing.
    */
   KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+  /** Longest a fetch waits for KAFKA_FETCH_MIN_BYTES (and, idle, for anything at all): at most this much is added to freshness per worker. */
   KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(10_000).default(50),
   /**
    * How long a partition with records to read may go without advancing before a worker reports
