@@ -10,10 +10,13 @@
  *
  * A payload is one of:
  * - a JSON array of organization ids: anything of theirs may have changed;
- * - `{"mentors":{"<org>":["<mentor>", ...], ...}}`: only rows of these mentors changed, in a
- *   table kept per mentor (MENTOR_COLUMNS; a registration names its user, whose name as a
- *   mentor it gives), so an answer about other mentors of the organization still holds
- *   (migration 0028);
+ * - `{"mentors":{"<org>":["<mentor>", ...], ...}, "table": "<table>", "since": "<YYYY-MM-DD>"}`:
+ *   only rows of these mentors changed, in a table kept per mentor (MENTOR_COLUMNS; a
+ *   registration names its user, whose name as a mentor it gives), so an answer about other
+ *   mentors of the organization still holds (migration 0028). Since migration 0031 it names
+ *   its table, and a table of per-mentor rows by local day or month (DAY_COLUMNS) gives the
+ *   earliest day its rows count (`since`), so an answer about closed months still holds while
+ *   today's numbers move;
  * - `{"aggregates":["<org>", ...]}`: only the organization's own totals changed
  *   (AGGREGATE_TABLES), which answers about some of its mentors do not read (migration 0028);
  * - `*`: everything may have changed (a rebuild, or a statement touching so many
@@ -100,14 +103,15 @@ export const notifyFunctionSql = (options: { scopes: boolean }) => `
  * The three triggers (insert, update, delete: Postgres allows a transition table only on a
  * trigger of one event) that send a table's notices, created on `on` (the table itself, or the
  * rebuild's twin of it: a table built beside the old one has no triggers of its own), calling
- * `fn` (by default the table's own since migration 0028: noticeFunctionOf).
+ * `fn` (by default the table's own: noticeFunctionOf) with the table's name as its argument
+ * (the name a notice gives since migration 0031: the twin's triggers say the table it becomes).
  */
 export function changeTriggersSql(table: string, on: string = table, fn: string = noticeFunctionOf(table)): string[] {
   return (['insert', 'update', 'delete'] as const).map(
     (event) =>
       `create trigger ${table}_changed_${event} after ${event} on ${on}
          referencing ${{ insert: 'new table as new_rows', update: 'old table as old_rows new table as new_rows', delete: 'old table as old_rows' }[event]}
-         for each statement execute function ${fn}()`,
+         for each statement execute function ${fn}('${table}')`,
   );
 }
 
@@ -121,9 +125,20 @@ export const MENTOR_COLUMNS = { funnel_daily: 'mentor_id', funnel_monthly: 'ment
 /** The watched tables of an organization's own totals: their notices say only that (migration 0028). */
 export const AGGREGATE_TABLES = ['funnel_org_daily', 'funnel_org_monthly'] as const;
 
-/** The trigger function a watched table's notices come from (migration 0028; rt_notify_changed_orgs before). */
+/**
+ * The tables of per-mentor rows by local day or month (of MENTOR_COLUMNS), each with the column
+ * of the first day a row counts: their notices give the earliest (`since`, migration 0031).
+ * An answer over closed months reads these and nothing else kept per mentor
+ * (services/query-service/answer-cache.ts).
+ */
+export const DAY_COLUMNS = { funnel_daily: 'day', funnel_monthly: 'month' } as const;
+
+/** The trigger function a watched table's notices come from (migration 0031; 0028's, and rt_notify_changed_orgs before). */
 export function noticeFunctionOf(table: string): string {
-  if (table in MENTOR_COLUMNS) return `rt_notify_changed_mentors_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}`;
+  if (table in MENTOR_COLUMNS) {
+    const day = DAY_COLUMNS[table as keyof typeof DAY_COLUMNS] as string | undefined;
+    return `rt_notify_mentor_rows_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}${day ? `_by_${day}` : ''}`;
+  }
   if ((AGGREGATE_TABLES as readonly string[]).includes(table)) return 'rt_notify_changed_aggregates';
   return 'rt_notify_changed_orgs';
 }
@@ -148,6 +163,36 @@ export const notifyMentorsFunctionSql = (column: string) => {
     changed text;
     orgs text;
   begin${overStatementRows(`org_id, ${column}`, payload)}
+    if changed is null then
+      return null;
+    end if;
+    if octet_length(changed) > ${MAX_LIST_BYTES} then
+      changed := case when octet_length(orgs) > ${MAX_LIST_BYTES} then '*' else orgs end;
+    end if;
+    perform pg_notify('${CHANGES_CHANNEL}', changed);
+    return null;
+  end $$`;
+};
+
+/**
+ * The trigger function of the tables kept per mentor since migration 0031, as
+ * notifyMentorsFunctionSql's (0028) but naming its table (its first argument: changeTriggersSql)
+ * and, with `day` (DAY_COLUMNS), giving the earliest day the statement's rows count, old and
+ * new (`since`, YYYY-MM-DD whatever the session's DateStyle).
+ */
+export const notifyMentorRowsFunctionSql = (column: string, day: string | null) => {
+  const payload = (rows: string) => `select case when count(*) = 0 then null
+                  when bool_or(mentors is null) then json_agg(org_id order by org_id)::text
+                  else json_build_object('mentors', json_object_agg(org_id, mentors order by org_id), 'table', tg_argv[0]${day ? ", 'since', to_char(min(since), 'YYYY-MM-DD')" : ''})::text end,
+             json_agg(org_id order by org_id)::text
+        into changed, orgs
+        from (select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column}) end as mentors${day ? `, min(${day}) as since` : ''} from ${rows} group by org_id) m`;
+  return `
+  create or replace function rt_notify_mentor_rows_${column}${day ? `_by_${day}` : ''}() returns trigger language plpgsql as $$
+  declare
+    changed text;
+    orgs text;
+  begin${overStatementRows(`org_id, ${column}${day ? `, ${day}` : ''}`, payload)}
     if changed is null then
       return null;
     end if;
@@ -196,11 +241,13 @@ export const NOTIFY_ALL_SQL = `select pg_notify('${CHANGES_CHANNEL}', '*')`;
 
 /**
  * What a notice says changed: anything of some organizations (`orgs`), only some mentors' rows
- * of others (`mentors`), only some organizations' own totals (`aggregates`); or everything
- * (`all`, also for a payload that cannot be read).
+ * of others (`mentors`), in `table` when it says, counted from `since` on when it says; only
+ * some organizations' own totals (`aggregates`); or everything (`all`, also for a payload that
+ * cannot be read).
  */
-export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[] } | 'all';
+export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[]; table?: string; since?: string } | 'all';
 
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 export function parseChangeNotice(payload: string | undefined): ChangeNotice {
@@ -209,11 +256,14 @@ export function parseChangeNotice(payload: string | undefined): ChangeNotice {
     const parsed: unknown = JSON.parse(payload);
     if (isStrings(parsed)) return { orgs: parsed, mentors: [], aggregates: [] };
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const { mentors, aggregates } = parsed as { mentors?: unknown; aggregates?: unknown };
+      const { mentors, aggregates, table, since } = parsed as { mentors?: unknown; aggregates?: unknown; table?: unknown; since?: unknown };
       if (isStrings(aggregates)) return { orgs: [], mentors: [], aggregates };
       if (mentors !== null && typeof mentors === 'object' && !Array.isArray(mentors)) {
         const entries = Object.entries(mentors as Record<string, unknown>);
-        if (entries.every(([, m]) => isStrings(m))) return { orgs: [], mentors: entries as [string, string[]][], aggregates: [] };
+        if (entries.every(([, m]) => isStrings(m))) {
+          // A table or a day that is not a string is not said: answers it could touch are dropped.
+          return { orgs: [], mentors: entries as [string, string[]][], aggregates: [], ...(typeof table === 'string' ? { table } : {}), ...(typeof since === 'string' && DAY.test(since) ? { since } : {}) };
+        }
       }
     }
   } catch {

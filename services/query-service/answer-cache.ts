@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { CHANGES_CHANNEL, SCOPE_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
+import { CHANGES_CHANNEL, DAY_COLUMNS, SCOPE_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { within } from '../../libs/runtime/within.js';
 
@@ -17,12 +17,27 @@ export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
 /**
  * What an answer reads: the tables of one organization (its id), of every organization (`*`),
- * or only some mentors' rows of one organization (`mentors`: the tables kept per mentor, a
- * mentor's name, and no total of the organization's own), which a commit about its other
- * mentors leaves as they were; `basis`: anything else the answer was computed from, read
- * before (the organization's first day of a comparison), which it is kept under too.
+ * or part of one organization's:
+ * - `mentors`: only these mentors' rows (the tables kept per mentor, a mentor's name, and no
+ *   total of the organization's own), which a commit about its other mentors leaves as they were;
+ * - `before` (YYYY-MM-DD, a month's first day): only the per-mentor rows by day and month
+ *   (DAY_COLUMNS) that count days before it, of `mentors` or (without) of every mentor of the
+ *   organization, and nothing else kept per mentor or in its own totals: a commit of later days
+ *   leaves it. It must be no later than the current month's first day in every timezone
+ *   (closedMonthsEnd); a later one is taken as if not given;
+ * - `basis`: anything else the answer was computed from, read before (the organization's first
+ *   day of a comparison), which it is kept under too.
  */
-export type AnswerScope = string | { org: string; mentors: readonly string[]; basis?: string };
+export type AnswerScope = string | { org: string; mentors?: readonly string[]; before?: string; basis?: string };
+
+/**
+ * The first day of the month no timezone is past yet (UTC+14's current month, YYYY-MM-DD): no
+ * organization's current month starts after it, so a notice of rows counted from a day before
+ * it may touch an answer about closed months, and one of rows from it on touches none.
+ */
+export function closedMonthsEnd(now: number): string {
+  return `${new Date(now + 14 * 3_600_000).toISOString().slice(0, 7)}-01`;
+}
 
 export interface AnswerCache {
   /**
@@ -74,7 +89,11 @@ const MAX_MENTOR_VERSIONS = 200_000;
  * version of its own: the organization's changes that may touch any of its answers (a notice
  * naming the organization itself) and each of its mentors' (notices naming them: rows kept
  * per mentor, a registration giving a name). Notices of other mentors, and of the
- * organization's own totals, leave it be.
+ * organization's own totals, leave it be. An answer about closed months (AnswerScope
+ * `before`) counts only the notices of its mentors (or of any of the organization's) that may
+ * touch them: those of rows by day or month counted from a day before the current month in
+ * some timezone (closedMonthsEnd), or that do not say which table or days (an older trigger).
+ * The aggregator's commits of today's numbers leave it be.
  *
  * While the listening connection is down (or stops answering its heartbeat), notices could be missed: nothing is served from or
  * kept in the cache (every request reads Postgres), and once listening again everything kept
@@ -107,6 +126,10 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const wholeVersions = new Map<string, number>();
   /** Per organization and mentor (`org\0mentor`): notices naming the mentor. Cleared when full, with mentorEpoch bumped. */
   const mentorVersions = new Map<string, number>();
+  /** Per organization: notices naming any of its mentors that may touch closed months (AnswerScope `before`). */
+  const closedVersions = new Map<string, number>();
+  /** Per organization and mentor: the same, of the mentor. Cleared with mentorVersions. */
+  const closedMentorVersions = new Map<string, number>();
   let mentorEpoch = 0;
   let epoch = 0;
   let anyVersion = 0;
@@ -131,6 +154,8 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     orgVersions.clear();
     wholeVersions.clear();
     mentorVersions.clear();
+    closedVersions.clear();
+    closedMentorVersions.clear();
     pending.clear();
     entries.clear();
     stored.set(0);
@@ -146,14 +171,22 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       bump(wholeVersions, org);
     }
     for (const org of changed.aggregates) bump(orgVersions, org);
+    // Rows of closed months changed unless the notice says they are of another table, or of
+    // days from the current month on in every timezone.
+    const closed = changed.table === undefined || (changed.table in DAY_COLUMNS && (changed.since === undefined || changed.since < closedMonthsEnd(now())));
     for (const [org, mentors] of changed.mentors) {
       bump(orgVersions, org);
-      if (mentorVersions.size + mentors.length > MAX_MENTOR_VERSIONS) {
+      if (closed) bump(closedVersions, org);
+      if (mentorVersions.size + closedMentorVersions.size + 2 * mentors.length > MAX_MENTOR_VERSIONS) {
         // Forgetting a mentor's version could serve an answer kept before its change: a new epoch drops them all.
         mentorVersions.clear();
+        closedMentorVersions.clear();
         mentorEpoch += 1;
       }
-      for (const mentor of mentors) bump(mentorVersions, `${org}\0${mentor}`);
+      for (const mentor of mentors) {
+        bump(mentorVersions, `${org}\0${mentor}`);
+        if (closed) bump(closedMentorVersions, `${org}\0${mentor}`);
+      }
     }
   }
 
@@ -161,10 +194,17 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   function versionOf(scope: AnswerScope): string {
     if (scope === '*') return `*${anyVersion}`;
     if (typeof scope === 'string') return `o${orgVersions.get(scope) ?? 0}\0${scope}`;
+    const { org, mentors, basis = '' } = scope;
+    const before = scope.before !== undefined && scope.before <= closedMonthsEnd(now()) ? scope.before : undefined;
+    if (mentors === undefined) {
+      if (before === undefined) return `b${orgVersions.get(org) ?? 0}\0${org}\0${basis}`;
+      return `c${wholeVersions.get(org) ?? 0}.${closedVersions.get(org) ?? 0}\0${org}\0${before}\0${basis}`;
+    }
     // Counters only grow (until an epoch clears them), so their sum changes whenever one does.
+    const versions = before === undefined ? mentorVersions : closedMentorVersions;
     let sum = 0;
-    for (const mentor of scope.mentors) sum += mentorVersions.get(`${scope.org}\0${mentor}`) ?? 0;
-    return `m${mentorEpoch}.${wholeVersions.get(scope.org) ?? 0}.${sum}\0${scope.org}\0${scope.mentors.join('\0')}\0${scope.basis ?? ''}`;
+    for (const mentor of mentors) sum += versions.get(`${org}\0${mentor}`) ?? 0;
+    return `${before === undefined ? 'm' : `d${before}`}${mentorEpoch}.${wholeVersions.get(org) ?? 0}.${sum}\0${org}\0${mentors.join('\0')}\0${basis}`;
   }
 
   function lost(err: unknown): void {

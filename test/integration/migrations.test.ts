@@ -86,9 +86,8 @@ describe('migrations', () => {
       const { rows: installs } = await db.raw<{ rows: unknown[] }>('select event_id, revision, live_event_id from installs order by 1');
       expect(installs).toEqual([{ event_id: 'i1', revision: 2, live_event_id: 'i1-live' }, { event_id: 'i2', revision: null, live_event_id: null }]);
       expect((await db.raw<{ rows: unknown[] }>('select stage, subject from funnel_decisions')).rows).toEqual([{ stage: 'REGISTERED', subject: '2:o1:u1' }]);
-      // And back: the downs of 0030 and 0029 put them where 0028 kept them.
-      await db.migrate.down();
-      await db.migrate.down();
+      // And back: the downs of 0030 and 0029 (and those of later migrations) put them where 0028 kept them.
+      while ((await db.migrate.currentVersion()) !== '0028') await db.migrate.down();
       const { rows: back } = await db.raw<{ rows: unknown[] }>('select stage, subject, revision, live_event_id, live_occurred_at from funnel_decisions order by 2');
       expect(back).toEqual([
         { stage: 'REGISTERED', subject: '2:o1:u1', revision: 0, live_event_id: 'u1-live', live_occurred_at: null },
