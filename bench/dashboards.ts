@@ -78,14 +78,29 @@ export interface DashboardFigures {
 }
 
 const DAY = 86_400_000;
+/**
+ * The bench's present is the real one, as the query service's is: the routes' ranges end today,
+ * and the traffic ingested during the loaded round is of the current month (as a busy
+ * organization's commits are: today's clicks). The data is two years up to the current
+ * month's start, so its cache is generated again once a month (dashboard-data.ts drops the
+ * month before's).
+ */
+const NOW = Date.now();
+const MONTH_START = Date.UTC(new Date(NOW).getUTCFullYear(), new Date(NOW).getUTCMonth(), 1);
 export const SHAPE: Shape = {
   clicks: scaled(10_000_000, 3_000),
   orgs: Math.max(2, Math.round(50 * Math.sqrt(SCALE))),
   mentorsPerOrg: 100,
   coordinatorsPerOrg: 5,
-  end: Date.UTC(2026, 10, 1),
+  end: MONTH_START,
   days: 730,
 };
+/**
+ * When the loaded round's traffic happens: the last 14 days, from the current month's first
+ * day everywhere on (14 hours after its start in UTC: UTC-12 has begun it by then). In a
+ * month's first hours that leaves nothing: then the last hour, of the month before in places.
+ */
+const INGEST_START = Math.min(Math.max(NOW - 14 * DAY, MONTH_START + 14 * 3_600_000), NOW - 3_600_000);
 // A smoke run (BENCH_SCALE < 0.1) offers 100 req/s: it checks that every figure is produced, on a busy machine.
 const RATE = Number(process.env.BENCH_DASHBOARD_RATE ?? (SCALE < 0.1 ? 100 : 500));
 const SECONDS = Math.max(2, Math.round(10 * SCALE));
@@ -94,15 +109,16 @@ const ONLY = (process.env.BENCH_DASHBOARD_ROUTES ?? '').split(',').map((s) => s.
 
 function routes(shape: Shape, users: string[]) {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const to = day(shape.end - DAY);
-  const quarter = day(shape.end - 90 * DAY);
-  const year = day(shape.end - 365 * DAY);
+  const to = day(NOW);
+  const quarter = day(NOW - 89 * DAY);
+  // A year by month starts on a month's first day: the eleven months before this one, and this one to today.
+  const year = day(Date.UTC(new Date(MONTH_START).getUTCFullYear(), new Date(MONTH_START).getUTCMonth() - 11, 1));
   const r = (n: number) => Math.floor(Math.random() * n);
   const mentor = () => mentorId(r(shape.orgs), r(shape.mentorsPerOrg));
   return [
     ['mentor referral-stats (90 days, daily)', () => `/v1/mentors/${mentor()}/referral-stats?from=${quarter}&to=${to}&granularity=day`],
     ['mentor recruits (first page of 20)', () => `/v1/mentors/${mentor()}/recruits?limit=20`],
-    ['mentor annual-summary', () => `/v1/mentors/${mentor()}/annual-summary?year=${new Date(shape.end - DAY).getUTCFullYear()}`],
+    ['mentor annual-summary', () => `/v1/mentors/${mentor()}/annual-summary?year=${new Date(NOW).getUTCFullYear()}`],
     ['coordinator mentor-performance (a year)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/mentor-performance?from=${year}&to=${to}&sort=registrations&limit=20`],
     ['coordinator recruitment-summary (a year, monthly, with the previous year)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/recruitment-summary?from=${year}&to=${to}&granularity=month&compare=previous`],
     ['coordinator follow-up list (stuck 14 days, first page of 20)', () => `/v1/coordinators/${coordinatorId(r(shape.orgs), r(shape.coordinatorsPerOrg))}/referrals?stuckDays=14&limit=20`],
@@ -254,13 +270,14 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
         log(`part 3: unloaded ${route}: ${show(f)}`);
       }
       rss.peakUnloaded = peakRssMb(queryService);
-      // Ingest at half load into the same tables, for as long as the loaded round takes.
-      // ... of every organization the routes read, so each commit invalidates what the query
-      // service keeps of them, as busy organizations would in production (its worst case).
+      // Ingest at half load into the same tables, for as long as the loaded round takes: today's
+      // traffic (the current month's, INGEST_START) of every organization the routes read, so
+      // each commit invalidates what the query service keeps of them over the current month, as
+      // busy organizations' commits would in production (its worst case).
       // Enough for every route's run, its wait for the service to settle and the scrapes around it
       // (a saturated machine drains backlogs between routes: 236 s for 11 routes was seen, where
       // 2 s a route was once planned and the last routes ran after publishing had ended).
-      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 20) + 70)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: SHAPE.end - 14 * DAY }));
+      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 20) + 70)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: INGEST_START, days: (NOW - INGEST_START) / DAY }));
       const messages = await encodeTimeOrdered(env, traffic);
       const producer = createUpstream(env);
       await producer.connect();

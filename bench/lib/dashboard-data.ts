@@ -254,6 +254,14 @@ export async function dashboardDatabase(baseUrl: string, shape: Shape, visitorHa
     await generate(withDatabase(baseUrl, cached), shape, visitorHashKey, progress);
     await admin(baseUrl, (c) => c.query(`comment on database "${cached}" is 'complete'`));
     generatedSeconds = Math.round((Date.now() - started) / 1000);
+    // The caches of this size but another shape go: part 3's moves with the month (a 10M cache
+    // takes about 15 GB), and a shape no source asks for any more would stay for good.
+    const base = cachedName(shape, visitorHashKey);
+    const stale = await admin(baseUrl, async (c) => (await c.query<{ name: string }>('select datname as name from pg_database where datname like $1 and left(datname, length($2)) <> $2', [`rt\\_bench\\_dashboards\\_v%\\_${shape.clicks}\\_%`, base])).rows);
+    for (const { name } of stale) {
+      progress(`dropping ${name}, a cache of another shape of ${shape.clicks} clicks`);
+      await admin(baseUrl, (c) => c.query(`drop database if exists "${name}" with (force)`));
+    }
   } else {
     progress(`using the cached database ${cached}`);
   }
