@@ -96,11 +96,17 @@ export const SHAPE: Shape = {
   days: 730,
 };
 /**
- * When the loaded round's traffic happens: the last 14 days, from the current month's first
- * day everywhere on (14 hours after its start in UTC: UTC-12 has begun it by then). In a
- * month's first hours that leaves nothing: then the last hour, of the month before in places.
+ * When the loaded round's traffic happens (lib/sample-traffic.ts: a click in the window, a
+ * second click up to 3 hours before it, a registration up to 3 hours after it and logins up to
+ * two days after that): within the current month everywhere (from 18 hours after its start in
+ * UTC: UTC-12 has begun it 12 hours after, and a second click may come 3 hours earlier), and
+ * so that no event lies more than the day ahead of now that ingest accepts (the window ends 28
+ * hours ago). In a month's first three days that leaves no room: then the 14 days before, of
+ * the month before in places.
  */
-const INGEST_START = Math.min(Math.max(NOW - 14 * DAY, MONTH_START + 14 * 3_600_000), NOW - 3_600_000);
+const INGEST_END = NOW - 28 * 3_600_000;
+const INGEST_EARLIEST = MONTH_START + 18 * 3_600_000;
+const INGEST_START = INGEST_END - INGEST_EARLIEST >= 3_600_000 ? Math.max(INGEST_END - 14 * DAY, INGEST_EARLIEST) : INGEST_END - 14 * DAY;
 // A smoke run (BENCH_SCALE < 0.1) offers 100 req/s: it checks that every figure is produced, on a busy machine.
 const RATE = Number(process.env.BENCH_DASHBOARD_RATE ?? (SCALE < 0.1 ? 100 : 500));
 const SECONDS = Math.max(2, Math.round(10 * SCALE));
@@ -277,7 +283,7 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       // Enough for every route's run, its wait for the service to settle and the scrapes around it
       // (a saturated machine drains backlogs between routes: 236 s for 11 routes was seen, where
       // 2 s a route was once planned and the last routes ran after publishing had ended).
-      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 20) + 70)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: INGEST_START, days: (NOW - INGEST_START) / DAY }));
+      const traffic = intoOrgs(sampleTraffic({ seed: 11, clicks: Math.ceil((halfRate * (table.length * (SECONDS + 20) + 70)) / 1.7), orgs: SHAPE.orgs, mentorsPerOrg: 4, start: INGEST_START, days: (INGEST_END - INGEST_START) / DAY }));
       const messages = await encodeTimeOrdered(env, traffic);
       const producer = createUpstream(env);
       await producer.connect();

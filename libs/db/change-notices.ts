@@ -175,31 +175,48 @@ export const notifyMentorsFunctionSql = (column: string) => {
 };
 
 /**
- * The trigger function of the tables kept per mentor since migration 0031, as
- * notifyMentorsFunctionSql's (0028) but naming its table (its first argument: changeTriggersSql)
- * and, with `day` (DAY_COLUMNS), giving the earliest day the statement's rows count, old and
- * new (`since`, YYYY-MM-DD whatever the session's DateStyle).
+ * The trigger function of the tables kept per mentor since migration 0031. As
+ * notifyMentorsFunctionSql's (0028) it names the mentors of the statement's rows (old and new)
+ * by organization, and it also names its table (its first argument: changeTriggersSql) and,
+ * with `day` (DAY_COLUMNS), the earliest day the rows count (`since`, YYYY-MM-DD whatever the
+ * session's DateStyle). A list too long for one notice is sent in several, each of whole
+ * organizations (with the earliest day of theirs): 0028 sent the organizations instead, which
+ * drops every answer about them, and a busy aggregator's commits came to that a few times a
+ * second. Only an organization whose own list does not fit, or a row without a mentor, is
+ * named as an organization (in one notice after the others; `*` if that list does not fit).
  */
 export const notifyMentorRowsFunctionSql = (column: string, day: string | null) => {
-  const payload = (rows: string) => `select case when count(*) = 0 then null
-                  when bool_or(mentors is null) then json_agg(org_id order by org_id)::text
-                  else json_build_object('mentors', json_object_agg(org_id, mentors order by org_id), 'table', tg_argv[0]${day ? ", 'since', to_char(min(since), 'YYYY-MM-DD')" : ''})::text end,
-             json_agg(org_id order by org_id)::text
-        into changed, orgs
-        from (select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column}) end as mentors${day ? `, min(${day}) as since` : ''} from ${rows} group by org_id) m`;
+  const loop = (rows: string) => `for g in select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column})::text end as mentors${day ? `, min(${day}) as since` : ', null::date as since'}
+                 from ${rows} group by org_id order by org_id loop
+        if g.mentors is null or octet_length(g.mentors) > ${MAX_LIST_BYTES} then
+          whole := whole || g.org_id;
+          continue;
+        end if;
+        entry := to_json(g.org_id)::text || ':' || g.mentors;
+        if chunk <> '' and octet_length(chunk) + octet_length(entry) > ${MAX_LIST_BYTES} then
+          perform pg_notify('${CHANGES_CHANNEL}', '{"mentors":{' || chunk || '},"table":' || to_json(tg_argv[0])::text${day ? ` || ',"since":"' || to_char(earliest, 'YYYY-MM-DD') || '"'` : ''} || '}');
+          chunk := '';
+          earliest := null;
+        end if;
+        chunk := case when chunk = '' then entry else chunk || ',' || entry end;
+        earliest := least(earliest, g.since);
+      end loop`;
   return `
   create or replace function rt_notify_mentor_rows_${column}${day ? `_by_${day}` : ''}() returns trigger language plpgsql as $$
   declare
-    changed text;
-    orgs text;
-  begin${overStatementRows(`org_id, ${column}${day ? `, ${day}` : ''}`, payload)}
-    if changed is null then
-      return null;
+    g record;
+    entry text;
+    chunk text := '';
+    earliest date;
+    whole text[] := '{}';
+  begin${overStatementRows(`org_id, ${column}${day ? `, ${day}` : ''}`, loop)}
+    if chunk <> '' then
+      perform pg_notify('${CHANGES_CHANNEL}', '{"mentors":{' || chunk || '},"table":' || to_json(tg_argv[0])::text${day ? ` || ',"since":"' || to_char(earliest, 'YYYY-MM-DD') || '"'` : ''} || '}');
     end if;
-    if octet_length(changed) > ${MAX_LIST_BYTES} then
-      changed := case when octet_length(orgs) > ${MAX_LIST_BYTES} then '*' else orgs end;
+    if cardinality(whole) > 0 then
+      entry := to_json(whole)::text;
+      perform pg_notify('${CHANGES_CHANNEL}', case when octet_length(entry) > ${MAX_LIST_BYTES} then '*' else entry end);
     end if;
-    perform pg_notify('${CHANGES_CHANNEL}', changed);
     return null;
   end $$`;
 };

@@ -156,11 +156,27 @@ describe('the answer cache', () => {
       expect(await noticesOf("delete from funnel_daily where org_id = 'org-n1' and day = '2031-02-03'")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_daily', since: '2031-02-03' }]);
       await noticesOf("delete from funnel_monthly where org_id in ('org-n1', 'org-n2')");
       expect(await noticesOf("insert into funnel_org_daily (org_id, day, clicks, unique_clicks, installs, registrations, activations) values ('org-n3', '2031-01-01', 1, 1, 0, 0, 0)")).toEqual([{ aggregates: ['org-n3'] }]);
-      // 300 mentors of 40 characters do not fit in a notice's 8000 bytes: their organizations do.
-      const many = Array.from({ length: 300 }, (_, i) => yearly(i % 2 ? 'org-n4' : 'org-n5', `mentor-${String(i).padStart(33, '0')}`));
-      expect(await noticesOf(insertYearly(many))).toEqual([['org-n4', 'org-n5']]);
-      // Whatever order the organizations came in, each is named once.
-      expect(await noticesOf("delete from funnel_yearly where year = 2031")).toEqual([['org-n1', 'org-n2', 'org-n4', 'org-n5']]);
+      // 300 mentors of 40 characters in two organizations do not fit in a notice's 8000 bytes:
+      // one notice an organization does, each whole.
+      const mentorIds = (n: number) => Array.from({ length: n }, (_, i) => `mentor-${String(i).padStart(33, '0')}`);
+      const many = mentorIds(300).map((m, i) => yearly(i % 2 ? 'org-n4' : 'org-n5', m));
+      expect(await noticesOf(insertYearly(many))).toEqual([
+        { mentors: { 'org-n4': mentorIds(300).filter((_, i) => i % 2) }, table: 'funnel_yearly' },
+        { mentors: { 'org-n5': mentorIds(300).filter((_, i) => i % 2 === 0) }, table: 'funnel_yearly' },
+      ]);
+      // 200 of one organization do not fit alone: the organization is named, after the others' notices.
+      const daily = (org: string, mentor: string, d: string) => `('${org}', '${d}', '${mentor}', null, 1, 1, 0, 0, 0)`;
+      const insertDaily = (rows: string[]) => `insert into funnel_daily (org_id, day, mentor_id, campaign_id, clicks, unique_clicks, installs, registrations, activations) values ${rows.join(', ')}`;
+      expect(await noticesOf(insertDaily([...mentorIds(200).map((m) => daily('org-n6', m, '2031-04-02')), daily('org-n7', 'a', '2031-04-03'), daily('org-n8', 'b', '2031-04-01')]))).toEqual([
+        { mentors: { 'org-n7': ['a'], 'org-n8': ['b'] }, table: 'funnel_daily', since: '2031-04-01' },
+        ['org-n6'],
+      ]);
+      await noticesOf("delete from funnel_daily where org_id in ('org-n6', 'org-n7', 'org-n8')");
+      // Whatever order the organizations came in, each is named once, in one notice: here two, each of whole organizations.
+      const deleted = (await noticesOf('delete from funnel_yearly where year = 2031')) as { mentors: Record<string, string[]>; table: string }[];
+      expect(deleted.map((n) => Object.keys(n.mentors))).toEqual([['org-n1', 'org-n2', 'org-n4'], ['org-n5']]);
+      expect(Object.assign({}, ...deleted.map((n) => n.mentors))).toEqual({ 'org-n1': ['a', 'c'], 'org-n2': ['a'], 'org-n4': mentorIds(300).filter((_, i) => i % 2), 'org-n5': mentorIds(300).filter((_, i) => i % 2 === 0) });
+      expect(deleted.map((n) => n.table)).toEqual(['funnel_yearly', 'funnel_yearly']);
       await q.pool.query("delete from funnel_org_daily where org_id = 'org-n3'");
     } finally {
       listener.off('notification', onNotice);
