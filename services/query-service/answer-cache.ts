@@ -12,6 +12,12 @@ export interface CachedAnswer {
   etag: string;
 }
 
+/** A part of answers kept as a value (AnswerCache.part), with about the bytes it holds. */
+interface KeptPart {
+  part: unknown;
+  bytes: number;
+}
+
 /** Where cached answers come from: a hit, a computation another request started (shared), a new one, or none kept (bypass). */
 export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
@@ -46,6 +52,12 @@ export interface AnswerCache {
    * what the answer reads (AnswerScope).
    */
   answer(key: string, scope: AnswerScope, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
+  /**
+   * A part of answers kept as the value `compute()` gives (not serialized: a hit costs no
+   * parse), under `key` while nothing it reads (`scope`) has changed, as `answer` keeps answers;
+   * `bytes`: about what it holds, for the size bound. The value is shared: never change it.
+   */
+  part<T>(key: string, scope: AnswerScope, compute: () => Promise<T>, bytes: (value: T) => number): Promise<T>;
   /**
    * A fact a scope decision rests on (scope-queries.ts), kept under `key` until a scope table
    * (SCOPE_TABLES) changes: the first request asks Postgres (requests asking meanwhile share its read), the next ones nothing. Computed
@@ -109,11 +121,11 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const now = options.now ?? Date.now;
   const outcomes = new Counter({ name: 'query_answer_cache_total', help: 'Answers of cached routes by where they came from (hit, shared, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
   const stored = new Gauge({ name: 'query_answer_cache_bytes', help: 'Bytes of answers kept', registers: options.registry ? [options.registry] : [] });
-  const entries = new LRUCache<string, CachedAnswer>({
+  const entries = new LRUCache<string, CachedAnswer | KeptPart>({
     maxSize: Math.max(1, maxBytes),
-    sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
+    sizeCalculation: (value, key) => ('body' in value ? value.body.length : value.bytes) + key.length * 2 + 200,
   });
-  const pending = new Map<string, Promise<CachedAnswer>>();
+  const pending = new Map<string, Promise<CachedAnswer | KeptPart>>();
   // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
   const facts = new LRUCache<string, { value: unknown }>({ max: MAX_FACTS });
   /** Facts being read, by scope version and key: requests asking the same meanwhile share the read. */
@@ -266,6 +278,41 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     return { body, etag: etagOf(body) };
   };
 
+  /**
+   * What is kept under `key` (answers and parts apart: `a` or `p` before it) while nothing
+   * `scope` reads has changed, else `compute()`'s, kept for the next request and shared with
+   * requests asking the same while it runs; counted in query_answer_cache_total when `counted`.
+   */
+  async function kept(key: string, scope: AnswerScope, compute: () => Promise<CachedAnswer | KeptPart>, counted = true): Promise<{ value: CachedAnswer | KeptPart; outcome: CacheOutcome }> {
+    const count = (outcome: CacheOutcome) => (counted ? outcomes.inc({ outcome }) : undefined);
+    const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
+    const found = entries.get(full);
+    if (found) {
+      count('hit');
+      return { value: found, outcome: 'hit' };
+    }
+    const running = pending.get(full);
+    if (running) {
+      count('shared');
+      return { value: await running, outcome: 'shared' };
+    }
+    const started = epoch;
+    const computing = compute();
+    pending.set(full, computing);
+    try {
+      const value = await computing;
+      // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
+      if (live && epoch === started) {
+        entries.set(full, value);
+        stored.set(entries.calculatedSize);
+      }
+      count('miss');
+      return { value, outcome: 'miss' };
+    } finally {
+      if (pending.get(full) === computing) pending.delete(full);
+    }
+  }
+
   return {
     get live() {
       return live;
@@ -308,32 +355,16 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         outcomes.inc({ outcome: 'bypass' });
         return { answer: seal(await compute()), outcome: 'bypass' };
       }
-      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
-      const kept = entries.get(full);
-      if (kept) {
-        outcomes.inc({ outcome: 'hit' });
-        return { answer: kept, outcome: 'hit' };
-      }
-      const running = pending.get(full);
-      if (running) {
-        outcomes.inc({ outcome: 'shared' });
-        return { answer: await running, outcome: 'shared' };
-      }
-      const started = epoch;
-      const computing = compute().then(seal);
-      pending.set(full, computing);
-      try {
-        const answer = await computing;
-        // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
-        if (live && epoch === started) {
-          entries.set(full, answer);
-          stored.set(entries.calculatedSize);
-        }
-        outcomes.inc({ outcome: 'miss' });
-        return { answer, outcome: 'miss' };
-      } finally {
-        if (pending.get(full) === computing) pending.delete(full);
-      }
+      const { value, outcome } = await kept(`a\0${key}`, scope, async () => seal(await compute()));
+      return { answer: value as CachedAnswer, outcome };
+    },
+    async part<T>(key: string, scope: AnswerScope, compute: () => Promise<T>, bytes: (value: T) => number): Promise<T> {
+      if (!live) return compute();
+      const { value } = await kept(`p\0${key}`, scope, async () => {
+        const v = await compute();
+        return { part: v, bytes: bytes(v) };
+      }, false);
+      return (value as KeptPart).part as T;
     },
     async close() {
       closed = true;

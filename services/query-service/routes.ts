@@ -23,6 +23,8 @@ import {
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage, type OrgRecruitProfileT, type RecruitProfileT,
 } from './schemas.js';
 
+/** About the bytes a kept part of sums holds: an entry, its key and its five counts. */
+const sumsBytes = (sums: Sums) => 150 * (sums.periods.length + sums.mentors.length + sums.campaigns.length);
 /** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 /** The grant authorize() gave this request, of the resource the route declared (anything else is a bug in the route table). */
@@ -81,10 +83,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   function keepClosed(request: FastifyRequest, org: string, mentors?: readonly string[]): KeepClosed | undefined {
     if (!answers.live) return undefined;
     const key = answerKey(request);
-    return async (part, compute) => {
-      const { answer } = await answers.answer(`${key}\0closed\0${part.from}\0${part.to}`, { org, ...(mentors ? { mentors } : {}), before: part.before }, async () => JSON.stringify(await compute()));
-      return JSON.parse(answer.body.toString('utf8')) as Sums;
-    };
+    return (part, compute) => answers.part(`${key}\0closed\0${part.from}\0${part.to}`, { org, ...(mentors ? { mentors } : {}), before: part.before }, compute, sumsBytes);
   }
 
   /**

@@ -154,9 +154,14 @@ describe('a range read from whole months and edge days', () => {
       fc.asyncProperty(range, org, fc.constantFrom<Granularity>('day', 'week', 'month', 'year'), instant, fc.subarray(MENTORS), async ({ from, to }, orgId, granularity, now, mentorIds) => {
         const timezone = ORGS[orgId];
         const parts: { from: string; to: string; before: string }[] = [];
+        // A kept part is shared between requests: frozen here, so that a summary changing it throws.
+        const freeze = <T>(value: T): T => {
+          if (value !== null && typeof value === 'object') for (const v of Object.values(value)) freeze(v);
+          return Object.freeze(value);
+        };
         const keep = async (part: (typeof parts)[number], compute: () => Promise<Sums>) => {
           parts.push(part);
-          return compute();
+          return freeze(await compute());
         };
         const grant = { resource: 'org' as const, caller, visibility, orgId, timezone };
         const q = { from, to, granularity }; // at most 500 days: a daily series too

@@ -57,14 +57,23 @@ async function sumsOf(db: Queryable, target: Target, range: { from: string; to: 
   return sums;
 }
 
-/** The sums of two disjoint sets of days: those of their union. */
+/**
+ * The sums of two disjoint sets of days: those of their union. Neither is changed (a kept part
+ * is shared between requests); totals only one of them has are shared with the result.
+ */
 export function addSums(a: Sums, b: Sums): Sums {
   const add = <K>(x: [K, FunnelTotals][], y: [K, FunnelTotals][]): [K, FunnelTotals][] => {
-    const sum = new Map<K, FunnelTotals>(x.map(([k, t]) => [k, { ...t }]));
+    if (y.length === 0) return x;
+    const sum = new Map<K, FunnelTotals>(x);
     for (const [k, t] of y) {
       const into = sum.get(k);
-      if (!into) sum.set(k, { ...t });
-      else for (const c of FUNNEL_COUNTS) into[c] += t[c];
+      if (!into) {
+        sum.set(k, t);
+        continue;
+      }
+      const both = { ...into };
+      for (const c of FUNNEL_COUNTS) both[c] += t[c];
+      sum.set(k, both);
     }
     return [...sum];
   };
