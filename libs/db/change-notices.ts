@@ -10,13 +10,11 @@
  *
  * A payload is one of:
  * - a JSON array of organization ids: anything of theirs may have changed;
- * - `{"mentors":{"<org>":["<mentor>", ...], ...}, "table": "<table>", "since": "<YYYY-MM-DD>"}`:
- *   only rows of these mentors changed, in a table kept per mentor (MENTOR_COLUMNS; a
- *   registration names its user, whose name as a mentor it gives), so an answer about other
- *   mentors of the organization still holds (migration 0028). Since migration 0031 it names
- *   its table, and a table of per-mentor rows by local day or month (DAY_COLUMNS) gives the
- *   earliest day its rows count (`since`), so an answer about closed months still holds while
- *   today's numbers move;
+ * - `{"mentors":{"<org>":["<mentor>", ...], ...}, "table": "<table>"}`: only rows of these
+ *   mentors changed, in a table kept per mentor (MENTOR_COLUMNS; a registration names its user,
+ *   whose name as a mentor it gives), so an answer about other mentors of the organization
+ *   still holds (migration 0028; since 0031 it names its table, and a list too long for one
+ *   notice goes in several);
  * - `{"aggregates":["<org>", ...]}`: only the organization's own totals changed
  *   (AGGREGATE_TABLES), which answers about some of its mentors do not read (migration 0028);
  * - `*`: everything may have changed (a rebuild, or a statement touching so many
@@ -125,20 +123,9 @@ export const MENTOR_COLUMNS = { funnel_daily: 'mentor_id', funnel_monthly: 'ment
 /** The watched tables of an organization's own totals: their notices say only that (migration 0028). */
 export const AGGREGATE_TABLES = ['funnel_org_daily', 'funnel_org_monthly'] as const;
 
-/**
- * The tables of per-mentor rows by local day or month (of MENTOR_COLUMNS), each with the column
- * of the first day a row counts: their notices give the earliest (`since`, migration 0031).
- * An answer over closed months reads these and nothing else kept per mentor
- * (services/query-service/answer-cache.ts).
- */
-export const DAY_COLUMNS = { funnel_daily: 'day', funnel_monthly: 'month' } as const;
-
 /** The trigger function a watched table's notices come from (migration 0031; 0028's, and rt_notify_changed_orgs before). */
 export function noticeFunctionOf(table: string): string {
-  if (table in MENTOR_COLUMNS) {
-    const day = DAY_COLUMNS[table as keyof typeof DAY_COLUMNS] as string | undefined;
-    return `rt_notify_mentor_rows_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}${day ? `_by_${day}` : ''}`;
-  }
+  if (table in MENTOR_COLUMNS) return `rt_notify_mentor_rows_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}`;
   if ((AGGREGATE_TABLES as readonly string[]).includes(table)) return 'rt_notify_changed_aggregates';
   return 'rt_notify_changed_orgs';
 }
@@ -177,16 +164,16 @@ export const notifyMentorsFunctionSql = (column: string) => {
 /**
  * The trigger function of the tables kept per mentor since migration 0031. As
  * notifyMentorsFunctionSql's (0028) it names the mentors of the statement's rows (old and new)
- * by organization, and it also names its table (its first argument: changeTriggersSql) and,
- * with `day` (DAY_COLUMNS), the earliest day the rows count (`since`, YYYY-MM-DD whatever the
- * session's DateStyle). A list too long for one notice is sent in several, each of whole
- * organizations (with the earliest day of theirs): 0028 sent the organizations instead, which
- * drops every answer about them, and a busy aggregator's commits came to that a few times a
- * second. Only an organization whose own list does not fit, or a row without a mentor, is
- * named as an organization (in one notice after the others; `*` if that list does not fit).
+ * by organization, and also its table (its first argument: changeTriggersSql). A list too long
+ * for one notice is sent in several, each of whole organizations: 0028 sent the organizations
+ * instead, which drops every answer about them, and a busy aggregator's commits came to that a
+ * few times a second. Only an organization whose own list does not fit, or a row without a
+ * mentor, is named as an organization (in one notice after the others; `*` if that list does
+ * not fit).
  */
-export const notifyMentorRowsFunctionSql = (column: string, day: string | null) => {
-  const loop = (rows: string) => `for g in select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column})::text end as mentors${day ? `, min(${day}) as since` : ', null::date as since'}
+export const notifyMentorRowsFunctionSql = (column: string) => {
+  const notice = `'{"mentors":{' || chunk || '},"table":' || to_json(tg_argv[0])::text || '}'`;
+  const loop = (rows: string) => `for g in select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column})::text end as mentors
                  from ${rows} group by org_id order by org_id loop
         if g.mentors is null or octet_length(g.mentors) > ${MAX_LIST_BYTES} then
           whole := whole || g.org_id;
@@ -194,24 +181,21 @@ export const notifyMentorRowsFunctionSql = (column: string, day: string | null) 
         end if;
         entry := to_json(g.org_id)::text || ':' || g.mentors;
         if chunk <> '' and octet_length(chunk) + octet_length(entry) > ${MAX_LIST_BYTES} then
-          perform pg_notify('${CHANGES_CHANNEL}', '{"mentors":{' || chunk || '},"table":' || to_json(tg_argv[0])::text${day ? ` || ',"since":"' || to_char(earliest, 'YYYY-MM-DD') || '"'` : ''} || '}');
+          perform pg_notify('${CHANGES_CHANNEL}', ${notice});
           chunk := '';
-          earliest := null;
         end if;
         chunk := case when chunk = '' then entry else chunk || ',' || entry end;
-        earliest := least(earliest, g.since);
       end loop`;
   return `
-  create or replace function rt_notify_mentor_rows_${column}${day ? `_by_${day}` : ''}() returns trigger language plpgsql as $$
+  create or replace function rt_notify_mentor_rows_${column}() returns trigger language plpgsql as $$
   declare
     g record;
     entry text;
     chunk text := '';
-    earliest date;
     whole text[] := '{}';
-  begin${overStatementRows(`org_id, ${column}${day ? `, ${day}` : ''}`, loop)}
+  begin${overStatementRows(`org_id, ${column}`, loop)}
     if chunk <> '' then
-      perform pg_notify('${CHANGES_CHANNEL}', '{"mentors":{' || chunk || '},"table":' || to_json(tg_argv[0])::text${day ? ` || ',"since":"' || to_char(earliest, 'YYYY-MM-DD') || '"'` : ''} || '}');
+      perform pg_notify('${CHANGES_CHANNEL}', ${notice});
     end if;
     if cardinality(whole) > 0 then
       entry := to_json(whole)::text;
@@ -258,13 +242,11 @@ export const NOTIFY_ALL_SQL = `select pg_notify('${CHANGES_CHANNEL}', '*')`;
 
 /**
  * What a notice says changed: anything of some organizations (`orgs`), only some mentors' rows
- * of others (`mentors`), in `table` when it says, counted from `since` on when it says; only
- * some organizations' own totals (`aggregates`); or everything (`all`, also for a payload that
- * cannot be read).
+ * of others (`mentors`), in `table` when it says; only some organizations' own totals
+ * (`aggregates`); or everything (`all`, also for a payload that cannot be read).
  */
-export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[]; table?: string; since?: string } | 'all';
+export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[]; table?: string } | 'all';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 export function parseChangeNotice(payload: string | undefined): ChangeNotice {
@@ -273,14 +255,11 @@ export function parseChangeNotice(payload: string | undefined): ChangeNotice {
     const parsed: unknown = JSON.parse(payload);
     if (isStrings(parsed)) return { orgs: parsed, mentors: [], aggregates: [] };
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const { mentors, aggregates, table, since } = parsed as { mentors?: unknown; aggregates?: unknown; table?: unknown; since?: unknown };
+      const { mentors, aggregates, table } = parsed as { mentors?: unknown; aggregates?: unknown; table?: unknown };
       if (isStrings(aggregates)) return { orgs: [], mentors: [], aggregates };
       if (mentors !== null && typeof mentors === 'object' && !Array.isArray(mentors)) {
         const entries = Object.entries(mentors as Record<string, unknown>);
-        if (entries.every(([, m]) => isStrings(m))) {
-          // A table or a day that is not a string is not said: answers it could touch are dropped.
-          return { orgs: [], mentors: entries as [string, string[]][], aggregates: [], ...(typeof table === 'string' ? { table } : {}), ...(typeof since === 'string' && DAY.test(since) ? { since } : {}) };
-        }
+        if (entries.every(([, m]) => isStrings(m))) return { orgs: [], mentors: entries as [string, string[]][], aggregates: [], ...(typeof table === 'string' ? { table } : {}) };
       }
     }
   } catch {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { CHANGES_CHANNEL, DAY_COLUMNS, SCOPE_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
+import { CHANGES_CHANNEL, SCOPE_CHANNEL, parseChangeNotice } from '../../libs/db/change-notices.js';
 import type { Logger } from '../../libs/log/logger.js';
 import { within } from '../../libs/runtime/within.js';
 
@@ -12,38 +12,17 @@ export interface CachedAnswer {
   etag: string;
 }
 
-/** A part of answers kept as a value (AnswerCache.part), with about the bytes it holds. */
-interface KeptPart {
-  part: unknown;
-  bytes: number;
-}
-
 /** Where cached answers come from: a hit, a computation another request started (shared), a new one, or none kept (bypass). */
 export type CacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
 /**
  * What an answer reads: the tables of one organization (its id), of every organization (`*`),
- * or part of one organization's:
- * - `mentors`: only these mentors' rows (the tables kept per mentor, a mentor's name, and no
- *   total of the organization's own), which a commit about its other mentors leaves as they were;
- * - `before` (YYYY-MM-DD, a month's first day): only the per-mentor rows by day and month
- *   (DAY_COLUMNS) that count days before it, of `mentors` or (without) of every mentor of the
- *   organization, and nothing else kept per mentor or in its own totals: a commit of later days
- *   leaves it. It must be no later than the current month's first day in every timezone
- *   (closedMonthsEnd); a later one is taken as if not given;
- * - `basis`: anything else the answer was computed from, read before (the organization's first
- *   day of a comparison), which it is kept under too.
+ * or only some mentors' rows of one organization (`mentors`: the tables kept per mentor, a
+ * mentor's name, and no total of the organization's own), which a commit about its other
+ * mentors leaves as they were; `basis`: anything else the answer was computed from, read
+ * before (the organization's first day of a comparison), which it is kept under too.
  */
-export type AnswerScope = string | { org: string; mentors?: readonly string[]; before?: string; basis?: string };
-
-/**
- * The first day of the month no timezone is past yet (UTC+14's current month, YYYY-MM-DD): no
- * organization's current month starts after it, so a notice of rows counted from a day before
- * it may touch an answer about closed months, and one of rows from it on touches none.
- */
-export function closedMonthsEnd(now: number): string {
-  return `${new Date(now + 14 * 3_600_000).toISOString().slice(0, 7)}-01`;
-}
+export type AnswerScope = string | { org: string; mentors: readonly string[]; basis?: string };
 
 export interface AnswerCache {
   /**
@@ -52,12 +31,6 @@ export interface AnswerCache {
    * what the answer reads (AnswerScope).
    */
   answer(key: string, scope: AnswerScope, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
-  /**
-   * A part of answers kept as the value `compute()` gives (not serialized: a hit costs no
-   * parse), under `key` while nothing it reads (`scope`) has changed, as `answer` keeps answers;
-   * `bytes`: about what it holds, for the size bound. The value is shared: never change it.
-   */
-  part<T>(key: string, scope: AnswerScope, compute: () => Promise<T>, bytes: (value: T) => number): Promise<T>;
   /**
    * A fact a scope decision rests on (scope-queries.ts), kept under `key` until a scope table
    * (SCOPE_TABLES) changes: the first request asks Postgres (requests asking meanwhile share its read), the next ones nothing. Computed
@@ -101,11 +74,7 @@ const MAX_MENTOR_VERSIONS = 200_000;
  * version of its own: the organization's changes that may touch any of its answers (a notice
  * naming the organization itself) and each of its mentors' (notices naming them: rows kept
  * per mentor, a registration giving a name). Notices of other mentors, and of the
- * organization's own totals, leave it be. An answer about closed months (AnswerScope
- * `before`) counts only the notices of its mentors (or of any of the organization's) that may
- * touch them: those of rows by day or month counted from a day before the current month in
- * some timezone (closedMonthsEnd), or that do not say which table or days (an older trigger).
- * The aggregator's commits of today's numbers leave it be.
+ * organization's own totals, leave it be.
  *
  * While the listening connection is down (or stops answering its heartbeat), notices could be missed: nothing is served from or
  * kept in the cache (every request reads Postgres), and once listening again everything kept
@@ -121,11 +90,11 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const now = options.now ?? Date.now;
   const outcomes = new Counter({ name: 'query_answer_cache_total', help: 'Answers of cached routes by where they came from (hit, shared, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
   const stored = new Gauge({ name: 'query_answer_cache_bytes', help: 'Bytes of answers kept', registers: options.registry ? [options.registry] : [] });
-  const entries = new LRUCache<string, CachedAnswer | KeptPart>({
+  const entries = new LRUCache<string, CachedAnswer>({
     maxSize: Math.max(1, maxBytes),
-    sizeCalculation: (value, key) => ('body' in value ? value.body.length : value.bytes) + key.length * 2 + 200,
+    sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
   });
-  const pending = new Map<string, Promise<CachedAnswer | KeptPart>>();
+  const pending = new Map<string, Promise<CachedAnswer>>();
   // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
   const facts = new LRUCache<string, { value: unknown }>({ max: MAX_FACTS });
   /** Facts being read, by scope version and key: requests asking the same meanwhile share the read. */
@@ -138,10 +107,6 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const wholeVersions = new Map<string, number>();
   /** Per organization and mentor (`org\0mentor`): notices naming the mentor. Cleared when full, with mentorEpoch bumped. */
   const mentorVersions = new Map<string, number>();
-  /** Per organization: notices naming any of its mentors that may touch closed months (AnswerScope `before`). */
-  const closedVersions = new Map<string, number>();
-  /** Per organization and mentor: the same, of the mentor. Cleared with mentorVersions. */
-  const closedMentorVersions = new Map<string, number>();
   let mentorEpoch = 0;
   let epoch = 0;
   let anyVersion = 0;
@@ -166,8 +131,6 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     orgVersions.clear();
     wholeVersions.clear();
     mentorVersions.clear();
-    closedVersions.clear();
-    closedMentorVersions.clear();
     pending.clear();
     entries.clear();
     stored.set(0);
@@ -183,22 +146,14 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       bump(wholeVersions, org);
     }
     for (const org of changed.aggregates) bump(orgVersions, org);
-    // Rows of closed months changed unless the notice says they are of another table, or of
-    // days from the current month on in every timezone.
-    const closed = changed.table === undefined || (changed.table in DAY_COLUMNS && (changed.since === undefined || changed.since < closedMonthsEnd(now())));
     for (const [org, mentors] of changed.mentors) {
       bump(orgVersions, org);
-      if (closed) bump(closedVersions, org);
-      if (mentorVersions.size + closedMentorVersions.size + 2 * mentors.length > MAX_MENTOR_VERSIONS) {
+      if (mentorVersions.size + mentors.length > MAX_MENTOR_VERSIONS) {
         // Forgetting a mentor's version could serve an answer kept before its change: a new epoch drops them all.
         mentorVersions.clear();
-        closedMentorVersions.clear();
         mentorEpoch += 1;
       }
-      for (const mentor of mentors) {
-        bump(mentorVersions, `${org}\0${mentor}`);
-        if (closed) bump(closedMentorVersions, `${org}\0${mentor}`);
-      }
+      for (const mentor of mentors) bump(mentorVersions, `${org}\0${mentor}`);
     }
   }
 
@@ -206,17 +161,10 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   function versionOf(scope: AnswerScope): string {
     if (scope === '*') return `*${anyVersion}`;
     if (typeof scope === 'string') return `o${orgVersions.get(scope) ?? 0}\0${scope}`;
-    const { org, mentors, basis = '' } = scope;
-    const before = scope.before !== undefined && scope.before <= closedMonthsEnd(now()) ? scope.before : undefined;
-    if (mentors === undefined) {
-      if (before === undefined) return `b${orgVersions.get(org) ?? 0}\0${org}\0${basis}`;
-      return `c${wholeVersions.get(org) ?? 0}.${closedVersions.get(org) ?? 0}\0${org}\0${before}\0${basis}`;
-    }
     // Counters only grow (until an epoch clears them), so their sum changes whenever one does.
-    const versions = before === undefined ? mentorVersions : closedMentorVersions;
     let sum = 0;
-    for (const mentor of mentors) sum += versions.get(`${org}\0${mentor}`) ?? 0;
-    return `${before === undefined ? 'm' : `d${before}`}${mentorEpoch}.${wholeVersions.get(org) ?? 0}.${sum}\0${org}\0${mentors.join('\0')}\0${basis}`;
+    for (const mentor of scope.mentors) sum += mentorVersions.get(`${scope.org}\0${mentor}`) ?? 0;
+    return `m${mentorEpoch}.${wholeVersions.get(scope.org) ?? 0}.${sum}\0${scope.org}\0${scope.mentors.join('\0')}\0${scope.basis ?? ''}`;
   }
 
   function lost(err: unknown): void {
@@ -278,41 +226,6 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     return { body, etag: etagOf(body) };
   };
 
-  /**
-   * What is kept under `key` (answers and parts apart: `a` or `p` before it) while nothing
-   * `scope` reads has changed, else `compute()`'s, kept for the next request and shared with
-   * requests asking the same while it runs; counted in query_answer_cache_total when `counted`.
-   */
-  async function kept(key: string, scope: AnswerScope, compute: () => Promise<CachedAnswer | KeptPart>, counted = true): Promise<{ value: CachedAnswer | KeptPart; outcome: CacheOutcome }> {
-    const count = (outcome: CacheOutcome) => (counted ? outcomes.inc({ outcome }) : undefined);
-    const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
-    const found = entries.get(full);
-    if (found) {
-      count('hit');
-      return { value: found, outcome: 'hit' };
-    }
-    const running = pending.get(full);
-    if (running) {
-      count('shared');
-      return { value: await running, outcome: 'shared' };
-    }
-    const started = epoch;
-    const computing = compute();
-    pending.set(full, computing);
-    try {
-      const value = await computing;
-      // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
-      if (live && epoch === started) {
-        entries.set(full, value);
-        stored.set(entries.calculatedSize);
-      }
-      count('miss');
-      return { value, outcome: 'miss' };
-    } finally {
-      if (pending.get(full) === computing) pending.delete(full);
-    }
-  }
-
   return {
     get live() {
       return live;
@@ -355,16 +268,32 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         outcomes.inc({ outcome: 'bypass' });
         return { answer: seal(await compute()), outcome: 'bypass' };
       }
-      const { value, outcome } = await kept(`a\0${key}`, scope, async () => seal(await compute()));
-      return { answer: value as CachedAnswer, outcome };
-    },
-    async part<T>(key: string, scope: AnswerScope, compute: () => Promise<T>, bytes: (value: T) => number): Promise<T> {
-      if (!live) return compute();
-      const { value } = await kept(`p\0${key}`, scope, async () => {
-        const v = await compute();
-        return { part: v, bytes: bytes(v) };
-      }, false);
-      return (value as KeptPart).part as T;
+      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
+      const kept = entries.get(full);
+      if (kept) {
+        outcomes.inc({ outcome: 'hit' });
+        return { answer: kept, outcome: 'hit' };
+      }
+      const running = pending.get(full);
+      if (running) {
+        outcomes.inc({ outcome: 'shared' });
+        return { answer: await running, outcome: 'shared' };
+      }
+      const started = epoch;
+      const computing = compute().then(seal);
+      pending.set(full, computing);
+      try {
+        const answer = await computing;
+        // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
+        if (live && epoch === started) {
+          entries.set(full, answer);
+          stored.set(entries.calculatedSize);
+        }
+        outcomes.inc({ outcome: 'miss' });
+        return { answer, outcome: 'miss' };
+      } finally {
+        if (pending.get(full) === computing) pending.delete(full);
+      }
     },
     async close() {
       closed = true;

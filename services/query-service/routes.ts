@@ -11,7 +11,7 @@ import { mentorStats } from './queries/mentor-stats.js';
 import { coordinatorReferrals, mentorRecruits, orgReferrals } from './queries/recruits.js';
 import { annualSummary } from './queries/annual-summary.js';
 import { mentorPerformance } from './queries/mentor-performance.js';
-import { coordinatorSummary, orgSummary, type KeepClosed, type Sums } from './queries/org-summary.js';
+import { coordinatorSummary, orgSummary } from './queries/org-summary.js';
 import { platformGrowth } from './queries/platform-growth.js';
 import { conversionRecord } from './queries/conversion-record.js';
 import { linkOrg } from './scope-queries.js';
@@ -23,8 +23,6 @@ import {
   OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage, type OrgRecruitProfileT, type RecruitProfileT,
 } from './schemas.js';
 
-/** About the bytes a kept part of sums holds: an entry, its key and its five counts. */
-const sumsBytes = (sums: Sums) => 150 * (sums.periods.length + sums.mentors.length + sums.campaigns.length);
 /** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody, 503: ErrorBody };
 /** The grant authorize() gave this request, of the resource the route declared (anything else is a bug in the route table). */
@@ -63,27 +61,10 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    * `scope` says what it reads (AnswerScope).
    */
   function cachedAnswer(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<unknown>) {
-    return answers.answer(answerKey(request), scope, async () => reply.serialize(await compute()));
-  }
-
-  /** What a request's answer is kept under (cachedAnswer). */
-  function answerKey(request: FastifyRequest): string {
     const { caller: _caller, ...seen } = request.grant as Grant & { caller: unknown };
     const { format: _format, ...query } = request.query as Record<string, unknown>;
-    return `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
-  }
-
-  /**
-   * Keeps a summary's closed months between requests (org-summary.ts KeepClosed): under the
-   * request's key and the part's days, as read by the organization's mentors or some of them
-   * (`mentors`), before the current month (AnswerScope `before`), so that while today's numbers
-   * move only the current month is read again. None while the cache is off or not listening:
-   * then one read of the whole range does.
-   */
-  function keepClosed(request: FastifyRequest, org: string, mentors?: readonly string[]): KeepClosed | undefined {
-    if (!answers.live) return undefined;
-    const key = answerKey(request);
-    return (part, compute) => answers.part(`${key}\0closed\0${part.from}\0${part.to}`, { org, ...(mentors ? { mentors } : {}), before: part.before }, compute, sumsBytes);
+    const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
+    return answers.answer(key, scope, async () => reply.serialize(await compute()));
   }
 
   /**
@@ -170,7 +151,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    return mentorsAnswer(request, reply, grant.orgId, grant.mentorIds, request.query.compare, (first) => coordinatorSummary(db, grant, request.query, first, { keep: keepClosed(request, grant.orgId, grant.mentorIds) }), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
+    return mentorsAnswer(request, reply, grant.orgId, grant.mentorIds, request.query.compare, (first) => coordinatorSummary(db, grant, request.query, first), (answer) => [`recruitment-summary-${grant.coordinatorId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
   });
 
   app.get('/v1/coordinators/:coordinatorId/referrals', {
@@ -190,7 +171,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: org },
   }, async (request, reply) => {
     const grant = grantOf(request, 'org');
-    return jsonOrTable(request, reply, grant.orgId, () => orgSummary(db, grant, request.query, { keep: keepClosed(request, grant.orgId) }), (answer) => [`recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
+    return jsonOrTable(request, reply, grant.orgId, () => orgSummary(db, grant, request.query), (answer) => [`recruitment-summary-${grant.orgId}-${answer.from}-${answer.to}`, summaryTable(answer)]);
   });
 
   app.get('/v1/orgs/:orgId/referrals', {

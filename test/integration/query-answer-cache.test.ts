@@ -6,8 +6,6 @@ import { applyIncrements } from '../../libs/funnel/funnel-store.js';
 import { sumIncrements } from '../../libs/funnel/increments.js';
 import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { closedMonthsEnd } from '../../services/query-service/answer-cache.js';
-import { localDay, periodStart } from '../../libs/funnel/periods.js';
 
 /**
  * The answer cache (services/query-service/answer-cache.ts) on the query fixture, against the
@@ -146,15 +144,8 @@ describe('the answer cache', () => {
       // An update names the mentors of the old rows and of the new.
       expect(await noticesOf("update funnel_yearly set mentor_id = 'c' where org_id = 'org-n1' and mentor_id = 'b'")).toEqual([{ mentors: { 'org-n1': ['b', 'c'] }, table: 'funnel_yearly' }]);
       expect(await noticesOf("update registrations set display_name = display_name where user_id = 'm-b1'")).toEqual([{ mentors: { 'org-b': ['m-b1'] }, table: 'registrations' }]);
-      // Rows by day and month give the first day they count, of the old rows and the new, whatever the session's DateStyle.
-      const monthly = (org: string, mentor: string, month: string) => `('${org}', '${month}', '${mentor}', null, 1, 1, 0, 0, 0)`;
-      const insertMonthly = (rows: string[]) => `insert into funnel_monthly (org_id, month, mentor_id, campaign_id, clicks, unique_clicks, installs, registrations, activations) values ${rows.join(', ')}`;
-      expect(await noticesOf(insertMonthly([monthly('org-n1', 'a', '2031-05-01'), monthly('org-n2', 'b', '2031-03-01')]))).toEqual([{ mentors: { 'org-n1': ['a'], 'org-n2': ['b'] }, table: 'funnel_monthly', since: '2031-03-01' }]);
-      expect(await noticesOf("set datestyle = 'SQL, DMY'; update funnel_monthly set month = '2031-01-01' where org_id = 'org-n1' and month = '2031-05-01'; reset datestyle")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_monthly', since: '2031-01-01' }]);
-      expect(await noticesOf("update funnel_monthly set clicks = 2 where org_id = 'org-n1' and month = '2031-01-01'")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_monthly', since: '2031-01-01' }]);
-      expect(await noticesOf("insert into funnel_daily (org_id, day, mentor_id, campaign_id, clicks, unique_clicks, installs, registrations, activations) values ('org-n1', '2031-02-03', 'a', null, 1, 1, 0, 0, 0)")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_daily', since: '2031-02-03' }]);
-      expect(await noticesOf("delete from funnel_daily where org_id = 'org-n1' and day = '2031-02-03'")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_daily', since: '2031-02-03' }]);
-      await noticesOf("delete from funnel_monthly where org_id in ('org-n1', 'org-n2')");
+      expect(await noticesOf("insert into funnel_daily (org_id, day, mentor_id, campaign_id, clicks, unique_clicks, installs, registrations, activations) values ('org-n1', '2031-02-03', 'a', null, 1, 1, 0, 0, 0)")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_daily' }]);
+      expect(await noticesOf("delete from funnel_daily where org_id = 'org-n1' and day = '2031-02-03'")).toEqual([{ mentors: { 'org-n1': ['a'] }, table: 'funnel_daily' }]);
       expect(await noticesOf("insert into funnel_org_daily (org_id, day, clicks, unique_clicks, installs, registrations, activations) values ('org-n3', '2031-01-01', 1, 1, 0, 0, 0)")).toEqual([{ aggregates: ['org-n3'] }]);
       // 300 mentors of 40 characters in two organizations do not fit in a notice's 8000 bytes:
       // one notice an organization does, each whole.
@@ -168,7 +159,7 @@ describe('the answer cache', () => {
       const daily = (org: string, mentor: string, d: string) => `('${org}', '${d}', '${mentor}', null, 1, 1, 0, 0, 0)`;
       const insertDaily = (rows: string[]) => `insert into funnel_daily (org_id, day, mentor_id, campaign_id, clicks, unique_clicks, installs, registrations, activations) values ${rows.join(', ')}`;
       expect(await noticesOf(insertDaily([...mentorIds(200).map((m) => daily('org-n6', m, '2031-04-02')), daily('org-n7', 'a', '2031-04-03'), daily('org-n8', 'b', '2031-04-01')]))).toEqual([
-        { mentors: { 'org-n7': ['a'], 'org-n8': ['b'] }, table: 'funnel_daily', since: '2031-04-01' },
+        { mentors: { 'org-n7': ['a'], 'org-n8': ['b'] }, table: 'funnel_daily' },
         ['org-n6'],
       ]);
       await noticesOf("delete from funnel_daily where org_id in ('org-n6', 'org-n7', 'org-n8')");
@@ -182,64 +173,6 @@ describe('the answer cache', () => {
       listener.off('notification', onNotice);
       await listener.query('unlisten rt_changes').catch(() => undefined);
       listener.release();
-    }
-  });
-
-  // Within 14 hours of a month's end some timezone is in the next month already, so a commit of
-  // this month's numbers may be one of a closed month somewhere: the cache drops what it keeps of
-  // closed months then (closedMonthsEnd), and what this test checks does not hold.
-  const now = Date.now();
-  const midMonth = [now, now + 120_000].every((t) => closedMonthsEnd(t) === periodStart(localDay(t, env?.config.defaultTimezone ?? 'UTC'), 'month'));
-  it.skipIf(!midMonth)("keeps a summary's closed months while the current month's numbers change, and reads them again when a closed month's do", async () => {
-    const tz = env.config.defaultTimezone;
-    const today = localDay(Date.now(), tz);
-    const thisMonth = periodStart(today, 'month');
-    const lastMonth = periodStart(new Date(Date.parse(`${thisMonth}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10), 'month');
-    const lastMonthNoon = `${lastMonth.slice(0, 8)}15T12:00:00Z`;
-    // A range over the current month and closed ones (the fixture's March among them), monthly and weekly (a week may straddle the month's start).
-    const urls = [
-      [`/v1/orgs/org-a/recruitment-summary?from=2026-01-01&to=${today}&granularity=month`, tokens.adminA],
-      [`/v1/orgs/org-a/recruitment-summary?from=2026-03-01&to=${today}&granularity=week`, tokens.adminA],
-      [`/v1/coordinators/coord-a/recruitment-summary?from=2026-01-01&to=${today}&granularity=month&compare=previous`, tokens.coordA],
-    ] as const;
-    await write('org-a', 'm-a1', lastMonthNoon, { CLICKED: 2, UNIQUE: 2 });
-    await write('org-a', 'm-a2', new Date().toISOString(), { CLICKED: 1, UNIQUE: 1, REGISTERED: 1 });
-    const first: Answer[] = [];
-    for (const [url, token] of urls) first.push(await settles(url, token as string));
-
-    // Closed months changed without a notice (triggers off), then a commit of this month's numbers:
-    // the summaries add it to the closed months they kept, so they do not show the silent change.
-    const change = async (delta: number, notices: boolean) => {
-      const client = await q.pool.connect();
-      try {
-        await client.query(notices ? 'begin' : "begin; set local session_replication_role = 'replica'");
-        await client.query("update funnel_monthly set clicks = clicks + $1 where org_id = 'org-a' and mentor_id = 'm-a1' and month = $2 and campaign_id is null", [delta, lastMonth]);
-        await client.query("update funnel_daily set clicks = clicks + $1 where org_id = 'org-a' and mentor_id = 'm-a1' and day = $2 and campaign_id is null", [delta, lastMonthNoon.slice(0, 10)]);
-        await client.query('commit');
-      } finally {
-        client.release();
-      }
-    };
-    await change(100, false);
-    await write('org-a', 'm-a2', new Date().toISOString(), { CLICKED: 5, UNIQUE: 5 });
-    for (const [i, [url, token]] of urls.entries()) {
-      const moved = await eventually(async () => {
-        const a = await get(q, url, token as string);
-        return clicksOf(a) !== clicksOf(first[i] as Answer) ? a : undefined;
-      }, 10_000, `${url} to show the current month's clicks`, 20);
-      expect(clicksOf(moved), url).toBe(clicksOf(first[i] as Answer) + 5);
-      expect(clicksOf(await get(plain, url, token as string)), url).toBe(clicksOf(first[i] as Answer) + 105);
-    }
-
-    // A commit of a closed month's numbers (a late event) is read again at once, the silent change with it.
-    await write('org-a', 'm-a1', lastMonthNoon, { CLICKED: 1, UNIQUE: 1 });
-    for (const [i, [url, token]] of urls.entries()) expect(clicksOf(await settles(url, token as string)), url).toBe(clicksOf(first[i] as Answer) + 106);
-    // Put back with triggers on: a change of closed months, read again as well.
-    await change(-100, true);
-    for (const [i, [url, token]] of urls.entries()) {
-      const settled = await settles(url, token as string);
-      expect(clicksOf(settled), url).toBe(clicksOf(first[i] as Answer) + 6);
-      expect((await both(url, token as string)).cache, url).toBe('hit');
     }
   });
 

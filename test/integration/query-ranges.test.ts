@@ -6,11 +6,11 @@ import { expectedFunnel, type FunnelRow } from '../support/facts.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { countFunnelEvents } from '../../libs/funnel/funnel-store.js';
 import { funnelSeries } from '../../libs/funnel/series.js';
-import { localDay, periodStart, periodStarts, type Granularity } from '../../libs/funnel/periods.js';
+import { periodStart, periodStarts, type Granularity } from '../../libs/funnel/periods.js';
 import { FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from '../../libs/funnel/increments.js';
 import type { FunnelStage, ReferralEventRecorded } from '../../libs/events/types.generated.js';
 import { totalsByMentor } from '../../services/query-service/queries/mentor-performance.js';
-import { coordinatorSummary, orgSummary, type Sums } from '../../services/query-service/queries/org-summary.js';
+import { orgSummary } from '../../services/query-service/queries/org-summary.js';
 import { platformGrowth } from '../../services/query-service/queries/platform-growth.js';
 import { annualSummary } from '../../services/query-service/queries/annual-summary.js';
 import { rank } from '../../services/query-service/queries/ranking.js';
@@ -141,37 +141,6 @@ describe('a range read from whole months and edge days', () => {
         const byCampaign = expected(daily, from, to, inOrg, (r) => JSON.stringify(r.campaignId));
         expect(new Map(summary.campaigns.map((c) => [JSON.stringify(c.campaignId), c.totals]))).toEqual(byCampaign);
         expect(await totalsByMentor(pool, { orgId, mentorIds: null }, from, to)).toEqual(byMentor);
-      }),
-      { seed: SEED, numRuns: RUNS },
-    );
-  });
-
-  it('gives the same summaries read in two parts, the months before the current one kept and the rest read again, as read at once', async () => {
-    // "Now" anywhere in the data, often within hours of a month's end: the current month (in
-    // the organization's timezone) may start inside the range, before it or after it.
-    const instant = fc.oneof(fc.integer({ min: START, max: END }), fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: -14, max: 14 })).map(([m, h]) => Date.UTC(2025, 9 + m, 1) + h * 3_600_000));
-    await fc.assert(
-      fc.asyncProperty(range, org, fc.constantFrom<Granularity>('day', 'week', 'month', 'year'), instant, fc.subarray(MENTORS), async ({ from, to }, orgId, granularity, now, mentorIds) => {
-        const timezone = ORGS[orgId];
-        const parts: { from: string; to: string; before: string }[] = [];
-        // A kept part is shared between requests: frozen here, so that a summary changing it throws.
-        const freeze = <T>(value: T): T => {
-          if (value !== null && typeof value === 'object') for (const v of Object.values(value)) freeze(v);
-          return Object.freeze(value);
-        };
-        const keep = async (part: (typeof parts)[number], compute: () => Promise<Sums>) => {
-          parts.push(part);
-          return freeze(await compute());
-        };
-        const grant = { resource: 'org' as const, caller, visibility, orgId, timezone };
-        const q = { from, to, granularity }; // at most 500 days: a daily series too
-        expect(await orgSummary(pool, grant, q, { keep, now })).toEqual(await orgSummary(pool, grant, q, { now }));
-        const coordinator = { resource: 'coordinator' as const, caller, visibility, orgId, timezone, coordinatorId: 'c1', mentorIds };
-        expect(await coordinatorSummary(pool, coordinator, q, undefined, { keep, now })).toEqual(await coordinatorSummary(pool, coordinator, q, undefined, { now }));
-        // The kept part is the range's days before the organization's current month, if any.
-        const before = periodStart(localDay(now, timezone), 'month');
-        for (const part of parts) expect([part.from, part.to < before, part.before]).toEqual([q.from, true, before]);
-        expect(parts.length).toBe(q.from < before ? 2 : 0);
       }),
       { seed: SEED, numRuns: RUNS },
     );

@@ -25,7 +25,7 @@ import * as m0027 from './0027_referral_pages_index_only.js';
 import * as m0028 from './0028_mentor_notices.js';
 import * as m0029 from './0029_click_decisions_on_clicks.js';
 import * as m0030 from './0030_install_decisions_on_installs.js';
-import * as m0031 from './0031_dated_notices.js';
+import * as m0031 from './0031_mentor_notices_in_parts.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -58,7 +58,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0028_mentor_notices': m0028,
   '0029_click_decisions_on_clicks': m0029,
   '0030_install_decisions_on_installs': m0030,
-  '0031_dated_notices': m0031,
+  '0031_mentor_notices_in_parts': m0031,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

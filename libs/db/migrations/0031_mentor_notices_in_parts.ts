@@ -1,22 +1,20 @@
 import type { Knex } from 'knex';
-import { DAY_COLUMNS, MENTOR_COLUMNS, changeTriggersSql, noticeFunctionOf, notifyMentorRowsFunctionSql } from '../change-notices.js';
+import { MENTOR_COLUMNS, changeTriggersSql, noticeFunctionOf, notifyMentorRowsFunctionSql } from '../change-notices.js';
 
 /**
- * Change notices that name their table and, for the per-mentor rows by day and month, the
- * earliest day they count (issue 22; libs/db/change-notices.ts). An answer about closed months
- * (an organization's summary of last year, the months of this year before the current one) then
- * outlives the aggregator's commits of today's numbers: before, while ingest ran, every commit
- * dropped every answer about every organization it touched.
+ * Change notices of the tables kept per mentor that name their table and send a list of
+ * mentors too long for one notice in several, each of whole organizations (issue 22;
+ * libs/db/change-notices.ts). 0028 named the organizations instead, which drops every answer
+ * about them: in a loaded round of part 3 that came 48 times, once the aggregator's batches grew.
  */
 const TABLES = Object.keys(MENTOR_COLUMNS) as (keyof typeof MENTOR_COLUMNS)[];
 const EVENTS = ['insert', 'update', 'delete'] as const;
-const dayOf = (table: string): string | null => DAY_COLUMNS[table as keyof typeof DAY_COLUMNS] ?? null;
 
 export async function up(knex: Knex): Promise<void> {
   const made = new Set<string>();
   for (const table of TABLES) {
     const fn = noticeFunctionOf(table);
-    if (!made.has(fn)) await knex.raw(notifyMentorRowsFunctionSql(MENTOR_COLUMNS[table], dayOf(table)));
+    if (!made.has(fn)) await knex.raw(notifyMentorRowsFunctionSql(MENTOR_COLUMNS[table]));
     made.add(fn);
     for (const event of EVENTS) await knex.raw(`drop trigger if exists ${table}_changed_${event} on ${table}`);
     for (const sql of changeTriggersSql(table, table, fn)) await knex.raw(sql);
