@@ -5,7 +5,8 @@ import { MENTOR_COLUMNS, changeTriggersSql, noticeFunctionOf, notifyMentorRowsFu
  * Change notices of the tables kept per mentor that name their table and send a list of
  * mentors too long for one notice in several, each of whole organizations (issue 22;
  * libs/db/change-notices.ts). 0028 named the organizations instead, which drops every answer
- * about them: in a loaded round of part 3 that came 48 times, once the aggregator's batches grew.
+ * about them: in two loaded rounds of part 3 that came 33 and 50 times, once the aggregator's
+ * batches grew.
  */
 const TABLES = Object.keys(MENTOR_COLUMNS) as (keyof typeof MENTOR_COLUMNS)[];
 const EVENTS = ['insert', 'update', 'delete'] as const;
