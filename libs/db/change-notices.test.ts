@@ -13,6 +13,12 @@ describe('parseChangeNotice', () => {
     // A table that is not a string is not said; the mentors still are.
     expect(parseChangeNotice('{"mentors":{"org-a":["m1"]},"table":7}')).toEqual({ orgs: [], mentors: [['org-a', ['m1']]], aggregates: [] });
   });
+
+  it('takes anything it cannot read for a change of everything', () => {
+    for (const payload of [undefined, '*', '', 'not json', '{}', 'null', '42', '[1]', '{"mentors":["org-a"]}', '{"mentors":{"org-a":[null]}}', '{"mentors":{"org-a":"m1"}}', '{"aggregates":[1]}', '{"mentors":null}', '{"table":"funnel_daily"}']) {
+      expect(parseChangeNotice(payload)).toBe('all');
+    }
+  });
 });
 
 describe('noticeFunctionOf', () => {
