@@ -8,14 +8,8 @@ describe('parseChangeNotice', () => {
     expect(parseChangeNotice('{"aggregates":["org-a"]}')).toEqual({ orgs: [], mentors: [], aggregates: ['org-a'] });
   });
 
-  it('reads the table a notice of mentors names', () => {
-    expect(parseChangeNotice('{"mentors":{"org-a":["m1"]},"table":"referrals"}')).toEqual({ orgs: [], mentors: [['org-a', ['m1']]], aggregates: [], table: 'referrals' });
-    // A table that is not a string is not said; the mentors still are.
-    expect(parseChangeNotice('{"mentors":{"org-a":["m1"]},"table":7}')).toEqual({ orgs: [], mentors: [['org-a', ['m1']]], aggregates: [] });
-  });
-
   it('takes anything it cannot read for a change of everything', () => {
-    for (const payload of [undefined, '*', '', 'not json', '{}', 'null', '42', '[1]', '{"mentors":["org-a"]}', '{"mentors":{"org-a":[null]}}', '{"mentors":{"org-a":"m1"}}', '{"aggregates":[1]}', '{"mentors":null}', '{"table":"funnel_daily"}']) {
+    for (const payload of [undefined, '*', '', 'not json', '{}', 'null', '42', '[1]', '{"mentors":["org-a"]}', '{"mentors":{"org-a":[null]}}', '{"mentors":{"org-a":"m1"}}', '{"aggregates":[1]}', '{"mentors":null}']) {
       expect(parseChangeNotice(payload)).toBe('all');
     }
   });
@@ -23,8 +17,8 @@ describe('parseChangeNotice', () => {
 
 describe('noticeFunctionOf', () => {
   it('gives tables kept per mentor their mentor column, the organizations own totals theirs, the rest the organizations', () => {
-    expect(noticeFunctionOf('funnel_daily')).toBe('rt_notify_mentor_rows_mentor_id');
-    expect(noticeFunctionOf('registrations')).toBe('rt_notify_mentor_rows_user_id');
+    expect(noticeFunctionOf('funnel_daily')).toBe('rt_notify_changed_mentors_mentor_id');
+    expect(noticeFunctionOf('registrations')).toBe('rt_notify_changed_mentors_user_id');
     expect(noticeFunctionOf('funnel_org_monthly')).toBe('rt_notify_changed_aggregates');
     expect(noticeFunctionOf('coordinator_scopes')).toBe('rt_notify_changed_orgs');
   });

@@ -10,11 +10,11 @@
  *
  * A payload is one of:
  * - a JSON array of organization ids: anything of theirs may have changed;
- * - `{"mentors":{"<org>":["<mentor>", ...], ...}, "table": "<table>"}`: only rows of these
- *   mentors changed, in a table kept per mentor (MENTOR_COLUMNS; a registration names its user,
- *   whose name as a mentor it gives), so an answer about other mentors of the organization
- *   still holds (migration 0028; since 0031 it names its table, and a list too long for one
- *   notice goes in several);
+ * - `{"mentors":{"<org>":["<mentor>", ...], ...}}`: only rows of these mentors changed, in a
+ *   table kept per mentor (MENTOR_COLUMNS; a registration names its user, whose name as a
+ *   mentor it gives), so an answer about other mentors of the organization still holds
+ *   (migration 0028; since 0031 a list too long for one notice goes in several, each of whole
+ *   organizations);
  * - `{"aggregates":["<org>", ...]}`: only the organization's own totals changed
  *   (AGGREGATE_TABLES), which answers about some of its mentors do not read (migration 0028);
  * - `*`: everything may have changed (a rebuild, or a statement touching so many
@@ -101,15 +101,14 @@ export const notifyFunctionSql = (options: { scopes: boolean }) => `
  * The three triggers (insert, update, delete: Postgres allows a transition table only on a
  * trigger of one event) that send a table's notices, created on `on` (the table itself, or the
  * rebuild's twin of it: a table built beside the old one has no triggers of its own), calling
- * `fn` (by default the table's own: noticeFunctionOf) with the table's name as its argument
- * (the name a notice gives since migration 0031: the twin's triggers say the table it becomes).
+ * `fn` (by default the table's own since migration 0028: noticeFunctionOf).
  */
 export function changeTriggersSql(table: string, on: string = table, fn: string = noticeFunctionOf(table)): string[] {
   return (['insert', 'update', 'delete'] as const).map(
     (event) =>
       `create trigger ${table}_changed_${event} after ${event} on ${on}
          referencing ${{ insert: 'new table as new_rows', update: 'old table as old_rows new table as new_rows', delete: 'old table as old_rows' }[event]}
-         for each statement execute function ${fn}('${table}')`,
+         for each statement execute function ${fn}()`,
   );
 }
 
@@ -123,9 +122,9 @@ export const MENTOR_COLUMNS = { funnel_daily: 'mentor_id', funnel_monthly: 'ment
 /** The watched tables of an organization's own totals: their notices say only that (migration 0028). */
 export const AGGREGATE_TABLES = ['funnel_org_daily', 'funnel_org_monthly'] as const;
 
-/** The trigger function a watched table's notices come from (migration 0031; 0028's, and rt_notify_changed_orgs before). */
+/** The trigger function a watched table's notices come from (migration 0028; rt_notify_changed_orgs before). */
 export function noticeFunctionOf(table: string): string {
-  if (table in MENTOR_COLUMNS) return `rt_notify_mentor_rows_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}`;
+  if (table in MENTOR_COLUMNS) return `rt_notify_changed_mentors_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}`;
   if ((AGGREGATE_TABLES as readonly string[]).includes(table)) return 'rt_notify_changed_aggregates';
   return 'rt_notify_changed_orgs';
 }
@@ -162,17 +161,15 @@ export const notifyMentorsFunctionSql = (column: string) => {
 };
 
 /**
- * The trigger function of the tables kept per mentor since migration 0031. As
- * notifyMentorsFunctionSql's (0028) it names the mentors of the statement's rows (old and new)
- * by organization, and also its table (its first argument: changeTriggersSql). A list too long
- * for one notice is sent in several, each of whole organizations: 0028 sent the organizations
- * instead, which drops every answer about them, and a busy aggregator's commits came to that a
- * few times a second. Only an organization whose own list does not fit, or a row without a
- * mentor, is named as an organization (in one notice after the others; `*` if that list does
- * not fit).
+ * The trigger function of the tables kept per mentor since migration 0031: as
+ * notifyMentorsFunctionSql's (0028, the same name), but a list too long for one notice is sent
+ * in several, each of whole organizations. 0028 sent the organizations instead, which drops
+ * every answer about them, and a busy aggregator's commits came to that a few times a second.
+ * Only an organization whose own list does not fit, or a row without a mentor, is named as an
+ * organization (in one notice after the others; `*` if that list does not fit).
  */
-export const notifyMentorRowsFunctionSql = (column: string) => {
-  const notice = `'{"mentors":{' || chunk || '},"table":' || to_json(tg_argv[0])::text || '}'`;
+export const notifyMentorsInPartsFunctionSql = (column: string) => {
+  const notice = `'{"mentors":{' || chunk || '}}'`;
   const loop = (rows: string) => `for g in select org_id, case when bool_or(${column} is null) then null else json_agg(distinct ${column})::text end as mentors
                  from ${rows} group by org_id order by org_id loop
         if g.mentors is null or octet_length(g.mentors) > ${MAX_LIST_BYTES} then
@@ -187,7 +184,7 @@ export const notifyMentorRowsFunctionSql = (column: string) => {
         chunk := case when chunk = '' then entry else chunk || ',' || entry end;
       end loop`;
   return `
-  create or replace function rt_notify_mentor_rows_${column}() returns trigger language plpgsql as $$
+  create or replace function rt_notify_changed_mentors_${column}() returns trigger language plpgsql as $$
   declare
     g record;
     entry text;
@@ -242,10 +239,10 @@ export const NOTIFY_ALL_SQL = `select pg_notify('${CHANGES_CHANNEL}', '*')`;
 
 /**
  * What a notice says changed: anything of some organizations (`orgs`), only some mentors' rows
- * of others (`mentors`), in `table` when it says; only some organizations' own totals
- * (`aggregates`); or everything (`all`, also for a payload that cannot be read).
+ * of others (`mentors`), only some organizations' own totals (`aggregates`); or everything
+ * (`all`, also for a payload that cannot be read).
  */
-export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[]; table?: string } | 'all';
+export type ChangeNotice = { orgs: string[]; mentors: [org: string, mentors: string[]][]; aggregates: string[] } | 'all';
 
 const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
@@ -255,11 +252,11 @@ export function parseChangeNotice(payload: string | undefined): ChangeNotice {
     const parsed: unknown = JSON.parse(payload);
     if (isStrings(parsed)) return { orgs: parsed, mentors: [], aggregates: [] };
     if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-      const { mentors, aggregates, table } = parsed as { mentors?: unknown; aggregates?: unknown; table?: unknown };
+      const { mentors, aggregates } = parsed as { mentors?: unknown; aggregates?: unknown };
       if (isStrings(aggregates)) return { orgs: [], mentors: [], aggregates };
       if (mentors !== null && typeof mentors === 'object' && !Array.isArray(mentors)) {
         const entries = Object.entries(mentors as Record<string, unknown>);
-        if (entries.every(([, m]) => isStrings(m))) return { orgs: [], mentors: entries as [string, string[]][], aggregates: [], ...(typeof table === 'string' ? { table } : {}) };
+        if (entries.every(([, m]) => isStrings(m))) return { orgs: [], mentors: entries as [string, string[]][], aggregates: [] };
       }
     }
   } catch {

@@ -11,8 +11,6 @@ import { AGGREGATE_TABLES, MENTOR_COLUMNS, NOTIFY_AGGREGATES_FUNCTION_SQL, chang
  * each organization it touched, so while ingest ran nearly every request was a miss.
  */
 const TABLES = [...Object.keys(MENTOR_COLUMNS), ...AGGREGATE_TABLES];
-/** This migration's function of a table (0031 gave the tables kept per mentor others). */
-const functionOf = (table: string) => (table in MENTOR_COLUMNS ? `rt_notify_changed_mentors_${MENTOR_COLUMNS[table as keyof typeof MENTOR_COLUMNS]}` : 'rt_notify_changed_aggregates');
 const EVENTS = ['insert', 'update', 'delete'] as const;
 
 export async function up(knex: Knex): Promise<void> {
@@ -20,7 +18,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(NOTIFY_AGGREGATES_FUNCTION_SQL);
   for (const table of TABLES) {
     for (const event of EVENTS) await knex.raw(`drop trigger if exists ${table}_changed_${event} on ${table}`);
-    for (const sql of changeTriggersSql(table, table, functionOf(table))) await knex.raw(sql);
+    for (const sql of changeTriggersSql(table)) await knex.raw(sql);
   }
 }
 
