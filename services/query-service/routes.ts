@@ -95,6 +95,15 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   }
 
   /**
+   * A page of referrals (recruits.ts): a page reads the referrals of the mentors in `scope` and
+   * their names, kept until a notice names them. A follow-up list (`stuckDays`) is computed each
+   * time: its cut-off moves with the clock, so a recruit joins it with no write to announce it.
+   */
+  async function pageAnswer<T>(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, stuckDays: number | undefined, compute: () => Promise<T>): Promise<T | FastifyReply> {
+    return stuckDays === undefined ? cachedJson(request, reply, scope, compute) : compute();
+  }
+
+  /**
    * A summary route's answer: JSON through the answer cache, or (CSV asked) the table `csv`
    * makes of the same kept answer, named as it says: an export of numbers just viewed costs no
    * query. The table is made from the answer as its JSON says it (the response schema's fields).
@@ -120,7 +129,8 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: mentor },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
-    if (!wantsCsv(request)) return mentorRecruits(db, grant, request.query);
+    // A page reads the mentor's referrals alone (and nothing of the clock): kept until a notice names them.
+    if (!wantsCsv(request)) return cachedJson(request, reply, { org: grant.orgId, mentors: [grant.mentorId] }, () => mentorRecruits(db, grant, request.query));
     return sendCsvList<RecruitProfileT>(reply, `recruits-${grant.mentorId}`, recruitHeader, (r) => recruitRow(r, grant.timezone), (cursor, limit) => mentorRecruits(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
   });
 
@@ -162,7 +172,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    if (!wantsCsv(request)) return coordinatorReferrals(db, grant, request.query);
+    if (!wantsCsv(request)) return pageAnswer(request, reply, { org: grant.orgId, mentors: grant.mentorIds }, request.query.stuckDays, () => coordinatorReferrals(db, grant, request.query));
     return sendCsvList<OrgRecruitProfileT>(reply, `referrals-${grant.coordinatorId}`, referralHeader, (r) => referralRow(r, grant.timezone), (cursor, limit) => coordinatorReferrals(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
   });
 
@@ -179,7 +189,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: org },
   }, async (request, reply) => {
     const grant = grantOf(request, 'org');
-    if (!wantsCsv(request)) return orgReferrals(db, grant, request.query);
+    if (!wantsCsv(request)) return pageAnswer(request, reply, grant.orgId, request.query.stuckDays, () => orgReferrals(db, grant, request.query));
     return sendCsvList<OrgRecruitProfileT>(reply, `referrals-${grant.orgId}`, referralHeader, (r) => referralRow(r, grant.timezone), (cursor, limit) => orgReferrals(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
   });
 
