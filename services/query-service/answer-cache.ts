@@ -10,6 +10,16 @@ import { within } from '../../libs/runtime/within.js';
 export interface CachedAnswer {
   body: Buffer;
   etag: string;
+  /** From when (epoch ms) it is not served, though nothing it reads was written: an answer about a cut-off that moves with the clock. */
+  until?: number;
+}
+
+/** An answer as a route serializes it. */
+export type Serialized = string | Uint8Array | ArrayBuffer;
+/** A serialized answer that stops holding at `until` (epoch ms) with nothing written; null: it holds until a write. */
+export interface Expiring {
+  serialized: Serialized;
+  until: number | null;
 }
 
 /** Where cached answers come from: a hit, a computation another request started (shared), a new one, or none kept (bypass). */
@@ -28,9 +38,9 @@ export interface AnswerCache {
   /**
    * The answer stored under `key` while nothing it reads has changed, else `compute()`'s, kept
    * for the next request (and shared with requests asking the same while it runs). `org` is
-   * what the answer reads (AnswerScope).
+   * what the answer reads (AnswerScope). An Expiring answer is not served from its `until` on.
    */
-  answer(key: string, scope: AnswerScope, compute: () => Promise<string | Uint8Array | ArrayBuffer>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
+  answer(key: string, scope: AnswerScope, compute: () => Promise<Serialized | Expiring>): Promise<{ answer: CachedAnswer; outcome: CacheOutcome }>;
   /**
    * A fact a scope decision rests on (scope-queries.ts), kept under `key` until a scope table
    * (SCOPE_TABLES) changes: the first request asks Postgres (requests asking meanwhile share its read), the next ones nothing. Computed
@@ -218,13 +228,17 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
    * whole ArrayBuffer: a kept answer of a few hundred bytes would hold kilobytes the size
    * bound never counts.
    */
-  const seal = (serialized: string | Uint8Array | ArrayBuffer): CachedAnswer => {
+  const seal = (computed: Serialized | Expiring): CachedAnswer => {
+    const expiring = typeof computed === 'object' && !(computed instanceof Uint8Array) && !(computed instanceof ArrayBuffer) ? computed : null;
+    const serialized = expiring ? expiring.serialized : (computed as Serialized);
     const bytes = typeof serialized === 'string' ? null : serialized instanceof ArrayBuffer ? new Uint8Array(serialized) : serialized;
     const body = Buffer.allocUnsafeSlow(bytes ? bytes.byteLength : Buffer.byteLength(serialized as string));
     if (bytes) body.set(bytes);
     else body.write(serialized as string);
-    return { body, etag: etagOf(body) };
+    return expiring?.until != null ? { body, etag: etagOf(body), until: expiring.until } : { body, etag: etagOf(body) };
   };
+  /** Whether an answer still holds now (see CachedAnswer.until). */
+  const holds = (answer: CachedAnswer) => answer.until === undefined || now() < answer.until;
 
   return {
     get live() {
@@ -270,14 +284,18 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       }
       const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
       const kept = entries.get(full);
-      if (kept) {
+      if (kept && holds(kept)) {
         outcomes.inc({ outcome: 'hit' });
         return { answer: kept, outcome: 'hit' };
       }
       const running = pending.get(full);
       if (running) {
-        outcomes.inc({ outcome: 'shared' });
-        return { answer: await running, outcome: 'shared' };
+        const answer = await running;
+        // Computed before this request came, it may have stopped holding since: then computed again.
+        if (holds(answer)) {
+          outcomes.inc({ outcome: 'shared' });
+          return { answer, outcome: 'shared' };
+        }
       }
       const started = epoch;
       const computing = compute().then(seal);
@@ -285,7 +303,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       try {
         const answer = await computing;
         // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
-        if (live && epoch === started) {
+        if (live && epoch === started && holds(answer)) {
           entries.set(full, answer);
           stored.set(entries.calculatedSize);
         }

@@ -8,7 +8,7 @@ import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
 import { TimeoutError, within } from '../../libs/runtime/within.js';
 import { mentorStats } from './queries/mentor-stats.js';
-import { coordinatorReferrals, mentorRecruits, orgReferrals } from './queries/recruits.js';
+import { coordinatorReferrals, coordinatorReferralsTimed, mentorRecruits, orgReferrals, orgReferralsTimed, type TimedPage } from './queries/recruits.js';
 import { annualSummary } from './queries/annual-summary.js';
 import { mentorPerformance } from './queries/mentor-performance.js';
 import { coordinatorSummary, orgSummary } from './queries/org-summary.js';
@@ -61,10 +61,14 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    * `scope` says what it reads (AnswerScope).
    */
   function cachedAnswer(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<unknown>) {
+    return answers.answer(answerKey(request), scope, async () => reply.serialize(await compute()));
+  }
+
+  /** The key of a request's answer (see cachedAnswer). */
+  function answerKey(request: FastifyRequest): string {
     const { caller: _caller, ...seen } = request.grant as Grant & { caller: unknown };
     const { format: _format, ...query } = request.query as Record<string, unknown>;
-    const key = `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
-    return answers.answer(key, scope, async () => reply.serialize(await compute()));
+    return `${request.routeOptions.url ?? ''}\0${canonical(seen)}\0${canonical(query)}`;
   }
 
   /**
@@ -95,12 +99,16 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   }
 
   /**
-   * A page of referrals (recruits.ts): a page reads the referrals of the mentors in `scope` and
-   * their names, kept until a notice names them. A follow-up list (`stuckDays`) is computed each
-   * time: its cut-off moves with the clock, so a recruit joins it with no write to announce it.
+   * A page of referrals (recruits.ts) through the answer cache: it reads the referrals of the
+   * mentors in `scope` and their names, and is kept until a notice names them or, for a
+   * follow-up list, until the next waiting recruit reaches its cut-off (TimedPage.until).
    */
-  async function pageAnswer<T>(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, stuckDays: number | undefined, compute: () => Promise<T>): Promise<T | FastifyReply> {
-    return stuckDays === undefined ? cachedJson(request, reply, scope, compute) : compute();
+  async function pageAnswer(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<TimedPage>) {
+    const { answer, outcome } = await answers.answer(answerKey(request), scope, async () => {
+      const { page, until } = await compute();
+      return { serialized: reply.serialize(page), until };
+    });
+    return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   }
 
   /**
@@ -172,7 +180,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: coordinator },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
-    if (!wantsCsv(request)) return pageAnswer(request, reply, { org: grant.orgId, mentors: grant.mentorIds }, request.query.stuckDays, () => coordinatorReferrals(db, grant, request.query));
+    if (!wantsCsv(request)) return pageAnswer(request, reply, { org: grant.orgId, mentors: grant.mentorIds }, () => coordinatorReferralsTimed(db, grant, request.query));
     return sendCsvList<OrgRecruitProfileT>(reply, `referrals-${grant.coordinatorId}`, referralHeader, (r) => referralRow(r, grant.timezone), (cursor, limit) => coordinatorReferrals(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
   });
 
@@ -189,7 +197,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
     config: { resource: org },
   }, async (request, reply) => {
     const grant = grantOf(request, 'org');
-    if (!wantsCsv(request)) return pageAnswer(request, reply, grant.orgId, request.query.stuckDays, () => orgReferrals(db, grant, request.query));
+    if (!wantsCsv(request)) return pageAnswer(request, reply, grant.orgId, () => orgReferralsTimed(db, grant, request.query));
     return sendCsvList<OrgRecruitProfileT>(reply, `referrals-${grant.orgId}`, referralHeader, (r) => referralRow(r, grant.timezone), (cursor, limit) => orgReferrals(db, grant, { ...request.query, cursor, limit }), request.query.cursor);
   });
 

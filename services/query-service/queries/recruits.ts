@@ -11,6 +11,11 @@ type Stage = RecruitProfileT['stage'];
 type PageQuery = { stage?: Stage; limit: number; cursor?: string; stuckDays?: number };
 /** A page of an organization's referrals (org and coordinator routes). */
 export type ReferralPage = { items: OrgRecruitProfileT[]; nextCursor: string | null };
+/**
+ * A page and when it stops holding with nothing written (epoch ms; null: never). Only a
+ * follow-up list has such a moment: the next waiting recruit to reach its cut-off joins it then.
+ */
+export type TimedPage = { page: ReferralPage; until: number | null };
 const DAY_MS = 86_400_000;
 
 /**
@@ -59,6 +64,35 @@ async function recruitPage(db: Queryable, where: Target, q: PageQuery, named: bo
   return { items: page.map(profileOf), nextCursor };
 }
 
+/**
+ * A page as recruitPage gives it, and when it stops holding with nothing written. A follow-up
+ * list keeps the waiting recruits registered at or before now - N days; as the clock moves, the
+ * next waiting recruit registered after that cut-off joins it when its own N days are over, so
+ * the page holds until then (or until a write changes a recruit, which the answer cache hears
+ * of). That moment is read after the page: a recruit registered meanwhile only brings it
+ * closer. Its instant is cut to the millisecond (Postgres keeps microseconds), so it is never
+ * late. Any other page holds until a write.
+ */
+async function timedPage(db: Queryable, where: Target, q: PageQuery, named: boolean, now: number): Promise<TimedPage> {
+  const page = await recruitPage(db, where, q, named, now);
+  if (q.stuckDays === undefined || q.stage === 'CLICKED' || q.stage === 'INSTALLED' || q.stage === 'ACTIVATED') return { page, until: null };
+  if (where.mentorIds !== null && where.mentorIds.length === 0) return { page, until: null };
+  const { values, add } = sqlParams();
+  const [org, cutoff] = [add(where.orgId), add(new Date(now - q.stuckDays * DAY_MS))];
+  // The first waiting recruit after the cut-off: per mentor, one step of its partial index of
+  // waiting recruits (migration 0013); for the whole organization, one of the organization's.
+  const sql =
+    where.mentorIds === null
+      ? `select min(registered_at) as next_at from referrals where org_id = ${org} and activated_at is null and registered_at > ${cutoff}::timestamptz`
+      : `select min(n.registered_at) as next_at from unnest(${add(where.mentorIds)}::text[]) m(id)
+           cross join lateral (select registered_at from referrals
+                                where mentor_id = m.id and org_id = ${org} and activated_at is null and registered_at > ${cutoff}::timestamptz
+                                order by registered_at limit 1) n`;
+  const { rows } = await db.query<{ next_at: Date | null }>(sql, values);
+  const next = rows[0]?.next_at ?? null;
+  return { page, until: next === null ? null : next.getTime() + q.stuckDays * DAY_MS };
+}
+
 /** A mentor's recruits, a page at a time. */
 export async function mentorRecruits(db: Queryable, grant: GrantFor<'mentor'>, q: PageQuery, now = Date.now()): Promise<{ items: RecruitProfileT[]; nextCursor: string | null }> {
   const { items, nextCursor } = await recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: [grant.mentorId] }), q, false, now);
@@ -67,7 +101,16 @@ export async function mentorRecruits(db: Queryable, grant: GrantFor<'mentor'>, q
 
 /** An organization's referrals with their mentors, a page at a time, optionally of one mentor. */
 export async function orgReferrals(db: Queryable, grant: GrantFor<'org'>, q: PageQuery & { mentorId?: string }, now = Date.now()): Promise<ReferralPage> {
-  return recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds: q.mentorId ? [q.mentorId] : null }), q, true, now);
+  return recruitPage(db, orgTarget(grant, q), q, true, now);
+}
+
+/** orgReferrals' page, and when it stops holding with nothing written (see timedPage). */
+export async function orgReferralsTimed(db: Queryable, grant: GrantFor<'org'>, q: PageQuery & { mentorId?: string }, now = Date.now()): Promise<TimedPage> {
+  return timedPage(db, orgTarget(grant, q), q, true, now);
+}
+
+function orgTarget(grant: GrantFor<'org'>, q: { mentorId?: string }): Target {
+  return restrict(grant.visibility, { orgId: grant.orgId, mentorIds: q.mentorId ? [q.mentorId] : null });
 }
 
 /**
@@ -75,6 +118,15 @@ export async function orgReferrals(db: Queryable, grant: GrantFor<'org'>, q: Pag
  * finds nothing (as a mentor of no referrals would), and the grant's visibility cuts again.
  */
 export async function coordinatorReferrals(db: Queryable, grant: GrantFor<'coordinator'>, q: PageQuery & { mentorId?: string }, now = Date.now()): Promise<ReferralPage> {
+  return recruitPage(db, coordinatorTarget(grant, q), q, true, now);
+}
+
+/** coordinatorReferrals' page, and when it stops holding with nothing written (see timedPage). */
+export async function coordinatorReferralsTimed(db: Queryable, grant: GrantFor<'coordinator'>, q: PageQuery & { mentorId?: string }, now = Date.now()): Promise<TimedPage> {
+  return timedPage(db, coordinatorTarget(grant, q), q, true, now);
+}
+
+function coordinatorTarget(grant: GrantFor<'coordinator'>, q: { mentorId?: string }): Target {
   const mentorIds = q.mentorId === undefined ? grant.mentorIds : grant.mentorIds.filter((m) => m === q.mentorId);
-  return recruitPage(db, restrict(grant.visibility, { orgId: grant.orgId, mentorIds }), q, true, now);
+  return restrict(grant.visibility, { orgId: grant.orgId, mentorIds });
 }
