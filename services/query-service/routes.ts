@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './types.js';
-import type { AnswerCache, AnswerScope } from './answer-cache.js';
+import type { AnswerCache, AnswerScope, CacheOutcome, CachedAnswer } from './answer-cache.js';
 import type { Queryable } from '../../libs/db/queryable.js';
 import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
@@ -94,7 +94,11 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   /** A JSON answer through the answer cache (see cachedAnswer), with its ETag. */
   async function cachedJson(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<unknown>) {
-    const { answer, outcome } = await cachedAnswer(request, reply, scope, compute);
+    return sendKept(reply, await cachedAnswer(request, reply, scope, compute));
+  }
+
+  /** Sends a JSON answer from the answer cache: its body as kept, its ETag, and where it came from. */
+  function sendKept(reply: FastifyReply, { answer, outcome }: { answer: CachedAnswer; outcome: CacheOutcome }) {
     return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
   }
 
@@ -104,11 +108,13 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    * follow-up list, until the next waiting recruit reaches its cut-off (TimedPage.until).
    */
   async function pageAnswer(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<TimedPage>) {
-    const { answer, outcome } = await answers.answer(answerKey(request), scope, async () => {
-      const { page, until } = await compute();
-      return { serialized: reply.serialize(page), until };
-    });
-    return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
+    return sendKept(
+      reply,
+      await answers.answer(answerKey(request), scope, async () => {
+        const { page, until } = await compute();
+        return { serialized: reply.serialize(page), until };
+      }),
+    );
   }
 
   /**
