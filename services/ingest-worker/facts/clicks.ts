@@ -1,25 +1,15 @@
 import type { InviteClicked } from '../../../libs/events/types.generated.js';
 import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from '../../../libs/domain/visitor.js';
 import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
-import type { PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
-import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow, type PublishedOnFact } from './funnel-records.js';
+import type { IncomingClick, PublishedOnFact, StoredClick } from '../../../libs/domain/plans.js';
+import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow } from './funnel-records.js';
 import type { FactsContext, Tx } from './tx.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
-export interface NewClick extends ClickFact {
-  deviceId: string | null;
+export interface NewClick extends IncomingClick {
   platform: string | null;
   /** What stands in for the device id and visitor hash if the device is erased (see withErasedDevices). */
   pseudonym: string | null;
-}
-
-/** A stored non-bot click with what was last decided and published for it. */
-export interface StoredClick extends ClickFact {
-  deviceId: string | null;
-  status: ClickStatus;
-  unique: boolean;
-  /** What was last published for it; undefined while nothing was. */
-  published: PublishedDecision | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
-import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision, type Reconciled } from '../../../libs/domain/funnel-decisions.js';
+import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
 import type { FunnelStage } from '../../../libs/events/types.generated.js';
 import type { Tx } from './tx.js';
 
@@ -40,13 +40,6 @@ const toFunnelRecord = (r: FunnelRecordRow): FunnelRecord => ({
   retractsEventId: r.retracts_event_id,
 });
 
-/**
- * What a click's or an install's row keeps of what was published for it (migrations 0029,
- * 0030): the revision of its last funnel event and the event that counts now. Null while
- * nothing was published. The live event is at the fact's own time, which keys its record.
- */
-export type PublishedOnFact = { revision: number; liveEventId: string | null } | null;
-
 const RECORD_COLUMNS = [
   'event_id', 'org_id', 'mentor_id', 'link_id', 'campaign_id', 'referral_id', 'user_id', 'stage', 'unique_visitor', 'occurred_at', 'source_event_id', 'retracts_event_id',
 ] as const satisfies readonly (keyof FunnelRecordRow)[];
@@ -64,10 +57,6 @@ export function publishedOnFact(r: LiveRecordRow): PublishedDecision | undefined
   const row = Object.fromEntries(RECORD_COLUMNS.map((c) => [c, r[`live_${c}`]])) as unknown as FunnelRecordRow;
   return { revision: r.revision, live: toFunnelRecord(row) };
 }
-
-/** What a fact's row keeps after a reconcile: the decision it stored, else what was published before. */
-export const keptOnFact = (r: Reconciled, was: PublishedDecision | undefined): PublishedOnFact =>
-  r.stored ?? (was ? { revision: was.revision, liveEventId: was.live?.eventId ?? null } : null);
 
 /** What was last published for each subject, with the event that counts now. */
 export async function loadPublished(tx: Tx, keys: DecisionKey[]): Promise<Map<string, PublishedDecision>> {

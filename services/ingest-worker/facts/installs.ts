@@ -1,17 +1,9 @@
 import type { AppInstalled } from '../../../libs/events/types.generated.js';
-import type { InstallDecision, InstallFact } from '../../../libs/domain/attribution.js';
+import type { InstallDecision } from '../../../libs/domain/attribution.js';
 import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
-import type { PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
-import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow, type PublishedOnFact } from './funnel-records.js';
+import { attributedLink, type PublishedOnFact, type StoredInstall } from '../../../libs/domain/plans.js';
+import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow } from './funnel-records.js';
 import type { FactsContext, Tx } from './tx.js';
-
-/** A stored install with what was last decided and published for it. */
-export interface StoredInstall extends InstallFact {
-  status: InstallDecision['status'];
-  attributedLinkId: string | null;
-  /** What was last published for it (kept on its row, migration 0030); undefined while nothing was. */
-  published: PublishedDecision | undefined;
-}
 
 export interface InsertedInstalls {
   eventIds: string[];
@@ -81,9 +73,6 @@ export async function loadDeviceInstalls(tx: Tx, deviceIds: string[]): Promise<M
   }
   return byDevice;
 }
-
-/** The link an install decision attributes it to: its install's, or a reinstall's touch. */
-export const attributedLink = (d: InstallDecision): string | null => (d.status === 'counted' || d.status === 'reinstall' ? d.linkId : null);
 
 /** Stores the decisions, and what is published for them, of installs where either changed. */
 export async function writeInstallDecisions(tx: Tx, changed: { eventId: string; decision: InstallDecision; published: PublishedOnFact }[]): Promise<void> {

@@ -1,6 +1,6 @@
 import type { UserRegistered } from '../../../libs/events/types.generated.js';
-import type { RegistrationFact, RegistrationStatus, ReferralDecision } from '../../../libs/domain/attribution.js';
-import type { LoginFact } from '../../../libs/domain/activation.js';
+import type { RegistrationStatus, ReferralDecision } from '../../../libs/domain/attribution.js';
+import type { StoredRegistration, StoredUser } from '../../../libs/domain/plans.js';
 import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
 import { referralId } from '../../../libs/domain/event-ids.js';
 import { eraseDevices } from './erasures.js';
@@ -9,11 +9,6 @@ import type { FactsContext, Tx } from './tx.js';
 /** A batch must run alone (it changes device ids in every table); it is retried exclusively. */
 export class NeedsExclusiveBatchError extends Error {
   override name = 'NeedsExclusiveBatchError';
-}
-
-export interface StoredRegistration extends RegistrationFact {
-  displayName: string | null;
-  status: RegistrationStatus;
 }
 
 export interface InsertedRegistrations {
@@ -74,12 +69,6 @@ export async function usersOf(tx: Tx, where: { linkIds: string[]; deviceIds: str
     [where.linkIds, where.deviceIds],
   );
   return rows.map((r) => r.user_id);
-}
-
-export interface StoredUser {
-  registrations: StoredRegistration[];
-  logins: LoginFact[];
-  erased: boolean;
 }
 
 /** Every registration and login of the users, and whether each was erased. */

@@ -1,9 +1,11 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
+import type { PlanNote } from '../../../libs/domain/plans.js';
 
 /** A client inside the batch transaction (its statements prepared: see apply-batch). */
 export type Tx = Queryable;
 
-export type Counter = 'duplicate' | 'bot' | 'rejected_expired' | 'rejected_revoked' | 'pending_link' | 'retraction' | 'reinstall';
+/** A batch's counters: what the store found (duplicates, bots) and what the plans report (libs/domain/plans.ts). */
+export type Counter = 'duplicate' | 'bot' | PlanNote;
 
 /** Counters a batch reports for metrics. */
 export interface BatchEffects {
