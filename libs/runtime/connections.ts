@@ -9,11 +9,14 @@ import type { Logger } from '../log/logger.js';
  * `applicationName` names its connections in pg_stat_activity (which service a backend
  * serves: what an operator looks for, and what the bench sums CPU by). `keep`: connections
  * once opened stay open however long they idle (see openAll), instead of closing after 10 s.
+ * `maxLifetimeSeconds`: a connection is closed once that old (when next idle) and a new one
+ * opened on demand, which prepares and plans its statements afresh (see WORKER_CONNECTION_LIFETIME_S).
  */
-export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number; applicationName?: string; keep?: boolean } = {}): pg.Pool {
+export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number; applicationName?: string; keep?: boolean; maxLifetimeSeconds?: number } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000,
     ...(options.keep ? { min: max } : {}),
+    ...(options.maxLifetimeSeconds ? { maxLifetimeSeconds: options.maxLifetimeSeconds } : {}),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
@@ -50,4 +53,29 @@ export async function openAll(pool: pg.Pool, count: number, log: Logger): Promis
   for (const o of opened) if (o.status === 'fulfilled') o.value.release();
   const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) log.warn({ err: failed.reason as unknown }, `postgres: opened ${opened.length - opened.filter((o) => o.status === 'rejected').length} of ${count} connections ahead of requests; the rest open on demand`);
+}
+
+/**
+ * How long a worker's connection lives. The workers' statements are prepared once per
+ * connection, and Postgres keeps a generic plan for each after its first five runs, made for
+ * the tables' sizes at that moment; an ANALYZE (autovacuum's) makes it again, and so does a
+ * new connection. On a new, empty database with autovacuum off, a plan made for empty tables
+ * would otherwise stay for the process's life while the tables grow: a bench run on such a
+ * database saw one lane's read of published decisions take 4 s, scanning whole indexes in a
+ * nested loop, and the other lane wait 15 s on its locks. Forcing custom plans instead cost
+ * 40% more Postgres CPU at a steady rate (README, "Plans made for empty tables").
+ */
+export const WORKER_CONNECTION_LIFETIME_S = 600;
+
+/**
+ * Warns when the database's autovacuum is off (see WORKER_CONNECTION_LIFETIME_S). Best effort:
+ * a database away now is not checked.
+ */
+export async function warnIfAutovacuumOff(pool: pg.Pool, log: Logger): Promise<void> {
+  const setting = await pool.query<{ autovacuum: string }>("select current_setting('autovacuum') as autovacuum").then((r) => r.rows[0]?.autovacuum, () => undefined);
+  if (setting === 'off') {
+    log.warn(
+      'postgres: autovacuum is off. A connection keeps the plans it made for the sizes its tables had then, for up to 10 minutes, and nothing refreshes the statistics as they grow; turn autovacuum on, or ANALYZE the tables after a large load',
+    );
+  }
 }

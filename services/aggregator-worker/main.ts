@@ -7,7 +7,7 @@ import { createLogger } from '../../libs/log/logger.js';
 import { createKafka } from '../../libs/kafka/client.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
 import { topicNames } from '../../libs/events/topics.js';
-import { createPool } from '../../libs/runtime/connections.js';
+import { createPool, warnIfAutovacuumOff, WORKER_CONNECTION_LIFETIME_S } from '../../libs/runtime/connections.js';
 import { onShutdown } from '../../libs/runtime/shutdown.js';
 import { createWorkerHttp } from '../../libs/observability/worker-http.js';
 import { createWorkerReadiness } from '../../libs/observability/readiness.js';
@@ -15,7 +15,7 @@ import { createAggregatorWorker } from './aggregator-worker.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'aggregator-worker', level: config.logLevel });
-const pool = createPool(config, log, 10, { applicationName: 'aggregator-worker' });
+const pool = createPool(config, log, 10, { applicationName: 'aggregator-worker', maxLifetimeSeconds: WORKER_CONNECTION_LIFETIME_S });
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
 const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
@@ -35,4 +35,5 @@ onShutdown(log, async () => {
 });
 
 await http.start();
+await warnIfAutovacuumOff(pool, log);
 await worker.start();

@@ -8,7 +8,7 @@ import { createLogger } from '../../libs/log/logger.js';
 import { createKafka } from '../../libs/kafka/client.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
 import { topicNames } from '../../libs/events/topics.js';
-import { createPool, createRedis } from '../../libs/runtime/connections.js';
+import { createPool, createRedis, warnIfAutovacuumOff, WORKER_CONNECTION_LIFETIME_S } from '../../libs/runtime/connections.js';
 import { onShutdown } from '../../libs/runtime/shutdown.js';
 import { createWorkerHttp } from '../../libs/observability/worker-http.js';
 import { createWorkerReadiness } from '../../libs/observability/readiness.js';
@@ -16,7 +16,7 @@ import { createIngestWorker } from './ingest-worker.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
-const pool = createPool(config, log, 10, { applicationName: 'ingest-worker' });
+const pool = createPool(config, log, 10, { applicationName: 'ingest-worker', maxLifetimeSeconds: WORKER_CONNECTION_LIFETIME_S });
 const redis = createRedis(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
@@ -39,4 +39,5 @@ onShutdown(log, async () => {
 
 await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; batches will wait for it'));
 await http.start();
+await warnIfAutovacuumOff(pool, log);
 await worker.start();
