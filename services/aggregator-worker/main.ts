@@ -35,5 +35,5 @@ onShutdown(log, async () => {
 });
 
 await http.start();
-await warnIfAutovacuumOff(pool, log);
+void warnIfAutovacuumOff(pool, log);
 await worker.start();

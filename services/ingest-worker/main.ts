@@ -39,5 +39,5 @@ onShutdown(log, async () => {
 
 await redis.connect().catch((err: unknown) => log.warn({ err }, 'redis not reachable yet; batches will wait for it'));
 await http.start();
-await warnIfAutovacuumOff(pool, log);
+void warnIfAutovacuumOff(pool, log);
 await worker.start();
