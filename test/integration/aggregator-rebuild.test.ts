@@ -92,8 +92,10 @@ describe('rebuild of the funnel tables from the ingest facts', () => {
     // Readers only ever saw whole tables: never fewer clicks than before the rebuilds began.
     expect(seen.length).toBeGreaterThan(10);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(floor);
-    // New funnel events arrived while the rebuilds ran: a later rebuild counted more than the first.
-    expect(rebuilds.some((r) => r.events > (rebuilds[0]?.events ?? 0))).toBe(true);
+    // New funnel events arrived while the rebuilds ran: one came between a rebuild's snapshot and
+    // its swap (a late event), or a later rebuild counted more than the first. On a busy machine
+    // the first can outlast the whole flow and count every event, late ones included.
+    expect(rebuilds.some((r) => r.lateEvents > 0 || r.events > (rebuilds[0]?.events ?? 0))).toBe(true);
     expect(await funnelSnapshot(env.db)).toEqual(expectedFunnel(await funnelRecords(env.db)));
     expect(await clickTotal()).toBeGreaterThan(floor);
   });
