@@ -25,7 +25,7 @@ describe('planNewClicks and planStoredClicks', () => {
       ['c1', { status: 'counted', unique: true }, { revision: 0, liveEventId: funnelEventId('CLICKED', 'c1'), liveOccurredAt: T }],
       ['b1', { status: 'bot', unique: false }, null],
     ]);
-    const done = planStoredClicks(plan, [], new Set(['c1', 'b1']), links);
+    const done = planStoredClicks(plan, new Set(['c1', 'b1']));
     expect(done.records).toEqual([
       { eventId: funnelEventId('CLICKED', 'c1'), retractsEventId: null, stage: 'CLICKED', orgId: 'o1', mentorId: 'm1', linkId: 'l1', campaignId: null, referralId: null, userId: null, uniqueVisitor: true, occurredAt: T, sourceEventId: 'c1' },
     ]);
@@ -35,18 +35,18 @@ describe('planNewClicks and planStoredClicks', () => {
 
   it('takes a redelivery of a stored click, or a second delivery in the batch, for the same click', () => {
     const first = planNewClicks([], [incoming('c1', T)], links);
-    const stored = storedAs(incoming('c1', T), { status: 'counted', unique: true }, planStoredClicks(first, [], new Set(['c1']), links).records);
+    const stored = storedAs(incoming('c1', T), { status: 'counted', unique: true }, planStoredClicks(first, new Set(['c1'])).records);
     const again = planNewClicks([stored], [incoming('c1', T), incoming('c1', T)], links);
     expect(again.rows).toEqual([]);
-    const done = planStoredClicks(again, [stored], new Set(), links);
+    const done = planStoredClicks(again, new Set());
     expect([done.records, done.changed]).toEqual([[], []]);
   });
 
   it('moves the unique click of a visitor-day to an earlier click that arrives late: a retraction and a corrected event', () => {
     const first = planNewClicks([], [incoming('late', T)], links);
-    const stored = storedAs(incoming('late', T), { status: 'counted', unique: true }, planStoredClicks(first, [], new Set(['late']), links).records);
+    const stored = storedAs(incoming('late', T), { status: 'counted', unique: true }, planStoredClicks(first, new Set(['late'])).records);
     const plan = planNewClicks([stored], [incoming('early', T - MINUTE)], links);
-    const done = planStoredClicks(plan, [stored], new Set(['early']), links);
+    const done = planStoredClicks(plan, new Set(['early']));
     expect(done.records.map((r) => [r.eventId, r.uniqueVisitor, r.retractsEventId])).toEqual([
       [funnelEventId('CLICKED', 'early'), true, null],
       [retractionEventId(funnelEventId('CLICKED', 'late')), true, funnelEventId('CLICKED', 'late')],
@@ -60,16 +60,16 @@ describe('planNewClicks and planStoredClicks', () => {
 
   it('decides the visitor-day again without a click whose eventId the store had under another link', () => {
     const first = planNewClicks([], [incoming('late', T)], links);
-    const stored = storedAs(incoming('late', T), { status: 'counted', unique: true }, planStoredClicks(first, [], new Set(['late']), links).records);
+    const stored = storedAs(incoming('late', T), { status: 'counted', unique: true }, planStoredClicks(first, new Set(['late'])).records);
     const plan = planNewClicks([stored], [incoming('taken', T - MINUTE)], links);
-    const done = planStoredClicks(plan, [stored], new Set(), links);
+    const done = planStoredClicks(plan, new Set());
     expect([done.records, done.changed]).toEqual([[], []]);
   });
 
   it('counts a click on an unknown link as pending and a click after revocation as rejected', () => {
     const revoked = new Map([...links, ['l3', { ...link('l3'), revokedAt: T - MINUTE }]]);
     const plan = planNewClicks([], [incoming('p', T, { linkId: 'l9' }), incoming('r', T, { linkId: 'l3' })], revoked);
-    const done = planStoredClicks(plan, [], new Set(['p', 'r']), revoked);
+    const done = planStoredClicks(plan, new Set(['p', 'r']));
     expect(done.records).toEqual([]);
     expect(done.notes).toEqual({ pending_link: 1, rejected_revoked: 1 });
     expect([...done.touchedDevices]).toEqual([]);

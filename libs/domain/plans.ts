@@ -72,6 +72,10 @@ export interface ClickInsertPlan<C extends IncomingClick> {
   decisions: Map<string, ClickDecision>;
   /** What each new click was stored with: nothing was published for it before. */
   first: Map<string, Reconciled>;
+  /** What the plan was made from: the stored clicks (by eventId too) and the links, which planStoredClicks decides with again. */
+  stored: readonly StoredClick[];
+  storedIds: ReadonlySet<string>;
+  links: ReadonlyMap<string, PlacedLink>;
 }
 
 const clickKey = (click: { eventId: string }): DecisionKey => ({ stage: 'CLICKED', subject: click.eventId });
@@ -103,6 +107,9 @@ export function planNewClicks<C extends IncomingClick>(stored: readonly StoredCl
     fresh,
     decisions,
     first,
+    stored,
+    storedIds,
+    links,
   };
 }
 
@@ -122,13 +129,8 @@ export interface ClickPlan {
  * under another link (not a redelivery of the same click): it is not this batch's, and the
  * visitor-days are decided again without it.
  */
-export function planStoredClicks<C extends IncomingClick>(
-  plan: ClickInsertPlan<C>,
-  stored: readonly StoredClick[],
-  inserted: ReadonlySet<string>,
-  links: ReadonlyMap<string, PlacedLink>,
-): ClickPlan {
-  const storedIds = new Set(stored.map((c) => c.eventId));
+export function planStoredClicks<C extends IncomingClick>(plan: ClickInsertPlan<C>, inserted: ReadonlySet<string>): ClickPlan {
+  const { stored, storedIds, links } = plan;
   const current = new Map<string, Pick<ClickDecision, 'status' | 'unique'>>(stored.map((c) => [c.eventId, c]));
   const published = new Map<string, PublishedDecision | undefined>(stored.map((c) => [c.eventId, c.published]));
   const records: FunnelRecord[] = [];

@@ -75,7 +75,7 @@ export async function warnIfAutovacuumOff(pool: pg.Pool, log: Logger): Promise<v
   const setting = await pool.query<{ autovacuum: string }>("select current_setting('autovacuum') as autovacuum").then((r) => r.rows[0]?.autovacuum, () => undefined);
   if (setting === 'off') {
     log.warn(
-      'postgres: autovacuum is off. A connection keeps the plans it made for the sizes its tables had then, for up to 10 minutes, and nothing refreshes the statistics as they grow; turn autovacuum on, or ANALYZE the tables after a large load',
+      `postgres: autovacuum is off. A connection keeps the plans it made for the sizes its tables had then, for up to ${WORKER_CONNECTION_LIFETIME_S / 60} minutes, and nothing refreshes the statistics as they grow; turn autovacuum on, or ANALYZE the tables after a large load`,
     );
   }
 }

@@ -80,13 +80,13 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ record
   await lockSubjects(tx, 'link', [...clickLinks, ...seeds.linkIds], seeds.changedLinks.length > 0 ? 'update' : 'share');
   await lockSubjects(tx, 'clicks', clickLinks);
   const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
-  const storedIds = new Set(stored.map((c) => c.eventId));
-  const links = await loadLinks(tx, [...stored, ...incoming.filter((c) => !storedIds.has(c.eventId))].map((c) => c.linkId));
+  // Every incoming click's link, a redelivery's too (it is among the stored ones, on its link): an extra link in the map changes no decision.
+  const links = await loadLinks(tx, [...stored, ...incoming].map((c) => c.linkId));
   const plan = planNewClicks(stored, arrived, links);
   const inserted = await insertClicks(tx, plan.rows);
   ctx.effects.note('duplicate', seeds.newClicks.length - inserted.size);
   ctx.effects.note('bot', arrived.filter((c) => c.isBot && inserted.has(c.eventId)).length);
-  const { records, changed, touchedDevices, notes } = planStoredClicks(plan, stored, inserted, links);
+  const { records, changed, touchedDevices, notes } = planStoredClicks(plan, inserted);
   report(ctx, notes);
   await writeClickDecisions(tx, changed);
   return { records, touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
