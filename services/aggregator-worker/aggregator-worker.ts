@@ -19,6 +19,7 @@ import { withSavepoint } from '../../libs/db/savepoint.js';
 import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
 import { inTransaction, rollBack } from '../../libs/db/transaction.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
+import { countFunnelEventsByKind } from '../../libs/observability/funnel-event-counts.js';
 
 export interface AggregatorWorkerDeps {
   config: Config;
@@ -144,7 +145,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     if (skipped > 0) metrics.duplicates.inc({ layer: 'position' }, skipped);
     if (fresh > unique) metrics.duplicates.inc({ layer: 'batch' }, fresh - unique);
     if (claimable > events.length) metrics.duplicates.inc({ layer: 'event_id' }, claimable - events.length);
-    for (const e of events) metrics.counted.inc({ stage: e.stage, kind: e.retractsEventId ? 'retraction' : 'event' });
+    countFunnelEventsByKind(metrics.counted, events);
     metrics.rowsUpserted.inc({ table: 'funnel_hourly' }, rows.hourly);
     metrics.rowsUpserted.inc({ table: 'funnel_daily' }, rows.daily);
     return true;

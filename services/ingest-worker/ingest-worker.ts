@@ -17,6 +17,7 @@ import { createBatchApplier } from './apply-batch.js';
 import { isTransient, sqlState } from '../../libs/db/errors.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 import { seenMarkerPrefix } from './seen-markers.js';
+import { countFunnelEventsByKind } from '../../libs/observability/funnel-event-counts.js';
 
 export interface IngestWorkerDeps {
   config: Config;
@@ -119,7 +120,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
           userId: r.userId, stage: r.stage, uniqueVisitor: r.uniqueVisitor, occurredAt: r.occurredAt, retractsEventId: r.retractsEventId,
         })),
       );
-      for (const r of records) metrics.eventsOut.inc({ stage: r.stage, kind: r.retractsEventId ? 'retraction' : 'event' });
+      countFunnelEventsByKind(metrics.eventsOut, records);
     }
     if (alone) await clearOutbox(pool, outboxIds);
     else applyBatch.acknowledge(outboxIds);
