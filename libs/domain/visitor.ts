@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { isbot } from 'isbot';
 import type { VisitorMeta } from '../events/types.generated.js';
+import { DAY_MS } from './attribution.js';
 
 /**
  * The visitor identity of a click: the device id when the app or redirector knows it, else a
@@ -48,7 +49,6 @@ export function utcDay(epochMs: number): string {
   return text;
 }
 
-const DAY_MS = 86_400_000;
 const DAY_TEXTS_MAX = 4_096;
 const dayTexts = new Map<number, string>();
 
