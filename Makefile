@@ -99,7 +99,7 @@ demo: up
 
 # The query service in the foreground against the local stack.
 query-service: up
-	node --max-semi-space-size=4 --max-old-space-size=96 build/services/query-service/main.js
+	node --max-semi-space-size=4 --max-old-space-size=96 --heap-growing-percent=50 build/services/query-service/main.js
 
 # The aggregator worker in the foreground against the local stack.
 aggregator-worker: up
