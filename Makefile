@@ -103,7 +103,7 @@ query-service: up
 
 # The aggregator worker in the foreground against the local stack.
 aggregator-worker: up
-	node --max-semi-space-size=4 --max-old-space-size=96 build/services/aggregator-worker/main.js
+	node --max-semi-space-size=4 --max-old-space-size=96 --heap-growing-percent=50 build/services/aggregator-worker/main.js
 
 # Recomputes the funnel tables from the ingest facts; safe while the workers run.
 rebuild: up

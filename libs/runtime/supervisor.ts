@@ -56,8 +56,13 @@ export const QUERY_SERVICE_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space
  * faster than ingest feeds it), its CPU 13.5 -> 19.4 us/event. The ingest worker is left
  * uncapped: capped alike it held 203 MB but took 22% more CPU per event, and two processes
  * 20% fewer events/s, on the path that bounds the pipeline.
+ *
+ * It too may grow by half of what the last full collection left live (as the query service,
+ * above): bench part 2 at 8,000 events/s, two trials each, its CPU 9.6 and 9.6 s -> 8.8 and
+ * 8.6 s (-9%), peak RSS 118 -> 120 MB; part 1 at scale 0.3 (catching up), 3.61-3.68 -> 3.25-3.56
+ * CPU s, peak RSS 163-165 -> 156-164 MB.
  */
-export const AGGREGATOR_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space-size=96'];
+export const AGGREGATOR_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space-size=96', '--heap-growing-percent=50'];
 
 /**
  * Runs services as child processes in the foreground: every output line is prefixed with
