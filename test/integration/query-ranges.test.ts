@@ -10,7 +10,7 @@ import { periodStart, periodStarts, type Granularity } from '../../libs/funnel/p
 import { FUNNEL_COUNTS, zeroTotals, type FunnelTotals } from '../../libs/funnel/increments.js';
 import type { FunnelStage, ReferralEventRecorded } from '../../libs/events/types.generated.js';
 import { totalsByMentor } from '../../services/query-service/queries/mentor-performance.js';
-import { orgSummary } from '../../services/query-service/queries/org-summary.js';
+import { coordinatorSummary, orgSummary } from '../../services/query-service/queries/org-summary.js';
 import { platformGrowth } from '../../services/query-service/queries/platform-growth.js';
 import { annualSummary } from '../../services/query-service/queries/annual-summary.js';
 import { rank } from '../../services/query-service/queries/ranking.js';
@@ -131,7 +131,7 @@ describe('a range read from whole months and edge days', () => {
 
   it("gives the org summary's series, mentors and campaigns, and the coordinator's totals per mentor, the numbers of its days", async () => {
     await fc.assert(
-      fc.asyncProperty(range, org, fc.constantFrom<Granularity>('month', 'year'), async ({ from, to }, orgId, granularity) => {
+      fc.asyncProperty(range, org, fc.constantFrom<Granularity>('month', 'year', 'week'), async ({ from, to }, orgId, granularity) => {
         const inOrg = (r: FunnelRow) => r.orgId === orgId;
         const summary = await orgSummary(pool, { resource: 'org', caller, visibility, orgId, timezone: ORGS[orgId] }, { from, to, granularity });
         const byMentor = expected(daily, from, to, inOrg, (r) => r.mentorId);
@@ -141,6 +141,19 @@ describe('a range read from whole months and edge days', () => {
         const byCampaign = expected(daily, from, to, inOrg, (r) => JSON.stringify(r.campaignId));
         expect(new Map(summary.campaigns.map((c) => [JSON.stringify(c.campaignId), c.totals]))).toEqual(byCampaign);
         expect(await totalsByMentor(pool, { orgId, mentorIds: null }, from, to)).toEqual(byMentor);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it("gives a coordinator's summary (some mentors: their own rows by period) the numbers of its mentors' days", async () => {
+    await fc.assert(
+      fc.asyncProperty(range, org, fc.constantFrom<Granularity>('month', 'year', 'week'), fc.subarray(MENTORS, { minLength: 1 }), async ({ from, to }, orgId, granularity, mentorIds) => {
+        const mine = (r: FunnelRow) => r.orgId === orgId && mentorIds.includes(r.mentorId);
+        const summary = await coordinatorSummary(pool, { resource: 'coordinator', coordinatorId: 'c1', caller, visibility, orgId, timezone: ORGS[orgId], mentorIds }, { from, to, granularity });
+        expect(strip(summary.series)).toEqual(seriesOf(expected(daily, from, to, mine, (r) => periodStart(r.bucket, granularity)), from, to, granularity));
+        expect(summary.totals).toEqual(total(expected(daily, from, to, mine, (r) => r.mentorId)));
+        expect(new Map(summary.campaigns.map((c) => [JSON.stringify(c.campaignId), c.totals]))).toEqual(expected(daily, from, to, mine, (r) => JSON.stringify(r.campaignId)));
       }),
       { seed: SEED, numRuns: RUNS },
     );

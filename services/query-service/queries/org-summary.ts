@@ -13,21 +13,33 @@ import type { CompareMode } from '../../../libs/funnel/compare-range.js';
 import { previousPeriod } from './previous-period.js';
 
 /**
- * One scan of the rows of an organization's mentors (all of them, or some: `target`), grouped
- * three ways at once: by period, by mentor, by campaign. The whole months of the range come
- * from funnel_monthly, its other days from funnel_daily.
+ * The rows of an organization's mentors (all of them, or some: `target`) grouped by mentor and
+ * by campaign, and by period: the whole months of the range from funnel_monthly, its other
+ * days from funnel_daily. For the whole organization the periods come from its own rows
+ * (funnel_org_monthly and funnel_org_daily, a row a period) instead, in the same statement:
+ * grouping the mentors' rows a third way, by period, was about half of the statement's time
+ * (a year by month at 10M clicks: 2,194 rows, 1.2-2.8 ms with three grouping sets, 0.7-1.3
+ * ms with two).
  */
 async function summaryOf(db: Queryable, target: Target, range: { from: string; to: string }, granularity: Granularity) {
   const { values, add } = sqlParams();
   const [grain, org, mentors] = [add(granularity), add(target.orgId), add(target.mentorIds)];
-  const { rows } = await db.query<SumRow & { period_start: string | null; mentor_id: string | null; campaign_id: string | null; by: 'period' | 'mentor' | 'campaign' }>(
-    `select date_trunc(${grain}, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
-            case when grouping(mentor_id) = 0 then 'mentor' when grouping(campaign_id) = 0 then 'campaign' else 'period' end as by,
-            ${FUNNEL_SUMS}
-       from (${rangeRows(cutRange(range.from, range.to, granularity), FUNNEL_GRAINS.mentor, `org_id = ${org} and (${mentors}::text[] is null or mentor_id = any(${mentors}))`, add)}) f
-      group by grouping sets ((date_trunc(${grain}, day::timestamp)), (mentor_id), (campaign_id))`,
-    values,
-  );
+  const cut = cutRange(range.from, range.to, granularity);
+  const mentorRows = rangeRows(cut, FUNNEL_GRAINS.mentor, `org_id = ${org} and (${mentors}::text[] is null or mentor_id = any(${mentors}))`, add);
+  const sql = target.mentorIds === null
+    ? `select date_trunc(${grain}, day::timestamp)::date::text as period_start, null::text as mentor_id, null::text as campaign_id, 'period' as by, ${FUNNEL_SUMS}
+         from (${rangeRows(cut, FUNNEL_GRAINS.org, `org_id = ${org}`, add)}) o
+        group by 1
+       union all
+       select null, mentor_id, campaign_id, case when grouping(mentor_id) = 0 then 'mentor' else 'campaign' end, ${FUNNEL_SUMS}
+         from (${mentorRows}) f
+        group by grouping sets ((mentor_id), (campaign_id))`
+    : `select date_trunc(${grain}, day::timestamp)::date::text as period_start, mentor_id, campaign_id,
+              case when grouping(mentor_id) = 0 then 'mentor' when grouping(campaign_id) = 0 then 'campaign' else 'period' end as by,
+              ${FUNNEL_SUMS}
+         from (${mentorRows}) f
+        group by grouping sets ((date_trunc(${grain}, day::timestamp)), (mentor_id), (campaign_id))`;
+  const { rows } = await db.query<SumRow & { period_start: string | null; mentor_id: string | null; campaign_id: string | null; by: 'period' | 'mentor' | 'campaign' }>(sql, values);
   const { totals, series } = fillSeries(
     periodStarts(range.from, range.to, granularity),
     new Map(rows.filter((r) => r.by === 'period').map((r) => [r.period_start as string, totalsOf(r)])),
