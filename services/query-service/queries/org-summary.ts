@@ -18,7 +18,7 @@ import { previousPeriod } from './previous-period.js';
  * days from funnel_daily. For the whole organization the periods come from its own rows
  * (funnel_org_monthly and funnel_org_daily, a row a period) instead, in the same statement:
  * grouping the mentors' rows a third way, by period, was about half of the statement's time
- * (a year by month at 10M clicks: 2,194 rows, 1.2-2.8 ms with three grouping sets, 0.7-1.3
+ * (a year by month at 10M clicks: 2,194 rows, 1.6-2.8 ms with three grouping sets, 0.7-1.2
  * ms with two).
  */
 async function summaryOf(db: Queryable, target: Target, range: { from: string; to: string }, granularity: Granularity) {
