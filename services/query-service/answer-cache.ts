@@ -105,13 +105,6 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
   });
   const pending = new Map<string, Promise<CachedAnswer>>();
-  /**
-   * Per answer, whatever its version (epoch, quarter hour, what it reads and its key): the
-   * computation running now and when it started, in `arrivals` (see answer()).
-   */
-  const flights = new Map<string, { started: number; computing: Promise<CachedAnswer> }>();
-  /** Counts requests' arrivals and computations' starts: which came first. */
-  let arrivals = 0;
   // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
   const facts = new LRUCache<string, { value: unknown }>({ max: MAX_FACTS });
   /** Facts being read, by scope version and key: requests asking the same meanwhile share the read. */
@@ -149,7 +142,6 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     wholeVersions.clear();
     mentorVersions.clear();
     pending.clear();
-    flights.clear();
     entries.clear();
     stored.set(0);
   }
@@ -173,11 +165,6 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
       }
       for (const mentor of mentors) bump(mentorVersions, `${org}\0${mentor}`);
     }
-  }
-
-  /** What an answer of `scope` reads, without its version. */
-  function scopeId(scope: AnswerScope): string {
-    return typeof scope === 'string' ? scope : `${scope.org}\0${scope.mentors.join('\0')}\0${scope.basis ?? ''}`;
   }
 
   /** The version an answer of `scope` is kept under, as of now. */
@@ -295,62 +282,35 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         outcomes.inc({ outcome: 'bypass' });
         return { answer: seal(await compute()), outcome: 'bypass' };
       }
-      // One computation of an answer at a time. A request that finds one running which began
-      // before it came (under an older version: a commit was heard since) waits for it to end,
-      // once, then takes the answer kept by then, or joins the computation another request began
-      // meanwhile: one that began after this request came read everything this request must
-      // see. While commits keep changing an answer faster than it is computed (a busy
-      // organization's summary, under load), its requests share computations instead of
-      // each starting one beside the others on a full machine.
-      const arrived = ++arrivals;
-      let waited = false;
-      for (;;) {
-        const quarter = Math.floor(now() / QUARTER_HOUR_MS);
-        const full = `${epoch}\0${quarter}\0${versionOf(scope)}\0${key}`;
-        const kept = entries.get(full);
-        if (kept && holds(kept)) {
-          outcomes.inc({ outcome: 'hit' });
-          return { answer: kept, outcome: 'hit' };
+      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
+      const kept = entries.get(full);
+      if (kept && holds(kept)) {
+        outcomes.inc({ outcome: 'hit' });
+        return { answer: kept, outcome: 'hit' };
+      }
+      const running = pending.get(full);
+      if (running) {
+        const answer = await running;
+        // Computed before this request came, it may have stopped holding since: then computed again.
+        if (holds(answer)) {
+          outcomes.inc({ outcome: 'shared' });
+          return { answer, outcome: 'shared' };
         }
-        const running = pending.get(full);
-        if (running) {
-          const answer = await running;
-          // Computed before this request came, it may have stopped holding since: then computed again.
-          if (holds(answer)) {
-            outcomes.inc({ outcome: 'shared' });
-            return { answer, outcome: 'shared' };
-          }
+      }
+      const started = epoch;
+      const computing = compute().then(seal);
+      pending.set(full, computing);
+      try {
+        const answer = await computing;
+        // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
+        if (live && epoch === started && holds(answer)) {
+          entries.set(full, answer);
+          stored.set(entries.calculatedSize);
         }
-        const base = `${epoch}\0${quarter}\0${scopeId(scope)}\0${key}`;
-        const flight = flights.get(base);
-        if (flight && flight.started > arrived) {
-          const answer = await flight.computing;
-          if (holds(answer)) {
-            outcomes.inc({ outcome: 'shared' });
-            return { answer, outcome: 'shared' };
-          }
-        } else if (flight && !waited) {
-          waited = true;
-          await flight.computing.catch(() => undefined);
-          continue;
-        }
-        const started = epoch;
-        const computing = compute().then(seal);
-        pending.set(full, computing);
-        flights.set(base, { started: ++arrivals, computing });
-        try {
-          const answer = await computing;
-          // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
-          if (live && epoch === started && holds(answer)) {
-            entries.set(full, answer);
-            stored.set(entries.calculatedSize);
-          }
-          outcomes.inc({ outcome: 'miss' });
-          return { answer, outcome: 'miss' };
-        } finally {
-          if (pending.get(full) === computing) pending.delete(full);
-          if (flights.get(base)?.computing === computing) flights.delete(base);
-        }
+        outcomes.inc({ outcome: 'miss' });
+        return { answer, outcome: 'miss' };
+      } finally {
+        if (pending.get(full) === computing) pending.delete(full);
       }
     },
     async close() {
