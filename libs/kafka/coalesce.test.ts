@@ -63,15 +63,4 @@ describe('coalesceBatches', () => {
     expect(dealIntoLanes([sized(5), sized(5), sized(5)], 3).map((l) => l.map((b) => b.n))).toEqual([[5], [5], [5]]);
     expect(dealIntoLanes([], 2)).toEqual([[], []]);
   });
-
-  it('deals by the weight given: a lane of costly records holds fewer of them', () => {
-    const batch = (topic: string, n: number) => ({ topic, n, messages: new Array<number>(n).fill(0) });
-    const cost: Record<string, number> = { clicks: 1, registrations: 2.2 };
-    const weight = (b: { topic: string; messages: readonly unknown[] }) => b.messages.length * (cost[b.topic] as number);
-    const batches = [batch('clicks', 3_000), batch('registrations', 2_500), batch('clicks', 2_400), batch('clicks', 2_000)];
-    // By records: 2,500 registrations and 2,400 clicks (7,900 units) against 5,000 clicks (5,000).
-    expect(dealIntoLanes(batches, 2).map((l) => l.map((b) => `${b.topic}:${b.n}`))).toEqual([['clicks:3000', 'clicks:2000'], ['registrations:2500', 'clicks:2400']]);
-    // By cost: 5,500 units against 7,400, the registrations alone.
-    expect(dealIntoLanes(batches, 2, weight).map((l) => l.map((b) => `${b.topic}:${b.n}`))).toEqual([['registrations:2500'], ['clicks:3000', 'clicks:2400', 'clicks:2000']]);
-  });
 });

@@ -11,12 +11,12 @@ import type { Batch } from './batch-consumer.js';
  * fails every batch of its lane; each then retries on its own schedule (gathering again with
  * any that retry in the same turn). A batch that went stale meanwhile (revoked) is left out.
  */
-export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number; weight?: (batch: Batch) => number } = {}): (batch: Batch) => Promise<void> {
+export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
   // Each turn's batches, once dealt, with the outcome of each batch's lane (not awaited here).
   const gathered = perTurn(async (batches: Batch[]) => {
     const outcomes = new Map<Batch, Promise<void>>();
-    for (const lane of dealIntoLanes(batches.filter((b) => !b.isStale()), lanes, options.weight)) {
+    for (const lane of dealIntoLanes(batches.filter((b) => !b.isStale()), lanes)) {
       if (lane.length === 0) continue;
       const applied = handleMany(lane);
       for (const b of lane) outcomes.set(b, applied);
@@ -52,22 +52,21 @@ export function perTurn<T, R>(run: (items: T[]) => Promise<R>): (item: T) => Pro
 }
 
 /**
- * Deals batches into `count` lanes of about as much work each: the heaviest batch first, each
- * to the lane with the least work so far; within a lane, in the order handed over. A batch's
- * work is its `weight` (by default its number of records). A fetch's partitions differ in size
- * many times over: dealt by partition number, one lane applied 18,299 records while the other,
- * done with 4,744, waited for it. Which lane applies a batch does not change the outcome (see
- * the handler's contract), only how the work overlaps.
+ * Deals batches into `count` lanes of about as many records each: the largest batch first,
+ * each to the lane with the fewest records so far; within a lane, in the order handed over. A
+ * fetch's partitions differ in size many times over: dealt by partition number, one lane
+ * applied 18,299 records while the other, done with 4,744, waited for it. Which lane applies
+ * a batch does not change the outcome (see the handler's contract), only how the work overlaps.
  */
-export function dealIntoLanes<B extends { messages: readonly unknown[] }>(batches: readonly B[], count: number, weight: (batch: B) => number = (b) => b.messages.length): B[][] {
+export function dealIntoLanes<B extends { messages: readonly unknown[] }>(batches: readonly B[], count: number): B[][] {
   const lanes: { i: number; b: B }[][] = Array.from({ length: count }, () => []);
   const sizes = new Array<number>(count).fill(0);
-  const byWeight = batches.map((b, i) => ({ i, b, w: weight(b) })).sort((x, y) => y.w - x.w || x.i - y.i);
-  for (const entry of byWeight) {
+  const bySize = batches.map((b, i) => ({ i, b })).sort((x, y) => y.b.messages.length - x.b.messages.length || x.i - y.i);
+  for (const entry of bySize) {
     let lane = 0;
     for (let l = 1; l < count; l++) if ((sizes[l] as number) < (sizes[lane] as number)) lane = l;
     (lanes[lane] as { i: number; b: B }[]).push(entry);
-    sizes[lane] = (sizes[lane] as number) + entry.w;
+    sizes[lane] = (sizes[lane] as number) + entry.b.messages.length;
   }
   return lanes.map((lane) => lane.sort((x, y) => x.i - y.i).map((e) => e.b));
 }

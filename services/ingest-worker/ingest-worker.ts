@@ -49,16 +49,6 @@ const MARK_SEEN_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'E
  */
 const MARK_CHUNK = 1_000;
 const RELAY_INTERVAL_MS = 5_000;
-/**
- * What a record of each topic costs a lane, relative to a click: its statements' share of the
- * lane's time. Fitted to 84 lanes of bench part 1 (6 December 2026: a click 104 µs, a login
- * 111, an install 178, a registration 225). A fetch's lanes are dealt by it, so that neither
- * waits long for the other: dealt by records, a lane of 4,964 registrations took 1.65 s beside
- * one of 5,391 clicks that took 0.5 s. Links, scopes and erasures are few; they count as clicks.
- */
-const RECORD_COST: Record<InputTopic, number> = {
-  inviteLinks: 1, coordinatorScopes: 1, inviteClicks: 1, appInstalls: 1.7, userRegistered: 2.2, userLogins: 1.1, userErasures: 1,
-};
 
 /**
  * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,
@@ -243,7 +233,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     // Every partition of a fetch is handed over at once and applied in two transactions (even and
     // odd partitions), side by side: one's work in this process overlaps the other's in Postgres.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
-    handle: coalesceBatches(handleMany, { lanes: 2, weight: (batch) => batch.messages.length * RECORD_COST[topicByName.get(batch.topic) ?? 'inviteClicks'] }),
+    handle: coalesceBatches(handleMany, { lanes: 2 }),
     stallMs: config.kafka.partitionStallMs,
     remedy: {
       group: 'ingest',
