@@ -64,3 +64,83 @@ describe('coalesceBatches', () => {
     expect(dealIntoLanes([], 2)).toEqual([[], []]);
   });
 });
+
+describe('coalesceBatches reading ahead', () => {
+  /** A handler whose every call waits until the test ends it, each call named by its batches. */
+  function controlled() {
+    const calls: { names: string[]; end(): void }[] = [];
+    const handle = coalesceBatches(
+      (batches) =>
+        new Promise<void>((resolve) => {
+          calls.push({ names: batches.map((b) => `${b.topic}[${b.partition}]@${b.messages.length}`), end: resolve });
+        }),
+      { lanes: 2, minLaneRecords: 1 },
+    );
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    return { calls, handle, turn, names: () => calls.map((c) => c.names) };
+  }
+
+  it('a lane that ends takes its share of what waits, never a partition its sibling is applying', async () => {
+    const { calls, handle, turn, names } = controlled();
+    const first = [handle(batch('a', 0, false, 100)), handle(batch('a', 1, false, 100))];
+    await turn();
+    expect(names()).toEqual([['a[0]@100'], ['a[1]@100']]);
+    // The next fetch arrives while both lanes are applied: it waits.
+    const second = [handle(batch('a', 0, false, 10)), handle(batch('a', 1, false, 20)), handle(batch('a', 2, false, 30)), handle(batch('a', 3, false, 40))];
+    await turn();
+    expect(calls).toHaveLength(2);
+    // a[1] ends: its place takes half of what waits (50 of 100 records), largest first, but not a[0], still being applied.
+    calls[1]!.end();
+    await Promise.all(first.slice(1));
+    await turn();
+    expect(names()[2]).toEqual(['a[3]@40']);
+    // a[0] ends: its place takes half of the 60 records left, largest first, but not a[3] (busy).
+    calls[0]!.end();
+    await turn();
+    expect(names()[3]).toEqual(['a[2]@30']);
+    calls[2]!.end();
+    await turn();
+    expect(names()[4]).toEqual(['a[1]@20']);
+    calls[3]!.end();
+    await turn();
+    expect(names()[5]).toEqual(['a[0]@10']);
+    for (const c of calls) c.end();
+    await Promise.all([...first, ...second]);
+    expect(calls).toHaveLength(6);
+  });
+
+  it('two batches of one partition waiting together go to one lane, and never beside a lane applying that partition', async () => {
+    const { calls, handle, turn, names } = controlled();
+    const all = [handle(batch('a', 0, false, 100))];
+    await turn();
+    all.push(handle(batch('a', 0, false, 5)), handle(batch('b', 0, false, 7)));
+    await turn();
+    // One place is free, but a[0] is being applied: only b[0] may start.
+    expect(names()).toEqual([['a[0]@100'], ['b[0]@7']]);
+    all.push(handle(batch('a', 0, false, 6)));
+    await turn();
+    expect(calls).toHaveLength(2);
+    calls[0]!.end();
+    await turn();
+    expect(names()[2]).toEqual(['a[0]@5', 'a[0]@6']);
+    for (const c of calls) c.end();
+    await Promise.all(all);
+  });
+
+  it('a batch that went stale while it waited for a place is applied by none', async () => {
+    const { calls, handle, turn, names } = controlled();
+    let revoked = false;
+    const running = [handle(batch('a', 0, false, 10)), handle(batch('a', 1, false, 10))];
+    await turn();
+    const late: Batch = { ...batch('a', 2, false, 10), isStale: () => revoked };
+    const waited = handle(late);
+    await turn();
+    revoked = true;
+    calls[0]!.end();
+    await expect(waited).resolves.toBeUndefined();
+    await turn();
+    expect(names()).toEqual([['a[0]@10'], ['a[1]@10']]);
+    calls[1]!.end();
+    await Promise.all(running);
+  });
+});
