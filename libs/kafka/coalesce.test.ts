@@ -74,13 +74,13 @@ describe('coalesceBatches reading ahead', () => {
         new Promise<void>((resolve) => {
           calls.push({ names: batches.map((b) => `${b.topic}[${b.partition}]@${b.messages.length}`), end: resolve });
         }),
-      { lanes: 2 },
+      { lanes: 2, minLaneRecords: 1 },
     );
     const turn = () => new Promise<void>((r) => setImmediate(r));
     return { calls, handle, turn, names: () => calls.map((c) => c.names) };
   }
 
-  it('a lane that ends takes what waits at once, but not a partition its sibling is applying', async () => {
+  it('a lane that ends takes its share of what waits, never a partition its sibling is applying', async () => {
     const { calls, handle, turn, names } = controlled();
     const first = [handle(batch('a', 0, false, 100)), handle(batch('a', 1, false, 100))];
     await turn();
@@ -89,18 +89,24 @@ describe('coalesceBatches reading ahead', () => {
     const second = [handle(batch('a', 0, false, 10)), handle(batch('a', 1, false, 20)), handle(batch('a', 2, false, 30)), handle(batch('a', 3, false, 40))];
     await turn();
     expect(calls).toHaveLength(2);
-    // a[1] ends: its place takes everything waiting but a[0], still being applied.
+    // a[1] ends: its place takes half of what waits (50 of 100 records), largest first, but not a[0], still being applied.
     calls[1]!.end();
     await Promise.all(first.slice(1));
     await turn();
-    expect(names()[2]).toEqual(['a[1]@20', 'a[2]@30', 'a[3]@40']);
-    // a[0] ends: its place takes a[0]'s next batch.
+    expect(names()[2]).toEqual(['a[3]@40']);
+    // a[0] ends: its place takes half of the 60 records left, largest first, but not a[3] (busy).
     calls[0]!.end();
     await turn();
-    expect(names()[3]).toEqual(['a[0]@10']);
+    expect(names()[3]).toEqual(['a[2]@30']);
+    calls[2]!.end();
+    await turn();
+    expect(names()[4]).toEqual(['a[1]@20']);
+    calls[3]!.end();
+    await turn();
+    expect(names()[5]).toEqual(['a[0]@10']);
     for (const c of calls) c.end();
     await Promise.all([...first, ...second]);
-    expect(calls).toHaveLength(4);
+    expect(calls).toHaveLength(6);
   });
 
   it('two batches of one partition waiting together go to one lane, and never beside a lane applying that partition', async () => {

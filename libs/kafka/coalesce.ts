@@ -10,17 +10,19 @@ import type { Batch } from './batch-consumer.js';
  * work in this process overlaps another's in the database.
  *
  * When the consumer reads ahead, the next fetch's batches arrive while a lane is still being
- * applied. A lane that ends then does not wait for its sibling: its place takes what waits,
- * but never a partition the sibling is applying: batches of one partition are applied one
- * after another, in the order handed over (the batch consumer hands them over so anyway; a
- * link's last state in topic order wins), and two waiting together go to one lane.
+ * applied. A lane that ends then does not wait for its sibling: it takes up to its share of
+ * what waits (half, with two lanes, and at least `minLaneRecords`), largest partitions first,
+ * but never a partition the sibling is applying. Batches of one partition are never applied
+ * side by side: they hold the same subjects (clicks are keyed by link), so the second would
+ * only wait for the first's locks.
  *
  * A failure fails every batch of its lane; each then retries on its own schedule (gathering
  * again with any that retry in the same turn). A batch that went stale meanwhile (revoked) is
  * left out.
  */
-export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number } = {}): (batch: Batch) => Promise<void> {
+export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number; minLaneRecords?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
+  const minLaneRecords = options.minLaneRecords ?? 1_000;
   interface Waiting {
     batch: Batch;
     key: string;
@@ -55,7 +57,9 @@ export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>,
     while (active < lanes) {
       // Each waiting partition whole (a fetch read ahead can hold two of its batches), in the order handed over.
       const groups = new Map<string, Waiting[]>();
+      let total = 0;
       for (const w of waiting) {
+        total += w.batch.messages.length;
         if (busy.has(w.key)) continue;
         const group = groups.get(w.key) ?? [];
         group.push(w);
@@ -63,8 +67,10 @@ export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>,
       }
       if (groups.size === 0) return;
       const sized = [...groups.values()].map((ws) => ({ ws, messages: { length: ws.reduce((n, w) => n + w.batch.messages.length, 0) } }));
-      // Every place free: dealt into lanes of about as many records; else all of it to the free place.
-      const dealt = active === 0 ? dealIntoLanes(sized, lanes) : [sized];
+      const dealt =
+        active === 0
+          ? dealIntoLanes(sized, lanes)
+          : [takeShare(sized, Math.max(minLaneRecords, Math.ceil(total / lanes)))];
       const taken = new Set<Waiting>();
       for (const lane of dealt) {
         const ws = new Set(lane.flatMap((g) => g.ws));
@@ -84,6 +90,19 @@ export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>,
     new Promise<void>((resolve, reject) => {
       void arrive({ batch, key: `${batch.topic}|${batch.partition}`, resolve, reject });
     });
+}
+
+/** The largest groups first until `share` records are taken (at least one group), in the order handed over. */
+function takeShare<G extends { messages: { length: number } }>(groups: readonly G[], share: number): G[] {
+  const bySize = groups.map((g, i) => ({ g, i })).sort((x, y) => y.g.messages.length - x.g.messages.length || x.i - y.i);
+  const taken: { g: G; i: number }[] = [];
+  let records = 0;
+  for (const entry of bySize) {
+    if (taken.length > 0 && records + entry.g.messages.length > share) continue;
+    taken.push(entry);
+    records += entry.g.messages.length;
+  }
+  return taken.sort((x, y) => x.i - y.i).map((e) => e.g);
 }
 
 /**
