@@ -61,10 +61,10 @@ export interface BatchConsumerOptions {
   /**
    * Fetch the next records while the last are applied (default false). A fetch's batches
    * return to kafkajs once the previous fetch's are applied, so it fetches again while they
-   * are: two fetches in memory instead of one, and `handle` may be applying one fetch's
-   * batches beside the next fetch's. A partition's batches are still handed over one after
-   * another, in offset order (a failed batch is retried before the next is handed over: the
-   * last link state in topic order wins), and its offsets committed in order.
+   * are: two fetches in memory instead of one, and `handle` may be applying a partition's next
+   * batch before the one before it is done (it must not depend on their order: the ingest
+   * worker's outcome does not). Offsets are still committed in order, each once every batch
+   * before it is applied.
    */
   readAhead?: boolean;
 }
@@ -139,12 +139,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
    * `readAhead`, a partition's next batch can be applied before the one before it is).
    */
   const pending = new Map<string, { next: bigint; applied: boolean }[]>();
-  /**
-   * Per partition, when the last batch admitted is done with (applied, or given up as no longer
-   * ours): the next is handed over only then. Kept across seeks and assignments, so that a batch
-   * still being applied for an older assignment is done before the partition's next one starts.
-   */
-  const handing = new Map<string, Promise<void>>();
   /** Per partition, the offset after the last batch admitted: where the next batch should start. */
   const admitted = new Map<string, bigint>();
   const keyOf = (topic: string, partition: number) => `${topic}|${partition}`;
@@ -514,12 +508,11 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
    * Applies an admitted batch (retrying it until it is applied or no longer ours), then commits
    * its partition's offset as far as every batch before it is applied too.
    */
-  async function applyAdmitted(batch: Batch, entry: { next: bigint; applied: boolean }, gen: number, payload: Payload, turn: { before: Promise<void> | undefined; done(): void }): Promise<boolean> {
+  async function applyAdmitted(batch: Batch, entry: { next: bigint; applied: boolean }, gen: number, payload: Payload): Promise<boolean> {
     const { topic, partition } = batch;
     const started = process.hrtime.bigint();
     const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), heartbeatInterval);
     try {
-      await turn.before;
       const done = await persist(
         async () => {
           if (tracker.isStopped(topic, partition)) return false;
@@ -529,7 +522,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         { topic, partition, firstOffset: payload.batch.firstOffset() },
         () => batch.isStale() || !payload.isRunning() || closing !== undefined,
         batch.log,
-      ).finally(turn.done);
+      );
       // Applied, but revoked or seeked meanwhile: not ours to commit (a redelivery is deduplicated).
       if (!done || batch.isStale()) return false;
       entry.applied = true;
@@ -607,14 +600,7 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         queue.push(entry);
         pending.set(key, queue);
         admitted.set(key, entry.next);
-        const before = handing.get(key);
-        let done!: () => void;
-        const mine = new Promise<void>((resolve) => (done = resolve));
-        handing.set(key, mine);
-        void mine.then(() => {
-          if (handing.get(key) === mine) handing.delete(key);
-        });
-        task = applyAdmitted(batch, entry, gen, payload, { before, done });
+        task = applyAdmitted(batch, entry, gen, payload);
         if (!options.readAhead) {
           if (await task) resolveOffset(last.offset);
           return;
