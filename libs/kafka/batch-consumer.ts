@@ -58,15 +58,6 @@ export interface BatchConsumerOptions {
   remedy?: { group: string; after?: string };
   /** Every partition's progress, after each look at the broker and each change (for metrics). */
   onProgress?(partitions: PartitionProgress[]): void;
-  /**
-   * Fetch the next records while the last are applied (default false). A fetch's batches
-   * return to kafkajs once the previous fetch's are applied, so it fetches again while they
-   * are: two fetches in memory instead of one, and `handle` may be applying a partition's next
-   * batch before the one before it is done (it must not depend on their order: the ingest
-   * worker's outcome does not). Offsets are still committed in order, each once every batch
-   * before it is applied.
-   */
-  readAhead?: boolean;
 }
 
 /** How often committed offsets are checked against what was applied (see sweep). */
@@ -133,26 +124,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
   let gateTimer: NodeJS.Timeout | undefined;
   /** Per partition, the offset after the last batch this consumer applied: what the group's committed offset must reach. */
   const applied = new Map<string, { topic: string; partition: number; offset: bigint; at: number }>();
-  /**
-   * Per partition, the batches admitted in this generation, in offset order, and whether each
-   * is applied: an offset is committed only once every batch before it is applied too (with
-   * `readAhead`, a partition's next batch can be applied before the one before it is).
-   */
-  const pending = new Map<string, { next: bigint; applied: boolean }[]>();
-  /** Per partition, the offset after the last batch admitted: where the next batch should start. */
-  const admitted = new Map<string, bigint>();
-  const keyOf = (topic: string, partition: number) => `${topic}|${partition}`;
-  /** A partition is read again from a position of its own (seeked, or a new assignment): what was admitted before no longer counts. */
-  function forget(topic: string, partition: number): void {
-    pending.delete(keyOf(topic, partition));
-    admitted.delete(keyOf(topic, partition));
-  }
-  /** The batches handed over in the current turn (a fetch's), and what the previous turn's come to (see readAhead). */
-  let turn: { tasks: Promise<void>[]; previous: Promise<void> } | undefined;
-  let lastTurn: Promise<void> = Promise.resolve();
-  /** The batches being applied (with readAhead, beyond kafkajs' own), awaited by close(). */
-  const inFlight = new Set<Promise<void>>();
-
   let sweepTimer: NodeJS.Timeout | undefined;
   let watchTimer: NodeJS.Timeout | undefined;
   const admin = reconnectingAdmin(kafka, { retries: 1 });
@@ -219,7 +190,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         }
         const start = position ?? (options.positions ? range.low : null);
         if (options.positions && start !== null) {
-          forget(topic, partition);
           consumer.seek({ topic, partition, offset: start.toString() });
           if (position !== null) follow.push({ topic, partition, offset: position.toString() });
         }
@@ -264,9 +234,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     generation++;
     prepared = undefined;
     checked = false;
-    pending.clear();
-    admitted.clear();
-    lastTurn = Promise.resolve(); // what the last generation's batches come to is not this one's to wait for
     if (gateTimer) clearTimeout(gateTimer);
     log.info({ groupId, assignment }, 'joined consumer group');
     tracker.retain(assignment);
@@ -413,7 +380,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
       const position = positions.get(partition) ?? null;
       if (!range || (position !== null && positionOutOfRange(position, range))) continue;
       const start = position ?? range.low;
-      forget(topic, partition);
       consumer.seek({ topic, partition, offset: start.toString() });
       if (position !== null) follow.push({ topic, partition, offset: position.toString() });
       tracker.assign(topic, partition, start, now);
@@ -471,11 +437,8 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
    */
   async function positionLost(batch: { topic: string; partition: number }): Promise<boolean> {
     const fetched = (batch as { fetchedOffset?: string }).fetchedOffset;
-    // Where the partition was left: after the last batch admitted (with readAhead, perhaps not
-    // applied yet); what must still be in the partition is what was applied.
     const expected = tracker.get(batch.topic, batch.partition)?.position ?? null;
-    const next = admitted.get(keyOf(batch.topic, batch.partition)) ?? expected;
-    if (fetched === undefined || expected === null || BigInt(fetched) === next) return false;
+    if (fetched === undefined || expected === null || BigInt(fetched) === expected) return false;
     const range = (await partitionRanges(batch.topic)).get(batch.partition);
     const lost = range ? positionOutOfRange(expected, range) : null;
     if (!lost) return false;
@@ -483,139 +446,51 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     return true;
   }
 
-  type Payload = Parameters<NonNullable<Parameters<Consumer['run']>[0]>['eachBatch'] & {}>[0];
-
-  /**
-   * Retries `step` with backoff until it returns or the batch is no longer this consumer's to
-   * apply (revoked, seeked, a newer assignment, the consumer stopping or closing): then undefined.
-   */
-  async function persist<T>(step: () => Promise<T>, what: { topic: string; partition: number; firstOffset: string | null }, stale: () => boolean, blog: Logger): Promise<T | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      if (stale()) return undefined;
-      try {
-        return await step();
-      } catch (err) {
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-        blog.warn({ err, attempt, retryInMs: delay, firstOffset: what.firstOffset }, 'batch failed; pausing and retrying');
-        options.onBatchFailed?.({ topic: what.topic, partition: what.partition, attempt });
-        const until = Date.now() + delay;
-        while (Date.now() < until && !stale()) await sleep(Math.min(1000, until - Date.now()));
-      }
-    }
-  }
-
-  /**
-   * Applies an admitted batch (retrying it until it is applied or no longer ours), then commits
-   * its partition's offset as far as every batch before it is applied too.
-   */
-  async function applyAdmitted(batch: Batch, entry: { next: bigint; applied: boolean }, gen: number, payload: Payload): Promise<boolean> {
-    const { topic, partition } = batch;
-    const started = process.hrtime.bigint();
-    const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), heartbeatInterval);
-    try {
-      const done = await persist(
-        async () => {
-          if (tracker.isStopped(topic, partition)) return false;
-          await options.handle(batch);
-          return true;
-        },
-        { topic, partition, firstOffset: payload.batch.firstOffset() },
-        () => batch.isStale() || !payload.isRunning() || closing !== undefined,
-        batch.log,
-      );
-      // Applied, but revoked or seeked meanwhile: not ours to commit (a redelivery is deduplicated).
-      if (!done || batch.isStale()) return false;
-      entry.applied = true;
-      // The partition's applied prefix: committed up to its end.
-      const queue = pending.get(keyOf(topic, partition));
-      let next: bigint | undefined;
-      while (queue && queue[0]?.applied) next = (queue.shift() as { next: bigint }).next;
-      if (next === undefined) return true;
-      const key = keyOf(topic, partition);
-      if ((applied.get(key)?.offset ?? -1n) < next) applied.set(key, { topic, partition, offset: next, at: Date.now() });
-      advanced(topic, partition, next);
-      if (gen === generation) await commit({ topic, partition, offset: next.toString() }, batch.log);
-    } finally {
-      clearInterval(beat);
-    }
-    await payload.heartbeat().catch(() => undefined);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const lag = Math.max(0, Number(BigInt(batch.highWatermark) - entry.next));
-    options.onBatchDone?.({ topic, partition, size: batch.messages.length, seconds, lag });
-    return true;
-  }
-
-  /**
-   * Joins the current turn's batches (a fetch's: kafkajs hands them over in one turn) and gives
-   * what the turn before it came to: with readAhead, a fetch's batches return to kafkajs (which
-   * fetches again) once the previous fetch's are applied, so at most two fetches are in memory.
-   */
-  function joinTurn(task: Promise<void>): Promise<void> {
-    if (!turn) {
-      const current: { tasks: Promise<void>[]; previous: Promise<void> } = { tasks: [], previous: lastTurn };
-      turn = current;
-      setImmediate(() => {
-        if (turn === current) turn = undefined;
-        lastTurn = Promise.all(current.tasks).then(() => undefined);
-        lastTurn.catch(() => undefined); // surfaced by the next turn's batches, if any
-      });
-    }
-    turn.tasks.push(task);
-    return turn.previous;
-  }
-
   const runConfig: Parameters<Consumer['run']>[0] = {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
-    eachBatch: async (payload) => {
-      const { batch: fetched, resolveOffset, heartbeat, isRunning, isStale } = payload;
-      if (fetched.messages.length === 0 || closing) return;
-      const { topic, partition } = fetched;
-      const gen = generation;
-      const blog = log.child({ topic, partition });
-      const batch: Batch = { topic, partition, messages: fetched.messages, highWatermark: fetched.highWatermark, log: blog, isStale: () => isStale() || gen !== generation };
-      const stale = () => batch.isStale() || !isRunning() || closing !== undefined;
-      const last = fetched.messages[fetched.messages.length - 1] as KafkaMessage;
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (batch.messages.length === 0) return;
+      const blog = log.child({ topic: batch.topic, partition: batch.partition });
+      const started = process.hrtime.bigint();
       // A batch can wait on a dependency for longer than the session lasts (a broker failing
       // over, Postgres restarting): the member keeps heartbeating meanwhile, so the group does
       // not give its partitions away while the work is still being done.
       const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatInterval);
-      let task: Promise<boolean>;
       try {
-        // Admitted in fetch order: the positions of the assignment checked, and the batch starting where its partition was left.
-        const admit = await persist(
-          async () => {
+        for (let attempt = 0; ; attempt++) {
+          if (!isRunning() || isStale()) return; // revoked or shutting down: not ours to commit
+          try {
             await prepare();
-            return !tracker.isStopped(topic, partition) && !(await positionLost(fetched));
-          },
-          { topic, partition, firstOffset: fetched.firstOffset() },
-          stale,
-          blog,
-        );
-        if (!admit || stale()) return;
-        const key = keyOf(topic, partition);
-        const entry = { next: BigInt(last.offset) + 1n, applied: false };
-        const queue = pending.get(key) ?? [];
-        queue.push(entry);
-        pending.set(key, queue);
-        admitted.set(key, entry.next);
-        task = applyAdmitted(batch, entry, gen, payload);
-        if (!options.readAhead) {
-          if (await task) resolveOffset(last.offset);
-          return;
+            if (isStale() || tracker.isStopped(batch.topic, batch.partition)) return;
+            if (await positionLost(batch)) return;
+            await options.handle({ topic: batch.topic, partition: batch.partition, messages: batch.messages, highWatermark: batch.highWatermark, log: blog, isStale });
+            break;
+          } catch (err) {
+            const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+            blog.warn({ err, attempt, retryInMs: delay, firstOffset: batch.firstOffset() }, 'batch failed; pausing and retrying');
+            options.onBatchFailed?.({ topic: batch.topic, partition: batch.partition, attempt });
+            const until = Date.now() + delay;
+            while (Date.now() < until && isRunning() && !isStale()) await sleep(Math.min(1000, until - Date.now()));
+          }
         }
+        if (isStale()) return;
+        const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+        resolveOffset(last.offset);
+        const next = BigInt(last.offset) + 1n;
+        const key = `${batch.topic}|${batch.partition}`;
+        if ((applied.get(key)?.offset ?? -1n) < next) applied.set(key, { topic: batch.topic, partition: batch.partition, offset: next, at: Date.now() });
+        advanced(batch.topic, batch.partition, next);
+        await commit({ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }, blog);
       } finally {
         clearInterval(beat);
       }
-      // Read ahead: kafkajs may fetch past this batch while it is applied; its offset is
-      // committed once it is (see applyAdmitted). A failure to commit the previous fetch's
-      // offsets is thrown here, where kafkajs rejoins the group on a group error.
-      resolveOffset(last.offset);
-      const settled = task.then(() => undefined);
-      inFlight.add(settled);
-      void settled.catch(() => undefined).finally(() => inFlight.delete(settled));
-      await joinTurn(settled);
+      await heartbeat().catch(() => undefined);
+      const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n));
+      options.onBatchDone?.({ topic: batch.topic, partition: batch.partition, size: batch.messages.length, seconds, lag });
     },
   };
 
@@ -659,13 +534,6 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         if (gateTimer) clearTimeout(gateTimer);
         if (sweepTimer) clearInterval(sweepTimer);
         if (watchTimer) clearInterval(watchTimer);
-        // Read ahead, batches are applied beyond kafkajs' own: finished (and committed) first,
-        // the partitions paused meanwhile (a batch handed over now would be fetched again and again).
-        if (inFlight.size > 0) {
-          const held = Object.entries(assignment).filter(([, partitions]) => partitions.length > 0).map(([topic, partitions]) => ({ topic, partitions }));
-          if (held.length > 0) consumer.pause(held);
-          await Promise.allSettled([...inFlight]);
-        }
         await consumer.disconnect();
         await admin.close();
       })();

@@ -6,103 +6,28 @@ import type { Batch } from './batch-consumer.js';
  * that applied its batch: kafkajs hands all the batches of one fetch to its workers at once
  * (when partitionsConsumedConcurrently allows), so a fetch across many partitions and topics
  * costs `lanes` applications instead of one per partition. The batches are dealt into lanes of
- * about as many records each, and at most `lanes` are applied side by side, so that one lane's
- * work in this process overlaps another's in the database.
- *
- * When the consumer reads ahead, the next fetch's batches arrive while a lane is still being
- * applied. A lane that ends then does not wait for its sibling: it takes up to its share of
- * what waits (half, with two lanes, and at least `minLaneRecords`), largest partitions first,
- * but never a partition the sibling is applying. Batches of one partition are never applied
- * side by side: they hold the same subjects (clicks are keyed by link), so the second would
- * only wait for the first's locks.
- *
- * A failure fails every batch of its lane; each then retries on its own schedule (gathering
- * again with any that retry in the same turn). A batch that went stale meanwhile (revoked) is
- * left out.
+ * about as many records each, and the lanes are applied side by side, so that one lane's work
+ * in this process overlaps another's in the database. A failure
+ * fails every batch of its lane; each then retries on its own schedule (gathering again with
+ * any that retry in the same turn). A batch that went stale meanwhile (revoked) is left out.
  */
-export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number; minLaneRecords?: number } = {}): (batch: Batch) => Promise<void> {
+export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
-  const minLaneRecords = options.minLaneRecords ?? 1_000;
-  interface Waiting {
-    batch: Batch;
-    key: string;
-    resolve(): void;
-    reject(err: unknown): void;
-  }
-  let waiting: Waiting[] = [];
-  /** The partitions of the lanes being applied. */
-  const busy = new Set<string>();
-  let active = 0;
-
-  function start(lane: Waiting[]): void {
-    active++;
-    const keys = new Set(lane.map((w) => w.key));
-    for (const key of keys) busy.add(key);
-    const fresh: Waiting[] = [];
-    // A batch that went stale while it waited is applied by none: its caller, seeing it stale, commits nothing.
-    for (const w of lane) if (w.batch.isStale()) w.resolve(); else fresh.push(w);
-    const applied = fresh.length > 0 ? handleMany(fresh.map((w) => w.batch)) : Promise.resolve();
-    applied.then(
-      () => fresh.forEach((w) => w.resolve()),
-      (err: unknown) => fresh.forEach((w) => w.reject(err)),
-    ).finally(() => {
-      active--;
-      for (const key of keys) busy.delete(key);
-      schedule();
-    });
-  }
-
-  /** Starts lanes while places are free and batches of partitions no lane is applying wait. */
-  function schedule(): void {
-    while (active < lanes) {
-      // Each waiting partition whole (a fetch read ahead can hold two of its batches), in the order handed over.
-      const groups = new Map<string, Waiting[]>();
-      let total = 0;
-      for (const w of waiting) {
-        total += w.batch.messages.length;
-        if (busy.has(w.key)) continue;
-        const group = groups.get(w.key) ?? [];
-        group.push(w);
-        groups.set(w.key, group);
-      }
-      if (groups.size === 0) return;
-      const sized = [...groups.values()].map((ws) => ({ ws, messages: { length: ws.reduce((n, w) => n + w.batch.messages.length, 0) } }));
-      const dealt =
-        active === 0
-          ? dealIntoLanes(sized, lanes)
-          : [takeShare(sized, Math.max(minLaneRecords, Math.ceil(total / lanes)))];
-      const taken = new Set<Waiting>();
-      for (const lane of dealt) {
-        const ws = new Set(lane.flatMap((g) => g.ws));
-        if (ws.size === 0) continue;
-        for (const w of ws) taken.add(w);
-        start(waiting.filter((w) => ws.has(w)));
-      }
-      waiting = waiting.filter((w) => !taken.has(w));
+  // Each turn's batches, once dealt, with the outcome of each batch's lane (not awaited here).
+  const gathered = perTurn(async (batches: Batch[]) => {
+    const outcomes = new Map<Batch, Promise<void>>();
+    for (const lane of dealIntoLanes(batches.filter((b) => !b.isStale()), lanes)) {
+      if (lane.length === 0) continue;
+      const applied = handleMany(lane);
+      for (const b of lane) outcomes.set(b, applied);
     }
-  }
-
-  const arrive = perTurn(async (arrived: Waiting[]) => {
-    for (const w of arrived) waiting.push(w);
-    schedule();
+    return outcomes;
   });
-  return (batch) =>
-    new Promise<void>((resolve, reject) => {
-      void arrive({ batch, key: `${batch.topic}|${batch.partition}`, resolve, reject });
-    });
-}
-
-/** The largest groups first until `share` records are taken (at least one group), in the order handed over. */
-function takeShare<G extends { messages: { length: number } }>(groups: readonly G[], share: number): G[] {
-  const bySize = groups.map((g, i) => ({ g, i })).sort((x, y) => y.g.messages.length - x.g.messages.length || x.i - y.i);
-  const taken: { g: G; i: number }[] = [];
-  let records = 0;
-  for (const entry of bySize) {
-    if (taken.length > 0 && records + entry.g.messages.length > share) continue;
-    taken.push(entry);
-    records += entry.g.messages.length;
-  }
-  return taken.sort((x, y) => x.i - y.i).map((e) => e.g);
+  return async (batch) => {
+    const outcomes = await gathered(batch);
+    // A batch that went stale before the lanes were dealt was applied by none: nothing to wait for.
+    return outcomes.get(batch);
+  };
 }
 
 /**
@@ -133,7 +58,7 @@ export function perTurn<T, R>(run: (items: T[]) => Promise<R>): (item: T) => Pro
  * applied 18,299 records while the other, done with 4,744, waited for it. Which lane applies
  * a batch does not change the outcome (see the handler's contract), only how the work overlaps.
  */
-export function dealIntoLanes<B extends { messages: { length: number } }>(batches: readonly B[], count: number): B[][] {
+export function dealIntoLanes<B extends { messages: readonly unknown[] }>(batches: readonly B[], count: number): B[][] {
   const lanes: { i: number; b: B }[][] = Array.from({ length: count }, () => []);
   const sizes = new Array<number>(count).fill(0);
   const bySize = batches.map((b, i) => ({ i, b })).sort((x, y) => y.b.messages.length - x.b.messages.length || x.i - y.i);

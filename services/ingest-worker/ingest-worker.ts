@@ -230,12 +230,10 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     maxWaitMs: config.kafka.fetchMaxWaitMs,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
-    // Every partition of a fetch is handed over at once and dealt into two transactions (lanes),
-    // side by side: one's work in this process overlaps the other's in Postgres. The next fetch
-    // is read while they are applied, and its first lane starts as soon as either is done.
+    // Every partition of a fetch is handed over at once and applied in two transactions (even and
+    // odd partitions), side by side: one's work in this process overlaps the other's in Postgres.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
     handle: coalesceBatches(handleMany, { lanes: 2 }),
-    readAhead: true,
     stallMs: config.kafka.partitionStallMs,
     remedy: {
       group: 'ingest',
