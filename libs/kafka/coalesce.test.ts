@@ -56,6 +56,20 @@ describe('coalesceBatches', () => {
     expect(calls).toEqual([['b[3]'], ['a[0]', 'a[1]', 'b[2]']]);
   });
 
+  it('opens a second lane only when each lane would carry at least minLaneRecords records', async () => {
+    const calls: string[][] = [];
+    const handle = coalesceBatches(
+      async (batches) => {
+        calls.push(batches.map((b) => `${b.topic}[${b.partition}]`));
+      },
+      { lanes: 2, minLaneRecords: 250 },
+    );
+    // 499 records: one transaction; 500: two of 250 or more; a stale batch's records do not count.
+    await Promise.all([handle(batch('a', 0, false, 300)), handle(batch('a', 1, false, 199)), handle(batch('a', 2, true, 1))]);
+    await Promise.all([handle(batch('a', 0, false, 300)), handle(batch('a', 1, false, 200))]);
+    expect(calls).toEqual([['a[0]', 'a[1]'], ['a[0]'], ['a[1]']]);
+  });
+
   it('deals the largest batch first, each to the lane with the fewest records, keeping the order within a lane', () => {
     const sized = (n: number) => ({ n, messages: new Array<number>(n).fill(0) });
     const lanes = dealIntoLanes([sized(1), sized(18_299), sized(6), sized(4_744), sized(9_000), sized(4_500)], 2).map((l) => l.map((b) => b.n));

@@ -10,7 +10,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
-import { coalesceBatches } from '../../libs/kafka/coalesce.js';
+import { coalesceBatches, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPositions, savePositions, storedPositions } from '../../libs/funnel/funnel-store.js';
 import type { Queryable } from '../../libs/db/queryable.js';
 import { isDataError, isTransient, sqlState } from '../../libs/db/errors.js';
@@ -189,9 +189,9 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
     maxWaitMs: config.kafka.fetchMaxWaitMs,
     topics: [topic],
     log,
-    // Every partition of a fetch is handed over at once and counted in two transactions (even and
-    // odd partitions), side by side.
-    handle: coalesceBatches(handleMany, { lanes: 2 }),
+    // Every partition of a fetch is handed over at once and counted in two transactions dealt by
+    // size, side by side; a fetch too small to pay for a second transaction, in one.
+    handle: coalesceBatches(handleMany, { lanes: 2, minLaneRecords: MIN_LANE_RECORDS }),
     // Resumes from the positions stored in Postgres (checked against the topic first; the group's offsets follow them).
     positions: (t, partitions) => storedPositions(pool, t, partitions),
     stallMs: config.kafka.partitionStallMs,

@@ -9,7 +9,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
-import { coalesceBatches } from '../../libs/kafka/coalesce.js';
+import { coalesceBatches, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { clearOutbox, pendingOutbox } from './facts/funnel-records.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
@@ -230,10 +230,11 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     maxWaitMs: config.kafka.fetchMaxWaitMs,
     topics: INPUT_TOPICS.map((t) => topics[t]),
     log,
-    // Every partition of a fetch is handed over at once and applied in two transactions (even and
-    // odd partitions), side by side: one's work in this process overlaps the other's in Postgres.
+    // Every partition of a fetch is handed over at once and applied in two transactions dealt by
+    // size, side by side (one's work in this process overlaps the other's in Postgres); a fetch
+    // too small to pay for a second transaction, in one.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
-    handle: coalesceBatches(handleMany, { lanes: 2 }),
+    handle: coalesceBatches(handleMany, { lanes: 2, minLaneRecords: MIN_LANE_RECORDS }),
     stallMs: config.kafka.partitionStallMs,
     remedy: {
       group: 'ingest',
