@@ -1,6 +1,16 @@
 import type { Batch } from './batch-consumer.js';
 
 /**
+ * The fewest records the workers give a lane of their own (coalesceBatches' `minLaneRecords`).
+ * A lane's transaction costs the worker and Postgres about 10 ms whatever it holds, plus 60–90 µs
+ * a record (bench/lane-statements.ts); a second lane saves at most the overlap of about half the
+ * fetch's per-record work, so it pays from about a thousand records a fetch. Part 2 of the bench
+ * (1M-click database) with one lane below that: the machine's CPU at 1,000 and 4,000 events/s
+ * 15–18% lower, Postgres' 27–30% (README, "One lane for a small fetch").
+ */
+export const MIN_LANE_RECORDS = 500;
+
+/**
  * Turns a handler of many batches into a handler of one. The batches handed over in the same
  * turn of the event loop are applied together and each caller gets the outcome of the call
  * that applied its batch: kafkajs hands all the batches of one fetch to its workers at once
@@ -16,16 +26,6 @@ import type { Batch } from './batch-consumer.js';
  * transaction instead of two small ones halves that fixed cost; catching up, fetches are large
  * and use every lane.
  */
-/**
- * The fewest records the workers give a lane of their own (coalesceBatches' `minLaneRecords`).
- * A lane's transaction costs the worker and Postgres about 10 ms whatever it holds, plus 60–90 µs
- * a record (bench/lane-statements.ts); a second lane saves at most the overlap of about half the
- * fetch's per-record work, so it pays from about a thousand records a fetch. Part 2 of the bench
- * (1M-click database) with one lane below that: the pipeline's CPU at 1,000 and 4,000 events/s
- * 10–16% lower, Postgres' 21–30% (README, "One lane for a small fetch").
- */
-export const MIN_LANE_RECORDS = 500;
-
 export function coalesceBatches(handleMany: (batches: Batch[]) => Promise<void>, options: { lanes?: number; minLaneRecords?: number } = {}): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
   const minLaneRecords = Math.max(1, options.minLaneRecords ?? 1);
