@@ -70,6 +70,55 @@ describe('coalesceBatches', () => {
     expect(calls).toEqual([['a[0]', 'a[1]'], ['a[0]'], ['a[1]']]);
   });
 
+  it('applies a fetch of more than lanes × maxLaneRecords in parts, lanes at a time, the slices of a partition in offset order', async () => {
+    const calls: string[][] = [];
+    let running = 0;
+    let most = 0;
+    const applying = new Set<string>();
+    const overlaps: string[] = [];
+    const handle = coalesceBatches(
+      async (batches) => {
+        running++;
+        most = Math.max(most, running);
+        calls.push(batches.map((b) => `${b.topic}[${b.partition}]@${b.messages[0]?.offset}+${b.messages.length}`));
+        const partitions = batches.map((b) => `${b.topic}[${b.partition}]`);
+        for (const p of partitions) if (applying.has(p)) overlaps.push(p);
+        for (const p of partitions) applying.add(p);
+        await new Promise((r) => setTimeout(r, 5 * batches.reduce((n, b) => n + b.messages.length, 0)));
+        for (const p of partitions) applying.delete(p);
+        running--;
+      },
+      { lanes: 2, minLaneRecords: 1, maxLaneRecords: 4 },
+    );
+    // 10 records in partition 0 (slices of 3, 3 and 4 records), 3 + 2 + 2 in three small batches: 17 records > 2 × 4.
+    await Promise.all([handle(batch('a', 0, false, 10)), handle(batch('a', 1, false, 3)), handle(batch('b', 2, false, 2)), handle(batch('b', 3, false, 2))]);
+    expect(most).toBe(2);
+    // Never two slices of one partition side by side.
+    expect(overlaps).toEqual([]);
+    // The longest partition starts first, its slices one after another; the small batches fill the other lane.
+    expect(calls.filter((c) => c[0]?.startsWith('a[0]'))).toEqual([['a[0]@0+3'], ['a[0]@3+3'], ['a[0]@6+4']]);
+    expect(calls[0]).toEqual(['a[0]@0+3']);
+    expect(calls.flat().sort()).toEqual(['a[0]@0+3', 'a[0]@3+3', 'a[0]@6+4', 'a[1]@0+3', 'b[2]@0+2', 'b[3]@0+2'].sort());
+    expect(calls.filter((c) => !c[0]?.startsWith('a[0]')).every((c) => c.reduce((n, b) => n + Number(b.split('+')[1]), 0) <= 4)).toBe(true);
+  });
+
+  it('fails a batch whose slice failed without applying the slices after it, and applies the other partitions', async () => {
+    const calls: string[] = [];
+    const handle = coalesceBatches(
+      async (batches) => {
+        for (const b of batches) calls.push(`${b.partition}@${b.messages[0]?.offset}`);
+        if (batches.some((b) => b.partition === 0 && b.messages[0]?.offset === '3')) throw new Error('postgres is down');
+      },
+      { lanes: 2, minLaneRecords: 1, maxLaneRecords: 3 },
+    );
+    const outcomes = await Promise.allSettled([handle(batch('a', 0, false, 9)), handle(batch('a', 1, false, 7))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
+    expect(calls).toContain('0@0');
+    expect(calls).toContain('0@3');
+    expect(calls).not.toContain('0@6');
+    expect(calls.filter((c) => c.startsWith('1@'))).toEqual(['1@0', '1@2', '1@4']);
+  });
+
   it('deals the largest batch first, each to the lane with the fewest records, keeping the order within a lane', () => {
     const sized = (n: number) => ({ n, messages: new Array<number>(n).fill(0) });
     const lanes = dealIntoLanes([sized(1), sized(18_299), sized(6), sized(4_744), sized(9_000), sized(4_500)], 2).map((l) => l.map((b) => b.n));

@@ -63,7 +63,9 @@ export async function openAll(pool: pg.Pool, count: number, log: Logger): Promis
  * would otherwise stay for the process's life while the tables grow: a bench run on such a
  * database saw one lane's read of published decisions take 4 s, scanning whole indexes in a
  * nested loop, and the other lane wait 15 s on its locks. Forcing custom plans instead cost
- * 40% more Postgres CPU at a steady rate (README, "Plans made for empty tables").
+ * 40% more Postgres CPU at a steady rate (README, "Plans made for empty tables"). The ingest
+ * worker also analyzes its own tables as they grow from empty (createGrowthAnalyzer), so its
+ * plans follow a new database's sizes within seconds, autovacuum or not.
  */
 export const WORKER_CONNECTION_LIFETIME_S = 600;
 
@@ -75,7 +77,7 @@ export async function warnIfAutovacuumOff(pool: pg.Pool, log: Logger): Promise<v
   const setting = await pool.query<{ autovacuum: string }>("select current_setting('autovacuum') as autovacuum").then((r) => r.rows[0]?.autovacuum, () => undefined);
   if (setting === 'off') {
     log.warn(
-      `postgres: autovacuum is off. A connection keeps the plans it made for the sizes its tables had then, for up to ${WORKER_CONNECTION_LIFETIME_S / 60} minutes, and nothing refreshes the statistics as they grow; turn autovacuum on, or ANALYZE the tables after a large load`,
+      `postgres: autovacuum is off. A connection keeps the plans it made for the sizes its tables had then, for up to ${WORKER_CONNECTION_LIFETIME_S / 60} minutes, and only the ingest worker's own tables are analyzed as they grow (by the worker, when they have about doubled); turn autovacuum on, or ANALYZE the tables after a large load`,
     );
   }
 }

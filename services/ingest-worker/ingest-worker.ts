@@ -9,7 +9,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
-import { coalesceBatches, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
+import { coalesceBatches, MAX_LANE_RECORDS, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { clearOutbox, pendingOutbox } from './facts/funnel-records.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
@@ -18,6 +18,7 @@ import { isTransient, sqlState } from '../../libs/db/errors.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 import { seenMarkerPrefix } from './seen-markers.js';
 import { countFunnelEventsByKind } from '../../libs/observability/funnel-event-counts.js';
+import { createGrowthAnalyzer } from '../../libs/db/analyze-growth.js';
 
 export interface IngestWorkerDeps {
   config: Config;
@@ -49,6 +50,11 @@ const MARK_SEEN_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'E
  */
 const MARK_CHUNK = 1_000;
 const RELAY_INTERVAL_MS = 5_000;
+/** The tables a batch's statements read and write, whose statistics follow their growth (see createGrowthAnalyzer). */
+const GROWING_TABLES = [
+  'invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions',
+  'coordinator_scopes', 'erased_devices', 'erased_users',
+];
 
 /**
  * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,
@@ -61,6 +67,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   const producer = createEventProducer({ kafka, codec, topics });
   const topicByName = new Map<string, InputTopic>(INPUT_TOPICS.map((t) => [topics[t], t]));
   const applyBatch = createBatchApplier({ pool, config, metrics, log });
+  const analyzer = createGrowthAnalyzer({ pool, tables: GROWING_TABLES, log });
   let seenPrefix: string | undefined;
   let relayTimer: NodeJS.Timeout | undefined;
   let relaying: Promise<void> = Promise.resolve();
@@ -205,6 +212,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
     const refusedIds = new Set(applied.refused.flatMap(({ item }) => (item.eventId === null ? [] : [`${item.topic}:${item.eventId}`])));
     const marked = groups.map((g) => ({ topic: g.topic, ids: g.ids.filter((id) => !refusedIds.has(`${g.topic}:${id}`)) })).filter((g) => g.ids.length > 0);
+    analyzer.wrote(groups.reduce((n, g) => n + g.fresh.length, 0) + applied.funnelRecords.length);
     await afterCommit(applied.funnelRecords, applied.outboxIds, marked);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const { batch, topic } of decoded) {
@@ -232,9 +240,10 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     log,
     // Every partition of a fetch is handed over at once and applied in two transactions dealt by
     // size, side by side (one's work in this process overlaps the other's in Postgres); a fetch
-    // too small to pay for a second transaction, in one.
+    // too small to pay for a second transaction, in one; a large one (catching up) in parts of
+    // at most MAX_LANE_RECORDS, two at a time.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
-    handle: coalesceBatches(handleMany, { lanes: 2, minLaneRecords: MIN_LANE_RECORDS }),
+    handle: coalesceBatches(handleMany, { lanes: 2, minLaneRecords: MIN_LANE_RECORDS, maxLaneRecords: MAX_LANE_RECORDS }),
     stallMs: config.kafka.partitionStallMs,
     remedy: {
       group: 'ingest',
@@ -273,6 +282,7 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
         await following;
         await relaying;
         await applyBatch.clearAcknowledged();
+        await analyzer.close();
         await producer.disconnect();
         log.info('ingest worker stopped');
       })();
