@@ -10,8 +10,14 @@ export const ANALYZE_MIN_CHANGES = 1_000;
  * machine 0.1–0.5 s from 30,000 rows up, as often as the table doubles).
  */
 export const ANALYZE_MAX_ROWS = 10_000;
-/** How many records the worker writes between looks at its tables' statistics (one read of pg_stat_user_tables). */
+/**
+ * How many records the worker writes between looks at its tables' statistics (one read of
+ * pg_stat_user_tables, about 2 ms of Postgres): while a look finds tables to analyze. Each look
+ * that finds none doubles the interval, up to ANALYZE_LOOK_EVERY_MAX, so at a steady rate on a
+ * grown database the looks all but stop.
+ */
 export const ANALYZE_LOOK_EVERY = 2_000;
+export const ANALYZE_LOOK_EVERY_MAX = 256_000;
 
 /** A table's size as the planner knows it (pg_class' estimate at its last ANALYZE) and its rows changed since. */
 export interface TableGrowth {
@@ -43,7 +49,8 @@ export function tablesToAnalyze(tables: readonly TableGrowth[], minChanges = ANA
  * catch-up's lanes took 2–15 s a statement and stalled for minutes. Autovacuum analyzes a table
  * once a minute at most, and not at all where it is off.
  *
- * So every `lookEvery` records written (`wrote`), the worker reads its tables' sizes and rows
+ * So every `lookEvery` records written (`wrote`; less often while it finds nothing to do, see
+ * ANALYZE_LOOK_EVERY), the worker reads its tables' sizes and rows
  * changed since their last ANALYZE (pg_stat_user_tables, Postgres' own counts, every writer's)
  * and analyzes those tablesToAnalyze names, in the background, on a connection of its own:
  * `ANALYZE (SKIP_LOCKED)` takes a lock that no insert, read or row lock waits for, and gives way
@@ -51,16 +58,19 @@ export function tablesToAnalyze(tables: readonly TableGrowth[], minChanges = ANA
  * those tables are made again at their next run. A failure is logged and tried again at the
  * next look.
  */
-export function createGrowthAnalyzer(options: { pool: Pool; tables: readonly string[]; log: Logger; minChanges?: number; maxRows?: number; lookEvery?: number }) {
+export function createGrowthAnalyzer(options: { pool: Pool; tables: readonly string[]; log: Logger; minChanges?: number; maxRows?: number; lookEvery?: number; lookEveryMax?: number }) {
   const { pool, tables, log } = options;
   const lookEvery = options.lookEvery ?? ANALYZE_LOOK_EVERY;
+  const lookEveryMax = Math.max(lookEvery, options.lookEveryMax ?? ANALYZE_LOOK_EVERY_MAX);
+  let interval = lookEvery;
   let since = 0;
   let running: Promise<void> | undefined;
   let closed = false;
   // The first records written call for a look: a database may have grown since its last ANALYZE while no worker ran.
   let lookAt = 0;
 
-  async function look(): Promise<void> {
+  /** Analyzes the tables due, if any; says whether there were. */
+  async function look(): Promise<boolean> {
     const { rows } = await pool.query<{ table: string; rows: number; changed: string }>(
       `select c.relname as table, greatest(c.reltuples, 0)::float8 as rows, coalesce(s.n_mod_since_analyze, 0) as changed
          from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
@@ -68,19 +78,23 @@ export function createGrowthAnalyzer(options: { pool: Pool; tables: readonly str
       [tables],
     );
     const due = tablesToAnalyze(rows.map((r) => ({ table: r.table, rows: Number(r.rows), changed: Number(r.changed) })), options.minChanges, options.maxRows);
-    if (due.length === 0) return;
+    if (due.length === 0) return false;
     const started = Date.now();
     await pool.query(`analyze (skip_locked) ${due.map((t) => `"${t.replaceAll('"', '""')}"`).join(', ')}`);
     log.info({ tables: due, ms: Date.now() - started }, 'analyzed tables that had grown since their statistics');
+    return true;
   }
 
   function check(): void {
     if (running || closed) return;
     since = 0;
-    lookAt = lookEvery;
     running = look()
+      .then((analyzed) => {
+        interval = analyzed ? lookEvery : Math.min(lookEveryMax, interval * 2);
+      })
       .catch((err: unknown) => log.warn({ err }, "could not refresh the tables' statistics; will try again at the next look"))
       .finally(() => {
+        lookAt = interval;
         running = undefined;
       });
   }

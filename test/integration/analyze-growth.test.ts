@@ -53,7 +53,7 @@ describe('createGrowthAnalyzer', () => {
       // The plan made for an empty table: its whole index, each row checked against every key.
       expect(await plan()).not.toMatch(probes);
       await grow(1, 500);
-      const analyzer = createGrowthAnalyzer({ pool, tables: ['growth_a', 'growth_b'], log: env.log, minChanges: 1_000, maxRows: 30_000, lookEvery: 100 });
+      const analyzer = createGrowthAnalyzer({ pool, tables: ['growth_a', 'growth_b'], log: env.log, minChanges: 1_000, maxRows: 30_000, lookEvery: 100, lookEveryMax: 100 });
       const start = await stats();
       // 500 rows changed: under minChanges, nothing analyzed.
       analyzer.wrote(100);
@@ -89,5 +89,24 @@ describe('createGrowthAnalyzer', () => {
     } finally {
       client.release();
     }
+  });
+
+  it('looks half as often after each look that finds nothing to analyze, down to once every lookEveryMax records', async () => {
+    let looks = 0;
+    const counting = Object.assign(Object.create(pool) as pg.Pool, {
+      query: (...args: Parameters<pg.Pool['query']>) => {
+        looks++;
+        return (pool.query as (...a: unknown[]) => unknown)(...args);
+      },
+    }) as pg.Pool;
+    const analyzer = createGrowthAnalyzer({ pool: counting, tables: ['growth_b'], log: env.log, lookEvery: 100, lookEveryMax: 400 });
+    const after = async (records: number) => {
+      analyzer.wrote(records);
+      await analyzer.idle();
+      return looks;
+    };
+    // growth_b never changes: 100 records, a look; then 200; then 400, and 400 from then on.
+    expect([await after(100), await after(199), await after(1), await after(399), await after(1), await after(399), await after(1)]).toEqual([1, 1, 2, 2, 3, 3, 4]);
+    await analyzer.close();
   });
 });
