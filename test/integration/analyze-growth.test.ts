@@ -60,8 +60,9 @@ describe('createGrowthAnalyzer', () => {
       await analyzer.idle();
       expect(await stats()).toEqual(start);
 
+      // (Growth alone does not make the plan again, but is not asserted: with many other sessions
+      // changing catalogs, as in a full test run, Postgres may reset a session's cached plans.)
       await grow(501, 19_500);
-      expect(await plan()).not.toMatch(probes);
       analyzer.wrote(99);
       await analyzer.idle();
       expect((await stats()).growth_a!.analyzed).toBe(start.growth_a!.analyzed);
