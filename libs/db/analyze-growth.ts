@@ -52,7 +52,8 @@ export function tablesToAnalyze(tables: readonly TableGrowth[], minChanges = ANA
  * So every `lookEvery` records written (`wrote`; less often while it finds nothing to do, see
  * ANALYZE_LOOK_EVERY), the worker reads its tables' sizes and rows
  * changed since their last ANALYZE (pg_stat_user_tables, Postgres' own counts, every writer's)
- * and analyzes those tablesToAnalyze names, in the background, on a connection of its own:
+ * and analyzes those tablesToAnalyze names, in the background, on a pool connection outside any
+ * lane's transaction:
  * `ANALYZE (SKIP_LOCKED)` takes a lock that no insert, read or row lock waits for, and gives way
  * to another worker's or autovacuum's ANALYZE of the same table. Every connection's plans on
  * those tables are made again at their next run. A failure is logged and tried again at the

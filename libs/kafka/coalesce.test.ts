@@ -119,6 +119,15 @@ describe('coalesceBatches', () => {
     expect(calls.filter((c) => c.startsWith('1@'))).toEqual(['1@0', '1@2', '1@4']);
   });
 
+  it('fails a part whose handler rejects with no reason at all', async () => {
+    const handle = coalesceBatches(
+      (batches) => (batches.some((b) => b.partition === 0) ? Promise.reject(undefined) : Promise.resolve()),
+      { lanes: 2, minLaneRecords: 1, maxLaneRecords: 3 },
+    );
+    const outcomes = await Promise.allSettled([handle(batch('a', 0, false, 4)), handle(batch('a', 1, false, 3))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
+  });
+
   it('deals the largest batch first, each to the lane with the fewest records, keeping the order within a lane', () => {
     const sized = (n: number) => ({ n, messages: new Array<number>(n).fill(0) });
     const lanes = dealIntoLanes([sized(1), sized(18_299), sized(6), sized(4_744), sized(9_000), sized(4_500)], 2).map((l) => l.map((b) => b.n));

@@ -78,7 +78,8 @@ interface Part {
   state: 'waiting' | 'running' | 'done' | 'failed';
   error?: unknown;
   outcome: Promise<void>;
-  settle(error?: unknown): void;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -94,12 +95,14 @@ interface Part {
  */
 function applyInParts(handleMany: (batches: Batch[]) => Promise<void>, live: readonly Batch[], lanes: number, maxRecords: number): Map<Batch, Promise<void>> {
   const parts: Part[] = [];
-  const newPart = (batches: Part['batches'], after: Part | undefined): Part => {
-    let settle!: Part['settle'];
-    const outcome = new Promise<void>((resolve, reject) => {
-      settle = (error) => (error === undefined ? resolve() : reject(error));
+  const newPart = (batches: Part['batches'], after: Part | undefined, chain: number): Part => {
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const outcome = new Promise<void>((yes, no) => {
+      resolve = yes;
+      reject = no;
     });
-    const part: Part = { batches, after, chain: 0, state: 'waiting', outcome, settle };
+    const part: Part = { batches, after, chain, state: 'waiting', outcome, resolve, reject };
     parts.push(part);
     return part;
   };
@@ -117,17 +120,14 @@ function applyInParts(handleMany: (batches: Batch[]) => Promise<void>, live: rea
       const from = Math.floor((i * n) / slices);
       const to = Math.floor(((i + 1) * n) / slices);
       const slice: Batch = { ...origin, messages: origin.messages.slice(from, to), isStale: () => origin.isStale() };
-      chain.push(newPart([{ origin, slice }], chain.at(-1)));
+      chain.push(newPart([{ origin, slice }], chain.at(-1), n - from));
     }
-    let rest = 0;
-    for (const part of [...chain].reverse()) part.chain = rest += (part.batches[0] as { slice: Batch }).slice.messages.length;
     partsOf.set(origin, chain);
   }
   const smallRecords = small.reduce((n, b) => n + b.messages.length, 0);
   for (const lane of dealIntoLanes(small, Math.ceil(smallRecords / maxRecords))) {
     if (lane.length === 0) continue;
-    const part = newPart(lane.map((b) => ({ origin: b, slice: b })), undefined);
-    part.chain = lane.reduce((n, b) => n + b.messages.length, 0);
+    const part = newPart(lane.map((b) => ({ origin: b, slice: b })), undefined, lane.reduce((n, b) => n + b.messages.length, 0));
     for (const b of lane) partsOf.set(b, [part]);
   }
 
@@ -140,7 +140,7 @@ function applyInParts(handleMany: (batches: Batch[]) => Promise<void>, live: rea
         if (part.after?.state === 'failed') {
           part.state = 'failed';
           part.error = part.after.error;
-          part.settle(part.error);
+          part.reject(part.error);
           continue;
         }
         if (part.after && part.after.state !== 'done') continue;
@@ -155,12 +155,12 @@ function applyInParts(handleMany: (batches: Batch[]) => Promise<void>, live: rea
       (slices.length > 0 ? handleMany(slices) : Promise.resolve()).then(
         () => {
           part.state = 'done';
-          part.settle();
+          part.resolve();
         },
         (error: unknown) => {
           part.state = 'failed';
           part.error = error;
-          part.settle(error);
+          part.reject(error);
         },
       ).finally(() => {
         running--;
