@@ -45,6 +45,7 @@ $(BUILD): $(NODE_DEPS) tsconfig.json tsconfig.build.json bench/lib/timing-probe.
 	@touch $@
 
 install: $(NODE_DEPS) $(DASHBOARD) $(BUILD)
+	bash infra/scripts/jemalloc.sh
 
 dashboard: $(NODE_DEPS)
 	npx vite build dashboard
@@ -85,9 +86,10 @@ test: check up chromium
 	npx vitest run --project browser
 	npx vitest run --project stack
 
-# The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through).
+# The ingest worker in the foreground against the local stack (environment of SPEC §6 passes through),
+# under the supervisor of make run, which gives it its Node flags and allocator (libs/runtime/supervisor.ts).
 ingest-worker: up
-	node --max-semi-space-size=4 build/services/ingest-worker/main.js
+	node build/infra/run.js ingest
 
 # The stack, then the three services in the foreground under one supervisor (SPEC §7).
 run: up
@@ -99,11 +101,11 @@ demo: up
 
 # The query service in the foreground against the local stack.
 query-service: up
-	node --max-semi-space-size=4 --max-old-space-size=96 --heap-growing-percent=50 build/services/query-service/main.js
+	node build/infra/run.js query
 
 # The aggregator worker in the foreground against the local stack.
 aggregator-worker: up
-	node --max-semi-space-size=4 --max-old-space-size=96 --heap-growing-percent=50 build/services/aggregator-worker/main.js
+	node build/infra/run.js aggregator
 
 # Recomputes the funnel tables from the ingest facts; safe while the workers run.
 rebuild: up

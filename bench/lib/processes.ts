@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Knex } from '../../libs/db/knex.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
+import { serviceAllocator } from '../../libs/runtime/allocator.js';
 import { AGGREGATOR_NODE_FLAGS, QUERY_SERVICE_NODE_FLAGS, SERVICE_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
 import { sleep } from './scale.js';
 
@@ -96,7 +97,8 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   const loader = script.endsWith('.ts') || modules.some((m) => m.endsWith('.ts')) ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(options.flags ?? []), ...loader, ...preload, script], {
     // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
+    // The allocator make run gives the services, for the baselines as well (SERVICE_ALLOCATOR=system: glibc's for all).
+    env: { ...process.env, ...serviceAllocator().env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
   });
   let out = '';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Config } from '../../libs/config/config.js';
+import { serviceAllocator } from '../../libs/runtime/allocator.js';
 
 /** Cores, memory and versions of what the bench ran on. */
 export async function machine(config: Config): Promise<Record<string, unknown>> {
@@ -37,6 +38,8 @@ export async function machine(config: Config): Promise<Record<string, unknown>> 
     postgresSettings: settings,
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? null,
     kafkajs: pkg('kafkajs'),
+    // What every process the bench spawns (services and baselines) allocates with (libs/runtime/allocator.ts).
+    allocator: (({ name, reason, env }) => ({ name, reason, ...env }))(serviceAllocator()),
     pg: pkg('pg'),
     fastify: pkg('fastify'),
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),

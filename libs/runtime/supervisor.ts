@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { compiledEntry } from './repo-paths.js';
+import { serviceAllocator } from './allocator.js';
 
 export interface ServiceSpec {
   name: string;
@@ -73,6 +74,8 @@ export function superviseServices(specs: ServiceSpec[], options: { out?: NodeJS.
   const out = options.out ?? process.stdout;
   const width = Math.max(...specs.map((s) => s.name.length));
   const children = new Map<string, ChildProcess>();
+  const allocator = serviceAllocator();
+  out.write(`memory allocator: ${allocator.name} (${allocator.reason})\n`);
   let stopping = false;
   let exited: () => void = () => undefined;
   const allExited = new Promise<void>((resolve) => (exited = resolve));
@@ -83,7 +86,7 @@ export function superviseServices(specs: ServiceSpec[], options: { out?: NodeJS.
   };
 
   function start(spec: ServiceSpec, i: number, restarts = 0): void {
-    const child = spawn(process.execPath, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, spec.args, { env: { ...process.env, ...allocator.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(spec.name, child);
     const startedAt = Date.now();
     for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => out.write(`${prefix(spec.name, i)}${line}\n`));
