@@ -97,7 +97,7 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   const loader = script.endsWith('.ts') || modules.some((m) => m.endsWith('.ts')) ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(options.flags ?? []), ...loader, ...preload, script], {
     // BENCH_WORKER_NODE_OPTIONS: Node options for the spawned services and baselines only (e.g. --max-old-space-size=128).
-    // The allocator make run gives the services, for the baselines as well (SERVICE_ALLOCATOR=system: glibc's for all).
+    // The allocator make run gives the services (glibc's; SERVICE_ALLOCATOR=jemalloc: jemalloc), for the baselines as well.
     env: { ...process.env, ...serviceAllocator().env, NODE_ENV: 'test', LOG_LEVEL: 'error', METRICS_PORT: '0', ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}), ...env },
     stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
   });

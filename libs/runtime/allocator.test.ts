@@ -3,32 +3,38 @@ import { JEMALLOC_CONF, JEMALLOC_PATHS, serviceAllocator } from './allocator.js'
 
 const only = (...present: string[]) => (path: string) => present.includes(path);
 
+const JE = { SERVICE_ALLOCATOR: 'jemalloc' };
+
 describe('serviceAllocator', () => {
+  it('is the system allocator unless jemalloc is asked for', () => {
+    expect(serviceAllocator({}, only(JEMALLOC_PATHS[0]!))).toMatchObject({ name: 'system', env: {} });
+    expect(serviceAllocator({ SERVICE_ALLOCATOR: 'system' }, only(JEMALLOC_PATHS[0]!))).toEqual({ name: 'system', reason: 'SERVICE_ALLOCATOR=system', env: {} });
+  });
+
   it('preloads the first jemalloc found, with the project\'s settings', () => {
-    const a = serviceAllocator({}, only(JEMALLOC_PATHS[2]!, JEMALLOC_PATHS[3]!));
+    const a = serviceAllocator({ ...JE }, only(JEMALLOC_PATHS[2]!, JEMALLOC_PATHS[3]!));
     expect(a.name).toBe('jemalloc');
     expect(a.env).toEqual({ LD_PRELOAD: JEMALLOC_PATHS[2], MALLOC_CONF: JEMALLOC_CONF });
   });
 
   it('adds it to libraries already preloaded and keeps a MALLOC_CONF already set', () => {
-    const a = serviceAllocator({ LD_PRELOAD: '/opt/a.so /opt/b.so', MALLOC_CONF: 'narenas:4' }, only(JEMALLOC_PATHS[0]!));
+    const a = serviceAllocator({ ...JE, LD_PRELOAD: '/opt/a.so /opt/b.so', MALLOC_CONF: 'narenas:4' }, only(JEMALLOC_PATHS[0]!));
     expect(a.env).toEqual({ LD_PRELOAD: `/opt/a.so:/opt/b.so:${JEMALLOC_PATHS[0]}` });
   });
 
   it('does not preload it twice', () => {
-    const a = serviceAllocator({ LD_PRELOAD: '/opt/jemalloc/lib/libjemalloc.so.2' }, only());
+    const a = serviceAllocator({ ...JE, LD_PRELOAD: '/opt/jemalloc/lib/libjemalloc.so.2' }, only());
     expect(a).toMatchObject({ name: 'jemalloc', env: { MALLOC_CONF: JEMALLOC_CONF } });
     expect(a.env.LD_PRELOAD).toBeUndefined();
   });
 
   it('takes JEMALLOC_PATH, and refuses one that does not exist', () => {
-    expect(serviceAllocator({ JEMALLOC_PATH: '/opt/j/libjemalloc.so' }, only('/opt/j/libjemalloc.so')).env.LD_PRELOAD).toBe('/opt/j/libjemalloc.so');
-    expect(() => serviceAllocator({ JEMALLOC_PATH: '/nowhere/libjemalloc.so.2' }, only(JEMALLOC_PATHS[0]!))).toThrow(/JEMALLOC_PATH names \/nowhere/);
+    expect(serviceAllocator({ ...JE, JEMALLOC_PATH: '/opt/j/libjemalloc.so' }, only('/opt/j/libjemalloc.so')).env.LD_PRELOAD).toBe('/opt/j/libjemalloc.so');
+    expect(() => serviceAllocator({ ...JE, JEMALLOC_PATH: '/nowhere/libjemalloc.so.2' }, only(JEMALLOC_PATHS[0]!))).toThrow(/JEMALLOC_PATH names \/nowhere/);
   });
 
-  it('falls back to the system allocator, saying why', () => {
-    expect(serviceAllocator({}, only())).toMatchObject({ name: 'system', env: {}, reason: expect.stringMatching(/no jemalloc library found.*libjemalloc2/) });
-    expect(serviceAllocator({ SERVICE_ALLOCATOR: 'system' }, only(JEMALLOC_PATHS[0]!))).toEqual({ name: 'system', reason: 'SERVICE_ALLOCATOR=system', env: {} });
+  it('falls back to the system allocator when jemalloc is not there, saying why', () => {
+    expect(serviceAllocator({ ...JE }, only())).toMatchObject({ name: 'system', env: {}, reason: expect.stringMatching(/no jemalloc library was found.*libjemalloc2/) });
     expect(() => serviceAllocator({ SERVICE_ALLOCATOR: 'tcmalloc' }, only())).toThrow(/SERVICE_ALLOCATOR must be jemalloc or system/);
   });
 });
