@@ -21,6 +21,7 @@ import { machine, ratio, table } from './lib/report.js';
 import { runIngestBaselines, type IngestFigures } from './ingest-baselines.js';
 import { runEndToEnd, type EndToEndFigures } from './end-to-end.js';
 import { runDashboards, type DashboardFigures } from './dashboards.js';
+import type { Allocator } from '../libs/runtime/allocator.js';
 
 const GOALS = {
   endToEndEventsPerSecond: 20_000,
@@ -39,7 +40,8 @@ const parts = new Set((process.env.BENCH_PARTS ?? '1,2,3').split(',').map((s) =>
 const out = process.env.BENCH_OUT ?? 'bench/results/latest.json';
 const log = (line: string) => console.log(`[bench ${Math.round((Date.now() - started) / 1000)} s] ${line}`);
 const info = await machine(loadConfig());
-log(`scale ${SCALE}; ${info.cpus} cores, ${info.memoryGb} GB, node ${info.node}, kafka ${info.kafka}, postgres ${info.postgres}, redis ${info.redis}; processes allocate with ${(info.allocator as { name: string }).name}`);
+const allocator = (info.allocator as Allocator).name;
+log(`scale ${SCALE}; ${info.cpus} cores, ${info.memoryGb} GB, node ${info.node}, kafka ${info.kafka}, postgres ${info.postgres}, redis ${info.redis}; processes allocate with ${allocator}`);
 
 let ingest: IngestFigures | null = null;
 let e2e: EndToEndFigures | null = null;
@@ -140,6 +142,6 @@ if (ingest) {
   ]));
 }
 text.push(table('5. Peak RSS (VmHWM) per process, parts 1–4', ['process', 'peak MB', 'goal', 'where'], Object.entries(memory).map(([k, v]) => [k, v.peakMb, k === 'query-service' ? '-' : '< 200', v.runs.find((r) => r.mb === v.peakMb)?.where ?? ''])));
-text.push(`\nmachine: ${info.cpus} cores (${info.cpuModel}), ${info.memoryGb} GB; node ${info.node}, kafka ${info.kafka}, postgres ${info.postgres}, redis ${info.redis}, kafkajs ${info.kafkajs}; services on ${(info.allocator as { name: string }).name}; scale ${SCALE}; ${seconds} s in all; figures in ${out}`);
+text.push(`\nmachine: ${info.cpus} cores (${info.cpuModel}), ${info.memoryGb} GB; node ${info.node}, kafka ${info.kafka}, postgres ${info.postgres}, redis ${info.redis}, kafkajs ${info.kafkajs}; services on ${allocator}; scale ${SCALE}; ${seconds} s in all; figures in ${out}`);
 console.log(text.join('\n'));
 process.exit(0);

@@ -39,7 +39,7 @@ export async function machine(config: Config): Promise<Record<string, unknown>> 
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? null,
     kafkajs: pkg('kafkajs'),
     // What every process the bench spawns (services and baselines) allocates with (libs/runtime/allocator.ts).
-    allocator: (({ name, reason, env }) => ({ name, reason, ...env }))(serviceAllocator()),
+    allocator: serviceAllocator(),
     pg: pkg('pg'),
     fastify: pkg('fastify'),
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),

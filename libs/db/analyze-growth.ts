@@ -114,7 +114,7 @@ export function createGrowthAnalyzer(options: { pool: Pool; tables: readonly str
     /** Waits for a look in flight and starts no other. */
     async close(): Promise<void> {
       closed = true;
-      while (running) await running;
+      await this.idle();
     },
   };
 }
