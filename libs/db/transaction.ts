@@ -1,5 +1,26 @@
 import type { Pool, PoolClient } from 'pg';
 
+/**
+ * Planner settings for a worker's batch transaction, sent after `begin;` (see inTransaction).
+ *
+ * Every statement of a worker's batch reads or writes the rows of a bounded set of keys (links,
+ * devices, users, visitor-days, decisions, event ids, funnel rows): probes of an index, a few
+ * microseconds each whatever the table's size. The planner may choose otherwise, and the plan
+ * it keeps for a prepared statement is made once, for the tables' sizes of that moment:
+ * - given a thousand keys in an array, it prices the probes above a sequential scan of a table
+ *   of a few hundred thousand rows and scans it (a hash or merge join over all of
+ *   `referral_trackings`, 590 ms per ingest batch at a million events);
+ * - on a new database, whose tables the migrations analyzed while empty, the generic plan of the
+ *   aggregator's claim of event ids reads all of `funnel_counted_events` once per batch (a
+ *   sequential scan, 26 ms at 500,000 rows, and growing with the table, for as long as the
+ *   connection lives).
+ * Within a batch's transaction it is told not to scan, hash or merge-join, so every plan is made
+ * of index probes whatever the statistics said. Nor to hand a statement to parallel workers:
+ * given a thousand devices, the generic plan of a lane's install load gathered from a worker,
+ * whose start and stop made a 4 ms statement take 37 ms, while the lane held its locks.
+ */
+export const KEY_PROBES_ONLY = 'set local enable_seqscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off; set local max_parallel_workers_per_gather = 0';
+
 /** What a transaction's work returns to end it with a rollback instead of a commit (see rollBack). */
 export class RolledBack<T> {
   constructor(readonly value: T) {}

@@ -17,7 +17,7 @@ import { isDataError, isTransient, sqlState } from '../../libs/db/errors.js';
 import { isolateRefused } from '../../libs/db/isolate-refused.js';
 import { withSavepoint } from '../../libs/db/savepoint.js';
 import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
-import { inTransaction, rollBack } from '../../libs/db/transaction.js';
+import { inTransaction, KEY_PROBES_ONLY, rollBack } from '../../libs/db/transaction.js';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics.js';
 import { countFunnelEventsByKind } from '../../libs/observability/funnel-event-counts.js';
 
@@ -135,7 +135,7 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
       await savePositions(tx, topic, moved.map(({ batch, next }) => ({ partition: batch.partition, next })));
       const claimable = unique - new Set(refused.map((r) => r.item.record.eventId)).size;
       return { skipped, counted: { fresh: fresh.length, unique, claimable, events, rows } };
-    }, { begin: `begin; select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})` });
+    }, { begin: `begin; ${KEY_PROBES_ONLY}; select pg_advisory_xact_lock_shared(${FUNNEL_LOCK_KEY})` });
 
     if (!outcome.counted) {
       metrics.duplicates.inc({ layer: 'position' }, outcome.skipped);

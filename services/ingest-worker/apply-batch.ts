@@ -13,22 +13,9 @@ import type { Logger } from '../../libs/log/logger.js';
 import { isolateRefused, type Refusal } from '../../libs/db/isolate-refused.js';
 import { sqlState } from '../../libs/db/errors.js';
 import { preparedStatements, statementShapes } from '../../libs/db/prepared-statements.js';
-import { inTransaction } from '../../libs/db/transaction.js';
+import { inTransaction, KEY_PROBES_ONLY } from '../../libs/db/transaction.js';
 
 const ERASURE_LOCK = "hashtextextended('recruitment-tracking:erasure', 0)";
-
-/**
- * Every statement of a batch reads or writes the rows of a bounded set of keys (its links,
- * devices, users, visitor-days, decisions): probes of an index, a few microseconds each
- * whatever the table's size. Given a thousand keys in an array, the planner prices those
- * probes above a sequential scan of a table of a few hundred thousand rows and scans it (a
- * hash or merge join over all of `referral_trackings`, 590 ms per batch at a million events), a cost
- * that grows with the table. Within a batch's transaction it is told not to. Nor to hand a
- * statement to parallel workers: given a thousand devices, the generic plan of a lane's install
- * load gathered from a worker, whose start and stop made a 4 ms statement take 37 ms, while the
- * lane held its locks.
- */
-const KEY_PROBES_ONLY = 'set local enable_seqscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off; set local max_parallel_workers_per_gather = 0';
 
 /**
  * Opens a batch's transaction in one round trip: planner settings, the deletion of outbox rows

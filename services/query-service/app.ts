@@ -189,7 +189,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       }
     }
     request.rateKey = request.caller ? callerKey(request.caller) : addressKey(request.ip);
-    const decision = limiter.take(request.rateKey, request.method === 'GET' ? requestCost(request.query) : 1);
+    const decision = limiter.take(request.rateKey, request.method === 'GET' || request.method === 'HEAD' ? requestCost(request.query) : 1);
     void reply.header('x-ratelimit-limit', String(limiter.max)).header('x-ratelimit-remaining', String(decision.remaining));
     if (!decision.ok) {
       refusedFairUse.inc({ reason: 'rate' });

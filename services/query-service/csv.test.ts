@@ -20,6 +20,20 @@ describe('csv (RFC 4180)', () => {
     expect(csvCell('a=b')).toBe('a=b');
   });
 
+  it('guards what follows a semicolon or a line break too, so a spreadsheet that splits lines at semicolons finds no formula in any cell', () => {
+    expect(csvCell('Kari;=1+1;x')).toBe("Kari;'=1+1;x");
+    expect(csvCell('=a;@b;+c;-d;\te;ok;')).toBe("'=a;'@b;'+c;'-d;'\te;ok;");
+    expect(csvCell('Kari; Nordmann')).toBe('Kari; Nordmann');
+    expect(csvCell('two\n=lines')).toBe('"two\n\'=lines"');
+    const names = ['Kari;=1+1;x', 'a,"b;=c"', ';;=HYPERLINK("http://x")', 'x;\r=1', 'a\r\n@b'];
+    const document = csvDocument(['id', 'name', 'link'], names.map((name, i) => [`u-${i}`, name, `=l-${i}`]));
+    // Read back as an RFC 4180 reader does: every name as it was, but for the apostrophes.
+    expect(parseCsv(document).slice(1).map((r) => r[1]!.replaceAll("'", ''))).toEqual(names);
+    // Read as a semicolon-separated sheet: no cell starts like a formula.
+    const cells = parseCsv(document, ';').flat();
+    expect(cells.filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
+  });
+
   it('reads back what it wrote, quotes, commas and line breaks included', () => {
     const rows = [['Ø, "å"', 'line\r\nbreak', ''], ['', 'x', 'æ']];
     expect(parseCsv(csvDocument(['h1', 'h2', 'h3'], rows))).toEqual([['h1', 'h2', 'h3'], ...rows]);

@@ -9,7 +9,7 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * What a read costs against the caller's rate limit: 1, or one unit per DAYS_PER_UNIT days of
  * its range (a ten-year summary reads a hundred times the rows of a month's), doubled with
  * `compare` (which reads a second range of the same length). `year` (annual-summary) is a
- * year's range. Dates not yet validated count as the default range, and a range longer than any
+ * year's range, however it is written. Dates not yet validated count as the default range, and a range longer than any
  * route answers costs what the longest answered one does: the route answers them 400.
  */
 export function requestCost(query: unknown, today?: string): number {
@@ -21,7 +21,8 @@ export function requestCost(query: unknown, today?: string): number {
   const year = text(q.year);
   try {
     if (from && DAY.test(from)) days = daysBetween(from, to && DAY.test(to) ? to : (today ?? new Date().toISOString().slice(0, 10)));
-    else if (year && /^\d{4}$/.test(year)) days = 366;
+    // Any spelling of a year the route accepts (`2026`, `2026.0`, `2.026e3`) costs a year; one it refuses is answered 400.
+    else if (year !== undefined) days = 366;
   } catch {
     days = 30;
   }

@@ -35,6 +35,7 @@ export function resolveRange(query: { from?: string | undefined; to?: string | u
   const days = daysBetween(from, to);
   if (days < 1) throw badParameter('from', `${from} is after to (${to})`);
   const max = granularity === 'day' ? MAX_RANGE_DAYS.day : MAX_RANGE_DAYS.other;
-  if (days > max) throw badParameter('to', `the range ${from}..${to} spans ${days} days; at most ${max} are allowed${granularity === 'day' ? ' for a daily series' : ''}`);
+  // Named after what the caller sent: `to` when given, else `from` (to is today then).
+  if (days > max) throw badParameter(query.to ? 'to' : 'from', `the range ${from}..${to} spans ${days} days; at most ${max} are allowed${granularity === 'day' ? ' for a daily series' : ''}`);
   return { from, to };
 }

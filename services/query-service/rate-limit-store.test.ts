@@ -109,6 +109,8 @@ describe('fair use', () => {
     expect(requestCost({ from: '2016-01-01', to: '2025-12-31', granularity: 'week' })).toBe(118);
     expect(requestCost({ from: '2025-01-01', to: '2025-12-31', compare: 'previous' })).toBe(24);
     expect(requestCost({ year: '2025' })).toBe(12);
+    // The route reads these as 2026 too: the cost must not depend on the spelling.
+    expect([requestCost({ year: '2026.0' }), requestCost({ year: '2.026e3' }), requestCost({ year: ['2026', '2026'] })]).toEqual([12, 12, 12]);
     expect(requestCost({ from: 'garbage', to: '2025-12-31' })).toBe(1);
     expect(requestCost({ from: '2026-01-01' }, '2026-01-30')).toBe(1);
   });

@@ -60,6 +60,25 @@ describe('1. the rate limit counts what is routed, per identity', () => {
     for (let i = 0; i < 6; i++) statuses.push((await get(limited, '/v1/orgs/org-a/referrals', spellings[i % 4] as string, '203.0.113.60')).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
+
+  it('a HEAD costs what its GET costs: the answer is computed either way', async () => {
+    // 93 days cost three units of the five a minute: once, then refused, by GET and by HEAD alike.
+    const url = '/v1/orgs/org-a/recruitment-summary?from=2026-01-01&to=2026-04-03&granularity=month';
+    const statuses = async (method: 'GET' | 'HEAD', who: string) => {
+      const token = await q.token('org_admin', who, 'org-a');
+      const out: number[] = [];
+      for (let i = 0; i < 2; i++) out.push((await limited.app.inject({ method, url, headers: { authorization: `Bearer ${token}` } })).statusCode);
+      return out;
+    };
+    expect(await statuses('GET', 'admin-get')).toEqual([200, 429]);
+    expect(await statuses('HEAD', 'admin-head')).toEqual([200, 429]);
+    // A year however it is spelled is read as that year, and costs a year (12 units, more than the window: one a minute).
+    expect((await get(q, '/v1/mentors/m-a1/annual-summary?year=2.026e3', await q.token('org_admin', 'admin-year', 'org-a'))).status).toBe(200);
+    const spelled = await q.token('org_admin', 'admin-spelled-year', 'org-a');
+    const years: number[] = [];
+    for (const year of ['2.026e3', '2026.0']) years.push((await get(limited, `/v1/mentors/m-a1/annual-summary?year=${year}`, spelled)).status);
+    expect(years).toEqual([200, 429]);
+  });
 });
 
 describe('2. tokens must expire', () => {
@@ -237,6 +256,13 @@ describe('dashboard developers: errors and documents that say enough', () => {
     const res = await get(q, '/v1/mentors/m-a1/referral-stats?granularity=hour');
     expect(res.body.error?.message).toBe('granularity: must be one of day, week, month, year');
     expect((await get(q, '/v1/coordinators/coord-a/mentor-performance?sort=clicks')).body.error?.message).toBe('sort: must be one of registrations, activations, clickToRegistration');
+  });
+
+  it('a range too long names the parameter the caller sent: from, when to was left to default to today', async () => {
+    const res = await get(q, '/v1/orgs/org-a/recruitment-summary?from=2020-01-01&granularity=day');
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toMatch(/^from: the range 2020-01-01\.\.\d{4}-\d{2}-\d{2} spans \d+ days; at most 731 are allowed for a daily series$/);
+    expect((await get(q, '/v1/orgs/org-a/recruitment-summary?from=2020-01-01&to=2026-01-01&granularity=day')).body.error?.message).toMatch(/^to: /);
   });
 
   it('the OpenAPI document lists every status a route can answer', async () => {
