@@ -51,10 +51,17 @@ const MARK_SEEN_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'E
 const MARK_CHUNK = 1_000;
 const RELAY_INTERVAL_MS = 5_000;
 /** The tables a batch's statements read and write, whose statistics follow their growth (see createGrowthAnalyzer). */
-const GROWING_TABLES = [
+export const GROWING_TABLES = [
   'invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions',
   'coordinator_scopes', 'erased_devices', 'erased_users',
 ];
+/**
+ * The tables the worker writes that stay small whatever the traffic, so no plan on them goes
+ * stale: the lock buckets (a fixed set, made by a migration), the outbox (rows deleted once the
+ * broker has acknowledged them) and the store's identity (one row). Every other table the
+ * worker writes belongs in GROWING_TABLES (test/integration/analyze-growth.test.ts checks).
+ */
+export const BOUNDED_TABLES = ['ingest_lock_buckets', 'ingest_outbox', 'store_identity'];
 
 /**
  * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { createTestEnv, type TestEnv } from '../support/env.js';
+import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { createPool } from '../../libs/runtime/connections.js';
 import { createGrowthAnalyzer } from '../../libs/db/analyze-growth.js';
+import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import { INPUT_TOPICS } from '../../libs/events/topics.js';
+import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { BOUNDED_TABLES, GROWING_TABLES } from '../../services/ingest-worker/ingest-worker.js';
+import { startIngestWorker, waitForCatchUp } from '../support/workers.js';
+import { publishOutOfOrder } from '../support/publish-out-of-order.js';
 
 /**
  * A worker's prepared statements keep the generic plan Postgres made after their first five
@@ -110,4 +116,25 @@ describe('createGrowthAnalyzer', () => {
     expect([await after(100), await after(199), await after(1), await after(399), await after(1), await after(399), await after(1)]).toEqual([1, 1, 2, 2, 3, 3, 4]);
     await analyzer.close();
   });
+
+  it("every table the ingest worker writes is one it analyzes as it grows, or one that stays small", async () => {
+    const producer = createEventProducer(env);
+    await producer.connect();
+    const worker = await startIngestWorker(env);
+    try {
+      await publishOutOfOrder(producer, sampleTraffic({ seed: 11, clicks: 400 }), 11);
+      await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
+    } finally {
+      await worker.stop();
+      await producer.disconnect();
+    }
+    // Postgres' counts of rows written, per table (the worker's backends report them within a second or so of going idle).
+    const written = async () =>
+      (await pool.query<{ relname: string }>("select relname from pg_stat_user_tables where n_tup_ins + n_tup_upd + n_tup_del > 0 and relname not like 'knex%' and relname not like 'growth%' order by 1")).rows.map((r) => r.relname);
+    const tables = await eventually(async () => {
+      const now = await written();
+      return ['clicks', 'installs', 'registrations', 'logins', 'referral_trackings', 'funnel_decisions'].every((t) => now.includes(t)) ? now : undefined;
+    }, 30_000, "the worker's writes to be counted");
+    expect(tables.filter((t) => !GROWING_TABLES.includes(t) && !BOUNDED_TABLES.includes(t))).toEqual([]);
+  }, 120_000);
 });
