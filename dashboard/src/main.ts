@@ -20,7 +20,12 @@ import { lang, LANG_NAMES, LANGS, setLang, t, type Lang } from './i18n.js';
 const main = document.getElementById('main') as HTMLElement;
 const top = document.getElementById('top') as HTMLElement;
 
-let token: string | null = takeTokenFromFragment() ?? storedToken();
+// A token in the link's fragment signs in a tab that is not signed in. In a tab signed in as
+// someone else it is an offer like the embedding app's (offeredToken, once the page is drawn):
+// a link, or a frame's new address, cannot silently swap whose numbers are shown.
+const fragmentToken = takeTokenFromFragment();
+let token: string | null = storedToken();
+if (fragmentToken && (!token || !readClaims(token))) token = fragmentToken;
 if (token) storeToken(token);
 let signedOutReason: string | null = null;
 
@@ -45,9 +50,10 @@ onStateChange(() => render());
 void listenForEmbeddingToken(offeredToken);
 
 /**
- * A token handed over by the embedding app. Signed out, it signs in; signed in as someone
- * else, the viewer is asked first, in the page, whether to switch: an embedding app cannot
- * silently swap whose numbers are shown.
+ * A token handed over by the embedding app, or found in the link's fragment in a tab already
+ * signed in. Signed out, it signs in; signed in as someone else, the viewer is asked first, in
+ * the page, whether to switch: an embedding app or a link cannot silently swap whose numbers
+ * are shown.
  */
 function offeredToken(newToken: string): void {
   if (newToken === token) return;
@@ -184,3 +190,4 @@ function renderHome(ctx: ViewContext, claims: Claims): void {
 }
 
 render();
+if (fragmentToken && fragmentToken !== token) offeredToken(fragmentToken);

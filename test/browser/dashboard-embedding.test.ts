@@ -90,6 +90,24 @@ describe('a token handed over by the embedding app', () => {
     await page.close();
   });
 
+  it('a link with another token, in a tab signed in already, is an offer too, not a silent switch', async () => {
+    // A frame whose storage the browser partitions away holds its token in memory only, so a new address starts it
+    // signed out; a tab (or a frame with storage) keeps its token, and a link must not replace it unasked.
+    const page = await context.newPage();
+    await page.goto(stack.link(await stack.token('org_admin', 'admin-a', 'org-a')));
+    await page.locator('.top .who .sub').waitFor();
+    await page.goto(stack.link(await stack.token('coordinator', 'coord-a', 'org-a'), { view: 'org' }));
+    const offer = page.getByRole('alertdialog');
+    await offer.waitFor();
+    expect(await offer.textContent()).toContain('Coordinator coord-a · org-a, replacing Organization admin admin-a');
+    expect(await signedInAs(page.mainFrame())).toBe('admin-a');
+    expect(page.url()).not.toContain('token');
+    await offer.getByRole('button', { name: 'Switch to coord-a' }).click();
+    await page.locator('.top .who[data-role="coordinator"]').waitFor();
+    expect(await signedInAs(page.mainFrame())).toBe('coord-a');
+    await page.close();
+  });
+
   it('from an origin not in the list does not sign in', async () => {
     // A parent of the dashboard's own origin (which frame-ancestors 'self' lets frame it) is not in the list.
     const page = await context.newPage();
