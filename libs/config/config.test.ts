@@ -163,6 +163,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://lms.example.org, http://localhost:5173' }).http.embedOrigins).toEqual(['https://lms.example.org', 'http://localhost:5173']);
     expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: '*' })).toThrow(/DASHBOARD_EMBED_ORIGINS/);
     expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://*.example.org' })).toThrow(/DASHBOARD_EMBED_ORIGINS/);
+    // Written as a browser sends it, so the page's exact comparison with event.origin matches.
+    expect(loadConfig({ DASHBOARD_EMBED_ORIGINS: 'https://LMS.Example.org:443, http://localhost:80/, http://[::1]:5173' }).http.embedOrigins).toEqual(['https://lms.example.org', 'http://localhost', 'http://[::1]:5173']);
+    expect(loadConfig({ CORS_ORIGINS: 'HTTPS://App.Example.org:443' }).http.corsOrigins).toEqual(['https://app.example.org']);
+    for (const bad of ['https://a;sandbox', 'https://user@lms.example.org', 'https://lms.example.org/path', 'ftp://lms.example.org', 'https://lms example.org', 'https://'])
+      expect(() => loadConfig({ DASHBOARD_EMBED_ORIGINS: bad }), bad).toThrow(/DASHBOARD_EMBED_ORIGINS/);
   });
 });
 

@@ -41,6 +41,25 @@ export const DEFAULT_METRICS_PORTS = { ingestWorker: 9101, aggregatorWorker: 910
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+/**
+ * A web origin as a browser writes it (`Origin` headers, `event.origin`): `http` or `https`, a
+ * host name or IP address, a port only when not the scheme's default, nothing after. What an
+ * operator writes is compared with what a browser sends, so `https://LMS.example.org:443` is taken
+ * as `https://lms.example.org`; anything else (a path, a user, a wildcard, a `;`) is null.
+ */
+function origin(text: string): string | null {
+  if (!/^https?:\/\/[^/\s]+\/?$/i.test(text)) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return null;
+  }
+  if (parsed.username || parsed.password) return null;
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  return HOST_NAME.test(host) || isIP(host) !== 0 ? parsed.origin : null;
+}
+
 /** An interface to listen on: a host name or an IP address (IPv6 bracketed or not), without scheme or port. */
 const listenHost = z
   .string()
@@ -120,8 +139,8 @@ const schema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated'),
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean).map((o) => (o === '*' ? o : origin(o))))
+    .refine((origins) => origins.every((o) => o !== null), 'must be origins such as https://app.example.org, comma-separated'),
   /**
    * Origins of the apps that may frame the dashboard and hand it a token by postMessage,
    * comma-separated; none by default. Never `*`, and independent of CORS_ORIGINS.
@@ -129,8 +148,8 @@ const schema = z.object({
   DASHBOARD_EMBED_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((origins) => origins.every((o) => /^https?:\/\/[^/\s*]+$/.test(o)), 'must be origins such as https://app.example.org, comma-separated (no *)'),
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean).map(origin))
+    .refine((origins) => origins.every((o) => o !== null), 'must be origins such as https://app.example.org, comma-separated (no *)'),
   /** The longest a query of one request may run (the query service answers 503 past it). */
   QUERY_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /**
