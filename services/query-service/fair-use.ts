@@ -9,8 +9,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
  * What a read costs against the caller's rate limit: 1, or one unit per DAYS_PER_UNIT days of
  * its range (a ten-year summary reads a hundred times the rows of a month's), doubled with
  * `compare` (which reads a second range of the same length). `year` (annual-summary) is a
- * year's range, however it is written. Dates not yet validated count as the default range, and a range longer than any
- * route answers costs what the longest answered one does: the route answers them 400.
+ * year's range, however it is written. Dates not yet validated count as the default range, and
+ * a range longer than any route answers costs what the longest answered one does: the route
+ * answers them 400.
  */
 export function requestCost(query: unknown, today?: string): number {
   const q = (query && typeof query === 'object' ? query : {}) as Record<string, unknown>;
