@@ -106,6 +106,13 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
           if ((err as { status?: number }).status === 404) {
             throw new PoisonRecordError(`schema id ${schemaId} is not in the registry`, { cause: err });
           }
+          // The registry has the id, but the client library cannot build it (a JSON schema its
+          // validator refuses, a Protobuf one, references it does not follow): every later try
+          // would fail alike. Its errors are ConfluentSchemaRegistry*Error; an HTTP failure or
+          // a network error is not one, and stays transient.
+          if (err instanceof Error && err.name.startsWith('ConfluentSchemaRegistry')) {
+            throw new PoisonRecordError(`schema id ${schemaId} cannot be read as an Avro schema: ${err.message}`, { cause: err });
+          }
           throw err;
         }
         const schemaJson = (writerSchema as { schema?: () => unknown }).schema;

@@ -96,6 +96,21 @@ describe('event contracts through the real registry and broker', () => {
     await expect(env.codec.decode('userLogins', good.subarray(0, good.length - 3))).rejects.toBeInstanceOf(PoisonRecordError);
   });
 
+  it('a schema id the registry holds as a JSON or Protobuf schema is poison, not a batch retried for ever', async () => {
+    const post = (subject: string, body: unknown) =>
+      fetch(`${env.config.schemaRegistryUrl}/subjects/${subject}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) });
+    // A draft-04 JSON schema: the client library's validator refuses to compile it.
+    const json = await post(`${env.namespace}.json-value`, { schemaType: 'JSON', schema: JSON.stringify({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'object', properties: { a: { type: 'string' } } }) });
+    const proto = await post(`${env.namespace}.proto-value`, { schemaType: 'PROTOBUF', schema: 'syntax = "proto3";\nmessage Click { string id = 1; }\n' });
+    for (const res of [json, proto]) {
+      expect(res.status).toBe(200);
+      const { id } = (await res.json()) as { id: number };
+      const bytes = Buffer.alloc(16);
+      bytes.writeInt32BE(id, 1);
+      await expect(env.codec.decode('inviteClicks', bytes)).rejects.toBeInstanceOf(PoisonRecordError);
+    }
+  });
+
   it('a CoordinatorScope declaring 4,294,967,295 mentors in 13 bytes is poison, refused before anything is allocated', async () => {
     const header = (await env.codec.encode('coordinatorScopes', FIXTURES.coordinatorScopes)).subarray(0, 5);
     // orgId "org", coordinatorId "c", an array block of 4,294,967,295 items, one item "m".
