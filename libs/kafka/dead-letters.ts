@@ -13,8 +13,19 @@ export class InvalidEventError extends Error {
 }
 
 /**
+ * The most of a refused record's value (and key) a dead letter carries. A producer may write a
+ * compressed batch whose record is larger than the broker's message.max.bytes (1 MiB by default)
+ * once uncompressed; copied whole, uncompressed, with its headers, it would be refused by the
+ * broker for good and its partition would stall. Past this, a dead letter holds the first bytes
+ * and says how many there were (`dlq.value.bytes`); the whole record stays in its source topic at
+ * the offset the headers name.
+ */
+export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
+
+/**
  * Publishes records that can never be applied to the dead-letter topic: the original key and
- * bytes, with headers naming where they came from and why they were refused.
+ * bytes (cut at DEAD_LETTER_MAX_BYTES), with headers naming where they came from and why they
+ * were refused.
  */
 export async function publishDeadLetters(
   producer: EventProducer,
@@ -25,14 +36,16 @@ export async function publishDeadLetters(
   await producer.sendRaw(
     'deadLetters',
     dead.map(({ message, error }) => ({
-      key: message.key,
-      value: message.value,
+      key: message.key && message.key.length > DEAD_LETTER_MAX_BYTES ? message.key.subarray(0, DEAD_LETTER_MAX_BYTES) : message.key,
+      value: message.value && message.value.length > DEAD_LETTER_MAX_BYTES ? message.value.subarray(0, DEAD_LETTER_MAX_BYTES) : message.value,
       headers: {
         'dlq.source.topic': source.topic,
         'dlq.source.partition': String(source.partition),
         'dlq.source.offset': message.offset,
         'dlq.error.class': error.name,
         'dlq.error.message': error.message.slice(0, 1000),
+        ...(message.value && message.value.length > DEAD_LETTER_MAX_BYTES ? { 'dlq.value.bytes': String(message.value.length) } : {}),
+        ...(message.key && message.key.length > DEAD_LETTER_MAX_BYTES ? { 'dlq.key.bytes': String(message.key.length) } : {}),
       },
     })),
   );

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { readTopic } from '../support/kafka.js';
 import { createEventProducer, PARTITION_REQUEST_BYTES } from '../../libs/kafka/event-producer.js';
+import { DEAD_LETTER_MAX_BYTES, publishDeadLetters } from '../../libs/kafka/dead-letters.js';
+import { PoisonRecordError } from '../../libs/events/codec.js';
 import type { ReferralEventRecorded } from '../../libs/events/types.generated.js';
 
 /**
@@ -74,4 +76,24 @@ describe('the event producer', () => {
     inOrder(await readTopic(env.kafka, env.topics.userLogins, logins.length), logins);
     inOrder(await readTopic(env.kafka, env.topics.appInstalls, installs.length), installs);
   });
+
+  it('a refused record larger than the broker takes (it came compressed) goes to the dead-letter topic cut, with its size: the partition moves on', async () => {
+    const producer = createEventProducer({ kafka: env.kafka, codec: env.codec, topics: env.topics });
+    await producer.connect();
+    const value = Buffer.alloc(1_048_500, 0);
+    value.writeInt32BE(1, 1);
+    try {
+      await publishDeadLetters(producer, { topic: env.topics.inviteClicks, partition: 3, log: env.log }, [
+        { message: { key: Buffer.from('k-big'), value, offset: '41', timestamp: '0', attributes: 0, headers: {} }, error: new PoisonRecordError(`value of ${value.length} bytes is over the limit`) },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+    const [letter] = await readTopic(env.kafka, env.topics.deadLetters, 1);
+    expect(letter?.value?.length).toBe(DEAD_LETTER_MAX_BYTES);
+    expect(letter?.value?.equals(value.subarray(0, DEAD_LETTER_MAX_BYTES))).toBe(true);
+    expect(Object.fromEntries(Object.entries(letter?.headers ?? {}).map(([k, v]) => [k, String(v)]))).toMatchObject({
+      'dlq.source.offset': '41', 'dlq.source.partition': '3', 'dlq.value.bytes': '1048500', 'dlq.error.class': 'PoisonRecordError',
+    });
+  }, 60_000);
 });
