@@ -54,6 +54,10 @@ describe('bot and link-preview detection', () => {
     expect(isBotUserAgent(IPHONE)).toBe(false);
     expect(isBotUserAgent(null)).toBe(false);
   });
+  it('judges a user agent of any length the same, asked once or again (only real lengths are remembered)', () => {
+    const padded = (ua: string) => `${ua} ${'x'.repeat(200_000)}`;
+    for (let i = 0; i < 2; i++) expect([isBotUserAgent(padded(IPHONE)), isBotUserAgent(`${'x'.repeat(200_000)} Googlebot/2.1`)]).toEqual([false, true]);
+  });
   it('gives the same verdicts asked again, and past the bound of remembered user agents', () => {
     const agents = Array.from({ length: 10_050 }, (_, i) => (i % 2 ? `Googlebot/2.${i}` : `${IPHONE} ${i}`));
     const first = agents.map((ua) => isBotUserAgent(ua));

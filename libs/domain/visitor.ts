@@ -22,6 +22,9 @@ export function visitorHash(visitor: VisitorMeta, hashKey: string, eventId: stri
  */
 export function isBotUserAgent(userAgent: string | null | undefined): boolean {
   if (!userAgent) return false;
+  // A producer may send any string up to a record's size: only user agents of a real length are
+  // kept, so the verdicts hold at most BOT_VERDICTS_MAX × BOT_VERDICT_KEY_MAX characters.
+  if (userAgent.length > BOT_VERDICT_KEY_MAX) return isbot(userAgent);
   let verdict = botVerdicts.get(userAgent);
   if (verdict === undefined) {
     // Traffic repeats a few thousand user agents; isbot's pattern is long. Bounded: cleared when full.
@@ -33,6 +36,8 @@ export function isBotUserAgent(userAgent: string | null | undefined): boolean {
 }
 
 const BOT_VERDICTS_MAX = 10_000;
+/** Browsers' user agents are 100–300 characters; 1,024 leaves room and bounds the verdicts at about 20 MB. */
+const BOT_VERDICT_KEY_MAX = 1_024;
 const botVerdicts = new Map<string, boolean>();
 
 /** The UTC calendar day of an instant, as YYYY-MM-DD: the unique-click period. */
