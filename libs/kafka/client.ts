@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type Admin, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaSecurityConfig } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import { registerCompressionCodecs } from './compression.js';
 
 /** The client types the rest of the project needs: kafkajs is imported here and in libs/kafka only. */
 export type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
@@ -31,6 +32,8 @@ export function kafkaSecurity(security: KafkaSecurityConfig): { ssl?: Connection
  */
 export function createKafka(options: { brokers: string[]; clientId: string; log: Logger; security: KafkaSecurityConfig; clientLogLevel?: 'error' | 'warn' | 'info' | 'debug' }): Kafka {
   const kafkaLog = options.log.child({ component: 'kafkajs' });
+  // Batches a producer compressed with Snappy, LZ4 or ZSTD are read like gzip's (compression.ts).
+  registerCompressionCodecs();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
