@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+// kafkajs is CommonJS, and Node's ESM loader cannot see these two among its named exports (compiled, not under tsx).
+import kafkajs from 'kafkajs';
 
 /**
  * Every compression a Kafka producer may use, readable here. kafkajs reads gzip on its own and
@@ -41,6 +42,7 @@ const zstdCodec = (): Codec => ({
   decompress: async (buffer) => zstdDecompress(buffer, { maxOutputLength: MAX_DECOMPRESSED_BYTES }),
 });
 
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 let registered = false;
 
 /** Makes kafkajs read and write Snappy, LZ4 and ZSTD batches (see above). Idempotent. */
