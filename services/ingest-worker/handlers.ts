@@ -18,6 +18,13 @@ export interface TopicHandler<T extends InputTopic> {
   eventId(record: RecordOf<T>): string | null;
   /** Why a decoded record is not a valid event, or null when it is. */
   validate(record: RecordOf<T>): string | null;
+  /**
+   * For a topic of states (a link's state is its latest record, in topic order), the key each
+   * record must be published under. A record under another key lands in another partition,
+   * where nothing orders it against the rest of its entity's records, and compaction keeps it
+   * beside them: which state wins would depend on arrival order. Such a record is refused.
+   */
+  stateKey?(record: RecordOf<T>): string;
   /** Batches of this topic change facts other batches read, so they run alone. */
   exclusive?: boolean;
   /**
@@ -32,6 +39,7 @@ export interface TopicHandler<T extends InputTopic> {
 export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
   inviteLinks: {
     eventId: () => null,
+    stateKey: (l) => l.linkId,
     validate: (l) => check({ linkId: l.linkId, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId }, { createdAt: l.createdAt }, { expiresAt: l.expiresAt, revokedAt: l.revokedAt }),
     async store(ctx, links) {
       const changedLinks = await upsertLinks(ctx.tx, links);

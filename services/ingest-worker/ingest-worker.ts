@@ -4,10 +4,10 @@ import type { Kafka, KafkaMessage } from '../../libs/kafka/client.js';
 import type { Config } from '../../libs/config/config.js';
 import type { Logger } from '../../libs/log/logger.js';
 import type { EventCodec, RecordOf } from '../../libs/events/codec.js';
-import { INPUT_TOPICS, type TopicNames } from '../../libs/events/topics.js';
+import { INPUT_TOPICS, TOPICS, type TopicNames } from '../../libs/events/topics.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
-import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
+import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches, MAX_LANE_RECORDS, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
@@ -94,7 +94,18 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
   /** Decodes a batch; each valid record keeps the message it came in (to be dead-lettered should Postgres refuse it). */
   async function decodeAll<T extends InputTopic>(topic: T, batch: Batch): Promise<{ valid: Delivery[]; dead: DeadLetter[] }> {
     const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
-    const { valid, dead } = await decodeBatch(codec, topic, batch.messages, (record) => handler.validate(record));
+    const decoded = await decodeBatch(codec, topic, batch.messages, (record) => handler.validate(record));
+    const { dead } = decoded;
+    let { valid } = decoded;
+    const stateKey = handler.stateKey;
+    if (stateKey) {
+      valid = valid.filter(({ message, record }) => {
+        const key = message.key?.toString('utf8') ?? null;
+        if (key === stateKey(record)) return true;
+        dead.push({ message, error: new InvalidEventError(`key ${key === null ? 'null' : JSON.stringify(key.slice(0, 200))} is not the record's ${TOPICS[topic].keyField} (${JSON.stringify(stateKey(record).slice(0, 200))}): a state must be published under its own key`) });
+        return false;
+      });
+    }
     return { valid: valid.map(({ message, record }) => ({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message })), dead };
   }
 

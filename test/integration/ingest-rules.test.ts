@@ -283,6 +283,22 @@ describe('ingest worker rules, through the real broker', () => {
     expect(headers.every((h) => h['dlq.source.partition'] !== undefined && h['dlq.source.offset'] !== undefined)).toBe(true);
   });
 
+  it("a link's state published under another key (another partition, where nothing orders it) is refused, and the link stays as it was", async () => {
+    await producer.send('inviteLinks', [link('keyed')]);
+    await producer.send('inviteClicks', [click('keyed', T0, {}, 'clk_keyed')]);
+    await settle();
+    const taken = await env.codec.encode('inviteLinks', link('keyed', { orgId: 'org_b', mentorId: 'mentor_b' }));
+    // (A compacted topic refuses a record without a key at the broker.)
+    await producer.sendRaw('inviteLinks', [{ key: 'other-key', value: taken }]);
+    await settle();
+    expect(await rows("select org_id, mentor_id from invite_links where link_id = 'keyed'")).toEqual([{ org_id: 'org_a', mentor_id: 'mentor_keyed' }]);
+    expect(await stages('keyed')).toEqual({ CLICKED: 1 });
+    const dead = (await readTopic(env.kafka, env.topics.deadLetters, 4)).slice(3);
+    expect(dead.map((m) => [m.headers?.['dlq.source.topic']?.toString(), m.headers?.['dlq.error.class']?.toString(), m.headers?.['dlq.error.message']?.toString()])).toEqual([
+      [env.topics.inviteLinks, 'InvalidEventError', 'key "other-key" is not the record\'s linkId ("keyed"): a state must be published under its own key'],
+    ]);
+  });
+
   it('publishes one ReferralEventRecorded per counted funnel event, with deterministic ids', async () => {
     await settle();
     const expected = (await rows('select count(*)::int n from referral_trackings'))[0]?.n as number;
