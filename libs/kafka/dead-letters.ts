@@ -22,6 +22,9 @@ export class InvalidEventError extends Error {
  */
 export const DEAD_LETTER_MAX_BYTES = 256 * 1024;
 
+const tooLong = (bytes: Buffer | null): bytes is Buffer => bytes !== null && bytes.length > DEAD_LETTER_MAX_BYTES;
+const cut = (bytes: Buffer | null) => (tooLong(bytes) ? bytes.subarray(0, DEAD_LETTER_MAX_BYTES) : bytes);
+
 /**
  * Publishes records that can never be applied to the dead-letter topic: the original key and
  * bytes (cut at DEAD_LETTER_MAX_BYTES), with headers naming where they came from and why they
@@ -36,16 +39,16 @@ export async function publishDeadLetters(
   await producer.sendRaw(
     'deadLetters',
     dead.map(({ message, error }) => ({
-      key: message.key && message.key.length > DEAD_LETTER_MAX_BYTES ? message.key.subarray(0, DEAD_LETTER_MAX_BYTES) : message.key,
-      value: message.value && message.value.length > DEAD_LETTER_MAX_BYTES ? message.value.subarray(0, DEAD_LETTER_MAX_BYTES) : message.value,
+      key: cut(message.key),
+      value: cut(message.value),
       headers: {
         'dlq.source.topic': source.topic,
         'dlq.source.partition': String(source.partition),
         'dlq.source.offset': message.offset,
         'dlq.error.class': error.name,
         'dlq.error.message': error.message.slice(0, 1000),
-        ...(message.value && message.value.length > DEAD_LETTER_MAX_BYTES ? { 'dlq.value.bytes': String(message.value.length) } : {}),
-        ...(message.key && message.key.length > DEAD_LETTER_MAX_BYTES ? { 'dlq.key.bytes': String(message.key.length) } : {}),
+        ...(tooLong(message.value) ? { 'dlq.value.bytes': String(message.value.length) } : {}),
+        ...(tooLong(message.key) ? { 'dlq.key.bytes': String(message.key.length) } : {}),
       },
     })),
   );

@@ -96,17 +96,14 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     const handler = HANDLERS[topic] as unknown as TopicHandler<T>;
     const decoded = await decodeBatch(codec, topic, batch.messages, (record) => handler.validate(record));
     const { dead } = decoded;
-    let { valid } = decoded;
-    const stateKey = handler.stateKey;
-    if (stateKey) {
-      valid = valid.filter(({ message, record }) => {
-        const key = message.key?.toString('utf8') ?? null;
-        if (key === stateKey(record)) return true;
-        dead.push({ message, error: new InvalidEventError(`key ${key === null ? 'null' : JSON.stringify(key.slice(0, 200))} is not the record's ${TOPICS[topic].keyField} (${JSON.stringify(stateKey(record).slice(0, 200))}): a state must be published under its own key`) });
-        return false;
-      });
+    const valid: Delivery[] = [];
+    for (const { message, record } of decoded.valid) {
+      const wanted = handler.stateKey?.(record);
+      const key = message.key?.toString('utf8') ?? null;
+      if (wanted === undefined || key === wanted) valid.push({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message });
+      else dead.push({ message, error: new InvalidEventError(`key ${key === null ? 'null' : JSON.stringify(key.slice(0, 200))} is not the record's ${TOPICS[topic].keyField} (${JSON.stringify(wanted.slice(0, 200))}): a state must be published under its own key`) });
     }
-    return { valid: valid.map(({ message, record }) => ({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message })), dead };
+    return { valid, dead };
   }
 
   /** Drops deliveries whose eventId was already made durable (Redis) or repeats within the batch. */

@@ -293,7 +293,8 @@ describe('ingest worker rules, through the real broker', () => {
     await settle();
     expect(await rows("select org_id, mentor_id from invite_links where link_id = 'keyed'")).toEqual([{ org_id: 'org_a', mentor_id: 'mentor_keyed' }]);
     expect(await stages('keyed')).toEqual({ CLICKED: 1 });
-    const dead = (await readTopic(env.kafka, env.topics.deadLetters, 4)).slice(3);
+    // The dead-letter topic's partitions are read in no set order: this test's letter is the one from the links topic.
+    const dead = (await readTopic(env.kafka, env.topics.deadLetters, 4)).filter((m) => m.headers?.['dlq.source.topic']?.toString() === env.topics.inviteLinks);
     expect(dead.map((m) => [m.headers?.['dlq.source.topic']?.toString(), m.headers?.['dlq.error.class']?.toString(), m.headers?.['dlq.error.message']?.toString()])).toEqual([
       [env.topics.inviteLinks, 'InvalidEventError', 'key "other-key" is not the record\'s linkId ("keyed"): a state must be published under its own key'],
     ]);
