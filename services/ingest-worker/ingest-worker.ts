@@ -98,10 +98,11 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     const { dead } = decoded;
     const valid: Delivery[] = [];
     for (const { message, record } of decoded.valid) {
+      // Only a topic of states has its keys read: no string per message on the others' path.
       const wanted = handler.stateKey?.(record);
-      const key = message.key?.toString('utf8') ?? null;
-      if (wanted === undefined || key === wanted) valid.push({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message });
-      else dead.push({ message, error: new InvalidEventError(`key ${key === null ? 'null' : JSON.stringify(key.slice(0, 200))} is not the record's ${TOPICS[topic].keyField} (${JSON.stringify(wanted.slice(0, 200))}): a state must be published under its own key`) });
+      const key = wanted === undefined ? undefined : (message.key?.toString('utf8') ?? null);
+      if (key === wanted) valid.push({ topic, record: record as RecordOf<InputTopic>, eventId: handler.eventId(record), batch, message });
+      else dead.push({ message, error: new InvalidEventError(`key ${key == null ? 'null' : JSON.stringify(key.slice(0, 200))} is not the record's ${TOPICS[topic].keyField} (${JSON.stringify((wanted as string).slice(0, 200))}): a state must be published under its own key`) });
     }
     return { valid, dead };
   }

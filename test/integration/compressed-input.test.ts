@@ -14,7 +14,8 @@ import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
  * broker keeps batches as written or, with a topic's own `compression.type`, compresses them
  * again with its own (Java) codecs. kafkajs reads only gzip by itself: a Snappy, LZ4 or ZSTD
  * batch stopped the whole consumer at every restart. Here the broker compresses each input topic
- * with another codec, and the ingest worker must store the same facts as from plain batches.
+ * with another codec, and the ingest worker must store every record of the traffic (as many
+ * links, clicks, installs, registrations and logins as it holds) and dead-letter none.
  */
 let env: TestEnv;
 const traffic = sampleTraffic({ seed: 5, clicks: 300 });
