@@ -217,10 +217,11 @@ const en = {
   noOrganizations: 'No organizations yet.',
   organizationsCaption: 'Organizations by id',
   growthChart: (noun: string, n: number) => `Line chart of registrations per ${noun} for ${n} organizations; the table has each organization's totals.`,
-  // Signing in from the page around the dashboard (embedding)
+  // Signing in as someone else: from the page around the dashboard (embedding), or from a link
   offerSwitch: (sub: string) => `Switch to ${sub}`,
   offerStay: (sub: string) => `Stay ${sub}`,
   offerText: (offered: string, current: string) => `The page around this dashboard wants to sign you in as ${offered}, replacing ${current}. Switch?`,
+  offerLinkText: (offered: string, current: string) => `The link you opened signs you in as ${offered}, replacing ${current}. Switch?`,
 
   // Needs follow-up
   followUp: {
@@ -472,6 +473,7 @@ const nb: Strings = {
   offerSwitch: (sub) => `Bytt til ${sub}`,
   offerStay: (sub) => `Fortsett som ${sub}`,
   offerText: (offered, current) => `Siden rundt denne oversikten vil logge deg inn som ${offered} i stedet for ${current}. Vil du bytte?`,
+  offerLinkText: (offered, current) => `Lenken du åpnet logger deg inn som ${offered} i stedet for ${current}. Vil du bytte?`,
 
   followUp: {
     title: 'Trenger oppfølging',

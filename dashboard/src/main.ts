@@ -47,7 +47,7 @@ function signIn(newToken: string): void {
 
 onUnauthorized((failure) => signOut(t().tokenRefused(failure.message)));
 onStateChange(() => render());
-void listenForEmbeddingToken(offeredToken);
+void listenForEmbeddingToken((offered) => offeredToken(offered, 'embedding'));
 
 /**
  * A token handed over by the embedding app, or found in the link's fragment in a tab already
@@ -55,7 +55,7 @@ void listenForEmbeddingToken(offeredToken);
  * the page, whether to switch: an embedding app or a link cannot silently swap whose numbers
  * are shown.
  */
-function offeredToken(newToken: string): void {
+function offeredToken(newToken: string, from: 'embedding' | 'link'): void {
   if (newToken === token) return;
   const offer = readClaims(newToken);
   const current = token ? readClaims(token) : null;
@@ -68,7 +68,7 @@ function offeredToken(newToken: string): void {
   const box = h(
     'div',
     { class: 'card token-offer', role: 'alertdialog', 'aria-labelledby': 'token-offer-text', 'data-token-offer': '' },
-    h('p', { id: 'token-offer-text' }, t().offerText(who(offer), who(current))),
+    h('p', { id: 'token-offer-text' }, (from === 'link' ? t().offerLinkText : t().offerText)(who(offer), who(current))),
     accept,
     ' ',
     keep,
@@ -190,4 +190,4 @@ function renderHome(ctx: ViewContext, claims: Claims): void {
 }
 
 render();
-if (fragmentToken && fragmentToken !== token) offeredToken(fragmentToken);
+if (fragmentToken && fragmentToken !== token) offeredToken(fragmentToken, 'link');

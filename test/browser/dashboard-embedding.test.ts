@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
+import { join } from 'node:path';
+import { ARTIFACTS, launchChromium } from './support/chromium.js';
 import { startDashboardStack, type DashboardStack } from './support/dashboard-stack.js';
 
 /**
@@ -99,7 +100,8 @@ describe('a token handed over by the embedding app', () => {
     await page.goto(stack.link(await stack.token('coordinator', 'coord-a', 'org-a'), { view: 'org' }));
     const offer = page.getByRole('alertdialog');
     await offer.waitFor();
-    expect(await offer.textContent()).toContain('Coordinator coord-a · org-a, replacing Organization admin admin-a');
+    expect(await offer.textContent()).toContain('The link you opened signs you in as Coordinator coord-a · org-a, replacing Organization admin admin-a');
+    await page.screenshot({ path: join(ARTIFACTS, 'token-offer-link.png') });
     expect(await signedInAs(page.mainFrame())).toBe('admin-a');
     expect(page.url()).not.toContain('token');
     await offer.getByRole('button', { name: 'Switch to coord-a' }).click();
