@@ -6,6 +6,8 @@ import { registerCompressionCodecs } from './compression.js';
 
 /** The client types the rest of the project needs: kafkajs is imported here and in libs/kafka only. */
 export type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+/** Batch compression, for a producer that must write what upstream producers may (tests, tools). */
+export { CompressionTypes } from 'kafkajs';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',

@@ -52,5 +52,12 @@ export async function publishDeadLetters(
       },
     })),
   );
-  for (const { message, error } of dead) source.log.warn({ offset: message.offset, errorClass: error.name, reason: error.message }, 'record sent to the dead-letter topic');
+  for (const { message, error } of dead.slice(0, LOGGED_PER_BATCH)) source.log.warn({ offset: message.offset, errorClass: error.name, reason: error.message }, 'record sent to the dead-letter topic');
+  if (dead.length > LOGGED_PER_BATCH) source.log.warn({ more: dead.length - LOGGED_PER_BATCH, lastOffset: dead.at(-1)?.message.offset }, 'more records of this batch sent to the dead-letter topic (each with its reason there)');
 }
+
+/**
+ * Dead letters logged one by one per batch; the rest in one line. A compressed batch of 100,000
+ * tiny records is a few kilobytes to write, and a log line for each was 100,000 lines.
+ */
+const LOGGED_PER_BATCH = 20;

@@ -3,9 +3,32 @@ import { PoisonRecordError, type EventCodec, type RecordOf, type RecordTopic } f
 import { nulField } from '../events/validation.js';
 import { InvalidEventError, type DeadLetter } from './dead-letters.js';
 
+/** A record batch the Kafka client could not read (a compression bomb, a lying length): set aside whole. */
+export class UndecodableBatchError extends Error {
+  override name = 'UndecodableBatchError';
+}
+
+/**
+ * Why the Kafka client could not read the record batch this message stands for, if it is such
+ * a message. The patched kafkajs (patches/kafkajs+2.2.4.patch, recordBatch/v0/decoder.js) turns
+ * a batch it cannot read into one message at the batch's last offset, with the batch's bytes as
+ * its value and the reason in `undecodable`, instead of failing the whole fetch at every restart.
+ */
+export function undecodableReason(message: KafkaMessage): string | null {
+  const reason = (message as KafkaMessage & { undecodable?: unknown }).undecodable;
+  return typeof reason === 'string' ? reason : null;
+}
+
+/** The dead letter's error for a message undecodableReason names: the batch's offsets and the reason. */
+export function undecodableBatchError(message: KafkaMessage, reason: string): UndecodableBatchError {
+  const first = (message as KafkaMessage & { batchContext?: { firstOffset?: string } }).batchContext?.firstOffset ?? message.offset;
+  return new UndecodableBatchError(`the record batch at offsets ${first}..${message.offset} could not be read (${reason}); its bytes are this letter's value`);
+}
+
 /**
  * Decodes a batch and sorts it into records to apply and dead letters: bytes that never decode
- * (PoisonRecordError) and records that break their contract. Besides the topic's own rule
+ * (PoisonRecordError), record batches the client could not read (undecodableReason) and records
+ * that break their contract. Besides the topic's own rule
  * (`validate`), no string may hold a NUL character, which Postgres cannot store. Any other
  * error (the registry unreachable) is thrown: the batch is transient and retried whole.
  */
@@ -18,6 +41,11 @@ export async function decodeBatch<T extends RecordTopic>(
   const valid: { message: KafkaMessage; record: RecordOf<T> }[] = [];
   const dead: DeadLetter[] = [];
   for (const message of messages) {
+    const unreadable = undecodableReason(message);
+    if (unreadable !== null) {
+      dead.push({ message, error: undecodableBatchError(message, unreadable) });
+      continue;
+    }
     try {
       // Without an await per message once the writer schema is known (nearly always).
       const record = codec.decodeSync(topic, message.value) ?? (await codec.decode(topic, message.value));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CompressionTypes, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
+import { undecodableReason } from './decode-batch.js';
 
 export interface ReplayBound {
   /** An offset, applied to every partition. */
@@ -79,6 +80,7 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
   const consumer = kafka.consumer({ groupId: `recruitment-replay-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 250, maxBytesPerPartition: 4 * 1024 * 1024 });
   let read = 0;
   let sent = 0;
+  let unreadableBatches = 0;
 
   const headersOf = (m: KafkaMessage) => ({ ...m.headers, 'replay.source.offset': m.offset });
   await producer.connect();
@@ -98,7 +100,17 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
           eachBatch: async ({ batch, isStale }) => {
             const range = ranges.get(key(batch.topic, batch.partition));
             if (!range || isStale() || options.signal?.aborted || !pending.has(key(batch.topic, batch.partition))) return;
-            const inRange = batch.messages.filter((m) => BigInt(m.offset) >= range.start && BigInt(m.offset) < range.end);
+            const inRange: KafkaMessage[] = [];
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) < range.start || BigInt(m.offset) >= range.end) continue;
+              const unreadable = undecodableReason(m);
+              // Not sent again: its bytes are a whole record batch, not a record. The worker dead-lettered it the first time.
+              if (unreadable === null) inRange.push(m);
+              else {
+                unreadableBatches++;
+                options.log.warn({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: unreadable }, 'a record batch the client cannot read is not replayed');
+              }
+            }
             if (stateTopics.has(batch.topic)) {
               for (const m of inRange) if (m.key) latest.set(`${batch.topic}\u0000${m.key.toString('hex')}`, { topic: batch.topic, partition: batch.partition, message: m });
             } else if (inRange.length > 0) {
@@ -128,7 +140,7 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
         sent++;
       }
     }
-    options.log.info({ read, sent, stopped }, stopped ? 'replay stopped; running it again is safe' : 'replay finished');
+    options.log.info({ read, sent, stopped, unreadableBatches }, stopped ? 'replay stopped; running it again is safe' : 'replay finished');
     return { read, sent, stopped };
   } finally {
     await consumer.disconnect();
