@@ -31,7 +31,7 @@ interface Codec {
 
 const require = createRequire(import.meta.url);
 const snappy = require('snappyjs') as { compress(src: Buffer): Buffer; uncompress(src: Buffer): Buffer };
-const lz4 = require('lz4js') as { compress(src: Uint8Array): Uint8Array; decompress(src: Uint8Array, maxSize?: number): Uint8Array; decompressBound(src: Uint8Array): number };
+const lz4 = require('lz4js') as { compress(src: Uint8Array): Uint8Array; makeBuffer(size: number): Uint8Array; decompressFrame(src: Uint8Array, dst: Uint8Array): number; decompressBound(src: Uint8Array): number };
 
 const gzip = promisify(zlib.gzip);
 const unzip = promisify(zlib.unzip);
@@ -92,7 +92,14 @@ const snappyCodec = (): Codec => ({
 
 const lz4Codec = (): Codec => ({
   compress: async ({ buffer }) => asBuffer(lz4.compress(buffer)),
-  decompress: async (buffer) => asBuffer(lz4.decompress(buffer, Math.min(lz4.decompressBound(buffer), MAX_DECOMPRESSED_BYTES))),
+  // Into a buffer of the frame's bound, at most MAX_DECOMPRESSED_BYTES: lz4js drops what does not
+  // fit and says how much there was, so a frame that grows past it is refused, not cut short.
+  decompress: async (buffer) => {
+    const into = lz4.makeBuffer(Math.min(lz4.decompressBound(buffer), MAX_DECOMPRESSED_BYTES));
+    const size = lz4.decompressFrame(buffer, into);
+    if (size > into.length) throw new RangeError(`the LZ4 batch decompresses to ${size} bytes, more than ${into.length} (its frame's bound, and at most ${MAX_DECOMPRESSED_BYTES})`);
+    return asBuffer(into.subarray(0, size));
+  },
 });
 
 const zstdCodec = (): Codec => ({

@@ -19,10 +19,18 @@ export function undecodableReason(message: KafkaMessage): string | null {
   return typeof reason === 'string' ? reason : null;
 }
 
+/**
+ * The first offset a message accounts for: its own, or for a message standing for an unreadable
+ * batch (undecodableReason), the batch's first, so that a consumer checking for a gap between its
+ * position and a batch sees none.
+ */
+export function firstOffsetOf(message: KafkaMessage): string {
+  return undecodableReason(message) === null ? message.offset : ((message as KafkaMessage & { batchContext?: { firstOffset?: string } }).batchContext?.firstOffset ?? message.offset);
+}
+
 /** The dead letter's error for a message undecodableReason names: the batch's offsets and the reason. */
 export function undecodableBatchError(message: KafkaMessage, reason: string): UndecodableBatchError {
-  const first = (message as KafkaMessage & { batchContext?: { firstOffset?: string } }).batchContext?.firstOffset ?? message.offset;
-  return new UndecodableBatchError(`the record batch at offsets ${first}..${message.offset} could not be read (${reason}); its bytes are this letter's value`);
+  return new UndecodableBatchError(`the record batch at offsets ${firstOffsetOf(message)}..${message.offset} could not be read (${reason}); its bytes are this letter's value`);
 }
 
 /**

@@ -51,11 +51,13 @@ describe('kafkajs fetch decoding (patched)', () => {
   it('turns a batch of more than 100,000 records into one undecodable record at its last offset, and reads the batch after it', async () => {
     // 150,000 records: the spread into the fetch's list overflowed the stack (RangeError) before.
     for (const compression of [0, GZIP]) {
-      const out = await decodeMessages(new Decoder(recordSet(await batch(1000, nulls(150_000), compression), await batch(151_000, nulls(2), compression))));
+      const big = await batch(1000, nulls(150_000), compression);
+      const out = await decodeMessages(new Decoder(recordSet(big, await batch(151_000, nulls(2), compression))));
       expect(out).toHaveLength(3);
       expect(out[0]?.offset).toBe('150999');
       expect(out[0]?.undecodable).toBe('RangeError: the batch claims 150000 records (at most 100000)');
-      expect(out[0]?.value?.length).toBeGreaterThan(0);
+      // Its value is the whole batch as the broker returned it: offset, length and body.
+      expect(out[0]?.value?.equals(big)).toBe(true);
       expect(out.slice(1).map((r) => [r.offset, r.undecodable])).toEqual([
         ['151000', undefined],
         ['151001', undefined],
@@ -78,7 +80,7 @@ describe('kafkajs fetch decoding (patched)', () => {
     const lying = new Encoder().writeVarInt(body.length).writeBuffer(body);
     const out = await decodeMessages(new Decoder(recordSet(await batch(3, [lying]))));
     expect(out).toHaveLength(1);
-    expect(out[0]?.undecodable).toBe(`RangeError: an array of ${2 ** 30} elements in 0 bytes`);
+    expect(out[0]?.undecodable).toBe(`RangeError: a record claims ${2 ** 30} headers in 0 bytes`);
   });
 
   it('reads 300,000 headers of one key in linear time, and headers named like Object members as headers', async () => {
@@ -98,6 +100,27 @@ describe('kafkajs fetch decoding (patched)', () => {
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value?.toString()).toBe('x');
   }, 60_000);
 
+  it('turns a batch whose records hold more than 500,000 headers together into one undecodable record', async () => {
+    // 64 MiB of empty headers is 33 million of them, a few gigabytes of heap once decoded.
+    const headered = (offsetDelta: number, n: number) => Record({ offsetDelta, key: null, value: Buffer.from('v'), headers: { h: Array.from({ length: n }, () => Buffer.alloc(0)) } });
+    for (const records of [[headered(0, 600_000)], [headered(0, 300_000), headered(1, 300_000)]]) {
+      const out = await decodeMessages(new Decoder(recordSet(await batch(0, records, GZIP))));
+      expect(out.map((r) => [r.offset, r.undecodable])).toEqual([[String(records.length - 1), "RangeError: the batch's records hold more than 500000 headers"]]);
+    }
+  }, 60_000);
+
+  it('decodes at most about 64 MiB decompressed in one response: the batches after wait for the next fetch', async () => {
+    const large = (offset: number) => batch(offset, [Record({ offsetDelta: 0, key: null, value: Buffer.alloc(40 * 1024 * 1024) })], GZIP);
+    const response = new Decoder(Buffer.concat([recordSet(await large(0), await large(1), await large(2)), recordSet(await batch(0, nulls(3), GZIP))]));
+    const a = await decodeMessages(response);
+    const b = await decodeMessages(response);
+    expect(a.map((r) => [r.offset, r.undecodable])).toEqual([
+      ['0', undefined],
+      ['1', undefined],
+    ]);
+    expect(b).toHaveLength(0);
+  }, 60_000);
+
   it('decodes at most about 100,000 records in one response: the partitions after wait for the next fetch', async () => {
     // One response decoder, two partitions' record sets in turn (fetch v4 to v11 share it).
     const first = recordSet(await batch(0, nulls(60_000), GZIP), await batch(60_000, nulls(60_000), GZIP), await batch(120_000, nulls(10), GZIP));
@@ -111,5 +134,45 @@ describe('kafkajs fetch decoding (patched)', () => {
     // A fetch asking again from there reads on.
     const again = await decodeMessages(new Decoder(recordSet(await batch(120_000, nulls(10), GZIP))));
     expect(again).toHaveLength(10);
+    // Headers count as records do.
+    const headers = Record({ offsetDelta: 0, key: null, value: Buffer.from('v'), headers: { h: Array.from({ length: 100_000 }, () => Buffer.alloc(0)) } });
+    const withHeaders = await decodeMessages(new Decoder(recordSet(await batch(0, [headers], GZIP), await batch(1, nulls(1), GZIP))));
+    expect(withHeaders.map((r) => r.offset)).toEqual(['0']);
   }, 60_000);
+
+  it('asks for a different partition first at every fetch, so that no partition waits behind another for good', async () => {
+    // The consumer group's fetch with what it reads stubbed: the order of the request it sends.
+    const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype: { fetch(this: object, nodeId: number): Promise<unknown> } };
+    const asked: string[][] = [];
+    const assigned = [
+      { topic: 'a', partitions: [0, 1, 2] },
+      { topic: 'b', partitions: [0, 1] },
+    ];
+    const group = {
+      cluster: {
+        refreshMetadataIfNecessary: async () => {},
+        findBroker: async () => ({
+          fetch: async ({ topics }: { topics: { topic: string; partitions: { partition: number }[] }[] }) => {
+            asked.push(topics.flatMap((t) => t.partitions.map((p) => `${t.topic}${p.partition}`)));
+            return { responses: [] };
+          },
+        }),
+      },
+      checkForStaleAssignment: () => {},
+      subscriptionState: { assigned: () => assigned.map((t) => ({ ...t, partitions: [...t.partitions] })), isPaused: () => false },
+      filterPartitionsByNode: (_: number, tps: unknown) => tps,
+      seekOffsets: async () => {},
+      seekOffset: { has: () => false },
+      offsetManager: { committedOffsets: () => ({ a: { 0: '0', 1: '0', 2: '0' }, b: { 0: '0', 1: '0' } }), nextOffset: () => ({ toString: () => '0' }) },
+      getActiveTopicPartitions: () => ({ a: new Set([0, 1, 2]), b: new Set([0, 1]) }),
+      preferredReadReplicasPerTopicPartition: {},
+      maxBytesPerPartition: 1024,
+      logger: { debug: () => {}, info: () => {} },
+    };
+    for (let i = 0; i < 12; i++) await ConsumerGroup.prototype.fetch.call(group, 0);
+    expect(asked.map((order) => order.slice().sort())).toEqual(Array.from({ length: 12 }, () => ['a0', 'a1', 'a2', 'b0', 'b1']));
+    // The topics alternate, and each of a topic's partitions comes first in turn.
+    expect(asked.slice(0, 6).map((order) => order[0])).toEqual(['b0', 'a1', 'b1', 'a2', 'b0', 'a0']);
+    expect(new Set(asked.map((order) => order[0]))).toEqual(new Set(['a0', 'a1', 'a2', 'b0', 'b1']));
+  });
 });

@@ -9,7 +9,7 @@ import { check } from '../../libs/events/validation.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
-import { decodeBatch } from '../../libs/kafka/decode-batch.js';
+import { decodeBatch, firstOffsetOf } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { FUNNEL_LOCK_KEY, countFunnelEvents, lockPositions, savePositions, storedPositions } from '../../libs/funnel/funnel-store.js';
 import type { Queryable } from '../../libs/db/queryable.js';
@@ -114,7 +114,8 @@ export function createAggregatorWorker(deps: AggregatorWorkerDeps) {
           skipped += batch.messages.length;
           continue;
         }
-        const firstOffset = BigInt(batch.messages[0]?.offset ?? '0');
+        const [head] = batch.messages;
+        const firstOffset = BigInt(head ? firstOffsetOf(head) : '0');
         if (firstOffset > position) {
           metrics.gaps.inc();
           batch.log.warn({ storedPosition: position.toString(), firstOffset: firstOffset.toString() }, 'records between the stored position and this batch are gone from the topic; rebuild from the facts to recover them');
