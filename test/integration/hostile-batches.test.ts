@@ -6,6 +6,7 @@ import { factsSnapshot } from '../support/facts.js';
 import { readTopic } from '../support/kafka.js';
 import { CompressionTypes } from '../../libs/kafka/client.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import { replay } from '../../libs/kafka/replay.js';
 import { MAX_DECOMPRESSED_BYTES } from '../../libs/kafka/compression.js';
 import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
@@ -21,6 +22,7 @@ import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
  * - a gzip batch of one record of 65 MiB of zeros (64 kB on the wire; past what a batch may grow
  *   to once decompressed);
  * - a valid click with 300,000 headers of one key (decoded in quadratic time before): stored.
+ * A replay of the range skips the unreadable batch instead of writing it back as a record.
  */
 let env: TestEnv;
 const traffic = sampleTraffic({ seed: 23, clicks: 200 });
@@ -95,6 +97,19 @@ describe('record batches the client cannot read', () => {
       expect(offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0)).toBe(2);
     } finally {
       await admin.disconnect();
+    }
+
+    // A replay of the unreadable batch's range sends nothing again: its bytes are a whole batch, not a record.
+    const admin2 = env.kafka.admin();
+    await admin2.connect();
+    try {
+      const high = async () => (await admin2.fetchTopicOffsets(env.topics.inviteClicks)).find((p) => p.partition === 0)?.high;
+      const before = await high();
+      const replayed = await replay(env.kafka, { ranges: [{ topic: env.topics.inviteClicks, partition: 0, start: 0n, end: 150_000n }], stateTopics: [], total: 150_000 }, { log: env.log });
+      expect(replayed).toEqual({ read: 0, sent: 0, stopped: false });
+      expect(await high()).toBe(before);
+    } finally {
+      await admin2.disconnect();
     }
   }, 240_000);
 });
