@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startIngestWorker, waitForCatchUp } from '../support/workers.js';
-import { publishOutOfOrder } from '../support/publish-out-of-order.js';
+import { ingestToEnd } from '../support/workers.js';
 import { factsSnapshot } from '../support/facts.js';
 import { readTopic } from '../support/kafka.js';
 import { reconnectingAdmin } from '../../libs/kafka/client.js';
 import { createEventProducer } from '../../libs/kafka/event-producer.js';
-import { INPUT_TOPICS, type TopicKey } from '../../libs/events/topics.js';
+import type { TopicKey } from '../../libs/events/topics.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 
 /**
@@ -39,19 +38,7 @@ describe('input batches compressed with any codec Kafka offers', () => {
     } finally {
       await admin.close();
     }
-    const producer = createEventProducer(env);
-    await producer.connect();
-    try {
-      await publishOutOfOrder(producer, traffic, 5);
-    } finally {
-      await producer.disconnect();
-    }
-    const worker = await startIngestWorker(env);
-    try {
-      await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
-    } finally {
-      await worker.stop();
-    }
+    await ingestToEnd(env, traffic, 5);
     const facts = await factsSnapshot(env.db);
     const distinct = (xs: { eventId: string }[]) => new Set(xs.map((x) => x.eventId)).size;
     expect(facts.links).toHaveLength(new Set(traffic.links.map((l) => l.linkId)).size);

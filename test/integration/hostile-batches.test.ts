@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
-import { startIngestWorker, waitForCatchUp } from '../support/workers.js';
-import { publishOutOfOrder } from '../support/publish-out-of-order.js';
+import { ingestToEnd } from '../support/workers.js';
 import { factsSnapshot } from '../support/facts.js';
 import { readTopic } from '../support/kafka.js';
 import { CompressionTypes } from '../../libs/kafka/client.js';
-import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { replay } from '../../libs/kafka/replay.js';
 import { MAX_DECOMPRESSED_BYTES } from '../../libs/kafka/compression.js';
-import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { sampleTraffic } from '../../libs/sample/sample-traffic.js';
 
 /**
@@ -51,20 +48,7 @@ describe('record batches the client cannot read', () => {
     } finally {
       await raw.disconnect();
     }
-    const producer = createEventProducer(env);
-    await producer.connect();
-    try {
-      await publishOutOfOrder(producer, traffic, 11);
-    } finally {
-      await producer.disconnect();
-    }
-
-    const worker = await startIngestWorker(env);
-    try {
-      await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
-    } finally {
-      await worker.stop();
-    }
+    await ingestToEnd(env, traffic, 11);
 
     const facts = await factsSnapshot(env.db);
     const distinct = (xs: { eventId: string }[]) => new Set(xs.map((x) => x.eventId)).size;

@@ -8,6 +8,9 @@ import { eventually } from './env.js';
 import { factsSnapshot } from './facts.js';
 import { createEventCodec, createSchemaRegistry } from '../../libs/events/codec.js';
 import { createAggregatorWorker, type AggregatorWorker } from '../../services/aggregator-worker/aggregator-worker.js';
+import { createEventProducer } from '../../libs/kafka/event-producer.js';
+import type { SampleTraffic } from '../../libs/sample/sample-traffic.js';
+import { publishOutOfOrder } from './publish-out-of-order.js';
 
 /** An ingest worker in this process, on the test env's database, topics and a group of its own. */
 export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string; fetchMaxBytes?: number; kafka?: Kafka } = {}) {
@@ -30,6 +33,27 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
       redis.disconnect();
     },
   };
+}
+
+/**
+ * Publishes a sample traffic to the input topics out of order (see publishOutOfOrder), then runs
+ * an ingest worker until its group has reached the end of every input topic, and stops it.
+ * Whatever else the test wrote to the topics before is read in the same run.
+ */
+export async function ingestToEnd(env: TestEnv, traffic: SampleTraffic, seed: number): Promise<void> {
+  const producer = createEventProducer(env);
+  await producer.connect();
+  try {
+    await publishOutOfOrder(producer, traffic, seed);
+  } finally {
+    await producer.disconnect();
+  }
+  const worker = await startIngestWorker(env);
+  try {
+    await waitForCatchUp(env.kafka, env.group('ingest'), INPUT_TOPICS.map((t) => env.topics[t]));
+  } finally {
+    await worker.stop();
+  }
 }
 
 /** Resolves once the group has committed offsets up to the end of every partition of the topics. */
