@@ -52,10 +52,38 @@ export interface EventCodec {
 const RECORD_TOPICS = (Object.keys(TOPICS) as TopicKey[]).filter((k): k is RecordTopic => TOPICS[k].record !== null);
 
 /** The registry client of the configuration: its URL, and basic auth when SCHEMA_REGISTRY_USERNAME / _PASSWORD are set. */
-export function createSchemaRegistry(config: Pick<Config, 'schemaRegistryUrl' | 'schemaRegistryAuth'>): SchemaRegistry {
-  const auth = config.schemaRegistryAuth && { username: config.schemaRegistryAuth.username, password: config.schemaRegistryAuth.password };
-  return new SchemaRegistry({ host: config.schemaRegistryUrl, ...(auth ? { auth } : {}), retry: { retries: 2, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 } });
+/**
+ * How long one registry request may take. The client library sets none: a registry that took the
+ * connection and never answered held every record of that schema id, and the encodes of the
+ * service's own events, until a restart (the pending request stays cached). Past it the request
+ * fails like an outage: the batch is retried with backoff and nothing is dead-lettered.
+ */
+export const REGISTRY_TIMEOUT_MS = 10_000;
+
+type RegistryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+interface TimedRequest {
+  enhance(extras: { timeout: number }): TimedRequest;
 }
+const timeoutAfter = (ms: number): RegistryMiddleware =>
+  (() => ({ prepareRequest: (next: () => Promise<TimedRequest>) => next().then((request) => request.enhance({ timeout: ms })) })) as unknown as RegistryMiddleware;
+
+export function createSchemaRegistry(config: Pick<Config, 'schemaRegistryUrl' | 'schemaRegistryAuth'>, options: { timeoutMs?: number } = {}): SchemaRegistry {
+  const auth = config.schemaRegistryAuth && { username: config.schemaRegistryAuth.username, password: config.schemaRegistryAuth.password };
+  return new SchemaRegistry({
+    host: config.schemaRegistryUrl,
+    ...(auth ? { auth } : {}),
+    retry: { retries: 2, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 },
+    middlewares: [timeoutAfter(options.timeoutMs ?? REGISTRY_TIMEOUT_MS)],
+  });
+}
+
+/**
+ * Whether the registry itself said a schema id is unknown: a 404 whose JSON body carries a
+ * message (Confluent's and Apicurio's `{"error_code":40403,"message":…}`). The client library
+ * words its error from that message; a 404 without one (an HTML page, an empty body: a proxy or a
+ * wrong path during a deploy) says "Error, status 404" instead, and is an outage, not poison.
+ */
+const registrySaidNotFound = (err: unknown): boolean => (err as { status?: number }).status === 404 && !/ - Error, status 404/.test(String((err as Error).message));
 
 /** The writer schema id of a Confluent wire-format value; PoisonRecordError for bytes that cannot be one. */
 function wireSchemaId(bytes: Buffer | null): number {
@@ -94,6 +122,13 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
     }
   }
 
+  /** Whether the registry answers schema id `id` with a schema: a JSON object holding a `schema` string. */
+  async function registryHoldsSchema(id: number): Promise<boolean> {
+    const api = (registry as unknown as { api: { Schema: { find(args: { id: number }): Promise<{ data(): unknown }> } } }).api;
+    const body = (await api.Schema.find({ id })).data();
+    return typeof body === 'object' && body !== null && typeof (body as { schema?: unknown }).schema === 'string';
+  }
+
   async function readerFor(topic: RecordTopic, schemaId: number): Promise<RecordReader> {
     const key = `${topic}:${schemaId}`;
     let pending = readers.get(key);
@@ -103,15 +138,17 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
         try {
           writerSchema = await registry.getSchema(schemaId);
         } catch (err) {
-          if ((err as { status?: number }).status === 404) {
+          if (registrySaidNotFound(err)) {
             throw new PoisonRecordError(`schema id ${schemaId} is not in the registry`, { cause: err });
           }
-          // The registry has the id, but the client library cannot build it (a JSON schema its
-          // validator refuses, a Protobuf one, references it does not follow): every later try
-          // would fail alike. Its errors are ConfluentSchemaRegistry*Error; an HTTP failure or
-          // a network error is not one, and stays transient.
+          // The client library cannot build what the registry answered (ConfluentSchemaRegistry*Error;
+          // an HTTP failure or a network error is not one, and stays transient). Poison only if the
+          // registry did answer with a schema (a JSON schema its validator refuses, a Protobuf one,
+          // references it does not follow): every later try would fail alike. A 200 that is no
+          // schema at all (a maintenance page, a proxy's answer) is an outage.
           if (err instanceof Error && err.name.startsWith('ConfluentSchemaRegistry')) {
-            throw new PoisonRecordError(`schema id ${schemaId} cannot be read as an Avro schema: ${err.message}`, { cause: err });
+            if (await registryHoldsSchema(schemaId)) throw new PoisonRecordError(`schema id ${schemaId} cannot be read as an Avro schema: ${err.message}`, { cause: err });
+            throw new Error(`the schema registry answered schema id ${schemaId} with something that is not a schema (${err.message}); retrying`, { cause: err });
           }
           throw err;
         }

@@ -112,6 +112,31 @@ describe('reading a record against its writer schema', () => {
     expect(refusal(createRecordReader(list, list), chain(MAX_DEPTH))).toMatch(new RegExp(`nested deeper than ${MAX_DEPTH}`));
   });
 
+  it('refuses a record that walks more fields than its bytes pay for: records of nulls nested two by two', () => {
+    // L0 holds two nulls, each Ln two of L(n-1): an 8-byte UserLoggedIn whose extra field is
+    // an L40 walks 2^41 fields (hours, the event loop frozen) though its schema is 2.6 kB.
+    const levels = (depth: number): object => {
+      let type: object = { type: 'record', name: 'L0', fields: [{ name: 'a', type: 'null' }, { name: 'b', type: 'null' }] };
+      for (let n = 1; n <= depth; n++) type = { type: 'record', name: `L${n}`, fields: [{ name: 'a', type }, { name: 'b', type: `L${n - 1}` }] };
+      return type;
+    };
+    const reader = typeOf('UserLoggedIn');
+    const body = (writer: avro.Type) => writer.toBuffer({ ...FIXTURES.userLogins, deep: null });
+    const writerOf = (depth: number) => avro.Type.forSchema({ ...schemaOf('UserLoggedIn'), fields: [...(schemaOf('UserLoggedIn').fields as object[]), { name: 'deep', type: ['null', levels(depth)] }] } as avro.Schema);
+    const shallow = writerOf(3);
+    const withDeep = (writer: avro.Type) => {
+      const plain = body(writer);
+      // The same fields, then branch 1 of the union: a value of the nested records, all nulls, no bytes.
+      return Buffer.concat([plain.subarray(0, plain.length - 1), Buffer.from([2])]);
+    };
+    expect(createRecordReader(reader, shallow)(withDeep(shallow))).toMatchObject({ eventId: FIXTURES.userLogins.eventId });
+    const deep = writerOf(40);
+    const started = process.hrtime.bigint();
+    expect(refusal(createRecordReader(reader, deep), [...withDeep(deep)])).toMatch(/^deep\..*more than \d+ fields, items and branches for \d+ bytes/);
+    // Refused at the budget, not after the walk (the budget is a few thousand steps here).
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(5_000);
+  });
+
   it('reads through a resolver when the writer schema differs, scanning the fields the reader skips', () => {
     const reader = typeOf('UserLoggedIn');
     const writer = avro.Type.forSchema({ ...schemaOf('UserLoggedIn'), fields: [...(schemaOf('UserLoggedIn').fields as object[]), { name: 'note', type: 'string' }] } as avro.Schema);

@@ -17,6 +17,10 @@ import { PoisonRecordError } from './poison-record-error.js';
  * - an int varint over 5 bytes or outside 32 bits, a long varint over 10 bytes or beyond
  *   ±(2^53 - 2) (what avsc reads into a number exactly), a float or double cut off;
  * - records nested deeper than MAX_DEPTH (a recursive writer schema);
+ * - more steps (fields, items, branches) than STEPS_PER_BYTE per byte of the record, plus
+ *   STEPS_FREE: nulls and records take no bytes, so a writer schema of records nested two by
+ *   two 40 deep (2.6 kB) made an 8-byte record a walk of 2^40 fields, and the worker's event
+ *   loop froze on it for hours;
  * - anything cut off, and bytes left over after the record.
  */
 export type AvroScan = (body: Buffer) => void;
@@ -24,11 +28,23 @@ export type AvroScan = (body: Buffer) => void;
 /** Deepest nesting of records, arrays, maps and unions a value may have. */
 export const MAX_DEPTH = 64;
 
+/**
+ * The steps a record may take: STEPS_PER_BYTE per byte and STEPS_FREE besides. Our own records
+ * take one or two steps a byte (a field of a few bytes, a union's index and its branch); a
+ * 1 MiB record may still take 16 million, a few tens of milliseconds.
+ */
+export const STEPS_PER_BYTE = 16;
+export const STEPS_FREE = 4096;
+
 class Cursor {
   pos = 0;
   items = 0;
   depth = 0;
-  constructor(readonly buf: Buffer) {}
+  steps = 0;
+  readonly maxSteps: number;
+  constructor(readonly buf: Buffer) {
+    this.maxSteps = STEPS_PER_BYTE * buf.length + STEPS_FREE;
+  }
   left(): number {
     return this.buf.length - this.pos;
   }
@@ -130,6 +146,7 @@ export function compileAvroScan(writer: avro.Type): AvroScan {
 
   function nested(c: Cursor, label: string, step: Step): void {
     if (++c.depth > MAX_DEPTH) fail(c, `nested deeper than ${MAX_DEPTH}`);
+    if (++c.steps > c.maxSteps) fail(c, `more than ${c.maxSteps} fields, items and branches for ${c.buf.length} bytes`);
     try {
       step(c);
     } catch (err) {

@@ -1,0 +1,71 @@
+import { createServer, type ServerResponse, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.js';
+import { createEventCodec, createSchemaRegistry, PoisonRecordError } from './codec.js';
+import { topicNames } from './topics.js';
+
+/**
+ * A registry that misbehaves rather than being down, on loopback: one that takes the request
+ * and never answers, one that answers 200 with a page that is no schema, a 404 from something
+ * that is not the registry. Each is an outage, retried (the batch waits); only the registry's
+ * own "not found" and a schema the client cannot read are poison (dead-lettered).
+ */
+type Mode = 'hang' | 'html' | 'html404' | 'notFound' | 'protobuf';
+let mode: Mode = 'hang';
+const hung: ServerResponse[] = [];
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    if (mode === 'hang') return void hung.push(res);
+    if (mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>down for maintenance</html>');
+    if (mode === 'html404') return void res.writeHead(404, { 'content-type': 'text/html' }).end('<html>no such route</html>');
+    if (mode === 'notFound') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No content with ID 7 was found.","error_code":40403}');
+    res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schemaType: 'PROTOBUF', schema: 'syntax = "proto3"; message M { string a = 1; }' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  for (const res of hung) res.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** A value in the wire format naming schema id 7, whatever its body. */
+const value = Buffer.from([0, 0, 0, 0, 7, 2, 0x61]);
+const codec = () => createEventCodec({ registry: createSchemaRegistry(loadConfig({ SCHEMA_REGISTRY_URL: url }), { timeoutMs: 300 }), topics: topicNames('') });
+const outcome = async (decode: Promise<unknown>) => {
+  try {
+    await decode;
+    return 'decoded';
+  } catch (err) {
+    return err instanceof PoisonRecordError ? 'poison' : 'outage';
+  }
+};
+
+describe('a schema registry that misbehaves', () => {
+  it('that never answers: the request times out as an outage, and the next one is asked again', async () => {
+    const c = codec();
+    mode = 'hang';
+    expect(await outcome(c.decode('userLogins', value))).toBe('outage');
+    // Not held on the hung request: once the registry answers, the same id is settled.
+    mode = 'notFound';
+    expect(await outcome(c.decode('userLogins', value))).toBe('poison');
+  }, 20_000);
+
+  it('that answers 200 with no schema, or 404 without its own message: an outage, never poison', async () => {
+    mode = 'html';
+    expect(await outcome(codec().decode('userLogins', value))).toBe('outage');
+    mode = 'html404';
+    expect(await outcome(codec().decode('userLogins', value))).toBe('outage');
+  }, 20_000);
+
+  it("that says the id is unknown, or holds a schema that is not Avro: poison", async () => {
+    mode = 'notFound';
+    expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
+    mode = 'protobuf';
+    expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
+  }, 20_000);
+});
