@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     expect(c.httpPort).toBe(3000);
     expect(c.defaultTimezone).toBe('Europe/Oslo');
     expect(c.attributionWindowDays).toBe(30);
-    expect(c.kafka.partitionStallMs).toBe(60_000);
+    expect(c.kafka.partitionStallMs).toBe(45_000);
     expect([c.kafka.fetchMaxBytes, c.kafka.fetchMinBytes, c.kafka.fetchMaxWaitMs]).toEqual([2 * 1024 * 1024, 64 * 1024, 50]);
     expect(c.auth.jwtSecret).toBe(DEV_JWT_SECRET);
     expect(c.auth.usingDevSecret).toBe(true);

@@ -4,7 +4,24 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 
 /**
- * A pg pool whose idle-client errors are logged instead of crashing the process. With
+ * What a worker's connection may wait for, so that a Postgres that misbehaves rather than going
+ * away (a lock someone else holds, a connection that goes silent) becomes an error the batch is
+ * retried on, with backoff and a log line, instead of a lane that waits for ever holding its own
+ * locks. A lane's statements take milliseconds to seconds; the worker's ANALYZE of a grown table
+ * tens of seconds at most. A rebuild (`npx recruitment rebuild`) holds the aggregator's lock for
+ * as long as it runs: the aggregator's transaction then fails every minute and is retried, and
+ * counts again once the rebuild is done.
+ */
+export const WORKER_SESSION_LIMITS = {
+  statement_timeout: 300_000,
+  lock_timeout: 60_000,
+  idle_in_transaction_session_timeout: 300_000,
+  keepAlive: true,
+} as const;
+
+/**
+ * A pg pool whose idle-client errors are logged instead of crashing the process. `worker`: the
+ * session limits of WORKER_SESSION_LIMITS. With
  * `statementTimeoutMs`, Postgres cancels any statement that runs longer (error 57014).
  * `applicationName` names its connections in pg_stat_activity (which service a backend
  * serves: what an operator looks for, and what the bench sums CPU by). `keep`: connections
@@ -12,9 +29,10 @@ import type { Logger } from '../log/logger.js';
  * `maxLifetimeSeconds`: a connection is closed once that old (when next idle) and a new one
  * opened on demand, which prepares and plans its statements afresh (see WORKER_CONNECTION_LIFETIME_S).
  */
-export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number; applicationName?: string; keep?: boolean; maxLifetimeSeconds?: number } = {}): pg.Pool {
+export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number; applicationName?: string; keep?: boolean; maxLifetimeSeconds?: number; worker?: boolean } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000,
+    ...(options.worker ? WORKER_SESSION_LIMITS : {}),
     ...(options.keep ? { min: max } : {}),
     ...(options.maxLifetimeSeconds ? { maxLifetimeSeconds: options.maxLifetimeSeconds } : {}),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
@@ -28,10 +46,17 @@ export function createPool(config: Config, log: Logger, max = 10, options: { sta
   return pool;
 }
 
-/** A Redis client that reconnects forever; commands fail fast while it is down so batches retry. */
+/**
+ * How long a Redis command may take before it fails: a Redis that keeps the connection and stops
+ * answering would otherwise hold a batch (the ingest worker's seen markers) or a request for ever.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 5_000;
+
+/** A Redis client that reconnects forever; commands fail fast while it is down, or past REDIS_COMMAND_TIMEOUT_MS, so batches retry. */
 export function createRedis(config: Config, log: Logger): Redis {
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 200, 5_000),

@@ -15,7 +15,7 @@ import { createAggregatorWorker } from './aggregator-worker.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'aggregator-worker', level: config.logLevel });
-const pool = createPool(config, log, 10, { applicationName: 'aggregator-worker', maxLifetimeSeconds: WORKER_CONNECTION_LIFETIME_S });
+const pool = createPool(config, log, 10, { applicationName: 'aggregator-worker', maxLifetimeSeconds: WORKER_CONNECTION_LIFETIME_S, worker: true });
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);
 const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });

@@ -16,7 +16,7 @@ import { createIngestWorker } from './ingest-worker.js';
 
 const config = loadConfig();
 const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
-const pool = createPool(config, log, 10, { applicationName: 'ingest-worker', maxLifetimeSeconds: WORKER_CONNECTION_LIFETIME_S });
+const pool = createPool(config, log, 10, { applicationName: 'ingest-worker', maxLifetimeSeconds: WORKER_CONNECTION_LIFETIME_S, worker: true });
 const redis = createRedis(config, log);
 const kafka = createKafka({ ...config.kafka, log });
 const topics = topicNames(config.kafka.topicPrefix);

@@ -19,7 +19,7 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
     databaseUrl: options.databaseUrl ?? env.config.databaseUrl,
     kafka: { ...env.config.kafka, fetchMaxBytes: options.fetchMaxBytes ?? env.config.kafka.fetchMaxBytes },
   };
-  const pool = createPool(config, env.log, 4);
+  const pool = createPool(config, env.log, 4, { worker: true });
   const redis = createRedis(config, env.log);
   const codec = createEventCodec({ registry: createSchemaRegistry(config), topics: env.topics });
   const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: options.kafka ?? env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest') });
@@ -91,7 +91,7 @@ export async function waitForCatchUp(kafka: Kafka, groupId: string, topics: stri
 /** An aggregator worker in this process, on the test env's database, topics and a group of its own. */
 export async function startAggregatorWorker(env: TestEnv, options: { group?: string; databaseUrl?: string } = {}) {
   const config = options.databaseUrl ? { ...env.config, databaseUrl: options.databaseUrl } : env.config;
-  const pool = createPool(config, env.log, 4);
+  const pool = createPool(config, env.log, 4, { worker: true });
   const codec = createEventCodec({ registry: createSchemaRegistry(config), topics: env.topics });
   const worker: AggregatorWorker = createAggregatorWorker({ config, log: env.log, pool, kafka: env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'aggregator') });
   await worker.start();
