@@ -11,7 +11,7 @@ import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../li
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
 import { coalesceBatches, MAX_LANE_RECORDS, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
-import { clearOutbox, pendingOutbox } from './facts/funnel-records.js';
+import { clearOutbox, outboxAge, pendingOutbox } from './facts/funnel-records.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
 import { createBatchApplier } from './apply-batch.js';
 import { isTransient, sqlState } from '../../libs/db/errors.js';
@@ -30,6 +30,8 @@ export interface IngestWorkerDeps {
   topics: TopicNames;
   groupId?: string;
   metrics?: IngestMetrics;
+  /** OUTBOX_STALE_SECONDS unless set (tests), and how often the outbox is read (RELAY_INTERVAL_MS). */
+  outbox?: { staleSeconds?: number; intervalMs?: number };
 }
 
 /** A decoded, valid record and the message it came in: what a dead letter needs should Postgres refuse it. */
@@ -50,6 +52,14 @@ const MARK_SEEN_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'E
  */
 const MARK_CHUNK = 1_000;
 const RELAY_INTERVAL_MS = 5_000;
+
+/**
+ * How old the oldest unpublished outbox row may be before readiness fails. Rows the broker
+ * acknowledged are deleted within a second, and the relay publishes what a crash left after 10 s:
+ * a row a minute old means the broker does not take the referral events (a leader gone, too few
+ * in-sync replicas) while batches still commit, which nothing else shows when input is quiet.
+ */
+export const OUTBOX_STALE_SECONDS = 60;
 /** The tables a batch's statements read and write, whose statistics follow their growth (see createGrowthAnalyzer). */
 export const GROWING_TABLES = [
   'invite_links', 'clicks', 'installs', 'registrations', 'logins', 'referrals', 'referral_trackings', 'funnel_decisions',
@@ -237,6 +247,13 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     }
   }
 
+  /** The outbox's state as last read (see outboxProblem): every relay interval, apart from the relay, which a broker that takes nothing holds. */
+  let outbox = { rows: 0, seconds: 0 };
+  async function readOutbox(): Promise<void> {
+    outbox = await outboxAge(pool);
+    metrics.outboxOldestSeconds.set(outbox.seconds);
+  }
+
   /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
   async function relayOutbox(): Promise<void> {
     for (const { id, funnelRecords } of await pendingOutbox(pool, 10, 20)) {
@@ -279,6 +296,9 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     },
     /** For readiness: null, or which partitions are stalled or stopped and why. */
     partitionProblem: () => consumer.problem(),
+    /** For readiness: null, or how long referral events have waited for the broker (as the relay last read it). */
+    outboxProblem: (): string | null =>
+      outbox.seconds > (deps.outbox?.staleSeconds ?? OUTBOX_STALE_SECONDS) ? `${outbox.rows} committed transactions' referral events not yet taken by the broker, the oldest for ${Math.round(outbox.seconds)} s` : null,
     /** The topics it consumes and publishes to: what its readiness checks on the brokers. */
     reads: INPUT_TOPICS.map((t) => topics[t]),
     writes: [topics.referralEvents, topics.deadLetters],
@@ -287,7 +307,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       await consumer.start();
       relayTimer = setInterval(() => {
         relaying = relaying.then(relayOutbox).catch((err: unknown) => log.warn({ err }, 'outbox relay failed; will retry'));
-      }, RELAY_INTERVAL_MS);
+        readOutbox().catch((err: unknown) => log.debug({ err }, 'could not read the outbox; the next interval will'));
+      }, deps.outbox?.intervalMs ?? RELAY_INTERVAL_MS);
       log.info({ groupId }, 'ingest worker started');
     },
     /** Finishes the batch in flight, commits, and disconnects. Safe to call twice. */

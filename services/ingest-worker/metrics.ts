@@ -21,6 +21,11 @@ export function createIngestMetrics(registry = new Registry()) {
     }),
     batchSeconds: new Histogram({ name: 'ingest_batch_duration_seconds', help: 'Time to apply and commit one batch', labelNames: ['topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     lag: new Gauge({ name: 'ingest_consumer_lag', help: 'Messages behind the high watermark after the last batch', labelNames: ['topic', 'partition'], registers: [registry] }),
+    outboxOldestSeconds: new Gauge({
+      name: 'ingest_outbox_oldest_seconds',
+      help: "Age of the oldest committed transaction whose referral events the broker has not acknowledged (0: none): over a minute, the worker's readiness fails",
+      registers: [registry],
+    }),
     /** Per partition: stalled, stopped (a position the topic no longer has), seconds without progress. */
     partitions: createPartitionMetrics(registry, 'ingest'),
   };

@@ -22,13 +22,18 @@ const clicks: InviteClicked[] = [1, 2, 3].map((n) => ({ eventId: `c${n}`, linkId
 
 /** The client, except that its producers' first send to `topic` (alone or with others) is refused (counted in `refused`). */
 function refusingFirstSend(kafka: Kafka, topic: string, refused: { count: number }): Kafka {
+  return refusingSends(kafka, topic, refused, () => refused.count > 0);
+}
+
+/** The client, except that its producers' sends to `topic` are refused (counted in `refused`) until `allowed()`. */
+function refusingSends(kafka: Kafka, topic: string, refused: { count: number }, allowed: () => boolean): Kafka {
   return new Proxy(kafka, {
     get(target, prop) {
       if (prop === 'producer') {
         return (...args: Parameters<Kafka['producer']>): ReturnType<Kafka['producer']> => {
           const made = target.producer(...args);
           const refuse = (topics: string[]) => {
-            if (!topics.includes(topic) || refused.count > 0) return;
+            if (!topics.includes(topic) || allowed()) return;
             refused.count += 1;
             throw new Error('refused by the test');
           };
@@ -83,6 +88,26 @@ describe('publishing funnel events after the commit', () => {
       const out = (await ingest.worker.metrics.eventsOut.get()).values.reduce((n, v) => n + v.value, 0);
       expect(out).toBe(clicks.length);
     } finally {
+      await ingest.stop();
+    }
+  }, 90_000);
+
+  it('events the broker does not take for longer than the limit fail readiness and show in a gauge, until it takes them', async () => {
+    const refused = { count: 0 };
+    let broker = 'refusing';
+    const ingest = await startIngestWorker(env, { kafka: refusingSends(env.kafka, env.topics.referralEvents, refused, () => broker === 'taking'), outbox: { staleSeconds: 2, intervalMs: 250 } });
+    try {
+      expect(ingest.worker.outboxProblem()).toBeNull();
+      await producer.send('inviteClicks', [{ ...clicks[0], eventId: 'c4', occurredAt: T0 + 4000, visitor: { deviceId: 'd4', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' } } as InviteClicked]);
+      const problem = await eventually(async () => ingest.worker.outboxProblem() ?? undefined, 20_000, 'the outbox reported stale');
+      expect(problem).toMatch(/^1 committed transactions' referral events not yet taken by the broker, the oldest for \d+ s$/);
+      expect((await ingest.worker.metrics.outboxOldestSeconds.get()).values[0]?.value).toBeGreaterThan(2);
+      expect(refused.count).toBeGreaterThan(0);
+      broker = 'taking';
+      await eventually(async () => (ingest.worker.outboxProblem() === null ? true : undefined), 30_000, 'the outbox relayed');
+      expect((await ingest.worker.metrics.outboxOldestSeconds.get()).values[0]?.value).toBe(0);
+    } finally {
+      broker = 'taking';
       await ingest.stop();
     }
   }, 90_000);

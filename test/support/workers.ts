@@ -13,7 +13,7 @@ import type { SampleTraffic } from '../../libs/sample/sample-traffic.js';
 import { publishOutOfOrder } from './publish-out-of-order.js';
 
 /** An ingest worker in this process, on the test env's database, topics and a group of its own. */
-export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string; fetchMaxBytes?: number; kafka?: Kafka } = {}) {
+export async function startIngestWorker(env: TestEnv, options: { group?: string; databaseUrl?: string; fetchMaxBytes?: number; kafka?: Kafka; outbox?: { staleSeconds?: number; intervalMs?: number } } = {}) {
   const config = {
     ...env.config,
     databaseUrl: options.databaseUrl ?? env.config.databaseUrl,
@@ -22,7 +22,7 @@ export async function startIngestWorker(env: TestEnv, options: { group?: string;
   const pool = createPool(config, env.log, 4, { worker: true });
   const redis = createRedis(config, env.log);
   const codec = createEventCodec({ registry: createSchemaRegistry(config), topics: env.topics });
-  const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: options.kafka ?? env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest') });
+  const worker: IngestWorker = createIngestWorker({ config, log: env.log, pool, redis, kafka: options.kafka ?? env.kafka, codec, topics: env.topics, groupId: env.group(options.group ?? 'ingest'), ...(options.outbox ? { outbox: options.outbox } : {}) });
   await worker.start();
   return {
     worker,

@@ -122,6 +122,14 @@ export async function pendingOutbox(db: Queryable, olderThanSeconds: number, lim
   return rows.map((r) => ({ id: r.id, funnelRecords: r.event_ids.flatMap((e) => byId.get(e) ?? []) }));
 }
 
+/** How many outbox rows there are, and the oldest's age in seconds (0 when none). */
+export async function outboxAge(db: Queryable): Promise<{ rows: number; seconds: number }> {
+  const { rows } = await db.query<{ rows: number; seconds: number }>(
+    'select count(*)::int as rows, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as seconds from ingest_outbox',
+  );
+  return rows[0] ?? { rows: 0, seconds: 0 };
+}
+
 /** Clears outbox rows whose events the broker has acknowledged. */
 export async function clearOutbox(db: Queryable, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
