@@ -126,6 +126,9 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
   const applied = new Map<string, { topic: string; partition: number; offset: bigint; at: number }>();
   let sweepTimer: NodeJS.Timeout | undefined;
   let watchTimer: NodeJS.Timeout | undefined;
+  /** When the partition watch last completed (or had nothing to watch), and whether its failure was reported. */
+  let watchedAt = Date.now();
+  let watchFailing = false;
   const admin = reconnectingAdmin(kafka, { retries: 1 });
   const tracker = createProgressTracker({ stallMs });
   const remedyGroup = options.remedy?.group ?? groupId;
@@ -399,7 +402,10 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
   async function watch(): Promise<void> {
     // Before the positions are checked (the check failing: Postgres or the broker away) the
     // partitions are still watched: they are not moving either.
-    if (!member || closing) return;
+    if (!member || closing) {
+      watchedAt = Date.now();
+      return;
+    }
     const gen = generation;
     try {
       for (const [topic, partitions] of Object.entries(assignment)) {
@@ -423,9 +429,25 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
         }
       }
       publishProgress();
+      watchedAt = Date.now();
+      if (watchFailing) log.warn('the partition watch completes again');
+      watchFailing = false;
     } catch (err) {
-      log.debug({ err }, 'partition watch failed; the next one retries');
+      if (!watchFailing && Date.now() - watchedAt > stallMs) {
+        watchFailing = true;
+        log.error({ err }, `the partition watch has failed for ${Math.round((Date.now() - watchedAt) / 1000)} s: whether partitions advance is unknown until it completes`);
+      } else log.debug({ err }, 'partition watch failed; the next one retries');
     }
+  }
+
+  /**
+   * For readiness: a watch that has not completed for stallMs (failing, or waiting on a broker or
+   * a Postgres that does not answer) leaves the partitions' stall status as it was, so that is a
+   * problem of its own.
+   */
+  function watchProblem(): string | null {
+    const since = Date.now() - watchedAt;
+    return member && since > stallMs ? `the partition watch has not completed for ${Math.round(since / 1000)} s` : null;
   }
 
   /**
@@ -518,7 +540,8 @@ export function createBatchConsumer(options: BatchConsumerOptions) {
     },
     /** For readiness: null when no partition is stalled or stopped, else which and why. */
     problem(): string | null {
-      return progressProblem(tracker.list(Date.now()));
+      const problems = [progressProblem(tracker.list(Date.now())), watchProblem()].filter((p): p is string => p !== null);
+      return problems.length > 0 ? problems.join('; ') : null;
     },
     async start(): Promise<void> {
       await consumer.connect();
