@@ -122,6 +122,12 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
     }
   }
 
+  /** Drops the client library's cached schema of an id (its cache is a plain object by id). */
+  function forgetInLibrary(id: number): void {
+    const cache = (registry as unknown as { cache?: { schemasByRegistryId?: Record<number, unknown> } }).cache;
+    if (cache?.schemasByRegistryId) delete cache.schemasByRegistryId[id];
+  }
+
   /** Whether the registry answers schema id `id` with a schema: a JSON object holding a `schema` string. */
   async function registryHoldsSchema(id: number): Promise<boolean> {
     const api = (registry as unknown as { api: { Schema: { find(args: { id: number }): Promise<{ data(): unknown }> } } }).api;
@@ -152,6 +158,10 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
           }
           throw err;
         }
+        // The client library keeps every schema it built, by id, for good: ids a producer cycles
+        // through would grow it without bound. This codec keeps its own readers (at most
+        // MAX_READERS) and asks again for an id it dropped, so the library's copy goes now.
+        forgetInLibrary(schemaId);
         const schemaJson = (writerSchema as { schema?: () => unknown }).schema;
         if (typeof schemaJson !== 'function') throw new PoisonRecordError(`schema id ${schemaId} is not an Avro schema`);
         try {

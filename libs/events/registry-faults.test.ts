@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
 import { createEventCodec, createSchemaRegistry, PoisonRecordError } from './codec.js';
 import { topicNames } from './topics.js';
+import { schemaOf } from './schemas.js';
 
 /**
  * A registry that misbehaves rather than being down, on loopback: one that takes the request
@@ -11,7 +12,7 @@ import { topicNames } from './topics.js';
  * that is not the registry. Each is an outage, retried (the batch waits); only the registry's
  * own "not found" and a schema the client cannot read are poison (dead-lettered).
  */
-type Mode = 'hang' | 'html' | 'html404' | 'notFound' | 'protobuf';
+type Mode = 'hang' | 'html' | 'html404' | 'notFound' | 'protobuf' | 'avro';
 let mode: Mode = 'hang';
 const hung: ServerResponse[] = [];
 let server: Server;
@@ -23,6 +24,7 @@ beforeAll(async () => {
     if (mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>down for maintenance</html>');
     if (mode === 'html404') return void res.writeHead(404, { 'content-type': 'text/html' }).end('<html>no such route</html>');
     if (mode === 'notFound') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No content with ID 7 was found.","error_code":40403}');
+    if (mode === 'avro') return void res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schema: JSON.stringify(schemaOf('UserLoggedIn')) }));
     res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schemaType: 'PROTOBUF', schema: 'syntax = "proto3"; message M { string a = 1; }' }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,6 +62,18 @@ describe('a schema registry that misbehaves', () => {
     expect(await outcome(codec().decode('userLogins', value))).toBe('outage');
     mode = 'html404';
     expect(await outcome(codec().decode('userLogins', value))).toBe('outage');
+  }, 20_000);
+
+  it('holding many schemas: the client keeps none of them beyond the readers the codec keeps', async () => {
+    mode = 'avro';
+    const registry = createSchemaRegistry(loadConfig({ SCHEMA_REGISTRY_URL: url }), { timeoutMs: 2_000 });
+    const c = createEventCodec({ registry, topics: topicNames('') });
+    for (let id = 1; id <= 300; id++) {
+      // A producer naming a new schema id in every record: each is read (and refused: the body is not a login).
+      await c.decode('userLogins', Buffer.from([0, 0, 0, id >> 8, id & 255, 2, 0x61])).catch(() => undefined);
+    }
+    const cached = (registry as unknown as { cache: { schemasByRegistryId: Record<number, unknown> } }).cache.schemasByRegistryId;
+    expect(Object.keys(cached)).toHaveLength(0);
   }, 20_000);
 
   it("that says the id is unknown, or holds a schema that is not Avro: poison", async () => {
