@@ -119,8 +119,10 @@ async function startBroker(): Promise<void> {
   writeFileSync(conf, serverProperties());
   mkdirSync(join(home, 'data'));
   const javaOpts = ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=file:${join(process.cwd(), 'infra/kafka/log4j2.properties')}`];
+  // Given as --cluster-id=…: one in 64 random ids starts with '-', which the tool's argument
+  // parser otherwise reads as an option ("argument --cluster-id/-t: expected one argument").
   const clusterId = randomBytes(16).toString('base64url');
-  await run('java', [...javaOpts, '-cp', `${KAFKA_LIBS}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', conf,
+  await run('java', [...javaOpts, '-cp', `${KAFKA_LIBS}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', conf,
     '--add-scram', `SCRAM-SHA-512=[name=broker,password=${BROKER_PASSWORD}]`, '--add-scram', `SCRAM-SHA-512=[name=${USER},password=${PASSWORD}]`], { timeout: 60_000 });
   const out = openSync(logFile, 'a');
   broker = spawn('java', [...javaOpts, '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', conf], { stdio: ['ignore', out, out] });
