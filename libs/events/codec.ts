@@ -51,7 +51,6 @@ export interface EventCodec {
 
 const RECORD_TOPICS = (Object.keys(TOPICS) as TopicKey[]).filter((k): k is RecordTopic => TOPICS[k].record !== null);
 
-/** The registry client of the configuration: its URL, and basic auth when SCHEMA_REGISTRY_USERNAME / _PASSWORD are set. */
 /**
  * How long one registry request may take. The client library sets none: a registry that took the
  * connection and never answered held every record of that schema id, and the encodes of the
@@ -67,6 +66,7 @@ interface TimedRequest {
 const timeoutAfter = (ms: number): RegistryMiddleware =>
   (() => ({ prepareRequest: (next: () => Promise<TimedRequest>) => next().then((request) => request.enhance({ timeout: ms })) })) as unknown as RegistryMiddleware;
 
+/** The registry client of the configuration: its URL, basic auth when SCHEMA_REGISTRY_USERNAME / _PASSWORD are set, and REGISTRY_TIMEOUT_MS. */
 export function createSchemaRegistry(config: Pick<Config, 'schemaRegistryUrl' | 'schemaRegistryAuth'>, options: { timeoutMs?: number } = {}): SchemaRegistry {
   const auth = config.schemaRegistryAuth && { username: config.schemaRegistryAuth.username, password: config.schemaRegistryAuth.password };
   return new SchemaRegistry({

@@ -29,7 +29,7 @@ export function firstOffsetOf(message: KafkaMessage): string {
 }
 
 /** The dead letter's error for a message undecodableReason names: the batch's offsets and the reason. */
-export function undecodableBatchError(message: KafkaMessage, reason: string): UndecodableBatchError {
+function undecodableBatchError(message: KafkaMessage, reason: string): UndecodableBatchError {
   return new UndecodableBatchError(`the record batch at offsets ${firstOffsetOf(message)}..${message.offset} could not be read (${reason}); its bytes are this letter's value`);
 }
 

@@ -20,7 +20,7 @@ export interface WorkerReadinessDeps {
   /** Partitions stalled or stopped (null when none): the worker's consumer knows, see libs/kafka/progress-watch.ts. */
   partitions?(): string | null;
   /** The ingest worker's outbox: null, or how long referral events have waited for the broker. */
-  outbox?(): Promise<string | null>;
+  outbox?(): string | null;
   timeoutMs?: number;
 }
 
@@ -58,7 +58,7 @@ export function createWorkerReadiness(deps: WorkerReadinessDeps) {
     kafka: async () => (await kafka.problem())?.replace(/^kafka: /, '') ?? null,
     'consumer group': async () => (deps.member() ? null : 'not a member (joining, rebalancing or restarting)'),
     ...(deps.partitions ? { partitions: async () => (deps.partitions as () => string | null)() } : {}),
-    ...(deps.outbox ? { outbox: deps.outbox } : {}),
+    ...(deps.outbox ? { outbox: async () => (deps.outbox as () => string | null)() } : {}),
   };
   const bounded = (check: () => Promise<string | null>) =>
     Promise.race([check(), new Promise<string>((resolve) => setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs).unref())]);

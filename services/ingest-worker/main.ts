@@ -26,7 +26,7 @@ const worker = createIngestWorker({ config, log, pool, redis, kafka, codec, topi
 const readiness = createWorkerReadiness({
   pool, redis, kafka, registryUrl: config.schemaRegistryUrl, registryAuth: config.schemaRegistryAuth, reads: worker.reads, writes: worker.writes, member: () => worker.member,
   partitions: worker.partitionProblem,
-  outbox: async () => worker.outboxProblem(),
+  outbox: worker.outboxProblem,
 });
 const http = createWorkerHttp({ host: config.metricsHost, port: config.metricsPort.ingestWorker, registry: worker.metrics.registry, log, ready: readiness.problem });
 
