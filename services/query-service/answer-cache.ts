@@ -102,6 +102,8 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const stored = new Gauge({ name: 'query_answer_cache_bytes', help: 'Bytes of answers kept', registers: options.registry ? [options.registry] : [] });
   const entries = new LRUCache<string, CachedAnswer>({
     maxSize: Math.max(1, maxBytes),
+    // One large answer is served but not kept: it would push out hundreds of others.
+    maxEntrySize: Math.max(1, Math.floor(maxBytes / 8)),
     sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
   });
   const pending = new Map<string, Promise<CachedAnswer>>();

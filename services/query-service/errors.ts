@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { errorChain } from '../../libs/kafka/client.js';
 
 /** An error with the HTTP status and machine-readable code it is answered with. */
 export class ApiError extends Error {
@@ -32,9 +33,23 @@ function allowedValues(err: FastifyError): string | null {
 }
 
 /** Errors of a dependency that is down or overloaded (Postgres, connection pool): worth a retry. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
-const isUnavailable = (err: { code?: unknown; message?: string }) =>
-  (typeof err.code === 'string' && UNAVAILABLE.has(err.code)) || /timeout exceeded when trying to connect|Connection terminated/i.test(err.message ?? '');
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+
+/**
+ * Whether an error, or any error it was caused by, is a dependency's: Postgres or the pool
+ * unreachable or gone (codes above, pg's own messages, its client-side query timeout), the
+ * Kafka client's (its errors are all about the broker: a connection refused, retries spent, a
+ * request timed out) or the schema registry's answer (the registry client's ResponseError, a
+ * network failure included). Such a request is worth a retry: a 503, not a 500.
+ */
+export function isUnavailable(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const code = (e as { code?: unknown }).code;
+    return (typeof code === 'string' && UNAVAILABLE.has(code)) ||
+      /timeout exceeded when trying to connect|Connection terminated|Query read timeout|is not queryable/i.test(e.message) ||
+      e.name.startsWith('KafkaJS') || e.name === 'ResponseError';
+  });
+}
 
 /** Every error leaves as {error: {code, message}}; a 5xx never carries internals. */
 export function errorHandler(err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): void {

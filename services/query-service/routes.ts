@@ -213,7 +213,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   }, async (request, reply) => {
     const grant = grantOf(request, 'platform');
     if (!wantsCsv(request)) return cachedJson(request, reply, '*', () => platformGrowth(db, grant, request.query, config.defaultTimezone));
-    // A page of organizations is many rows (a series each): pages of the caller's limit, up to the cap in rows.
+    // A page of organizations is many rows (a series each): pages of the caller's limit, each of at most MAX_GROWTH_ROWS rows, up to the cap in rows.
     const page = async (cursor: string | undefined) => {
       const answer = await platformGrowth(db, grant, { ...request.query, cursor }, config.defaultTimezone);
       return { items: answer.organizations.flatMap(growthRows), nextCursor: answer.nextCursor, range: `${answer.from}-${answer.to}` };

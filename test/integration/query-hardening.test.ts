@@ -240,6 +240,27 @@ describe('5. platform growth is paged', () => {
     expect(second.nextCursor).toBeNull();
     expect((await get(q, '/v1/platform/growth?limit=500', root)).status).toBe(400);
   });
+
+  it('a page holds at most 10,000 rows, however long its series: a daily series of two years takes 13 organizations a page', async () => {
+    // 32 organizations; at `limit` 200 a page was all of them, 23,000 points (a few hundred organizations ran the service out of memory).
+    await q.pool.query("insert into org_settings (org_id, timezone) select 'org-many-' || lpad(i::text, 2, '0'), 'UTC' from generate_series(1, 30) i");
+    const root = await q.token('platform_admin', 'root');
+    const pages: { organizations: { orgId: string; series: unknown[] }[]; nextCursor: string | null }[] = [];
+    for (let cursor: string | null = ''; cursor !== null && pages.length < 5; ) {
+      const res = await get(q, `/v1/platform/growth?from=2024-12-01&to=2026-11-30&granularity=day&limit=200${cursor ? `&cursor=${cursor}` : ''}`, root);
+      expect(res.status).toBe(200);
+      const page = res.body as unknown as (typeof pages)[number];
+      pages.push(page);
+      cursor = page.nextCursor;
+    }
+    expect(pages.map((p) => p.organizations.length)).toEqual([13, 13, 6]);
+    expect(new Set(pages.flatMap((p) => p.organizations.map((o) => o.orgId))).size).toBe(32);
+    expect(pages.flatMap((p) => p.organizations).every((o) => o.series.length === 730)).toBe(true);
+    // A monthly series of a year still fills the page the caller asked for.
+    const monthly = (await get(q, '/v1/platform/growth?from=2025-12-01&to=2026-11-30&granularity=month&limit=200', root)).body as unknown as (typeof pages)[number];
+    expect(monthly.organizations).toHaveLength(32);
+    expect(monthly.nextCursor).toBeNull();
+  });
 });
 
 describe('6. forged cursors', () => {

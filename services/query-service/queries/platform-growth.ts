@@ -10,16 +10,26 @@ import { decodeOrgCursor, encodeOrgCursor } from '../cursor.js';
 import { resolveRange } from '../ranges.js';
 
 /**
+ * The most rows one page holds, an organization's series points and its total each a row. A
+ * page holds fewer organizations than `limit` asks when their series are long: a daily series
+ * of two years (731 points) takes 13 organizations a page, a monthly one of a year 200. At
+ * `limit` 200 such a page was 146,000 points (15 MB of JSON, 60 MB of heap while built), and a
+ * few at once ran the service out of memory.
+ */
+export const MAX_GROWTH_ROWS = 10_000;
+
+/**
  * Totals and series per organization, a page of organizations (by id) at a time, so one
- * request's work and answer stay bounded however many organizations there are. Reads the
- * per-org sums, not the mentors' rows: whole months from funnel_org_monthly, the other days
- * from funnel_org_daily.
+ * request's work and answer stay bounded however many organizations there are (at most
+ * MAX_GROWTH_ROWS rows). Reads the per-org sums, not the mentors' rows:
+ * whole months from funnel_org_monthly, the other days from funnel_org_daily.
  */
 export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>, q: { from?: string; to?: string; granularity: Granularity; limit: number; cursor?: string }, defaultTimezone: string) {
   const after = decodeOrgCursor(q.cursor);
-  // Only a platform grant reads across organizations; any other would read nothing.
-  const limit = grant.visibility.kind === 'platform' ? q.limit : 0;
   const range = resolveRange(q, defaultTimezone, q.granularity);
+  const starts = periodStarts(range.from, range.to, q.granularity);
+  // Only a platform grant reads across organizations; any other would read nothing.
+  const limit = grant.visibility.kind === 'platform' ? Math.min(q.limit, Math.max(1, Math.floor(MAX_GROWTH_ROWS / (starts.length + 1)))) : 0;
   // Organizations known, or with rows in the range (its whole months read by month).
   const known = sqlParams();
   const afterOrg = known.add(after);
@@ -53,7 +63,6 @@ export async function platformGrowth(db: Queryable, grant: GrantFor<'platform'>,
     if (!byOrg.has(r.org_id)) byOrg.set(r.org_id, new Map());
     byOrg.get(r.org_id)?.set(r.period_start, totalsOf(r));
   }
-  const starts = periodStarts(range.from, range.to, q.granularity);
   const organizations = orgs.map((o) => {
     const { totals, series } = fillSeries(starts, byOrg.get(o.org_id), { ...range, granularity: q.granularity });
     return { orgId: o.org_id, timezone: o.timezone ?? defaultTimezone, totals, conversion: conversionOf(totals), series };
