@@ -33,8 +33,8 @@ export function bareTables(visitorHashKey: string): { [T in InputTopic]: BareTab
       line: (r) => row(v(r.linkId), v(r.orgId), v(r.mentorId), v(r.campaignId), at(r.createdAt), at(r.expiresAt), at(r.revokedAt)),
     },
     coordinatorScopes: {
-      table: 'coordinator_scopes', columns: ['coordinator_id', 'org_id', 'mentor_ids', 'updated_at'], keyColumns: ['coordinator_id'], latestWins: true,
-      key: (r) => r.coordinatorId,
+      table: 'coordinator_scopes', columns: ['coordinator_id', 'org_id', 'mentor_ids', 'updated_at'], keyColumns: ['coordinator_id', 'org_id'], latestWins: true,
+      key: (r) => `${r.coordinatorId}\u0000${r.orgId}`,
       line: (r) => row(v(r.coordinatorId), v(r.orgId), copyTextArray(r.mentorIds), at(r.updatedAt)),
     },
     inviteClicks: {

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchemaRegistry } from '../../libs/events/codec.js';
+import { createKafka } from '../../libs/kafka/client.js';
+import { createLogger } from '../../libs/log/logger.js';
 import { errorHandler } from './errors.js';
 
 /**
@@ -59,8 +60,8 @@ const unavailable = { status: 503, body: { error: { code: 'unavailable', message
 
 describe('a dependency that fails', () => {
   it('the Kafka client, its retries spent on a broker that refuses connections: 503', async () => {
-    const kafka = new Kafka({ brokers: [CLOSED], logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 20, maxRetryTime: 50 } });
-    const err = await failure(() => kafka.producer().connect());
+    const kafka = createKafka({ brokers: [CLOSED], clientId: 'errors-test', log: createLogger({ level: 'silent', name: 'errors-test' }), security: { ssl: false, sasl: undefined } });
+    const err = await failure(() => kafka.producer({ retry: { retries: 1, initialRetryTime: 20, maxRetryTime: 50 } }).connect());
     expect((err as Error).name).toMatch(/^KafkaJS/);
     expect(answer(err)).toEqual(unavailable);
   });

@@ -5,7 +5,7 @@ import type { ScopeFacts } from './scope-queries.js';
 /** What a route addresses, declared by the route; authorize() decides whether the caller may. */
 export type Resource =
   | { kind: 'mentor'; mentorId: string; orgId: string | null }
-  | { kind: 'coordinator'; coordinatorId: string }
+  | { kind: 'coordinator'; coordinatorId: string; orgId: string | null }
   | { kind: 'org'; orgId: string }
   | { kind: 'platform' }
   | { kind: 'recruit' }
@@ -37,22 +37,21 @@ export type GrantFor<K extends Grant['resource']> = Extract<Grant, { resource: K
 const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
 const forbidden = (role: Role) => new ApiError(403, 'forbidden', `role ${role} may not use this route`);
 
-type ScopeOf = ScopeFacts['coordinatorScope'];
+type ScopesOf = ScopeFacts['coordinatorScopes'];
 
 /**
  * What each role may read, one entry per role: a role added to the token roles must get its
  * own entry here (the type demands it) and can never fall into another role's branch. null:
  * the role reads nothing.
  */
-const READ_POLICY: { [R in Role]: (caller: Caller & { role: R }, scopeOf: ScopeOf) => Promise<Visibility | null> } = {
+const READ_POLICY: { [R in Role]: (caller: Caller & { role: R }, scopesOf: ScopesOf) => Promise<Visibility | null> } = {
   platform_admin: async () => ({ kind: 'platform' }),
   org_admin: async (caller) => ({ kind: 'org', orgId: caller.org as string }),
   mentor: async (caller) => ({ kind: 'mentors', orgId: caller.org as string, mentorIds: [caller.sub] }),
-  // A coordinator sees the mentors of their current scope, in the scope's organization.
-  coordinator: async (caller, scopeOf) => {
-    const scope = await scopeOf(caller.sub);
-    if (!scope || scope.orgId !== caller.org) return { kind: 'mentors', orgId: caller.org as string, mentorIds: [] };
-    return { kind: 'mentors', orgId: scope.orgId, mentorIds: scope.mentorIds };
+  // A coordinator sees the mentors of their current scope in their token's organization.
+  coordinator: async (caller, scopesOf) => {
+    const scope = (await scopesOf(caller.sub)).get(caller.org as string);
+    return { kind: 'mentors', orgId: caller.org as string, mentorIds: scope?.mentorIds ?? [] };
   },
   service: async () => null,
 };
@@ -69,14 +68,14 @@ export async function authorize(facts: ScopeFacts, caller: Caller, resource: Res
     if (caller.role !== 'service') throw forbidden(caller.role);
     return { resource: 'events', caller, writes: caller.writes ?? [] };
   }
-  // A coordinator reading their own route needs their scope twice: read it once per request.
-  const scopes = new Map<string, ReturnType<ScopeOf>>();
-  const scopeOf: ScopeOf = (coordinatorId) => {
-    if (!scopes.has(coordinatorId)) scopes.set(coordinatorId, facts.coordinatorScope(coordinatorId));
-    return scopes.get(coordinatorId) as ReturnType<ScopeOf>;
+  // A coordinator reading their own route needs their scopes twice: read them once per request.
+  const scopes = new Map<string, ReturnType<ScopesOf>>();
+  const scopesOf: ScopesOf = (coordinatorId) => {
+    if (!scopes.has(coordinatorId)) scopes.set(coordinatorId, facts.coordinatorScopes(coordinatorId));
+    return scopes.get(coordinatorId) as ReturnType<ScopesOf>;
   };
-  const policy = READ_POLICY[caller.role] as (caller: Caller, scopeOf: ScopeOf) => Promise<Visibility | null>;
-  const visibility = await policy(caller, scopeOf);
+  const policy = READ_POLICY[caller.role] as (caller: Caller, scopesOf: ScopesOf) => Promise<Visibility | null>;
+  const visibility = await policy(caller, scopesOf);
   if (visibility === null) throw forbidden(caller.role);
   const reader = { caller, visibility };
   // Timezones come with the scope facts read anyway (a round trip less per request); an
@@ -107,17 +106,35 @@ export async function authorize(facts: ScopeFacts, caller: Caller, resource: Res
     case 'coordinator': {
       if (caller.role === 'mentor') throw forbidden(caller.role);
       if (caller.role === 'coordinator' && caller.sub !== resource.coordinatorId) throw notFound('coordinator');
-      const scope = await scopeOf(resource.coordinatorId);
+      const scopes = await scopesOf(resource.coordinatorId);
+      const orgId = resolveCoordinatorOrg(caller, resource, [...scopes.keys()]);
+      const scope = orgId === null ? undefined : scopes.get(orgId);
       const coordinator = { resource: 'coordinator' as const, ...reader, coordinatorId: resource.coordinatorId };
-      if (!scope) {
+      if (orgId === null || !scope) {
         // A coordinator without a scope yet reads their own (empty) page, in their token's org.
-        if (caller.role === 'coordinator' && caller.org) return { ...coordinator, orgId: caller.org, timezone: await timezoneOf(caller.org), mentorIds: [] };
+        if (caller.role === 'coordinator' && caller.org && orgId === caller.org) return { ...coordinator, orgId: caller.org, timezone: await timezoneOf(caller.org), mentorIds: [] };
         throw notFound('coordinator');
       }
-      if (visibility.kind !== 'platform' && visibility.orgId !== scope.orgId) throw notFound('coordinator');
-      return { ...coordinator, orgId: scope.orgId, timezone: scope.timezone ?? defaultTimezone, mentorIds: scope.mentorIds };
+      if (visibility.kind !== 'platform' && visibility.orgId !== orgId) throw notFound('coordinator');
+      return { ...coordinator, orgId, timezone: scope.timezone ?? defaultTimezone, mentorIds: scope.mentorIds };
     }
   }
+}
+
+/**
+ * Which organization a coordinator route means: a coordinator id may have a scope in several
+ * organizations (each its own). The caller's own organization for anyone bound to one (an
+ * `orgId` naming another is not found); for a platform admin `orgId`, else the token's
+ * organization when the coordinator has a scope there, else the only one; several and none
+ * named is a 400 naming `orgId`.
+ */
+function resolveCoordinatorOrg(caller: Caller, resource: { coordinatorId: string; orgId: string | null }, orgs: string[]): string | null {
+  const own = caller.role === 'platform_admin' ? null : caller.org;
+  if (own !== null) return resource.orgId === null || resource.orgId === own ? own : null;
+  if (resource.orgId !== null) return resource.orgId;
+  if (caller.org !== null && orgs.includes(caller.org)) return caller.org;
+  if (orgs.length > 1) throw badParameter('orgId', `coordinator ${resource.coordinatorId} has scopes in several organizations (${orgs.join(', ')}); name one`);
+  return orgs[0] ?? null;
 }
 
 function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): boolean {

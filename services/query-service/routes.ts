@@ -35,7 +35,7 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** The resources the routes address, read from their (already validated) path parameters. */
 const mentor = (r: FastifyRequest): Resource => ({ kind: 'mentor', mentorId: (r.params as { mentorId: string }).mentorId, orgId: (r.query as { orgId?: string }).orgId ?? null });
-const coordinator = (r: FastifyRequest): Resource => ({ kind: 'coordinator', coordinatorId: (r.params as { coordinatorId: string }).coordinatorId });
+const coordinator = (r: FastifyRequest): Resource => ({ kind: 'coordinator', coordinatorId: (r.params as { coordinatorId: string }).coordinatorId, orgId: (r.query as { orgId?: string }).orgId ?? null });
 const org = (r: FastifyRequest): Resource => ({ kind: 'org', orgId: (r.params as { orgId: string }).orgId });
 const events = (): Resource => ({ kind: 'events' });
 
@@ -158,7 +158,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   app.get('/v1/coordinators/:coordinatorId/mentor-performance', {
     schema: {
-      tags: ['coordinators'], summary: "The coordinator's mentors ranked", params: Params.coordinatorId, querystring: Query.performance,
+      tags: ['coordinators'], summary: "The coordinator's mentors ranked", params: Params.coordinatorId, querystring: Query.coordinatorPerformance,
       response: { 200: MentorPerformance, ...errors },
     },
     config: { resource: coordinator },
@@ -169,7 +169,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   app.get('/v1/coordinators/:coordinatorId/recruitment-summary', {
     schema: {
-      tags: ['coordinators'], summary: "The funnel, series and campaigns of the coordinator's mentors", params: Params.coordinatorId, querystring: Query.summary,
+      tags: ['coordinators'], summary: "The funnel, series and campaigns of the coordinator's mentors", params: Params.coordinatorId, querystring: Query.coordinatorSummary,
       response: { 200: CoordinatorRecruitmentSummary, ...errors },
     },
     config: { resource: coordinator },
@@ -180,7 +180,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   app.get('/v1/coordinators/:coordinatorId/referrals', {
     schema: {
-      tags: ['coordinators'], summary: "The referrals of the coordinator's mentors, newest registration first (stuckDays: the follow-up list)", params: Params.coordinatorId, querystring: Query.referrals,
+      tags: ['coordinators'], summary: "The referrals of the coordinator's mentors, newest registration first (stuckDays: the follow-up list)", params: Params.coordinatorId, querystring: Query.coordinatorReferrals,
       response: { 200: OrgReferralPage, ...errors },
     },
     config: { resource: coordinator },

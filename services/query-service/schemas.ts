@@ -337,22 +337,31 @@ const stuckDays = {
 /** A mentor id can exist in two organizations: which one is meant (default: the caller's, or the only one). */
 const mentorOrg = { orgId: Type.Optional(Id("The mentor's organization, when the mentor id exists in more than one")) };
 
+/** A coordinator id can have a scope in two organizations: which one a platform admin means (anyone else reads their own). */
+const coordinatorOrg = { orgId: Type.Optional(Id("The coordinator's organization, when a platform admin reads a coordinator with scopes in more than one")) };
+
+const performance = Type.Object(
+  {
+    ...range,
+    sort: Type.Union([Type.Literal('registrations'), Type.Literal('activations'), Type.Literal('clickToRegistration')], { default: 'registrations' }),
+    limit: paging.limit,
+    ...compare,
+    ...format,
+  },
+  { additionalProperties: false },
+);
+const summary = Type.Object({ ...range, granularity: Granularity, ...compare, ...format }, { additionalProperties: false });
+const referrals = Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...stuckDays, ...paging, ...format }, { additionalProperties: false });
+
 export const Query = {
   stats: Type.Object({ ...range, granularity: Granularity, campaignId: Type.Optional(Id('Only this campaign')), ...mentorOrg, ...compare, ...format }, { additionalProperties: false }),
   recruits: Type.Object({ stage: Type.Optional(Stage), ...paging, ...mentorOrg, ...format }, { additionalProperties: false }),
-  performance: Type.Object(
-    {
-      ...range,
-      sort: Type.Union([Type.Literal('registrations'), Type.Literal('activations'), Type.Literal('clickToRegistration')], { default: 'registrations' }),
-      limit: paging.limit,
-      ...compare,
-      ...format,
-    },
-    { additionalProperties: false },
-  ),
-  summary: Type.Object({ ...range, granularity: Granularity, ...compare, ...format }, { additionalProperties: false }),
+  summary,
   growth: Type.Object({ ...range, granularity: Granularity, ...paging, ...format }, { additionalProperties: false }),
-  referrals: Type.Object({ stage: Type.Optional(Stage), mentorId: Type.Optional(Id('Only this mentor')), ...stuckDays, ...paging, ...format }, { additionalProperties: false }),
+  referrals,
+  coordinatorPerformance: Type.Object({ ...performance.properties, ...coordinatorOrg }, { additionalProperties: false }),
+  coordinatorSummary: Type.Object({ ...summary.properties, ...coordinatorOrg }, { additionalProperties: false }),
+  coordinatorReferrals: Type.Object({ ...referrals.properties, ...coordinatorOrg }, { additionalProperties: false }),
   conversion: Type.Object(
     { orgId: Type.Optional(Id("The organization the user joined (attribution is per organization); default: the caller's")) },
     { additionalProperties: false },

@@ -10,7 +10,7 @@ export type Remember = <T>(key: string, compute: () => Promise<T>) => Promise<T>
 
 /** The scope facts authorize() reads, each from Postgres or from what `remember` kept of it. */
 export interface ScopeFacts {
-  coordinatorScope(coordinatorId: string): ReturnType<typeof coordinatorScope>;
+  coordinatorScopes(coordinatorId: string): ReturnType<typeof coordinatorScopes>;
   mentorOrgs(mentorId: string): ReturnType<typeof mentorOrgs>;
   orgFacts(orgId: string): ReturnType<typeof orgFacts>;
 }
@@ -22,19 +22,20 @@ export interface ScopeFacts {
  */
 export function scopeFacts(db: Queryable, remember: Remember): ScopeFacts {
   return {
-    coordinatorScope: (id) => remember(`coordinator\0${id}`, () => coordinatorScope(db, id)),
+    coordinatorScopes: (id) => remember(`coordinator\0${id}`, () => coordinatorScopes(db, id)),
     mentorOrgs: (id) => remember(`mentor\0${id}`, () => mentorOrgs(db, id)),
     orgFacts: (id) => remember(`org\0${id}`, () => orgFacts(db, id)),
   };
 }
 
 /**
- * A coordinator's scope: its organization (with the organization's timezone setting, null when
- * it has none) and the mentors in it. A listed mentor known only in other organizations (their
- * links are all elsewhere) is left out: a scope never reaches outside its organization. A
- * mentor not known anywhere yet stays, with empty numbers.
+ * A coordinator's scopes, one per organization that published one for this id (ids are an
+ * organization's own: migration 0032), by organization: the mentors in it and the
+ * organization's timezone setting (null when it has none). A listed mentor known only in other
+ * organizations (their links are all elsewhere) is left out: a scope never reaches outside its
+ * organization. A mentor not known anywhere yet stays, with empty numbers.
  */
-export async function coordinatorScope(db: Queryable, coordinatorId: string): Promise<{ orgId: string; mentorIds: string[]; timezone: string | null } | null> {
+export async function coordinatorScopes(db: Queryable, coordinatorId: string): Promise<Map<string, { mentorIds: string[]; timezone: string | null }>> {
   const { rows } = await db.query<{ org_id: string; mentor_ids: string[]; timezone: string | null }>(
     `select s.org_id, array(
        select m from unnest(s.mentor_ids) with ordinality as t(m, i)
@@ -44,10 +45,10 @@ export async function coordinatorScope(db: Queryable, coordinatorId: string): Pr
         where coalesce((select bool_or(l.org_id = s.org_id) from invite_links l where l.mentor_id = t.m), true)
         order by t.i) as mentor_ids,
        (select o.timezone from org_settings o where o.org_id = s.org_id) as timezone
-       from coordinator_scopes s where s.coordinator_id = $1`,
+       from coordinator_scopes s where s.coordinator_id = $1 order by s.org_id`,
     [coordinatorId],
   );
-  return rows[0] ? { orgId: rows[0].org_id, mentorIds: rows[0].mentor_ids, timezone: rows[0].timezone } : null;
+  return new Map(rows.map((r) => [r.org_id, { mentorIds: r.mentor_ids, timezone: r.timezone }]));
 }
 
 /** The organizations a mentor id has invite links in, sorted, each with its timezone setting (null when it has none). */

@@ -317,4 +317,15 @@ describe('ingest worker rules, through the real broker', () => {
     await settle();
     expect(await rows('select mentor_ids from coordinator_scopes where coordinator_id = ?', [s.coordinatorId])).toEqual([{ mentor_ids: ['new'] }]);
   });
+
+  it("coordinator scopes: another organization's scope of the same coordinator id is its own, however new", async () => {
+    const s = FIXTURES.coordinatorScopes;
+    // Another organization's producer names this organization's coordinator, its scope a day ahead.
+    await producer.send('coordinatorScopes', [{ ...s, orgId: 'org-other', mentorIds: [], updatedAt: s.updatedAt + 86_400_000 }]);
+    await settle();
+    expect(await rows('select org_id, mentor_ids from coordinator_scopes where coordinator_id = ? order by org_id', [s.coordinatorId])).toEqual([
+      { org_id: 'org-other', mentor_ids: [] },
+      { org_id: s.orgId, mentor_ids: ['new'] },
+    ]);
+  });
 });

@@ -155,8 +155,8 @@ describe('scope: every role against every route', () => {
     const coordX = await q.token('coordinator', 'coord-x', 'org-a');
     expect(await ids('/v1/coordinators/coord-x/referrals', coordX)).toEqual([200, ['r-ax']]);
     expect(await ids('/v1/coordinators/coord-x/referrals?mentorId=m-b1', coordX)).toEqual([200, []]);
-    // A coordinator's token naming another org sees nothing of the scope's org.
-    expect(await ids('/v1/coordinators/coord-a/referrals', await q.token('coordinator', 'coord-a', 'org-b'))).toEqual([404, 'not_found']);
+    // A coordinator's token naming another org sees nothing of the scope's org: there it is a coordinator without a scope yet (scopes are per organization).
+    expect(await ids('/v1/coordinators/coord-a/referrals', await q.token('coordinator', 'coord-a', 'org-b'))).toEqual([200, []]);
   });
 
   it('every route needs a valid token: 401 otherwise', async () => {
@@ -203,11 +203,12 @@ describe('scope: every role against every route', () => {
   it('ids in the query string cannot widen the scope', async () => {
     const admin = await q.token('org_admin', 'admin-a', 'org-a');
     expect((await call(`GET /v1/orgs/org-a/referrals?mentorId=m-b1`, admin)).body).toEqual({ items: [], nextCursor: null });
-    // A coordinator whose token names another org sees nothing of the scope's org.
+    // A coordinator whose token names another org sees nothing of the scope's org: there it has no scope yet, and reads its own empty page.
     const crossed = await q.token('coordinator', 'coord-a', 'org-b');
     expect((await call(R.stats('m-a1'), crossed)).status).toBe(404);
-    expect((await call(R.performance('coord-a'), crossed)).status).toBe(404);
-    expect((await call(R.scopeSummary('coord-a'), crossed)).status).toBe(404);
+    expect((await call(R.performance('coord-a'), crossed)).body).toMatchObject({ coordinatorId: 'coord-a', items: [] });
+    expect((await call(R.scopeSummary('coord-a'), crossed)).body).toMatchObject({ totals: { clicks: 0, registrations: 0 } });
+    expect((await call(`${R.performance('coord-a')}&orgId=org-a`, crossed)).status).toBe(404);
     // A mentor with no links yet reads their own (empty) numbers, in their token's org.
     const newcomer = await q.token('mentor', 'm-new', 'org-a');
     const own = await call(R.stats('m-new'), newcomer);
@@ -276,5 +277,25 @@ describe('scope: every role against every route', () => {
     expect((await call(R.summary('org-nowhere'), root)).status).toBe(404);
     expect((await call(R.referrals('org-nowhere'), root)).status).toBe(404);
     expect((await call(R.summary('org-b'), root)).status).toBe(200);
+  });
+});
+
+describe('a coordinator id with a scope in two organizations', () => {
+  it('each organization reads its own scope; a platform admin names the organization', async () => {
+    await q.pool.query("insert into coordinator_scopes (coordinator_id, org_id, mentor_ids, updated_at) values ('coord-two', 'org-a', '{m-a1}', now()), ('coord-two', 'org-b', '{m-b1}', now())");
+    const mentors = async (url: string, token: string) => {
+      const { status, body } = await call(`GET ${url}`, token);
+      return status === 200 ? (body as { items: { mentorId: string }[] }).items.map((i) => i.mentorId) : [status, (body as { error: { message: string } }).error.message];
+    };
+    const performance = `/v1/coordinators/coord-two/mentor-performance?${range}`;
+    expect(await mentors(performance, await q.token('coordinator', 'coord-two', 'org-a'))).toEqual(['m-a1']);
+    expect(await mentors(performance, await q.token('coordinator', 'coord-two', 'org-b'))).toEqual(['m-b1']);
+    expect(await mentors(performance, await q.token('org_admin', 'admin-a', 'org-a'))).toEqual(['m-a1']);
+    expect(await mentors(`${performance}&orgId=org-b`, await q.token('org_admin', 'admin-a', 'org-a'))).toEqual([404, 'coordinator not found']);
+    const root = await q.token('platform_admin', 'root');
+    expect(await mentors(performance, root)).toEqual([400, 'orgId: coordinator coord-two has scopes in several organizations (org-a, org-b); name one']);
+    expect(await mentors(`${performance}&orgId=org-b`, root)).toEqual(['m-b1']);
+    expect((await call(`GET /v1/coordinators/coord-two/referrals?orgId=org-b`, root)).status).toBe(200);
+    expect((await call(`GET /v1/coordinators/coord-two/recruitment-summary?${range}&orgId=org-nowhere`, root)).status).toBe(404);
   });
 });

@@ -10,7 +10,7 @@ export async function factsSnapshot(db: Knex) {
   const q = async (sql: string) => (await db.raw<{ rows: unknown[] }>(sql)).rows;
   return {
     links: await q('select link_id, org_id, mentor_id, campaign_id, expires_at, revoked_at from invite_links order by 1'),
-    scopes: await q('select coordinator_id, org_id, mentor_ids, updated_at from coordinator_scopes order by 1'),
+    scopes: await q('select coordinator_id, org_id, mentor_ids, updated_at from coordinator_scopes order by 1, 2'),
     clicks: await q('select event_id, link_id, status, unique_visitor, is_bot, visitor_hash, device_id from clicks order by 1'),
     installs: await q('select event_id, status, attributed_link_id from installs order by 1'),
     registrations: await q('select event_id, status, display_name from registrations order by 1'),

@@ -26,6 +26,7 @@ import * as m0028 from './0028_mentor_notices.js';
 import * as m0029 from './0029_click_decisions_on_clicks.js';
 import * as m0030 from './0030_install_decisions_on_installs.js';
 import * as m0031 from './0031_mentor_notices_in_parts.js';
+import * as m0032 from './0032_scopes_per_org.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -59,6 +60,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0029_click_decisions_on_clicks': m0029,
   '0030_install_decisions_on_installs': m0030,
   '0031_mentor_notices_in_parts': m0031,
+  '0032_scopes_per_org': m0032,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
