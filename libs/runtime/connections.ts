@@ -19,10 +19,17 @@ export const WORKER_SESSION_LIMITS = {
   keepAlive: true,
 } as const;
 
+/** How long past its statement timeout a statement Postgres has not answered fails on the client (see createPool). */
+export const QUERY_TIMEOUT_MARGIN_MS = 2_000;
+
 /**
  * A pg pool whose idle-client errors are logged instead of crashing the process. `worker`: the
  * session limits of WORKER_SESSION_LIMITS. With
- * `statementTimeoutMs`, Postgres cancels any statement that runs longer (error 57014).
+ * `statementTimeoutMs`, Postgres cancels any statement that runs longer (error 57014), and a
+ * statement Postgres has not answered QUERY_TIMEOUT_MARGIN_MS after that fails on the client
+ * ('Query read timeout'; the pool then drops that connection): a Postgres gone silent (a network
+ * partition, a failover to another address: no reset, so the socket waits for TCP to give up,
+ * about a quarter of an hour) cannot hold a request or a connection longer.
  * `applicationName` names its connections in pg_stat_activity (which service a backend
  * serves: what an operator looks for, and what the bench sums CPU by). `keep`: connections
  * once opened stay open however long they idle (see openAll), instead of closing after 10 s.
@@ -36,7 +43,7 @@ export function createPool(config: Config, log: Logger, max = 10, options: { sta
     ...(options.keep ? { min: max } : {}),
     ...(options.maxLifetimeSeconds ? { maxLifetimeSeconds: options.maxLifetimeSeconds } : {}),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs, query_timeout: options.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS, keepAlive: true } : {}),
   });
   pool.on('error', (err) => log.warn({ err }, 'postgres client error'));
   // pg-pool guards only idle clients: a client checked out for a transaction that Postgres

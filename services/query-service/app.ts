@@ -16,7 +16,7 @@ import { registerRoutes } from './routes.js';
 import { addCsvResponses, hoistNamedSchemas } from './openapi.js';
 import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
-import { createRateLimiter } from './rate-limit-store.js';
+import { ADDRESS_KEYS, addressBlock, createRateLimiter } from './rate-limit-store.js';
 import { cached, createInFlight, requestCost } from './fair-use.js';
 import { preparedStatements } from '../../libs/db/prepared-statements.js';
 import { finiteNumbers } from './schemas.js';
@@ -71,7 +71,7 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   const { config, log, pool, redis } = deps;
   const db = preparedStatements(pool);
   const digest = (text: string) => createHmac('sha256', config.visitorHashKey).update(text).digest('base64url').slice(0, 32);
-  const addressKey = (ip: string) => `a:${digest(`address\0${ip}`)}`;
+  const addressKey = (ip: string) => `a:${digest(`address\0${addressBlock(ip)}`)}`;
   // A verified token's Caller is one object for as long as the token is kept verified (auth.ts): its key is computed once.
   const callerKeys = new WeakMap<Caller, string>();
   const callerKey = (c: Caller) => {
@@ -151,7 +151,12 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
   limiterRedis.on('error', (err) => log.debug({ err }, 'rate limiter redis error'));
   app.addHook('onClose', async () => limiterRedis.disconnect());
   const fairUse = config.fairUse;
-  const limiter = createRateLimiter(limiterRedis, `rt:${config.kafka.topicPrefix}ratelimit:`, { max: deps.rateLimitPerMinute ?? fairUse.requestsPerMinute });
+  // Addresses beyond ADDRESS_KEYS at once share one budget (spilt): an unauthenticated flood from ever new addresses cannot grow the heap.
+  const limiter = createRateLimiter(limiterRedis, `rt:${config.kafka.topicPrefix}ratelimit:`, {
+    max: deps.rateLimitPerMinute ?? fairUse.requestsPerMinute,
+    maxKeys: ADDRESS_KEYS,
+    spill: (key) => (key.startsWith('a:') ? 'a:spilt' : null),
+  });
   const inFlight = createInFlight();
   /** The in-flight key every request counts under (RATE_LIMIT_IN_FLIGHT_TOTAL). */
   const ALL = '*';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createRateLimiter, type RateRedis } from './rate-limit-store.js';
+import { addressBlock, createRateLimiter, type RateRedis } from './rate-limit-store.js';
 import { cached, createInFlight, requestCost } from './fair-use.js';
 
 /** Redis's counters in memory, with the three commands the limiter pipelines; writes counted. */
@@ -137,5 +137,31 @@ describe('fair use', () => {
     expect(await Promise.all([get(), get()])).toEqual([1, 1]);
     expect(await get()).toBe(1);
     expect(calls).toBe(1);
+  });
+});
+
+describe('the addresses the limiter counts apart', () => {
+  it('beyond maxKeys, new addresses share one budget, and callers still get their own', () => {
+    const limiter = createRateLimiter(fakeRedis() as unknown as RateRedis, 't:', { max: 3, flushMs: 60_000, maxKeys: 2, spill: (key) => (key.startsWith('a:') ? 'a:spilt' : null) });
+    const now = 1_000_000;
+    expect([limiter.take('a:1', 3, now).ok, limiter.take('a:2', 3, now).ok]).toEqual([true, true]);
+    // Each further address is a new key: they take from one budget of 3.
+    expect([3, 4, 5, 6].map((i) => limiter.take(`a:${i}`, 1, now).ok)).toEqual([true, true, true, false]);
+    expect(limiter.counted()).toBe(3);
+    // A verified caller is counted apart whatever the addresses did.
+    expect([limiter.take('c:someone', 3, now).ok, limiter.take('c:someone', 1, now).ok]).toEqual([true, false]);
+    expect(limiter.counted()).toBe(4);
+  });
+
+  it('an IPv6 address by its /64, an IPv4 one (mapped or not) as itself', () => {
+    expect(addressBlock('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('2001:DB8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('2001:db8::ffff')).toBe('2001:db8:0:0::/64');
+    expect(addressBlock('2001:0db8:0001:0002:0:0:0:9')).toBe('2001:db8:1:2::/64');
+    expect(addressBlock('::1')).toBe('0:0:0:0::/64');
+    expect(addressBlock('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressBlock('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressBlock('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressBlock('not an address')).toBe('not an address');
   });
 });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isIPv6 } from 'node:net';
 
 /** How often the counts of this process are added to the shared ones in Redis. */
 export const RATE_FLUSH_MS = 100;
@@ -38,8 +39,24 @@ export interface Decision {
  * No request waits for Redis. Several instances together may let through what they count in
  * one flush interval beyond the limit.
  */
-export function createRateLimiter(redis: RateRedis, prefix: string, options: { max: number; windowMs?: number; flushMs?: number }) {
-  const { max, windowMs = 60_000, flushMs = RATE_FLUSH_MS } = options;
+export function createRateLimiter(
+  redis: RateRedis,
+  prefix: string,
+  options: {
+    max: number;
+    windowMs?: number;
+    flushMs?: number;
+    /**
+     * Most keys counted apart (each a few hundred bytes, kept for up to two windows). Beyond it a
+     * new key counts under `spill(key)`, a key shared with every other key spilt so, when that
+     * gives one: callers that come from ever new addresses (a rotating IPv6 block) share one
+     * budget instead of growing the process's memory by one entry each.
+     */
+    maxKeys?: number;
+    spill?: (key: string) => string | null;
+  },
+) {
+  const { max, windowMs = 60_000, flushMs = RATE_FLUSH_MS, maxKeys = Number.POSITIVE_INFINITY, spill } = options;
   const entries = new Map<string, Entry>();
   let timer: NodeJS.Timeout | null = null;
   let flushing = false;
@@ -110,6 +127,13 @@ export function createRateLimiter(redis: RateRedis, prefix: string, options: { m
   function take(key: string, cost: number, now = Date.now()): Decision {
     const window = Math.floor(now / windowMs);
     let e = entries.get(key);
+    if (!e && entries.size >= maxKeys) {
+      const shared = spill?.(key) ?? null;
+      if (shared !== null) {
+        key = shared;
+        e = entries.get(key);
+      }
+    }
     if (!e) {
       e = { window, cur: 0, prev: 0, sent: 0, prevSent: 0, curOthers: 0, prevOthers: 0 };
       entries.set(key, e);
@@ -137,3 +161,25 @@ export function createRateLimiter(redis: RateRedis, prefix: string, options: { m
 }
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
+
+/** Most client addresses counted apart by the rate limiter at once (about 260 bytes each); beyond, they share one budget. */
+export const ADDRESS_KEYS = 20_000;
+
+/**
+ * The block an address is counted by: an IPv4 address itself (an IPv4-mapped IPv6 address as
+ * its IPv4), an IPv6 address by its /64, the block one subscriber or host is given, so walking
+ * through the 2^64 addresses of one block is one caller. Anything else (a name, a malformed
+ * address) is counted as given.
+ */
+export function addressBlock(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1] as string;
+  if (isIPv6(ip)) {
+    const [head = '', tail] = ip.toLowerCase().split('%')[0]!.split('::') as [string, string | undefined];
+    const headGroups = head === '' ? [] : head.split(':');
+    const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+    const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+    return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
+  }
+  return ip;
+}

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
-import { createTestEnv, type TestEnv } from '../support/env.js';
+import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { startQueryApp, type QueryApp } from '../support/query.js';
 import { loadQueryFixture } from '../support/query-fixture.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
+import { QUERY_TIMEOUT_MARGIN_MS } from '../../libs/runtime/connections.js';
 
 /**
  * The holes an attacker or a careless client finds first (issue "Query service hardening"),
@@ -226,6 +228,30 @@ describe('5. a request cannot hold the database', () => {
       await quick.close();
     }
   });
+});
+
+describe('5. a Postgres gone silent', () => {
+  it('answers 503 soon after the statement timeout, and answers again once Postgres is back', async () => {
+    const url = new URL(env.config.databaseUrl);
+    const proxy = await startTcpProxy({ host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: Number(url.port || 5432) });
+    url.host = `127.0.0.1:${proxy.port}`;
+    const behind = await startQueryApp(env, { databaseUrl: url.toString(), config: { http: { ...env.config.http, statementTimeoutMs: 300 } } });
+    try {
+      const conversion = '/v1/conversions/u-a1';
+      expect((await get(behind, conversion)).status).toBe(200);
+      // No reset, no close: the connections stay open and nothing comes back.
+      proxy.stall();
+      const started = Date.now();
+      const silent = await Promise.race([get(behind, conversion), new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+      expect(silent && [silent.status, silent.body.error?.code]).toEqual([503, 'unavailable']);
+      expect(Date.now() - started).toBeLessThan(300 + QUERY_TIMEOUT_MARGIN_MS + 3_000);
+      proxy.restore();
+      await eventually(async () => ((await get(behind, conversion)).status === 200 ? true : undefined), 15_000, 'answers again');
+    } finally {
+      await behind.close();
+      await proxy.close();
+    }
+  }, 60_000);
 });
 
 describe('5. platform growth is paged', () => {
