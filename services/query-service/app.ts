@@ -17,7 +17,8 @@ import { addCsvResponses, hoistNamedSchemas } from './openapi.js';
 import { DASHBOARD_DIST, registerDashboard } from './dashboard.js';
 import { within } from '../../libs/runtime/within.js';
 import { ADDRESS_KEYS, addressBlock, createRateLimiter } from './rate-limit-store.js';
-import { cached, createInFlight, requestCost } from './fair-use.js';
+import { cached, createInFlight, CSV_LIST_PAGES, requestCost } from './fair-use.js';
+import { wantsCsv } from './csv-reply.js';
 import { preparedStatements } from '../../libs/db/prepared-statements.js';
 import { finiteNumbers } from './schemas.js';
 import { createAnswerCache, type AnswerCache } from './answer-cache.js';
@@ -28,6 +29,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** What the route addresses; routes with one need a token and pass authorize() first. */
     resource?: (request: FastifyRequest) => Resource;
+    /** A list whose CSV export streams its pages (csv-reply.ts sendCsvList): such an export costs CSV_LIST_PAGES requests (fair-use.ts). */
+    csvList?: boolean;
   }
   interface FastifyInstance {
     /** Answers kept until the tables they read change (answer-cache.ts). */
@@ -194,7 +197,8 @@ export async function buildApp(deps: QueryServiceDeps): Promise<App> {
       }
     }
     request.rateKey = request.caller ? callerKey(request.caller) : addressKey(request.ip);
-    const decision = limiter.take(request.rateKey, request.method === 'GET' || request.method === 'HEAD' ? requestCost(request.query) : 1);
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const decision = limiter.take(request.rateKey, read ? requestCost(request.query) * (request.routeOptions.config.csvList === true && wantsCsv(request) ? CSV_LIST_PAGES : 1) : 1);
     void reply.header('x-ratelimit-limit', String(limiter.max)).header('x-ratelimit-remaining', String(decision.remaining));
     if (!decision.ok) {
       refusedFairUse.inc({ reason: 'rate' });

@@ -1,5 +1,13 @@
 import { daysBetween } from '../../libs/funnel/periods.js';
 import { MAX_RANGE_DAYS } from './ranges.js';
+import { CSV_MAX_ROWS, MAX_PAGE } from './schemas.js';
+
+/**
+ * What the CSV export of a list costs, in requests: the pages it may read in one request
+ * (CSV_MAX_ROWS rows, MAX_PAGE at a time), each a query as a JSON page's is. Priced as one page,
+ * an export was up to 50 queries for one unit.
+ */
+export const CSV_LIST_PAGES = Math.ceil(CSV_MAX_ROWS / MAX_PAGE);
 
 /** Days of range one cost unit pays for: the default 30-day range costs 1, ten years 118. */
 export const DAYS_PER_UNIT = 31;

@@ -140,7 +140,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   app.get('/v1/mentors/:mentorId/recruits', {
     schema: { tags: ['mentors'], summary: "A mentor's recruits, newest registration first", params: Params.mentorId, querystring: Query.recruits, response: { 200: RecruitPage, ...errors } },
-    config: { resource: mentor },
+    config: { resource: mentor, csvList: true },
   }, async (request, reply) => {
     const grant = grantOf(request, 'mentor');
     // A page reads the mentor's referrals alone (and nothing of the clock): kept until a notice names them.
@@ -183,7 +183,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
       tags: ['coordinators'], summary: "The referrals of the coordinator's mentors, newest registration first (stuckDays: the follow-up list)", params: Params.coordinatorId, querystring: Query.coordinatorReferrals,
       response: { 200: OrgReferralPage, ...errors },
     },
-    config: { resource: coordinator },
+    config: { resource: coordinator, csvList: true },
   }, async (request, reply) => {
     const grant = grantOf(request, 'coordinator');
     if (!wantsCsv(request)) return pageAnswer(request, reply, { org: grant.orgId, mentors: grant.mentorIds }, () => coordinatorReferralsTimed(db, grant, request.query));
@@ -200,7 +200,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   app.get('/v1/orgs/:orgId/referrals', {
     schema: { tags: ['organizations'], summary: "An organization's referrals, newest registration first", params: Params.orgId, querystring: Query.referrals, response: { 200: OrgReferralPage, ...errors } },
-    config: { resource: org },
+    config: { resource: org, csvList: true },
   }, async (request, reply) => {
     const grant = grantOf(request, 'org');
     if (!wantsCsv(request)) return pageAnswer(request, reply, grant.orgId, () => orgReferralsTimed(db, grant, request.query));

@@ -270,7 +270,7 @@ describe('CSV in the OpenAPI document', () => {
       '/v1/mentors/{mentorId}/annual-summary', '/v1/mentors/{mentorId}/recruits', '/v1/mentors/{mentorId}/referral-stats',
       '/v1/orgs/{orgId}/recruitment-summary', '/v1/orgs/{orgId}/referrals', '/v1/platform/growth',
     ]);
-    expect(doc.paths['/v1/coordinators/{coordinatorId}/referrals']?.get?.parameters?.map((p) => p.name).sort()).toEqual(['coordinatorId', 'cursor', 'format', 'limit', 'mentorId', 'stage', 'stuckDays']);
+    expect(doc.paths['/v1/coordinators/{coordinatorId}/referrals']?.get?.parameters?.map((p) => p.name).sort()).toEqual(['coordinatorId', 'cursor', 'format', 'limit', 'mentorId', 'orgId', 'stage', 'stuckDays']);
   });
 });
 

@@ -83,6 +83,26 @@ describe('1. the rate limit counts what is routed, per identity', () => {
   });
 });
 
+describe('1b. a CSV export of a list costs the pages it may read', () => {
+  it('50 units (10,000 rows, 200 a page), where a JSON page costs 1', async () => {
+    const app = await startQueryApp(env, { rateLimitPerMinute: 120 });
+    try {
+      const token = await app.token('org_admin', 'admin-csv', 'org-a');
+      const remaining: string[] = [];
+      const statuses: number[] = [];
+      for (const url of ['/v1/orgs/org-a/referrals?format=csv', '/v1/orgs/org-a/referrals', '/v1/orgs/org-a/referrals?format=csv', '/v1/orgs/org-a/referrals?format=csv']) {
+        const res = await app.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+        statuses.push(res.statusCode);
+        remaining.push(String(res.headers['x-ratelimit-remaining']));
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(remaining).toEqual(['70', '69', '19', '0']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('2. tokens must expire', () => {
   it('a token without exp is refused', async () => {
     const forever = await new SignJWT({ role: 'org_admin', org: 'org-a' }).setProtectedHeader({ alg: 'HS256' }).setSubject('admin-a').setIssuedAt().sign(new TextEncoder().encode(env.config.auth.jwtSecret));
