@@ -288,6 +288,7 @@ const en = {
     unavailable: 'The facts behind this attribution are not available (they are older than the explanations, or were removed), so the touches cannot be shown.',
     attributedByDevice: (mentor: string, linkId: string) => `Attributed by device to ${mentor}’s link ${linkId}.`,
     times: (timezone: string) => `Times in ${timezone}.`,
+    omitted: (n: number) => `${num(n)} more ${n === 1 ? 'touch' : 'touches'} of this device (further from the winner) not shown.`,
     opened: (recruit: string) => `Showing how ${recruit} was attributed`,
   },
 };
@@ -537,6 +538,7 @@ const nb: Strings = {
     unavailable: 'Opplysningene bak denne tilknytningen finnes ikke lenger (de er eldre enn forklaringene, eller er slettet), så kontaktpunktene kan ikke vises.',
     attributedByDevice: (mentor, linkId) => `Knyttet til mentor via enheten, til lenken ${linkId} til ${mentor}.`,
     times: (timezone) => `Tider i ${timezone}.`,
+    omitted: (n) => `${num(n)} ${n === 1 ? 'kontaktpunkt' : 'kontaktpunkter'} til for denne enheten (lenger fra vinneren) vises ikke.`,
     opened: (recruit) => `Viser hvordan ${recruit} ble knyttet til en mentor`,
   },
 };

@@ -125,4 +125,31 @@ describe('conversions per organization', () => {
     const mentor = await get('/v1/conversions/po-u3', await q.token('mentor', 'po-ma', 'org-pa'));
     expect(mentor.body.explanation.candidates.find((c: { eventId: string }) => c.eventId === 'po-c1')).toMatchObject({ outcome: 'EARLIER_TOUCH', linkId: null, mentorId: null, mentorName: null });
   });
+  it('lists at most the newest 100 touches in the window, the winner and the nearest 20 outside on each side of a device with many, and counts the rest', async () => {
+    const bot = 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)';
+    const visitor = (userAgent: string | null = null) => ({ ip: null, userAgent, deviceId: 'po-d4', platform: 'IOS' as const, referrer: null, locale: null });
+    const DAY = 24 * HOUR;
+    const registeredAt = now - 40 * DAY;
+    const click = (eventId: string, occurredAt: number, userAgent: string | null = null) => ({ eventId, linkId: 'po-la2', occurredAt, visitor: visitor(userAgent) });
+    await producer.send('inviteClicks', [
+      // The touch that wins, 20 days before the registration, then 130 bots' clicks after it, 30 clicks after the registration, 25 before the window.
+      { ...click('po-w', registeredAt - 20 * DAY), linkId: 'po-la' },
+      ...Array.from({ length: 130 }, (_, i) => click(`po-bot-${String(i).padStart(3, '0')}`, registeredAt - 10 * DAY + i * 60_000, bot)),
+      ...Array.from({ length: 30 }, (_, i) => click(`po-late-${String(i).padStart(2, '0')}`, registeredAt + HOUR + i * 60_000)),
+      ...Array.from({ length: 25 }, (_, i) => click(`po-early-${String(i).padStart(2, '0')}`, registeredAt - 31 * DAY - i * 60_000)),
+    ]);
+    await producer.send('userRegistered', [{ eventId: 'po-r4', userId: 'po-u4', orgId: 'org-pa', linkId: null, deviceId: 'po-d4', displayName: 'Siri', occurredAt: registeredAt }]);
+    await pipeline.settled();
+    const { status, body } = await get('/v1/conversions/po-u4', await q.token('org_admin', 'admin-a', 'org-pa'));
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ mentorId: 'po-ma', attributedBy: 'DEVICE', explanation: { rule: 'DEVICE', winner: { eventId: 'po-w' }, candidatesOmitted: 45 } });
+    const outcomes: Record<string, number> = {};
+    for (const c of body.explanation.candidates as { outcome: string }[]) outcomes[c.outcome] = (outcomes[c.outcome] ?? 0) + 1;
+    expect(outcomes).toEqual({ OUTSIDE_WINDOW: 40, NOT_COUNTED: 100, WON: 1 });
+    const ids = (body.explanation.candidates as { eventId: string }[]).map((c) => c.eventId);
+    // The nearest outside: the first 20 after the registration, the last 20 before the window; the newest 100 bots.
+    expect(ids.filter((id) => id.startsWith('po-late-'))).toEqual(Array.from({ length: 20 }, (_, i) => `po-late-${String(19 - i).padStart(2, '0')}`));
+    expect(ids.filter((id) => id.startsWith('po-early-'))).toEqual(Array.from({ length: 20 }, (_, i) => `po-early-${String(i).padStart(2, '0')}`));
+    expect(ids.filter((id) => id.startsWith('po-bot-'))).toEqual(Array.from({ length: 100 }, (_, i) => `po-bot-${String(129 - i).padStart(3, '0')}`));
+  });
 });

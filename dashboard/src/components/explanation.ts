@@ -97,6 +97,7 @@ export function renderExplanation(el: HTMLElement, record: ConversionRecord, opt
     h('p', { class: 'rule', 'data-rule': e.rule }, e.rule === 'LINK' ? S.ruleLink(mentor, record.linkId) : S.ruleDevice(mentor, record.linkId)),
     h('p', { class: 'window' }, S.window(days, formatInstant(e.windowFrom, options.timezone), formatInstant(e.windowTo, options.timezone)), ' ', S.times(options.timezone)),
     h('ol', { class: 'timeline', 'aria-label': S.timeline(options.recruit) }, items),
+    ...(e.candidatesOmitted ? [h('p', { class: 'omitted', 'data-omitted': String(e.candidatesOmitted) }, S.omitted(e.candidatesOmitted))] : []),
   );
 }
 

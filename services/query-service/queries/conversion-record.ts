@@ -33,6 +33,11 @@ export async function conversionRecord(db: Queryable, visibility: Visibility, us
   };
 }
 
+/** The device's facts an explanation lists at most: the newest in the window, and the nearest outside it on each side (besides the winner). */
+export const EXPLAINED_IN_WINDOW = 100;
+export const EXPLAINED_OUTSIDE = 20;
+const DAY_MS = 86_400_000;
+
 /** The deciding registration's columns beside its referral's (null when it is not stored). */
 interface RegistrationColumns {
   reg_event_id: string | null; reg_user_id: string; reg_org_id: string; reg_link_id: string | null; reg_device_id: string | null; reg_occurred_at: Date;
@@ -55,26 +60,45 @@ type TouchOrLink =
 async function explanation(db: Queryable, r: ReferralRow & RegistrationColumns, mentorIds: string[] | null, windowDays: number) {
   if (r.reg_event_id === null) return null;
   const reg = { eventId: r.reg_event_id, userId: r.reg_user_id, orgId: r.reg_org_id, linkId: r.reg_link_id, deviceId: r.reg_device_id, occurredAt: r.reg_occurred_at.getTime() };
-  const { rows } = await db.query<TouchOrLink>(
-    `with facts as (
+  const windowFrom = new Date(reg.occurredAt - windowDays * DAY_MS);
+  const windowTo = new Date(reg.occurredAt);
+  // A device's facts are as many as anyone sent clicks naming it: the newest in the window, the
+  // touch the rule picks (the newest counted one on a link of the organization in the window,
+  // whatever came after it), and the nearest outside the window on either side; the rest are
+  // counted, not read.
+  const { rows } = await db.query<TouchOrLink | { source: 'total'; event_id: string }>(
+    `with facts as materialized (
        select 'click' as kind, event_id, link_id, occurred_at, is_bot, status = 'counted' as touch from clicks where device_id = $1
        union all
        select 'install', event_id, coalesce(attributed_link_id, link_id), occurred_at, false, status in ('counted', 'reinstall') and attributed_link_id is not null
-         from installs where device_id = $1)
+         from installs where device_id = $1),
+     shown as (
+       (select * from facts where occurred_at between $4 and $5 order by occurred_at desc, event_id desc limit ${EXPLAINED_IN_WINDOW})
+       union
+       (select f.* from facts f join invite_links l on l.link_id = f.link_id
+         where f.touch and l.org_id = $3 and f.occurred_at between $4 and $5 order by f.occurred_at desc, f.event_id desc limit 1)
+       union
+       (select * from facts where occurred_at > $5 order by occurred_at, event_id limit ${EXPLAINED_OUTSIDE})
+       union
+       (select * from facts where occurred_at < $4 order by occurred_at desc, event_id desc limit ${EXPLAINED_OUTSIDE}))
      select 'fact' as source, kind, event_id, link_id, occurred_at, is_bot, touch,
             null::text as org_id, null::text as mentor_id, null::text as campaign_id, null::timestamptz as expires_at, null::timestamptz as revoked_at, null::text as mentor_name
-       from facts
+       from shown
      union all
      select 'link', null, null, l.link_id, null, null, null, l.org_id, l.mentor_id, l.campaign_id, l.expires_at, l.revoked_at,
             case when l.org_id = $3 then ${mentorNameSql('l.mentor_id', '$3')} end
-       from invite_links l where l.link_id in (select link_id from facts union select $2::text)`,
-    [reg.deviceId, reg.linkId, r.org_id],
+       from invite_links l where l.link_id in (select link_id from shown union select $2::text)
+     union all
+     select 'total', null, (select count(*) from facts)::text, null, null, null, null, null, null, null, null, null, null`,
+    [reg.deviceId, reg.linkId, r.org_id, windowFrom, windowTo],
   );
   const links = new Map<string, KnownLink & LinkValidity>();
   const names = new Map<string, string | null>();
   const deviceFacts: DeviceFact[] = [];
+  let total = 0;
   for (const row of rows) {
-    if (row.source === 'fact') {
+    if (row.source === 'total') total = Number(row.event_id);
+    else if (row.source === 'fact') {
       deviceFacts.push({ eventId: row.event_id, kind: row.kind, linkId: row.link_id, occurredAt: row.occurred_at.getTime(), isBot: row.is_bot, touch: row.touch });
     } else {
       links.set(row.link_id, { linkId: row.link_id, orgId: row.org_id, mentorId: row.mentor_id, campaignId: row.campaign_id, expiresAt: row.expires_at?.getTime() ?? null, revokedAt: row.revoked_at?.getTime() ?? null });
@@ -88,11 +112,13 @@ async function explanation(db: Queryable, r: ReferralRow & RegistrationColumns, 
     return link !== undefined && link.orgId === r.org_id && (mentorIds === null || mentorIds.includes(link.mentorId));
   };
   const touch = (t: ExplainedTouch) => ({ eventId: t.eventId, kind: t.kind, linkId: readable(t.linkId) ? t.linkId : null, occurredAt: new Date(t.occurredAt).toISOString() });
+  const omitted = e.rule === 'DEVICE' ? total - deviceFacts.length : 0;
   return {
     rule: e.rule, windowFrom: new Date(e.windowFrom).toISOString(), windowTo: new Date(e.windowTo).toISOString(), winner: touch(e.winner),
     candidates: e.candidates.map((c) => {
       const shown = readable(c.linkId);
       return { ...touch(c), mentorId: shown ? c.mentorId : null, mentorName: shown && c.mentorId !== null ? (names.get(c.mentorId) ?? null) : null, outcome: c.outcome, reason: c.reason };
     }),
+    ...(omitted > 0 ? { candidatesOmitted: omitted } : {}),
   };
 }
