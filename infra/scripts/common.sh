@@ -35,13 +35,33 @@ die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 # True when something accepts TCP connections on host:port.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-# True when the pid file names a live process, and (given a pattern) one whose command line
-# matches it: a pid left by a machine restart may since belong to something else.
+# A process's identity: the boot it runs in and its start time (clock ticks after boot, field
+# 22 of /proc/<pid>/stat). A pid is reused once its process ends; this pair is not.
+proc_identity() {
+  local stat boot
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null) || boot=unknown
+  stat=${stat##*) }  # what follows "pid (comm) ": the state is field 3, so the start time the 20th here
+  set -- $stat
+  printf '%s %s\n' "$boot" "${20}"
+}
+
+# Records a process the stack started: its pid in the pid file, its identity beside it.
+record_pid() {
+  echo "$2" > "$1"
+  proc_identity "$2" > "$1.start" || rm -f "$1.start"
+}
+
+# True when the pid file names a live process the stack started: the same process (its
+# identity, when recorded) and, given a text, one whose command line contains it. A pid file
+# left by a crash or a reboot may name a pid some other process has since.
 pid_alive() {
   [ -f "$1" ] || return 1
   local pid; pid=$(cat "$1")
+  case "$pid" in '' | *[!0-9]*) return 1 ;; esac
   kill -0 "$pid" 2>/dev/null || return 1
-  [ -z "${2:-}" ] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+  if [ -f "$1.start" ]; then [ "$(cat "$1.start")" = "$(proc_identity "$pid")" ] || return 1; fi
+  [ -z "${2:-}" ] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2"
 }
 
 # wait_until <seconds> <description> <command...>
@@ -61,11 +81,11 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 # Stops a process started by the stack, by its pid file (never by name), waiting up to 30 s.
 stop_pid() {
   local name=$1 pidfile=$2 pattern=${3:-}
-  if ! pid_alive "$pidfile" "$pattern"; then rm -f "$pidfile"; return; fi
+  if ! pid_alive "$pidfile" "$pattern"; then rm -f "$pidfile" "$pidfile.start"; return; fi
   local pid; pid=$(cat "$pidfile")
   kill -TERM "$pid"
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   if kill -0 "$pid" 2>/dev/null; then log "$name: did not stop in 30s, killing"; kill -KILL "$pid"; fi
-  rm -f "$pidfile"
+  rm -f "$pidfile" "$pidfile.start"
   log "$name: stopped (pid $pid)"
 }

@@ -25,7 +25,7 @@ kafka_brokers() {
 kafka_node_start() {
   local i=$1 count=$2 base=$3 data=$4 run=$5
   local dir="$data/node-$i" conf="$run/kafka-$i.properties" pidfile="$run/kafka-$i.pid" logfile="${KAFKA_LOG_DIR:-$LOG_DIR}/kafka-$i.log"
-  if pid_alive "$pidfile" kafka.Kafka; then return; fi
+  if pid_alive "$pidfile" "kafka.Kafka $conf"; then return; fi
   mkdir -p "$dir" "$run" "$(dirname "$logfile")"
   local rf=$(( count >= 3 ? 3 : count )) min_isr=$(( count >= 3 ? 2 : 1 ))
   sed -e "s|@NODE_ID@|$i|" -e "s|@VOTERS@|$(kafka_voters "$count" "$base")|" -e "s|@BROKER_PORT@|$((base + 2 * (i - 1)))|" \
@@ -36,11 +36,16 @@ kafka_node_start() {
   local java_opts=(-Xms128m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true "$logging")
   if [ ! -f "$dir/meta.properties" ]; then
     # Every node of a cluster is formatted with the same cluster id.
-    [ -f "$data/cluster-id" ] || java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 > "$data/cluster-id"
+    # Written whole or not at all: an empty file (a first run interrupted, a JVM too old) would fail every later format.
+    if [ ! -s "$data/cluster-id" ]; then
+      local id; id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1) || true
+      [ -n "$id" ] || die "kafka: could not make a cluster id (java -cp $KAFKA_LIBS/* kafka.tools.StorageTool random-uuid failed; Kafka $KAFKA_VERSION needs Java 17 or later)"
+      printf '%s\n' "$id" > "$data/cluster-id.tmp" && mv "$data/cluster-id.tmp" "$data/cluster-id"
+    fi
     java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format -t "$(cat "$data/cluster-id")" -c "$conf" >>"$logfile" 2>&1
   fi
   nohup java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$conf" >>"$logfile" 2>&1 &
-  echo $! > "$pidfile"
+  record_pid "$pidfile" $!
   log "kafka: node $i of $count started, $KAFKA_VERSION on 127.0.0.1:$((base + 2 * (i - 1))) (pid $!, log $logfile)"
 }
 
@@ -55,10 +60,10 @@ kafka_cluster_start() {
 kafka_cluster_stop() {
   local run=$1 pidfile
   for pidfile in "$run"/kafka-*.pid "$run/kafka.pid"; do
-    pid_alive "$pidfile" kafka.Kafka && kill -TERM "$(cat "$pidfile")"
+    pid_alive "$pidfile" "kafka.Kafka ${pidfile%.pid}.properties" && kill -TERM "$(cat "$pidfile")"
   done
   for pidfile in "$run"/kafka-*.pid "$run/kafka.pid"; do
-    [ -f "$pidfile" ] && stop_pid "kafka $(basename "$pidfile" .pid)" "$pidfile" kafka.Kafka
+    [ -f "$pidfile" ] && stop_pid "kafka $(basename "$pidfile" .pid)" "$pidfile" "kafka.Kafka ${pidfile%.pid}.properties"
   done
   return 0
 }

@@ -37,6 +37,9 @@ ensure_redis() {
     --pidfile "$RUN_DIR/redis.pid" --logfile "$LOG_DIR/redis.log" --dir "$STACK_HOME"
   touch "$RUN_DIR/redis.started"
   wait_until 30 redis port_open $REDIS_HOST $REDIS_PORT
+  # redis-server writes its pid file itself (it forks to daemonize): its identity is recorded once it has.
+  wait_until 10 "redis's pid file" test -s "$RUN_DIR/redis.pid"
+  record_pid "$RUN_DIR/redis.pid" "$(cat "$RUN_DIR/redis.pid")"
   log "redis: started"
 }
 
@@ -48,7 +51,7 @@ LOCAL_BROKERS="$(kafka_brokers "$KAFKA_NODES" "$KAFKA_PORT")"
 ensure_kafka() {
   # A cluster keeps its own log directories: a single node's cannot join three.
   local data="$KAFKA_DATA"; [ "$KAFKA_NODES" = 1 ] || data="$KAFKA_DATA-cluster$KAFKA_NODES"
-  if pid_alive "$RUN_DIR/kafka-1.pid" kafka.Kafka; then
+  if pid_alive "$RUN_DIR/kafka-1.pid" "kafka.Kafka $RUN_DIR/kafka-1.properties"; then
     log "kafka: already running (node 1 pid $(cat "$RUN_DIR/kafka-1.pid"))"
   elif port_open 127.0.0.1 $KAFKA_PORT; then
     log "kafka: reusing the broker on $KAFKA_PORT"; return
@@ -68,7 +71,7 @@ ensure_registry() {
     set -a; source "$INFRA_DIR/registry/registry.env"; set +a
     cd "$APICURIO_DIR"
     nohup java -Xms128m -Xmx512m -jar apicurio-registry-app-*-runner.jar >>"$LOG_DIR/registry.log" 2>&1 &
-    echo $! > "$pidfile"
+    record_pid "$pidfile" $!
   )
   log "registry: started (pid $(cat "$pidfile"), log $LOG_DIR/registry.log)"
 }

@@ -23,3 +23,30 @@ describe('registerDashboard', () => {
     await app.close();
   });
 });
+
+describe('the built dashboard', () => {
+  it('keeps only assets/ for a year, asks again for index.html wherever the build lies, and serves no dotfile', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    // A checkout under a directory named dist/assets: index.html was kept for a year there.
+    const base = mkdtempSync(join(tmpdir(), 'dashboard-'));
+    const root = join(base, 'dist', 'assets', 'dashboard', 'dist');
+    mkdirSync(join(root, 'assets'), { recursive: true });
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(root, 'assets', 'main-abc123.js'), 'console.log(1)');
+    writeFileSync(join(root, '.env'), 'SECRET=1');
+    const app = Fastify();
+    try {
+      await registerDashboard(app as unknown as App, { root, embedOrigins: [] });
+      const index = await app.inject({ method: 'GET', url: '/dashboard/' });
+      expect([index.statusCode, index.headers['cache-control']]).toEqual([200, 'no-cache']);
+      const asset = await app.inject({ method: 'GET', url: '/dashboard/assets/main-abc123.js' });
+      expect([asset.statusCode, asset.headers['cache-control']]).toEqual([200, 'public, max-age=31536000, immutable']);
+      expect((await app.inject({ method: 'GET', url: '/dashboard/.env' })).statusCode).not.toBe(200);
+    } finally {
+      await app.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});

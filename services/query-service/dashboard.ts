@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { repoPath } from '../../libs/runtime/repo-paths.js';
 import type { App } from './types.js';
@@ -62,8 +62,11 @@ export async function registerDashboard(app: App, options: { root: string; embed
       redirect: true,
       index: ['index.html'],
       cacheControl: false,
+      // No dotfiles (a stray .env beside the build); the build writes none.
+      dotfiles: 'deny',
       setHeaders: (res, path) => {
-        res.setHeader('cache-control', path.includes(`${join('dist', 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+        // Hashed names under the root's assets/ never change; anything else (index.html) is asked again each time.
+        res.setHeader('cache-control', relative(options.root, path).startsWith(`assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
       },
     });
   });
