@@ -62,7 +62,8 @@ export function createKafka(options: { brokers: string[]; clientId: string; log:
  */
 export function errorChain(err: unknown): (Error & { type?: string })[] {
   const chain: (Error & { type?: string })[] = [];
-  for (let e = err; e instanceof Error; e = e.cause) chain.push(e);
+  // A cause that leads back to an error already seen ends the chain.
+  for (let e = err; e instanceof Error && !chain.includes(e); e = e.cause) chain.push(e);
   return chain;
 }
 

@@ -79,7 +79,15 @@ describe('a dependency that fails', () => {
     expect(answer(new Error('Query read timeout'))).toEqual(unavailable);
   });
 
-  it('anything else stays an internal error, without its message', () => {
-    expect(answer(new Error('a bug'))).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error; the request id identifies it in the logs' } } });
+  it('anything else stays an internal error, without its message: a bug, a schema the registry refuses, a record the broker refuses whatever the retries', async () => {
+    const internal = { status: 500, body: { error: { code: 'internal', message: 'internal error; the request id identifies it in the logs' } } };
+    expect(answer(new Error('a bug'))).toEqual(internal);
+    expect(answer(Object.assign(new Error('Confluent_Schema_Registry - Schema being registered is incompatible'), { name: 'ResponseError', status: 409 }))).toEqual(internal);
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', retriable: false, type: 'MESSAGE_TOO_LARGE' });
+    expect(answer(Object.assign(new Error(tooLarge.message, { cause: tooLarge }), { name: 'KafkaJSNonRetriableError', retriable: false }))).toEqual(internal);
+    // An error whose causes lead back to itself ends the walk.
+    const looped = new Error('looped');
+    looped.cause = new Error('inner', { cause: looped });
+    expect(answer(looped)).toEqual(internal);
   });
 });

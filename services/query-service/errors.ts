@@ -35,19 +35,30 @@ function allowedValues(err: FastifyError): string | null {
 /** Errors of a dependency that is down or overloaded (Postgres, connection pool): worth a retry. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
 
+/** A network failure as the registry client words it (it answers those as a status 400). */
+const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|socket hang up|Timeout \(\d+ms\)/;
+
 /**
- * Whether an error, or any error it was caused by, is a dependency's: Postgres or the pool
- * unreachable or gone (codes above, pg's own messages, its client-side query timeout), the
- * Kafka client's (its errors are all about the broker: a connection refused, retries spent, a
- * request timed out) or the schema registry's answer (the registry client's ResponseError, a
- * network failure included). Such a request is worth a retry: a 503, not a 500.
+ * Whether an error, or any error it was caused by, is a dependency's that a retry may get past:
+ * Postgres or the pool unreachable or gone (codes above, pg's own messages, its client-side
+ * query timeout); the Kafka client's errors it deems retriable (a connection refused or closed,
+ * a request timed out, a leader moving) or its retries spent on them; the schema registry
+ * answering 5xx, 408 or 429, or not reachable at all. A registry's 4xx (a schema it refuses)
+ * or a broker's refusal that no retry changes (a record too large, no authorization) stays an
+ * error of ours: a 500, logged as one.
  */
 export function isUnavailable(err: unknown): boolean {
   return errorChain(err).some((e) => {
     const code = (e as { code?: unknown }).code;
-    return (typeof code === 'string' && UNAVAILABLE.has(code)) ||
-      /timeout exceeded when trying to connect|Connection terminated|Query read timeout|is not queryable/i.test(e.message) ||
-      e.name.startsWith('KafkaJS') || e.name === 'ResponseError';
+    if (typeof code === 'string' && UNAVAILABLE.has(code)) return true;
+    if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|is not queryable/i.test(e.message)) return true;
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+    if (e.name.startsWith('KafkaJS')) return (e as { retriable?: boolean }).retriable === true;
+    if (e.name === 'ResponseError') {
+      const status = (e as { status?: number }).status ?? 0;
+      return status >= 500 || status === 408 || status === 429 || status === 0 || (status === 400 && NETWORK_FAILURE.test(e.message));
+    }
+    return false;
   });
 }
 
