@@ -100,8 +100,11 @@ async function stateEnds(admin: Admin, topics: string[]): Promise<Map<string, bi
   return ends;
 }
 
+const SEND_CHUNK = 1_000;
+const SEND_CHUNK_BYTES = 512 * 1024;
+
 /**
- * Sends these state keys' latest records, at most SEND_CHUNK in one request, and notes where
+ * Sends these state keys' latest records, at most SEND_CHUNK (and about SEND_CHUNK_BYTES) in one request, and notes where
  * each copy landed (a partition's messages of one request take consecutive offsets from its
  * base offset, in order). Returns how many were sent.
  */
@@ -110,10 +113,19 @@ async function sendStates(
   due: [string, StateRecord][],
   headersOf: (m: KafkaMessage) => Record<string, unknown>,
   copies: Map<string, { source: string; at: bigint }>,
+  written: Map<string, bigint>,
 ): Promise<number> {
-  const SEND_CHUNK = 1_000;
-  for (let i = 0; i < due.length; i += SEND_CHUNK) {
-    const chunk = due.slice(i, i + SEND_CHUNK);
+  for (let i = 0; i < due.length; ) {
+    // Under the broker's 1 MB a request however large the states (a scope of many mentors).
+    let bytes = 0;
+    let end = i;
+    while (end < due.length && end - i < SEND_CHUNK && (end === i || bytes < SEND_CHUNK_BYTES)) {
+      const { message } = (due[end] as [string, StateRecord])[1];
+      bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0) + 64;
+      end++;
+    }
+    const chunk = due.slice(i, end);
+    i = end;
     const topics = [...new Set(chunk.map(([, r]) => r.topic))];
     const metadata = await producer.sendBatch({
       acks: -1,
@@ -129,6 +141,7 @@ async function sendStates(
       const at = next.get(p) ?? base.get(p) ?? -1n;
       next.set(p, at + 1n);
       copies.set(k, { source: r.message.offset, at });
+      if (at > (written.get(p) ?? -1n)) written.set(p, at);
     }
   }
   return due.length;
@@ -148,9 +161,10 @@ async function sendStates(
  * when it is sent: the replay reads them on past the planned end, up to their end at that
  * moment, so a state upstream publishes while the replay runs (a link revoked) is the one sent,
  * never the older one read first. A state upstream publishes between that read and the send
- * would land before the copy: once sent, the replay reads on to the new end and sends again the
- * keys whose upstream record changed before its copy (up to STATE_ROUNDS times), so the topic's
- * last record of every key is upstream's latest.
+ * would land before the copy: once sent, the replay reads on to the new end (past its copies,
+ * once any transaction upstream had open has ended) and sends again the keys whose upstream
+ * record changed before its copy (up to STATE_ROUNDS times, then it fails, for the operator to
+ * run it again), so the topic's last record of every key is upstream's latest.
  */
 export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Logger; signal?: AbortSignal; onProgress?: (read: number) => void }): Promise<{ read: number; sent: number; stopped: boolean }> {
   if (plan.ranges.length === 0) return { read: 0, sent: 0, stopped: false };
@@ -196,10 +210,10 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
       check();
     });
 
-  await producer.connect();
-  await consumer.connect();
-  await admin.connect();
   try {
+    await producer.connect();
+    await consumer.connect();
+    await admin.connect();
     await consumer.subscribe({ topics: [...new Set(plan.ranges.map((r) => r.topic))], fromBeginning: true });
     // After a rejoin too: each partition goes on from where it was.
     consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -269,9 +283,19 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
 
     let stopped = await check(() => [...ranges].every(([k, r]) => reached(k, r.end)));
     const stateRanges = [...ranges].filter(([, r]) => isState(r));
+    /** Per state partition, where the last copy sent landed. */
+    const written = new Map<string, bigint>();
     for (let round = 0; !stopped && stateRanges.length > 0; round++) {
-      // Read every state partition to its end now, so what is sent is each key's latest.
-      const ends = await stateEnds(admin, [...stateTopics]);
+      // Read every state partition to its end now, so what is sent is each key's latest. The end
+      // is the stable one (committed records only): past every copy sent, so that a transaction
+      // upstream opened before a copy landed has ended, and its records, newer states than the
+      // copy's, are read.
+      let ends = await stateEnds(admin, [...stateTopics]);
+      while ([...written].some(([k, at]) => (ends.get(k) ?? 0n) <= at)) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        if (options.signal?.aborted) break;
+        ends = await stateEnds(admin, [...stateTopics]);
+      }
       stopped = await check(() => stateRanges.every(([k, r]) => reached(k, ends.get(k) ?? r.end)));
       if (stopped) break;
       const due = [...latest].filter(([k, r]) => {
@@ -281,10 +305,10 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
       });
       if (due.length === 0) break;
       if (round === STATE_ROUNDS) {
-        options.log.error({ keys: due.length }, `states kept changing while the replay sent them; after ${STATE_ROUNDS} rounds, run it again`);
-        break;
+        // Their copies may be the older states now: a failure, for the operator to run the replay again.
+        throw new Error(`${due.length} link or scope states kept changing while the replay sent them (${STATE_ROUNDS} rounds); their last record may be an older state: run the replay again`);
       }
-      sent += await sendStates(producer, due, headersOf, copies);
+      sent += await sendStates(producer, due, headersOf, copies, written);
     }
     options.log.info({ read, sent, stopped, unreadableBatches }, stopped ? 'replay stopped; running it again is safe' : 'replay finished');
     return { read, sent, stopped };

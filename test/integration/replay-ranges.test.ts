@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/env.js';
 import { readTopic } from '../support/kafka.js';
 import { planReplay, replay } from '../../libs/kafka/replay.js';
+import type { KafkaMessage } from '../../libs/kafka/client.js';
 
 /**
  * The replay CLI's two ways of going wrong on a live cluster:
@@ -40,6 +41,29 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
       timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms} ms`)), ms);
     }),
   ]);
+}
+
+/** The committed records of one partition up to `end` (transaction markers and aborted records count toward it). */
+async function readPartition(topic: string, partition: number, end: number): Promise<KafkaMessage[]> {
+  const consumer = env.kafka.consumer({ groupId: env.group(`read-${topic}-${partition}-${Date.now()}`), maxWaitTimeInMs: 200 });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await within(new Promise<void>((resolve) => {
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.partition === partition && Number(payload.lastOffset) + 1 >= end) resolve();
+      });
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (batch.partition === partition) messages.push(...batch.messages);
+        },
+      });
+    }), 60_000, `reading ${topic}[${partition}]`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
 }
 
 describe('replay', () => {
@@ -110,6 +134,33 @@ describe('replay', () => {
       expect(Object.fromEntries(last)).toEqual({ L1: 'L1 revoked', L2: 'L2 active', L3: 'L3 active' });
     } finally {
       await producer.disconnect();
+    }
+  }, 150_000);
+  it("sends a link's state again when upstream's transaction, open while the copies were sent, commits a newer one", async () => {
+    // A state topic; the first test wrote to its partition 0 only.
+    const links = env.topics.coordinatorScopes;
+    const producer = env.kafka.producer();
+    const upstream = env.kafka.producer({ transactionalId: `${env.namespace}.links`, idempotent: true, maxInFlightRequests: 1 });
+    await Promise.all([producer.connect(), upstream.connect()]);
+    try {
+      await producer.send({ topic: links, acks: -1, messages: [{ key: 'T1', value: 'T1 active', partition: 1 }] });
+      await producer.send({ topic: env.topics.appInstalls, acks: -1, messages: Array.from({ length: 2_000 }, (_, i) => ({ key: `d${i}`, value: `install ${i}`, partition: 1 })) });
+      // Upstream's transaction is open while the replay reads and sends its copies, and commits a few seconds in.
+      const tx = await upstream.transaction();
+      await tx.send({ topic: links, messages: [{ key: 'T1', value: 'T1 revoked', partition: 1 }] });
+      const plan = await planOf([{ name: links, state: true }, { name: env.topics.appInstalls, state: false }]);
+      const committed = new Promise((resolve) => setTimeout(resolve, 5_000)).then(() => tx.commit());
+      const result = await within(replay(env.kafka, plan, { log: env.log }), 90_000, 'the replay');
+      await committed;
+      expect(result.stopped).toBe(false);
+      const admin = env.kafka.admin();
+      await admin.connect();
+      const high = Number((await admin.fetchTopicOffsets(links)).find((p) => p.partition === 1)?.high);
+      await admin.disconnect();
+      const last = (await readPartition(links, 1, high)).filter((m) => m.key?.toString() === 'T1').at(-1);
+      expect(last?.value?.toString()).toBe('T1 revoked');
+    } finally {
+      await Promise.all([producer.disconnect(), upstream.disconnect()]);
     }
   }, 150_000);
 });
