@@ -20,7 +20,7 @@ import { sendCsvList, sendCsvTable, wantsCsv } from './csv-reply.js';
 import { annualTable, type CsvTable, growthHeader, growthRows, performanceTable, recruitHeader, recruitRow, referralHeader, referralRow, statsTable, summaryTable } from './csv-tables.js';
 import {
   Accepted, AnnualSummary, Bodies, ConversionRecord, CoordinatorRecruitmentSummary, ErrorBody, LinkNotPlaced, MentorPerformance, MentorReferralStats, OrgReferralPage,
-  OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage, type OrgRecruitProfileT, type RecruitProfileT,
+  MAX_PAGE, OrgRecruitmentSummary, Params, PlatformGrowth, Query, RecruitPage, type OrgRecruitProfileT, type RecruitProfileT,
 } from './schemas.js';
 
 /** Every status a route can answer besides its success: bad parameter, token, role, scope, rate, and an unavailable dependency. */
@@ -213,9 +213,10 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   }, async (request, reply) => {
     const grant = grantOf(request, 'platform');
     if (!wantsCsv(request)) return cachedJson(request, reply, '*', () => platformGrowth(db, grant, request.query, config.defaultTimezone));
-    // A page of organizations is many rows (a series each): pages of the caller's limit, each of at most MAX_GROWTH_ROWS rows, up to the cap in rows.
+    // A page of organizations is many rows (a series each): pages of as many organizations as MAX_GROWTH_ROWS holds (up to
+    // MAX_PAGE), whatever the caller's limit, up to the cap in rows; at limit 1 a yearly series took a query per two rows.
     const page = async (cursor: string | undefined) => {
-      const answer = await platformGrowth(db, grant, { ...request.query, cursor }, config.defaultTimezone);
+      const answer = await platformGrowth(db, grant, { ...request.query, cursor, limit: MAX_PAGE }, config.defaultTimezone);
       return { items: answer.organizations.flatMap(growthRows), nextCursor: answer.nextCursor, range: `${answer.from}-${answer.to}` };
     };
     return sendCsvList(reply, 'platform-growth', growthHeader, (r) => r, page, request.query.cursor);

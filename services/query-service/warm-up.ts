@@ -8,7 +8,7 @@ import type { QueryServiceDeps } from './types.js';
 export interface WarmUpIds {
   mentors: { org: string; mentor: string }[];
   users: { org: string; user: string }[];
-  coordinators: string[];
+  coordinators: { org: string; coordinator: string }[];
   orgs: string[];
 }
 
@@ -45,7 +45,7 @@ export async function sampleIds(pool: Pick<Pool, 'query'>): Promise<WarmUpIds> {
   return {
     mentors: distinct(rows.map((r) => ({ org: r.org_id, mentor: r.mentor_id })), (m) => `${m.org}\0${m.mentor}`),
     users: distinct(rows.map((r) => ({ org: r.org_id, user: r.user_id })), (u) => `${u.org}\0${u.user}`),
-    coordinators: distinct(scopes.map((s) => s.coordinator_id), (c) => c),
+    coordinators: distinct(scopes.map((s) => ({ org: s.org_id, coordinator: s.coordinator_id })), (c) => `${c.org}\0${c.coordinator}`),
     orgs: distinct([...rows.map((r) => r.org_id), ...scopes.map((s) => s.org_id)], (o) => o),
   };
 }
@@ -65,7 +65,11 @@ export function warmUpRoutes(ids: WarmUpIds, today: Date): WarmUpRoute[] {
     const m = of(ids.mentors, i);
     return `/v1/mentors/${e(m.mentor)}/${rest}${rest.includes('?') ? '&' : '?'}orgId=${e(m.org)}`;
   };
-  const coordinator = (i: number, rest: string) => `/v1/coordinators/${e(of(ids.coordinators, i))}/${rest}`;
+  // A coordinator id may have a scope in several organizations: the warm-up's platform token names the one sampled.
+  const coordinator = (i: number, rest: string) => {
+    const c = of(ids.coordinators, i);
+    return `/v1/coordinators/${e(c.coordinator)}/${rest}${rest.includes('?') ? '&' : '?'}orgId=${e(c.org)}`;
+  };
   const org = (i: number, rest: string) => `/v1/orgs/${e(of(ids.orgs, i))}/${rest}`;
   return [
     ...(ids.mentors.length === 0 ? [] : [

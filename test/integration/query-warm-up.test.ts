@@ -82,13 +82,15 @@ describe('the warm-up', () => {
   });
 
   it('sends the parameters dashboards send, with ids taken in turn', () => {
-    const ids = { mentors: [{ org: 'o 1', mentor: 'm/1' }, { org: 'o2', mentor: 'm2' }], users: [{ org: 'o2', user: 'u1' }], coordinators: ['c1'], orgs: ['o 1', 'o2'] };
+    const ids = { mentors: [{ org: 'o 1', mentor: 'm/1' }, { org: 'o2', mentor: 'm2' }], users: [{ org: 'o2', user: 'u1' }], coordinators: [{ org: 'o2', coordinator: 'c1' }], orgs: ['o 1', 'o2'] };
     const routes = warmUpRoutes(ids, new Date('2026-11-30T10:00:00Z'));
     expect(routes.map((r) => r.route).sort()).toEqual([...READ_ROUTES].sort());
     const stats = routes.find((r) => r.route === '/v1/mentors/:mentorId/referral-stats');
     expect(stats?.path(0)).toBe('/v1/mentors/m%2F1/referral-stats?from=2026-09-02&to=2026-11-30&granularity=day&orgId=o%201');
     expect(stats?.path(1)).toBe('/v1/mentors/m2/referral-stats?orgId=o2');
     expect(routes.find((r) => r.route === '/v1/conversions/:userId')?.path(5)).toBe('/v1/conversions/u1?orgId=o2');
+    // A coordinator id may have scopes in several organizations: the one sampled is named.
+    expect(routes.find((r) => r.route === '/v1/coordinators/:coordinatorId/mentor-performance')?.path(1)).toBe('/v1/coordinators/c1/mentor-performance?orgId=o2');
     // Without coordinators, their routes are left out.
     expect(warmUpRoutes({ ...ids, coordinators: [] }, new Date()).map((r) => r.route)).not.toContain('/v1/coordinators/:coordinatorId/referrals');
   });

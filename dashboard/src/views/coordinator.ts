@@ -34,18 +34,20 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
   // Ranks follow the API's ordering when the column is one it ranks by.
   const apiSort = (API_SORTS as readonly string[]).includes(order.sort) ? (order.sort as (typeof API_SORTS)[number]) : undefined;
   const followUp = h('div', { class: 'view-content' });
+  // A coordinator id may have a scope in several organizations: one the URL names is asked for (a platform admin's link).
+  const inOrg = state.org ? { orgId: state.org } : {};
   main.append(h('h1', {}, s.yourMentors), controls.root, scope, followUp, mentors, campaigns);
-  void load(scope, s.whatScope, () => api.coordinatorSummary(coordinatorId, { ...period(state), granularity, compare }), (answer) => {
+  void load(scope, s.whatScope, () => api.coordinatorSummary(coordinatorId, { ...period(state), granularity, compare, ...inOrg }), (answer) => {
     controls.answered(answer);
     const funnel = section('funnel', s.funnel, s.coordFunnelIntro(formatRange(answer)));
     const series = section('series', s.overTime);
     scope.append(funnel.root, series.root);
-    const summaryCsv = () => api.csv.coordinatorSummary(coordinatorId, { ...period(state), granularity });
+    const summaryCsv = () => api.csv.coordinatorSummary(coordinatorId, { ...period(state), granularity, ...inOrg });
     withCsv(funnel, 'funnel', summaryCsv);
     withCsv(series, 'series', summaryCsv);
     followUp.replaceChildren(followUpSection({
-      fetchPage: (stuckDays, limit) => api.coordinatorReferrals(coordinatorId, { stuckDays, limit }),
-      download: (stuckDays) => api.csv.coordinatorReferrals(coordinatorId, { stuckDays }),
+      fetchPage: (stuckDays, limit) => api.coordinatorReferrals(coordinatorId, { stuckDays, limit, ...inOrg }),
+      download: (stuckDays) => api.csv.coordinatorReferrals(coordinatorId, { stuckDays, ...inOrg }),
       timezone: answer.timezone,
       mentorHref: (m) => mentorHref(state, m),
     }));
@@ -58,11 +60,11 @@ export function renderCoordinatorView(ctx: ViewContext, coordinatorId: string): 
     renderCampaigns(side.body, answer.campaigns);
   });
 
-  void load(mentors, s.whatPerformance, () => api.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200, compare }), (perf) => {
+  void load(mentors, s.whatPerformance, () => api.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200, compare, ...inOrg }), (perf) => {
     const board = section('mentor-performance', s.mentorPerformance, s.performanceIntro(perf.items.length, formatRange(perf)));
     const sideBySide = section('compare', s.sideBySide);
     mentors.append(board.root, sideBySide.root);
-    withCsv(board, 'mentorPerformance', () => api.csv.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200 }));
+    withCsv(board, 'mentorPerformance', () => api.csv.mentorPerformance(coordinatorId, { ...period(state), sort: apiSort, limit: 200, ...inOrg }));
     renderLeaderboard(board.body, perf.items, { ...order, mentorHref: (m) => mentorHref(state, m), caption: s.scopeCaption, search: mentorSearch(state) });
     if (perf.items.length === 0) {
       sideBySide.root.remove();
