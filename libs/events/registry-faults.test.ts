@@ -12,7 +12,7 @@ import { schemaOf } from './schemas.js';
  * that is not the registry. Each is an outage, retried (the batch waits); only the registry's
  * own "not found" and a schema the client cannot read are poison (dead-lettered).
  */
-type Mode = 'hang' | 'html' | 'html404' | 'notFound' | 'protobuf' | 'avro';
+type Mode = 'hang' | 'html' | 'html404' | 'notFound' | 'protobuf' | 'avro' | 'deep';
 let mode: Mode = 'hang';
 const hung: ServerResponse[] = [];
 let server: Server;
@@ -24,6 +24,7 @@ beforeAll(async () => {
     if (mode === 'html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>down for maintenance</html>');
     if (mode === 'html404') return void res.writeHead(404, { 'content-type': 'text/html' }).end('<html>no such route</html>');
     if (mode === 'notFound') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"No content with ID 7 was found.","error_code":40403}');
+    if (mode === 'deep') return void res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schema: DEEP_SCHEMA }));
     if (mode === 'avro') return void res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schema: JSON.stringify(schemaOf('UserLoggedIn')) }));
     res.writeHead(200, { 'content-type': 'application/vnd.schemaregistry.v1+json' }).end(JSON.stringify({ schemaType: 'PROTOBUF', schema: 'syntax = "proto3"; message M { string a = 1; }' }));
   });
@@ -34,6 +35,16 @@ afterAll(async () => {
   for (const res of hung) res.destroy();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
+
+/**
+ * An Avro schema of arrays nested 20,000 deep (240 kB): valid Avro, but building it recurses
+ * once per level, past the stack (a RangeError in the client library, not one of its own errors).
+ */
+const DEEP_SCHEMA = (() => {
+  let s = '"null"';
+  for (let i = 0; i < 20_000; i++) s = `{"type":"array","items":${s}}`;
+  return s;
+})();
 
 /** A value in the wire format naming schema id 7, whatever its body. */
 const value = Buffer.from([0, 0, 0, 0, 7, 2, 0x61]);
@@ -80,6 +91,11 @@ describe('a schema registry that misbehaves', () => {
     mode = 'notFound';
     expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
     mode = 'protobuf';
+    expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
+  }, 20_000);
+
+  it('that holds a schema the client cannot build (nested past the stack): poison, not an outage retried for ever', async () => {
+    mode = 'deep';
     expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
   }, 20_000);
 });
