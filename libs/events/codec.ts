@@ -93,8 +93,19 @@ function wireSchemaId(bytes: Buffer | null): number {
   return bytes.readInt32BE(1);
 }
 
-export function createEventCodec(deps: { registry: SchemaRegistry; topics: TopicNames }): EventCodec {
-  const { registry, topics } = deps;
+/**
+ * How long the registry's "no such schema id" is believed. An id is never reused, so any other
+ * answer about it is for good; but a registry of several nodes may answer 404 for an id another
+ * node has just registered (a producer that registers a schema and writes at once). Believed
+ * for good, every record of that new schema would be dead-lettered until the worker restarted;
+ * now only those in this window are, and then the registry is asked again.
+ */
+export const NOT_FOUND_BELIEVED_MS = 30_000;
+
+export function createEventCodec(deps: { registry: SchemaRegistry; topics: TopicNames; notFoundBelievedMs?: number }): EventCodec {
+  const { registry, topics, notFoundBelievedMs = NOT_FOUND_BELIEVED_MS } = deps;
+  /** The registry's "not found" answers, which readerFor forgets after notFoundBelievedMs. */
+  const notFound = new WeakSet<Error>();
   const readerTypes = new Map<RecordTopic, avro.Type>(
     RECORD_TOPICS.map((t) => [t, avro.Type.forSchema(schemaOf(TOPICS[t].record as keyof Records) as avro.Schema)]),
   );
@@ -145,7 +156,9 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
           writerSchema = await registry.getSchema(schemaId);
         } catch (err) {
           if (registrySaidNotFound(err)) {
-            throw new PoisonRecordError(`schema id ${schemaId} is not in the registry`, { cause: err });
+            const poison = new PoisonRecordError(`schema id ${schemaId} is not in the registry`, { cause: err });
+            notFound.add(poison);
+            throw poison;
           }
           // The client library cannot build what the registry answered (ConfluentSchemaRegistry*Error;
           // an HTTP failure or a network error is not one, and stays transient). Poison only if the
@@ -180,9 +193,13 @@ export function createEventCodec(deps: { registry: SchemaRegistry; topics: Topic
         built.delete(oldest);
       }
       readers.set(key, pending);
-      // A transient failure must not be cached.
+      // A transient failure must not be cached; the registry's "not found" only for a while.
       pending.catch((err: unknown) => {
-        if (!(err instanceof PoisonRecordError) && readers.get(key) === pending) readers.delete(key);
+        const forget = () => {
+          if (readers.get(key) === pending) readers.delete(key);
+        };
+        if (!(err instanceof PoisonRecordError)) forget();
+        else if (notFound.has(err)) setTimeout(forget, notFoundBelievedMs).unref();
       });
     }
     return pending;

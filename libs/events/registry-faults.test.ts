@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config.js';
 import { createEventCodec, createSchemaRegistry, PoisonRecordError } from './codec.js';
 import { topicNames } from './topics.js';
 import { schemaOf } from './schemas.js';
+import avro from 'avsc';
 
 /**
  * A registry that misbehaves rather than being down, on loopback: one that takes the request
@@ -92,6 +93,18 @@ describe('a schema registry that misbehaves', () => {
     expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
     mode = 'protobuf';
     expect(await outcome(codec().decode('userLogins', value))).toBe('poison');
+  }, 20_000);
+
+  it("that said an id is unknown: believed for a while, then asked again (a registry node that had not seen a schema just registered)", async () => {
+    const c = createEventCodec({ registry: createSchemaRegistry(loadConfig({ SCHEMA_REGISTRY_URL: url }), { timeoutMs: 2_000 }), topics: topicNames(''), notFoundBelievedMs: 300 });
+    const login = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), avro.Type.forSchema(schemaOf('UserLoggedIn') as avro.Schema).toBuffer({ eventId: 'e-1', userId: 'u-1', occurredAt: 1_700_000_000_000 })]);
+    mode = 'notFound';
+    expect(await outcome(c.decode('userLogins', login))).toBe('poison');
+    // The schema is there now, but the answer is believed for its while.
+    mode = 'avro';
+    expect(await outcome(c.decode('userLogins', login))).toBe('poison');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await outcome(c.decode('userLogins', login))).toBe('decoded');
   }, 20_000);
 
   it('that holds a schema the client cannot build (nested past the stack): poison, not an outage retried for ever', async () => {
