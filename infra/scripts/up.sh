@@ -20,8 +20,15 @@ ensure_postgres() {
   if ! grep -q 'recruitment-tracking' "$hba"; then
     as_root sh -c "printf '%s\n' '# recruitment-tracking local stack' 'host all all 127.0.0.1/32 trust' 'host all all ::1/128 trust' | cat - '$hba' > '$hba.new' && mv '$hba.new' '$hba'"
   fi
-  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
-  touch "$RUN_DIR/postgres.started"
+  local rc=0
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || rc=$?
+  case "$rc" in
+    # Started here: make down stops it, in this boot only (the marker names the boot).
+    0) cat /proc/sys/kernel/random/boot_id > "$RUN_DIR/postgres.started" 2>/dev/null || echo unknown > "$RUN_DIR/postgres.started" ;;
+    # Already running (apt-get install starts it where systemd runs): it reads the lines above on a reload.
+    2) as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload ;;
+    *) die "postgres: pg_ctlcluster $version main start failed (exit $rc)" ;;
+  esac
   wait_until 30 postgres port_open $PG_HOST $PG_PORT
   log "postgres: started $version"
 }
