@@ -80,6 +80,9 @@ export async function planReplay(admin: Admin, topics: { name: string; state: bo
   return { ranges, stateTopics: topics.filter((t) => t.state).map((t) => t.name), total: ranges.reduce((n, r) => n + Number(r.end - r.start), 0) };
 }
 
+/** A partition's key in the replay's maps. */
+const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
 /** Header marking a replay's own copies, so that it never takes them for upstream's records. */
 const REPLAY_RUN_HEADER = 'replay.run';
 
@@ -96,7 +99,7 @@ interface StateRecord {
 /** The current end of every partition of the state topics. */
 async function stateEnds(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
   const ends = new Map<string, bigint>();
-  for (const topic of topics) for (const p of await retried(() => admin.fetchTopicOffsets(topic))) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
+  for (const topic of topics) for (const p of await retried(() => admin.fetchTopicOffsets(topic))) ends.set(partitionKey(topic, p.partition), BigInt(p.high));
   return ends;
 }
 
@@ -134,10 +137,10 @@ async function sendStates(
         messages: chunk.filter(([, r]) => r.topic === topic).map(([, r]) => ({ key: r.message.key, value: r.message.value, headers: headersOf(r.message) as IHeaders, partition: r.partition })),
       })),
     });
-    const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, BigInt(m.baseOffset ?? '-1')]));
+    const base = new Map(metadata.map((m) => [partitionKey(m.topicName, m.partition), BigInt(m.baseOffset ?? '-1')]));
     const next = new Map<string, bigint>();
     for (const [k, r] of chunk) {
-      const p = `${r.topic}:${r.partition}`;
+      const p = partitionKey(r.topic, r.partition);
       const at = next.get(p) ?? base.get(p) ?? -1n;
       next.set(p, at + 1n);
       copies.set(k, { source: r.message.offset, at });
@@ -168,8 +171,7 @@ async function sendStates(
  */
 export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Logger; signal?: AbortSignal; onProgress?: (read: number) => void }): Promise<{ read: number; sent: number; stopped: boolean }> {
   if (plan.ranges.length === 0) return { read: 0, sent: 0, stopped: false };
-  const key = (topic: string, partition: number) => `${topic}:${partition}`;
-  const ranges = new Map(plan.ranges.map((r) => [key(r.topic, r.partition), r]));
+  const ranges = new Map(plan.ranges.map((r) => [partitionKey(r.topic, r.partition), r]));
   const stateTopics = new Set(plan.stateTopics);
   const isState = (r: PartitionRange) => stateTopics.has(r.topic);
   /** Each partition's next offset to read, from the consumer's own account of each batch (markers included). */
@@ -221,7 +223,7 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
     });
     // Every batch the client read, those it filtered to nothing (markers, aborted records) too.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const k = key(payload.topic, payload.partition);
+      const k = partitionKey(payload.topic, payload.partition);
       const range = ranges.get(k);
       // A partition with nothing in range (the topic is subscribed whole) is not read on.
       if (!range) return consumer.pause([{ topic: payload.topic, partitions: [payload.partition] }]);
@@ -232,7 +234,7 @@ export async function replay(kafka: Kafka, plan: ReplayPlan, options: { log: Log
     const running = consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, isStale }) => {
-        const k = key(batch.topic, batch.partition);
+        const k = partitionKey(batch.topic, batch.partition);
         const range = ranges.get(k);
         if (!range || isStale() || options.signal?.aborted) return;
         const state = isState(range);

@@ -99,7 +99,7 @@ export async function authorize(facts: ScopeFacts, caller: Caller, resource: Res
     case 'mentor': {
       const orgs = await facts.mentorOrgs(resource.mentorId);
       for (const [o, zone] of orgs) zones.set(o, zone);
-      const orgId = resolveMentorOrg(caller, resource, [...orgs.keys()]);
+      const orgId = resolveOrg(caller, { kind: 'mentor', id: resource.mentorId, orgId: resource.orgId }, [...orgs.keys()]);
       if (!orgId || !canSeeMentor(visibility, resource.mentorId, orgId)) throw notFound('mentor');
       return { resource: 'mentor', ...reader, mentorId: resource.mentorId, orgId, timezone: await timezoneOf(orgId) };
     }
@@ -107,7 +107,7 @@ export async function authorize(facts: ScopeFacts, caller: Caller, resource: Res
       if (caller.role === 'mentor') throw forbidden(caller.role);
       if (caller.role === 'coordinator' && caller.sub !== resource.coordinatorId) throw notFound('coordinator');
       const scopes = await scopesOf(resource.coordinatorId);
-      const orgId = resolveCoordinatorOrg(caller, resource, [...scopes.keys()]);
+      const orgId = resolveOrg(caller, { kind: 'coordinator', id: resource.coordinatorId, orgId: resource.orgId }, [...scopes.keys()]);
       const scope = orgId === null ? undefined : scopes.get(orgId);
       const coordinator = { resource: 'coordinator' as const, ...reader, coordinatorId: resource.coordinatorId };
       if (orgId === null || !scope) {
@@ -121,22 +121,6 @@ export async function authorize(facts: ScopeFacts, caller: Caller, resource: Res
   }
 }
 
-/**
- * Which organization a coordinator route means: a coordinator id may have a scope in several
- * organizations (each its own). The caller's own organization for anyone bound to one (an
- * `orgId` naming another is not found); for a platform admin `orgId`, else the token's
- * organization when the coordinator has a scope there, else the only one; several and none
- * named is a 400 naming `orgId`.
- */
-function resolveCoordinatorOrg(caller: Caller, resource: { coordinatorId: string; orgId: string | null }, orgs: string[]): string | null {
-  const own = caller.role === 'platform_admin' ? null : caller.org;
-  if (own !== null) return resource.orgId === null || resource.orgId === own ? own : null;
-  if (resource.orgId !== null) return resource.orgId;
-  if (caller.org !== null && orgs.includes(caller.org)) return caller.org;
-  if (orgs.length > 1) throw badParameter('orgId', `coordinator ${resource.coordinatorId} has scopes in several organizations (${orgs.join(', ')}); name one`);
-  return orgs[0] ?? null;
-}
-
 function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): boolean {
   if (visibility.kind === 'platform') return true;
   if (visibility.orgId !== orgId) return false;
@@ -144,17 +128,20 @@ function canSeeMentor(visibility: Visibility, mentorId: string, orgId: string): 
 }
 
 /**
- * Which organization a mentor route means. A mentor id may exist in several organizations
- * (ids are the upstream's, unique per org only): the one named by `orgId`, else the caller's
- * own if the mentor is there, else the only one. A platform admin addressing a mentor of
- * several organizations must name one (400). A mentor without links yet still reads their own
- * (empty) numbers, in their token's organization.
+ * Which organization a mentor or coordinator route means. Ids are unique per organization only
+ * (ids are the upstream's): a mentor's links, a coordinator's scopes may lie in several. The one
+ * named by `orgId` if the subject is there, else the caller's own if the subject is there, else
+ * the only one. A platform admin addressing a subject of several organizations must name one
+ * (400). A mentor without links yet, or a coordinator without a scope yet, still reads their own
+ * (empty) page, in their token's organization.
  */
-function resolveMentorOrg(caller: Caller, resource: { mentorId: string; orgId: string | null }, orgs: string[]): string | null {
-  const own = caller.role === 'mentor' && caller.sub === resource.mentorId ? caller.org : null;
-  if (resource.orgId !== null) return orgs.includes(resource.orgId) || resource.orgId === own ? resource.orgId : null;
+function resolveOrg(caller: Caller, subject: { kind: 'mentor' | 'coordinator'; id: string; orgId: string | null }, orgs: string[]): string | null {
+  const own = caller.role === subject.kind && caller.sub === subject.id ? caller.org : null;
+  if (subject.orgId !== null) return orgs.includes(subject.orgId) || subject.orgId === own ? subject.orgId : null;
   if (caller.org !== null && (orgs.includes(caller.org) || caller.org === own)) return caller.org;
   if (orgs.length === 1) return orgs[0] as string;
-  if (orgs.length > 1 && caller.role === 'platform_admin') throw badParameter('orgId', `mentor ${resource.mentorId} belongs to several organizations (${orgs.join(', ')}); name one`);
+  if (orgs.length > 1 && caller.role === 'platform_admin') {
+    throw badParameter('orgId', `${subject.kind} ${subject.id} ${subject.kind === 'mentor' ? 'belongs to' : 'has scopes in'} several organizations (${orgs.join(', ')}); name one`);
+  }
   return null;
 }

@@ -61,14 +61,15 @@ export function warmUpRoutes(ids: WarmUpIds, today: Date): WarmUpRoute[] {
   const e = encodeURIComponent;
   const of = <T>(list: T[], i: number) => list[i % list.length] as T;
   const variants = (i: number, ...choices: string[]) => of(choices, i);
+  // Mentor and coordinator ids may lie in several organizations: the warm-up's platform token names the one sampled.
+  const inOrg = (path: string, orgId: string) => `${path}${path.includes('?') ? '&' : '?'}orgId=${e(orgId)}`;
   const mentor = (i: number, rest: string) => {
     const m = of(ids.mentors, i);
-    return `/v1/mentors/${e(m.mentor)}/${rest}${rest.includes('?') ? '&' : '?'}orgId=${e(m.org)}`;
+    return inOrg(`/v1/mentors/${e(m.mentor)}/${rest}`, m.org);
   };
-  // A coordinator id may have a scope in several organizations: the warm-up's platform token names the one sampled.
   const coordinator = (i: number, rest: string) => {
     const c = of(ids.coordinators, i);
-    return `/v1/coordinators/${e(c.coordinator)}/${rest}${rest.includes('?') ? '&' : '?'}orgId=${e(c.org)}`;
+    return inOrg(`/v1/coordinators/${e(c.coordinator)}/${rest}`, c.org);
   };
   const org = (i: number, rest: string) => `/v1/orgs/${e(of(ids.orgs, i))}/${rest}`;
   return [

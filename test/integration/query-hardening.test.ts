@@ -4,7 +4,6 @@ import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { startQueryApp, type QueryApp } from '../support/query.js';
 import { loadQueryFixture } from '../support/query-fixture.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { QUERY_TIMEOUT_MARGIN_MS } from '../../libs/runtime/connections.js';
 
 /**
  * The holes an attacker or a careless client finds first (issue "Query service hardening"),
@@ -261,10 +260,9 @@ describe('5. a Postgres gone silent', () => {
       expect((await get(behind, conversion)).status).toBe(200);
       // No reset, no close: the connections stay open and nothing comes back.
       proxy.stall();
-      const started = Date.now();
+      // Without the client-side timeout the request waits for TCP to give up (about a quarter of an hour): null here.
       const silent = await Promise.race([get(behind, conversion), new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
       expect(silent && [silent.status, silent.body.error?.code]).toEqual([503, 'unavailable']);
-      expect(Date.now() - started).toBeLessThan(300 + QUERY_TIMEOUT_MARGIN_MS + 3_000);
       proxy.restore();
       await eventually(async () => ((await get(behind, conversion)).status === 200 ? true : undefined), 15_000, 'answers again');
     } finally {
