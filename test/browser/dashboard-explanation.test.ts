@@ -164,4 +164,23 @@ describe('the explanation timeline', () => {
     const { row } = await openExplanation(page, 'r-a2');
     expect((await readTimeline(page, row)).filter((s) => 'eventId' in s)).toEqual(oldestFirst(e.candidates).map((c) => expected(c, 'DEVICE')));
   });
+  it('says how many touches of a device with many it leaves out (run last: it adds 120 bot clicks to u-a2’s device)', async () => {
+    // Bots' clicks on d-a2 in the window, before the winning click of 10:55: the newest 100 of the window's touches are listed.
+    for (let i = 0; i < 120; i++) {
+      await stack.q.pool.query(
+        `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor) values ($1, 'l-a3', $2, 'v-a2', 'd-a2', 'android', true, 'bot', false)`,
+        [`evt-c-a2-many-${String(i).padStart(3, '0')}`, new Date(Date.parse('2026-03-10T00:00:00Z') + i * 60_000).toISOString()],
+      );
+    }
+    const token = await stack.token('org_admin', 'admin-a', 'org-a');
+    const { body } = await stack.api<ConversionAnswer & { explanation: Explanation & { candidatesOmitted?: number } }>('/v1/conversions/u-a2?orgId=org-a', token);
+    // In the window: 124 touches, the newest 100 listed (the winner among them); outside it, both.
+    expect([body.explanation.candidates.length, body.explanation.candidatesOmitted, body.explanation.winner.eventId]).toEqual([102, 24, 'evt-c-a2-kari']);
+    const page = await open(token);
+    const { row } = await openExplanation(page, 'r-a2');
+    expect(await row.locator('.omitted').textContent()).toBe('24 more touches of this device (further from the winner) not shown.');
+    expect(await row.locator('li.touch').count()).toBe(102);
+    await row.locator('.omitted').scrollIntoViewIfNeeded();
+    await row.screenshot({ path: join(ARTIFACTS, 'explanation-omitted.png') });
+  });
 });
