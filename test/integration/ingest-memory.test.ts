@@ -8,7 +8,8 @@ import { serviceAllocator } from '../../libs/runtime/allocator.js';
 
 /**
  * What one fetch may hold, from any producer: up to 100,000 records and 64 MiB once decompressed
- * (the patched client's budget, patches/kafkajs+2.2.4.patch), all decoded before its lanes run.
+ * (the patched client's budget, patches/kafkajs+2.2.4.patch), every one held until the fetch's
+ * last lane is done.
  * Here 100,000 valid clicks with 256-character event ids and 300-character user agents and
  * referrers, in gzip batches of 10,000 (about 100 kB each on the wire). The worker runs as
  * `make run` starts it (its Node flags and allocator), in a process of its own, so that running
