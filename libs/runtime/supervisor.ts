@@ -57,7 +57,8 @@ export const QUERY_SERVICE_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space
  * faster than ingest feeds it), its CPU 13.5 -> 19.4 us/event. The ingest worker is left
  * uncapped: the client holds every record of a fetch (up to 100,000) until its last lane is
  * done, and a fetch of hostile but valid records (test/integration/ingest-memory.test.ts) ran
- * it out of a 128 MB old generation at every restart; capped it also took 15-22% more CPU per event (README "The ingest worker's memory").
+ * it out of a 128 MB old generation at every restart. Capped, it also took 15-22% more CPU per
+ * event (README "The ingest worker's memory").
  *
  * It too may grow by half of what the last full collection left live (as the query service,
  * above): bench part 2 at 8,000 events/s, two trials each, its CPU 9.6 and 9.6 s -> 8.8 and
