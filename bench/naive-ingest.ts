@@ -50,14 +50,14 @@ async function handle<T extends InputTopic>(topic: T, value: Buffer | null): Pro
   const id = handler.eventId(record);
   const key = `naive:${config.kafka.topicPrefix}${topic}:${id}`;
   if (id && (await redis.get(key))) return;
-  const { funnelRecords, outboxId } = await applyBatch(topic, [record]);
+  const { funnelRecords, outboxIds } = await applyBatch(topic, [record]);
   for (const t of funnelRecords) {
     await producer.send('referralEvents', [{
       eventId: t.eventId, orgId: t.orgId, mentorId: t.mentorId, linkId: t.linkId, campaignId: t.campaignId, referralId: t.referralId,
       userId: t.userId, stage: t.stage, uniqueVisitor: t.uniqueVisitor, occurredAt: t.occurredAt, retractsEventId: t.retractsEventId,
     }]);
   }
-  if (outboxId) await clearOutbox(pool, [outboxId]);
+  await clearOutbox(pool, outboxIds);
   if (id) await redis.set(key, '1', 'EX', 3600);
 }
 

@@ -6,7 +6,8 @@ import { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { NeedsExclusiveBatchError } from './facts/registrations.js';
 import type { BatchEffects, FactsContext } from './facts/tx.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
-import { mergeSeeds, noSeeds, redecide } from './redecide.js';
+import { mergeSeeds, noSeeds, redecide, type Seeds } from './redecide.js';
+import { LINK_PAGE, linksPerPage, type LinkPageSize } from './facts/link-pages.js';
 import { clearOutbox, enqueueOutbox } from './facts/funnel-records.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Logger } from '../../libs/log/logger.js';
@@ -31,11 +32,14 @@ function begin(exclusive: boolean, clearing: readonly string[]): string {
 /** How long acknowledged outbox rows wait for a batch's transaction to delete them before they are deleted on their own. */
 const CLEAR_ALONE_AFTER_MS = 1_000;
 
-/** What a transaction stored: the funnel records to publish, and its outbox row (null when none). */
+/** What transactions stored: the funnel records to publish, and their outbox rows. */
 export interface Applied {
   funnelRecords: FunnelRecord[];
-  outboxId: string | null;
+  outboxIds: string[];
 }
+
+/** Takes each committed transaction's funnel records and outbox row, in commit order (to publish them). */
+export type OnCommit = (applied: Applied) => Promise<void>;
 
 /** Records of one input topic, decoded, valid and not seen before. */
 export interface TopicRecords<T extends InputTopic = InputTopic> {
@@ -70,8 +74,9 @@ export interface AppliedIsolating<I> {
  * ids in every table, so their batches run alone: every batch holds the erasure lock shared,
  * an erasure batch (or one that must erase a late registration's device) exclusively.
  */
-export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics; log?: Logger }) {
+export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'attributionWindowDays' | 'visitorHashKey'>; metrics?: IngestMetrics; log?: Logger; linkPage?: LinkPageSize }) {
   const { pool, config, metrics, log } = deps;
+  const linkPage = deps.linkPage ?? LINK_PAGE;
   // Every statement of a transaction is prepared on its connection once (see preparedStatements).
   const shapeOf = statementShapes();
   const effectsOf = (topic: InputTopic): BatchEffects => ({
@@ -123,24 +128,23 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
     clearTimer ??= setTimeout(() => void clearAcknowledged(), CLEAR_ALONE_AFTER_MS);
   }
 
-  async function applyGroups(groups: TopicRecords[]): Promise<Applied> {
-    const ordered = INPUT_TOPICS.flatMap((topic) => {
-      const records = groups.filter((g) => g.topic === topic).flatMap((g) => g.records);
-      return records.length > 0 ? [{ topic, records, handler: HANDLERS[topic] as unknown as TopicHandler<InputTopic> }] : [];
-    });
-    if (ordered.length === 0) return { funnelRecords: [], outboxId: null };
-    let exclusive = ordered.some((g) => g.handler.exclusive === true);
+  /**
+   * One transaction: stores what `store` stores, re-decides what it can change, and puts the
+   * funnel records in the outbox. Returns them, and the links whose clicks have pages left.
+   */
+  async function transact(store: (ctx: (topic: InputTopic) => FactsContext, exclusive: boolean) => Promise<Seeds>, exclusiveAtFirst: boolean): Promise<{ applied: Applied; unfinishedLinks: string[] }> {
+    let exclusive = exclusiveAtFirst;
     for (;;) {
       const clearing = claim();
       try {
         return await inTransaction(pool, async (client) => {
           const tx = preparedStatements(client, shapeOf);
-          const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey });
-          const seeds = noSeeds();
-          for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
+          const ctx = (topic: InputTopic): FactsContext => ({ tx, effects: effectsOf(topic), attributionWindowDays: config.attributionWindowDays, visitorHashKey: config.visitorHashKey, linkPage });
+          const seeds = await store(ctx, exclusive);
           // The re-decision stores the clicks, so the duplicates it finds are clicks (its other counters have no topic).
-          const funnelRecords = await redecide(ctx('inviteClicks'), seeds);
-          return { funnelRecords, outboxId: await enqueueOutbox(tx, funnelRecords) };
+          const { records, unfinishedLinks } = await redecide(ctx('inviteClicks'), seeds);
+          const outboxId = await enqueueOutbox(tx, records);
+          return { applied: { funnelRecords: records, outboxIds: outboxId === null ? [] : [outboxId] }, unfinishedLinks };
         }, { begin: begin(exclusive, clearing) });
       } catch (err) {
         // Rolled back: the outbox rows it was to delete wait for the next transaction.
@@ -155,6 +159,47 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
   }
 
   /**
+   * Stores the records in one transaction and re-decides what they can change. A link whose
+   * state changed has its stored clicks decided a page at a time (facts/link-pages.ts): the
+   * first page in that transaction, each further page in a transaction of its own, before this
+   * returns, so a caller that commits offsets afterwards never leaves a link half decided. A
+   * crash between pages leaves the link's cursor stored, and the link's record, delivered again,
+   * takes the pages up where they stopped. Each committed transaction is handed to `onCommit`
+   * in commit order (the worker publishes each as it comes: the pages of a link with a million
+   * clicks are never held at once); without it, they are gathered and returned.
+   */
+  async function applyGroups(groups: TopicRecords[], onCommit?: OnCommit): Promise<Applied> {
+    const ordered = INPUT_TOPICS.flatMap((topic) => {
+      const records = groups.filter((g) => g.topic === topic).flatMap((g) => g.records);
+      return records.length > 0 ? [{ topic, records, handler: HANDLERS[topic] as unknown as TopicHandler<InputTopic> }] : [];
+    });
+    const gathered: Applied = { funnelRecords: [], outboxIds: [] };
+    if (ordered.length === 0) return gathered;
+    const take: OnCommit = onCommit ?? (async ({ funnelRecords, outboxIds }) => {
+      for (const record of funnelRecords) gathered.funnelRecords.push(record);
+      for (const id of outboxIds) gathered.outboxIds.push(id);
+    });
+    const first = await transact(async (ctx, exclusive) => {
+      const seeds = noSeeds();
+      for (const { topic, records, handler } of ordered) mergeSeeds(seeds, await handler.store(ctx(topic), records, exclusive));
+      return seeds;
+    }, ordered.some((g) => g.handler.exclusive === true));
+    await take(first.applied);
+    let left = first.unfinishedLinks;
+    while (left.length > 0) {
+      const next: string[] = [];
+      for (let i = 0; i < left.length; i += linksPerPage(linkPage)) {
+        const resumeLinks = left.slice(i, i + linksPerPage(linkPage));
+        const page = await transact(async () => ({ ...noSeeds(), resumeLinks }), false);
+        await take(page.applied);
+        for (const link of page.unfinishedLinks) next.push(link);
+      }
+      left = next;
+    }
+    return gathered;
+  }
+
+  /**
    * Applies records of any input topics as applyGroups does, in one transaction, unless the
    * database refuses a value (SQLSTATE class 22, 23 for a value, 54): then the records are
    * split and applied in smaller transactions until each refused record stands alone (see
@@ -163,7 +208,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
    * error is thrown, and transactions committed before it stay committed: their facts are keyed
    * by event id (a retry finds them stored) and their funnel events are in the outbox.
    */
-  async function applyIsolating<I extends TopicRecord>(items: readonly I[]): Promise<AppliedIsolating<I>> {
+  async function applyIsolating<I extends TopicRecord>(items: readonly I[], onCommit?: OnCommit): Promise<AppliedIsolating<I>> {
     // In the catalogue's order, so that each half holds whole runs of a topic (links before the clicks on them).
     const ordered = INPUT_TOPICS.flatMap((topic) => items.filter((i) => i.topic === topic));
     const { applied, refused } = await isolateRefused(
@@ -171,20 +216,20 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       (part) => applyGroups(INPUT_TOPICS.flatMap((topic) => {
         const records = part.filter((i) => i.topic === topic).map((i) => i.record);
         return records.length > 0 ? [{ topic, records } as TopicRecords] : [];
-      })),
+      }), onCommit),
       // Once at warn (the database's message, not its detail: that quotes the row); each further split at debug.
       { onSplit: (err, size) => log?.[size === ordered.length ? 'warn' : 'debug']({ sqlState: sqlState(err), reason: (err as Error).message, records: size }, 'the database refused a value in a batch; splitting it to isolate the record') },
     );
     return {
       funnelRecords: applied.flatMap((a) => a.funnelRecords),
-      outboxIds: applied.flatMap((a) => (a.outboxId ? [a.outboxId] : [])),
+      outboxIds: applied.flatMap((a) => a.outboxIds),
       refused,
     };
   }
 
   return Object.assign(
     /** Applies one topic's records (see applyGroups). */
-    <T extends InputTopic>(topic: T, records: RecordOf<T>[]): Promise<Applied> => applyGroups([{ topic, records } as TopicRecords]),
+    <T extends InputTopic>(topic: T, records: RecordOf<T>[], onCommit?: OnCommit): Promise<Applied> => applyGroups([{ topic, records } as TopicRecords], onCommit),
     { applyGroups, applyIsolating, acknowledge, clearAcknowledged },
   );
 }

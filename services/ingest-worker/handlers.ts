@@ -1,6 +1,7 @@
 import type { RecordOf } from '../../libs/events/codec.js';
 import type { INPUT_TOPICS } from '../../libs/events/topics.js';
 import { upsertLinks } from './facts/links.js';
+import { linksWithPagesLeft } from './facts/link-pages.js';
 import { upsertScopes } from './facts/scopes.js';
 import { prepareClicks } from './facts/clicks.js';
 import { insertInstalls } from './facts/installs.js';
@@ -43,7 +44,11 @@ export const HANDLERS: { [T in InputTopic]: TopicHandler<T> } = {
     validate: (l) => check({ linkId: l.linkId, orgId: l.orgId, mentorId: l.mentorId, campaignId: l.campaignId }, { createdAt: l.createdAt }, { expiresAt: l.expiresAt, revokedAt: l.revokedAt }),
     async store(ctx, links) {
       const changedLinks = await upsertLinks(ctx.tx, links);
-      return { ...noSeeds(), changedLinks };
+      // A link whose clicks' pages a crash or a failure interrupted goes on with this delivery
+      // (its record is delivered again until the pages are done: see applyGroups).
+      const changed = new Set(changedLinks);
+      const resumeLinks = await linksWithPagesLeft(ctx.tx, links.flatMap((l) => (changed.has(l.linkId) ? [] : [l.linkId])));
+      return { ...noSeeds(), changedLinks, resumeLinks };
     },
   },
   coordinatorScopes: {

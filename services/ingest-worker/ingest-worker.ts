@@ -13,7 +13,7 @@ import { coalesceBatches, MAX_LANE_RECORDS, MIN_LANE_RECORDS } from '../../libs/
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { clearOutbox, outboxAge, pendingOutbox } from './facts/funnel-records.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
-import { createBatchApplier } from './apply-batch.js';
+import { createBatchApplier, type Applied } from './apply-batch.js';
 import { isTransient, sqlState } from '../../libs/db/errors.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 import { seenMarkerPrefix } from './seen-markers.js';
@@ -71,7 +71,7 @@ export const GROWING_TABLES = [
  * broker has acknowledged them) and the store's identity (one row). Every other table the
  * worker writes belongs in GROWING_TABLES (test/integration/analyze-growth.test.ts checks).
  */
-export const BOUNDED_TABLES = ['ingest_lock_buckets', 'ingest_outbox', 'store_identity'];
+export const BOUNDED_TABLES = ['ingest_lock_buckets', 'ingest_outbox', 'link_redecisions', 'store_identity'];
 
 /**
  * The ingest worker: consumes the input topics, writes facts to Postgres effectively once,
@@ -220,7 +220,18 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
       byTopic.set(d.topic, items);
     }
     const groups = await Promise.all([...byTopic].map(async ([topic, items]) => ({ topic, ...(await dropSeen(topic, items)) })));
-    const applied = await applyBatch.applyIsolating(groups.flatMap((g) => g.fresh)).catch((err: unknown) => {
+    // A lane is one transaction, unless a changed link's clicks take pages (transactions of their
+    // own: see applyGroups) or a refused record splits it. Each transaction's events go out when
+    // the next commits, and the last's with the lane's markers, as a lane's one did before: the
+    // pages of a link with a million clicks are never held at once.
+    let published = 0;
+    let last: Applied | undefined;
+    const onCommit = async (applied: Applied) => {
+      published += applied.funnelRecords.length;
+      if (last) await afterCommit(last.funnelRecords, last.outboxIds, []);
+      last = applied;
+    };
+    const applied = await applyBatch.applyIsolating(groups.flatMap((g) => g.fresh), onCommit).catch((err: unknown) => {
       if (sqlState(err) !== null && !isTransient(err)) log.error({ err, sqlState: sqlState(err) }, 'Postgres failed a batch, neither refusing a value nor unavailable; retrying it');
       throw err;
     });
@@ -238,8 +249,8 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     // A refused record is not marked: it is not done, and a corrected delivery of its eventId must still be applied.
     const refusedIds = new Set(applied.refused.flatMap(({ item }) => (item.eventId === null ? [] : [`${item.topic}:${item.eventId}`])));
     const marked = groups.map((g) => ({ topic: g.topic, ids: g.ids.filter((id) => !refusedIds.has(`${g.topic}:${id}`)) })).filter((g) => g.ids.length > 0);
-    analyzer.wrote(groups.reduce((n, g) => n + g.fresh.length, 0) + applied.funnelRecords.length);
-    await afterCommit(applied.funnelRecords, applied.outboxIds, marked);
+    analyzer.wrote(groups.reduce((n, g) => n + g.fresh.length, 0) + published);
+    await afterCommit(last?.funnelRecords ?? [], last?.outboxIds ?? [], marked);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (const { batch, topic } of decoded) {
       metrics.eventsIn.inc({ topic }, batch.messages.length);

@@ -3,7 +3,8 @@ import {
   membersOf, planDeviceInstalls, planNewClicks, planPublication, planStoredClicks, planUsers, retractions,
   type DesiredDecision, type PlanNotes,
 } from '../../libs/domain/plans.js';
-import { insertClicks, loadClicksToDecide, withErasedDevices, writeClickDecisions, type NewClick } from './facts/clicks.js';
+import { insertClicks, loadClicksToDecide, visitorDaysOf, withErasedDevices, writeClickDecisions, type NewClick } from './facts/clicks.js';
+import { linkStart, nextLinkPage, saveCursors, storedCursors } from './facts/link-pages.js';
 import { installDevices, loadDeviceInstalls, writeInstallDecisions } from './facts/installs.js';
 import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
@@ -14,8 +15,13 @@ import type { FactsContext } from './facts/tx.js';
 
 /** What a batch's new facts can change: the subjects to lock and re-decide. */
 export interface Seeds {
-  /** Links whose stored state changed: every decision resting on them is re-decided. */
+  /**
+   * Links whose stored state changed: every decision resting on them is re-decided, their
+   * clicks a page of visitor-days at a time from the first (see facts/link-pages.ts).
+   */
   changedLinks: string[];
+  /** Links whose clicks' re-decision goes on from the page where it stopped (migration 0033). */
+  resumeLinks: string[];
   /** Links the new facts name. */
   linkIds: string[];
   /**
@@ -38,7 +44,14 @@ export function mergeSeeds(seeds: Seeds, more: Seeds): Seeds {
   return seeds;
 }
 
-export const noSeeds = (): Seeds => ({ changedLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
+export const noSeeds = (): Seeds => ({ changedLinks: [], resumeLinks: [], linkIds: [], newClicks: [], installIds: [], deviceIds: [], userIds: [] });
+
+/** What a re-decision stored: the funnel records to publish, and the links whose clicks have pages left. */
+export interface Redecided {
+  records: FunnelRecord[];
+  /** Links whose clicks still have visitor-days to decide, each in a transaction of its own to come (see applyGroups). */
+  unfinishedLinks: string[];
+}
 
 /** Reports a plan's counters to the batch's metrics. */
 function report(ctx: FactsContext, notes: PlanNotes): void {
@@ -58,28 +71,34 @@ function report(ctx: FactsContext, notes: PlanNotes): void {
  * click of a visitor-day is decided from all the clicks of its link's visitor-day). Each kind
  * is locked in one pass (two passes in different modes could wait on each other in a cycle).
  */
-export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<FunnelRecord[]> {
+export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<Redecided> {
   const clicks = await redecideClicks(ctx, seeds);
   const installs = await redecideInstalls(ctx, { ...seeds, deviceIds: [...seeds.deviceIds, ...clicks.newDevices] }, clicks.touchedDevices);
   const desired = await redecideUsers(ctx, seeds, installs.devices);
-  return publishDifference(ctx, [...clicks.records, ...installs.records], desired);
+  return { records: await publishDifference(ctx, [...clicks.records, ...installs.records], desired), unfinishedLinks: clicks.unfinishedLinks };
 }
 
 /**
- * New clicks and the stored clicks of their visitor-days and of changed links: stores the new
- * clicks with their decisions and the stored ones whose decision changed, each with what is
- * published for it (kept on the click's row, migration 0029). Returns the funnel records that
- * bring the published clicks to the decisions, and the devices whose counted clicks may have
- * changed.
+ * New clicks and the stored clicks of their visitor-days, and a page of the visitor-days of
+ * changed links and of links whose pages go on: stores the new clicks with their decisions and
+ * the stored ones whose decision changed, each with what is published for it (kept on the
+ * click's row, migration 0029), and where each link's next page starts. Returns the funnel
+ * records that bring the published clicks to the decisions, the devices whose counted clicks
+ * may have changed, and the links with pages left.
  */
-async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ records: FunnelRecord[]; touchedDevices: Set<string>; newDevices: string[] }> {
+async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ records: FunnelRecord[]; touchedDevices: Set<string>; newDevices: string[]; unfinishedLinks: string[] }> {
   const { tx } = ctx;
   const arrived = await withErasedDevices(tx, seeds.newClicks);
   const incoming = arrived.filter((c) => !c.isBot);
-  const clickLinks = [...seeds.changedLinks, ...incoming.map((c) => c.linkId)];
-  await lockSubjects(tx, 'link', [...clickLinks, ...seeds.linkIds], seeds.changedLinks.length > 0 ? 'update' : 'share');
+  const changedLinks = new Set(seeds.changedLinks);
+  const clickLinks = [...changedLinks, ...seeds.resumeLinks, ...incoming.map((c) => c.linkId)];
+  await lockSubjects(tx, 'link', [...clickLinks, ...seeds.linkIds], changedLinks.size > 0 ? 'update' : 'share');
   await lockSubjects(tx, 'clicks', clickLinks);
-  const stored = await loadClicksToDecide(tx, incoming, seeds.changedLinks);
+  // A changed link starts from its first visitor-day, whatever page an earlier state had reached.
+  const resumed = await storedCursors(tx, seeds.resumeLinks.filter((l) => !changedLinks.has(l)));
+  const page = await nextLinkPage(tx, [...[...changedLinks].map(linkStart), ...resumed], ctx.linkPage);
+  await saveCursors(tx, page);
+  const stored = await loadClicksToDecide(tx, [...visitorDaysOf(incoming), ...page.days]);
   // Every incoming click's link, a redelivery's too (it is among the stored ones, on its link): an extra link in the map changes no decision.
   const links = await loadLinks(tx, [...stored, ...incoming].map((c) => c.linkId));
   const plan = planNewClicks(stored, arrived, links);
@@ -89,7 +108,7 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ record
   const { records, changed, touchedDevices, notes } = planStoredClicks(plan, inserted);
   report(ctx, notes);
   await writeClickDecisions(tx, changed);
-  return { records, touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])) };
+  return { records, touchedDevices, newDevices: incoming.flatMap((c) => (c.deviceId ? [c.deviceId] : [])), unfinishedLinks: page.unfinished.map((c) => c.linkId) };
 }
 
 /**

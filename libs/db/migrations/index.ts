@@ -27,6 +27,7 @@ import * as m0029 from './0029_click_decisions_on_clicks.js';
 import * as m0030 from './0030_install_decisions_on_installs.js';
 import * as m0031 from './0031_mentor_notices_in_parts.js';
 import * as m0032 from './0032_scopes_per_org.js';
+import * as m0033 from './0033_link_redecisions.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -61,6 +62,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0030_install_decisions_on_installs': m0030,
   '0031_mentor_notices_in_parts': m0031,
   '0032_scopes_per_org': m0032,
+  '0033_link_redecisions': m0033,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,6 +4,7 @@ import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain
 import type { IncomingClick, PublishedOnFact, StoredClick } from '../../../libs/domain/plans.js';
 import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow } from './funnel-records.js';
 import type { FactsContext, Tx } from './tx.js';
+import type { VisitorDay } from './link-pages.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
 export interface NewClick extends IncomingClick {
@@ -63,16 +64,19 @@ export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: 
   return new Set(rows.map((r) => r.event_id));
 }
 
+/** The visitor-day of each click (one of its clicks is the unique click; a redelivered click is among them). */
+export function visitorDaysOf(clicks: readonly ClickFact[]): VisitorDay[] {
+  return clicks.map((c) => ({ linkId: c.linkId, visitorHash: c.visitorHash, day: utcDay(c.occurredAt) }));
+}
+
 /**
- * Every stored non-bot click a decision about the given clicks or links depends on: all
- * clicks of the visitor-days of `clicks` (one of them is the unique click; a redelivered click
- * is among them) and all clicks on `linkIds`, each with what was published for it (its live
- * funnel record is at the click's own time).
+ * Every stored non-bot click of the given visitor-days, each with what was published for it
+ * (its live funnel record is at the click's own time): what the decisions of their clicks
+ * depend on.
  */
-export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: string[]): Promise<StoredClick[]> {
-  const days = new Map(clicks.map((c) => [`${c.linkId}\u0000${c.visitorHash}\u0000${utcDay(c.occurredAt)}`, c]));
-  if (days.size === 0 && linkIds.length === 0) return [];
-  const day = [...days.values()];
+export async function loadClicksToDecide(tx: Tx, visitorDays: readonly VisitorDay[]): Promise<StoredClick[]> {
+  const days = [...new Map(visitorDays.map((d) => [`${d.linkId}\u0000${d.visitorHash}\u0000${d.day}`, d])).values()];
+  if (days.length === 0) return [];
   const { rows } = await tx.query<{ event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean } & LiveRecordRow>(
     // One probe of clicks_visitor_day per visitor-day: the lateral subquery (kept apart by
     // `offset 0`) stops the planner from misjudging the join and sorting the whole table,
@@ -83,12 +87,10 @@ export async function loadClicksToDecide(tx: Tx, clicks: ClickFact[], linkIds: s
          cross join lateral (
            select * from clicks c
             where c.link_id = d.link_id and c.visitor_hash = d.visitor_hash and (c.occurred_at at time zone 'UTC')::date = d.day and not c.is_bot
-           offset 0) c
-       union
-       select event_id, link_id, occurred_at, visitor_hash, device_id, status, unique_visitor, revision, live_event_id from clicks where link_id = any($4::text[]) and not is_bot)
+           offset 0) c)
      select k.event_id, k.link_id, k.occurred_at, k.visitor_hash, k.device_id, k.status, k.unique_visitor, k.revision, ${LIVE_RECORD_COLUMNS}
        from k left join referral_trackings t on t.occurred_at = k.occurred_at and t.event_id = k.live_event_id`,
-    [day.map((c) => c.linkId), day.map((c) => c.visitorHash), day.map((c) => utcDay(c.occurredAt)), linkIds],
+    [days.map((d) => d.linkId), days.map((d) => d.visitorHash), days.map((d) => d.day)],
   );
   return rows.map((r) => ({
     eventId: r.event_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), visitorHash: r.visitor_hash, isBot: false,

@@ -1,6 +1,7 @@
 import type { UserErased } from '../../../libs/events/types.generated.js';
 import { erasedDevicePseudonym } from '../../../libs/domain/visitor.js';
 import type { FactsContext, Tx } from './tx.js';
+import { restartLinkPages } from './link-pages.js';
 
 /**
  * Replaces the device ids (and the visitor hashes of their clicks) by the device's pseudonym
@@ -17,6 +18,7 @@ export async function eraseDevices(tx: Tx, hashKey: string, deviceIds: string[])
   await tx.query('update installs i set device_id = t.p from unnest($1::text[], $2::text[]) as t(d, p) where i.device_id = t.d', pairs);
   await tx.query('update registrations g set device_id = t.p from unnest($1::text[], $2::text[]) as t(d, p) where g.device_id = t.d', pairs);
   await tx.query('update referrals f set device_id = t.p from unnest($1::text[], $2::text[]) as t(d, p) where f.device_id = t.d', pairs);
+  await restartLinkPages(tx);
 }
 
 /**

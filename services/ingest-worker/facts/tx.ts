@@ -1,5 +1,6 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
 import type { PlanNote } from '../../../libs/domain/plans.js';
+import type { LinkPageSize } from './link-pages.js';
 
 /** A client inside the batch transaction (its statements prepared: see apply-batch). */
 export type Tx = Queryable;
@@ -17,4 +18,6 @@ export interface FactsContext {
   effects: BatchEffects;
   attributionWindowDays: number;
   visitorHashKey: string;
+  /** How much of its links' clicks a transaction reads (LINK_PAGE unless set: tests page small). */
+  linkPage?: LinkPageSize;
 }
