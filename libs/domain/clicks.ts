@@ -28,7 +28,9 @@ export const visitorDayKey = (c: Pick<ClickFact, 'linkId' | 'visitorHash' | 'occ
  * Decides clicks (SPEC §4): a bot or link-preview fetch is never counted; a click on a link
  * never seen waits (pending); otherwise it counts when its link was active at its occurredAt.
  * Among the counted clicks of a visitor on a link in a UTC day, the earliest (ties: smallest
- * eventId) is the unique click. `clicks` must hold every click of each visitor-day it touches.
+ * eventId) is the unique click. `clicks` must hold every click of each visitor-day it touches,
+ * or at least its earliest counted one (the ingest worker gives new clicks only the stored
+ * unique click of their visitor-day: the others' decisions stand, see loadClicksToDecide).
  */
 export function decideClicks(clicks: readonly ClickFact[], links: ReadonlyMap<string, LinkValidity>): Map<string, ClickDecision> {
   const decisions = new Map<string, ClickDecision>();

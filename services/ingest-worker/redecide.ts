@@ -79,8 +79,8 @@ export async function redecide(ctx: FactsContext, seeds: Seeds): Promise<Redecid
 }
 
 /**
- * New clicks and the stored clicks of their visitor-days, and a page of the visitor-days of
- * changed links and of links whose pages go on: stores the new clicks with their decisions and
+ * New clicks with the stored unique click of their visitor-days, and every click of a page of
+ * the visitor-days of changed links and of links whose pages go on: stores the new clicks with their decisions and
  * the stored ones whose decision changed, each with what is published for it (kept on the
  * click's row, migration 0029), and where each link's next page starts. Returns the funnel
  * records that bring the published clicks to the decisions, the devices whose counted clicks
@@ -98,7 +98,7 @@ async function redecideClicks(ctx: FactsContext, seeds: Seeds): Promise<{ record
   const resumed = await storedCursors(tx, seeds.resumeLinks.filter((l) => !changedLinks.has(l)));
   const page = await nextLinkPage(tx, [...[...changedLinks].map(linkStart), ...resumed], ctx.linkPage);
   await saveCursors(tx, page);
-  const stored = await loadClicksToDecide(tx, [...visitorDaysOf(incoming), ...page.days]);
+  const stored = await loadClicksToDecide(tx, { whole: page.days, uniqueOf: visitorDaysOf(incoming) });
   // Every incoming click's link, a redelivery's too (it is among the stored ones, on its link): an extra link in the map changes no decision.
   const links = await loadLinks(tx, [...stored, ...incoming].map((c) => c.linkId));
   const plan = planNewClicks(stored, arrived, links);

@@ -8,14 +8,14 @@ import { serviceAllocator } from '../../libs/runtime/allocator.js';
 
 /**
  * What one fetch may hold, from any producer: up to 100,000 records and 64 MiB once decompressed
- * (the patched client's budget, patches/kafkajs+2.2.4.patch), every one held until the fetch's
- * last lane is done. Here 100,000 valid clicks with 256-character event and device ids and
- * 300-character user agents and referrers, in gzip batches of 10,000. The worker runs as
- * `make run` starts it (its Node flags and allocator), in a process of its own, so that running
- * out of heap shows as a death. With its old generation capped at 128 MB (tried for issue 21's
- * 200 MB goal, 7 December 2026) it ran out of heap (SIGABRT), and would again at every restart,
- * on the same fetch; uncapped it stores every click (peak RSS 495 MB in a trial with shorter
- * device ids).
+ * (the patched client's budget, patches/kafkajs+2.2.4.patch). Here 100,000 valid clicks with
+ * 256-character event and device ids and 300-character user agents and referrers, in gzip
+ * batches of 10,000, on a link the worker may read before them or after (then it decides them
+ * all again, a page at a time: services/ingest-worker/facts/link-pages.ts). The worker runs as `make run` starts it
+ * (its Node flags and allocator), in a process of its own, so that running out of heap shows as
+ * a death. Before the pages, capped at 128 MB it ran out of heap (SIGABRT) at every restart: a
+ * heap snapshot at the limit held the 60,000 clicks of the late link read back in one statement,
+ * beside the fetch. Uncapped it peaked at 495 MB in a trial with shorter device ids.
  */
 const CLICKS = 100_000;
 const PER_BATCH = 10_000;

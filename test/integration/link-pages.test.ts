@@ -5,6 +5,7 @@ import { createPool } from '../../libs/runtime/connections.js';
 import { createBatchApplier, type Applied, type BatchApplier } from '../../services/ingest-worker/apply-batch.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
 import type { InviteClicked, InviteLink, UserErased, UserRegistered } from '../../libs/events/types.generated.js';
+import { loadClicksToDecide } from '../../services/ingest-worker/facts/clicks.js';
 
 /**
  * A link's new state is decided for its stored clicks a page of visitor-days at a time, one
@@ -121,5 +122,22 @@ describe("a link's clicks decided a page at a time", () => {
     expect(rows.filter((r) => r.unique_visitor)).toHaveLength(visitorDays('crash'));
     expect(net(published)).toEqual({ clicks: CLICKS, unique: visitorDays('crash') });
     expect(await cursor('crash')).toBeNull();
+  });
+});
+
+describe('what deciding a new click reads of its visitor-day', () => {
+  it('only the unique click, however many clicks the visitor-day holds; a changed link reads it whole', async () => {
+    const crowded: InviteClicked[] = Array.from({ length: 50 }, (_, i) => ({ eventId: `crowd_c${i}`, linkId: 'crowd', occurredAt: T0 + (50 - i) * 60_000, visitor: { deviceId: 'crowd_d' } }));
+    await apply('inviteLinks', [link('crowd')]);
+    await apply('inviteClicks', crowded.slice(0, 25));
+    await apply('inviteClicks', crowded.slice(25));
+    const { rows } = await pool.query<{ visitor_hash: string; day: string }>("select distinct visitor_hash, ((occurred_at at time zone 'UTC')::date)::text as day from clicks where link_id = 'crowd'");
+    expect(rows).toHaveLength(1);
+    const day = { linkId: 'crowd', visitorHash: rows[0]!.visitor_hash, day: rows[0]!.day };
+    // The last click applied is the earliest: the unique one.
+    expect((await loadClicksToDecide(pool, { whole: [], uniqueOf: [day] })).map((c) => [c.eventId, c.unique])).toEqual([['crowd_c49', true]]);
+    expect(await loadClicksToDecide(pool, { whole: [day], uniqueOf: [day] })).toHaveLength(50);
+    const unique = (await clickRows('crowd')).filter((r) => r.unique_visitor).map((r) => r.event_id);
+    expect(unique).toEqual(['crowd_c49']);
   });
 });

@@ -28,6 +28,7 @@ import * as m0030 from './0030_install_decisions_on_installs.js';
 import * as m0031 from './0031_mentor_notices_in_parts.js';
 import * as m0032 from './0032_scopes_per_org.js';
 import * as m0033 from './0033_link_redecisions.js';
+import * as m0034 from './0034_unique_click_first.js';
 
 /**
  * Migrations are append-only and numbered. They are listed here, imported statically, so they
@@ -63,6 +64,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '0031_mentor_notices_in_parts': m0031,
   '0032_scopes_per_org': m0032,
   '0033_link_redecisions': m0033,
+  '0034_unique_click_first': m0034,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

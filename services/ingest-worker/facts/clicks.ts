@@ -64,33 +64,51 @@ export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: 
   return new Set(rows.map((r) => r.event_id));
 }
 
-/** The visitor-day of each click (one of its clicks is the unique click; a redelivered click is among them). */
+/** The visitor-day of each click. */
 export function visitorDaysOf(clicks: readonly ClickFact[]): VisitorDay[] {
   return clicks.map((c) => ({ linkId: c.linkId, visitorHash: c.visitorHash, day: utcDay(c.occurredAt) }));
 }
 
+const dayKey = (d: VisitorDay) => `${d.linkId}\u0000${d.visitorHash}\u0000${d.day}`;
+
 /**
- * Every stored non-bot click of the given visitor-days, each with what was published for it
- * (its live funnel record is at the click's own time): what the decisions of their clicks
- * depend on.
+ * The stored non-bot clicks decisions depend on, each with what was published for it (its live
+ * funnel record is at the click's own time):
+ * - `whole`: every click of these visitor-days (a link's state changed: each click's status may);
+ * - `uniqueOf`: the unique click of these visitor-days, the visitor-days of new clicks. A new
+ *   click's decision, and the only stored one it can change, need no more: stored statuses stand
+ *   (their link did not change, or its pages decide them again), and the unique click is the
+ *   earliest counted one, which a new click displaces or not. A redelivered click is not read:
+ *   its row stands as it was, and the store does not take it again (see planStoredClicks).
+ * One probe of clicks_visitor_day per visitor-day (the unique click is its first key past the
+ * day and visitor, migration 0034), so a visitor-day a producer filled with clicks costs a new
+ * click no more than any other.
  */
-export async function loadClicksToDecide(tx: Tx, visitorDays: readonly VisitorDay[]): Promise<StoredClick[]> {
-  const days = [...new Map(visitorDays.map((d) => [`${d.linkId}\u0000${d.visitorHash}\u0000${d.day}`, d])).values()];
-  if (days.length === 0) return [];
+export async function loadClicksToDecide(tx: Tx, days: { whole: readonly VisitorDay[]; uniqueOf: readonly VisitorDay[] }): Promise<StoredClick[]> {
+  const whole = new Map(days.whole.map((d) => [dayKey(d), d]));
+  const uniqueOf = new Map(days.uniqueOf.flatMap((d) => (whole.has(dayKey(d)) ? [] : [[dayKey(d), d] as const])));
+  const all = [...[...whole.values()].map((d) => ({ ...d, whole: true })), ...[...uniqueOf.values()].map((d) => ({ ...d, whole: false }))];
+  if (all.length === 0) return [];
   const { rows } = await tx.query<{ event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean } & LiveRecordRow>(
-    // One probe of clicks_visitor_day per visitor-day: the lateral subquery (kept apart by
-    // `offset 0`) stops the planner from misjudging the join and sorting the whole table,
-    // which cost 120 ms per batch at 130k clicks and grows with the table.
-    `with k as (
+    // The lateral subqueries (kept apart by `offset 0`) stop the planner from misjudging the join
+    // and sorting the whole table, which cost 120 ms per batch at 130k clicks and grows with the
+    // table; each runs only for its kind of visitor-day (a one-time filter on d.whole).
+    `with d as (select * from unnest($1::text[], $2::text[], $3::date[], $4::bool[]) as d(link_id, visitor_hash, day, whole)),
+     k as (
        select c.event_id, c.link_id, c.occurred_at, c.visitor_hash, c.device_id, c.status, c.unique_visitor, c.revision, c.live_event_id
-         from unnest($1::text[], $2::text[], $3::date[]) as d(link_id, visitor_hash, day)
-         cross join lateral (
+         from d cross join lateral (
            select * from clicks c
-            where c.link_id = d.link_id and c.visitor_hash = d.visitor_hash and (c.occurred_at at time zone 'UTC')::date = d.day and not c.is_bot
+            where d.whole and c.link_id = d.link_id and (c.occurred_at at time zone 'UTC')::date = d.day and c.visitor_hash = d.visitor_hash and not c.is_bot
+           offset 0) c
+       union all
+       select c.event_id, c.link_id, c.occurred_at, c.visitor_hash, c.device_id, c.status, c.unique_visitor, c.revision, c.live_event_id
+         from d cross join lateral (
+           select * from clicks c
+            where not d.whole and c.link_id = d.link_id and (c.occurred_at at time zone 'UTC')::date = d.day and c.visitor_hash = d.visitor_hash and c.unique_visitor and not c.is_bot
            offset 0) c)
      select k.event_id, k.link_id, k.occurred_at, k.visitor_hash, k.device_id, k.status, k.unique_visitor, k.revision, ${LIVE_RECORD_COLUMNS}
        from k left join referral_trackings t on t.occurred_at = k.occurred_at and t.event_id = k.live_event_id`,
-    [days.map((d) => d.linkId), days.map((d) => d.visitorHash), days.map((d) => d.day)],
+    [all.map((d) => d.linkId), all.map((d) => d.visitorHash), all.map((d) => d.day), all.map((d) => d.whole)],
   );
   return rows.map((r) => ({
     eventId: r.event_id, linkId: r.link_id, occurredAt: r.occurred_at.getTime(), visitorHash: r.visitor_hash, isBot: false,
