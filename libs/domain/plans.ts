@@ -226,6 +226,7 @@ export interface StoredRegistration extends RegistrationFact {
 /** Everything stored of a user: registrations in every organization, logins, and whether they were erased. */
 export interface StoredUser {
   registrations: StoredRegistration[];
+  /** At least, of each registration, the first login at or after it (the only ones that can activate). */
   logins: LoginFact[];
   erased: boolean;
 }

@@ -71,7 +71,7 @@ export async function usersOf(tx: Tx, where: { linkIds: string[]; deviceIds: str
   return rows.map((r) => r.user_id);
 }
 
-/** Every registration and login of the users, and whether each was erased. */
+/** Every registration of the users, the logins that can activate them, and whether each was erased. */
 export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, StoredUser>> {
   const users = new Map<string, StoredUser>(userIds.map((u) => [u, { registrations: [], logins: [], erased: false }]));
   if (userIds.length === 0) return users;
@@ -79,7 +79,19 @@ export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, 
     'select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])',
     [userIds],
   );
-  const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>('select event_id, user_id, occurred_at from logins where user_id = any($1::text[])', [userIds]);
+  // Of the logins, those that can activate: the first at or after each registration (ties: the
+  // smallest eventId), one probe of logins_user each. A user's activation is the first login at
+  // or after their earliest registration in an organization; a login before it, or after that
+  // one, never counts. Every login of an active user, years of them, was read by each of their logins.
+  const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>(
+    `select l.event_id, r.user_id, l.occurred_at
+       from (select distinct user_id, occurred_at from registrations where user_id = any($1::text[])) r
+       cross join lateral (
+         select event_id, occurred_at from logins l
+          where l.user_id = r.user_id and l.occurred_at >= r.occurred_at
+          order by l.occurred_at, l.event_id limit 1) l`,
+    [userIds],
+  );
   const erased = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [userIds]);
   for (const r of regs.rows) {
     users.get(r.user_id)?.registrations.push({
@@ -87,7 +99,12 @@ export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, 
       occurredAt: r.occurred_at.getTime(), status: r.status,
     });
   }
-  for (const l of logins.rows) users.get(l.user_id)?.logins.push({ eventId: l.event_id, occurredAt: l.occurred_at.getTime() });
+  const seen = new Set<string>();
+  for (const l of logins.rows) {
+    if (seen.has(l.event_id)) continue;
+    seen.add(l.event_id);
+    users.get(l.user_id)?.logins.push({ eventId: l.event_id, occurredAt: l.occurred_at.getTime() });
+  }
   for (const e of erased.rows) (users.get(e.user_id) as StoredUser).erased = true;
   return users;
 }
