@@ -10,6 +10,7 @@ import { loadLinks } from './facts/links.js';
 import { lockSubjects } from './facts/locks.js';
 import { loadUsers, usersOf, writeUserDecisions } from './facts/registrations.js';
 import { loadDeviceTouches } from './facts/touches.js';
+import { earliestRegistration } from '../../libs/domain/attribution.js';
 import { insertFunnelRecords, loadPublished, saveDecisions } from './facts/funnel-records.js';
 import type { FactsContext } from './facts/tx.js';
 
@@ -127,7 +128,7 @@ async function redecideInstalls(ctx: FactsContext, seeds: Seeds, touchedDevices:
   await lockSubjects(tx, 'device', devices);
   const byDevice = await loadDeviceInstalls(tx, [...new Set([...touchedDevices, ...ofInstalls])]);
   // A device's clicks decide only its installs that name no link.
-  const touches = await loadDeviceTouches(tx, [...byDevice].flatMap(([device, installs]) => (installs.some((i) => i.linkId === null) ? [device] : [])));
+  const touches = await loadDeviceTouches(tx, [...byDevice].flatMap(([deviceId, installs]) => installs.flatMap((i) => (i.linkId === null ? [{ deviceId, at: i.occurredAt }] : []))), ctx.attributionWindowDays);
   const links = await loadLinks(tx, [...[...byDevice.values()].flat().flatMap((i) => (i.linkId ? [i.linkId] : [])), ...[...touches.values()].flat().map((t) => t.linkId)]);
   const { records, changed, notes } = planDeviceInstalls(byDevice, touches, links, ctx.attributionWindowDays);
   report(ctx, notes);
@@ -147,7 +148,14 @@ async function redecideUsers(ctx: FactsContext, seeds: Seeds, devices: string[])
   if (userIds.length === 0) return [];
   await lockSubjects(tx, 'user', userIds);
   const members = membersOf(await loadUsers(tx, userIds));
-  const touches = await loadDeviceTouches(tx, members.flatMap((m) => (m.deviceId ? [m.deviceId] : [])));
+  const touches = await loadDeviceTouches(
+    tx,
+    members.flatMap((m) => {
+      const first = earliestRegistration(m.registrations);
+      return m.deviceId && first ? [{ deviceId: m.deviceId, at: first.occurredAt }] : [];
+    }),
+    ctx.attributionWindowDays,
+  );
   const links = await loadLinks(tx, [
     ...members.flatMap((m) => m.registrations.flatMap((r) => (r.linkId ? [r.linkId] : []))),
     ...[...touches.values()].flat().map((t) => t.linkId),
