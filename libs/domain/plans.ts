@@ -225,6 +225,7 @@ export interface StoredRegistration extends RegistrationFact {
 
 /** Everything stored of a user: registrations in every organization, logins, and whether they were erased. */
 export interface StoredUser {
+  /** At least, in each organization, every registration not superseded (the earliest stored, and new ones). */
   registrations: StoredRegistration[];
   /** At least, of each registration, the first login at or after it (the only ones that can activate). */
   logins: LoginFact[];

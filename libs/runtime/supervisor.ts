@@ -55,8 +55,8 @@ export const QUERY_SERVICE_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space
  * 2 MiB fetch, KAFKA_FETCH_MAX_BYTES: raise the cap with it). Bench part 1 (scale 0.3, 322k
  * events): peak RSS 258 -> 167 MB, 40,066 -> 37,327 events/s in one run each (it reads far
  * faster than ingest feeds it), its CPU 13.5 -> 19.4 us/event. The ingest worker is left
- * uncapped: some of its reads still grow with what a producer writes (a device's installs, a
- * user's registrations, what names a changed link), and a capped heap turns each into a death
+ * uncapped: some of its reads still grow with what a producer writes (a device's installs,
+ * what names a changed link, the users of a device), and a capped heap turns each into a death
  * at every restart. Its late link's clicks, read whole, did so on a 128 MB old generation
  * (test/integration/ingest-memory.test.ts), before they were read a page at a time. Capped, it
  * also took 15-22% more CPU per event (README "The ingest worker's memory", "Reads that do not

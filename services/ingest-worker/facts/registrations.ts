@@ -71,12 +71,20 @@ export async function usersOf(tx: Tx, where: { linkIds: string[]; deviceIds: str
   return rows.map((r) => r.user_id);
 }
 
-/** Every registration of the users, the logins that can activate them, and whether each was erased. */
+/**
+ * What decides the users: their registrations that can be the earliest in an organization, the
+ * logins that can activate them, and whether each was erased. A producer's thousands of
+ * registrations of one user were read whole by each new one.
+ */
 export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, StoredUser>> {
   const users = new Map<string, StoredUser>(userIds.map((u) => [u, { registrations: [], logins: [], erased: false }]));
   if (userIds.length === 0) return users;
+  // Of the registrations, those not superseded: in each organization the earliest stored before
+  // this transaction (every later one is superseded by it, and stays so whatever comes) and this
+  // transaction's new ones (stored pending). Only they can be a member's earliest.
   const regs = await tx.query<{ event_id: string; user_id: string; org_id: string; link_id: string | null; device_id: string | null; display_name: string | null; occurred_at: Date; status: RegistrationStatus }>(
-    'select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations where user_id = any($1::text[])',
+    `select event_id, user_id, org_id, link_id, device_id, display_name, occurred_at, status from registrations
+      where user_id = any($1::text[]) and status <> 'superseded'`,
     [userIds],
   );
   // Of the logins, those that can activate: the first at or after each registration (ties: the
@@ -85,7 +93,7 @@ export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, 
   // one, never counts. Every login of an active user, years of them, was read by each of their logins.
   const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>(
     `select l.event_id, r.user_id, l.occurred_at
-       from (select distinct user_id, occurred_at from registrations where user_id = any($1::text[])) r
+       from (select distinct user_id, occurred_at from registrations where user_id = any($1::text[]) and status <> 'superseded') r
        cross join lateral (
          select event_id, occurred_at from logins l
           where l.user_id = r.user_id and l.occurred_at >= r.occurred_at
