@@ -185,7 +185,13 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       return seeds;
     }, ordered.some((g) => g.handler.exclusive === true));
     await take(first.applied);
-    let left = first.unfinishedLinks;
+    await continueLinks(first.unfinishedLinks, take);
+    return gathered;
+  }
+
+  /** Decides the further pages of these links' clicks, a transaction each, until none is left (see applyGroups). */
+  async function continueLinks(linkIds: readonly string[], take: OnCommit): Promise<void> {
+    let left = [...linkIds];
     while (left.length > 0) {
       const next: string[] = [];
       for (let i = 0; i < left.length; i += linksPerPage(linkPage)) {
@@ -196,7 +202,21 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
       }
       left = next;
     }
-    return gathered;
+  }
+
+  /**
+   * Takes up links whose pages have waited more than `olderThanSeconds` since they started: a
+   * link whose record will not come again (its group's offsets moved past it by an operator)
+   * would otherwise keep clicks decided on its old state. A link still paged by a lane is
+   * harmless to take up too: both read its cursor under its lock. Returns how many links.
+   */
+  async function resumeStalledLinks(olderThanSeconds: number, onCommit: OnCommit): Promise<number> {
+    const { rows } = await pool.query<{ link_id: string }>(
+      `select link_id from link_redecisions where started_at < now() - make_interval(secs => $1) order by started_at limit $2`,
+      [olderThanSeconds, linksPerPage(linkPage)],
+    );
+    await continueLinks(rows.map((r) => r.link_id), onCommit);
+    return rows.length;
   }
 
   /**
@@ -230,7 +250,7 @@ export function createBatchApplier(deps: { pool: Pool; config: Pick<Config, 'att
   return Object.assign(
     /** Applies one topic's records (see applyGroups). */
     <T extends InputTopic>(topic: T, records: RecordOf<T>[], onCommit?: OnCommit): Promise<Applied> => applyGroups([{ topic, records } as TopicRecords], onCommit),
-    { applyGroups, applyIsolating, acknowledge, clearAcknowledged },
+    { applyGroups, applyIsolating, resumeStalledLinks, acknowledge, clearAcknowledged },
   );
 }
 

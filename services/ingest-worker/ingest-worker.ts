@@ -52,6 +52,12 @@ const MARK_SEEN_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'E
  */
 const MARK_CHUNK = 1_000;
 const RELAY_INTERVAL_MS = 5_000;
+/**
+ * How long a changed link's pages may stay unfinished before the relay takes them up. A lane
+ * finishes its links' pages before its offsets are committed, and a crash brings the link's
+ * record back, so this is for a cursor whose record will not come again.
+ */
+const LINK_PAGES_STALLED_SECONDS = 60;
 
 /**
  * How old the oldest unpublished outbox row may be before readiness fails. Rows the broker
@@ -265,12 +271,17 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     metrics.outboxOldestSeconds.set(outbox.seconds);
   }
 
-  /** Publishes outbox rows a crash left behind (committed facts whose event was never acknowledged). */
+  /**
+   * Publishes outbox rows a crash left behind (committed facts whose event was never
+   * acknowledged), then takes up links whose clicks' pages were left unfinished for a minute.
+   */
   async function relayOutbox(): Promise<void> {
     for (const { id, funnelRecords } of await pendingOutbox(pool, 10, 20)) {
       log.info({ count: funnelRecords.length }, 'relaying unpublished referral events');
       await publishFunnelRecords(funnelRecords, [id], true);
     }
+    const resumed = await applyBatch.resumeStalledLinks(LINK_PAGES_STALLED_SECONDS, ({ funnelRecords, outboxIds }) => publishFunnelRecords(funnelRecords, outboxIds, true));
+    if (resumed > 0) log.warn({ links: resumed }, "took up links whose clicks' re-decision was left unfinished");
   }
 
   const consumer = createBatchConsumer({

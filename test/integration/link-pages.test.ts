@@ -125,6 +125,25 @@ describe("a link's clicks decided a page at a time", () => {
   });
 });
 
+describe('a link whose record will not come again', () => {
+  it("has its pages taken up by the relay's sweep, once they have waited long enough", async () => {
+    await apply('inviteClicks', clicks('orphan'));
+    const published: FunnelRecord[][] = [];
+    await expect(applyCollecting('inviteLinks', [link('orphan')], published, 1)).rejects.toThrow('stopped after a commit');
+    expect(await cursor('orphan')).not.toBeNull();
+    const take = async ({ funnelRecords }: Applied) => {
+      published.push(funnelRecords);
+    };
+    // Not yet: it has waited less than an hour.
+    expect(await apply.resumeStalledLinks(3_600, take)).toBe(0);
+    expect(await cursor('orphan')).not.toBeNull();
+    expect(await apply.resumeStalledLinks(0, take)).toBe(1);
+    expect(await cursor('orphan')).toBeNull();
+    expect((await clickRows('orphan')).filter((r) => r.status === 'counted')).toHaveLength(CLICKS);
+    expect(net(published)).toEqual({ clicks: CLICKS, unique: visitorDays('orphan') });
+  });
+});
+
 describe('what deciding a new click reads of its visitor-day', () => {
   it('only the unique click, however many clicks the visitor-day holds; a changed link reads it whole', async () => {
     const crowded: InviteClicked[] = Array.from({ length: 50 }, (_, i) => ({ eventId: `crowd_c${i}`, linkId: 'crowd', occurredAt: T0 + (50 - i) * 60_000, visitor: { deviceId: 'crowd_d' } }));
