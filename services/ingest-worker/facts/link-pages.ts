@@ -1,6 +1,6 @@
 import type { Tx } from './tx.js';
 
-/** A stored visitor-day of a link (`day` the UTC day, YYYY-MM-DD): its clicks are decided together. */
+/** A stored visitor-day of a link (`day` the UTC day, YYYY-MM-DD whatever the session's DateStyle): its clicks are decided together. */
 export interface VisitorDay {
   linkId: string;
   visitorHash: string;
@@ -19,7 +19,7 @@ export const linkStart = (linkId: string): LinkCursor => ({ linkId, afterDay: '-
 
 /** How much of its links' clicks a transaction reads (see LINK_PAGE). */
 export interface LinkPageSize {
-  /** Most stored clicks, shared among the links it re-decides (beside the visitor-days of its new clicks, read whole). */
+  /** Most stored clicks, shared among the links it re-decides (beside the unique clicks of its new clicks' visitor-days). */
   clicks: number;
   /** Fewest clicks it reads per link, however many links it re-decides. */
   minPerLink: number;
@@ -56,7 +56,7 @@ export async function nextLinkPage(tx: Tx, cursors: readonly LinkCursor[], size:
   const share = Math.max(size.minPerLink, Math.ceil(size.clicks / cursors.length));
   // `n` numbers each link's clicks in the index's order: its last is where the next page starts (migration 0033).
   const { rows } = await tx.query<{ link_id: string; day: string; visitor_hash: string; n: number }>(
-    'select page_link as link_id, page_day::text as day, page_visitor as visitor_hash, page_n as n from link_clicks_page($1::text[], $2::date[], $3::text[], $4::int)',
+    `select page_link as link_id, to_char(page_day, 'YYYY-MM-DD') as day, page_visitor as visitor_hash, page_n as n from link_clicks_page($1::text[], $2::date[], $3::text[], $4::int)`,
     [cursors.map((c) => c.linkId), cursors.map((c) => c.afterDay), cursors.map((c) => c.afterVisitor), share],
   );
   const read = new Map<string, { n: number; last: VisitorDay }>();
@@ -81,7 +81,7 @@ export async function nextLinkPage(tx: Tx, cursors: readonly LinkCursor[], size:
 export async function storedCursors(tx: Tx, linkIds: readonly string[]): Promise<LinkCursor[]> {
   if (linkIds.length === 0) return [];
   const { rows } = await tx.query<{ link_id: string; after_day: string; after_visitor: string }>(
-    `select link_id, after_day::text as after_day, after_visitor from link_redecisions
+    `select link_id, case when isfinite(after_day) then to_char(after_day, 'YYYY-MM-DD') else after_day::text end as after_day, after_visitor from link_redecisions
       where link_id = any($1::text[]) order by link_id for update`,
     [[...new Set(linkIds)]],
   );
