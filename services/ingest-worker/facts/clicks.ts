@@ -4,7 +4,7 @@ import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain
 import type { IncomingClick, PublishedOnFact, StoredClick } from '../../../libs/domain/plans.js';
 import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow } from './funnel-records.js';
 import type { FactsContext, Tx } from './tx.js';
-import type { VisitorDay } from './link-pages.js';
+import { visitorDayKey, type VisitorDay } from './link-pages.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
 export interface NewClick extends IncomingClick {
@@ -69,8 +69,6 @@ export function visitorDaysOf(clicks: readonly ClickFact[]): VisitorDay[] {
   return clicks.map((c) => ({ linkId: c.linkId, visitorHash: c.visitorHash, day: utcDay(c.occurredAt) }));
 }
 
-const dayKey = (d: VisitorDay) => `${d.linkId}\u0000${d.visitorHash}\u0000${d.day}`;
-
 /**
  * The stored non-bot clicks decisions depend on, each with what was published for it (its live
  * funnel record is at the click's own time):
@@ -85,8 +83,8 @@ const dayKey = (d: VisitorDay) => `${d.linkId}\u0000${d.visitorHash}\u0000${d.da
  * click no more than any other.
  */
 export async function loadClicksToDecide(tx: Tx, days: { whole: readonly VisitorDay[]; uniqueOf: readonly VisitorDay[] }): Promise<StoredClick[]> {
-  const whole = new Map(days.whole.map((d) => [dayKey(d), d]));
-  const uniqueOf = new Map(days.uniqueOf.flatMap((d) => (whole.has(dayKey(d)) ? [] : [[dayKey(d), d] as const])));
+  const whole = new Map(days.whole.map((d) => [visitorDayKey(d), d]));
+  const uniqueOf = new Map(days.uniqueOf.flatMap((d) => (whole.has(visitorDayKey(d)) ? [] : [[visitorDayKey(d), d] as const])));
   const all = [...[...whole.values()].map((d) => ({ ...d, whole: true })), ...[...uniqueOf.values()].map((d) => ({ ...d, whole: false }))];
   if (all.length === 0) return [];
   const { rows } = await tx.query<{ event_id: string; link_id: string; occurred_at: Date; visitor_hash: string; device_id: string | null; status: ClickStatus; unique_visitor: boolean } & LiveRecordRow>(

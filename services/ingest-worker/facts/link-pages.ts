@@ -7,6 +7,9 @@ export interface VisitorDay {
   day: string;
 }
 
+/** A visitor-day's key, to hold each once. */
+export const visitorDayKey = (d: VisitorDay): string => `${d.linkId}\u0000${d.visitorHash}\u0000${d.day}`;
+
 /** Where a link's re-decision stands: its visitor-days after (afterDay, afterVisitor) are still to be decided. */
 export interface LinkCursor {
   linkId: string;
@@ -63,7 +66,7 @@ export async function nextLinkPage(tx: Tx, cursors: readonly LinkCursor[], size:
   const days = new Map<string, VisitorDay>();
   for (const r of rows) {
     const day = { linkId: r.link_id, visitorHash: r.visitor_hash, day: r.day };
-    days.set(`${r.link_id}\u0000${r.visitor_hash}\u0000${r.day}`, day);
+    days.set(visitorDayKey(day), day);
     const seen = read.get(r.link_id);
     if (!seen || r.n > seen.n) read.set(r.link_id, { n: r.n, last: day });
   }

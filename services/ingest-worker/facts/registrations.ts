@@ -87,18 +87,19 @@ export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, 
       where user_id = any($1::text[]) and status <> 'superseded'`,
     [userIds],
   );
-  // Of the logins, those that can activate: the first at or after each registration (ties: the
-  // smallest eventId), one probe of logins_user each. A user's activation is the first login at
-  // or after their earliest registration in an organization; a login before it, or after that
-  // one, never counts. Every login of an active user, years of them, was read by each of their logins.
+  // Of the logins, those that can activate: the first at or after each registration read above
+  // (ties: the smallest eventId), one probe of logins_user each. A user's activation is the first
+  // login at or after their earliest registration in an organization; a login before it, or after
+  // that one, never counts. Every login of an active user, years of them, was read by each of their logins.
+  const times = [...new Map(regs.rows.map((r) => [`${r.user_id}\u0000${r.occurred_at.getTime()}`, r])).values()];
   const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>(
     `select l.event_id, r.user_id, l.occurred_at
-       from (select distinct user_id, occurred_at from registrations where user_id = any($1::text[]) and status <> 'superseded') r
+       from unnest($1::text[], $2::timestamptz[]) as r(user_id, occurred_at)
        cross join lateral (
          select event_id, occurred_at from logins l
           where l.user_id = r.user_id and l.occurred_at >= r.occurred_at
           order by l.occurred_at, l.event_id limit 1) l`,
-    [userIds],
+    [times.map((r) => r.user_id), times.map((r) => r.occurred_at)],
   );
   const erased = await tx.query<{ user_id: string }>('select user_id from erased_users where user_id = any($1::text[])', [userIds]);
   for (const r of regs.rows) {
