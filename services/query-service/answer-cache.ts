@@ -49,6 +49,8 @@ export interface AnswerCache {
   fact<T>(key: string, compute: () => Promise<T>): Promise<T>;
   /** True while change notices arrive: only then are answers kept and served. */
   readonly live: boolean;
+  /** How many answers are kept, and their bytes as counted against `maxBytes`. */
+  readonly kept: { answers: number; bytes: number };
   /** Resolves once listening (or at once when the cache is off). For tests and start-up. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -100,11 +102,15 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const now = options.now ?? Date.now;
   const outcomes = new Counter({ name: 'query_answer_cache_total', help: 'Answers of cached routes by where they came from (hit, shared, miss, bypass)', labelNames: ['outcome'], registers: options.registry ? [options.registry] : [] });
   const stored = new Gauge({ name: 'query_answer_cache_bytes', help: 'Bytes of answers kept', registers: options.registry ? [options.registry] : [] });
-  const entries = new LRUCache<string, CachedAnswer>({
+  // One answer per key, with the version it holds at: a newer one replaces it, and one found
+  // stale is dropped, so what is kept is what can still be served. Kept under key and version,
+  // every change would leave the old answer behind until evicted: under ingest nearly all of
+  // the cache, each answer a change older than the last.
+  const entries = new LRUCache<string, { version: string; answer: CachedAnswer }>({
     maxSize: Math.max(1, maxBytes),
     // One large answer is served but not kept: it would push out hundreds of others.
     maxEntrySize: Math.max(1, Math.floor(maxBytes / 8)),
-    sizeCalculation: (value, key) => value.body.length + key.length * 2 + 200,
+    sizeCalculation: (value, key) => value.answer.body.length + (key.length + value.version.length) * 2 + 200,
   });
   const pending = new Map<string, Promise<CachedAnswer>>();
   // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
@@ -179,6 +185,11 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     return `m${mentorEpoch}.${wholeVersions.get(scope.org) ?? 0}.${sum}\0${scope.org}\0${scope.mentors.join('\0')}\0${scope.basis ?? ''}`;
   }
 
+  /** What an answer of `scope` is kept at: versionOf, and the quarter hour (today's date enters many answers: default ranges, the current year). */
+  function keptVersion(scope: AnswerScope): string {
+    return `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}`;
+  }
+
   function lost(err: unknown): void {
     if (!live && client === undefined) return;
     const wasLive = live;
@@ -246,6 +257,9 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     get live() {
       return live;
     },
+    get kept() {
+      return { answers: entries.size, bytes: entries.calculatedSize };
+    },
     ready: () => readyPromise,
     async fact<T>(key: string, compute: () => Promise<T>): Promise<T> {
       if (!live) {
@@ -284,13 +298,17 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         outcomes.inc({ outcome: 'bypass' });
         return { answer: seal(await compute()), outcome: 'bypass' };
       }
-      const full = `${epoch}\0${Math.floor(now() / QUARTER_HOUR_MS)}\0${versionOf(scope)}\0${key}`;
-      const kept = entries.get(full);
-      if (kept && holds(kept)) {
-        outcomes.inc({ outcome: 'hit' });
-        return { answer: kept, outcome: 'hit' };
+      const version = keptVersion(scope);
+      const kept = entries.get(key);
+      if (kept) {
+        if (kept.version === version && holds(kept.answer)) {
+          outcomes.inc({ outcome: 'hit' });
+          return { answer: kept.answer, outcome: 'hit' };
+        }
+        entries.delete(key);
       }
-      const running = pending.get(full);
+      const flight = `${version}\0${key}`;
+      const running = pending.get(flight);
       if (running) {
         const answer = await running;
         // Computed before this request came, it may have stopped holding since: then computed again.
@@ -299,20 +317,20 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
           return { answer, outcome: 'shared' };
         }
       }
-      const started = epoch;
       const computing = compute().then(seal);
-      pending.set(full, computing);
+      pending.set(flight, computing);
       try {
         const answer = await computing;
-        // Kept only when no notice of everything came meanwhile (then its version is gone anyway) and still listening.
-        if (live && epoch === started && holds(answer)) {
-          entries.set(full, answer);
+        // Kept only when nothing it reads changed meanwhile (else it was stale when done: kept
+        // under its version it would never be served again) and still listening.
+        if (live && holds(answer) && keptVersion(scope) === version) {
+          entries.set(key, { version, answer });
           stored.set(entries.calculatedSize);
         }
         outcomes.inc({ outcome: 'miss' });
         return { answer, outcome: 'miss' };
       } finally {
-        if (pending.get(full) === computing) pending.delete(full);
+        if (pending.get(flight) === computing) pending.delete(flight);
       }
     },
     async close() {

@@ -302,6 +302,19 @@ describe('the answer cache', () => {
     expect((await both(stats, tokens.mentorA2Again as string)).cache).toBe('hit');
   });
 
+  it('keeps one answer per question: a change replaces it, it does not leave the old one behind', async () => {
+    const url = '/v1/orgs/org-b/recruitment-summary?from=2026-01-01&to=2026-03-31&granularity=month';
+    await both(url, tokens.adminB as string);
+    const kept = q.app.answers.kept.answers;
+    for (let i = 1; i <= 4; i++) {
+      await write('org-b', 'm-b1', `2026-03-0${i}T12:00:00Z`, { CLICKED: 1, UNIQUE: 1 });
+      expect((await settles(url, tokens.adminB as string)).cache).toMatch(/^(miss|hit)$/);
+      expect((await both(url, tokens.adminB as string)).cache).toBe('hit');
+    }
+    // Five versions of the answer were kept in turn; only the last is.
+    expect(q.app.answers.kept.answers).toBe(kept);
+  });
+
   it('computes an answer once however many ask for it at the same time', async () => {
     const url = '/v1/orgs/org-a/recruitment-summary?from=2026-02-01&to=2026-03-31&granularity=day';
     const answers = await Promise.all(Array.from({ length: 20 }, () => get(q, url, tokens.adminA as string)));
