@@ -306,6 +306,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
           return { answer: kept.answer, outcome: 'hit' };
         }
         entries.delete(key);
+        stored.set(entries.calculatedSize);
       }
       const flight = `${version}\0${key}`;
       const running = pending.get(flight);
