@@ -76,9 +76,9 @@ const MAX_MENTOR_VERSIONS = 200_000;
  * Every write to those tables sends a change notice naming its organizations when it commits
  * (libs/db/change-notices.ts, migration 0018); this cache listens on a connection of its own
  * and keeps a version per organization, plus one for answers over every organization bumped
- * by any notice. An answer is stored under its key and the version of what it reads *read
- * before its queries ran*, so an answer computed across a change is stored under the old
- * version and never served after the notice. How stale can a hit be: by the time between a
+ * by any notice. An answer is kept under its key with the version of what it reads *read
+ * before its queries ran*, and only if that version still holds when it is done: an answer
+ * computed across a change is served to the requests that waited for it, never kept. How stale can a hit be: by the time between a
  * commit and its notice reaching this process (a local round trip), the same as a request
  * that started just before the commit.
  *
