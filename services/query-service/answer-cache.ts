@@ -78,9 +78,9 @@ const MAX_MENTOR_VERSIONS = 200_000;
  * and keeps a version per organization, plus one for answers over every organization bumped
  * by any notice. An answer is kept under its key with the version of what it reads *read
  * before its queries ran*, and only if that version still holds when it is done: an answer
- * computed across a change is served to the requests that waited for it, never kept. How stale can a hit be: by the time between a
- * commit and its notice reaching this process (a local round trip), the same as a request
- * that started just before the commit.
+ * computed across a change is served to the requests that waited for it, never kept. How
+ * stale can a hit be: by the time between a commit and its notice reaching this process (a
+ * local round trip), the same as a request that started just before the commit.
  *
  * An answer about some mentors of an organization (AnswerScope `mentors`) is kept under a
  * version of its own: the organization's changes that may touch any of its answers (a notice

@@ -91,6 +91,7 @@ export async function loadUsers(tx: Tx, userIds: string[]): Promise<Map<string, 
   // (ties: the smallest eventId), one probe of logins_user each. A user's activation is the first
   // login at or after their earliest registration in an organization; a login before it, or after
   // that one, never counts. Every login of an active user, years of them, was read by each of their logins.
+  // The times go back as read: whole milliseconds (timestamp-millis), which a Date holds exactly.
   const times = [...new Map(regs.rows.map((r) => [`${r.user_id}\u0000${r.occurred_at.getTime()}`, r])).values()];
   const logins = await tx.query<{ event_id: string; user_id: string; occurred_at: Date }>(
     `select l.event_id, r.user_id, l.occurred_at
