@@ -294,9 +294,9 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
       published = 0;
       const publishing = pace(producer, messages, halfRate, 24 * 3600, () => stop, (n) => (published = n));
       // The pipeline's own start (new processes, new connections, the first lanes two to three
-      // times slower: README "Freshness past the cold start") is not charged to the first route:
-      // the round begins once the ingest has kept up for two polls in a row (its lag under half a
-      // second of the load), after at least 3 s and at most 60 s.
+      // times slower: docs/performance-journal.md, "Freshness past the cold start") is not
+      // charged to the first route: the round begins once the ingest has kept up for two polls
+      // in a row (its lag under half a second of the load), after at least 3 s and at most 60 s.
       const leadIn = Date.now();
       await sleep(3000);
       for (let kept = 0; kept < 2 && Date.now() - leadIn < 60_000;) {

@@ -6,7 +6,7 @@ import type { Batch } from './batch-consumer.js';
  * a record (bench/lane-statements.ts); a second lane saves at most the overlap of about half the
  * fetch's per-record work, so it pays from about a thousand records a fetch. Part 2 of the bench
  * (1M-click database) with one lane below that: the machine's CPU at 1,000 and 4,000 events/s
- * 15–18% lower, Postgres' 27–30% (README, "One lane for a small fetch").
+ * 15–18% lower, Postgres' 27–30% (docs/performance-journal.md, "One lane for a small fetch").
  */
 export const MIN_LANE_RECORDS = 500;
 
@@ -17,7 +17,7 @@ export const MIN_LANE_RECORDS = 500;
  * worker's peak RSS over parts 1 and 4 was 253–321 MB in 14 runs (mean 279) against 287–343 in
  * 8 (mean 315), at the same rate (11,723–12,692 events/s against 11,522–12,961, three runs
  * each, one after the other). Parts of 1,000 gave 316 and 348 MB at 8,412–10,419 events/s
- * (README, "Statistics that follow a new database, and a fetch in parts").
+ * (docs/performance-journal.md, "Statistics that follow a new database, and a fetch in parts").
  */
 export const MAX_LANE_RECORDS = 2_000;
 

@@ -13,8 +13,8 @@ import { existsSync } from 'node:fs';
  * jemalloc with JEMALLOC_CONF (four). But its CPU per request rose 5-10% unloaded (0.73-0.78 ms
  * against 0.66-0.71 on the mentor referral-stats routes, two runs each), and on a machine
  * saturated by ingest the p99 of the first loaded route was higher in every pair. The ingest
- * worker's peak RSS did not move (its memory is V8's heap). README "jemalloc, measured: less
- * memory for more CPU".
+ * worker's peak RSS did not move (its memory is V8's heap). docs/performance-journal.md,
+ * "jemalloc, measured: less memory for more CPU".
  *
  * `JEMALLOC_PATH` names a library elsewhere. A `MALLOC_CONF` already set is kept as it is.
  */

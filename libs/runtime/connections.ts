@@ -95,8 +95,8 @@ export async function openAll(pool: pg.Pool, count: number, log: Logger): Promis
  * would otherwise stay for the process's life while the tables grow: a bench run on such a
  * database saw one lane's read of published decisions take 4 s, scanning whole indexes in a
  * nested loop, and the other lane wait 15 s on its locks. Forcing custom plans instead cost
- * 40% more Postgres CPU at a steady rate (README, "Plans made for empty tables"). The ingest
- * worker also analyzes its own tables as they grow from empty (createGrowthAnalyzer), so its
+ * 40% more Postgres CPU at a steady rate (docs/performance-journal.md, "Plans made for empty
+ * tables"). The ingest worker also analyzes its own tables as they grow from empty (createGrowthAnalyzer), so its
  * plans follow a new database's sizes within seconds, autovacuum or not. Both workers' batch
  * transactions are told to read by key only (KEY_PROBES_ONLY), so no plan of theirs scans a
  * whole table, whatever sizes it was made for.

@@ -59,8 +59,8 @@ export const QUERY_SERVICE_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space
  * what names a changed link, the users of a device), and a capped heap turns each into a death
  * at every restart. Its late link's clicks, read whole, did so on a 128 MB old generation
  * (test/integration/ingest-memory.test.ts), before they were read a page at a time. Capped, it
- * also took 15-22% more CPU per event (README "The ingest worker's memory", "Reads that do not
- * grow").
+ * also took 15-22% more CPU per event (docs/performance-journal.md, "The ingest worker's
+ * memory", "Reads that do not grow").
  *
  * It too may grow by half of what the last full collection left live (as the query service,
  * above): bench part 2 at 8,000 events/s, two trials each, its CPU 9.6 and 9.6 s -> 8.8 and
