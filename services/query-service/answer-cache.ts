@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import pg from 'pg';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -234,7 +234,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   }
   if (!closed) void listen();
 
-  const etagOf = (body: Buffer) => `"${createHash('sha1').update(body).digest('base64')}"`;
+  const etagOf = (body: Buffer) => `"${hash('sha1', body, 'base64')}"`;
   /**
    * An answer's bytes in a buffer of their own, exactly their size. A small Buffer.from() is a
    * slice of an 8 kB slab shared with whatever else was allocated then, and a view keeps its
