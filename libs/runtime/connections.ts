@@ -26,10 +26,12 @@ export const QUERY_TIMEOUT_MARGIN_MS = 2_000;
  * A pg pool whose idle-client errors are logged instead of crashing the process. `worker`: the
  * session limits of WORKER_SESSION_LIMITS. With
  * `statementTimeoutMs`, Postgres cancels any statement that runs longer (error 57014), and a
- * statement Postgres has not answered QUERY_TIMEOUT_MARGIN_MS after that fails on the client
- * ('Query read timeout'; the pool then drops that connection): a Postgres gone silent (a network
- * partition, a failover to another address: no reset, so the socket waits for TCP to give up,
- * about a quarter of an hour) cannot hold a request or a connection longer.
+ * connection checked out QUERY_TIMEOUT_MARGIN_MS longer than that is cut ('Query read timeout';
+ * its statement fails and the pool drops it, see failStalledCheckouts): a Postgres gone silent
+ * (a network partition, a failover to another address: no reset, so the socket waits for TCP to
+ * give up, about a quarter of an hour) cannot hold a request or a connection longer. A pool
+ * with a statement timeout is for one statement per checkout (`pool.query`), as the query
+ * service's: a transaction of many statements could outlast the deadline while each is quick.
  * `applicationName` names its connections in pg_stat_activity (which service a backend
  * serves: what an operator looks for, and what the bench sums CPU by). `keep`: connections
  * once opened stay open however long they idle (see openAll), instead of closing after 10 s.
@@ -43,14 +45,46 @@ export function createPool(config: Config, log: Logger, max = 10, options: { sta
     ...(options.keep ? { min: max } : {}),
     ...(options.maxLifetimeSeconds ? { maxLifetimeSeconds: options.maxLifetimeSeconds } : {}),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs, query_timeout: options.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS, keepAlive: true } : {}),
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs, keepAlive: true } : {}),
   });
   pool.on('error', (err) => log.warn({ err }, 'postgres client error'));
+  if (options.statementTimeoutMs) failStalledCheckouts(pool, options.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS);
   // pg-pool guards only idle clients: a client checked out for a transaction that Postgres
   // terminates between two queries (a restart) would emit an unhandled error and take the
   // process down. Its next query fails instead, and the batch is retried.
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'postgres connection lost')));
   return pool;
+}
+
+/**
+ * Cuts the connection of any client checked out longer than `deadlineMs`: its statement fails
+ * with "Query read timeout" and the pool drops the client. One sweep per pool, a few times per
+ * deadline, instead of pg's `query_timeout`, which arms a timer per statement whose callback
+ * holds the statement and its rows: at 315 statements a second that kept about 12 kB of each
+ * alive past two young collections, 40 MB promoted in 10 s against 10 MB without it, and the
+ * query service's full collections came every 2 s instead of every 10 (each one a stall of
+ * 20–50 ms for the requests queued behind it: docs/performance-journal.md, "Full collections
+ * under misses"). A statement may now run up to a quarter of the deadline past it.
+ */
+function failStalledCheckouts(pool: pg.Pool, deadlineMs: number): void {
+  const since = new Map<pg.PoolClient, number>();
+  pool.on('acquire', (client) => since.set(client, performance.now()));
+  pool.on('release', (_err, client) => since.delete(client));
+  pool.on('remove', (client) => since.delete(client));
+  const sweep = setInterval(() => {
+    if (pool.ending) {
+      clearInterval(sweep);
+      return;
+    }
+    const now = performance.now();
+    for (const [client, at] of since) {
+      if (now - at <= deadlineMs) continue;
+      since.delete(client);
+      // Destroyed, not ended: a Postgres gone silent would never answer an orderly goodbye.
+      (client as unknown as { connection: { stream: { destroy(err: Error): void } } }).connection.stream.destroy(new Error('Query read timeout'));
+    }
+  }, Math.max(50, Math.min(1_000, Math.round(deadlineMs / 4))));
+  sweep.unref();
 }
 
 /**
@@ -96,8 +130,9 @@ export async function openAll(pool: pg.Pool, count: number, log: Logger): Promis
  * database saw one lane's read of published decisions take 4 s, scanning whole indexes in a
  * nested loop, and the other lane wait 15 s on its locks. Forcing custom plans instead cost
  * 40% more Postgres CPU at a steady rate (docs/performance-journal.md, "Plans made for empty
- * tables"). The ingest worker also analyzes its own tables as they grow from empty (createGrowthAnalyzer), so its
- * plans follow a new database's sizes within seconds, autovacuum or not. Both workers' batch
+ * tables"). The ingest worker also analyzes its own tables as they grow from empty
+ * (createGrowthAnalyzer), so its plans follow a new database's sizes within seconds, autovacuum
+ * or not. Both workers' batch
  * transactions are told to read by key only (KEY_PROBES_ONLY), so no plan of theirs scans a
  * whole table, whatever sizes it was made for.
  */

@@ -47,8 +47,17 @@ export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
  * at a time over about 40 ms, about 20 requests. Those made the p99 of a route. With the flag:
  * 2 full collections in 10 s instead of 7-8, the mentor referral-stats p99 6.8-9.2 ms instead
  * of 15.5-22.4, 0.68-0.70 ms of CPU a request instead of 0.76-0.77, the same peak RSS (199-205 MB).
+ *
+ * And no allocation-site pretenuring (`--no-allocation-site-pretenuring`). V8 allocates straight
+ * into the old generation the objects of a site whose objects it saw survive; the warm-up's
+ * burst of requests (16 at a time, each held longer) made it so for sites of the Postgres
+ * client's results and rows. Every later request's rows then went to the old generation, and
+ * what they point to was kept alive by them until the next full collection. Mentor recruits at
+ * 500 requests/s, 10 s, three runs each: 82-85 MB promoted (two runs; one run 6 MB) and 5-6
+ * full collections with it, 6 MB and 1 without; p99 20-36 ms against 6-10 ms
+ * (docs/performance-journal.md, "Full collections under misses").
  */
-export const QUERY_SERVICE_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space-size=96', '--heap-growing-percent=50'];
+export const QUERY_SERVICE_NODE_FLAGS = [...SERVICE_NODE_FLAGS, '--max-old-space-size=96', '--heap-growing-percent=50', '--no-allocation-site-pretenuring'];
 
 /**
  * The aggregator's: the same cap. Its live set is a fetch's events and their increments (a
