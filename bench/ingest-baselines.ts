@@ -91,8 +91,14 @@ function timedFigure(events: number, spawnedAt: number, endedAt: number, timing:
 async function timeService(name: 'ingest-worker' | 'aggregator-worker', target: { databaseUrl: string; topicPrefix: string }, db: TestEnv['db'], events: number, instances: number, where: string, caughtUp: () => Promise<void>): Promise<RunFigure> {
   const spawnedAt = Date.now();
   const workers = await Promise.all(Array.from({ length: instances }, () => startService(name, target, where, {}, { timed: true })));
+  // A worker that exits first (a flag Node refuses, a crash) would otherwise leave the bench waiting for the whole catch-up timeout.
+  let settled = false;
+  const exitedFirst = new Promise<never>((_, reject) => {
+    for (const w of workers) void w.exited.then((code) => (settled ? undefined : reject(new Error(`${name} exited (code ${code}) before it caught up; its stderr is above`))));
+  });
+  exitedFirst.catch(() => undefined);
   try {
-    await caughtUp();
+    await Promise.race([caughtUp(), exitedFirst]).finally(() => (settled = true));
     const endedAt = Date.now();
     const cost = await runCost(workers, db, target.databaseUrl);
     const peakRssMb = await Promise.all(workers.map((w) => w.stop()));
