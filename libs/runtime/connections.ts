@@ -62,9 +62,9 @@ export function createPool(config: Config, log: Logger, max = 10, options: { sta
  * deadline, instead of pg's `query_timeout`, which arms a timer per statement whose callback
  * holds the statement and its rows: at 315 statements a second that kept about 12 kB of each
  * alive past two young collections, 40 MB promoted in 10 s against 10 MB without it, and the
- * query service's full collections came every 2 s instead of every 10 (each one a stall of
+ * query service's full collections came every 2 s instead of every 5–10 (each one a stall of
  * 20–50 ms for the requests queued behind it: docs/performance-journal.md, "Full collections
- * under misses"). A statement may now run up to a quarter of the deadline past it.
+ * under misses"). A statement may now outlast the deadline by one sweep (a quarter of it, at most 1 s).
  */
 function failStalledCheckouts(pool: pg.Pool, deadlineMs: number): void {
   const since = new Map<pg.PoolClient, number>();
