@@ -64,7 +64,8 @@ export function createPool(config: Config, log: Logger, max = 10, options: { sta
  * alive past two young collections, 40 MB promoted in 10 s against 10 MB without it, and the
  * query service's full collections came every 2 s instead of every 5–10 (each one a stall of
  * 20–50 ms for the requests queued behind it: docs/performance-journal.md, "Full collections
- * under misses"). A statement may now outlast the deadline by one sweep (a quarter of it, at most 1 s).
+ * under misses"). A statement may now outlast the deadline by one sweep (a quarter of it, at
+ * most 1 s). pg has no public way to drop a connection at once, hence its socket.
  */
 function failStalledCheckouts(pool: pg.Pool, deadlineMs: number): void {
   const since = new Map<pg.PoolClient, number>();
@@ -132,9 +133,8 @@ export async function openAll(pool: pg.Pool, count: number, log: Logger): Promis
  * 40% more Postgres CPU at a steady rate (docs/performance-journal.md, "Plans made for empty
  * tables"). The ingest worker also analyzes its own tables as they grow from empty
  * (createGrowthAnalyzer), so its plans follow a new database's sizes within seconds, autovacuum
- * or not. Both workers' batch
- * transactions are told to read by key only (KEY_PROBES_ONLY), so no plan of theirs scans a
- * whole table, whatever sizes it was made for.
+ * or not. Both workers' batch transactions are told to read by key only (KEY_PROBES_ONLY), so
+ * no plan of theirs scans a whole table, whatever sizes it was made for.
  */
 export const WORKER_CONNECTION_LIFETIME_S = 600;
 
