@@ -39,6 +39,16 @@ export type ServiceName = 'ingest-worker' | 'aggregator-worker' | 'query-service
 /** The Node flags each service runs with, as `make run` starts it (libs/runtime/supervisor.ts). */
 const SERVICE_FLAGS: Record<ServiceName, string[]> = { 'ingest-worker': SERVICE_NODE_FLAGS, 'aggregator-worker': AGGREGATOR_NODE_FLAGS, 'query-service': QUERY_SERVICE_NODE_FLAGS };
 
+/**
+ * Flags added on one service's command line for an experiment: BENCH_NODE_FLAGS_INGEST_WORKER,
+ * BENCH_NODE_FLAGS_AGGREGATOR_WORKER, BENCH_NODE_FLAGS_QUERY_SERVICE (space-separated). V8's
+ * flags go here: Node refuses them in NODE_OPTIONS (BENCH_WORKER_NODE_OPTIONS).
+ */
+function serviceFlags(name: ServiceName): string[] {
+  const extra = process.env[`BENCH_NODE_FLAGS_${name.toUpperCase().replace('-', '_')}`]?.split(/\s+/).filter(Boolean) ?? [];
+  return [...SERVICE_FLAGS[name], ...extra];
+}
+
 /** Peak resident set (VmHWM) of a live process in MB, or null when it is gone. */
 export function peakRssMb(pid: number | undefined): number | null {
   if (!pid) return null;
@@ -132,7 +142,7 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
  */
 export async function startService(name: ServiceName, target: { databaseUrl: string; topicPrefix: string }, where: string, env: Record<string, string> = {}, options: { timed?: boolean } = {}): Promise<RunningProcess & { output(): string }> {
   const metricsPort = name === 'query-service' ? '0' : String(await freePort());
-  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: SERVICE_FLAGS[name], ...(options.timed ? { preload: [compiledEntry(TIMING_PROBE)], stdout: 'pipe' as const } : {}) });
+  return spawnNode(name, compiledEntry(`services/${name}/main.ts`), { DATABASE_URL: target.databaseUrl, KAFKA_TOPIC_PREFIX: target.topicPrefix, METRICS_PORT: metricsPort, ...env }, { where, kind: name, flags: serviceFlags(name), ...(options.timed ? { preload: [compiledEntry(TIMING_PROBE)], stdout: 'pipe' as const } : {}) });
 }
 
 /** A TCP port free right now on 127.0.0.1. */
