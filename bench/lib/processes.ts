@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Knex } from '../../libs/db/knex.js';
 import { compiledEntry } from '../../libs/runtime/repo-paths.js';
 import { serviceAllocator } from '../../libs/runtime/allocator.js';
-import { AGGREGATOR_NODE_FLAGS, QUERY_SERVICE_NODE_FLAGS, SERVICE_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
+import { AGGREGATOR_NODE_FLAGS, INGEST_NODE_FLAGS, QUERY_SERVICE_NODE_FLAGS } from '../../libs/runtime/supervisor.js';
 import { sleep } from './scale.js';
 
 /** CPU seconds (user + system) a live process has used, or null when it is gone. */
@@ -37,7 +37,7 @@ export function metricSum(text: string, name: string, labels: Record<string, str
 export type ServiceName = 'ingest-worker' | 'aggregator-worker' | 'query-service';
 
 /** The Node flags each service runs with, as `make run` starts it (libs/runtime/supervisor.ts). */
-const SERVICE_FLAGS: Record<ServiceName, string[]> = { 'ingest-worker': SERVICE_NODE_FLAGS, 'aggregator-worker': AGGREGATOR_NODE_FLAGS, 'query-service': QUERY_SERVICE_NODE_FLAGS };
+const SERVICE_FLAGS: Record<ServiceName, string[]> = { 'ingest-worker': INGEST_NODE_FLAGS, 'aggregator-worker': AGGREGATOR_NODE_FLAGS, 'query-service': QUERY_SERVICE_NODE_FLAGS };
 
 /**
  * Flags added on one service's command line for an experiment: BENCH_NODE_FLAGS_INGEST_WORKER,
