@@ -38,8 +38,8 @@ export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
  * through its transaction (0.2-0.5 s), longer than the young generation keeps them, so they are
  * promoted and wait in the old generation as garbage until a full collection. Bench part 2 at
  * 8,000 events/s, two trials each: peak RSS 247-249 -> 181-185 MB, the worker's CPU 24.5-26.0
- * -> 25.8-27.5 s. Part 1 at scale 0.3 (catching up), five runs each: 265-308 -> 187-215 MB,
- * 49-64 -> 55-63 us of CPU per event, 8,898-12,105 -> 9,824-11,523 events/s. No cap: a read
+ * -> 25.8-27.5 s. Part 1 at scale 0.3 (catching up), five and seven runs: 265-308 -> 187-236
+ * MB, 49-64 -> 55-63 us of CPU per event, 8,898-12,105 -> 9,824-11,523 events/s. No cap: a read
  * that still grows with what a producer writes finds the heap it needs, where a capped heap
  * would die on it at every restart (see AGGREGATOR_NODE_FLAGS; docs/performance-journal.md,
  * "The ingest worker's heap let grow by a factor of two").
