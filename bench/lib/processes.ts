@@ -45,7 +45,7 @@ const SERVICE_FLAGS: Record<ServiceName, string[]> = { 'ingest-worker': INGEST_N
  * flags go here: Node refuses them in NODE_OPTIONS (BENCH_WORKER_NODE_OPTIONS).
  */
 function serviceFlags(name: ServiceName): string[] {
-  const extra = process.env[`BENCH_NODE_FLAGS_${name.toUpperCase().replace('-', '_')}`]?.split(/\s+/).filter(Boolean) ?? [];
+  const extra = process.env[`BENCH_NODE_FLAGS_${name.toUpperCase().replaceAll('-', '_')}`]?.split(/\s+/).filter(Boolean) ?? [];
   return [...SERVICE_FLAGS[name], ...extra];
 }
 
