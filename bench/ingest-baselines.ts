@@ -92,13 +92,12 @@ async function timeService(name: 'ingest-worker' | 'aggregator-worker', target: 
   const spawnedAt = Date.now();
   const workers = await Promise.all(Array.from({ length: instances }, () => startService(name, target, where, {}, { timed: true })));
   // A worker that exits first (a flag Node refuses, a crash) would otherwise leave the bench waiting for the whole catch-up timeout.
-  let settled = false;
+  // Their exits when stopped below reject it too, after the race has settled: the race's own handler takes that rejection.
   const exitedFirst = new Promise<never>((_, reject) => {
-    for (const w of workers) void w.exited.then((code) => (settled ? undefined : reject(new Error(`${name} exited (code ${code}) before it caught up; its stderr is above`))));
+    for (const w of workers) void w.exited.then((code) => reject(new Error(`${name} exited (code ${code}) before it caught up; its stderr is above`)));
   });
-  exitedFirst.catch(() => undefined);
   try {
-    await Promise.race([caughtUp(), exitedFirst]).finally(() => (settled = true));
+    await Promise.race([caughtUp(), exitedFirst]);
     const endedAt = Date.now();
     const cost = await runCost(workers, db, target.databaseUrl);
     const peakRssMb = await Promise.all(workers.map((w) => w.stop()));
