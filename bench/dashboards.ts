@@ -202,7 +202,8 @@ export async function runDashboards(halfRate: number, log: (line: string) => voi
     const table = routes(SHAPE, users).filter(([name]) => ONLY.length === 0 || ONLY.some((o) => name.includes(o)));
     const pipeline = await startPipeline({ databaseUrl: data.url, topicPrefix: env.config.kafka.topicPrefix }, 'part 3 dashboards');
     const queryService = pipeline.processes.find((p) => p.name === 'query-service')?.child.pid;
-    const headers = { authorization: `Bearer ${token}` };
+    // As a dashboard's browser asks: it takes compressed answers (the service keeps large ones gzip-compressed).
+    const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip, deflate, br, zstd' };
     // Between routes the service is let finish what it still has (requests a round gave up on
     // are still answered): until /readyz, which queues for the same pool, answers in under
     // 50 ms twice in a row (at most 60 s), so one route's backlog is not charged to the next.

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csvDocument, csvLine, type CsvCell } from './csv.js';
 import type { CsvTable } from './csv-tables.js';
 import { CSV_MAX_ROWS, MAX_PAGE } from './schemas.js';
+import { addVary } from './encoding.js';
 
 /**
  * Whether the caller asked for CSV: `format=csv`, or, without `format`, an Accept header that
@@ -29,7 +30,7 @@ export function wantsCsv(request: FastifyRequest): boolean {
 /** The headers of a CSV answer: its type, and a download name from the route (`mentor-performance-coord-a.csv`). */
 function csvHeaders(reply: FastifyReply, name: string): FastifyReply {
   const file = name.replace(/[^\w.-]+/g, '_').slice(0, 120);
-  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}.csv"`).header('vary', 'accept');
+  return addVary(reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}.csv"`), 'accept');
 }
 
 /** A summary as CSV: computed as JSON, flattened (csv-tables.ts), sent whole. */

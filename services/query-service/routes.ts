@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InviteClicked, UserRegistered } from '../../libs/events/types.generated.js';
 import { check } from '../../libs/events/validation.js';
 import type { App, QueryServiceDeps } from './types.js';
-import type { AnswerCache, AnswerScope, CacheOutcome, CachedAnswer } from './answer-cache.js';
+import { answerBytes, type AnswerCache, type AnswerScope, type CacheOutcome, type CachedAnswer } from './answer-cache.js';
+import { addVary, takesGzip } from './encoding.js';
 import type { Queryable } from '../../libs/db/queryable.js';
 import type { Grant, GrantFor, Resource } from './policy.js';
 import { ApiError, badParameter } from './errors.js';
@@ -77,7 +78,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    */
   async function firstDayOf(org: string): Promise<string | null> {
     const { answer } = await answers.answer('first-day', org, async () => JSON.stringify(await orgFirstDay(db, org)));
-    return JSON.parse(answer.body.toString('utf8')) as string | null;
+    return JSON.parse(answerBytes(answer).toString('utf8')) as string | null;
   }
 
   /**
@@ -94,12 +95,20 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
 
   /** A JSON answer through the answer cache (see cachedAnswer), with its ETag. */
   async function cachedJson(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<unknown>) {
-    return sendKept(reply, await cachedAnswer(request, reply, scope, compute));
+    return sendKept(request, reply, await cachedAnswer(request, reply, scope, compute));
   }
 
-  /** Sends a JSON answer from the answer cache: its body as kept, its ETag, and where it came from. */
-  function sendKept(reply: FastifyReply, { answer, outcome }: { answer: CachedAnswer; outcome: CacheOutcome }) {
-    return reply.header('x-cache', outcome).header('etag', answer.etag).type('application/json; charset=utf-8').send(answer.body);
+  /**
+   * Sends a JSON answer from the answer cache, with where it came from: to a client that takes
+   * gzip, a compressed answer's bytes as kept (Content-Encoding gzip, an ETag of its own, as
+   * a strong validator names one representation); to others, its bytes uncompressed.
+   */
+  function sendKept(request: FastifyRequest, reply: FastifyReply, { answer, outcome }: { answer: CachedAnswer; outcome: CacheOutcome }) {
+    addVary(reply.header('x-cache', outcome).type('application/json; charset=utf-8'), 'accept-encoding');
+    if (answer.encoding === 'gzip' && takesGzip(request.headers['accept-encoding'])) {
+      return reply.header('content-encoding', 'gzip').header('etag', `${answer.etag.slice(0, -1)}-gzip"`).send(answer.body);
+    }
+    return reply.header('etag', answer.etag).send(answerBytes(answer));
   }
 
   /**
@@ -109,6 +118,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    */
   async function pageAnswer(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<TimedPage>) {
     return sendKept(
+      request,
       reply,
       await answers.answer(answerKey(request), scope, async () => {
         const { page, until } = await compute();
@@ -125,7 +135,7 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
   async function jsonOrTable<T>(request: FastifyRequest, reply: FastifyReply, scope: AnswerScope, compute: () => Promise<T>, csv: (answer: T) => [name: string, table: CsvTable]) {
     if (!wantsCsv(request)) return cachedJson(request, reply, scope, compute);
     const { answer, outcome } = await cachedAnswer(request, reply, scope, compute);
-    const [name, table] = csv(JSON.parse(answer.body.toString('utf8')) as T);
+    const [name, table] = csv(JSON.parse(answerBytes(answer).toString('utf8')) as T);
     void reply.header('x-cache', outcome);
     return sendCsvTable(reply, name, table);
   }

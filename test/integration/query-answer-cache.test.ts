@@ -6,6 +6,8 @@ import { applyIncrements } from '../../libs/funnel/funnel-store.js';
 import { sumIncrements } from '../../libs/funnel/increments.js';
 import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { gunzipSync } from 'node:zlib';
+import { GZIP_MIN_BYTES } from '../../services/query-service/answer-cache.js';
 
 /**
  * The answer cache (services/query-service/answer-cache.ts) on the query fixture, against the
@@ -274,6 +276,41 @@ describe('the answer cache', () => {
     const kept = await both(orgSummary('org-b'), tokens.adminB as string);
     const res = await get(q, orgSummary('org-b'), tokens.adminB as string, { 'if-none-match': kept.etag as string });
     expect(res.status).toBe(304);
+  });
+
+  it('sends a large answer gzip-compressed to a client that takes gzip, with an ETag of its own, and uncompressed to one that does not', async () => {
+    // A day-by-day month: about 3 kB of JSON, above GZIP_MIN_BYTES.
+    const url = '/v1/orgs/org-a/recruitment-summary?from=2026-03-01&to=2026-03-31&granularity=day';
+    const token = tokens.adminA as string;
+    const raw = (app: QueryApp, headers: Record<string, string> = {}) => app.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, ...headers } });
+    const identity = await raw(plain);
+    expect(identity.statusCode).toBe(200);
+    expect(identity.rawPayload.length).toBeGreaterThanOrEqual(GZIP_MIN_BYTES);
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    for (const app of [q, plain, q]) {
+      const zipped = await raw(app, { 'accept-encoding': 'gzip, deflate, br, zstd' });
+      expect([zipped.statusCode, zipped.headers['content-encoding'], zipped.headers['content-type']]).toEqual([200, 'gzip', 'application/json; charset=utf-8']);
+      expect(String(zipped.headers.vary)).toContain('accept-encoding');
+      expect(zipped.rawPayload.length).toBeLessThan(identity.rawPayload.length / 2);
+      expect(gunzipSync(zipped.rawPayload).equals(identity.rawPayload)).toBe(true);
+      expect(zipped.headers.etag).toBe(`${String(identity.headers.etag).slice(0, -1)}-gzip"`);
+      expect((await raw(app, { 'accept-encoding': 'gzip', 'if-none-match': zipped.headers.etag as string })).statusCode).toBe(304);
+      // The other representation's ETag does not match this one.
+      expect((await raw(app, { 'accept-encoding': 'gzip', 'if-none-match': identity.headers.etag as string })).statusCode).toBe(200);
+    }
+    for (const refused of ['gzip;q=0', 'br', 'identity']) {
+      const res = await raw(q, { 'accept-encoding': refused });
+      expect([res.statusCode, res.headers['content-encoding'], res.headers.etag]).toEqual([200, undefined, identity.headers.etag]);
+      expect(res.rawPayload.equals(identity.rawPayload)).toBe(true);
+    }
+    // Its CSV export is made from the same kept answer, and is sent as text.
+    const csv = await raw(q, { 'accept-encoding': 'gzip', accept: 'text/csv' });
+    expect([csv.statusCode, csv.headers['content-encoding'], String(csv.headers['content-type'])]).toEqual([200, undefined, 'text/csv; charset=utf-8']);
+    expect(csv.body).toContain('2026-03-15');
+    // A small answer is kept and sent as it is.
+    const small = await q.app.inject({ method: 'GET', url: '/v1/orgs/org-b/referrals?limit=1', headers: { authorization: `Bearer ${tokens.adminB as string}`, 'accept-encoding': 'gzip' } });
+    expect([small.statusCode, small.headers['content-encoding']]).toEqual([200, undefined]);
+    expect(small.rawPayload.length).toBeLessThan(GZIP_MIN_BYTES);
   });
 
   it('sees what other writers change: a display name, a timezone an operator sets', async () => {
