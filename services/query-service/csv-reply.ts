@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csvDocument, csvLine, type CsvCell } from './csv.js';
 import type { CsvTable } from './csv-tables.js';
 import { CSV_MAX_ROWS, MAX_PAGE } from './schemas.js';
-import { addVary } from './encoding.js';
+import { acceptWeights, addVary } from './encoding.js';
 
 /**
  * Whether the caller asked for CSV: `format=csv`, or, without `format`, an Accept header that
@@ -14,16 +14,9 @@ export function wantsCsv(request: FastifyRequest): boolean {
   if (format !== undefined) return format === 'csv';
   const accept = request.headers.accept;
   if (typeof accept !== 'string' || !accept.includes('csv')) return false;
-  let csv = 0;
-  let json = 0;
-  for (const part of accept.split(',')) {
-    const [type, ...params] = part.trim().toLowerCase().split(';');
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const weight = qParam ? Number(qParam.slice(2)) : 1;
-    if (!Number.isFinite(weight)) continue;
-    if (type === 'text/csv') csv = Math.max(csv, weight);
-    else if (type === 'application/json') json = Math.max(json, weight);
-  }
+  const weights = acceptWeights(accept);
+  const csv = weights.get('text/csv') ?? 0;
+  const json = weights.get('application/json') ?? 0;
   return csv > 0 && csv >= json;
 }
 

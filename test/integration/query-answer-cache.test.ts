@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
 import { startQueryApp, type QueryApp } from '../support/query.js';
@@ -6,7 +7,6 @@ import { applyIncrements } from '../../libs/funnel/funnel-store.js';
 import { sumIncrements } from '../../libs/funnel/increments.js';
 import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { gunzipSync } from 'node:zlib';
 import { GZIP_MIN_BYTES } from '../../services/query-service/answer-cache.js';
 
 /**
