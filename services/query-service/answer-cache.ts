@@ -8,9 +8,9 @@ import type { Logger } from '../../libs/log/logger.js';
 import { within } from '../../libs/runtime/within.js';
 
 /**
- * A serialized answer as kept: gzip-compressed when it is at least GZIP_MIN_BYTES (a dashboard's
- * browser asks for gzip, and is sent these bytes as they are), else as serialized. `etag` is
- * what the etag plugin would give the uncompressed answer (sha1, base64, strong).
+ * A serialized answer: as computed (encoding null), or, once kept, gzip-compressed when it is
+ * at least GZIP_MIN_BYTES (a dashboard's browser asks for gzip, and is sent these bytes as they
+ * are). `etag` is what the etag plugin would give the uncompressed answer (sha1, base64, strong).
  */
 export interface CachedAnswer {
   body: Buffer;
@@ -68,8 +68,20 @@ export interface AnswerCache {
  * 6 (a mentor's 90 days 9.9 kB to 1.2 kB, platform growth 91 kB to 12 kB; 0.03-0.06 ms to
  * compress on this project's 2-core machines, 0.7 ms for platform growth), so the cache holds
  * that many more, and a hit sends that much less. Below it gzip saves too little to pay for.
+ * Only kept answers are compressed, once each, after the miss that computed one was answered:
+ * an answer not kept (the cache off or not listening, computed across a change) is sent as it is.
  */
 export const GZIP_MIN_BYTES = 1024;
+
+/**
+ * zlib's output chunk when compressing an answer, instead of its default 16 kB. Each compression
+ * allocates one chunk of ArrayBuffer memory (a slice of Buffer's pool, then copied out by
+ * `own`), and V8 counts ArrayBuffer bytes towards starting a full collection: in a loop of
+ * 5,000 compressions of a 10 kB answer under the query service's flags, 16 kB chunks made 3-4
+ * full collections (33-48 ms of pauses), 4 kB ones 2 (7-9 ms; 1 kB: the same), and none
+ * without compressing. A mentor's answer compresses to under 2 kB: one chunk.
+ */
+const ZLIB_CHUNK_BYTES = 4096;
 
 /** An answer's uncompressed bytes (for a client that does not take gzip, or to read it back). */
 export const answerBytes = (answer: CachedAnswer): Buffer => (answer.encoding === 'gzip' ? gunzipSync(answer.body) : answer.body);
@@ -110,7 +122,8 @@ const MAX_MENTOR_VERSIONS = 200_000;
  * kept in the cache (every request reads Postgres), and once listening again everything kept
  * before is dropped. Bounded by `maxBytes` (least recently used answers go first); answers
  * are kept serialized (and compressed: GZIP_MIN_BYTES), so a hit costs no query, no serialization,
- * no hashing and, for a client that takes gzip, no compression.
+ * no hashing and, for a client that takes gzip, no compression. A miss is answered as computed,
+ * and compressed for keeping only after (in a setImmediate with the other misses since).
  *
  * The same listener keeps the facts scope decisions rest on (`fact`): dropped together on any
  * notice of SCOPE_CHANNEL (writes to the scope tables, rare), on a rebuild and on listening
@@ -265,14 +278,31 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
     body.set(bytes);
     return body;
   };
-  /** A computed answer as kept: its ETag from its bytes, the bytes compressed from GZIP_MIN_BYTES on. */
+  /** A computed answer as sent at once: its ETag from its bytes, the bytes as serialized. */
   const seal = (computed: Serialized | Expiring): CachedAnswer => {
     const expiring = typeof computed === 'object' && !(computed instanceof Uint8Array) && !(computed instanceof ArrayBuffer) ? computed : null;
     const serialized = expiring ? expiring.serialized : (computed as Serialized);
-    const bytes = typeof serialized === 'string' ? Buffer.from(serialized) : serialized instanceof ArrayBuffer ? new Uint8Array(serialized) : serialized;
-    const etag = etagOf(bytes);
-    const kept = bytes.byteLength >= GZIP_MIN_BYTES ? { body: own(gzipSync(bytes, { level: 6 })), encoding: 'gzip' as const } : { body: own(bytes), encoding: null };
-    return expiring?.until != null ? { ...kept, etag, until: expiring.until } : { ...kept, etag };
+    const body = typeof serialized === 'string' ? Buffer.from(serialized) : Buffer.from(serialized instanceof ArrayBuffer ? serialized : serialized.buffer, serialized instanceof ArrayBuffer ? 0 : serialized.byteOffset, serialized.byteLength);
+    const answer: CachedAnswer = { body, encoding: null, etag: etagOf(body) };
+    if (expiring?.until != null) answer.until = expiring.until;
+    return answer;
+  };
+  /** A sealed answer as kept for long: its bytes in a buffer of their own, gzip-compressed from GZIP_MIN_BYTES on. */
+  const compact = (answer: CachedAnswer): CachedAnswer =>
+    answer.body.byteLength >= GZIP_MIN_BYTES ? { ...answer, body: own(gzipSync(answer.body, { level: 6, chunkSize: ZLIB_CHUNK_BYTES })), encoding: 'gzip' } : { ...answer, body: own(answer.body) };
+  /**
+   * Answers kept as computed (uncompressed, a view of what serialized them) until compacted:
+   * all at once, after the responses that computed them have been written (setImmediate), so
+   * a miss is answered without waiting for its compression.
+   */
+  const uncompacted: { key: string; answer: CachedAnswer }[] = [];
+  const compactKept = () => {
+    for (const { key, answer } of uncompacted.splice(0)) {
+      // Unless it was replaced or dropped meanwhile.
+      const kept = entries.peek(key);
+      if (kept?.answer === answer) entries.set(key, { version: kept.version, answer: compact(answer) });
+    }
+    stored.set(entries.calculatedSize);
   };
   /** Whether an answer still holds now (see CachedAnswer.until). */
   const holds = (answer: CachedAnswer) => answer.until === undefined || now() < answer.until;
@@ -350,6 +380,7 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         // under its version it would never be served again) and still listening.
         if (live && holds(answer) && keptVersion(scope) === version) {
           entries.set(key, { version, answer });
+          if (uncompacted.push({ key, answer }) === 1) setImmediate(compactKept);
           stored.set(entries.calculatedSize);
         }
         outcomes.inc({ outcome: 'miss' });

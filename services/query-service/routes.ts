@@ -105,6 +105,10 @@ export function registerRoutes(app: App, deps: QueryServiceDeps, db: Queryable, 
    */
   function sendKept(request: FastifyRequest, reply: FastifyReply, { answer, outcome }: { answer: CachedAnswer; outcome: CacheOutcome }) {
     addVary(reply.header('x-cache', outcome).type('application/json; charset=utf-8'), 'accept-encoding');
+    // A client holding the answer uncompressed holds it still (a miss is sent before it is
+    // compressed, to a browser too): a 304 as the etag plugin gives, without inflating it.
+    const held = request.headers['if-none-match'];
+    if (held === answer.etag || held === `W/${answer.etag}`) return reply.header('etag', answer.etag).code(304).send();
     if (answer.encoding === 'gzip' && takesGzip(request.headers['accept-encoding'])) {
       return reply.header('content-encoding', 'gzip').header('etag', `${answer.etag.slice(0, -1)}-gzip"`).send(answer.body);
     }
