@@ -279,10 +279,10 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
 
   const etagOf = (body: Uint8Array) => `"${hash('sha1', body, 'base64')}"`;
   /**
-   * An answer's bytes in a buffer of their own, exactly their size. A small Buffer.from() is a
-   * slice of an 8 kB slab shared with whatever else was allocated then, and a view keeps its
-   * whole ArrayBuffer (so does zlib's output, a slice of its 16 kB chunk): a kept answer of a
-   * few hundred bytes would hold kilobytes the size bound never counts.
+   * An answer's bytes in a buffer of their own, exactly their size. A Buffer.from() under half
+   * of Buffer.poolSize (64 kB on Node 24) is a slice of a slab shared with whatever else was
+   * allocated then, and a view keeps its whole ArrayBuffer (so does zlib's output, a slice of
+   * its chunk): a kept answer of a few hundred bytes would hold kilobytes the size bound never counts.
    */
   const own = (bytes: Uint8Array): Buffer => {
     const body = Buffer.allocUnsafeSlow(bytes.byteLength);
