@@ -149,11 +149,13 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   // stale is dropped, so what is kept is what can still be served. Kept under key and version,
   // every change would leave the old answer behind until evicted: under ingest nearly all of
   // the cache, each answer a change older than the last.
+  const sizeOf = (key: string, version: string, answer: CachedAnswer) => answer.body.length + (key.length + version.length + answer.etag.length) * 2 + ENTRY_BYTES;
+  // One large answer is served but not kept: it would push out hundreds of others.
+  const maxEntrySize = Math.max(1, Math.floor(maxBytes / 8));
   const entries = new LRUCache<string, { version: string; answer: CachedAnswer }>({
     maxSize: Math.max(1, maxBytes),
-    // One large answer is served but not kept: it would push out hundreds of others.
-    maxEntrySize: Math.max(1, Math.floor(maxBytes / 8)),
-    sizeCalculation: (value, key) => value.answer.body.length + (key.length + value.version.length + value.answer.etag.length) * 2 + ENTRY_BYTES,
+    maxEntrySize,
+    sizeCalculation: (value, key) => sizeOf(key, value.version, value.answer),
   });
   const pending = new Map<string, Promise<CachedAnswer>>();
   // Scope facts: dropped whole on any notice of a scope table (rare), so a version of their own.
@@ -390,8 +392,13 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
         // Kept only when nothing it reads changed meanwhile (else it was stale when done: kept
         // under its version it would never be served again) and still listening.
         if (live && holds(answer) && keptVersion(scope) === version) {
-          entries.set(key, { version, answer });
-          if (uncompacted.push({ key, answer }) === 1) setImmediate(compactKept);
+          if (sizeOf(key, version, answer) <= maxEntrySize) {
+            entries.set(key, { version, answer });
+            if (uncompacted.push({ key, answer }) === 1) setImmediate(compactKept);
+          } else {
+            // Too large to keep as computed, even for a moment: kept compacted at once, if it fits so.
+            entries.set(key, { version, answer: compact(answer) });
+          }
           stored.set(entries.calculatedSize);
         }
         outcomes.inc({ outcome: 'miss' });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, eventually, type TestEnv } from '../support/env.js';
@@ -7,7 +8,7 @@ import { applyIncrements } from '../../libs/funnel/funnel-store.js';
 import { sumIncrements } from '../../libs/funnel/increments.js';
 import { rebuildFunnels } from '../../libs/funnel/rebuild.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { GZIP_MIN_BYTES } from '../../services/query-service/answer-cache.js';
+import { createAnswerCache, GZIP_MIN_BYTES } from '../../services/query-service/answer-cache.js';
 
 /**
  * The answer cache (services/query-service/answer-cache.ts) on the query fixture, against the
@@ -322,6 +323,29 @@ describe('the answer cache', () => {
     const small = await q.app.inject({ method: 'GET', url: '/v1/orgs/org-b/referrals?limit=1', headers: { authorization: `Bearer ${tokens.adminB as string}`, 'accept-encoding': 'gzip' } });
     expect([small.statusCode, small.headers['content-encoding']]).toEqual([200, undefined]);
     expect(small.rawPayload.length).toBeLessThan(GZIP_MIN_BYTES);
+  });
+
+  it('keeps an answer too large to keep as computed compressed at once, when it fits so, and one that does not fit either not at all', async () => {
+    // 64 kB in all: at most 8 kB an answer.
+    const cache = createAnswerCache({ connectionString: env.config.databaseUrl, maxBytes: 64 * 1024, log: env.log });
+    try {
+      await cache.ready();
+      expect(cache.live).toBe(true);
+      // 20 kB of JSON that compresses to well under 8 kB, and 20 kB that does not compress.
+      const compressible = JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ day: i, clicks: i % 7 })));
+      const random = randomBytes(20_000);
+      expect(compressible.length).toBeGreaterThan(8 * 1024);
+      const ask = (key: string, value: string | Uint8Array) => cache.answer(key, 'org-a', async () => value);
+      expect((await ask('big', compressible)).outcome).toBe('miss');
+      const hit = await ask('big', compressible);
+      expect([hit.outcome, hit.answer.encoding]).toEqual(['hit', 'gzip']);
+      expect(gunzipSync(hit.answer.body).toString()).toBe(compressible);
+      expect((await ask('random', random)).outcome).toBe('miss');
+      expect((await ask('random', random)).outcome).toBe('miss');
+      expect(cache.kept.answers).toBe(1);
+    } finally {
+      await cache.close();
+    }
   });
 
   it('sees what other writers change: a display name, a timezone an operator sets', async () => {
