@@ -295,7 +295,9 @@ export function createAnswerCache(options: { connectionString: string; maxBytes:
   const seal = (computed: Serialized | Expiring): CachedAnswer => {
     const expiring = typeof computed === 'object' && !(computed instanceof Uint8Array) && !(computed instanceof ArrayBuffer) ? computed : null;
     const serialized = expiring ? expiring.serialized : (computed as Serialized);
-    const body = typeof serialized === 'string' ? Buffer.from(serialized) : Buffer.from(serialized instanceof ArrayBuffer ? serialized : serialized.buffer, serialized instanceof ArrayBuffer ? 0 : serialized.byteOffset, serialized.byteLength);
+    // A view of what serialized it (Buffer.from of an ArrayBuffer does not copy): copied once, when kept (compact).
+    const body =
+      typeof serialized === 'string' ? Buffer.from(serialized) : serialized instanceof ArrayBuffer ? Buffer.from(serialized) : Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength);
     const answer: CachedAnswer = { body, encoding: null, etag: etagOf(body) };
     if (expiring?.until != null) answer.until = expiring.until;
     return answer;
