@@ -4,7 +4,7 @@
  * own, over sample traffic (libs/sample) delivered in event-time order in batches of a fixed
  * size, with no Kafka and nothing else running. The first third of the batches warms the
  * tables and connections; over the rest it prints the mean wall time of a transaction, and per
- * statement (by its text) how often it runs per transaction and its mean round trip as the
+ * statement (by its text) how often it runs per transaction and its mean round trip (and the rows it returns) as the
  * worker sees it (Postgres' planning and execution, the socket, and this process' encoding
  * and parsing). Run it at a few sizes to split a transaction's fixed cost from its cost per
  * event:
@@ -25,7 +25,7 @@ if (!Number.isInteger(size) || size < 1) throw new Error(`the batch size must be
 
 const env = await createTestEnv('lane_statements');
 const pool = new pg.Pool({ connectionString: env.config.databaseUrl, max: 2 });
-const timing = { on: false, statements: new Map<string, { count: number; ms: number }>() };
+const timing = { on: false, statements: new Map<string, { count: number; ms: number; rows: number }>() };
 // Every connection's queries timed from the call to their answer, keyed by their text.
 pool.on('connect', (client) => {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -35,9 +35,10 @@ pool.on('connect', (client) => {
     const started = performance.now();
     const result = query(...args);
     if (timing.on && result instanceof Promise) {
-      result.then(() => {
-        const s = timing.statements.get(text) ?? { count: 0, ms: 0 };
+      result.then((answer: unknown) => {
+        const s = timing.statements.get(text) ?? { count: 0, ms: 0, rows: 0 };
         s.count += 1;
+        for (const r of [answer].flat() as { rows?: unknown[] }[]) s.rows += r?.rows?.length ?? 0;
         s.ms += performance.now() - started;
         timing.statements.set(text, s);
       }, () => undefined);
@@ -72,8 +73,8 @@ try {
   const events_ = batches.slice(warm).reduce((a, b) => a + b.length, 0);
   console.log(`batches of ${size} events: ${measured} transactions measured, ${perTx(wallMs)} ms each (${((wallMs / events_) * 1000).toFixed(0)} µs per event)`);
   console.log(`statements per transaction ${perTx(rows.reduce((a, [, s]) => a + s.count, 0))}, ${perTx(rows.reduce((a, [, s]) => a + s.ms, 0))} ms in them`);
-  console.log('ms per transaction | runs per transaction | ms per run | statement');
-  for (const [text, s] of rows) console.log(`${perTx(s.ms).padStart(8)} | ${perTx(s.count).padStart(5)} | ${(s.ms / s.count).toFixed(2).padStart(6)} | ${text}`);
+  console.log('ms per transaction | runs per transaction | ms per run | rows per transaction | statement');
+  for (const [text, s] of rows) console.log(`${perTx(s.ms).padStart(8)} | ${perTx(s.count).padStart(5)} | ${(s.ms / s.count).toFixed(2).padStart(6)} | ${perTx(s.rows).padStart(7)} | ${text}`);
 } finally {
   await pool.end();
   await env.close();

@@ -3,7 +3,7 @@ import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from '../.
 import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
 import type { IncomingClick, PublishedOnFact, StoredClick } from '../../../libs/domain/plans.js';
 import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow } from './funnel-records.js';
-import type { FactsContext, Tx } from './tx.js';
+import { ALREADY_STORED, type FactsContext, type Tx } from './tx.js';
 import { visitorDayKey, type VisitorDay } from './link-pages.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
@@ -45,15 +45,19 @@ export async function withErasedDevices(tx: Tx, clicks: NewClick[]): Promise<New
 
 /**
  * Stores new clicks with their decisions and what is published for them; a click whose eventId
- * is already stored is not stored again. Returns the eventIds stored now.
+ * is already stored is not stored again. Returns the eventIds stored now. The statement answers
+ * with the eventIds that were stored before (see ALREADY_STORED), usually none, not a row per
+ * click stored.
  */
 export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: ClickDecision; published: PublishedOnFact }[]): Promise<Set<string>> {
   if (clicks.length === 0) return new Set();
   const { rows } = await tx.query<{ event_id: string }>(
-    `insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor, revision, live_event_id)
-     select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::bool[], $10::int[], $11::text[])
-     on conflict (event_id) do nothing
-     returning event_id`,
+    `with inserted as (
+       insert into clicks (event_id, link_id, occurred_at, visitor_hash, device_id, platform, is_bot, status, unique_visitor, revision, live_event_id)
+       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[], $9::bool[], $10::int[], $11::text[])
+       on conflict (event_id) do nothing
+       returning event_id)
+     ${ALREADY_STORED}`,
     [
       clicks.map((c) => c.click.eventId), clicks.map((c) => c.click.linkId), clicks.map((c) => new Date(c.click.occurredAt)),
       clicks.map((c) => c.click.visitorHash), clicks.map((c) => c.click.deviceId), clicks.map((c) => c.click.platform),
@@ -61,7 +65,8 @@ export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: 
       clicks.map((c) => c.published?.revision ?? null), clicks.map((c) => c.published?.liveEventId ?? null),
     ],
   );
-  return new Set(rows.map((r) => r.event_id));
+  const before = new Set(rows.map((r) => r.event_id));
+  return new Set(clicks.flatMap((c) => (before.has(c.click.eventId) ? [] : [c.click.eventId])));
 }
 
 /** The visitor-day of each click. */

@@ -1,31 +1,35 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
 import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
 import type { FunnelStage } from '../../../libs/events/types.generated.js';
-import type { Tx } from './tx.js';
+import { ALREADY_STORED, type Tx } from './tx.js';
 
 /**
  * Appends funnel records (events and retractions) to `referral_trackings`. A record whose
  * deterministic id is already there is not inserted again; only the new ones are returned for
- * publishing. The table is keyed by (occurred_at, event_id) (migration 0023): an id names one
- * body, so the pair says what the id says, and new records land on the recent end of the index.
+ * publishing (the statement answers with the ids already there: see ALREADY_STORED). The table
+ * is keyed by (occurred_at, event_id) (migration 0023): an id names one body, so the pair says
+ * what the id says, and new records land on the recent end of the index.
  */
 export async function insertFunnelRecords(tx: Tx, rows: FunnelRecord[]): Promise<FunnelRecord[]> {
   if (rows.length === 0) return [];
-  const { rows: inserted } = await tx.query<{ event_id: string }>(
-    `insert into referral_trackings
-       (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[],
-                          $10::timestamptz[], $11::text[], $12::text[])
-     on conflict (occurred_at, event_id) do nothing
-     returning event_id`,
+  const { rows: before } = await tx.query<{ event_id: string }>(
+    `with inserted as (
+       insert into referral_trackings
+         (event_id, org_id, mentor_id, link_id, campaign_id, referral_id, user_id, stage, unique_visitor, occurred_at, source_event_id, retracts_event_id)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[],
+                            $10::timestamptz[], $11::text[], $12::text[])
+       on conflict (occurred_at, event_id) do nothing
+       returning event_id)
+     ${ALREADY_STORED}`,
     [
       rows.map((r) => r.eventId), rows.map((r) => r.orgId), rows.map((r) => r.mentorId), rows.map((r) => r.linkId),
       rows.map((r) => r.campaignId), rows.map((r) => r.referralId), rows.map((r) => r.userId), rows.map((r) => r.stage),
       rows.map((r) => r.uniqueVisitor), rows.map((r) => new Date(r.occurredAt)), rows.map((r) => r.sourceEventId), rows.map((r) => r.retractsEventId),
     ],
   );
-  const fresh = new Set(inserted.map((r) => r.event_id));
-  return rows.filter((r) => fresh.has(r.eventId));
+  if (before.length === 0) return rows;
+  const stored = new Set(before.map((r) => r.event_id));
+  return rows.filter((r) => !stored.has(r.eventId));
 }
 
 /** A row of `referral_trackings`, as Postgres returns it. */

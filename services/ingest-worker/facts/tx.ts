@@ -21,3 +21,11 @@ export interface FactsContext {
   /** How much of its links' clicks a transaction reads (LINK_PAGE unless set: tests page small). */
   linkPage?: LinkPageSize;
 }
+
+/**
+ * Ends a statement `with inserted as (insert ... on conflict do nothing returning event_id)`
+ * whose $1 holds the eventIds it inserts: it answers with those that were stored before, not
+ * inserted now. A batch is new facts, nearly always: it reads back nothing instead of a row per
+ * fact (1,500 rows a lane of 1,000 events, each parsed into a row object and collected).
+ */
+export const ALREADY_STORED = 'select e as event_id from unnest($1::text[]) e except select event_id from inserted';
