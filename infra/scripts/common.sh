@@ -35,6 +35,10 @@ die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 # True when something accepts TCP connections on host:port.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# True when the server on host:port is the kind given, kafka or redis, as its own protocol tells
+# (infra/probe.ts, compiled): a port taken by something else is not reused.
+speaks() { node "$ROOT_DIR/build/infra/probe.js" "$1" "$2" "$3"; }
+
 # A process's identity: the boot it runs in and its start time (clock ticks after boot, field
 # 22 of /proc/<pid>/stat). A pid is reused once its process ends; this pair is not.
 proc_identity() {

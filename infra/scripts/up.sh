@@ -34,7 +34,10 @@ ensure_postgres() {
 }
 
 ensure_redis() {
-  if port_open $REDIS_HOST $REDIS_PORT; then log "redis: reusing the server on $REDIS_PORT"; return; fi
+  if port_open $REDIS_HOST $REDIS_PORT; then
+    speaks redis $REDIS_HOST $REDIS_PORT || die "port $REDIS_PORT is taken by something that is not Redis (it does not answer PING)"
+    log "redis: reusing the server on $REDIS_PORT"; return
+  fi
   if ! command -v redis-server >/dev/null; then
     log "redis: installing from Debian packages"
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null \
@@ -61,6 +64,7 @@ ensure_kafka() {
   if pid_alive "$RUN_DIR/kafka-1.pid" "kafka.Kafka $RUN_DIR/kafka-1.properties"; then
     log "kafka: already running (node 1 pid $(cat "$RUN_DIR/kafka-1.pid"))"
   elif port_open 127.0.0.1 $KAFKA_PORT; then
+    speaks kafka 127.0.0.1 $KAFKA_PORT || die "port $KAFKA_PORT is taken by something that is not a Kafka broker (it does not answer ApiVersions)"
     log "kafka: reusing the broker on $KAFKA_PORT"; return
   fi
   # Starts the nodes that are not running (all of them, or one that stopped).
