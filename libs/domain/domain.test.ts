@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isBotUserAgent, utcDay, visitorHash } from './visitor.js';
+import { createHmac } from 'node:crypto';
+import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from './visitor.js';
 import { funnelEventId, memberSubject, referralId } from './event-ids.js';
 import { linkStateAt } from './link-activity.js';
 import { attributeRegistration, DAY_MS, lastTouch, type KnownLink, type Touch } from './attribution.js';
@@ -18,6 +19,13 @@ describe('visitor identity', () => {
     expect(h).not.toBe(visitorHash({ ip: '203.0.113.8', userAgent: IPHONE }, KEY, 'e1'));
     expect(h).not.toBe(visitorHash({ ip: '203.0.113.7', userAgent: IPHONE }, 'other-key-'.repeat(4), 'e1'));
     expect(h).not.toContain('203.0.113.7');
+  });
+  it('is HMAC-SHA256 of the identity under the key as text, whichever key came before (non-ASCII keys too)', () => {
+    for (const key of [KEY, 'other-key-'.repeat(4), 'clé-ünicode-🔑-'.repeat(3), KEY]) {
+      expect(visitorHash({ deviceId: 'd1' }, key, 'e1')).toBe(createHmac('sha256', key).update('device\0d1').digest('base64url'));
+      expect(visitorHash({ ip: '203.0.113.7', userAgent: IPHONE }, key, 'e1')).toBe(createHmac('sha256', key).update(`ipua\u0000203.0.113.7\u0000${IPHONE}`).digest('base64url'));
+      expect(erasedDevicePseudonym('d1', key)).toBe(`erased:${createHmac('sha256', key).update('erased-device\0d1').digest('base64url')}`);
+    }
   });
   it('makes an anonymous click its own visitor', () => {
     expect(visitorHash({}, KEY, 'e1')).not.toBe(visitorHash({}, KEY, 'e2'));

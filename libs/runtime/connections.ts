@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
+import { PG_TYPES } from '../db/timestamps.js';
 
 /**
  * What a worker's connection may wait for, so that a Postgres that misbehaves rather than going
@@ -37,10 +38,11 @@ export const QUERY_TIMEOUT_MARGIN_MS = 2_000;
  * once opened stay open however long they idle (see openAll), instead of closing after 10 s.
  * `maxLifetimeSeconds`: a connection is closed once that old (when next idle) and a new one
  * opened on demand, which prepares and plans its statements afresh (see WORKER_CONNECTION_LIFETIME_S).
+ * Timestamps are read with parseTimestamptz (libs/db/timestamps.ts): the same Dates, less garbage.
  */
 export function createPool(config: Config, log: Logger, max = 10, options: { statementTimeoutMs?: number; applicationName?: string; keep?: boolean; maxLifetimeSeconds?: number; worker?: boolean } = {}): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000,
+    connectionString: config.databaseUrl, max, connectionTimeoutMillis: 5_000, types: PG_TYPES,
     ...(options.worker ? WORKER_SESSION_LIMITS : {}),
     ...(options.keep ? { min: max } : {}),
     ...(options.maxLifetimeSeconds ? { maxLifetimeSeconds: options.maxLifetimeSeconds } : {}),
