@@ -176,3 +176,40 @@ describe('kafkajs fetch decoding (patched)', () => {
     expect(new Set(asked.map((order) => order[0]))).toEqual(new Set(['a0', 'a1', 'a2', 'b0', 'b1']));
   });
 });
+
+// A record's timestamp and offset: read in plain numbers when they are safe integers, in Long
+// (BigInt) otherwise, with the same text either way (patched record/v0/decoder.js).
+describe('kafkajs record timestamps and offsets (patched)', () => {
+  const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as (d: object, context: object) => { timestamp: string; offset: string };
+  const LongOf = require('kafkajs/src/utils/long.js') as { fromValue(v: bigint): object };
+  /** A record's bytes with a timestamp delta of any size (the Record encoder takes a number only). */
+  const recordBytes = (timestampDelta: bigint, offsetDelta: number) => {
+    const e = new Encoder();
+    e.writeInt8(0).writeVarLong(LongOf.fromValue(timestampDelta) as unknown as number).writeVarInt(offsetDelta).writeVarIntBytes(Buffer.from('k')).writeVarIntBytes(Buffer.from('v')).writeVarInt(0);
+    return e.buffer;
+  };
+  const cases: [bigint, bigint, bigint, number][] = [
+    // first timestamp, its delta, first offset, offset delta
+    [1796682916407n, 0n, 0n, 0],
+    [1796682916407n, 12_345n, 41n, 7],
+    [1796682916407n, -3_000n, 9_007_199_254_740_000n, 991], // offsets past 2^53
+    [-1n, 0n, 5n, 1], // no timestamp
+    [1796682916407n, 2n ** 48n, 5n, 1], // a delta of 7 bytes
+    [1796682916407n, 2n ** 56n, 5n, 1], // and of more
+    [-(2n ** 62n), -(2n ** 62n), 2n ** 62n, 100_000], // past 64 bits: kafkajs' Long adds without wrapping
+    [2n ** 53n - 1n, 1n, 2n ** 53n - 1n, 1], // sums one past the safe integers
+  ];
+  it('are the first ones plus the deltas, in the same text as before, safe integers or not', () => {
+    for (const [firstTimestamp, delta, firstOffset, offsetDelta] of cases) {
+      const context = { firstTimestamp: firstTimestamp.toString(), firstOffset: firstOffset.toString(), timestampType: 0, maxTimestamp: '0' };
+      const record = RecordDecoder(new Decoder(recordBytes(delta, offsetDelta)), context);
+      expect(record).toMatchObject({ timestamp: (firstTimestamp + delta).toString(), offset: (firstOffset + BigInt(offsetDelta)).toString() });
+    }
+  });
+  it('take the batch\'s max timestamp when the broker set the time, after any delta', () => {
+    for (const delta of [5n, 2n ** 56n]) {
+      const record = RecordDecoder(new Decoder(recordBytes(delta, 3)), { firstTimestamp: '1000', firstOffset: '10', timestampType: 1, maxTimestamp: '2000' });
+      expect(record).toMatchObject({ timestamp: '2000', offset: '13' });
+    }
+  });
+});
