@@ -29,9 +29,9 @@ function apiVersionsRequest(): Buffer {
 /** Whether the first bytes a server sent back are its kind's answer (undefined: not enough bytes yet to tell). */
 function answers(server: ProbedServer, got: Buffer): boolean | undefined {
   if (server === 'redis') {
-    if (got.length === 0) return undefined;
-    // +PONG, or an error such as -NOAUTH from a server that wants a password: Redis either way.
-    return (got[0] === 0x2b || got[0] === 0x2d) && got.includes(0x0a) ? true : got.includes(0x0a) ? false : undefined;
+    // A whole line: +PONG, or an error such as -NOAUTH from a server that wants a password (Redis either way).
+    if (!got.includes(0x0a)) return undefined;
+    return got[0] === 0x2b || got[0] === 0x2d;
   }
   if (got.length < 8) return undefined;
   const size = got.readInt32BE(0);

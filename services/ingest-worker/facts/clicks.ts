@@ -3,7 +3,7 @@ import { erasedDevicePseudonym, isBotUserAgent, utcDay, visitorHash } from '../.
 import type { ClickDecision, ClickFact, ClickStatus } from '../../../libs/domain/clicks.js';
 import type { IncomingClick, PublishedOnFact, StoredClick } from '../../../libs/domain/plans.js';
 import { LIVE_RECORD_COLUMNS, publishedOnFact, type LiveRecordRow } from './funnel-records.js';
-import { ALREADY_STORED, type FactsContext, type Tx } from './tx.js';
+import { ALREADY_STORED, storedNow, type FactsContext, type Tx } from './tx.js';
 import { visitorDayKey, type VisitorDay } from './link-pages.js';
 
 /** A click of this batch, ready to be decided and stored (not stored yet). */
@@ -65,8 +65,7 @@ export async function insertClicks(tx: Tx, clicks: { click: NewClick; decision: 
       clicks.map((c) => c.published?.revision ?? null), clicks.map((c) => c.published?.liveEventId ?? null),
     ],
   );
-  const before = new Set(rows.map((r) => r.event_id));
-  return new Set(clicks.flatMap((c) => (before.has(c.click.eventId) ? [] : [c.click.eventId])));
+  return new Set(storedNow(clicks, (c) => c.click.eventId, rows).map((c) => c.click.eventId));
 }
 
 /** The visitor-day of each click. */

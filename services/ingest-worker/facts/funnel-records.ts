@@ -1,7 +1,7 @@
 import type { Queryable } from '../../../libs/db/queryable.js';
 import { decisionKey, type DecisionKey, type FunnelRecord, type PublishedDecision } from '../../../libs/domain/funnel-decisions.js';
 import type { FunnelStage } from '../../../libs/events/types.generated.js';
-import { ALREADY_STORED, type Tx } from './tx.js';
+import { ALREADY_STORED, storedNow, type Tx } from './tx.js';
 
 /**
  * Appends funnel records (events and retractions) to `referral_trackings`. A record whose
@@ -27,9 +27,7 @@ export async function insertFunnelRecords(tx: Tx, rows: FunnelRecord[]): Promise
       rows.map((r) => r.uniqueVisitor), rows.map((r) => new Date(r.occurredAt)), rows.map((r) => r.sourceEventId), rows.map((r) => r.retractsEventId),
     ],
   );
-  if (before.length === 0) return rows;
-  const stored = new Set(before.map((r) => r.event_id));
-  return rows.filter((r) => !stored.has(r.eventId));
+  return storedNow(rows, (r) => r.eventId, before);
 }
 
 /** A row of `referral_trackings`, as Postgres returns it. */

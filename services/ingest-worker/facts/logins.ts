@@ -1,5 +1,5 @@
 import type { UserLoggedIn } from '../../../libs/events/types.generated.js';
-import { ALREADY_STORED, type FactsContext } from './tx.js';
+import { ALREADY_STORED, storedNow, type FactsContext } from './tx.js';
 
 /** Stores new logins (a login may arrive before its registration); returns their users. */
 export async function insertLogins(ctx: FactsContext, logins: UserLoggedIn[]): Promise<string[]> {
@@ -12,8 +12,7 @@ export async function insertLogins(ctx: FactsContext, logins: UserLoggedIn[]): P
      ${ALREADY_STORED}`,
     [logins.map((l) => l.eventId), logins.map((l) => l.userId), logins.map((l) => new Date(l.occurredAt))],
   );
-  const before = new Set(rows.map((r) => r.event_id));
-  const stored = logins.filter((l) => !before.has(l.eventId));
+  const stored = storedNow(logins, (l) => l.eventId, rows);
   ctx.effects.note('duplicate', logins.length - stored.length);
   return [...new Set(stored.map((l) => l.userId))];
 }

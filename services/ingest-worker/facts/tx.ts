@@ -29,3 +29,10 @@ export interface FactsContext {
  * fact (1,500 rows a lane of 1,000 events, each parsed into a row object and collected).
  */
 export const ALREADY_STORED = 'select e as event_id from unnest($1::text[]) e except select event_id from inserted';
+
+/** The items a statement ending in ALREADY_STORED stored now: all of them unless it answered with some eventIds. */
+export function storedNow<T>(items: T[], eventId: (item: T) => string, before: readonly { event_id: string }[]): T[] {
+  if (before.length === 0) return items;
+  const stored = new Set(before.map((r) => r.event_id));
+  return items.filter((item) => !stored.has(eventId(item)));
+}
