@@ -2,8 +2,9 @@
  * Baseline: the bare writer, what persisting the input costs at all on this machine.
  *
  * A kafkajs consumer over the ingest worker's input topics with the worker's fetch settings and
- * its batching (every partition's batch of a fetch handed over at once and dealt into two lanes
- * applied side by side, libs/kafka/coalesce.ts). A lane decodes its records with the project's
+ * its concurrency catching up (every partition's batch of a fetch handed over at once and dealt
+ * into as many lanes as the worker applies parts of a catch-up at once, INGEST_CATCH_UP_LANES,
+ * side by side, libs/kafka/coalesce.ts). A lane decodes its records with the project's
  * codec and writes them in one transaction, one `COPY ... FROM STDIN` per topic, into the
  * worker's own fact tables in a database of its own (DATABASE_URL, migrated with the project's
  * migrations: the same keys and indexes; bench/lib/bare-tables.ts); each partition's offset is
@@ -23,7 +24,7 @@ import pg from 'pg';
 import { loadConfig } from '../libs/config/config.js';
 import { createLogger } from '../libs/log/logger.js';
 import { createKafka } from '../libs/kafka/client.js';
-import { coalesceBatches } from '../libs/kafka/coalesce.js';
+import { coalesceBatches, INGEST_CATCH_UP_LANES } from '../libs/kafka/coalesce.js';
 import type { Batch } from '../libs/kafka/batch-consumer.js';
 import { createEventCodec, createSchemaRegistry, type RecordOf } from '../libs/events/codec.js';
 import { INPUT_TOPICS, topicNames } from '../libs/events/topics.js';
@@ -38,7 +39,7 @@ const log = createLogger({ name: 'bare-writer', level: 'error' });
 const topics = topicNames(config.kafka.topicPrefix);
 const codec = createEventCodec({ registry: createSchemaRegistry(config), topics });
 const kafka = createKafka({ ...config.kafka, log });
-// The ingest worker's pool size (libs/runtime/connections.ts); two lanes use two of them at a time.
+// The ingest worker's pool size (libs/runtime/connections.ts); its lanes use one each at a time.
 const pool = new pg.Pool({ connectionString: withApplicationName(config.databaseUrl, APPLICATION), max: 10 });
 const tables = bareTables(config.visitorHashKey);
 const byName = new Map<string, InputTopic>(INPUT_TOPICS.map((t) => [topics[t], t]));
@@ -58,7 +59,7 @@ async function writeLane(batches: Batch[]): Promise<void> {
   if (written.restaged) restaged++;
 }
 
-const apply = coalesceBatches(writeLane, { lanes: 2 });
+const apply = coalesceBatches(writeLane, { lanes: INGEST_CATCH_UP_LANES });
 const fetch = workerFetchSettings(config.kafka, INPUT_TOPICS.length);
 const consumer = kafka.consumer({ groupId: process.env.BENCH_GROUP ?? 'bare-writer', ...fetch.consumer });
 const watch = watchConsumer(consumer);

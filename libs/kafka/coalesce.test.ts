@@ -102,6 +102,30 @@ describe('coalesceBatches', () => {
     expect(calls.filter((c) => !c[0]?.startsWith('a[0]')).every((c) => c.reduce((n, b) => n + Number(b.split('+')[1]), 0) <= 4)).toBe(true);
   });
 
+  it('applies the parts of a catch-up catchUpLanes at a time, and a smaller fetch in lanes only', async () => {
+    let running = 0;
+    let most = 0;
+    const calls: number[] = [];
+    const handle = coalesceBatches(
+      async (batches) => {
+        running++;
+        most = Math.max(most, running);
+        calls.push(batches.reduce((n, b) => n + b.messages.length, 0));
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+      },
+      { lanes: 2, catchUpLanes: 3, minLaneRecords: 1, maxLaneRecords: 4 },
+    );
+    // 8 records (two lanes' worth): dealt into two lanes, whatever catchUpLanes says.
+    await Promise.all([0, 1, 2, 3].map((p) => handle(batch('a', p, false, 2))));
+    expect({ most, calls: calls.sort() }).toEqual({ most: 2, calls: [4, 4] });
+    // 24 records in six partitions of 4: parts of 4, three at a time.
+    most = 0;
+    calls.length = 0;
+    await Promise.all([0, 1, 2, 3, 4, 5].map((p) => handle(batch('a', p, false, 4))));
+    expect({ most, calls }).toEqual({ most: 3, calls: [4, 4, 4, 4, 4, 4] });
+  });
+
   it('fails a batch whose slice failed without applying the slices after it, and applies the other partitions', async () => {
     const calls: string[] = [];
     const handle = coalesceBatches(

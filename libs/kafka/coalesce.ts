@@ -11,9 +11,25 @@ import type { Batch } from './batch-consumer.js';
 export const MIN_LANE_RECORDS = 500;
 
 /**
+ * How many parts of a catch-up's fetch the ingest worker applies side by side (coalesceBatches'
+ * `catchUpLanes`; a fetch of at most two lanes' worth is still dealt into two). Catching up, its
+ * main thread idled 39% of the time with two parts at once: while one part's transaction
+ * waited on Postgres and the other's on the first one's locks, nothing was left for it to do,
+ * and the machine was a third idle. A third part fills those gaps. Part 1 of the bench (scale
+ * 0.3, one process, runs in turns on one machine), three lanes throughout: 18,639 events/s on
+ * average over 11 runs (15,511–20,445) against 16,731 over 9 (13,724–18,687) with two, at the
+ * same CPU per event (the worker 30–37 µs, Postgres 31–36 against 33–53), peak RSS a median of
+ * 197 MB against 209; four: 18,086–19,629 in three runs, no better. Not at a steady rate: part 2
+ * at 12,200 events/s sustained either way, but three lanes for its fetches of a few thousand
+ * records cost the machine 3.7% more CPU (96.1 s a trial against 92.7, four trials each), so
+ * only a catch-up's parts take the third (docs/performance-journal.md, "A third lane").
+ */
+export const INGEST_CATCH_UP_LANES = 3;
+
+/**
  * The most records the ingest worker gives a lane (coalesceBatches' `maxLaneRecords`): a
- * catch-up's fetch (two lanes of up to 12,000 records each before) is applied in parts of at most this many, two at a
- * time, instead of two lanes of half the fetch each. Part 1 of the bench (scale 0.3): the ingest
+ * catch-up's fetch (two lanes of up to 12,000 records each before) is applied in parts of at most this many,
+ * INGEST_CATCH_UP_LANES at a time (two then), instead of two lanes of half the fetch each. Part 1 of the bench (scale 0.3): the ingest
  * worker's peak RSS over parts 1 and 4 was 253–321 MB in 14 runs (mean 279) against 287–343 in
  * 8 (mean 315), at the same rate (11,723–12,692 events/s against 11,522–12,961, three runs
  * each, one after the other). Parts of 1,000 gave 316 and 348 MB at 8,412–10,419 events/s
@@ -38,21 +54,23 @@ export const MAX_LANE_RECORDS = 2_000;
  * and use every lane.
  *
  * A fetch of more than `lanes` × `maxLaneRecords` records is applied in parts of at most
- * `maxLaneRecords`, `lanes` at a time (see applyInParts): what a lane holds in memory is
- * bounded, and a lane that ends first takes the next part instead of waiting for its sibling.
+ * `maxLaneRecords`, `catchUpLanes` at a time (default `lanes`; see applyInParts): what a lane
+ * holds in memory is bounded, and a lane that ends first takes the next part instead of
+ * waiting for its sibling.
  */
 export function coalesceBatches(
   handleMany: (batches: Batch[]) => Promise<void>,
-  options: { lanes?: number; minLaneRecords?: number; maxLaneRecords?: number } = {},
+  options: { lanes?: number; minLaneRecords?: number; maxLaneRecords?: number; catchUpLanes?: number } = {},
 ): (batch: Batch) => Promise<void> {
   const lanes = Math.max(1, options.lanes ?? 1);
+  const catchUpLanes = Math.max(1, options.catchUpLanes ?? lanes);
   const minLaneRecords = Math.max(1, options.minLaneRecords ?? 1);
   const maxLaneRecords = Math.max(minLaneRecords, options.maxLaneRecords ?? Infinity);
   // Each turn's batches, once dealt, with the outcome of each batch's lane (not awaited here).
   const gathered = perTurn(async (batches: Batch[]) => {
     const live = batches.filter((b) => !b.isStale());
     const records = live.reduce((n, b) => n + b.messages.length, 0);
-    if (records > lanes * maxLaneRecords) return applyInParts(handleMany, live, lanes, maxLaneRecords);
+    if (records > lanes * maxLaneRecords) return applyInParts(handleMany, live, catchUpLanes, maxLaneRecords);
     const outcomes = new Map<Batch, Promise<void>>();
     for (const lane of dealIntoLanes(live, Math.max(1, Math.min(lanes, Math.floor(records / minLaneRecords))))) {
       if (lane.length === 0) continue;

@@ -9,7 +9,7 @@ import { createEventProducer } from '../../libs/kafka/event-producer.js';
 import { createBatchConsumer, type Batch } from '../../libs/kafka/batch-consumer.js';
 import { InvalidEventError, publishDeadLetters, type DeadLetter } from '../../libs/kafka/dead-letters.js';
 import { decodeBatch } from '../../libs/kafka/decode-batch.js';
-import { coalesceBatches, MAX_LANE_RECORDS, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
+import { coalesceBatches, INGEST_CATCH_UP_LANES, MAX_LANE_RECORDS, MIN_LANE_RECORDS } from '../../libs/kafka/coalesce.js';
 import { HANDLERS, type InputTopic, type TopicHandler } from './handlers.js';
 import { clearOutbox, outboxAge, pendingOutbox } from './facts/funnel-records.js';
 import type { FunnelRecord } from '../../libs/domain/funnel-decisions.js';
@@ -296,9 +296,9 @@ export function createIngestWorker(deps: IngestWorkerDeps) {
     // Every partition of a fetch is handed over at once and applied in two transactions dealt by
     // size, side by side (one's work in this process overlaps the other's in Postgres); a fetch
     // too small to pay for a second transaction, in one; a large one (catching up) in parts of
-    // at most MAX_LANE_RECORDS, two at a time.
+    // at most MAX_LANE_RECORDS, INGEST_CATCH_UP_LANES at a time.
     partitionsConsumedConcurrently: INPUT_TOPICS.length * 16,
-    handle: coalesceBatches(handleMany, { lanes: 2, minLaneRecords: MIN_LANE_RECORDS, maxLaneRecords: MAX_LANE_RECORDS }),
+    handle: coalesceBatches(handleMany, { lanes: 2, catchUpLanes: INGEST_CATCH_UP_LANES, minLaneRecords: MIN_LANE_RECORDS, maxLaneRecords: MAX_LANE_RECORDS }),
     stallMs: config.kafka.partitionStallMs,
     remedy: {
       group: 'ingest',

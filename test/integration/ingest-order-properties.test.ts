@@ -221,8 +221,8 @@ async function applyRetrying(groups: TopicRecords[]): Promise<FunnelRecord[]> {
  * Each cut of the sequence is applied in one of the ways the worker can receive it: one batch
  * per topic after another, every topic in one transaction (a fetch gathered across
  * partitions), one batch per topic at the same time (partitions and instances side by side,
- * serialized only by the subject locks), or its records dealt at random into two lanes applied
- * at the same time (a worker's lanes, or two instances: any records side by side).
+ * serialized only by the subject locks), or its records dealt at random into two or three lanes
+ * applied at the same time (a worker's lanes, or instances: any records side by side).
  */
 async function deliver(messages: Message[], seed: number): Promise<FunnelRecord[]> {
   const rnd = rng(seed);
@@ -239,13 +239,14 @@ async function deliver(messages: Message[], seed: number): Promise<FunnelRecord[
     else if (way < 2 / 4) published.push(...(await applyRetrying(groups)));
     else if (way < 3 / 4) for (const out of await Promise.all(groups.map((g) => applyRetrying([g])))) published.push(...out);
     else {
-      // Two lanes of any records, same topics included (two clicks of one visitor-day side by
-      // side), serialized only by the locks; a link's records stay in one lane, in order (one
-      // partition's, as in the worker, where they share a lane).
-      const lanes: Message[][] = [[], []];
+      // Two or three lanes of any records (the worker runs INGEST_LANES), same topics included
+      // (two clicks of one visitor-day side by side), serialized only by the locks; a link's
+      // records stay in one lane, in order (one partition's, as in the worker, where they share a lane).
+      const count = rnd() < 0.5 ? 2 : 3;
+      const lanes: Message[][] = Array.from({ length: count }, () => []);
       const laneOfLink = new Map<string, number>();
       for (const m of chunk) {
-        let lane = rnd() < 0.5 ? 0 : 1;
+        let lane = Math.floor(rnd() * count);
         if (m.topic === 'inviteLinks') {
           const linkId = (m.record as { linkId: string }).linkId;
           lane = laneOfLink.get(linkId) ?? lane;
