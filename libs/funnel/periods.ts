@@ -88,8 +88,12 @@ export function daysBetween(from: string, to: string): number {
 
 /**
  * Width of the time slots funnel counts are summed into. Every timezone offset in use today is a
- * multiple of 15 minutes, so all instants of a 15-minute UTC slot fall on the same local day in
- * every zone: the slot start decides both the UTC hour and the org's local day exactly.
+ * multiple of 15 minutes, and clocks change on a quarter hour, so all instants of a 15-minute
+ * UTC slot fall on the same local day in every zone: the slot start decides both the UTC hour
+ * and the org's local day exactly. Not for a few minutes of the past: Newfoundland
+ * (America/St_Johns) turned its clocks back at 00:01 local time until 2010, so in the slot of
+ * that change the 14 minutes after 02:31 UTC belong to the day before the slot start's, and are
+ * counted on the slot start's day.
  */
 export const SLOT_MS = 15 * 60 * 1000;
 
