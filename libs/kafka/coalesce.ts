@@ -22,7 +22,8 @@ export const MIN_LANE_RECORDS = 500;
  * 197 MB against 209; four: 18,086–19,629 in three runs, no better. Not at a steady rate: part 2
  * at 12,200 events/s sustained either way, but three lanes for its fetches of a few thousand
  * records cost the machine 3.7% more CPU (96.1 s a trial against 92.7, four trials each), so
- * only a catch-up's parts take the third (docs/performance-journal.md, "A third lane").
+ * only a catch-up's parts take the third: part 1 then 18,689–20,746 events/s in four runs, mean
+ * 19,361 (docs/performance-journal.md, "A third lane").
  */
 export const INGEST_CATCH_UP_LANES = 3;
 
