@@ -1,14 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { JEMALLOC_CONF, JEMALLOC_PATHS, serviceAllocator } from './allocator.js';
+import { GLIBC_MALLOC_TUNABLES, JEMALLOC_CONF, JEMALLOC_PATHS, serviceAllocator } from './allocator.js';
 
 const only = (...present: string[]) => (path: string) => present.includes(path);
 
 const JE = { SERVICE_ALLOCATOR: 'jemalloc' };
 
 describe('serviceAllocator', () => {
-  it('is the system allocator unless jemalloc is asked for', () => {
-    expect(serviceAllocator({}, only(JEMALLOC_PATHS[0]!))).toMatchObject({ name: 'system', env: {} });
-    expect(serviceAllocator({ SERVICE_ALLOCATOR: 'system' }, only(JEMALLOC_PATHS[0]!))).toEqual({ name: 'system', reason: 'SERVICE_ALLOCATOR=system', env: {} });
+  it('is the system allocator, with glibc\'s settings, unless jemalloc is asked for', () => {
+    expect(serviceAllocator({}, only(JEMALLOC_PATHS[0]!))).toMatchObject({ name: 'system', env: { GLIBC_TUNABLES: GLIBC_MALLOC_TUNABLES } });
+    expect(serviceAllocator({ SERVICE_ALLOCATOR: 'system' }, only(JEMALLOC_PATHS[0]!))).toEqual({ name: 'system', reason: 'SERVICE_ALLOCATOR=system', env: { GLIBC_TUNABLES: GLIBC_MALLOC_TUNABLES } });
+  });
+
+  it('keeps a GLIBC_TUNABLES already set', () => {
+    expect(serviceAllocator({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' }, only()).env).toEqual({});
+  });
+
+  // A misspelt tunable is ignored without a word: ask glibc's dynamic loader what it makes of ours.
+  const loader = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1'].find((path) => existsSync(path));
+  it.skipIf(!loader)('gives glibc settings it takes: one arena, thresholds fixed at 128 kB', () => {
+    const listed = execFileSync(loader!, ['--list-tunables'], { env: { GLIBC_TUNABLES: GLIBC_MALLOC_TUNABLES }, encoding: 'utf8' });
+    const value = (name: string) => /: (0x[0-9a-f]+)/.exec(listed.split('\n').find((line) => line.startsWith(`${name}:`)) ?? '')?.[1];
+    expect([value('glibc.malloc.arena_max'), value('glibc.malloc.trim_threshold'), value('glibc.malloc.mmap_threshold')]).toEqual(['0x1', '0x20000', '0x20000']);
   });
 
   it('preloads the first jemalloc found, with the project\'s settings', () => {
@@ -34,7 +48,7 @@ describe('serviceAllocator', () => {
   });
 
   it('falls back to the system allocator when jemalloc is not there, saying why', () => {
-    expect(serviceAllocator({ ...JE }, only())).toMatchObject({ name: 'system', env: {}, reason: expect.stringMatching(/no jemalloc library was found.*libjemalloc2/) });
+    expect(serviceAllocator({ ...JE }, only())).toMatchObject({ name: 'system', env: { GLIBC_TUNABLES: GLIBC_MALLOC_TUNABLES }, reason: expect.stringMatching(/no jemalloc library was found.*libjemalloc2/) });
     expect(() => serviceAllocator({ SERVICE_ALLOCATOR: 'tcmalloc' }, only())).toThrow(/SERVICE_ALLOCATOR must be jemalloc or system/);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { repoPath } from './repo-paths.js';
-import { JEMALLOC_CONF, JEMALLOC_PATHS, serviceAllocator } from './allocator.js';
+import { GLIBC_MALLOC_TUNABLES, JEMALLOC_CONF, JEMALLOC_PATHS, serviceAllocator } from './allocator.js';
 import { pipelineServices, superviseServices } from './supervisor.js';
 
 /** The recipe of a Makefile target (its first command). */
@@ -28,9 +28,9 @@ describe('starting a service', () => {
 
 describe('superviseServices', () => {
   /** Starts a stand-in service under the supervisor with SERVICE_ALLOCATOR set as given: what it printed, and what it says of itself. */
-  async function probe(allocator: string | undefined): Promise<{ text: string; seen: { jemalloc: boolean; conf: string | null } }> {
-    // Says whether jemalloc is mapped into it and what MALLOC_CONF it got, then exits.
-    const script = "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8'); console.log(JSON.stringify({ jemalloc: /libjemalloc\\.so/.test(maps), conf: process.env.MALLOC_CONF ?? null }));";
+  async function probe(allocator: string | undefined): Promise<{ text: string; seen: Seen }> {
+    // Says whether jemalloc is mapped into it and what MALLOC_CONF and GLIBC_TUNABLES it got, then exits.
+    const script = "const maps = require('fs').readFileSync('/proc/self/maps', 'utf8'); console.log(JSON.stringify({ jemalloc: /libjemalloc\\.so/.test(maps), conf: process.env.MALLOC_CONF ?? null, tunables: process.env.GLIBC_TUNABLES ?? null }));";
     const before = process.env.SERVICE_ALLOCATOR;
     if (allocator === undefined) delete process.env.SERVICE_ALLOCATOR;
     else process.env.SERVICE_ALLOCATOR = allocator;
@@ -45,13 +45,16 @@ describe('superviseServices', () => {
       else process.env.SERVICE_ALLOCATOR = before;
     }
     const line = text.split('\n').find((l) => l.startsWith('probe | {'));
-    return { text, seen: JSON.parse(line!.slice('probe | '.length)) as { jemalloc: boolean; conf: string | null } };
+    return { text, seen: JSON.parse(line!.slice('probe | '.length)) as Seen };
   }
+  type Seen = { jemalloc: boolean; conf: string | null; tunables: string | null };
 
   it('starts services on the system allocator by default', async () => {
     const { text, seen } = await probe(undefined);
     expect(text).toContain('memory allocator: system (the default; SERVICE_ALLOCATOR=jemalloc for less memory)');
     expect(seen.jemalloc).toBe(false);
+    // glibc's settings, unless whoever started the tests set their own.
+    expect(seen.tunables).toBe(process.env.GLIBC_TUNABLES ?? GLIBC_MALLOC_TUNABLES);
   });
 
   it('starts them on jemalloc, with its settings, when asked and the machine has it', async () => {
@@ -61,6 +64,7 @@ describe('superviseServices', () => {
     const { text, seen } = await probe('jemalloc');
     expect(text).toContain(`memory allocator: ${chosen.name} (${chosen.reason})`);
     // Where no library is found (make install tries Debian's libjemalloc2 only when asked), the reason says so and nothing is preloaded.
-    expect(seen).toEqual(chosen.name === 'jemalloc' ? { jemalloc: true, conf: process.env.MALLOC_CONF ?? JEMALLOC_CONF } : { jemalloc: false, conf: process.env.MALLOC_CONF ?? null });
+    const tunables = process.env.GLIBC_TUNABLES ?? (chosen.name === 'jemalloc' ? null : GLIBC_MALLOC_TUNABLES);
+    expect(seen).toEqual(chosen.name === 'jemalloc' ? { jemalloc: true, conf: process.env.MALLOC_CONF ?? JEMALLOC_CONF, tunables } : { jemalloc: false, conf: process.env.MALLOC_CONF ?? null, tunables });
   });
 });
