@@ -47,7 +47,7 @@ export const JEMALLOC_CONF = 'narenas:1,background_thread:true,dirty_decay_ms:10
  * 179-190 MB in three runs, against 188-194 / 201-207 / 204-217 with glibc's defaults, at the
  * same CPU per request (0.81-0.87 ms on referral-stats against 0.79-1.02). One arena alone gave
  * 171 / 178-180 / 179-181, the thresholds alone 170-177 / 189-193 / 195-210. The workers' peaks
- * did not move (V8's heap); the ingest worker was faster in each of three pairs (+3 to +15%)
+ * did not move (V8's heap), nor, beyond that machine's spread, their rates
  * (docs/performance-journal.md, "glibc's malloc with one arena").
  */
 export const GLIBC_MALLOC_TUNABLES = 'glibc.malloc.arena_max=1:glibc.malloc.trim_threshold=131072:glibc.malloc.mmap_threshold=131072';
